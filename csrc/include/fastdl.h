@@ -1,0 +1,86 @@
+/*
+ * fastdl.h — the public C API of libfastdl.
+ *
+ * Every fdl_* function is declared here or in a family header under fastdl/
+ * that this file includes; including fastdl.h is all a C program needs.
+ *
+ * Rules that hold for every kernel:
+ *   - Pure functions over raw pointers and int64_t sizes. Inputs are const.
+ *   - No kernel allocates, prints or exits. Scratch space comes from the
+ *     caller; the size a kernel needs is given by fdl_<op>_workspace_size().
+ *   - Functions that can fail return an int status (FDL_OK == 0, negative on
+ *     error); fdl_strerror() turns it into text. Kernels that cannot fail
+ *     (their arguments were validated by the caller) return void.
+ *   - Threads: OpenMP over independent output blocks, never over a reduction,
+ *     so results are bitwise identical for any thread count. Small problems
+ *     run on the calling thread.
+ *   - Row-major (C order) everywhere.
+ */
+#ifndef FASTDL_H
+#define FASTDL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FDL_VERSION_MAJOR 0
+#define FDL_VERSION_MINOR 1
+#define FDL_VERSION_PATCH 0
+#define FDL_VERSION_STRING "0.1.0"
+
+/* ---- status codes --------------------------------------------------- */
+enum {
+    FDL_OK = 0,
+    FDL_ERR_ARG = -1,        /* an argument is out of its valid range */
+    FDL_ERR_NULL = -2,       /* a required pointer is NULL */
+    FDL_ERR_SHAPE = -3,      /* sizes are inconsistent with each other */
+    FDL_ERR_ISA = -4,        /* the requested ISA is not supported by this CPU */
+    FDL_ERR_WORKSPACE = -5,  /* workspace missing or too small */
+    FDL_ERR_IO = -6,         /* a file could not be read or written */
+    FDL_ERR_FORMAT = -7      /* a file is not in the expected format */
+};
+const char *fdl_strerror(int status);
+
+/* ---- runtime: ISA dispatch, threads, build facts ------------------- */
+typedef enum {
+    FDL_ISA_GENERIC = 0,     /* portable C, any x86-64 (or any CPU) */
+    FDL_ISA_AVX2 = 1,        /* AVX2 + FMA */
+    FDL_ISA_AVX512 = 2       /* AVX-512 F/DQ/BW/VL */
+} fdl_isa;
+
+/* Best ISA this CPU (and OS) supports. */
+fdl_isa fdl_detected_isa(void);
+/* ISA the kernels use now. On first use it is the detected one, or the one
+ * named by the environment variable FASTDL_ISA=avx512|avx2|generic when the
+ * CPU supports it (otherwise the detected one; fdl_isa_env_status() tells). */
+fdl_isa fdl_active_isa(void);
+/* FDL_OK, or FDL_ERR_ISA when FASTDL_ISA named an ISA the CPU lacks, or
+ * FDL_ERR_ARG when it named no ISA at all. */
+int fdl_isa_env_status(void);
+/* Force an ISA. FDL_ERR_ISA if the CPU lacks it; the active ISA is kept. */
+int fdl_set_isa(fdl_isa isa);
+const char *fdl_isa_name(fdl_isa isa);
+/* Parse "avx512" / "avx2" / "generic"; -1 if unknown. */
+int fdl_isa_from_name(const char *name);
+
+/* Threads used by kernels; n < 1 means "default" (OMP_NUM_THREADS or the
+ * number of processors). Always 1 in a build without OpenMP. */
+void fdl_set_num_threads(int n);
+int fdl_get_num_threads(void);
+int fdl_has_openmp(void);
+const char *fdl_compiler(void);
+const char *fdl_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "fastdl/elementwise.h"
+#include "fastdl/reduce.h"
+#include "fastdl/rng.h"
+#include "fastdl/gemm.h"
+
+#endif /* FASTDL_H */

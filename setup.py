@@ -1,0 +1,168 @@
+"""Build fastdl: libfastdl.so from csrc/, then the Cython extensions over it.
+
+One shared library holds every kernel, the ISA dispatch and the thread
+setting; each Cython module links against it (rpath $ORIGIN/../lib), so the
+Python extension and a C program use the very same code and state.
+
+Per-file ISA flags, chosen by file name, keep the build portable (no
+-march=native): `*_avx512.c` get AVX-512 flags, `*_avx2.c` get AVX2+FMA
+flags, everything else is plain x86-64 (or whatever the compiler targets).
+The code compiled for an ISA is only called after run-time CPU detection.
+
+Environment switches (build time):
+  FASTDL_NO_OPENMP=1   build without OpenMP; kernels run serially.
+  FASTDL_DEBUG=1       -O0 -g, for gdb and sanitizers.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+CSRC = ROOT / "csrc"
+INCLUDE = CSRC / "include"
+
+ISA_FLAGS = {
+    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
+               "-mavx2", "-mfma", "-mf16c"],
+    "avx2": ["-mavx2", "-mfma", "-mf16c"],
+}
+BASE_CFLAGS = ["-std=gnu11", "-fPIC", "-fno-math-errno", "-fvisibility=default",
+               "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function"]
+
+
+def _env_on(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _opt_flags():
+    return ["-O0", "-g"] if _env_on("FASTDL_DEBUG") else ["-O3"]
+
+
+def _is_x86():
+    import platform
+    return platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+
+
+def _compiler_accepts(cc, flags):
+    """True when `cc` compiles and links a trivial OpenMP program with flags."""
+    src = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
+    with tempfile.TemporaryDirectory() as d:
+        c = os.path.join(d, "t.c")
+        Path(c).write_text(src)
+        try:
+            r = subprocess.run([cc, *flags, c, "-o", os.path.join(d, "t")],
+                               capture_output=True)
+        except OSError:
+            return False
+        return r.returncode == 0
+
+
+def openmp_flags(cc):
+    if _env_on("FASTDL_NO_OPENMP"):
+        return []
+    return ["-fopenmp"] if _compiler_accepts(cc, ["-fopenmp"]) else []
+
+
+def c_sources():
+    return sorted(p for p in CSRC.rglob("*.c") if "tests" not in p.parts)
+
+
+def isa_of(path):
+    stem = path.stem
+    for isa in ISA_FLAGS:
+        if stem.endswith("_" + isa):
+            return isa
+    return None
+
+
+class BuildExt(build_ext):
+    """Compile csrc/ into libfastdl.so, then the extensions linked to it."""
+
+    def _out_pkg(self):
+        return ROOT / "fastdl" if self.inplace else Path(self.build_lib) / "fastdl"
+
+    def _compile_one(self, src, obj, flags):
+        headers = max((p.stat().st_mtime for p in CSRC.rglob("*.h")), default=0)
+        if obj.exists() and obj.stat().st_mtime > max(src.stat().st_mtime, headers) \
+                and not self.force:
+            return obj
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [self._cc, *flags, "-I", str(INCLUDE), "-I", str(CSRC), "-c", str(src),
+               "-o", str(obj)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("compiling %s failed:\n%s\n%s" % (src, " ".join(cmd), r.stderr))
+        if r.stderr.strip():
+            sys.stderr.write(r.stderr)
+        return obj
+
+    def build_libfastdl(self):
+        self._cc = os.environ.get("CC") or sysconfig.get_config_var("CC").split()[0] or "gcc"
+        omp = openmp_flags(self._cc)
+        self.fastdl_openmp = bool(omp)
+        base = BASE_CFLAGS + _opt_flags() + omp
+        tmp = Path(self.build_temp) / ("libfastdl-omp" if omp else "libfastdl-serial")
+        jobs = []
+        for src in c_sources():
+            isa = isa_of(src)
+            if isa and not _is_x86():
+                continue
+            flags = base + (ISA_FLAGS[isa] if isa else [])
+            obj = tmp / src.relative_to(CSRC).with_suffix(".o")
+            jobs.append((src, obj, flags))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            objs = list(pool.map(lambda j: self._compile_one(*j), jobs))
+
+        libdir = self._out_pkg() / "lib"
+        libdir.mkdir(parents=True, exist_ok=True)
+        lib = libdir / "libfastdl.so"
+        tmp_lib = libdir / ".libfastdl.so.tmp"
+        cmd = [self._cc, "-shared", "-o", str(tmp_lib), *map(str, objs),
+               "-Wl,-soname,libfastdl.so", *omp, "-lm"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("linking libfastdl.so failed:\n%s" % r.stderr)
+        os.replace(tmp_lib, lib)
+
+        incdir = self._out_pkg() / "include"
+        if incdir.exists():
+            shutil.rmtree(incdir)
+        shutil.copytree(INCLUDE, incdir)
+        return libdir
+
+    def build_extensions(self):
+        libdir = self.build_libfastdl()
+        for ext in self.extensions:
+            ext.library_dirs.append(str(libdir))
+            ext.libraries.append("fastdl")
+            ext.extra_link_args.append("-Wl,-rpath,$ORIGIN/../lib")
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
+        super().build_extensions()
+
+
+def extensions():
+    exts = []
+    for pyx in sorted((ROOT / "fastdl" / "_C").glob("*.pyx")):
+        name = "fastdl._C." + pyx.stem
+        exts.append(Extension(
+            name, [str(pyx.relative_to(ROOT))],
+            include_dirs=[str(INCLUDE), np.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_25_API_VERSION")],
+            extra_compile_args=["-O2", "-Wno-unreachable-code"],
+        ))
+    return cythonize(exts, compiler_directives={"language_level": "3"},
+                     include_path=[str(ROOT / "fastdl" / "_C")])
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
