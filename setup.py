@@ -89,7 +89,17 @@ class BuildExt(build_ext):
     """Compile csrc/ into libfastdl.so, then the extensions linked to it."""
 
     def _out_pkg(self):
-        return ROOT / "fastdl" if self.inplace else Path(self.build_lib) / "fastdl"
+        # setuptools builds into build_lib even for --inplace / editable
+        # installs and copies the results back (copy_extensions_to_source).
+        return Path(self.build_lib) / "fastdl"
+
+    def copy_extensions_to_source(self):
+        super().copy_extensions_to_source()
+        for sub in ("lib", "include"):
+            dst = ROOT / "fastdl" / sub
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(self._out_pkg() / sub, dst)
 
     def _compile_one(self, src, obj, flags):
         headers = max((p.stat().st_mtime for p in CSRC.rglob("*.h")), default=0)

@@ -1,0 +1,158 @@
+/*
+ * rows.h — 1-D row loops of the elementwise and reduction kernels.
+ *
+ * Included once per ISA by rows_{generic,avx2,avx512}.c with FDL_SFX set;
+ * the same plain C loops are vectorized by the compiler at that file's
+ * vector width. The drivers (elementwise.c, reduce.c) handle shapes,
+ * strides and threads, and pick the table for the active ISA.
+ *
+ * Legend: n = row length, s* = element strides (0 broadcasts, 1 is the
+ * vectorized case), o = output row.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "fastdl.h"
+#include "core/rows_table.h"
+#include "core/vmath.h"
+
+#define FDL_CAT_(a, b) a##_##b
+#define FDL_CAT(a, b) FDL_CAT_(a, b)
+#define FDL_NAME(n) FDL_CAT(n, FDL_SFX)
+
+/* Four stride cases, so the common ones are unit-stride loops the compiler
+ * vectorizes; EXPR reads x and y. */
+#define FDL_BIN_LOOP(T, EXPR)                                              \
+    do {                                                                   \
+        if (sa == 1 && sb == 1) {                                          \
+            for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; o[i] = (EXPR); } \
+        } else if (sa == 1 && sb == 0) {                                   \
+            const T y = b[0];                                              \
+            for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (EXPR); } \
+        } else if (sa == 0 && sb == 1) {                                   \
+            const T x = a[0];                                              \
+            for (int64_t i = 0; i < n; i++) { T y = b[i]; o[i] = (EXPR); } \
+        } else {                                                           \
+            for (int64_t i = 0; i < n; i++) {                              \
+                T x = a[i * sa], y = b[i * sb]; o[i] = (EXPR);             \
+            }                                                              \
+        }                                                                  \
+    } while (0)
+
+#define FDL_UN_LOOP(T, EXPR)                                               \
+    do {                                                                   \
+        if (sx == 1) {                                                     \
+            for (int64_t i = 0; i < n; i++) { T x = xp[i]; o[i] = (EXPR); } \
+        } else {                                                           \
+            for (int64_t i = 0; i < n; i++) { T x = xp[i * sx]; o[i] = (EXPR); } \
+        }                                                                  \
+    } while (0)
+
+/* max/min that propagate NaN like numpy.maximum */
+#define FDL_NANMAX(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) > (y) ? (x) : (y)))
+#define FDL_NANMIN(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) < (y) ? (x) : (y)))
+
+#define FDL_DEFINE_ROWS(T, TS, EXPF, LOGF, SQRTF, FABSF, POWF)                \
+static void FDL_NAME(bin_row_##TS)(int op, int64_t n, T *o, const T *a, int64_t sa, \
+                                   const T *b, int64_t sb) {                \
+    switch (op) {                                                          \
+    case FDL_BIN_ADD: FDL_BIN_LOOP(T, x + y); break;                       \
+    case FDL_BIN_SUB: FDL_BIN_LOOP(T, x - y); break;                       \
+    case FDL_BIN_MUL: FDL_BIN_LOOP(T, x * y); break;                       \
+    case FDL_BIN_DIV: FDL_BIN_LOOP(T, x / y); break;                       \
+    case FDL_BIN_POW: FDL_BIN_LOOP(T, POWF(x, y)); break;                  \
+    case FDL_BIN_MAX: FDL_BIN_LOOP(T, FDL_NANMAX(x, y)); break;            \
+    case FDL_BIN_MIN: FDL_BIN_LOOP(T, FDL_NANMIN(x, y)); break;            \
+    default: break;                                                        \
+    }                                                                      \
+}                                                                          \
+static void FDL_NAME(cmp_row_##TS)(int op, int64_t n, uint8_t *o, const T *a, int64_t sa, \
+                                   const T *b, int64_t sb) {                \
+    switch (op) {                                                          \
+    case FDL_CMP_EQ: FDL_BIN_LOOP(T, x == y); break;                       \
+    case FDL_CMP_NE: FDL_BIN_LOOP(T, x != y); break;                       \
+    case FDL_CMP_LT: FDL_BIN_LOOP(T, x < y); break;                        \
+    case FDL_CMP_LE: FDL_BIN_LOOP(T, x <= y); break;                       \
+    case FDL_CMP_GT: FDL_BIN_LOOP(T, x > y); break;                        \
+    case FDL_CMP_GE: FDL_BIN_LOOP(T, x >= y); break;                       \
+    default: break;                                                        \
+    }                                                                      \
+}                                                                          \
+static void FDL_NAME(un_row_##TS)(int op, int64_t n, T *o, const T *xp, int64_t sx, \
+                                  T p0, T p1) {                            \
+    switch (op) {                                                          \
+    case FDL_UN_NEG: FDL_UN_LOOP(T, -x); break;                            \
+    case FDL_UN_EXP: FDL_UN_LOOP(T, EXPF(x)); break;                       \
+    case FDL_UN_LOG: FDL_UN_LOOP(T, LOGF(x)); break;                       \
+    case FDL_UN_SQRT: FDL_UN_LOOP(T, SQRTF(x)); break;                     \
+    case FDL_UN_ABS: FDL_UN_LOOP(T, FABSF(x)); break;                      \
+    case FDL_UN_SQUARE: FDL_UN_LOOP(T, x * x); break;                      \
+    case FDL_UN_RECIPROCAL: FDL_UN_LOOP(T, (T)1 / x); break;               \
+    case FDL_UN_POW:                                                       \
+        if (p0 == (T)2) FDL_UN_LOOP(T, x * x);                             \
+        else if (p0 == (T)0.5) FDL_UN_LOOP(T, SQRTF(x));                   \
+        else if (p0 == (T)1) FDL_UN_LOOP(T, x);                            \
+        else if (p0 == (T)-1) FDL_UN_LOOP(T, (T)1 / x);                    \
+        else FDL_UN_LOOP(T, POWF(x, p0));                                  \
+        break;                                                             \
+    case FDL_UN_CLIP: FDL_UN_LOOP(T, x < p0 ? p0 : (x > p1 ? p1 : x)); break; \
+    case FDL_UN_SIGN: FDL_UN_LOOP(T, (T)((x > 0) - (x < 0)) + (x - x)); break; \
+    case FDL_UN_COPY: FDL_UN_LOOP(T, x); break;                            \
+    case FDL_UN_AFFINE: FDL_UN_LOOP(T, p0 * x + p1); break;                \
+    default: break;                                                        \
+    }                                                                      \
+}                                                                          \
+/* sum of a contiguous row in double: 16 independent lanes so the loop   \
+ * vectorizes without reassociating, then a fixed-order combine */        \
+static double FDL_NAME(sum_row_##TS)(int64_t n, const T *x) {              \
+    double acc[16] = {0};                                                  \
+    int64_t i = 0;                                                         \
+    for (; i + 16 <= n; i += 16)                                           \
+        for (int l = 0; l < 16; l++) acc[l] += (double)x[i + l];           \
+    for (; i < n; i++) acc[i & 15] += (double)x[i];                        \
+    for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];                      \
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];                      \
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);                          \
+}                                                                          \
+static T FDL_NAME(max_row_##TS)(int is_min, int64_t n, const T *x) {       \
+    T acc[16];                                                             \
+    int64_t i = 0;                                                         \
+    for (int l = 0; l < 16; l++) acc[l] = x[0];                            \
+    if (is_min) {                                                          \
+        for (; i + 16 <= n; i += 16)                                       \
+            for (int l = 0; l < 16; l++) acc[l] = FDL_NANMIN(acc[l], x[i + l]); \
+        for (; i < n; i++) acc[0] = FDL_NANMIN(acc[0], x[i]);              \
+        for (int l = 1; l < 16; l++) acc[0] = FDL_NANMIN(acc[0], acc[l]);  \
+    } else {                                                               \
+        for (; i + 16 <= n; i += 16)                                       \
+            for (int l = 0; l < 16; l++) acc[l] = FDL_NANMAX(acc[l], x[i + l]); \
+        for (; i < n; i++) acc[0] = FDL_NANMAX(acc[0], x[i]);              \
+        for (int l = 1; l < 16; l++) acc[0] = FDL_NANMAX(acc[0], acc[l]);  \
+    }                                                                      \
+    return acc[0];                                                         \
+}                                                                          \
+/* acc[n] += x[n] (sum) or acc = max/min(acc, x): one step of a column    \
+ * reduction, contiguous and vectorized along the row */                  \
+static void FDL_NAME(col_sum_##TS)(int64_t n, double *acc, const T *x) {   \
+    for (int64_t i = 0; i < n; i++) acc[i] += (double)x[i];                \
+}                                                                          \
+static void FDL_NAME(col_max_##TS)(int is_min, int64_t n, T *acc, const T *x) { \
+    if (is_min) for (int64_t i = 0; i < n; i++) acc[i] = FDL_NANMIN(acc[i], x[i]); \
+    else for (int64_t i = 0; i < n; i++) acc[i] = FDL_NANMAX(acc[i], x[i]); \
+}
+
+static inline float fdl_sqrtf_(float x) { return sqrtf(x); }
+static inline double fdl_sqrt_(double x) { return sqrt(x); }
+
+FDL_DEFINE_ROWS(float, f32, fdl_expf, fdl_logf, fdl_sqrtf_, fabsf, powf)
+FDL_DEFINE_ROWS(double, f64, exp, log, fdl_sqrt_, fabs, pow)
+
+const fdl_rows FDL_NAME(fdl_rows) = {
+    FDL_NAME(bin_row_f32), FDL_NAME(bin_row_f64),
+    FDL_NAME(cmp_row_f32), FDL_NAME(cmp_row_f64),
+    FDL_NAME(un_row_f32), FDL_NAME(un_row_f64),
+    FDL_NAME(sum_row_f32), FDL_NAME(sum_row_f64),
+    FDL_NAME(max_row_f32), FDL_NAME(max_row_f64),
+    FDL_NAME(col_sum_f32), FDL_NAME(col_sum_f64),
+    FDL_NAME(col_max_f32), FDL_NAME(col_max_f64),
+};

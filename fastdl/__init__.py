@@ -1,0 +1,1 @@
+from fastdl._C import _core
