@@ -1,0 +1,87 @@
+"""Build and run-time configuration: ISA, threads, OpenMP, compiler."""
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from fastdl._C import _core
+
+__all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_include",
+           "get_lib"]
+
+_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS")
+
+
+def set_num_threads(n):
+    """Threads used by fastdl's kernels (ignored, always 1, in a build without OpenMP)."""
+    n = int(n)
+    if n < 1:
+        raise ValueError("set_num_threads: expected a positive count, got %d" % n)
+    _core.set_num_threads(n)
+
+
+def get_num_threads():
+    return _core.get_num_threads()
+
+
+def get_include():
+    """Directory holding fastdl.h, for C, C++ and Cython builds against libfastdl."""
+    return os.path.join(os.path.dirname(__file__), "include")
+
+
+def get_lib():
+    """Directory holding libfastdl.so."""
+    return os.path.join(os.path.dirname(__file__), "lib")
+
+
+def config():
+    """The configuration as a dict (what show_config prints)."""
+    return {
+        "version": _core.version(),
+        "compiler": _core.compiler(),
+        "openmp": _core.has_openmp(),
+        "isa_detected": _core.detected_isa(),
+        "isa_active": _core.get_isa(),
+        "threads": _core.get_num_threads(),
+        "denormals": "not flushed (IEEE semantics, same results as NumPy)",
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "env": {k: os.environ.get(k) for k in _ENV_VARS if os.environ.get(k) is not None},
+        "lib": os.path.join(get_lib(), "libfastdl.so"),
+    }
+
+
+def show_config():
+    """Print version, compiler, OpenMP, detected and active ISA, threads.
+
+    Example:
+        >>> fastdl.show_config()   # doctest: +SKIP
+    """
+    c = config()
+    lines = [
+        "fastdl %s" % c["version"],
+        "  compiler:      %s" % c["compiler"],
+        "  openmp:        %s" % ("on" if c["openmp"] else "off (kernels run serially)"),
+        "  isa detected:  %s" % c["isa_detected"],
+        "  isa active:    %s%s" % (c["isa_active"],
+                                   "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
+        "  threads:       %d" % c["threads"],
+        "  denormals:     %s" % c["denormals"],
+        "  python/numpy:  %s / %s" % (c["python"], c["numpy"]),
+        "  library:       %s" % c["lib"],
+    ]
+    print("\n".join(lines))
+
+
+def _check_isa_env():
+    st = _core.isa_env_status()
+    if st != 0:
+        want = os.environ.get("FASTDL_ISA")
+        if st == -4:
+            msg = ("FASTDL_ISA=%s: this CPU does not support it (detected: %s); using %s"
+                   % (want, _core.detected_isa(), _core.get_isa()))
+        else:
+            msg = ("FASTDL_ISA=%s is not one of avx512, avx2, generic; using %s"
+                   % (want, _core.get_isa()))
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)

@@ -1,0 +1,1088 @@
+"""Tensor: a NumPy array plus the autograd record of how it was made.
+
+Storage is a NumPy array (float32 by default), so ``from_numpy`` and
+``Tensor.numpy()`` share memory. Float math runs in libfastdl's kernels
+(fastdl._C); views, indexing and joins use NumPy's own data movement.
+Integer and bool tensors (labels, masks) use NumPy and never carry grad.
+
+Every differentiable op follows one pattern: compute the output array, and
+if grad mode is on and an input requires grad, record a Node whose closure
+keeps what the backward rule needs. Backward rules sit next to their
+forward so each op reads in one place.
+"""
+import builtins
+import numbers
+from collections import namedtuple
+
+import numpy as np
+
+from fastdl import autograd
+from fastdl._C import _core
+from fastdl.autograd import Node, _mode
+
+__all__ = ["Tensor"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_F32 = np.dtype(np.float32)
+
+_ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
+    _core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
+_U = _core.UNARY_OPS
+_CMP = _core.COMPARE_OPS
+_R = _core.REDUCE_OPS
+
+_binary = _core.binary
+_unary = _core.unary
+_reduce = _core.reduce
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _is_float(arr):
+    return arr.dtype in _FLOATS
+
+
+# ---- gradient helpers --------------------------------------------------------
+
+def _unbroadcast(g, shape):
+    """Sum g over the dims that broadcasting added or stretched to reach shape."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = _reduce(_R["sum"], g, axes, True) if _is_float(g) else g.sum(axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _bin(op, a, b):
+    return _binary(op, a, b)
+
+
+def _mul(a, b):
+    return _binary(_MUL, a, b)
+
+
+# ---- Tensor ----------------------------------------------------------------------
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Args:
+        data: a NumPy array (shared, not copied) or anything ``fastdl.tensor``
+            accepts (copied).
+        requires_grad: record operations on this tensor for ``backward()``.
+
+    Example:
+        >>> x = fastdl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+    """
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None      # make ndarray <op> Tensor defer to Tensor's reflected ops
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if not isinstance(data, np.ndarray) or (dtype is not None and data.dtype != dtype):
+            from fastdl.creation import _as_array
+            data = _as_array(data, dtype)
+        self._data = data
+        self.grad = None
+        self._node = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr, node=None):
+        t = cls.__new__(cls)
+        t._data = arr
+        t.grad = None
+        t._node = node
+        t._retains_grad = False
+        t._requires_grad = node is not None
+        return t
+
+    # ---- attributes ------------------------------------------------------------
+    @property
+    def data(self):
+        """This tensor's values as a new Tensor detached from the graph (shares memory)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if arr.shape != self._data.shape:
+            raise ValueError("data: expected shape %s, got %s" % (self._data.shape, arr.shape))
+        self._data = arr.astype(self._data.dtype, copy=False)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and not _is_float(self._data):
+            raise RuntimeError("requires_grad: only floating point tensors can require "
+                               "gradients, got dtype %s" % self._data.dtype)
+        if not flag and self._node is not None:
+            raise RuntimeError("requires_grad: you can only change requires_grad flags of "
+                               "leaf tensors; use detach() for a non-leaf")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    def retain_grad(self):
+        """Keep .grad of this non-leaf tensor after backward."""
+        if self._node is not None:
+            self._retains_grad = True
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def size(self, dim=None):
+        """The shape, or the length of one dim (PyTorch's Tensor.size)."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def numel(self):
+        return self._data.size
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ---- conversion ----------------------------------------------------------------
+    def numpy(self):
+        """The storage array, shared (no copy)."""
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError("item: only one-element tensors can be converted to Python "
+                             "scalars, got shape %s" % (self._data.shape,))
+        return self._data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def detach(self):
+        """A new leaf tensor sharing storage, outside the graph."""
+        return Tensor._wrap(self._data)
+
+    def detach_(self):
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        return _unary_op(self, "copy", lambda g: g)
+
+    def contiguous(self):
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def to(self, dtype):
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        out = self._data.astype(dtype)
+        if _needs_grad(self) and dtype in _FLOATS:
+            src = self._data.dtype
+            return Tensor._wrap(out, Node("to", (self,), lambda g: (g.astype(src),)))
+        return Tensor._wrap(out)
+
+    type = to
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(",
+                               precision=4, suppress_small=False)
+        extra = ""
+        if self._data.dtype not in (_F32, np.dtype(np.int64), np.dtype(np.bool_)):
+            extra += ", dtype=%s" % self._data.dtype
+        if self._node is not None:
+            extra += ", grad_fn=<%s>" % self._node.name
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return "tensor(%s%s)" % (body, extra)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("bool: the truth value of a tensor with %d elements is "
+                               "ambiguous" % self._data.size)
+        return bool(self._data.reshape(-1)[0])
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    # ---- autograd entry -----------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad.
+
+        Args:
+            gradient: d(loss)/d(self); may be omitted only for a one-element tensor.
+            retain_graph: keep the saved buffers for another backward.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError("backward: grad can be implicitly created only for "
+                                   "scalar outputs, got shape %s; pass gradient="
+                                   % (self._data.shape,))
+            g = np.ones(self._data.shape, dtype=self._data.dtype)
+        else:
+            g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if g.shape != self._data.shape:
+                raise RuntimeError("backward: gradient has shape %s but the tensor has "
+                                   "shape %s" % (g.shape, self._data.shape))
+            g = g.astype(self._data.dtype, copy=False)
+        autograd.run_backward(self, g, retain_graph)
+
+    def _accumulate_grad(self, g):
+        if g.dtype != self._data.dtype:
+            g = g.astype(self._data.dtype)
+        if self.grad is None:
+            # copy: g may be shared with another input's gradient or the caller
+            self.grad = Tensor._wrap(np.array(g, copy=True, order="C"))
+        else:
+            _binary(_ADD, self.grad._data, g, out=self.grad._data)
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self._data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self._data[...] = value
+        return self
+
+    def _check_inplace(self, op):
+        if self._requires_grad and _mode.enabled:
+            if self._node is None:
+                raise RuntimeError("%s: a leaf tensor that requires grad is being used in an "
+                                   "in-place operation; wrap it in fastdl.no_grad() or use "
+                                   "an out-of-place op" % op)
+            raise RuntimeError("%s: in-place operation on a tensor that is part of a graph "
+                               "is not supported; use the out-of-place op" % op)
+
+    # ---- arithmetic ----------------------------------------------------------------
+    def __add__(self, other): return add(self, other)
+    def __radd__(self, other): return add(other, self)
+    def __sub__(self, other): return sub(self, other)
+    def __rsub__(self, other): return sub(other, self)
+    def __mul__(self, other): return mul(self, other)
+    def __rmul__(self, other): return mul(other, self)
+    def __truediv__(self, other): return div(self, other)
+    def __rtruediv__(self, other): return div(other, self)
+    def __pow__(self, other): return pow(self, other)
+    def __rpow__(self, other): return pow(other, self)
+    def __neg__(self): return neg(self)
+    def __pos__(self): return self
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+    def __abs__(self): return abs(self)
+
+    def __iadd__(self, other): return self._inplace(_ADD, other, "add_")
+    def __isub__(self, other): return self._inplace(_SUB, other, "sub_")
+    def __imul__(self, other): return self._inplace(_MUL, other, "mul_")
+    def __itruediv__(self, other): return self._inplace(_DIV, other, "div_")
+
+    def add_(self, other, alpha=1):
+        return self._inplace(_ADD, other if alpha == 1 else _scaled(other, alpha), "add_")
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(_SUB, other if alpha == 1 else _scaled(other, alpha), "sub_")
+
+    def mul_(self, other): return self._inplace(_MUL, other, "mul_")
+    def div_(self, other): return self._inplace(_DIV, other, "div_")
+
+    def _inplace(self, op, other, name):
+        self._check_inplace(name)
+        b = _operand(other, self._data.dtype)
+        if not _is_float(self._data):
+            self._data[...] = _np_binary(op, self._data, b)
+            return self
+        if not self._data.flags.c_contiguous:
+            self._data[...] = _binary(op, self._data, b.astype(self._data.dtype, copy=False))
+            return self
+        _binary(op, self._data, b.astype(self._data.dtype, copy=False), out=self._data)
+        return self
+
+    def __eq__(self, other): return _compare("eq", self, other)
+    def __ne__(self, other): return _compare("ne", self, other)
+    def __lt__(self, other): return _compare("lt", self, other)
+    def __le__(self, other): return _compare("le", self, other)
+    def __gt__(self, other): return _compare("gt", self, other)
+    def __ge__(self, other): return _compare("ge", self, other)
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+
+    def __getitem__(self, idx): return getitem(self, idx)
+
+    def __setitem__(self, idx, value):
+        self._check_inplace("setitem")
+        self._data[_index_arrays(idx)] = value._data if isinstance(value, Tensor) else value
+
+
+def _scaled(other, alpha):
+    return mul(other, alpha) if isinstance(other, Tensor) else np.asarray(other) * alpha
+
+
+def _np_binary(op, a, b):
+    fn = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)[op]
+    return fn(a, b)
+
+
+def _needs_grad(*ts):
+    if not _mode.enabled:
+        return False
+    for t in ts:
+        if t is not None and t._requires_grad:
+            return True
+    return False
+
+
+def _operand(x, dtype):
+    """An ndarray for a non-Tensor operand; Python numbers take `dtype`."""
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
+        if dtype.kind in "fc" or isinstance(x, (bool, numbers.Integral)):
+            return np.asarray(x, dtype=dtype)
+        return np.asarray(x, dtype=_F32)
+    return np.asarray(x)
+
+
+def _promote(a, b):
+    """Tensor operands (either may be a Python number or array) in one dtype."""
+    ta = a if isinstance(a, Tensor) else None
+    tb = b if isinstance(b, Tensor) else None
+    if ta is None:
+        ad = _operand(a, tb._data.dtype)
+        ta = Tensor._wrap(ad)
+    if tb is None:
+        tb = Tensor._wrap(_operand(b, ta._data.dtype))
+    da, db = ta._data.dtype, tb._data.dtype
+    if da != db:
+        dt = np.result_type(da, db)
+        if dt.kind == "f" and dt not in _FLOATS:
+            dt = _F32
+        if da != dt:
+            ta = ta.to(dt)
+        if db != dt:
+            tb = tb.to(dt)
+    return ta, tb
+
+
+# ---- elementwise binary ops --------------------------------------------------------
+
+def _binary_op(op, name, a, b, rule):
+    """out = a op b with broadcasting; rule(g, a, b, out) -> (ga, gb) before unbroadcast."""
+    a, b = _promote(a, b)
+    ad, bd = a._data, b._data
+    if not _is_float(ad):
+        return Tensor._wrap(_np_binary(op, ad, bd))
+    out = _binary(op, ad, bd)
+    if _mode.enabled and (a._requires_grad or b._requires_grad):
+        sa, sb = ad.shape, bd.shape
+        ra, rb = a._requires_grad, b._requires_grad
+
+        def backward(g):
+            ga, gb = rule(g, ad, bd, out, ra, rb)
+            return (_unbroadcast(ga, sa) if ra else None,
+                    _unbroadcast(gb, sb) if rb else None)
+        return Tensor._wrap(out, Node(name, (a, b), backward))
+    return Tensor._wrap(out)
+
+
+def add(a, b, alpha=1):
+    """a + alpha * b, with NumPy broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary_op(_ADD, "AddBackward", a, b, lambda g, a, b, o, ra, rb: (g, g))
+
+
+def sub(a, b, alpha=1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary_op(_SUB, "SubBackward", a, b,
+                      lambda g, a, b, o, ra, rb: (g, _unary(_U["neg"], g) if rb else None))
+
+
+def mul(a, b):
+    return _binary_op(_MUL, "MulBackward", a, b,
+                      lambda g, a, b, o, ra, rb: (_mul(g, b) if ra else None,
+                                                  _mul(g, a) if rb else None))
+
+
+def _div_rule(g, a, b, o, ra, rb):
+    ga = _binary(_DIV, g, b) if ra else None
+    # d(a/b)/db = -a/b^2 = -out/b
+    gb = _unary(_U["neg"], _binary(_DIV, _mul(g, o), b)) if rb else None
+    return ga, gb
+
+
+def div(a, b):
+    return _binary_op(_DIV, "DivBackward", a, b, _div_rule)
+
+
+def _pow_rule(g, a, b, o, ra, rb):
+    ga = gb = None
+    if ra:
+        # b * a^(b-1), written without a^(b-1) so a == 0 with b >= 1 stays finite
+        bm1 = _binary(_SUB, b, np.ones((), b.dtype))
+        ga = _mul(g, _mul(b, _binary(_POW, a, bm1)))
+    if rb:
+        # a^b * log(a); define the a == 0 case as 0 (the limit where it exists)
+        la = _unary(_U["log"], a)
+        gb = _mul(g, np.where(a == 0, 0, _mul(o, la)).astype(o.dtype, copy=False))
+    return ga, gb
+
+
+def pow(a, b):
+    """a ** b elementwise; a scalar exponent uses a faster unary path."""
+    if isinstance(a, Tensor) and isinstance(b, numbers.Number) and _is_float(a._data):
+        p = float(b)
+        ad = a._data
+        out = _unary(_U["pow"], ad, p)
+        if _needs_grad(a):
+            def backward(g):
+                if p == 2.0:
+                    d = _unary(_U["affine"], ad, 2.0, 0.0)
+                elif p == 1.0:
+                    return (g,)
+                else:
+                    d = _unary(_U["affine"], _unary(_U["pow"], ad, p - 1.0), p, 0.0)
+                return (_mul(g, d),)
+            return Tensor._wrap(out, Node("PowBackward", (a,), backward))
+        return Tensor._wrap(out)
+    return _binary_op(_POW, "PowBackward", a, b, _pow_rule)
+
+
+def _mask_rule(op):
+    def rule(g, a, b, o, ra, rb):
+        # ties send half the gradient each way, like PyTorch
+        win_a = _core.compare(_CMP["gt"] if op == _MAXIMUM else _CMP["lt"], a, b)
+        tie = _core.compare(_CMP["eq"], a, b)
+        wa = win_a.astype(g.dtype) + 0.5 * tie.astype(g.dtype)
+        ga = _mul(g, wa) if ra else None
+        gb = _mul(g, _binary(_SUB, np.ones((), g.dtype), wa)) if rb else None
+        return ga, gb
+    return rule
+
+
+def maximum(a, b):
+    """Elementwise max; NaN propagates."""
+    return _binary_op(_MAXIMUM, "MaximumBackward", a, b, _mask_rule(_MAXIMUM))
+
+
+def minimum(a, b):
+    """Elementwise min; NaN propagates."""
+    return _binary_op(_MINIMUM, "MinimumBackward", a, b, _mask_rule(_MINIMUM))
+
+
+def _compare(name, a, b):
+    a, b = _promote(a, b)
+    if _is_float(a._data):
+        return Tensor._wrap(_core.compare(_CMP[name], a._data, b._data))
+    fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+          "gt": np.greater, "ge": np.greater_equal}[name]
+    return Tensor._wrap(fn(a._data, b._data))
+
+
+# ---- elementwise unary ops ---------------------------------------------------------------
+
+def _unary_op(x, name, rule, p0=0.0, p1=0.0):
+    """out = f(x); rule(g, x, out) -> grad_x."""
+    xd = x._data
+    if not _is_float(xd):
+        xd = xd.astype(_F32)
+    out = _unary(_U[name], xd, p0, p1)
+    if _mode.enabled and x._requires_grad:
+        return Tensor._wrap(out, Node(name.capitalize() + "Backward", (x,),
+                                      lambda g: (rule(g, xd, out),)))
+    return Tensor._wrap(out)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def neg(x):
+    x = _as_tensor(x)
+    if not _is_float(x._data):
+        return Tensor._wrap(-x._data)
+    return _unary_op(x, "neg", lambda g, x, o: _unary(_U["neg"], g))
+
+
+def exp(x):
+    return _unary_op(_as_tensor(x), "exp", lambda g, x, o: _mul(g, o))
+
+
+def log(x):
+    return _unary_op(_as_tensor(x), "log", lambda g, x, o: _binary(_DIV, g, x))
+
+
+def sqrt(x):
+    # d sqrt(x) = 1 / (2 sqrt(x))
+    return _unary_op(_as_tensor(x), "sqrt",
+                     lambda g, x, o: _binary(_DIV, g, _unary(_U["affine"], o, 2.0, 0.0)))
+
+
+def abs(x):
+    x = _as_tensor(x)
+    if not _is_float(x._data):
+        return Tensor._wrap(np.abs(x._data))
+    return _unary_op(x, "abs", lambda g, x, o: _mul(g, _unary(_U["sign"], x)))
+
+
+def square(x):
+    return pow(_as_tensor(x), 2)
+
+
+def clip(x, min=None, max=None):
+    """Clamp x into [min, max] (either bound may be None); NaN stays NaN."""
+    x = _as_tensor(x)
+    lo = -np.inf if min is None else float(min)
+    hi = np.inf if max is None else float(max)
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min or max must not be None")
+
+    def rule(g, xd, o):
+        inside = (xd >= lo) & (xd <= hi)
+        return _mul(g, inside.astype(g.dtype))
+    return _unary_op(x, "clip", rule, lo, hi)
+
+
+clamp = clip
+
+
+# ---- reductions --------------------------------------------------------------------------
+
+def _axes_arg(dim, axis, name):
+    if dim is not None and axis is not None:
+        raise TypeError("%s: pass dim or axis, not both" % name)
+    return dim if dim is not None else axis
+
+
+def _expand_grad(g, in_shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input."""
+    if not keepdim:
+        g = g.reshape(tuple(1 if d in axes else s for d, s in enumerate(in_shape)))
+    return g
+
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+    """Sum over dims (int, tuple or None for all). dim=/axis=, keepdim=/keepdims=."""
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "sum")
+    keepdim = keepdim if keepdims is None else keepdims
+    xd = x._data
+    if not _is_float(xd):
+        return Tensor._wrap(np.sum(xd, axis=ax if not isinstance(ax, list) else tuple(ax),
+                                   keepdims=keepdim, dtype=dtype))
+    axes = _core.normalize_axes(ax, xd.ndim, "sum")
+    out = _reduce(_R["sum"], xd, axes, keepdim)
+    if _needs_grad(x):
+        shape = xd.shape
+        dt = xd.dtype
+
+        def backward(g):
+            return (np.broadcast_to(_expand_grad(g, shape, axes, keepdim), shape).astype(dt),)
+        return Tensor._wrap(out, Node("SumBackward", (x,), backward))
+    return Tensor._wrap(out)
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "mean")
+    keepdim = keepdim if keepdims is None else keepdims
+    xd = x._data
+    if not _is_float(xd):
+        raise TypeError("mean: expected a floating point tensor, got dtype %s" % xd.dtype)
+    axes = _core.normalize_axes(ax, xd.ndim, "mean")
+    out = _reduce(_R["mean"], xd, axes, keepdim)
+    if _needs_grad(x):
+        shape = xd.shape
+        n = int(np.prod([shape[d] for d in axes])) if axes else 1
+
+        def backward(g):
+            g = _unary(_U["affine"], g, 1.0 / builtins.max(n, 1), 0.0)
+            return (np.ascontiguousarray(np.broadcast_to(_expand_grad(g, shape, axes, keepdim),
+                                                         shape)),)
+        return Tensor._wrap(out, Node("MeanBackward", (x,), backward))
+    return Tensor._wrap(out)
+
+
+def _extreme(x, is_min, axes, keepdim, name):
+    xd = x._data
+    out = _reduce(_R["min" if is_min else "max"], xd, axes, keepdim)
+    if _needs_grad(x):
+        shape = xd.shape
+
+        def backward(g):
+            # evenly split among ties, like PyTorch's amax/amin
+            ok = _expand_grad(out, shape, axes, keepdim)
+            mask = _core.compare(_CMP["eq"], xd, ok).astype(xd.dtype)
+            cnt = _reduce(_R["sum"], mask, axes, True)
+            ge = _expand_grad(g, shape, axes, keepdim)
+            return (_mul(mask, _binary(_DIV, ge, cnt)),)
+        return Tensor._wrap(out, Node(name, (x,), backward))
+    return Tensor._wrap(out)
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Max over dims (int, tuple or None); gradient split evenly among ties."""
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "amax")
+    keepdim = keepdim if keepdims is None else keepdims
+    if not _is_float(x._data):
+        return Tensor._wrap(np.amax(x._data, axis=ax, keepdims=keepdim))
+    return _extreme(x, False, _core.normalize_axes(ax, x.ndim, "amax"), keepdim, "AmaxBackward")
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "amin")
+    keepdim = keepdim if keepdims is None else keepdims
+    if not _is_float(x._data):
+        return Tensor._wrap(np.amin(x._data, axis=ax, keepdims=keepdim))
+    return _extreme(x, True, _core.normalize_axes(ax, x.ndim, "amin"), keepdim, "AminBackward")
+
+
+def _max_min(x, is_min, dim, keepdim, axis, keepdims, name):
+    """PyTorch's max/min: no dim -> scalar; int dim -> (values, indices);
+    a Tensor as second argument -> elementwise maximum/minimum."""
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return minimum(x, dim) if is_min else maximum(x, dim)
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, name)
+    keepdim = keepdim if keepdims is None else keepdims
+    if ax is None:
+        return (amin if is_min else amax)(x)
+    if not isinstance(ax, (int, np.integer)):
+        raise TypeError("%s: dim must be an int (use amax/amin for several dims), got %r"
+                        % (name, ax))
+    values = (amin if is_min else amax)(x, ax, keepdim)
+    indices = (argmin if is_min else argmax)(x, ax, keepdim)
+    if values.requires_grad:
+        # the indexed element receives the whole gradient, as in PyTorch
+        xd, idx = x._data, indices._data
+        axn = _core.normalize_axes(ax, xd.ndim, name)[0]
+
+        def backward(g):
+            gx = np.zeros_like(xd)
+            gi = g if keepdim else np.expand_dims(g, axn)
+            ii = idx if keepdim else np.expand_dims(idx, axn)
+            np.put_along_axis(gx, ii, gi, axis=axn)
+            return (gx,)
+        values = Tensor._wrap(values._data, Node(name.capitalize() + "Backward", (x,), backward))
+    return MaxMin(values, indices)
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _max_min(x, False, dim, keepdim, axis, keepdims, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _max_min(x, True, dim, keepdim, axis, keepdims, "min")
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "argmax")
+    keepdim = keepdim if keepdims is None else keepdims
+    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
+    return Tensor._wrap(_core.argreduce(False, xd, ax, keepdim))
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "argmin")
+    keepdim = keepdim if keepdims is None else keepdims
+    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
+    return Tensor._wrap(_core.argreduce(True, xd, ax, keepdim))
+
+
+def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
+        unbiased=None, ddof=None):
+    """Variance over dims. correction=1 (PyTorch's default) divides by N - 1;
+    unbiased=False or ddof=0 divide by N."""
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "var")
+    keepdim = keepdim if keepdims is None else keepdims
+    c = 1
+    if correction is not None:
+        c = correction
+    elif unbiased is not None:
+        c = 1 if unbiased else 0
+    elif ddof is not None:
+        c = ddof
+    axes = _core.normalize_axes(ax, x.ndim, "var")
+    n = int(np.prod([x.shape[d] for d in axes])) if axes else 1
+    d = x - mean(x, axes, True)
+    return sum(d * d, axes, keepdim) / builtins.max(n - c, 0)
+
+
+def std(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
+        unbiased=None, ddof=None):
+    return sqrt(var(x, dim, keepdim, axis=axis, keepdims=keepdims, correction=correction,
+                    unbiased=unbiased, ddof=ddof))
+
+
+# ---- matmul ----------------------------------------------------------------------------
+
+def _gemm():
+    from fastdl._C import gemm
+    return gemm
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands.
+
+    Backward uses the transposed GEMM variants; no transposed copy is made.
+    """
+    a, b = _promote(a, b)
+    ad, bd = a._data, b._data
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise ValueError("matmul: both operands need at least 1 dim, got shapes %s and %s"
+                         % (ad.shape, bd.shape))
+    if not _is_float(ad):
+        return Tensor._wrap(np.matmul(ad, bd))
+    a2 = ad[None, :] if ad.ndim == 1 else ad
+    b2 = bd[:, None] if bd.ndim == 1 else bd
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError("matmul: shapes %s and %s are not aligned: %d (dim -1 of the first) "
+                         "!= %d (dim %d of the second)"
+                         % (ad.shape, bd.shape, a2.shape[-1], b2.shape[-2], -2 if bd.ndim > 1 else 0))
+    gemm = _gemm()
+    out2 = gemm.matmul(a2, b2)
+    out = out2
+    if ad.ndim == 1:
+        out = out.reshape(out.shape[:-2] + out.shape[-1:])
+    if bd.ndim == 1:
+        out = out.reshape(out.shape[:-1])
+    if not _needs_grad(a, b):
+        return Tensor._wrap(out)
+    ra, rb = a._requires_grad, b._requires_grad
+
+    def backward(g):
+        g2 = g.reshape(out2.shape)
+        ga = gb = None
+        if ra:
+            ga = _unbroadcast(gemm.matmul(g2, b2, transb=True), a2.shape).reshape(ad.shape)
+        if rb:
+            gb = _unbroadcast(gemm.matmul(a2, g2, transa=True), b2.shape).reshape(bd.shape)
+        return ga, gb
+    return Tensor._wrap(out, Node("MmBackward", (a, b), backward))
+
+
+# ---- shape ops ---------------------------------------------------------------------------
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape):
+    shape = _shape_arg(shape)
+    xd = x._data
+    try:
+        out = xd.reshape(shape)
+    except ValueError:
+        raise ValueError("reshape: shape %s is invalid for input of shape %s (%d elements)"
+                         % (shape, xd.shape, xd.size)) from None
+    if _needs_grad(x):
+        s = xd.shape
+        return Tensor._wrap(out, Node("ViewBackward", (x,), lambda g: (g.reshape(s),)))
+    return Tensor._wrap(out)
+
+
+def permute(x, *dims):
+    dims = _shape_arg(dims)
+    nd = x.ndim
+    if sorted(d % nd if nd else d for d in dims) != list(range(nd)):
+        raise ValueError("permute: dims %s are not a permutation of %d dims" % (dims, nd))
+    out = np.transpose(x._data, dims)
+    if _needs_grad(x):
+        inv = tuple(np.argsort([d % nd for d in dims]))
+        return Tensor._wrap(out, Node("PermuteBackward", (x,),
+                                      lambda g: (np.transpose(g, inv),)))
+    return Tensor._wrap(out)
+
+
+def transpose(x, dim0, dim1):
+    nd = x.ndim
+    if nd == 0:
+        return x
+    dims = list(range(nd))
+    try:
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    except IndexError:
+        raise ValueError("transpose: dims (%d, %d) out of range for %d dims"
+                         % (dim0, dim1, nd)) from None
+    return permute(x, *dims)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    nd = x.ndim
+    if nd == 0:
+        return reshape(x, 1)
+    s, e = start_dim % nd, end_dim % nd
+    shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = _core.normalize_axes(dims, x.ndim, "squeeze")
+        shape = tuple(s for d, s in enumerate(x.shape) if not (d in dims and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim):
+    nd = x.ndim + 1
+    if not -nd <= dim < nd:
+        raise ValueError("unsqueeze: dim %d out of range for a result of %d dims" % (dim, nd))
+    dim %= nd
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def expand(x, *shape):
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError("expand: the number of sizes (%d) must be >= the number of dims (%d)"
+                         % (len(shape), x.ndim))
+    full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    try:
+        out = np.broadcast_to(x._data, full)
+    except ValueError:
+        raise ValueError("expand: shape %s cannot be expanded to %s" % (x.shape, shape)) from None
+    if _needs_grad(x):
+        s = x.shape
+        return Tensor._wrap(out, Node("ExpandBackward", (x,),
+                                      lambda g: (_unbroadcast(np.ascontiguousarray(g), s),)))
+    return Tensor._wrap(out)
+
+
+# ---- indexing and joins --------------------------------------------------------------------
+
+def _index_arrays(idx):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(idx, Tensor):
+        return idx._data
+    if isinstance(idx, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+    if isinstance(idx, list):
+        return np.asarray([i._data if isinstance(i, Tensor) else i for i in idx])
+    return idx
+
+
+def _is_basic(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in items)
+
+
+def getitem(x, idx):
+    idx = _index_arrays(idx)
+    xd = x._data
+    try:
+        out = xd[idx]
+    except IndexError as e:
+        raise IndexError("getitem: %s (tensor of shape %s)" % (e, xd.shape)) from None
+    if not _needs_grad(x):
+        return Tensor._wrap(out)
+    shape, dt = xd.shape, xd.dtype
+    basic = _is_basic(idx)
+
+    def backward(g):
+        gx = np.zeros(shape, dtype=dt)
+        if basic:
+            gx[idx] = g
+        else:
+            np.add.at(gx, idx, g)   # repeated indices accumulate
+        return (gx,)
+    return Tensor._wrap(out, Node("IndexBackward", (x,), backward))
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """Concatenate along an existing dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    d = dim if axis is None else axis
+    nd = tensors[0].ndim
+    d = _core.normalize_axes(d, nd, "cat")[0]
+    for t in tensors[1:]:
+        if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
+            raise ValueError("cat: sizes must match except in dim %d, got %s"
+                             % (d, [t.shape for t in tensors]))
+    dt = np.result_type(*[t.dtype for t in tensors])
+    out = np.concatenate([t._data for t in tensors], axis=d).astype(dt, copy=False)
+    if not _needs_grad(*tensors):
+        return Tensor._wrap(out)
+    bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
+
+    def backward(g):
+        sl = [slice(None)] * g.ndim
+        res = []
+        for i in range(len(tensors)):
+            sl[d] = slice(bounds[i], bounds[i + 1])
+            res.append(np.ascontiguousarray(g[tuple(sl)]).astype(tensors[i].dtype, copy=False))
+        return tuple(res)
+    return Tensor._wrap(out, Node("CatBackward", tuple(tensors), backward))
+
+
+def stack(tensors, dim=0, *, axis=None):
+    """Join along a new dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError("stack: all tensors must have the same shape, got %s"
+                         % [t.shape for t in tensors])
+    d = dim if axis is None else axis
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split into chunks of a size (int) or of the given sizes (list), like PyTorch."""
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        s = int(split_size_or_sections)
+        if s <= 0:
+            raise ValueError("split: split_size must be positive, got %d" % s)
+        sizes = [s] * (n // s) + ([n % s] if n % s else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise ValueError("split: sections %s do not sum to the dim size %d" % (sizes, n))
+    out, start = [], 0
+    nd = x.ndim
+    d = dim % nd
+    for s in sizes:
+        idx = (slice(None),) * d + (slice(start, start + s),)
+        out.append(getitem(x, idx))
+        start += s
+    return tuple(out)
+
+
+def where(cond, a, b):
+    """Elementwise a where cond else b, with broadcasting."""
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    c = c.astype(bool, copy=False)
+    a, b = _promote(a, b)
+    out = np.where(c, a._data, b._data)
+    if not _needs_grad(a, b):
+        return Tensor._wrap(out)
+    sa, sb = a.shape, b.shape
+
+    def backward(g):
+        z = np.zeros((), g.dtype)
+        return (_unbroadcast(np.where(c, g, z), sa) if a._requires_grad else None,
+                _unbroadcast(np.where(c, z, g), sb) if b._requires_grad else None)
+    return Tensor._wrap(out, Node("WhereBackward", (a, b), backward))
+
+
+# ---- methods delegating to the functions above -------------------------------------------------
+
+def _install_methods():
+    simple = dict(add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, exp=exp, log=log,
+                  sqrt=sqrt, abs=abs, square=square, clip=clip, clamp=clip, neg=neg,
+                  maximum=maximum, minimum=minimum, sum=sum, mean=mean, max=max, min=min,
+                  amax=amax, amin=amin, argmax=argmax, argmin=argmin, var=var, std=std,
+                  permute=permute, transpose=transpose, flatten=flatten, squeeze=squeeze,
+                  unsqueeze=unsqueeze, expand=expand, split=split)
+    for name, fn in simple.items():
+        setattr(Tensor, name, fn)
+    Tensor.reshape = lambda self, *shape: reshape(self, *shape)
+    Tensor.view = Tensor.reshape
+    Tensor.expand_as = lambda self, other: expand(self, other.shape)
+    Tensor.view_as = lambda self, other: reshape(self, other.shape)
+    Tensor.reshape_as = Tensor.view_as
+    Tensor.divide = div
+    Tensor.multiply = mul
+    Tensor.subtract = sub
+    Tensor.true_divide = div
+
+
+_install_methods()
