@@ -12,10 +12,10 @@
  * its own A blocks. K is never split, so every element of C sees the same
  * sequence of operations for any thread count (bitwise-identical results).
  *
- * Small shapes: an operand already laid out the way the kernel reads it
- * (op(B) = B with full NR columns, op(A) = A^T with full MR rows) is read in
- * place instead of packed when it is small enough to stay in cache; only edge
- * tiles are packed. The choice depends on the shape alone, never on threads.
+ * Small shapes: A (either layout, full MR-row tiles) and op(B) = B (full NR
+ * columns) are read in place instead of packed when they are small enough to
+ * stay in cache, which is where packing costs most relative to the product;
+ * only edge tiles are packed. The choice depends on the shape alone, never on threads.
  */
 #include <string.h>
 
@@ -110,7 +110,7 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
-    const int direct_a = g->transa && M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
+    const int direct_a = M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
     float *const bbuf = tls_b;
@@ -174,9 +174,14 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                         for (int64_t it = 0; it < mt; ++it) {
                             const int64_t i = ic + it * mr;
                             const int m = (int)FDL_MIN(mr, M - i);
-                            const int da = direct_a && m == mr;
-                            const float *a = da ? g->A + pc * g->lda + i : abuf + it * kc * mr;
-                            cfg->ukr(kc, a, da ? g->lda : mr, b, rsb, g->C + i * g->ldc + j,
+                            const float *a = abuf + it * kc * mr;
+                            int64_t rsa = mr, csa = 1;
+                            if (direct_a && m == mr) {
+                                a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
+                                rsa = g->transa ? g->lda : 1;
+                                csa = g->transa ? 1 : g->lda;
+                            }
+                            cfg->ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
                                      g->ldc, m, n, &epi);
                         }
                     }

@@ -2,8 +2,9 @@
  * gemm/gemm_internal.h — contracts between the GEMM layers (not public).
  *
  * Legend: m x n is one C tile (m <= MR, n <= NR); k its reduction depth.
- *   a: packed A tile, element (i, p) at a[p*rsa + i]; rsa == MR when packed,
- *      lda when op(A) = A^T is read in place (its columns are contiguous).
+ *   a: A tile, element (i, p) at a[i*csa + p*rsa]: (csa, rsa) == (1, MR) when
+ *      packed, (1, lda) when op(A) = A^T is read in place, (lda, 1) when
+ *      op(A) = A is read in place.
  *   b: B micro-panel, element (p, j) at b[p*rsb + j]; rsb == NR when packed,
  *      ldb when B is read in place. Always NR valid columns (edges packed).
  *   c: C tile, element (i, j) at c[i*ldc + j]; only m x n is touched.
@@ -26,18 +27,18 @@ typedef struct {
 
 /* One shared micro-kernel signature; a kernel reads exactly MR rows of a and
  * NR columns of b for each of the k steps. */
-typedef void (*fdl_sgemm_ukr_fn)(int64_t k, const float *a, int64_t rsa,
+typedef void (*fdl_sgemm_ukr_fn)(int64_t k, const float *a, int64_t rsa, int64_t csa,
                                  const float *b, int64_t rsb,
                                  float *c, int64_t ldc, int m, int n,
                                  const fdl_sgemm_epi *epi);
 
-void fdl_sgemm_generic_4x8(int64_t k, const float *a, int64_t rsa,
+void fdl_sgemm_generic_4x8(int64_t k, const float *a, int64_t rsa, int64_t csa,
                            const float *b, int64_t rsb, float *c, int64_t ldc,
                            int m, int n, const fdl_sgemm_epi *epi);
-void fdl_sgemm_avx2_6x16(int64_t k, const float *a, int64_t rsa,
+void fdl_sgemm_avx2_6x16(int64_t k, const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, float *c, int64_t ldc,
                          int m, int n, const fdl_sgemm_epi *epi);
-void fdl_sgemm_avx512_12x32(int64_t k, const float *a, int64_t rsa,
+void fdl_sgemm_avx512_12x32(int64_t k, const float *a, int64_t rsa, int64_t csa,
                             const float *b, int64_t rsb, float *c, int64_t ldc,
                             int m, int n, const fdl_sgemm_epi *epi);
 

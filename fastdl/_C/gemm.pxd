@@ -43,19 +43,3 @@ cdef extern from "fastdl.h" nogil:
                      const double *bias, fdl_act act)
     const char *fdl_sgemm_kernel_name()
     int64_t fdl_fma_loop(int64_t iters, int nthreads)
-
-# Runtime functions (fastdl.h) this module needs; the lead's _core.pxd owns
-# them, they are repeated here only for gemm.pyx's own use.
-cdef extern from "fastdl.h" nogil:
-    const char *fdl_strerror(int status)
-    int fdl_get_num_threads()
-    void fdl_set_num_threads(int n)
-    ctypedef enum fdl_isa:
-        FDL_ISA_GENERIC
-        FDL_ISA_AVX2
-        FDL_ISA_AVX512
-    fdl_isa fdl_detected_isa()
-    fdl_isa fdl_active_isa()
-    int fdl_set_isa(fdl_isa isa)
-    const char *fdl_isa_name(fdl_isa isa)
-    int fdl_isa_from_name(const char *name)

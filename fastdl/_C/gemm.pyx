@@ -12,6 +12,7 @@ cimport numpy as cnp
 from libc.stdint cimport int64_t
 
 from fastdl._C.gemm cimport *
+from fastdl._C._core cimport fdl_strerror
 
 cnp.import_array()
 
@@ -288,28 +289,3 @@ def fma_loop(int64_t iters, int nthreads):
     with nogil:
         r = fdl_fma_loop(iters, nthreads)
     return r
-
-
-# ---- runtime access for tests and benchmarks until fastdl._C._core lands ----
-
-def _set_num_threads(int n):
-    fdl_set_num_threads(n)
-
-
-def _get_num_threads():
-    return fdl_get_num_threads()
-
-
-def _set_isa(str name):
-    cdef int isa = fdl_isa_from_name(name.encode())
-    if isa < 0:
-        raise ValueError("unknown ISA %r" % name)
-    _check(fdl_set_isa(<fdl_isa>isa), "set_isa")
-
-
-def _get_isa():
-    return fdl_isa_name(fdl_active_isa()).decode()
-
-
-def _detected_isa():
-    return fdl_isa_name(fdl_detected_isa()).decode()

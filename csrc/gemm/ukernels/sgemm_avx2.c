@@ -23,6 +23,13 @@ static const int32_t mask_tab[32] = {
         c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);             \
     } while (0)
 
+#define ROW_FMA_IN(r, base, off)                                \
+    do {                                                        \
+        __m256 ar = _mm256_broadcast_ss(base + (off));          \
+        c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);             \
+        c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);             \
+    } while (0)
+
 #define ROW_STORE(r)                                                        \
     do {                                                                    \
         if ((r) < m) {                                                      \
@@ -52,7 +59,7 @@ static const int32_t mask_tab[32] = {
     } while (0)
 
 /* C[m<=6, n<=16] = epi(A[6, k] @ B[k, 16]) */
-void fdl_sgemm_avx2_6x16(int64_t k, const float *restrict a, int64_t rsa,
+void fdl_sgemm_avx2_6x16(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
                          const float *restrict b, int64_t rsb,
                          float *restrict c, int64_t ldc, int m, int n,
                          const fdl_sgemm_epi *epi) {
@@ -65,14 +72,29 @@ void fdl_sgemm_avx2_6x16(int64_t k, const float *restrict a, int64_t rsa,
         _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
     }
 
+    if (csa == 1) {
 #pragma GCC unroll 4
-    for (int64_t p = 0; p < k; ++p) {
-        __m256 b0 = _mm256_loadu_ps(b);
-        __m256 b1 = _mm256_loadu_ps(b + 8);
-        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2);
-        ROW_FMA(3); ROW_FMA(4); ROW_FMA(5);
-        a += rsa;
-        b += rsb;
+        for (int64_t p = 0; p < k; ++p) {
+            __m256 b0 = _mm256_loadu_ps(b);
+            __m256 b1 = _mm256_loadu_ps(b + 8);
+            ROW_FMA(0); ROW_FMA(1); ROW_FMA(2);
+            ROW_FMA(3); ROW_FMA(4); ROW_FMA(5);
+            a += rsa;
+            b += rsb;
+        }
+    } else {
+        /* Rows of A read in place, as base + {0,1,2}*csa. */
+        const float *a0 = a, *a3 = a + 3 * csa;
+        const int64_t c2 = 2 * csa;
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m256 b0 = _mm256_loadu_ps(b);
+            __m256 b1 = _mm256_loadu_ps(b + 8);
+            ROW_FMA_IN(0, a0, 0); ROW_FMA_IN(1, a0, csa); ROW_FMA_IN(2, a0, c2);
+            ROW_FMA_IN(3, a3, 0); ROW_FMA_IN(4, a3, csa); ROW_FMA_IN(5, a3, c2);
+            a0 += rsa; a3 += rsa;
+            b += rsb;
+        }
     }
 
     const float beta = epi->beta;

@@ -21,6 +21,15 @@
         c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);             \
     } while (0)
 
+/* Rows of A read in place: row r at ar[r*csa]; four base pointers keep the
+ * twelve addresses as base + {0,1,2}*csa, which x86 addressing encodes. */
+#define ROW_FMA_IN(r, base, off)                                \
+    do {                                                        \
+        __m512 ar = _mm512_set1_ps(base[off]);                  \
+        c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0);             \
+        c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);             \
+    } while (0)
+
 #define ROW_STORE(r)                                                      \
     do {                                                                  \
         if ((r) < m) {                                                    \
@@ -45,7 +54,7 @@
     } while (0)
 
 /* C[m<=12, n<=32] = epi(A[12, k] @ B[k, 32]) */
-void fdl_sgemm_avx512_12x32(int64_t k, const float *restrict a, int64_t rsa,
+void fdl_sgemm_avx512_12x32(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
                             const float *restrict b, int64_t rsb,
                             float *restrict c, int64_t ldc, int m, int n,
                             const fdl_sgemm_epi *epi) {
@@ -62,15 +71,31 @@ void fdl_sgemm_avx512_12x32(int64_t k, const float *restrict a, int64_t rsa,
         _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
     }
 
+    if (csa == 1) {
 #pragma GCC unroll 4
-    for (int64_t p = 0; p < k; ++p) {
-        __m512 b0 = _mm512_loadu_ps(b);
-        __m512 b1 = _mm512_loadu_ps(b + 16);
-        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
-        ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
-        ROW_FMA(8); ROW_FMA(9); ROW_FMA(10); ROW_FMA(11);
-        a += rsa;
-        b += rsb;
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            __m512 b1 = _mm512_loadu_ps(b + 16);
+            ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
+            ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
+            ROW_FMA(8); ROW_FMA(9); ROW_FMA(10); ROW_FMA(11);
+            a += rsa;
+            b += rsb;
+        }
+    } else {
+        const float *a0 = a, *a3 = a + 3 * csa, *a6 = a + 6 * csa, *a9 = a + 9 * csa;
+        const int64_t c2 = 2 * csa;
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            __m512 b1 = _mm512_loadu_ps(b + 16);
+            ROW_FMA_IN(0, a0, 0); ROW_FMA_IN(1, a0, csa); ROW_FMA_IN(2, a0, c2);
+            ROW_FMA_IN(3, a3, 0); ROW_FMA_IN(4, a3, csa); ROW_FMA_IN(5, a3, c2);
+            ROW_FMA_IN(6, a6, 0); ROW_FMA_IN(7, a6, csa); ROW_FMA_IN(8, a6, c2);
+            ROW_FMA_IN(9, a9, 0); ROW_FMA_IN(10, a9, csa); ROW_FMA_IN(11, a9, c2);
+            a0 += rsa; a3 += rsa; a6 += rsa; a9 += rsa;
+            b += rsb;
+        }
     }
 
     const float beta = epi->beta;

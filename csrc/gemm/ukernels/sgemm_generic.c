@@ -13,7 +13,7 @@
 #define NR FDL_SGEMM_GENERIC_NR
 
 /* C[m<=4, n<=8] = epi(A[4, k] @ B[k, 8]) */
-void fdl_sgemm_generic_4x8(int64_t k, const float *restrict a, int64_t rsa,
+void fdl_sgemm_generic_4x8(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
                            const float *restrict b, int64_t rsb,
                            float *restrict c, int64_t ldc, int m, int n,
                            const fdl_sgemm_epi *epi) {
@@ -23,7 +23,7 @@ void fdl_sgemm_generic_4x8(int64_t k, const float *restrict a, int64_t rsa,
 
     for (int64_t p = 0; p < k; ++p) {
         for (int i = 0; i < MR; ++i) {
-            const float ai = a[i];
+            const float ai = a[i * csa];
             for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
         }
         a += rsa;
