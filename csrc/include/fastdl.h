@@ -83,5 +83,6 @@ const char *fdl_version(void);
 #include "fastdl/rng.h"
 #include "fastdl/gemm.h"
 #include "fastdl/nn.h"
+#include "fastdl/optim.h"
 
 #endif /* FASTDL_H */
