@@ -82,5 +82,7 @@ const char *fdl_version(void);
 #include "fastdl/reduce.h"
 #include "fastdl/rng.h"
 #include "fastdl/gemm.h"
+#include "fastdl/nn.h"
+#include "fastdl/optim.h"
 
 #endif /* FASTDL_H */
