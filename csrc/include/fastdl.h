@@ -84,5 +84,7 @@ const char *fdl_version(void);
 #include "fastdl/gemm.h"
 #include "fastdl/nn.h"
 #include "fastdl/optim.h"
+#include "fastdl/data.h"
+#include "fastdl/metrics.h"
 
 #endif /* FASTDL_H */
