@@ -14,6 +14,9 @@ from fastdl.creation import __all__ as _creation_all
 from fastdl import testing
 from fastdl import nn, optim
 from fastdl.io import load, save
+from fastdl import train
+from fastdl.train import Trainer
+from fastdl.train import callbacks
 
 __version__ = _core.version()
 
