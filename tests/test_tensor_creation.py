@@ -38,6 +38,15 @@ def test_tensor_copies():
     assert t[0].item() == 1.0
 
 
+def test_tensor_of_a_tensor_copies():
+    t = fastdl.tensor([1.0, 2.0])
+    u = fastdl.tensor(t)
+    u.numpy()[0] = 9.0
+    assert t.tolist() == [1.0, 2.0]
+    v = fastdl.tensor(t, dtype=fastdl.float64)
+    assert v.dtype == np.float64 and v.tolist() == [1.0, 2.0]
+
+
 def test_as_tensor_shares_memory_for_arrays():
     a = np.ones(4, dtype=np.float32)
     t = fastdl.as_tensor(a)
