@@ -414,14 +414,25 @@ def _needs_grad(*ts):
     return False
 
 
+def _is_scalar(x):
+    return isinstance(x, numbers.Number) and not isinstance(x, (Tensor, np.ndarray))
+
+
 def _operand(x, dtype):
-    """An ndarray for a non-Tensor operand; Python numbers take `dtype`."""
+    """An ndarray for a non-Tensor operand.
+
+    A Python number takes the tensor's dtype unless it belongs to a higher
+    category (bool < int < float), in which case it takes that category's
+    default (int64, float32), as in PyTorch: int tensor + 0.5 is float32.
+    """
     if isinstance(x, Tensor):
         return x._data
-    if isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
-        if dtype.kind in "fc" or isinstance(x, (bool, numbers.Integral)):
+    if _is_scalar(x):
+        if isinstance(x, (bool, np.bool_)):
             return np.asarray(x, dtype=dtype)
-        return np.asarray(x, dtype=_F32)
+        if isinstance(x, numbers.Integral):
+            return np.asarray(x, dtype=dtype if dtype.kind in "iuf" else np.int64)
+        return np.asarray(x, dtype=dtype if dtype.kind == "f" else _F32)
     return np.asarray(x)
 
 
@@ -429,16 +440,22 @@ def _promote(a, b):
     """Tensor operands (either may be a Python number or array) in one dtype."""
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
+    if ta is None and tb is None:
+        ta = Tensor(a)              # fastdl's default dtypes, e.g. where(c, 1.0, 0.0)
     if ta is None:
-        ad = _operand(a, tb._data.dtype)
-        ta = Tensor._wrap(ad)
+        ta = Tensor._wrap(_operand(a, tb._data.dtype))
     if tb is None:
         tb = Tensor._wrap(_operand(b, ta._data.dtype))
     da, db = ta._data.dtype, tb._data.dtype
     if da != db:
-        dt = np.result_type(da, db)
-        if dt.kind == "f" and dt not in _FLOATS:
-            dt = _F32
+        if _is_scalar(b):
+            dt = db                 # _operand already chose the scalar's category default
+        elif _is_scalar(a):
+            dt = da
+        else:
+            dt = np.result_type(da, db)
+            if dt.kind == "f" and dt not in _FLOATS:
+                dt = _F32
         if da != dt:
             ta = ta.to(dt)
         if db != dt:
@@ -451,6 +468,8 @@ def _promote(a, b):
 def _binary_op(op, name, a, b, rule):
     """out = a op b with broadcasting; rule(g, a, b, out) -> (ga, gb) before unbroadcast."""
     a, b = _promote(a, b)
+    if op == _DIV and not _is_float(a._data):
+        a, b = a.to(_F32), b.to(_F32)       # true division of integers is float32, as in PyTorch
     ad, bd = a._data, b._data
     if not _is_float(ad):
         return Tensor._wrap(_np_binary(op, ad, bd))

@@ -92,8 +92,26 @@ def test_integer_arithmetic():
     assert (a * 2).tolist() == [2, 4, 6]
     assert (-a).tolist() == [-1, -2, -3]
     r = a + 0.5
-    assert r.dtype.kind == "f"
+    assert r.dtype == np.float32            # PyTorch: int tensor + float -> default float
     np.testing.assert_allclose(r.numpy(), [1.5, 2.5, 3.5])
+    assert (0.5 * a).dtype == np.float32
+    assert (a / 2).dtype == np.float32
+    assert (fastdl.tensor([1, 2], dtype=fastdl.int32) + 1).dtype == np.int32
+
+
+def test_bool_tensor_with_scalars():
+    m = fastdl.tensor([True, False])
+    r = m + 2
+    assert r.dtype == np.int64 and r.tolist() == [3, 2]
+    f = m * 1.5
+    assert f.dtype == np.float32 and f.tolist() == [1.5, 0.0]
+
+
+def test_float_tensor_keeps_dtype_with_python_scalars():
+    for dt in (fastdl.float32, fastdl.float64):
+        x = fastdl.ones(3, dtype=dt)
+        for r in (x + 1, x * 2.5, 3 - x, x / True, x ** 2, 2.0 ** x):
+            assert r.dtype == dt
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -519,6 +537,11 @@ def test_where(rng):
     check(fastdl.where(fastdl.from_numpy(c), a, b), np.where(c, an, bn), np.float64)
     check(fastdl.where(a > 0, a, 0.0), np.where(c, an, 0.0), np.float64)
     check(fastdl.where(c[:1], 1.0, b), np.where(c[:1], 1.0, bn), np.float64)
+    r = fastdl.where(fastdl.from_numpy(c), 1.0, 0.0)
+    assert r.dtype == np.float32
+    np.testing.assert_array_equal(r.numpy(), c.astype(np.float64))
+    r = fastdl.where(fastdl.from_numpy(c), 1, 0)
+    assert r.dtype == np.int64 and r.tolist() == c.astype(int).tolist()
 
 
 # ---- in-place -------------------------------------------------------------------------------
