@@ -214,7 +214,9 @@ class Tensor:
         return self
 
     def clone(self):
-        return _unary_op(self, "copy", lambda g: g)
+        if not _is_float(self._data):
+            return Tensor._wrap(self._data.copy())
+        return _unary_op(self, "copy", lambda g, x, o: g)
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()
@@ -368,7 +370,11 @@ class Tensor:
         self._check_inplace(name)
         b = _operand(other, self._data.dtype)
         if not _is_float(self._data):
-            self._data[...] = _np_binary(op, self._data, b)
+            res = _np_binary(op, self._data, b)
+            if not np.can_cast(res.dtype, self._data.dtype, "same_kind"):
+                raise RuntimeError("%s: result type %s can't be cast to the tensor's dtype %s"
+                                   % (name, res.dtype, self._data.dtype))
+            self._data[...] = res
             return self
         if not self._data.flags.c_contiguous:
             self._data[...] = _binary(op, self._data, b.astype(self._data.dtype, copy=False))
@@ -638,6 +644,9 @@ def clip(x, min=None, max=None):
     hi = np.inf if max is None else float(max)
     if min is None and max is None:
         raise ValueError("clip: at least one of min or max must not be None")
+    if not _is_float(x._data) and all(v is None or isinstance(v, numbers.Integral)
+                                      for v in (min, max)):
+        return Tensor._wrap(np.clip(x._data, min, max))     # integer data stays integer
 
     def rule(g, xd, o):
         inside = (xd >= lo) & (xd <= hi)

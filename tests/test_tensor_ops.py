@@ -608,3 +608,33 @@ def test_inplace_refuses_on_leaf_requiring_grad(op):
     np.testing.assert_array_equal(x.detach().numpy(), np.ones(3))
     with fastdl.no_grad():
         op(x)          # allowed under no_grad (the SGD update)
+
+
+def test_integer_tensors_keep_dtype():
+    i = fastdl.tensor([1, 5, -3])
+    c = i.clone()
+    assert c.dtype == np.int64 and c.tolist() == [1, 5, -3]
+    c.numpy()[0] = 7
+    assert i.tolist() == [1, 5, -3]
+    r = i.clip(0, 3)
+    assert r.dtype == np.int64 and r.tolist() == [1, 3, 0]
+    assert i.clamp(min=0).tolist() == [1, 5, 0]
+    assert i[::-1].contiguous().dtype == np.int64
+
+
+@pytest.mark.parametrize("op", [lambda t: t.__iadd__(1.5), lambda t: t.__itruediv__(2),
+                                lambda t: t.mul_(0.5)])
+def test_inplace_float_result_into_int_tensor_raises(op):
+    i = fastdl.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="cast"):
+        op(i)
+    assert i.tolist() == [1, 2]
+
+
+def test_clone_is_a_copy(rng):
+    a, an = make(rng, (3, 4), np.float32)
+    c = a.clone()
+    c.numpy()[0, 0] = 100.0
+    check(a, an, np.float32)
+    check(a.T.contiguous(), an.T, np.float32)
+    assert a.T.contiguous().is_contiguous()
