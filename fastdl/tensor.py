@@ -548,6 +548,8 @@ def pow(a, b):
                     d = _unary(_U["affine"], ad, 2.0, 0.0)
                 elif p == 1.0:
                     return (g,)
+                elif p == 0.0:
+                    return (np.zeros_like(g),)      # 0 * x**-1 would be NaN at x == 0
                 else:
                     d = _unary(_U["affine"], _unary(_U["pow"], ad, p - 1.0), p, 0.0)
                 return (_mul(g, d),)
