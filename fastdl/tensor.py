@@ -679,6 +679,8 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "sum")
     keepdim = keepdim if keepdims is None else keepdims
+    if dtype is not None and np.dtype(dtype) in _FLOATS and x.dtype != np.dtype(dtype):
+        x = x.to(dtype)             # accumulate and return in the requested float dtype
     xd = x._data
     if not _is_float(xd):
         return Tensor._wrap(np.sum(xd, axis=ax if not isinstance(ax, list) else tuple(ax),

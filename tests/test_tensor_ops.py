@@ -363,6 +363,18 @@ def test_reductions_on_transposed_view(rng):
     check(t[::2, ::-3].mean(), an.T[::2, ::-3].mean(), np.float64)
 
 
+def test_sum_dtype_argument(rng):
+    a, an = make(rng, (1000,), np.float32)
+    r = a.sum(dtype=fastdl.float64)
+    assert r.dtype == np.float64
+    np.testing.assert_allclose(r.item(), an.sum(), rtol=1e-12)
+    i = fastdl.tensor([1, 2, 3]).sum(dtype=fastdl.float32)
+    assert i.dtype == np.float32 and i.item() == 6.0
+    x = fastdl.ones(3, requires_grad=True)
+    x.sum(dtype=fastdl.float64).backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_integer_sum():
     a = fastdl.tensor([[1, 2], [3, 4]])
     assert a.sum().item() == 10
