@@ -792,20 +792,32 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _max_min(x, True, dim, keepdim, axis, keepdims, "min")
 
 
+def _np_argreduce(fn, xd, ax, keepdim, name):
+    if ax is not None and not isinstance(ax, (int, np.integer)):
+        raise TypeError("%s: dim must be an int or None, got %r" % (name, ax))
+    if ax is not None:
+        _core.normalize_axes(ax, xd.ndim, name)
+    if (xd.size == 0 if ax is None else xd.shape[ax] == 0):
+        raise ValueError("%s: cannot take %s over an empty dim (shape %s)" % (name, name, xd.shape))
+    return np.asarray(fn(xd, axis=ax, keepdims=keepdim), dtype=np.int64)
+
+
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmax")
     keepdim = keepdim if keepdims is None else keepdims
-    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
-    return Tensor._wrap(_core.argreduce(False, xd, ax, keepdim))
+    if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
+        return Tensor._wrap(_np_argreduce(np.argmax, x._data, ax, keepdim, "argmax"))
+    return Tensor._wrap(_core.argreduce(False, x._data, ax, keepdim))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmin")
     keepdim = keepdim if keepdims is None else keepdims
-    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
-    return Tensor._wrap(_core.argreduce(True, xd, ax, keepdim))
+    if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
+        return Tensor._wrap(_np_argreduce(np.argmin, x._data, ax, keepdim, "argmin"))
+    return Tensor._wrap(_core.argreduce(True, x._data, ax, keepdim))
 
 
 def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
@@ -934,6 +946,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     if nd == 0:
         return reshape(x, 1)
     s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError("flatten: start_dim (%d) comes after end_dim (%d)" % (start_dim, end_dim))
     shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
     return reshape(x, shape)
 

@@ -155,3 +155,8 @@ def test_linspace_and_randint_errors():
         fastdl.randint(3, 1, (2,))
     with pytest.raises(ValueError):
         fastdl.randperm(-1)
+
+
+def test_argmax_int_over_empty_dim():
+    with pytest.raises(ValueError, match=r"\(3, 0\)"):
+        fastdl.zeros(3, 0, dtype=fastdl.int64).argmax(1)

@@ -650,3 +650,15 @@ def test_clone_is_a_copy(rng):
     check(a, an, np.float32)
     check(a.T.contiguous(), an.T, np.float32)
     assert a.T.contiguous().is_contiguous()
+
+
+def test_argmax_int64_exact_beyond_float64_precision():
+    b = fastdl.from_numpy(np.array([2 ** 53, 2 ** 53 + 1, 2 ** 53], dtype=np.int64))
+    assert fastdl.argmax(b).item() == 1
+    assert fastdl.argmin(-b).item() == 1
+    assert fastdl.tensor([[3, 1], [0, 5]]).argmax(1, keepdim=True).tolist() == [[0], [1]]
+
+
+def test_flatten_start_after_end_raises():
+    with pytest.raises(ValueError, match="flatten"):
+        fastdl.ones(2, 3).flatten(1, 0)
