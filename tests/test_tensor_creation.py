@@ -328,6 +328,23 @@ def test_no_grad_context_and_decorator():
     assert (x * 3).requires_grad
 
 
+def test_no_grad_bare_decorator():
+    x = fastdl.ones(3, requires_grad=True)
+
+    @fastdl.no_grad
+    def f(t):
+        return t * 3
+    assert f.__name__ == "f"
+    assert not f(x).requires_grad
+    assert fastdl.is_grad_enabled()
+
+    @fastdl.enable_grad
+    def g(t):
+        return t * 3
+    with fastdl.no_grad():
+        assert g(x).requires_grad
+
+
 def test_set_grad_enabled():
     x = fastdl.ones(2, requires_grad=True)
     with fastdl.set_grad_enabled(False):
