@@ -442,7 +442,7 @@ class ConfusionMatrix(_ConfusionBased):
 
 # ---- regression ------------------------------------------------------------
 
-def _regression_pair(preds, target, op):
+def _regression_pair(preds, target, op, names=("preds", "target")):
     p = _np(preds)
     t = _np(target)
     if p.ndim == 2 and p.shape[1] == 1 and t.ndim == 1:
@@ -450,8 +450,8 @@ def _regression_pair(preds, target, op):
     elif t.ndim == 2 and t.shape[1] == 1 and p.ndim == 1:
         t = t[:, 0]
     if p.shape != t.shape or p.ndim not in (1, 2):
-        raise ValueError("%s: preds and target must have the same shape [N] or [N, D], "
-                         "got %s and %s" % (op, p.shape, t.shape))
+        raise ValueError("%s: %s of shape %s and %s of shape %s must have the same shape, "
+                         "[N] or [N, D]" % (op, names[0], p.shape, names[1], t.shape))
     dt = np.float32 if (p.dtype == np.float32 and t.dtype == np.float32) else np.float64
     return p.astype(dt, copy=False), t.astype(dt, copy=False)
 
@@ -614,7 +614,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, normalize=None):
 
 def _reg_fn(stat, op):
     def fn(y_true, y_pred, *, multioutput="uniform_average"):
-        p, t = _regression_pair(y_pred, y_true, op)
+        p, t = _regression_pair(y_pred, y_true, op, ("y_pred", "y_true"))
         D = 1 if p.ndim == 1 else p.shape[1]
         state = np.zeros((D, _C.REG_STATE), dtype=np.float64)
         _C.regression_update(state, p, t, op)
