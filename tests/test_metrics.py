@@ -351,8 +351,8 @@ def test_shape_and_dtype_errors():
         M.accuracy(np.zeros((4, 3)), np.zeros(5, dtype=np.int64))
     with pytest.raises(ValueError, match="differ"):
         M.Precision().update(np.array([0, 1, 1]), np.array([0, 1]))
-    with pytest.raises(ValueError,
-                       match=r"mean_squared_error: y_pred of shape \(4,\) and y_true of shape \(3,\)"):
+    msg = r"mean_squared_error: y_pred of shape \(4,\) and y_true of shape \(3,\)"
+    with pytest.raises(ValueError, match=msg):
         M.mean_squared_error(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="integer class labels"):
         M.accuracy(np.zeros((2, 3)), np.array([0.5, 1.0]))

@@ -87,8 +87,9 @@ def confusion_update(cm, preds, labels, str op="confusion_matrix"):
     if preds.ndim == 2:
         s = _floats(preds, "preds", op)
         if s.shape[0] != N or s.shape[1] != C:
-            raise ValueError("%s: preds of shape %s do not match target of shape %s with %d classes "
-                             "(expected (%d, %d))" % (op, preds.shape, labels.shape, C, N, C))
+            raise ValueError("%s: preds of shape %s do not match target of shape %s with "
+                             "%d classes (expected (%d, %d))"
+                             % (op, preds.shape, labels.shape, C, N, C))
         kind = 0 if s.dtype == np.float32 else 1
     elif preds.ndim == 1:
         p = _labels(preds, "preds", op)
