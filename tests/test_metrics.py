@@ -64,6 +64,19 @@ def test_confusion_matrix_from_scores_argmax_first_max():
     np.testing.assert_array_equal(m.compute(), [[0, 0, 0], [1, 1, 0], [1, 0, 1]])
 
 
+def test_argmax_matches_numpy_with_ties_and_nan():
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        x = rng.integers(0, 3, (2000, 7)).astype(dtype)   # many ties
+        x[rng.random(x.shape) < 0.05] = np.nan              # NaN is the maximum, as numpy
+        y = rng.integers(0, 7, 2000)
+        cm = np.zeros((7, 7), dtype=np.int64)
+        _C.confusion_update(cm, x, y)
+        want = np.zeros((7, 7), dtype=np.int64)
+        np.add.at(want, (y, np.argmax(x, axis=1)), 1)
+        np.testing.assert_array_equal(cm, want)
+
+
 def test_confusion_matrix_grows_without_num_classes():
     m = M.ConfusionMatrix()
     m.update(np.array([0, 1]), np.array([0, 1]))

@@ -75,13 +75,18 @@ static void confusion_rows_##SUF(int64_t *cm, const T *scores,                  
         const T *row = scores + i * C;                                           \
         int64_t best = 0;                                                        \
         T bv = row[0];                                                           \
-        if (bv == bv) {                                                          \
-            for (int64_t j = 1; j < C; j++) {                                    \
-                T v = row[j];                                                    \
-                if (v > bv) { bv = v; best = j; }                                \
-                else if (v != v) { best = j; break; }                            \
-            }                                                                    \
+        int nan = bv != bv;                                                      \
+        /* Select, not branch: on unsorted scores the "new maximum" branch     \
+         * mispredicts often enough to dominate the loop. */                     \
+        for (int64_t j = 1; j < C; j++) {                                        \
+            T v = row[j];                                                        \
+            int gt = v > bv;                                                     \
+            bv = gt ? v : bv;                                                    \
+            best = gt ? j : best;                                                \
+            nan |= v != v;                                                       \
         }                                                                        \
+        if (FDL_UNLIKELY(nan))                                                   \
+            for (best = 0; row[best] == row[best]; best++) {}                    \
         cm[labels[i] * C + best]++;                                              \
     }                                                                            \
 }                                                                                \
