@@ -209,8 +209,10 @@ class Accuracy(_ConfusionBased):
     """Fraction of correctly classified samples (scikit-learn's accuracy_score).
 
     Args:
-        task: 'multiclass' (preds are scores [N, C] or labels [N]) or
-            'binary' (preds are scores [N] or [N, 1], or 0/1 labels).
+        task: 'multiclass' (preds are scores [N, C] or labels [N]; a floating
+            [N, 1] output is read as binary scores, like Keras's "accuracy" on a
+            one-unit model) or 'binary' (preds are scores [N] or [N, 1], or
+            0/1 labels).
         threshold: binary decision threshold on probabilities; class 1 when
             p > threshold.
         top_k: with scores [N, C], a sample is correct when its label is among
@@ -274,7 +276,15 @@ class Accuracy(_ConfusionBased):
             self._update_confmat(p, target)
             return
         p = _np(preds)
+        if p.ndim == 2 and p.shape[1] == 1 and p.dtype.kind == "f":
+            # One output unit is a binary model, as in Keras's "accuracy".
+            self._update_confmat(p, target)
+            return
         if p.ndim == 1 and p.dtype.kind == "f":
+            if p.size and not np.all(p == np.round(p)):
+                raise ValueError("%s: task='multiclass' got non-integer preds of shape %s; "
+                                 "pass scores [N, C], labels [N], or use task='binary'"
+                                 % (op, p.shape))
             p = _labels(p, op, "preds")  # multiclass labels given as floats
         self._update_confmat(p, target, binary_scores=False)
 

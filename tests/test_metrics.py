@@ -109,6 +109,14 @@ def test_accuracy_binary_probabilities_threshold_is_strict():
         pytest.approx(3 / 7)
 
 
+def test_accuracy_default_task_reads_one_unit_output_as_binary():
+    probs = np.array([[0.9], [0.6], [0.4], [0.5], [0.1], [0.2], [0.3]], dtype=np.float32)
+    assert M.get_metric("accuracy") is not None
+    assert M.accuracy(probs, B_TRUE) == pytest.approx(3 / 7)
+    with pytest.raises(ValueError, match="task='binary'"):
+        M.accuracy(probs[:, 0], B_TRUE)
+
+
 def test_accuracy_binary_logits():
     logits = np.array([2.0, 0.5, -0.5, -1.0, -3.0, 1.5, -0.1])
     # sigmoid > 0.5 <=> logit > 0 -> [1, 1, 0, 0, 0, 1, 0]; matches at 0, 4
