@@ -357,6 +357,30 @@ def test_state_dict_round_trip_resumes_exactly(name, ref, kw):
     assert np.array_equal(a._data, b._data)
 
 
+def test_load_torch_state_dict_and_resume():
+    torch = pytest.importorskip("torch")
+    p0, grads = _problem(200, steps=10)
+    tw = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+    topt = torch.optim.Adam([tw], lr=0.01, amsgrad=True, foreach=False)
+    for g in grads[:5]:
+        tw.grad = torch.from_numpy(g.copy())
+        topt.step()
+    tsd = topt.state_dict()
+    sd = {"state": {i: {k: v.numpy().copy() for k, v in s.items()}
+                    for i, s in tsd["state"].items()},
+          "param_groups": tsd["param_groups"]}
+    w = fastdl.tensor(tw.detach().numpy().copy(), requires_grad=True)
+    opt = optim.Adam([w])
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["amsgrad"] and opt.param_groups[0]["lr"] == 0.01
+    for g in grads[5:]:
+        tw.grad = torch.from_numpy(g.copy())
+        topt.step()
+        w.grad = fastdl.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(w._data, tw.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_load_state_dict_errors():
     a, b = _param(seed=1), _param(seed=2)
     opt = optim.Adam([a, b])
@@ -672,3 +696,17 @@ def test_grad_sq_norm_deterministic_and_accurate():
     assert vals[0] == vals[1]
     assert abs(vals[0] - want) <= 1e-12 * want
     assert _k.grad_max_abs(g) == np.abs(g).max()
+
+
+def test_batch_size_variants_example_converges():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "optim_batch_sizes.py"
+    spec = importlib.util.spec_from_file_location("optim_batch_sizes", path)
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    X, y, w_true = ex.make_problem()
+    for bs, epochs, lr in ((len(X), 200, 0.1), (1, 3, 0.01), (32, 20, 0.05)):
+        w, loss = ex.fit(X, y, bs, epochs, lr)
+        np.testing.assert_allclose(w, w_true.ravel(), atol=0.01)
+        assert loss < 2e-4

@@ -179,6 +179,7 @@ double fdl_grad_sq_norm(const float *g, int64_t n) {
     if (nchunks == 1) return k->sq_sum(g, n);
     double part[FDL_NORM_CHUNKS];
     int nt = fdl_threads_for(n);
+    (void)nt; /* unused in a build without OpenMP */
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t b = c * chunk;
