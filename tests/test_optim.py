@@ -167,10 +167,6 @@ def _run_fastdl(name, kw, p0, grads, shape=None):
     return w._data.reshape(-1).copy(), opt
 
 
-def _torch_kwargs(name, kw):
-    return dict(kw)
-
-
 @pytest.mark.parametrize("name,ref,kw", CASES, ids=IDS)
 def test_against_numpy_reference(name, ref, kw):
     p0, grads = _problem(257)
@@ -200,9 +196,7 @@ def test_against_torch(name, ref, kw):
     p0, grads = _problem(1000)
     got, opt = _run_fastdl(name, kw, p0, grads)
     tw = torch.nn.Parameter(torch.from_numpy(p0.copy()))
-    tkw = dict(kw)
-    if name in ("Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "SGD"):
-        tkw["foreach"] = False
+    tkw = dict(kw, foreach=False)  # torch's single-tensor path: PyTorch's reference math
     topt = getattr(torch.optim, name)([tw], **tkw)
     for g in grads:
         tw.grad = torch.from_numpy(g.copy())
