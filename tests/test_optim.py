@@ -480,6 +480,15 @@ def test_closed_forms():
     want = [0.1 * (0.25 + 0.75 * min(e, 4) / 4) for e in range(9)]
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
+    opt = _sched_opt()
+    got = _lrs(lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3), opt, 6)[:, 0]
+    np.testing.assert_allclose(got, [0.05] * 3 + [0.1] * 4, rtol=1e-12)
+
+    opt = _sched_opt()
+    got = _lrs(lr_scheduler.PolynomialLR(opt, total_iters=5, power=2.0), opt, 8)[:, 0]
+    want = [0.1 * (1 - min(e, 5) / 5) ** 2 for e in range(9)]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-15)
+
     opt = _sched_opt(groups=2)
     sched = lr_scheduler.LambdaLR(opt, [lambda e: 1 / (e + 1), lambda e: 0.5 ** e])
     got = _lrs(sched, opt, 6)
@@ -555,6 +564,9 @@ def _torch_sched_cases():
         ("CosineAnnealingLR", dict(T_max=6, eta_min=0.001), None, "SGD", {}),
         ("LinearLR", dict(start_factor=0.1, end_factor=0.9, total_iters=7), None, "SGD", {}),
         ("LambdaLR", dict(lr_lambda=lambda e: 0.95 ** e), None, "SGD", {}),
+        ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9 + 0.01 * e), None, "SGD", {}),
+        ("ConstantLR", dict(factor=0.25, total_iters=4), None, "SGD", {}),
+        ("PolynomialLR", dict(total_iters=10, power=2.0), None, "SGD", {}),
         ("OneCycleLR", dict(max_lr=0.5, total_steps=25), None, "SGD", dict(momentum=0.9)),
         ("OneCycleLR", dict(max_lr=[0.5, 0.3], epochs=5, steps_per_epoch=5, three_phase=True,
                             anneal_strategy="linear"), None, "Adam", {}),
@@ -704,3 +716,11 @@ def test_batch_size_variants_example_converges():
         w, loss = ex.fit(X, y, bs, epochs, lr)
         np.testing.assert_allclose(w, w_true.ravel(), atol=0.01)
         assert loss < 2e-4
+
+
+def test_step_with_epoch_uses_the_closed_form():
+    opt = _sched_opt()
+    sched = lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    with pytest.warns(UserWarning, match="deprecated"):
+        sched.step(7)
+    assert sched.last_epoch == 7 and opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.25)
