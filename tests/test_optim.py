@@ -724,3 +724,15 @@ def test_step_with_epoch_uses_the_closed_form():
     with pytest.warns(UserWarning, match="deprecated"):
         sched.step(7)
     assert sched.last_epoch == 7 and opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.25)
+
+
+def test_l1_penalty_value_and_gradient():
+    ps = _grads_params(seed=4)
+    for p in ps:
+        p.grad = None
+    loss = nn_utils.l1_penalty(ps, 0.01)
+    want = 0.01 * sum(np.abs(p._data.astype(np.float64)).sum() for p in ps)
+    np.testing.assert_allclose(float(loss.item()), want, rtol=1e-5)
+    loss.backward()
+    for p in ps:
+        np.testing.assert_allclose(p.grad._data, 0.01 * np.sign(p._data), rtol=1e-6)

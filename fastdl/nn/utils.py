@@ -12,7 +12,7 @@ import numpy as np
 from fastdl._C import optim as _k
 from fastdl.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "l1_penalty"]
 
 
 def _grads(parameters):
@@ -122,3 +122,24 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             _k.grad_clamp_(g, -clip_value, clip_value)
         else:
             np.clip(g, -clip_value, clip_value, out=g)
+
+
+def l1_penalty(parameters, weight=1.0):
+    """weight * sum(|p|) over the parameters, as a Tensor to add to the loss.
+
+    PyTorch has no L1 option in its optimizers (weight_decay is L2), so L1
+    regularization is a term of the loss; its gradient, weight * sign(p), then
+    reaches every optimizer through backward().
+
+    Example:
+        >>> loss = criterion(model(x), y) + fastdl.nn.utils.l1_penalty(model.parameters(), 1e-4)
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    total = None
+    for p in parameters:
+        term = p.abs().sum()
+        total = term if total is None else total + term
+    if total is None:
+        return Tensor(np.zeros((), dtype=np.float32))
+    return total * weight
