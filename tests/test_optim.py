@@ -291,6 +291,12 @@ def test_add_param_group_and_errors():
         optim.SGD([a * 2], lr=0.1)
 
 
+def test_torch_only_flags_are_accepted():
+    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad,
+                optim.Adadelta):
+        cls([_param()], fused=True, foreach=False)
+
+
 def test_zero_grad():
     a = _param()
     opt = optim.SGD([a], lr=0.1)

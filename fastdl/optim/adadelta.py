@@ -15,6 +15,8 @@ class Adadelta(Optimizer):
         eps: added inside both square roots (default 1e-6).
         weight_decay: L2 penalty added to the gradient (default 0).
         maximize: ascend the objective (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
 
     State per parameter: ``step``, ``square_avg``, ``acc_delta``.
 
@@ -22,7 +24,8 @@ class Adadelta(Optimizer):
         >>> opt = fastdl.optim.Adadelta(model.parameters())
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False,
+                 foreach=None, fused=None):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:

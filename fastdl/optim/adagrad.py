@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
         initial_accumulator_value: start value of the sum of squares (default 0).
         eps: added to the denominator after the square root (default 1e-10).
         maximize: ascend the objective (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
 
     State per parameter: ``step``, ``sum``. As in PyTorch it is created in the
     constructor, so a fresh optimizer's state_dict already holds it.
@@ -25,7 +27,8 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False, foreach=None,
+                 fused=None):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:

@@ -18,6 +18,8 @@ class Adam(Optimizer):
             ``decoupled_weight_decay=True`` applied to the weights as AdamW does.
         amsgrad: use the maximum of past second moments (default False).
         maximize: ascend the objective (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
         decoupled_weight_decay: AdamW's decay (default False).
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq``
@@ -28,7 +30,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False,
+                 foreach=None, fused=None):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -72,6 +75,6 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)

@@ -17,6 +17,8 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalize by the variance estimate instead (default False).
         maximize: ascend the objective (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
 
     State per parameter: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0),
     ``grad_avg`` (centered).
@@ -26,7 +28,7 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, *, maximize=False, foreach=None, fused=None):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

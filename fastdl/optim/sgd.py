@@ -19,6 +19,8 @@ class SGD(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         nesterov: Nesterov momentum (default False).
         maximize: ascend the objective instead of descending (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
 
     State per parameter: ``momentum_buffer`` (when momentum != 0).
 
@@ -27,7 +29,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, fused=None):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
