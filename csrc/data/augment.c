@@ -25,6 +25,15 @@ static double snap(double v) {
     return v;
 }
 
+/* floor() is a libm call on baseline x86-64 (no SSE4.1 roundsd); coordinates
+ * here are small, so a truncating cast is exact. NaN stays NaN-like (the
+ * caller's range test rejects it). */
+static inline double ffloor(double v) {
+    if (!(fabs(v) < 4.0e18)) return v;
+    double t = (double)(int64_t)v;
+    return t > v ? t - 1.0 : t;
+}
+
 /* out, x (N, C, H, W); angles_deg (N,) */
 void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                     int64_t N, int64_t C, int64_t H, int64_t W, float fill) {
@@ -45,17 +54,18 @@ void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
         for (int64_t xo = 0; xo < W; xo++) {
             const double dx = (double)xo - cx;
             const double srcx = bx + dx * c, srcy = by + dx * sn;
-            double fx0 = floor(srcx), fy0 = floor(srcy);
+            double fx0 = ffloor(srcx), fy0 = ffloor(srcy);
             double ax = srcx - fx0, ay = srcy - fy0;
             /* within 1e-9 of a pixel centre counts as on it, so rounding
              * cannot leak a fill value into an exact quarter turn */
             if (ax > 1.0 - 1e-9) { fx0 += 1.0; ax = 0.0; } else if (ax < 1e-9) ax = 0.0;
             if (ay > 1.0 - 1e-9) { fy0 += 1.0; ay = 0.0; } else if (ay < 1e-9) ay = 0.0;
-            const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
-            if (x0 < -1 || x0 >= W || y0 < -1 || y0 >= H) {
+            /* written so that a NaN coordinate also takes the fill branch */
+            if (!(fx0 >= -1.0 && fx0 < (double)W && fy0 >= -1.0 && fy0 < (double)H)) {
                 for (int64_t ch = 0; ch < C; ch++) os[ch * plane + xo] = fill;
                 continue;
             }
+            const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
             const float w00 = (float)((1.0 - ax) * (1.0 - ay)), w01 = (float)(ax * (1.0 - ay));
             const float w10 = (float)((1.0 - ax) * ay), w11 = (float)(ax * ay);
             const int in_x0 = x0 >= 0, in_x1 = x0 + 1 < W;

@@ -121,8 +121,11 @@ cdef cnp.ndarray _per_sample(v, int64_t n, dtype, str op, str what, int64_t widt
 def rotate(x, angles, float fill=0.0):
     """Rotate each image of x (N, C, H, W) counter-clockwise by angles[i] degrees."""
     cdef cnp.ndarray xa = _batch(x, "rotate")
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef cnp.ndarray an = _per_sample(angles, N, np.float32, "rotate", "angles")
+    if not np.isfinite(an).all():
+        raise ValueError("rotate: angles must be finite, got %s" % an[~np.isfinite(an)][:3])
     cdef cnp.ndarray o = np.empty_like(xa)
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
@@ -137,7 +140,8 @@ def flip(x, flags, int dim):
     cdef cnp.ndarray xa = _batch(x, "flip")
     if dim not in (2, 3):
         raise ValueError("flip: dim must be 2 (vertical) or 3 (horizontal), got %d" % dim)
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef cnp.ndarray fl
     cdef uint8_t *pf = NULL
     if flags is not None:
@@ -177,7 +181,8 @@ cdef tuple _pads(padding, str op):
 def crop(x, offsets, size, padding=None, float fill=0.0):
     """Crop windows of size (OH, OW) at offsets (N, 2) = (top, left) in padded coordinates."""
     cdef cnp.ndarray xa = _batch(x, "crop")
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef int64_t OH = size[0], OW = size[1]
     pt, pb, pl, pr = _pads(padding, "crop")
     cdef cnp.ndarray off = _per_sample(offsets, N, np.int64, "crop", "offsets", 2)
@@ -198,10 +203,11 @@ def crop(x, offsets, size, padding=None, float fill=0.0):
 def random_rotation(x, float min_deg, float max_deg, float fill, uint64_t seed, uint64_t stream):
     """(out, angles): angles[i] ~ U[min_deg, max_deg) from Philox (seed, stream, i)."""
     cdef cnp.ndarray xa = _batch(x, "random_rotation")
-    if not max_deg >= min_deg:
+    if not (max_deg >= min_deg and np.isfinite(min_deg) and np.isfinite(max_deg)):
         raise ValueError("random_rotation: degrees must be (min, max) with min <= max, got (%g, %g)"
                          % (min_deg, max_deg))
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef cnp.ndarray o = np.empty_like(xa)
     cdef cnp.ndarray an = np.empty(N, dtype=np.float32)
     cdef float *po = <float *>cnp.PyArray_DATA(o)
@@ -219,7 +225,8 @@ def random_flip(x, int dim, float p, uint64_t seed, uint64_t stream):
         raise ValueError("random_flip: dim must be 2 (vertical) or 3 (horizontal), got %d" % dim)
     if not 0.0 <= p <= 1.0:
         raise ValueError("random_flip: p must be in [0, 1], got %g" % p)
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef cnp.ndarray o = np.empty_like(xa)
     cdef cnp.ndarray fl = np.empty(N, dtype=np.uint8)
     cdef float *po = <float *>cnp.PyArray_DATA(o)
@@ -235,7 +242,8 @@ def random_flip(x, int dim, float p, uint64_t seed, uint64_t stream):
 def random_crop(x, size, padding, float fill, uint64_t seed, uint64_t stream):
     """(out, offsets): (top, left) of each window uniform from Philox (seed, stream, i)."""
     cdef cnp.ndarray xa = _batch(x, "random_crop")
-    cdef int64_t N = cnp.PyArray_DIMS(xa)[0], C = cnp.PyArray_DIMS(xa)[1], H = cnp.PyArray_DIMS(xa)[2], W = cnp.PyArray_DIMS(xa)[3]
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3]
     cdef int64_t OH = size[0], OW = size[1]
     cdef int64_t pt, pb, pl, pr
     pt, pb, pl, pr = _pads(padding, "random_crop")
