@@ -805,3 +805,35 @@ def test_generator_contents():
 def test_fastdl_datasets_module_exports():
     for name in D.__all__:
         assert getattr(fastdl.datasets, name) is getattr(D, name)
+
+
+@needs_mnist
+def test_mnist_download_verifies_md5(tmp_path, monkeypatch):
+    """Download from a local HTTP mirror: a good copy is kept, a bad md5 is refused."""
+    import functools
+    import http.server
+    import threading
+    serve = tmp_path / "mirror"
+    serve.mkdir()
+    for fn in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(os.path.join(MNIST_DIR, fn), serve / fn)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(serve))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d/" % httpd.server_address[1]
+        src = dict(D._SOURCES["mnist"], mirrors=[url])
+        monkeypatch.setitem(D._SOURCES, "mnist", src)
+        x, y = fastdl.datasets.mnist(tmp_path / "dl", "test")
+        assert x.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
+        assert sorted(os.listdir(tmp_path / "dl")) == ["t10k-images-idx3-ubyte.gz",
+                                                       "t10k-labels-idx1-ubyte.gz"]
+        bad = dict(src, md5=dict(src["md5"], **{"t10k-labels-idx1-ubyte.gz": "0" * 32}))
+        monkeypatch.setitem(D._SOURCES, "mnist", bad)
+        with pytest.raises(FileNotFoundError, match="md5"):
+            fastdl.datasets.mnist(tmp_path / "dl2", "test")
+        assert not os.path.exists(tmp_path / "dl2" / "t10k-labels-idx1-ubyte.gz")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -158,7 +158,8 @@ def flip(x, flags, int dim):
 
 
 cdef tuple _pads(padding, str op):
-    """(top, bottom, left, right) from int, (horizontal, vertical) or (l, t, r, b) as torchvision."""
+    """(top, bottom, left, right) from an int, (left/right, top/bottom) or (l, t, r, b),
+    as torchvision's padding argument."""
     if padding is None:
         return (0, 0, 0, 0)
     if isinstance(padding, (int, np.integer)):
@@ -264,7 +265,9 @@ def random_crop(x, size, padding, float fill, uint64_t seed, uint64_t stream):
 
 
 def gaussian_noise(x, float std, uint64_t seed, uint64_t stream):
-    """x + std * N(0, 1), the normal at element i from Philox (seed, stream, i); float32, any shape."""
+    """x + std * N(0, 1), the normal of element i from Philox (seed, stream, i).
+
+    float32, any shape."""
     if not isinstance(x, np.ndarray) or (<cnp.ndarray>x).dtype != np.float32:
         raise TypeError("gaussian_noise: expected a float32 numpy array, got %s"
                         % getattr(x, "dtype", type(x).__name__))

@@ -8,7 +8,6 @@ given, a batch is one C gather per array (fastdl._C.data.gather_rows):
 there is no Python loop over samples.
 """
 import collections.abc
-import math
 import numbers
 import warnings
 

@@ -138,22 +138,30 @@ def _reachable(url, timeout=3.0):
         return False
 
 
-def _download(name, fname, root):
-    """Fetch fname from the first mirror that serves it with the right md5; return its path."""
+def _download(name, fname, root, timeout=30.0):
+    """Fetch fname from the first mirror that serves it with the right md5; return its path.
+
+    The file is written under a temporary name and renamed only after its md5
+    matched, so an interrupted download never leaves a file that looks valid.
+    """
     src = _SOURCES[name]
     errors = []
     for mirror in src["mirrors"]:
         if not _reachable(mirror):
-            errors.append("%s: unreachable" % mirror)
+            errors.append("%s unreachable" % mirror)
             continue
         os.makedirs(root, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, suffix=".part")
-        os.close(fd)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix="." + fname, suffix=".part")
         try:
-            urllib.request.urlretrieve(mirror + fname, tmp)
-            got = _md5(tmp)
-            if got != src["md5"][fname]:
-                errors.append("%s%s: md5 %s, expected %s" % (mirror, fname, got, src["md5"][fname]))
+            h = hashlib.md5()
+            with os.fdopen(fd, "wb") as f, urllib.request.urlopen(mirror + fname,
+                                                                   timeout=timeout) as r:
+                for block in iter(lambda: r.read(1 << 20), b""):
+                    h.update(block)
+                    f.write(block)
+            if h.hexdigest() != src["md5"][fname]:
+                errors.append("%s%s has md5 %s, expected %s"
+                              % (mirror, fname, h.hexdigest(), src["md5"][fname]))
                 continue
             dst = os.path.join(root, fname)
             os.replace(tmp, dst)
@@ -163,7 +171,7 @@ def _download(name, fname, root):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-    raise OSError("could not download %s: %s" % (fname, "; ".join(errors)))
+    raise OSError("; ".join(errors))
 
 
 def _load(name, root, split, download):
@@ -174,16 +182,19 @@ def _load(name, root, split, download):
     paths = []
     for stem in (img_stem, lab_stem):
         p = _find(root, stem)
-        if p is None and download and any(_reachable(m) for m in _SOURCES[name]["mirrors"]):
-            p = _download(name, stem + ".gz", root)
+        why = "download=False"
+        if p is None and download:
+            try:
+                p = _download(name, stem + ".gz", root)
+            except OSError as e:
+                why = "download failed: %s" % e
         if p is None:
             files = ", ".join(s + ".gz" for s in _FILES[split][:2])
             raise FileNotFoundError(
-                "%s (%s split): %s not found in %s. Put the files %s there (from %s), pass "
-                "root= the directory holding them, or set FASTDL_DATA%s."
-                % (name, split, stem + ".gz", os.path.abspath(root), files,
-                   _SOURCES[name]["mirrors"][0],
-                   "" if download else ", or pass download=True with network access"))
+                "%s (%s split): %s not found in %s (%s). Put the files %s there (from %s), "
+                "pass root= the directory holding them, or set FASTDL_DATA."
+                % (name, split, stem + ".gz", os.path.abspath(root), why, files,
+                   _SOURCES[name]["mirrors"][0]))
         paths.append(p)
     images = read_idx(paths[0], expect_ndim=3)
     labels = read_idx(paths[1], expect_ndim=1)

@@ -223,7 +223,8 @@ class Compose:
     """Apply transforms one after another.
 
     Example:
-        >>> Compose([RandomHorizontalFlip(), GaussianNoise(0.1)])(np.zeros((2, 1, 4, 4), np.float32)).shape
+        >>> aug = Compose([RandomHorizontalFlip(), GaussianNoise(0.1)])
+        >>> aug(np.zeros((2, 1, 4, 4), np.float32)).shape
         (2, 1, 4, 4)
     """
 
