@@ -66,6 +66,17 @@ void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                 continue;
             }
             const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
+            if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
+                /* interior: all four taps exist, no per-tap tests */
+                const float bx = (float)ax, by = (float)ay;
+                const float *p = xs + y0 * W + x0;
+                for (int64_t ch = 0; ch < C; ch++, p += plane) {
+                    float top = p[0] + bx * (p[1] - p[0]);
+                    float bot = p[W] + bx * (p[W + 1] - p[W]);
+                    os[ch * plane + xo] = top + by * (bot - top);
+                }
+                continue;
+            }
             const float w00 = (float)((1.0 - ax) * (1.0 - ay)), w01 = (float)(ax * (1.0 - ay));
             const float w10 = (float)((1.0 - ax) * ay), w11 = (float)(ax * ay);
             const int in_x0 = x0 >= 0, in_x1 = x0 + 1 < W;
