@@ -837,3 +837,20 @@ def test_mnist_download_verifies_md5(tmp_path, monkeypatch):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_c_api_program(tmp_path):
+    """tests/c/test_data.c compiled against the installed header and libfastdl."""
+    import subprocess
+    import sysconfig
+    cc = shutil.which(os.environ.get("CC") or sysconfig.get_config_var("CC").split()[0] or "gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c", "test_data.c")
+    exe = str(tmp_path / "test_data")
+    lib = fastdl.get_lib()
+    subprocess.run([cc, "-std=c11", "-Wall", "-I", fastdl.get_include(), src, "-o", exe,
+                    "-L", lib, "-lfastdl", "-Wl,-rpath," + lib], check=True)
+    r = subprocess.run([exe], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
