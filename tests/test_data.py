@@ -854,3 +854,16 @@ def test_c_api_program(tmp_path):
     r = subprocess.run([exe], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+@needs_mnist
+def test_mnist_root_resolution(tmp_path, monkeypatch):
+    parent = tmp_path / "data"
+    (parent / "mnist").mkdir(parents=True)
+    for fn in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(os.path.join(MNIST_DIR, fn), parent / "mnist" / fn)
+    assert fastdl.datasets.mnist(parent, "test", download=False)[1].shape == (10000,)
+    monkeypatch.setenv("FASTDL_DATA", str(parent))
+    assert fastdl.datasets.mnist(None, "test", download=False)[1].shape == (10000,)
+    monkeypatch.setenv("FASTDL_DATA", str(parent / "mnist"))
+    assert fastdl.datasets.mnist(None, "test", download=False)[1].shape == (10000,)

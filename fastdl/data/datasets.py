@@ -8,8 +8,9 @@ TensorDataset of float32 images scaled to [0, 1], ready for a DataLoader.
 
 When the files are missing they are downloaded (md5-checked, written
 atomically) if ``download=True`` and a mirror is reachable; otherwise a
-FileNotFoundError says which files to put where. ``root=None`` means
-$FASTDL_DATA/<name> when FASTDL_DATA is set, else ~/.cache/fastdl/<name>.
+FileNotFoundError says which files to put where. The files are looked for in
+root and root/<name>; root=None means $FASTDL_DATA/<name>, $FASTDL_DATA, then
+~/.cache/fastdl/<name> (<name> is "mnist" or "fashion_mnist").
 
 Generators take random_state (an int seed) or use the global fastdl RNG, and
 return float32 features and int64 labels (float32 targets for regression).
@@ -105,11 +106,21 @@ def read_idx(path, expect_ndim=None):
     return arr.astype(dt.newbyteorder("=")) if dt.byteorder == ">" else arr.copy()
 
 
-def _default_root(name):
+def _candidate_roots(name, root):
+    """Directories searched for the files, in order; the first is where downloads go.
+
+    An explicit root is searched as given and then root/<name>; root=None means
+    $FASTDL_DATA, $FASTDL_DATA/<name>, then ~/.cache/fastdl/<name>.
+    """
+    if root is not None:
+        root = os.fspath(root)
+        return [root, os.path.join(root, name)]
+    out = []
     base = os.environ.get("FASTDL_DATA")
     if base:
-        return os.path.join(base, name)
-    return os.path.join(os.path.expanduser("~"), ".cache", "fastdl", name)
+        out += [os.path.join(base, name), base]
+    out.append(os.path.join(os.path.expanduser("~"), ".cache", "fastdl", name))
+    return out
 
 
 def _find(root, stem):
@@ -177,8 +188,10 @@ def _download(name, fname, root, timeout=30.0):
 def _load(name, root, split, download):
     if split not in _FILES:
         raise ValueError("%s: split must be 'train' or 'test', got %r" % (name, split))
-    root = os.fspath(root) if root is not None else _default_root(name)
+    roots = _candidate_roots(name, root)
     img_stem, lab_stem, n = _FILES[split]
+    # both files from one directory: the first that holds the images
+    root = next((r for r in roots if _find(r, img_stem)), roots[0])
     paths = []
     for stem in (img_stem, lab_stem):
         p = _find(root, stem)
