@@ -68,12 +68,12 @@ void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
             const int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
             if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
                 /* interior: all four taps exist, no per-tap tests */
-                const float bx = (float)ax, by = (float)ay;
+                const float wx = (float)ax, wy = (float)ay;
                 const float *p = xs + y0 * W + x0;
                 for (int64_t ch = 0; ch < C; ch++, p += plane) {
-                    float top = p[0] + bx * (p[1] - p[0]);
-                    float bot = p[W] + bx * (p[W + 1] - p[W]);
-                    os[ch * plane + xo] = top + by * (bot - top);
+                    float top = p[0] + wx * (p[1] - p[0]);
+                    float bot = p[W] + wx * (p[W + 1] - p[W]);
+                    os[ch * plane + xo] = top + wy * (bot - top);
                 }
                 continue;
             }
