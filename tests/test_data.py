@@ -429,7 +429,8 @@ ALL_RANDOM = [lambda: T.RandomRotation(25, seed=1), lambda: T.RandomHorizontalFl
 
 @pytest.mark.parametrize("make", ALL_RANDOM)
 def test_augmentation_thread_count_independent(make, rng):
-    x = rng.standard_normal((256, 1, 28, 28)).astype(np.float32)   # large enough to thread
+    # large enough to thread: > 4 MiB, the copy kernels' serial threshold
+    x = rng.standard_normal((1500, 1, 28, 28)).astype(np.float32)
     one = with_threads(1, lambda: make()(x))
     two = with_threads(2, lambda: make()(x))
     np.testing.assert_array_equal(one, two)

@@ -3,14 +3,16 @@
  *
  * Legend: N samples, C channels, H x W input, OH x OW crop; NCHW,
  * C-contiguous. Each kernel threads over output rows (sample, channel, row),
- * which are independent, so any thread count writes the same bytes. The
+ * which are independent, so any thread count writes the same bytes. Rotation
+ * and noise are compute-bound and thread like other kernels; flip and crop are
+ * copies and follow fdl_copy_threads (data_internal.h). The
  * random kernels draw per-sample parameters with the Philox fills of rng.h
  * at counter = sample index before applying the deterministic kernel.
  */
 #include <math.h>
 #include <string.h>
 
-#include "runtime/internal.h"
+#include "data/data_internal.h"
 
 /* Bilinear work is ~8 flops per output element; count it as 4 streaming
  * elements when deciding whether a fork/join pays off. */
@@ -103,7 +105,7 @@ int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
                  int64_t N, int64_t C, int64_t H, int64_t W, int dim) {
     if (dim != 2 && dim != 3) return FDL_ERR_ARG;
     const int64_t rows = N * C * H, per_sample = C * H;
-    int nt = fdl_threads_for(rows * W);
+    int nt = fdl_copy_threads(rows * W * (int64_t)sizeof(float));
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t r = 0; r < rows; r++) {
         const int64_t s = r / per_sample;
@@ -126,7 +128,7 @@ void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
                   int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                   int64_t pad_top, int64_t pad_left, float fill) {
     const int64_t rows = N * C * OH;
-    int nt = fdl_threads_for(rows * OW);
+    int nt = fdl_copy_threads(rows * OW * (int64_t)sizeof(float));
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t r = 0; r < rows; r++) {
         const int64_t i = r % OH, sc = r / OH, s = sc / C;

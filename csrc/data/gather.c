@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "runtime/internal.h"
+#include "data/data_internal.h"
 
 /* Rows narrower than a cache line are copied by typed loads: a libc memcpy
  * call per 4- or 8-byte label would cost more than the copy. */
@@ -32,7 +32,7 @@ int fdl_gather_rows(void *out, const void *src, int64_t src_rows, int64_t src_st
         if (idx[i] < -src_rows || idx[i] >= src_rows) return FDL_ERR_ARG;
 
     const char *s = (const char *)src;
-    int nt = fdl_threads_for(n * row_bytes / 4);
+    int nt = fdl_copy_threads(n * row_bytes);
     switch (row_bytes) {
     case 1: GATHER_TYPED(uint8_t); return FDL_OK;
     case 2: GATHER_TYPED(uint16_t); return FDL_OK;
