@@ -5,9 +5,15 @@ The MNIST MLP trains at about 100k samples/s, so one epoch of batches
 that. fastdl's DataLoader (one C gather per array per batch) is compared with
 a NumPy loader using fancy indexing, and with PyTorch's DataLoader when
 installed. Augmentation kernels are timed on a (128, 1, 28, 28) batch.
-Each test reports batches/s and samples/s in extra_info.
+Each test reports batches/s and samples/s (from the median round) in
+extra_info, and share_of_mlp_step: the time to produce a batch over the time
+the MLP spends training on it at 100k samples/s.
 
-    pytest benchmarks/bench_data.py --benchmark-columns=mean,stddev,rounds
+On a machine shared with other jobs, OpenMP's default spin-waiting can turn
+every 2-thread fork/join into a scheduler time slice; compare with
+OMP_WAIT_POLICY=passive before reading the threaded kernels' numbers.
+
+    pytest benchmarks/bench_data.py --benchmark-columns=min,median,rounds
 """
 import numpy as np
 import pytest
