@@ -16,7 +16,8 @@ import fastdl.datasets
 from fastdl._C import data as cdata
 from fastdl.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, KFold, MinMaxScaler,
                          RandomSampler, SequentialSampler, StandardScaler, Subset,
-                         SubsetRandomSampler, TensorDataset, default_collate, one_hot,
+                         SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
+                         default_collate, one_hot,
                          random_split, train_test_split, train_val_test_split)
 from fastdl.data import transforms as T
 from fastdl.data import datasets as D
@@ -269,6 +270,26 @@ def test_loader_custom_collate_and_samplers():
     draws = list(rs)
     assert len(draws) == 25 and min(draws) >= 0 and max(draws) < 10
     assert sorted(RandomSampler(range(10), num_samples=15, generator=1))[:10] != list(range(10))
+
+
+def test_weighted_random_sampler():
+    w = np.array([1.0, 0.0, 3.0, 6.0])
+    draws = np.array(list(WeightedRandomSampler(w, 20000, generator=0)))
+    freq = np.bincount(draws, minlength=4) / 20000
+    np.testing.assert_allclose(freq, w / w.sum(), atol=0.015)
+    no_rep = list(WeightedRandomSampler(w, 3, replacement=False, generator=1))
+    assert sorted(no_rep) == [0, 2, 3]
+    firsts = [next(iter(WeightedRandomSampler(w, 1, replacement=False, generator=s)))
+              for s in range(600)]
+    assert abs(np.mean(np.array(firsts) == 3) - 0.6) < 0.07
+    with pytest.raises(ValueError, match="without replacement"):
+        WeightedRandomSampler(w, 4, replacement=False)
+    with pytest.raises(ValueError, match="non-negative"):
+        WeightedRandomSampler([1.0, -1.0], 2)
+    ds = make_ds(4)
+    got = epoch_labels(DataLoader(ds, batch_size=8, sampler=WeightedRandomSampler(w, 16,
+                                                                               generator=2)))
+    assert len(got) == 16 and 1 not in got
 
 
 def test_loader_argument_errors():

@@ -6,8 +6,8 @@
 """
 from fastdl.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from fastdl.data.dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler,
-                                    SequentialSampler, SubsetRandomSampler, default_collate,
-                                    default_convert)
+                                    SequentialSampler, SubsetRandomSampler,
+                                    WeightedRandomSampler, default_collate, default_convert)
 from fastdl.data.splits import KFold, train_test_split, train_val_test_split
 from fastdl.data.preprocessing import MinMaxScaler, StandardScaler, one_hot
 from fastdl.data import transforms
@@ -18,7 +18,7 @@ from fastdl._C.data import gather_rows
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler", "default_collate", "default_convert",
+           "WeightedRandomSampler", "BatchSampler", "default_collate", "default_convert",
            "train_test_split", "train_val_test_split", "KFold",
            "MinMaxScaler", "StandardScaler", "one_hot",
            "transforms", "Compose", "RandomRotation", "RandomHorizontalFlip",

@@ -19,7 +19,8 @@ from fastdl.data.dataset import Dataset
 from fastdl.tensor import Tensor
 
 __all__ = ["DataLoader", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert"]
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate",
+           "default_convert"]
 
 
 # ---- samplers --------------------------------------------------------------
@@ -121,6 +122,65 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probabilities proportional to weights.
+
+    Args:
+        weights: non-negative sample weights (need not sum to 1).
+        num_samples: indices per epoch.
+        replacement: draw with replacement; without it, sequential draws
+            without replacement (num_samples <= number of non-zero weights).
+        generator: None (the global fastdl RNG) or an int seed.
+
+    Example:
+        >>> w = 1.0 / np.bincount(y)[y]          # balance the classes   # doctest: +SKIP
+        >>> DataLoader(ds, batch_size=64, sampler=WeightedRandomSampler(w, len(w)))
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if (not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool)
+                or num_samples <= 0):
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             "num_samples=%r" % (num_samples,))
+        if not isinstance(replacement, bool):
+            raise ValueError("replacement should be a boolean value, but got replacement=%r"
+                             % (replacement,))
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights,
+                       dtype=np.float64)
+        if w.ndim != 1 or w.size == 0:
+            raise ValueError("weights should be a non-empty 1-D sequence, got shape %s"
+                             % (w.shape,))
+        if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("weights should be finite, non-negative and not all zero")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise ValueError("cannot draw %d samples without replacement from %d non-zero "
+                             "weights" % (num_samples, np.count_nonzero(w)))
+        self.weights = w
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+        self._keys = _rng.keys(generator)
+
+    def _indices(self):
+        u = _rng.uniform(self._keys, (self.num_samples if self.replacement else len(self.weights),))
+        if self.replacement:
+            cdf = np.cumsum(self.weights)
+            idx = np.searchsorted(cdf, u * cdf[-1], side="right")
+            return np.minimum(idx, len(cdf) - 1).astype(np.int64)
+        # keys u^(1/w): the order of the largest keys is distributed as draws
+        # without replacement (Efraimidis and Spirakis); zero weights never win
+        with np.errstate(divide="ignore"):
+            keys = np.where(self.weights > 0, np.log(np.maximum(u, 1e-300)) / self.weights,
+                            -np.inf)
+        return np.argsort(-keys, kind="stable")[:self.num_samples].astype(np.int64)
+
+    def __iter__(self):
+        return iter(self._indices().tolist())
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
