@@ -93,6 +93,13 @@ def test_gather_large_threaded_matches(rng):
     np.testing.assert_array_equal(two, x[idx])
 
 
+def test_gather_empty_rows_still_checks_indices():
+    x = np.zeros((4, 0), np.float32)
+    assert cdata.gather_rows(x, [3, -4]).shape == (2, 0)
+    with pytest.raises(IndexError, match="out of bounds"):
+        cdata.gather_rows(x, [4])
+
+
 def test_gather_empty_and_out(rng):
     x = rng.standard_normal((5, 3))
     assert cdata.gather_rows(x, np.array([], dtype=np.int64)).shape == (0, 3)

@@ -23,13 +23,15 @@
 #define GATHER_AHEAD 4
 
 /* out (n, B) <- src (R, B) at rows idx (n,) */
-int fdl_gather_rows(void *out, const void *src, int64_t src_rows, int64_t src_stride,
-                    const int64_t *idx, int64_t n, int64_t row_bytes) {
-    if (n <= 0 || row_bytes <= 0) return FDL_OK;
-    if (!out || !src || !idx) return FDL_ERR_NULL;
+int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
+                    int64_t src_rows, int64_t src_stride, int64_t row_bytes) {
+    if (n <= 0) return FDL_OK;
+    if (!idx) return FDL_ERR_NULL;
     /* validate every index first so a bad one never leaves a half-written batch */
     for (int64_t i = 0; i < n; i++)
         if (idx[i] < -src_rows || idx[i] >= src_rows) return FDL_ERR_ARG;
+    if (row_bytes <= 0) return FDL_OK;
+    if (!out || !src) return FDL_ERR_NULL;
 
     const char *s = (const char *)src;
     int nt = fdl_copy_threads(n * row_bytes);

@@ -2,8 +2,8 @@
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cdef extern from "fastdl.h" nogil:
-    int fdl_gather_rows(void *out, const void *src, int64_t src_rows, int64_t src_stride,
-                        const int64_t *idx, int64_t n, int64_t row_bytes)
+    int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
+                        int64_t src_rows, int64_t src_stride, int64_t row_bytes)
 
     void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                         int64_t N, int64_t C, int64_t H, int64_t W, float fill)

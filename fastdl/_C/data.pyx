@@ -86,7 +86,7 @@ def gather_rows(cnp.ndarray src not None, idx, out=None):
     cdef int64_t *pi = <int64_t *>cnp.PyArray_DATA(ix)
     cdef int st
     with nogil:
-        st = fdl_gather_rows(po, ps, rows, stride, pi, n, row_bytes)
+        st = fdl_gather_rows(po, ps, pi, n, rows, stride, row_bytes)
     if st != 0:
         bad = ix[(ix < -rows) | (ix >= rows)]
         if bad.size:

@@ -21,16 +21,16 @@ int main(void) {
     for (int i = 0; i < 5; i++)
         for (int j = 0; j < 3; j++) src[i][j] = (float)(10 * i + j);
     int64_t idx[3] = {4, 0, -2};
-    CHECK(fdl_gather_rows(out, src, 5, sizeof src[0], idx, 3, sizeof src[0]) == FDL_OK);
+    CHECK(fdl_gather_rows(out, src, idx, 3, 5, sizeof src[0], sizeof src[0]) == FDL_OK);
     CHECK(out[0][2] == 42.0f && out[1][0] == 0.0f && out[2][1] == 31.0f);
 
     memset(out, 0xff, sizeof out);
     int64_t bad[3] = {1, 5, 2};
-    CHECK(fdl_gather_rows(out, src, 5, sizeof src[0], bad, 3, sizeof src[0]) == FDL_ERR_ARG);
+    CHECK(fdl_gather_rows(out, src, bad, 3, 5, sizeof src[0], sizeof src[0]) == FDL_ERR_ARG);
     unsigned char untouched[sizeof out];
     memset(untouched, 0xff, sizeof untouched);
     CHECK(memcmp(out, untouched, sizeof out) == 0);
-    CHECK(fdl_gather_rows(NULL, src, 5, sizeof src[0], idx, 3, sizeof src[0]) == FDL_ERR_NULL);
+    CHECK(fdl_gather_rows(NULL, src, idx, 3, 5, sizeof src[0], sizeof src[0]) == FDL_ERR_NULL);
 
     enum { N = 4, C = 2, H = 6, W = 5, OH = 6, OW = 5, P = 2 };
     static float x[N * C * H * W], a[N * C * OH * OW], b[N * C * OH * OW];

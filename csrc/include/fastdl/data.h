@@ -28,8 +28,8 @@ extern "C" {
  * checked before anything is written: FDL_ERR_ARG if one is outside
  * [-src_rows, src_rows), FDL_ERR_NULL for a missing pointer.
  * Shapes: out (n, row_bytes) bytes, idx (n,). */
-int fdl_gather_rows(void *out, const void *src, int64_t src_rows, int64_t src_stride,
-                    const int64_t *idx, int64_t n, int64_t row_bytes);
+int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
+                    int64_t src_rows, int64_t src_stride, int64_t row_bytes);
 
 /* ---- deterministic image kernels (the oracles of the random ones) ---- */
 
