@@ -1,0 +1,34 @@
+/*
+ * common.h — helpers shared by the nn kernels (not public).
+ *
+ * Each family is written once over a type T in <family>_impl.h and included
+ * twice by <family>.c: once with T = float (suffix f32), once with
+ * T = double (suffix f64). The math names below map to the vectorizable
+ * fdl_expf/fdl_logf for float and to libm for double.
+ */
+#ifndef FDL_NN_COMMON_H
+#define FDL_NN_COMMON_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+#include "core/vmath.h"
+
+#define NN_CAT_(a, b) a##_##b
+#define NN_CAT(a, b) NN_CAT_(a, b)
+/* FN(fdl_relu_forward) -> fdl_relu_forward_f32 */
+#define FN(name) NN_CAT(name, S)
+
+/* One OpenMP loop per kernel: declare `int nt_ = fdl_threads_for(work);`
+ * right before it. Serial (no fork) when nt_ == 1. */
+#define NN_OMP_FOR _Pragma("omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1)")
+
+/* PyTorch clamps log() in binary_cross_entropy at -100 so p = 0 or 1 stay finite. */
+#define NN_LOG_CLAMP (-100)
+
+static inline float nn_exp_f32(float x) { return fdl_expf(x); }
+static inline float nn_log_f32(float x) { return fdl_logf(x); }
+
+#endif
