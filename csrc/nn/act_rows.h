@@ -149,8 +149,9 @@ static T NN_CAT(row_lse, S)(int64_t n, const T *x) {
 static void NN_CAT(softmax_row, S)(int is_log, int64_t n, T *out, const T *x) {
     T m = NN_CAT(row_max, S)(n, x);
     if (is_log) {
-        T c = m + LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
-        for (int64_t i = 0; i < n; i++) out[i] = x[i] - c;
+        /* (x - m) - log(sum) keeps the result exact for large equal logits */
+        T c = LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
+        for (int64_t i = 0; i < n; i++) out[i] = (x[i] - m) - c;
     } else {
         T r = (T)1 / NN_CAT(row_sumexp, S)(n, out, x, m);
         for (int64_t i = 0; i < n; i++) out[i] *= r;

@@ -99,10 +99,10 @@ static void NN_CAT(softmax_cols, S)(int is_log, T *out, const T *x, int64_t dim,
         }
     }
     if (is_log) {
-        for (int64_t j = 0; j < nc; j++) s[j] = m[j] + LOG(s[j]);
+        for (int64_t j = 0; j < nc; j++) s[j] = LOG(s[j]);
         for (int64_t k = 0; k < dim; k++)
             for (int64_t j = 0; j < nc; j++)
-                out[k * inner + c0 + j] = x[k * inner + c0 + j] - s[j];
+                out[k * inner + c0 + j] = (x[k * inner + c0 + j] - m[j]) - s[j];
     } else {
         for (int64_t j = 0; j < nc; j++) s[j] = (T)1 / s[j];
         for (int64_t k = 0; k < dim; k++)
