@@ -1,2 +1,6 @@
-"""fastdl.nn: layers, losses and the functional API."""
-from fastdl.nn import functional
+"""fastdl.nn: modules, layers, losses, initializers and the functional API."""
+from fastdl.nn import functional, init
+from fastdl.nn.module import Module, Parameter
+from fastdl.nn.containers import ModuleDict, ModuleList, Sequential
+from fastdl.nn.layers import *  # noqa: F401,F403
+from fastdl.nn.loss import *  # noqa: F401,F403

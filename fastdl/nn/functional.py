@@ -22,9 +22,11 @@ from fastdl import random as _random
 from fastdl._C import _core
 from fastdl._C import nn as _nn
 from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad
+from fastdl.tensor import Tensor, _needs_grad, _promote, _R
+from fastdl.tensor import _reduce as _t_reduce
 
 __all__ = [
+    "linear", "conv1d", "conv2d",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu", "softmax",
     "log_softmax",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
@@ -106,6 +108,63 @@ def _pair(v, op, what):
     if len(v) != 2 or not all(isinstance(e, numbers.Integral) for e in v):
         raise ValueError("%s: %s must be an int or a pair of ints, got %r" % (op, what, v))
     return int(v[0]), int(v[1])
+
+
+# ---- linear ---------------------------------------------------------------------------
+
+def _gemm():
+    from fastdl._C import gemm
+    return gemm
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias through one GEMM with a fused bias epilogue.
+
+    Shapes: input (*, in_features), weight (out_features, in_features),
+    bias (out_features,), output (*, out_features).
+    Backward uses the transposed GEMM variants (no transposed copies).
+
+    Example:
+        >>> y = F.linear(fastdl.randn(4, 3), fastdl.randn(5, 3), fastdl.zeros(5))
+        >>> y.shape
+        (4, 5)
+    """
+    x, w = _promote(input, weight)
+    if bias is not None:
+        x, b = _promote(x, bias)
+        w = w.to(x.dtype)
+    xd, wd = x._data, w._data
+    if wd.ndim != 2:
+        raise ValueError("linear: weight must be 2-D (out_features, in_features), got shape %s"
+                         % (wd.shape,))
+    if xd.ndim < 1 or xd.shape[-1] != wd.shape[1]:
+        raise ValueError("linear: input shape %s does not match weight shape %s: expected "
+                         "input (*, %d)" % (xd.shape, wd.shape, wd.shape[1]))
+    bd = None
+    if bias is not None:
+        bd = b._data
+        if bd.shape != (wd.shape[0],):
+            raise ValueError("linear: bias must have shape (%d,), got %s"
+                             % (wd.shape[0], bd.shape))
+    gemm = _gemm()
+    lead = xd.shape[:-1]
+    x2 = xd.reshape(-1, xd.shape[-1])
+    out = gemm.matmul(x2, wd, transb=True, bias=bd).reshape(lead + (wd.shape[0],))
+    inputs = (x, w) if bias is None else (x, w, b)
+    if not _needs_grad(*inputs):
+        return Tensor._wrap(out)
+    rx, rw = x.requires_grad, w.requires_grad
+    rb = bias is not None and b.requires_grad
+
+    def backward(g):
+        g2 = g.reshape(-1, wd.shape[0])
+        gx = gemm.matmul(g2, wd).reshape(xd.shape) if rx else None
+        gw = gemm.matmul(g2, x2, transa=True) if rw else None
+        if bias is None:
+            return gx, gw
+        gb = _t_reduce(_R["sum"], g2, (0,), False) if rb else None
+        return gx, gw, gb
+    return Tensor._wrap(out, Node("LinearBackward", inputs, backward))
 
 
 # ---- activations -------------------------------------------------------------------
@@ -787,3 +846,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     wshape = w.shape
     return _result("EmbeddingBackward", out, (w,),
                    lambda g: (_nn.embedding_backward(ix, g, wshape, pad),))
+
+
+from fastdl.nn._conv import conv1d, conv2d  # noqa: E402

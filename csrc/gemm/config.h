@@ -1,0 +1,55 @@
+/*
+ * gemm/config.h — block sizes and micro-kernel tiles, one place per ISA.
+ *
+ * Legend (BLIS names): MR x NR is the register tile of C a micro-kernel
+ * holds; KC is the depth of one packed panel pass; MC x KC is the packed
+ * block of A (meant to stay in L2); KC x NC is the packed panel of B (meant
+ * to stay in L3); a KC x NR micro-panel of B is reused from L1 by every
+ * MR-row tile of the A block.
+ *
+ * Machine these were measured on: Zen 5, L1d 48 KiB, L2 1 MiB per core,
+ * L3 32 MiB; see the commit log and benchmarks/bench_gemm.py.
+ */
+#ifndef FDL_GEMM_CONFIG_H
+#define FDL_GEMM_CONFIG_H
+
+/* AVX-512: 24 zmm accumulators + 2 for B; 12 broadcasts per 2 B loads. */
+#define FDL_SGEMM_AVX512_MR 12
+#define FDL_SGEMM_AVX512_NR 32
+#define FDL_SGEMM_AVX512_MC 192
+#define FDL_SGEMM_AVX512_KC 256
+#define FDL_SGEMM_AVX512_NC 4096
+
+/* AVX2+FMA: 12 ymm accumulators + 2 for B + 1 broadcast. */
+#define FDL_SGEMM_AVX2_MR 6
+#define FDL_SGEMM_AVX2_NR 16
+#define FDL_SGEMM_AVX2_MC 144
+#define FDL_SGEMM_AVX2_KC 256
+#define FDL_SGEMM_AVX2_NC 4096
+
+/* Portable C: sized so that the accumulators fit the 16 SSE registers of
+ * baseline x86-64 after auto-vectorization. */
+#define FDL_SGEMM_GENERIC_MR 4
+#define FDL_SGEMM_GENERIC_NR 8
+#define FDL_SGEMM_GENERIC_MC 128
+#define FDL_SGEMM_GENERIC_KC 256
+#define FDL_SGEMM_GENERIC_NC 2048
+
+/* Upper bounds over the ISAs above; they size the thread-local buffers. */
+#define FDL_SGEMM_MR_MAX 16
+#define FDL_SGEMM_NR_MAX 32
+#define FDL_SGEMM_MC_MAX 192
+#define FDL_SGEMM_KC_MAX 256
+#define FDL_SGEMM_NC_MAX 4096
+
+/* float64 path (portable, cache-blocked). */
+#define FDL_DGEMM_MR 4
+#define FDL_DGEMM_NR 8
+#define FDL_DGEMM_MC 96
+#define FDL_DGEMM_KC 256
+#define FDL_DGEMM_NC 1024
+
+/* Below this many flops (2*M*N*K) one thread is faster than waking a team. */
+#define FDL_GEMM_PAR_MIN_FLOPS (1 << 21)
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * gemm/pack.c — packing of A blocks and B panels for the micro-kernels.
+ *
+ * Legend: op(A) is m x kc, op(B) is kc x n (see gemm_internal.h for how
+ * trans selects the element); mr / nr are the kernel's tile sizes.
+ *   packed A tile:  dst[p*mr + i],  p < kc, i < mr  (rows >= m are zero)
+ *   packed B panel: dst[p*nr + j],  p < kc, j < nr  (columns >= n are zero)
+ * Zero padding lets every kernel run its full tile; only its store is
+ * masked, so edge tiles cost no branch inside the k loop.
+ */
+#include <string.h>
+
+#include "gemm/gemm_internal.h"
+
+/* dst[kc][mr] <- op(A)[m, kc] */
+void fdl_sgemm_pack_a(int transa, const float *restrict a, int64_t lda, int m,
+                      int64_t kc, int mr, float *restrict dst) {
+    if (transa) {
+        /* op(A) columns are contiguous rows of A: a straight copy. */
+        for (int64_t p = 0; p < kc; ++p) {
+            const float *src = a + p * lda;
+            float *d = dst + p * mr;
+            int i = 0;
+            for (; i < m; ++i) d[i] = src[i];
+            for (; i < mr; ++i) d[i] = 0.0f;
+        }
+        return;
+    }
+    /* Transpose m rows into k-major order. Blocks of 8 k keep both the
+     * reads (8 floats per row) and the writes (8 x mr) within few lines. */
+    int64_t p0 = 0;
+    for (; p0 + 8 <= kc; p0 += 8) {
+        float *d = dst + p0 * mr;
+        int i = 0;
+        for (; i < m; ++i) {
+            const float *src = a + i * lda + p0;
+            for (int q = 0; q < 8; ++q) d[q * mr + i] = src[q];
+        }
+        for (; i < mr; ++i)
+            for (int q = 0; q < 8; ++q) d[q * mr + i] = 0.0f;
+    }
+    for (int64_t p = p0; p < kc; ++p) {
+        float *d = dst + p * mr;
+        int i = 0;
+        for (; i < m; ++i) d[i] = a[i * lda + p];
+        for (; i < mr; ++i) d[i] = 0.0f;
+    }
+}
+
+/* dst[kc][nr] <- op(B)[kc, n] */
+void fdl_sgemm_pack_b(int transb, const float *restrict b, int64_t ldb, int n,
+                      int64_t kc, int nr, float *restrict dst) {
+    if (!transb) {
+        for (int64_t p = 0; p < kc; ++p) {
+            const float *src = b + p * ldb;
+            float *d = dst + p * nr;
+            if (n == nr) {
+                memcpy(d, src, (size_t)nr * sizeof(float));
+            } else {
+                int j = 0;
+                for (; j < n; ++j) d[j] = src[j];
+                for (; j < nr; ++j) d[j] = 0.0f;
+            }
+        }
+        return;
+    }
+    /* op(B) = B^T: row j of B becomes column j of the panel. */
+    int64_t p0 = 0;
+    for (; p0 + 8 <= kc; p0 += 8) {
+        float *d = dst + p0 * nr;
+        int j = 0;
+        for (; j < n; ++j) {
+            const float *src = b + j * ldb + p0;
+            for (int q = 0; q < 8; ++q) d[q * nr + j] = src[q];
+        }
+        for (; j < nr; ++j)
+            for (int q = 0; q < 8; ++q) d[q * nr + j] = 0.0f;
+    }
+    for (int64_t p = p0; p < kc; ++p) {
+        float *d = dst + p * nr;
+        int j = 0;
+        for (; j < n; ++j) d[j] = b[j * ldb + p];
+        for (; j < nr; ++j) d[j] = 0.0f;
+    }
+}

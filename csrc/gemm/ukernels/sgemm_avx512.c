@@ -1,0 +1,119 @@
+/*
+ * ukernels/sgemm_avx512.c — AVX-512 sgemm micro-kernel, 12 x 32 tile.
+ *
+ * Legend: see gemm/gemm_internal.h (k, a/rsa, b/rsb, c/ldc, m x n).
+ *
+ * 24 zmm accumulators (12 rows x 2 vectors) + 2 B vectors: with 4-cycle FMA
+ * latency and two FMA pipes, 8 independent chains are the minimum; 24 leave
+ * slack for the 12 broadcasts, which gcc folds into the FMAs' memory operand
+ * ({1to16}), so the loop issues 2 loads + 24 FMAs per k step.
+ * Edges (m < 12, n < 32) only change the store: masked stores, outside the
+ * k loop.
+ */
+#include <immintrin.h>
+
+#include "gemm/gemm_internal.h"
+
+#define ROW_FMA(r)                                              \
+    do {                                                        \
+        __m512 ar = _mm512_set1_ps(a[r]);                       \
+        c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0);             \
+        c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);             \
+    } while (0)
+
+/* Rows of A read in place: row r at ar[r*csa]; four base pointers keep the
+ * twelve addresses as base + {0,1,2}*csa, which x86 addressing encodes. */
+#define ROW_FMA_IN(r, base, off)                                \
+    do {                                                        \
+        __m512 ar = _mm512_set1_ps(base[off]);                  \
+        c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0);             \
+        c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);             \
+    } while (0)
+
+#define ROW_STORE(r)                                                      \
+    do {                                                                  \
+        if ((r) < m) {                                                    \
+            float *cr = c + (int64_t)(r) * ldc;                           \
+            __m512 v0 = _mm512_mul_ps(c##r##0, valpha);                   \
+            __m512 v1 = _mm512_mul_ps(c##r##1, valpha);                   \
+            if (beta != 0.0f) {                                           \
+                v0 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m0, cr), v0);      \
+                v1 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m1, cr + 16), v1); \
+            }                                                             \
+            if (bias) {                                                   \
+                v0 = _mm512_add_ps(v0, bias0);                            \
+                v1 = _mm512_add_ps(v1, bias1);                            \
+            }                                                             \
+            if (relu) { /* max(0, v) returns v when v is NaN */           \
+                v0 = _mm512_max_ps(zero, v0);                             \
+                v1 = _mm512_max_ps(zero, v1);                             \
+            }                                                             \
+            _mm512_mask_storeu_ps(cr, m0, v0);                            \
+            _mm512_mask_storeu_ps(cr + 16, m1, v1);                       \
+        }                                                                 \
+    } while (0)
+
+/* C[m<=12, n<=32] = epi(A[12, k] @ B[k, 32]) */
+void fdl_sgemm_avx512_12x32(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
+                            const float *restrict b, int64_t rsb,
+                            float *restrict c, int64_t ldc, int m, int n,
+                            const fdl_sgemm_epi *epi) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+    __m512 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+    __m512 c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    __m512 c80 = c00, c81 = c00, c90 = c00, c91 = c00;
+    __m512 c100 = c00, c101 = c00, c110 = c00, c111 = c00;
+
+    /* The C tile is written once at the end; start fetching it now so the
+     * epilogue does not stall on 24 cold lines. */
+    for (int r = 0; r < m; ++r) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
+    }
+
+    if (csa == 1) {
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            __m512 b1 = _mm512_loadu_ps(b + 16);
+            ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
+            ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
+            ROW_FMA(8); ROW_FMA(9); ROW_FMA(10); ROW_FMA(11);
+            a += rsa;
+            b += rsb;
+        }
+    } else {
+        const float *a0 = a, *a3 = a + 3 * csa, *a6 = a + 6 * csa, *a9 = a + 9 * csa;
+        const int64_t c2 = 2 * csa;
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            __m512 b1 = _mm512_loadu_ps(b + 16);
+            ROW_FMA_IN(0, a0, 0); ROW_FMA_IN(1, a0, csa); ROW_FMA_IN(2, a0, c2);
+            ROW_FMA_IN(3, a3, 0); ROW_FMA_IN(4, a3, csa); ROW_FMA_IN(5, a3, c2);
+            ROW_FMA_IN(6, a6, 0); ROW_FMA_IN(7, a6, csa); ROW_FMA_IN(8, a6, c2);
+            ROW_FMA_IN(9, a9, 0); ROW_FMA_IN(10, a9, csa); ROW_FMA_IN(11, a9, c2);
+            a0 += rsa; a3 += rsa; a6 += rsa; a9 += rsa;
+            b += rsb;
+        }
+    }
+
+    const float beta = epi->beta;
+    const float *bias = epi->bias;
+    const int relu = epi->relu;
+    const __m512 valpha = _mm512_set1_ps(epi->alpha);
+    const __m512 vbeta = _mm512_set1_ps(beta);
+    const __m512 zero = _mm512_setzero_ps();
+    __mmask16 m0, m1;
+    if (n >= 32) { m0 = 0xFFFF; m1 = 0xFFFF; }
+    else if (n > 16) { m0 = 0xFFFF; m1 = (__mmask16)((1u << (n - 16)) - 1); }
+    else { m0 = (__mmask16)((1u << n) - 1); m1 = 0; }
+    __m512 bias0 = zero, bias1 = zero;
+    if (bias) {
+        bias0 = _mm512_maskz_loadu_ps(m0, bias);
+        bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    }
+    ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3);
+    ROW_STORE(4); ROW_STORE(5); ROW_STORE(6); ROW_STORE(7);
+    ROW_STORE(8); ROW_STORE(9); ROW_STORE(10); ROW_STORE(11);
+}

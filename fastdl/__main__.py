@@ -1,0 +1,27 @@
+"""python -m fastdl {info, bench <name>}"""
+import argparse
+import importlib
+import sys
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m fastdl", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("info", help="print the build and run-time configuration")
+    b = sub.add_parser("bench", help="print a benchmark table (e.g. 'gemm')")
+    b.add_argument("name", help="benchmark name: a module under fastdl.bench")
+    b.add_argument("args", nargs=argparse.REMAINDER)
+    a = p.parse_args(argv)
+    if a.cmd == "info":
+        import fastdl
+        fastdl.show_config()
+        return 0
+    try:
+        mod = importlib.import_module("fastdl.bench." + a.name)
+    except ModuleNotFoundError:
+        p.error("unknown benchmark %r" % a.name)
+    return mod.main(a.args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Benchmark commands behind `python -m fastdl bench <name>`."""

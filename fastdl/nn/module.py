@@ -1,0 +1,386 @@
+"""Module and Parameter, following PyTorch's public conventions.
+
+Assigning a Parameter or a Module as an attribute registers it; state_dict()
+uses dotted keys; load_state_dict(strict=True) names every missing or
+unexpected key and every shape mismatch.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from fastdl.autograd import no_grad
+from fastdl.tensor import Tensor
+
+__all__ = ["Module", "Parameter", "Buffer"]
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a learnable parameter.
+
+    Example:
+        >>> w = fastdl.nn.Parameter(fastdl.zeros(3))
+        >>> w.requires_grad
+        True
+    """
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        arr = data._data if isinstance(data, Tensor) else data
+        super().__init__(arr, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer:
+    """Marker for non-learnable state (running statistics); see register_buffer."""
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses set parameters and sub-modules as attributes in __init__ and
+    define forward(). Calling the module runs forward (and forward hooks).
+    """
+    _version = 1
+
+    def __init__(self):
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_hook_id"] = 0
+
+    # ---- registration ----------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError("cannot assign %r before Module.__init__() call" % name)
+        params, mods, bufs = d["_parameters"], d["_modules"], d["_buffers"]
+        if isinstance(value, Parameter):
+            mods.pop(name, None)
+            bufs.pop(name, None)
+            d.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            bufs.pop(name, None)
+            d.pop(name, None)
+            mods[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError("cannot assign %s as parameter %r (fastdl.nn.Parameter or None "
+                                "expected)" % (type(value).__name__, name))
+            params[name] = None
+        elif name in bufs:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError("cannot assign %s as buffer %r (Tensor or None expected)"
+                                % (type(value).__name__, name))
+            bufs[name] = value
+        elif name in mods:
+            if value is not None:
+                raise TypeError("cannot assign %s as child module %r (Module or None expected)"
+                                % (type(value).__name__, name))
+            mods[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = d.get(store)
+            if s is not None and name in s:
+                return s[name]
+        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError("register_parameter: expected a Parameter or None for %r, got %s"
+                            % (name, type(param).__name__))
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError("register_buffer: expected a Tensor or None for %r, got %s"
+                            % (name, type(tensor).__name__))
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError("add_module: %s is not a Module" % type(module).__name__)
+        self._modules[str(name)] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        mod = self
+        for part in target.split(".") if target else []:
+            mod = getattr(mod, part)
+        return mod
+
+    # ---- calling ------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("%s: forward() is not implemented" % type(self).__name__)
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                r = hook(self, args, out)
+                if r is not None:
+                    out = r
+        return out
+
+    def register_forward_hook(self, hook):
+        """hook(module, inputs, output) runs after forward; returns a handle with remove()."""
+        self.__dict__["_hook_id"] += 1
+        key = self._hook_id
+        self._forward_hooks[key] = hook
+        return _RemovableHandle(self._forward_hooks, key)
+
+    # ---- iteration --------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                       remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, v in getattr(m, store).items():
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield mprefix + ("." if mprefix else "") + name, v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes ----------------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("train: training mode is expected to be boolean")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze this module's parameters, e.g. for fine-tuning."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad._data[...] = 0
+
+    def reset_parameters(self):
+        """Re-initialize this module's own parameters (layers override it)."""
+
+    # ---- state ------------------------------------------------------------------------
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers under dotted names ("0.weight")."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into this module's parameters and buffers (in place).
+
+        Values may be fastdl Tensors or NumPy arrays. Shape mismatches always
+        raise; with strict=True missing and unexpected keys raise too, and the
+        error names every one of them.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        for k, v in state_dict.items():
+            if k not in own:
+                continue
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            if arr.shape != own[k].shape:
+                errors.append("size mismatch for %s: copying a param with shape %s from "
+                              "checkpoint, the shape in current model is %s"
+                              % (k, tuple(arr.shape), tuple(own[k].shape)))
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: %s"
+                              % ", ".join('"%s"' % k for k in unexpected))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: %s"
+                              % ", ".join('"%s"' % k for k in missing))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for %s:\n\t%s"
+                               % (type(self).__name__, "\n\t".join(errors)))
+        with no_grad():
+            for k, v in state_dict.items():
+                if k in own:
+                    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+                    own[k]._data[...] = arr.astype(own[k].dtype, copy=False)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- description ------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append("(%s): %s" % (name, body))
+        main = type(self).__name__ + "("
+        if not lines:
+            return main + extra + ")"
+        if extra:
+            lines = extra.split("\n") + lines
+        return main + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        keys = set(object.__dir__(self))
+        keys.update(self._parameters, self._buffers, self._modules)
+        return sorted(keys)
+
+    def num_parameters(self, trainable_only=False):
+        return int(sum(p.numel() for p in self.parameters()
+                       if p.requires_grad or not trainable_only))
+
+    def summary(self, input_shape, dtype=np.float32, print_fn=print):
+        """Print a Keras-style table: layer, output shape, parameter count.
+
+        Args:
+            input_shape: one sample's shape, without the batch dim (e.g. (1, 28, 28)),
+                or a list of such shapes for several inputs.
+        Returns:
+            the table as a string.
+        """
+        from fastdl import creation
+        shapes = input_shape if input_shape and isinstance(input_shape[0], (tuple, list)) \
+            else [input_shape]
+        rows, handles = [], []
+
+        def hook(mod, inputs, out):
+            o = out[0] if isinstance(out, (tuple, list)) else out
+            shape = ("None",) + tuple(str(s) for s in o.shape[1:]) if isinstance(o, Tensor) \
+                else ("?",)
+            own = sum(p.numel() for p in mod.parameters(recurse=False))
+            rows.append((names[id(mod)], type(mod).__name__, "(" + ", ".join(shape) + ")", own))
+
+        names = {}
+        for name, m in self.named_modules():
+            if m is self and self._modules:
+                continue
+            names[id(m)] = name or type(m).__name__.lower()
+            handles.append(m.register_forward_hook(hook))
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                self(*[creation.zeros((2,) + tuple(s), dtype=dtype) for s in shapes])
+        finally:
+            for h in handles:
+                h.remove()
+            self.train(was_training)
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        frozen = sum(p.numel() for p in self.parameters() if not p.requires_grad)
+        w1 = max([len("Layer (type)")] + [len("%s (%s)" % (r[0], r[1])) for r in rows]) + 2
+        w2 = max([len("Output Shape")] + [len(r[2]) for r in rows]) + 2
+        sep = "=" * (w1 + w2 + 12)
+        out = [sep, "%-*s%-*s%10s" % (w1, "Layer (type)", w2, "Output Shape", "Param #"), sep]
+        for r in rows:
+            out.append("%-*s%-*s%10s" % (w1, "%s (%s)" % (r[0], r[1]), w2, r[2], "{:,}".format(r[3])))
+        out += [sep, "Total params: {:,}".format(trainable + frozen),
+                "Trainable params: {:,}".format(trainable),
+                "Non-trainable params: {:,}".format(frozen), sep]
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text

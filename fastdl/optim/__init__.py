@@ -1,0 +1,1 @@
+"""fastdl.optim: optimizers with fused C updates, and LR schedules."""
