@@ -169,6 +169,10 @@ static void NN_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *ou
     }
 }
 
+static void NN_CAT(expadd_row, S)(int64_t n, T *restrict d, const T *restrict x, T shift, T a) {
+    for (int64_t i = 0; i < n; i++) d[i] += a * EXP(x[i] - shift);
+}
+
 #undef ROW
 #undef ROWB
 #undef ROWBO

@@ -24,6 +24,9 @@ typedef struct {
                             const double *dout);
     float (*lse_f32)(int64_t n, const float *x);
     double (*lse_f64)(int64_t n, const double *x);
+    /* d[i] += a * exp(x[i] - shift): the softmax part of a cross-entropy gradient */
+    void (*expadd_f32)(int64_t n, float *d, const float *x, float shift, float a);
+    void (*expadd_f64)(int64_t n, double *d, const double *x, double shift, double a);
 } nn_act_rows;
 
 const nn_act_rows *nn_act_rows_active(void);

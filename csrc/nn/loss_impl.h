@@ -179,6 +179,7 @@ void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64
                                     const T *weight, const T *dout, int64_t N, int64_t C,
                                     int64_t ds, T scale, int64_t ignore_index,
                                     T label_smoothing) {
+    const nn_act_rows *rows = nn_act_rows_active();
     T W = (T)C;
     if (weight) { W = 0; for (int64_t c = 0; c < C; c++) W += weight[c]; }
     int nt_ = fdl_threads_for(N * C);
@@ -186,18 +187,13 @@ void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64
     for (int64_t i = 0; i < N; i++) {
         int64_t t = target[i];
         if (t == ignore_index) continue;
-        const T *xr = x + i * C;
         T *d = dx + i * C;
-        T g = dout[i * ds] * scale, l = lse[i];
+        T g = dout[i * ds] * scale;
         T a = g * ((T)1 - label_smoothing) * (weight ? weight[t] : (T)1);
         T e = g * label_smoothing / (T)C;
-        T ap = a + e * W;
-        if (weight && label_smoothing > 0)
-            for (int64_t c = 0; c < C; c++) d[c] += ap * EXP(xr[c] - l) - e * weight[c];
-        else if (label_smoothing > 0)
-            for (int64_t c = 0; c < C; c++) d[c] += ap * EXP(xr[c] - l) - e;
-        else
-            for (int64_t c = 0; c < C; c++) d[c] += ap * EXP(xr[c] - l);
+        rows->NN_CAT(expadd, S)(C, d, x + i * C, lse[i], a + e * W);
+        if (weight && label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e * weight[c];
+        else if (label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e;
         d[t] -= a;
     }
 }
@@ -225,6 +221,7 @@ void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp
 void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const T *tp,
                                          const T *weight, const T *dout, int64_t N, int64_t C,
                                          int64_t ds, T scale, T label_smoothing) {
+    const nn_act_rows *rows = nn_act_rows_active();
     int nt_ = fdl_threads_for(N * C);
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
@@ -233,8 +230,8 @@ void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const 
         T g = dout[i * ds] * scale, l = lse[i], sw = 0;
         T e = label_smoothing / (T)C, k = (T)1 - label_smoothing;
         for (int64_t c = 0; c < C; c++) sw += (weight ? weight[c] : (T)1) * (k * tr[c] + e);
-        for (int64_t c = 0; c < C; c++)
-            d[c] += g * (sw * EXP(xr[c] - l) - (weight ? weight[c] : (T)1) * (k * tr[c] + e));
+        rows->NN_CAT(expadd, S)(C, d, xr, l, g * sw);
+        for (int64_t c = 0; c < C; c++) d[c] -= g * (weight ? weight[c] : (T)1) * (k * tr[c] + e);
     }
 }
 
