@@ -13,22 +13,24 @@ void FN(fdl_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, 
         T *op = out + p * OH * OW;
         int64_t *ap = argmax + p * OH * OW;
         for (int64_t oh = 0; oh < OH; oh++) {
+            /* valid kernel rows [i0, i1): no bounds tests in the inner loops */
             int64_t hs = oh * sh - ph;
+            int64_t i0 = hs < 0 ? FDL_CDIV(-hs, dh) : 0, i1 = FDL_MIN(kh, FDL_CDIV(H - hs, dh));
             for (int64_t ow = 0; ow < OW; ow++) {
-                int64_t ws = ow * sw - pw, idx = -1;
-                T best = -(T)INFINITY;
-                for (int64_t i = 0; i < kh; i++) {
-                    int64_t h = hs + i * dh;
-                    if (h < 0 || h >= H) continue;
-                    for (int64_t j = 0; j < kw; j++) {
-                        int64_t w = ws + j * dw;
-                        if (w < 0 || w >= W) continue;
-                        T v = xp[h * W + w];
-                        if (idx < 0 || v > best || v != v) { best = v; idx = h * W + w; }
+                int64_t ws = ow * sw - pw;
+                int64_t j0 = ws < 0 ? FDL_CDIV(-ws, dw) : 0, j1 = FDL_MIN(kw, FDL_CDIV(W - ws, dw));
+                int64_t idx = (hs + i0 * dh) * W + ws + j0 * dw;
+                T best = i0 < i1 && j0 < j1 ? xp[idx] : -(T)INFINITY;
+                for (int64_t i = i0; i < i1; i++) {
+                    const T *row = xp + (hs + i * dh) * W + ws;
+                    for (int64_t j = j0; j < j1; j++) {
+                        T v = row[j * dw];
+                        /* NaN wins and stays, like PyTorch */
+                        if ((v > best) | (v != v)) { best = v; idx = (hs + i * dh) * W + ws + j * dw; }
                     }
                 }
                 op[oh * OW + ow] = best;
-                ap[oh * OW + ow] = idx < 0 ? 0 : idx;
+                ap[oh * OW + ow] = idx;
             }
         }
     }
