@@ -23,7 +23,8 @@
 
 /* One OpenMP loop per kernel: declare `int nt_ = fdl_threads_for(work);`
  * right before it. Serial (no fork) when nt_ == 1. */
-#define NN_OMP_FOR _Pragma("omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1)")
+#define NN_OMP_FOR (void)nt_; /* used only by the pragma; serial builds ignore it */ \
+    _Pragma("omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1)")
 
 /* PyTorch clamps log() in binary_cross_entropy at -100 so p = 0 or 1 stay finite. */
 #define NN_LOG_CLAMP (-100)
