@@ -609,3 +609,27 @@ def test_errors():
         F.gelu(x, approximate="fast")
     with pytest.raises(ValueError, match="softmax.*dim"):
         F.softmax(x, 2)
+
+
+def test_float32_tanh_sigmoid_gelu_accuracy():
+    # the float32 paths use exp-based formulas (vectorizable); hold them to a few ulp
+    x = np.concatenate([np.linspace(-15, 15, 200001), np.geomspace(1e-30, 2, 4000),
+                        -np.geomspace(1e-30, 2, 4000)]).astype(np.float32)
+    xd = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        refs = ((F.tanh, np.tanh(xd)), (F.sigmoid, np_sigmoid(xd)))
+    for fn, ref in refs:
+        y = fn(fastdl.tensor(x)).numpy().astype(np.float64)
+        err = np.abs(y - ref) / np.spacing(np.abs(ref).astype(np.float32))
+        assert err.max() <= 5, (fn.__name__, err.max(), x[err.argmax()])
+    # exact gelu's float32 condition number grows like x^2 in the left tail
+    ref = 0.5 * xd * np.vectorize(math.erfc)(-xd / math.sqrt(2))
+    y = F.gelu(fastdl.tensor(x)).numpy()
+    np.testing.assert_allclose(y, ref, rtol=2e-5, atol=1e-40)
+    y = F.gelu(fastdl.tensor(x), approximate="tanh").numpy()
+    k = math.sqrt(2 / math.pi)
+    with np.errstate(over="ignore"):
+        # x sigmoid(2u) == 0.5 x (1 + tanh(u)) without the cancellation for x << 0
+        ref = xd * np_sigmoid(2 * k * (xd + 0.044715 * xd ** 3))
+    np.testing.assert_allclose(y, ref, rtol=5e-5, atol=1e-40)   # condition ~ x u'(x)
+    assert np.signbit(F.tanh(fastdl.tensor(np.float32([-0.0]))).numpy()[0])

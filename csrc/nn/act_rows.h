@@ -20,9 +20,16 @@ static void NN_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1
     case NN_RELU: ROW(v > 0 ? v : (v == v ? (T)0 : v)); break;
     case NN_LEAKY_RELU: ROW(v > 0 ? v : v * p0); break;
     case NN_ELU: ROW(v > 0 ? v : p0 * EXPM1(v)); break;
-    case NN_GELU: ROW((T)0.5 * v * ((T)1 + ERF(v * (T)NN_SQRT1_2))); break;
+    /* Phi(x) = erfc(-x / sqrt 2) / 2 keeps full relative accuracy for x << 0,
+     * where 1 + erf(x / sqrt 2) cancels */
+    case NN_GELU: ROW((T)0.5 * v * ERFC(-v * (T)NN_SQRT1_2)); break;
     case NN_GELU_TANH:
-        ROW((T)0.5 * v * ((T)1 + TANH((T)NN_SQRT_2_PI * (v + (T)0.044715 * v * v * v))));
+        /* 0.5 (1 + tanh(u)) == sigmoid(2u): exp-only, so the loop vectorizes */
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], u2 = (T)(2 * NN_SQRT_2_PI) * (v + (T)0.044715 * v * v * v);
+            T z = EXP(-FABS(u2)), r = (T)1 / ((T)1 + z);
+            out[i] = v * (u2 >= 0 ? r : z * r);
+        }
         break;
     case NN_SIGMOID: {
         /* exp of -|x| never overflows; both branches are exact ratios */
@@ -58,15 +65,17 @@ static void NN_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *ou
     case NN_LEAKY_RELU: ROWB(v > 0 ? g : g * p0); break;
     case NN_ELU: ROWB(v > 0 ? g : g * p0 * EXP(v)); break;
     case NN_GELU:
-        ROWB(g * ((T)0.5 * ((T)1 + ERF(v * (T)NN_SQRT1_2))
+        ROWB(g * ((T)0.5 * ERFC(-v * (T)NN_SQRT1_2)
                   + v * (T)NN_INV_SQRT_2PI * EXP((T)-0.5 * v * v)));
         break;
     case NN_GELU_TANH:
+        /* d/dx x s(2u) = s + 2 x s (1 - s) u', s = sigmoid(2u) */
         for (int64_t i = 0; i < n; i++) {
             T v = x[i], g = dout[i];
-            T t = TANH((T)NN_SQRT_2_PI * (v + (T)0.044715 * v * v * v));
-            T dt = (T)NN_SQRT_2_PI * ((T)1 + (T)3 * (T)0.044715 * v * v);
-            dx[i] += g * ((T)0.5 * ((T)1 + t) + (T)0.5 * v * ((T)1 - t * t) * dt);
+            T u2 = (T)(2 * NN_SQRT_2_PI) * (v + (T)0.044715 * v * v * v);
+            T z = EXP(-FABS(u2)), r = (T)1 / ((T)1 + z), sg = u2 >= 0 ? r : z * r;
+            T du = (T)NN_SQRT_2_PI * ((T)1 + (T)3 * (T)0.044715 * v * v);
+            dx[i] += g * (sg + (T)2 * v * sg * ((T)1 - sg) * du);
         }
         break;
     case NN_SIGMOID: ROWBO(g * o * ((T)1 - o)); break;

@@ -9,6 +9,7 @@
 #define EXPM1 expm1
 #define TANH tanh
 #define ERF erf
+#define ERFC erfc
 #define SQRT sqrt
 #define FABS fabs
 #define POW pow
@@ -19,8 +20,9 @@
 #define LOG nn_log_f32
 #define LOG1P log1pf
 #define EXPM1 expm1f
-#define TANH tanhf
+#define TANH nn_tanh_f32
 #define ERF erff
+#define ERFC erfcf
 #define SQRT sqrtf
 #define FABS fabsf
 #define POW powf

@@ -7,6 +7,7 @@
 #undef EXPM1
 #undef TANH
 #undef ERF
+#undef ERFC
 #undef SQRT
 #undef FABS
 #undef POW
