@@ -4,7 +4,8 @@ vectorized NumPy reference of the same op, and PyTorch when installed.
 Run: python -m pytest benchmarks/bench_nn.py --benchmark-only
      (compare medians within one group; ratios drift less than absolute times)
 
-Cases: relu and softmax over 4M float32 elements, cross_entropy at 128 x 10 and
+Reference implementations live in fastdl.bench.nn (shared with
+`python -m fastdl bench nn`). Cases: relu, gelu and softmax over 4M float32 elements, cross_entropy at 128 x 10 and
 512 x 1000, batch_norm (training) at 64 x 64 x 32 x 32, max_pool2d 2x2 on
 64 x 32 x 28 x 28.
 """
@@ -13,6 +14,8 @@ import pytest
 
 import fastdl
 import fastdl.nn.functional as F
+from fastdl.bench.nn import (np_batch_norm_step, np_cross_entropy_step, np_gelu_step,
+                             np_max_pool_step, np_relu_step, np_softmax_step)
 
 RNG = np.random.default_rng(0)
 ELEMS = (1024, 4096)          # 4M elements
@@ -41,10 +44,6 @@ def _torch_step(torch, fn, x, *args):
 
 # ---- relu ----------------------------------------------------------------------------------
 
-def np_relu_step(x):
-    y = np.maximum(x, 0)
-    g = np.ones_like(y)
-    return y, g * (x > 0)
 
 
 @pytest.mark.benchmark(group="relu 4M fwd+bwd")
@@ -66,13 +65,29 @@ def test_relu_torch(benchmark):
     benchmark(_torch_step, torch, torch.relu, x)
 
 
+# ---- gelu (tanh approximation) --------------------------------------------------------
+
+@pytest.mark.benchmark(group="gelu tanh 4M fwd+bwd")
+def test_gelu_fastdl(benchmark):
+    x = RNG.standard_normal(ELEMS, dtype=np.float32)
+    benchmark(_fdl_step, F.gelu, x, "tanh")
+
+
+@pytest.mark.benchmark(group="gelu tanh 4M fwd+bwd")
+def test_gelu_numpy(benchmark):
+    x = RNG.standard_normal(ELEMS, dtype=np.float32)
+    benchmark(np_gelu_step, x)
+
+
+@pytest.mark.benchmark(group="gelu tanh 4M fwd+bwd")
+def test_gelu_torch(benchmark):
+    torch = _torch()
+    x = RNG.standard_normal(ELEMS, dtype=np.float32)
+    benchmark(_torch_step, torch, lambda a: torch.nn.functional.gelu(a, approximate="tanh"), x)
+
+
 # ---- softmax -------------------------------------------------------------------------------
 
-def np_softmax_step(x):
-    e = np.exp(x - x.max(1, keepdims=True))
-    y = e / e.sum(1, keepdims=True)
-    g = np.ones_like(y)
-    return y, y * (g - (g * y).sum(1, keepdims=True))
 
 
 @pytest.mark.benchmark(group="softmax 4M (1024 x 4096) fwd+bwd")
@@ -96,15 +111,6 @@ def test_softmax_torch(benchmark):
 
 # ---- cross_entropy -------------------------------------------------------------------------
 
-def np_cross_entropy_step(x, t):
-    m = x.max(1, keepdims=True)
-    e = np.exp(x - m)
-    s = e.sum(1, keepdims=True)
-    lse = m[:, 0] + np.log(s[:, 0])
-    loss = (lse - x[np.arange(len(t)), t]).mean()
-    g = e / s
-    g[np.arange(len(t)), t] -= 1
-    return loss, g / len(t)
 
 
 CE_SHAPES = [(128, 10), (512, 1000)]
@@ -140,19 +146,6 @@ def test_cross_entropy_torch(benchmark, shape):
 BN = (64, 64, 32, 32)
 
 
-def np_batch_norm_step(x, w, b):
-    mu = x.mean((0, 2, 3), keepdims=True)
-    var = x.var((0, 2, 3), keepdims=True)
-    rstd = 1 / np.sqrt(var + 1e-5)
-    xhat = (x - mu) * rstd
-    y = xhat * w.reshape(1, -1, 1, 1) + b.reshape(1, -1, 1, 1)
-    g = np.ones_like(y)
-    db = g.sum((0, 2, 3))
-    dw = (g * xhat).sum((0, 2, 3))
-    gw = g * w.reshape(1, -1, 1, 1)
-    dx = rstd * (gw - gw.mean((0, 2, 3), keepdims=True)
-                 - xhat * (gw * xhat).mean((0, 2, 3), keepdims=True))
-    return y, dx, dw, db
 
 
 @pytest.mark.benchmark(group="batch_norm 64x64x32x32 train fwd+bwd")
@@ -184,17 +177,6 @@ def test_batch_norm_torch(benchmark):
 MP = (64, 32, 28, 28)
 
 
-def np_max_pool_step(x):
-    N, C, H, W = x.shape
-    win = x.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(
-        N, C, H // 2, W // 2, 4)
-    idx = win.argmax(-1)
-    y = np.take_along_axis(win, idx[..., None], -1)[..., 0]
-    g = np.ones_like(y)
-    dwin = np.zeros_like(win)
-    np.put_along_axis(dwin, idx[..., None], g[..., None], -1)
-    dx = dwin.reshape(N, C, H // 2, W // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(x.shape)
-    return y, dx
 
 
 @pytest.mark.benchmark(group="max_pool2d 2x2 64x32x28x28 fwd+bwd")

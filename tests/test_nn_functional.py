@@ -633,3 +633,29 @@ def test_float32_tanh_sigmoid_gelu_accuracy():
         ref = xd * np_sigmoid(2 * k * (xd + 0.044715 * xd ** 3))
     np.testing.assert_allclose(y, ref, rtol=5e-5, atol=1e-40)   # condition ~ x u'(x)
     assert np.signbit(F.tanh(fastdl.tensor(np.float32([-0.0]))).numpy()[0])
+
+
+def test_non_contiguous_inputs_and_grads():
+    base = randn(6, 8)
+    x = T(base, True)
+    xt = x.T                                  # a non-contiguous view
+    y = F.log_softmax(xt, 1)
+    close(y, np.log(np_softmax(base.T, 1)))
+    g = randn(8, 6)
+    y.backward(T(g.T.copy().T))               # non-contiguous upstream gradient
+    p = np_softmax(base.T, 1)
+    close(x.grad, (g - p * g.sum(1, keepdims=True)).T)
+    a = T(randn(2, 3, 8, 8), True)
+    out = F.max_pool2d(a.permute(0, 1, 3, 2), 2)
+    close(out, pool_ref(a.detach().numpy().transpose(0, 1, 3, 2), (2, 2), (2, 2), (0, 0), (1, 1), False, "max"))
+    assert gradcheck(lambda t: F.max_pool2d(t.permute(0, 1, 3, 2), 2), [a])
+
+
+def test_max_pool2d_nan_and_inf():
+    x = np.full((1, 1, 4, 4), -np.inf)
+    x[0, 0, 0, 1] = np.nan
+    x[0, 0, 2, 2] = 3.0
+    out, idx = F.max_pool2d(T(x), 2, return_indices=True)
+    o = out.numpy()[0, 0]
+    assert np.isnan(o[0, 0]) and o[0, 1] == -np.inf and o[1, 1] == 3.0
+    assert idx.numpy()[0, 0, 0, 0] == 1 and idx.numpy()[0, 0, 1, 1] == 10

@@ -247,3 +247,14 @@ def test_hinge_loss_matches_formula_via_torch():
     x = randn(5, 4)
     y = RNG.choice([-1.0, 1.0], (5, 4))
     compare(lambda a, b: F.hinge_loss(a, b), lambda a, b: torch.clamp(1 - a * b, min=0).mean(), [x, y])
+
+
+def test_max_pool2d_nan_inf_like_torch():
+    x = randn(1, 2, 6, 6)
+    x[0, 0, :2, :2] = -np.inf
+    x[0, 1, 0, 1] = np.nan
+    x[0, 1, 3, 3] = np.nan
+    fo, fi = F.max_pool2d(fastdl.tensor(x), 3, 2, 1, return_indices=True)
+    to, ti = TF.max_pool2d(torch.from_numpy(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(fo.numpy(), to.numpy())
+    np.testing.assert_array_equal(fi.numpy(), ti.numpy())

@@ -32,7 +32,9 @@ cdef inline cnp.ndarray _c(object a, object dtype, str op, str what):
         return None
     arr = np.asarray(a)
     if arr.dtype != dtype:
-        if arr.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+        # a gradient is converted (autograd may hand over another float dtype);
+        # other float operands must match the input
+        if arr.dtype.kind == "f" and np.dtype(dtype).kind == "f" and what != "grad_output":
             raise TypeError("%s: %s must have dtype %s like the input, got %s"
                             % (op, what, np.dtype(dtype), arr.dtype))
         arr = arr.astype(dtype)
