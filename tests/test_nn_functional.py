@@ -1,6 +1,7 @@
 """fastdl.nn.functional: forward against float64 NumPy references, backward by
 finite differences (fastdl.testing.gradcheck), extreme values, reductions,
-thread-count determinism and argument errors."""
+thread-count determinism and argument errors. Tests taking the `isa` fixture
+(tests/conftest.py) run once per kernel ISA the CPU supports."""
 import math
 
 import numpy as np
@@ -60,7 +61,7 @@ ACTS = {
 
 @pytest.mark.parametrize("name", sorted(ACTS))
 @pytest.mark.parametrize("shape", [(1,), (7, 13), (3, 5, 17)])
-def test_activation_forward_backward(name, shape):
+def test_activation_forward_backward(name, shape, isa):
     fn, ref = ACTS[name]
     x = randn(*shape, scale=2.0)
     x[np.abs(x) < 1e-3] = 0.5        # keep finite differences away from kinks
@@ -71,7 +72,7 @@ def test_activation_forward_backward(name, shape):
 
 
 @pytest.mark.parametrize("name", sorted(ACTS))
-def test_activation_extremes_finite(name):
+def test_activation_extremes_finite(name, isa):
     fn, ref = ACTS[name]
     x = np.array([-1e4, -100.0, -30.0, -1e-8, 0.0, 1e-8, 30.0, 100.0, 1e4])
     for dt in (np.float32, np.float64):
@@ -90,7 +91,7 @@ def np_softmax(x, axis):
 
 @pytest.mark.parametrize("shape,dim", [((5,), 0), ((4, 33), 1), ((4, 33), 0), ((2, 3, 5, 7), 1),
                                        ((2, 3, 300), -2), ((1, 1), -1)])
-def test_softmax_log_softmax(shape, dim):
+def test_softmax_log_softmax(shape, dim, isa):
     x = randn(*shape, scale=3.0)
     close(F.softmax(T(x), dim), np_softmax(x, dim))
     close(F.log_softmax(T(x), dim), np.log(np_softmax(x, dim)))
@@ -251,7 +252,7 @@ def ce_ref(x, t, w=None, ignore=-100, eps=0.0, reduction="mean"):
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("eps", [0.0, 0.1])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy(reduction, eps, weighted):
+def test_cross_entropy(reduction, eps, weighted, isa):
     N, C = 6, 11
     x = randn(N, C, scale=2)
     t = RNG.integers(0, C, N)
@@ -549,7 +550,7 @@ def _run_all(x, t, img):
     return r
 
 
-def test_bitwise_identical_across_thread_counts(threads):
+def test_bitwise_identical_across_thread_counts(threads, isa):
     x = RNG.standard_normal((512, 1000)).astype(np.float32)
     t = RNG.integers(0, 1000, 512)
     img = RNG.standard_normal((16, 8, 28, 28)).astype(np.float32)
@@ -611,7 +612,7 @@ def test_errors():
         F.softmax(x, 2)
 
 
-def test_float32_tanh_sigmoid_gelu_accuracy():
+def test_float32_tanh_sigmoid_gelu_accuracy(isa):
     # the float32 paths use exp-based formulas (vectorizable); hold them to a few ulp
     x = np.concatenate([np.linspace(-15, 15, 200001), np.geomspace(1e-30, 2, 4000),
                         -np.geomspace(1e-30, 2, 4000)]).astype(np.float32)
