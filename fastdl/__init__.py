@@ -16,7 +16,7 @@ from fastdl import nn, optim
 from fastdl.io import load, save
 from fastdl import train
 from fastdl.train import Trainer
-from fastdl.train import callbacks
+from fastdl import callbacks
 
 __version__ = _core.version()
 
