@@ -84,5 +84,6 @@ const char *fdl_version(void);
 #include "fastdl/gemm.h"
 #include "fastdl/nn.h"
 #include "fastdl/optim.h"
+#include "fastdl/rnn.h"
 
 #endif /* FASTDL_H */
