@@ -142,6 +142,17 @@ void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const 
 }
 
 /* ---- layer kernels ----------------------------------------------------------------- */
+int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H) {
+    (void)B;
+    return H * H;                               /* W_hh^T */
+}
+int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H) {
+    (void)B;
+    return 4 * H * H;                           /* W_hh^T */
+}
+int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H) {
+    return 3 * H * H + B * 3 * H;               /* W_hh^T, gh */
+}
 int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H) {
     return Ts * B * H;                          /* dH, turned into dpre in place */
 }

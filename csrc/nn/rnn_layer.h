@@ -38,6 +38,22 @@ static void FN(colsum_add)(FT *db, const FT *m, int64_t R, int64_t C) {
     }
 }
 
+/* dst (C, R) = src (R, C)^T, in 32x32 tiles; threads own row-tiles of dst. */
+static void FN(transpose)(FT *dst, const FT *src, int64_t R, int64_t C) {
+    enum { TB = 32 };
+    int64_t nb = FDL_CDIV(C, TB);
+    int nt = (int)FDL_MIN(fdl_threads_for(R * C), nb);
+    #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
+    for (int64_t cb = 0; cb < nb; cb++) {
+        int64_t c1 = FDL_MIN(C, (cb + 1) * TB);
+        for (int64_t r0 = 0; r0 < R; r0 += TB) {
+            int64_t r1 = FDL_MIN(R, r0 + TB);
+            for (int64_t c = cb * TB; c < c1; c++)
+                for (int64_t r = r0; r < r1; r++) dst[c * R + r] = src[r * C + c];
+        }
+    }
+}
+
 static void FN(add_to)(FT *dst, const FT *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
@@ -84,20 +100,21 @@ static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
 /* x (Ts,B,I) -> hs (Ts+1,B,H). The input projection is written straight into
  * the output slots, and each step adds h_prev W_hh^T + b_hh there and
  * activates in place. */
-int FN(fdl_rnn_layer_forward)(FT *hs, const FT *x, const FT *h0,
+int FN(fdl_rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H,
                               int reverse, fdl_rnn_act act) {
     const int64_t BH = B * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    FT *out = hs + (reverse ? 0 : BH);
+    FT *out = hs + (reverse ? 0 : BH), *w_hh_t = work;
     int st = GEMM_EX(0, 1, Ts * B, H, I, 1, x, LD(I), w_ih, LD(I), 0, out, H, b_ih, FDL_ACT_NONE);
     if (st) return st;
+    FN(transpose)(w_hh_t, w_hh, H, H);
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
         FT *ht = hs + IO(t) * BH;
-        st = GEMM_EX(0, 1, B, H, H, 1, hs + IP(t) * BH, H, w_hh, H, 1, ht, H, b_hh,
+        st = GEMM_EX(0, 0, B, H, H, 1, hs + IP(t) * BH, H, w_hh_t, H, 1, ht, H, b_hh,
                      FDL_ACT_NONE);
         if (st) return st;
         FN(fdl_rnn_cell_forward)(ht, ht, B, H, act);
@@ -138,7 +155,7 @@ int FN(fdl_rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih,
 /* x (Ts,B,I) -> hs, cs (Ts+1,B,H), act (Ts,B,4H), tanh_c (Ts,B,H).
  * act first holds the pre-activations (projection, then + h_prev W_hh^T + b_hh
  * per step); the cell kernel activates them in place. */
-int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c,
+int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
                                const FT *x, const FT *h0, const FT *c0,
                                const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
@@ -146,13 +163,15 @@ int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c,
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     FN(set_state)(cs + (reverse ? Ts : 0) * BH, c0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
+    FT *w_hh_t = work;
     int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, act, G, b_ih,
                      FDL_ACT_NONE);
     if (st) return st;
+    FN(transpose)(w_hh_t, w_hh, G, H);
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
         FT *gt = act + t * B * G;
-        st = GEMM_EX(0, 1, B, G, H, 1, hs + IP(t) * BH, H, w_hh, H, 1, gt, G, b_hh,
+        st = GEMM_EX(0, 0, B, G, H, 1, hs + IP(t) * BH, H, w_hh_t, G, 1, gt, G, b_hh,
                      FDL_ACT_NONE);
         if (st) return st;
         FN(fdl_lstm_cell_forward)(hs + IO(t) * BH, cs + IO(t) * BH, gt, tanh_c + t * BH,
@@ -195,24 +214,26 @@ int FN(fdl_lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
 }
 
 /* ---- GRU ---------------------------------------------------------------------------- */
-/* x (Ts,B,I) -> hs (Ts+1,B,H), act (Ts,B,3H) (r, z, n), ghn (Ts,B,H);
- * gh (B,3H) is scratch for h_prev W_hh^T + b_hh, which stays apart from the
- * input projection because r multiplies only its n block. */
-int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *gh,
+/* x (Ts,B,I) -> hs (Ts+1,B,H), act (Ts,B,3H) (r, z, n), ghn (Ts,B,H).
+ * work: W_hh^T (H,3H), then gh (B,3H) = h_prev W_hh^T + b_hh, which stays
+ * apart from the input projection because r multiplies only its n block. */
+int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
                               const FT *x, const FT *h0,
                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
     const int64_t BH = B * H, G = 3 * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
+    FT *w_hh_t = work, *gh = work + G * H;
     int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, act, G, b_ih,
                      FDL_ACT_NONE);
     if (st) return st;
+    FN(transpose)(w_hh_t, w_hh, G, H);
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
         FT *at = act + t * B * G;
         const FT *hp = hs + IP(t) * BH;
-        st = GEMM_EX(0, 1, B, G, H, 1, hp, H, w_hh, H, 0, gh, G, b_hh, FDL_ACT_NONE);
+        st = GEMM_EX(0, 0, B, G, H, 1, hp, H, w_hh_t, G, 0, gh, G, b_hh, FDL_ACT_NONE);
         if (st) return st;
         FN(fdl_gru_cell_forward)(hs + IO(t) * BH, at, ghn + t * BH, at, gh, hp, B, H);
     }

@@ -33,30 +33,30 @@ cdef extern from "fastdl.h" nogil:
                                    const double *ghn, const double *h_prev, const double *dh,
                                    int64_t B, int64_t H)
 
-    int fdl_rnn_layer_forward_f32(float *hs, const float *x, const float *h0,
+    int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
                                   const float *w_ih, const float *w_hh, const float *b_ih,
                                   const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                   int reverse, fdl_rnn_act act)
-    int fdl_rnn_layer_forward_f64(double *hs, const double *x, const double *h0,
+    int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
                                   const double *w_ih, const double *w_hh, const double *b_ih,
                                   const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                   int reverse, fdl_rnn_act act)
-    int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c,
+    int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work,
                                    const float *x, const float *h0, const float *c0,
                                    const float *w_ih, const float *w_hh, const float *b_ih,
                                    const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                    int reverse)
-    int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c,
+    int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work,
                                    const double *x, const double *h0, const double *c0,
                                    const double *w_ih, const double *w_hh, const double *b_ih,
                                    const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                    int reverse)
-    int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *gh,
+    int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *work,
                                   const float *x, const float *h0,
                                   const float *w_ih, const float *w_hh, const float *b_ih,
                                   const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                   int reverse)
-    int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *gh,
+    int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *work,
                                   const double *x, const double *h0,
                                   const double *w_ih, const double *w_hh, const double *b_ih,
                                   const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
@@ -99,6 +99,9 @@ cdef extern from "fastdl.h" nogil:
                                    int64_t ldy, const double *dh_n,
                                    int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse)
 
+    int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H)
+    int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H)
+    int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H)
     int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H)
     int64_t fdl_lstm_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H)
     int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H)

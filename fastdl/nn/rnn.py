@@ -150,14 +150,17 @@ def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size,
     cn = np.empty((L * D, B, H), dt) if mode == _LSTM else None
     saved, masks = [], []
     for layer in range(L):
-        out = np.empty((T, B, D * H), dt)
+        out = np.empty((T, B, D * H), dt) if D == 2 else None
         for d in range(D):
             k = layer * D + d
             w_ih, w_hh, b_ih, b_hh = wd[k]
             hs, sv = C.layer_forward(mode, xl, None if h0d is None else h0d[k],
                                      None if c0d is None else c0d[k],
                                      w_ih, w_hh, b_ih, b_hh, d == 1)
-            out[:, :, d * H:(d + 1) * H] = hs[1:] if d == 0 else hs[:-1]
+            if out is None:
+                out = hs[1:]            # one direction: the outputs are a contiguous view
+            else:
+                out[:, :, d * H:(d + 1) * H] = hs[1:] if d == 0 else hs[:-1]
             hn[k] = hs[T] if d == 0 else hs[0]
             if cn is not None:
                 cn[k] = sv[1][T] if d == 0 else sv[1][0]
@@ -167,7 +170,7 @@ def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size,
             keep = _C_core().rng_fill("bernoulli", out.shape, seed, stream, 0, 1.0 - dropout)
             scale = 1.0 / (1.0 - dropout) if dropout < 1 else 0.0
             mask = keep.astype(dt) * dt.type(scale)
-            out *= mask
+            out = out * mask            # not in place: out may be a view of saved hs
             masks.append(mask)
         else:
             masks.append(None)

@@ -34,8 +34,10 @@
  * dW_hh, dW_ih and dx with one GEMM each over all steps.
  * Layer kernels return FDL_OK or a GEMM status. Their gradients
  * (dx, dh0, dc0, dw_*, db_*) are *accumulated* (+=); the caller zeroes them.
- * They never allocate: the backward scratch is the caller's `work`, of
- * fdl_<cell>_layer_backward_workspace(T, B, H) elements.
+ * They never allocate: scratch is the caller's `work`, of
+ * fdl_<cell>_layer_{forward,backward}_workspace(...) elements. Forward keeps
+ * W_hh^T there: the per-step GEMM has only B rows, and with a transposed B
+ * operand its packing cost dominates (about 4x slower at B=32, H=256).
  * Threads: the GEMMs and cell kernels split independent rows/elements, so
  * results are bitwise identical for any thread count.
  */
@@ -84,16 +86,16 @@ void fdl_gru_cell_backward_##S(T *dgi, T *dgh, T *dh_prev,                      
  * G = 1 (RNN), 4 (LSTM), 3 (GRU). Saves hs (T+1,B,H) and:                                 \
  *   RNN:  nothing else;                                                                   \
  *   LSTM: cs (T+1,B,H), act (T,B,4H), tanh_c (T,B,H); c0 (B,H) or NULL;                   \
- *   GRU:  act (T,B,3H), ghn (T,B,H), gh scratch (B,3H). */                                \
-int fdl_rnn_layer_forward_##S(T *hs, const T *x, const T *h0,                              \
+ *   GRU:  act (T,B,3H), ghn (T,B,H). */                                                   \
+int fdl_rnn_layer_forward_##S(T *hs, T *work, const T *x, const T *h0,                     \
                               const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,  \
                               int64_t Ts, int64_t B, int64_t I, int64_t H,                 \
                               int reverse, fdl_rnn_act act);                               \
-int fdl_lstm_layer_forward_##S(T *hs, T *cs, T *act, T *tanh_c,                            \
+int fdl_lstm_layer_forward_##S(T *hs, T *cs, T *act, T *tanh_c, T *work,                   \
                                const T *x, const T *h0, const T *c0,                       \
                                const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh, \
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);  \
-int fdl_gru_layer_forward_##S(T *hs, T *act, T *ghn, T *gh,                                \
+int fdl_gru_layer_forward_##S(T *hs, T *act, T *ghn, T *work,                              \
                               const T *x, const T *h0,                                     \
                               const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,  \
                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);   \
@@ -121,7 +123,10 @@ int fdl_gru_layer_backward_##S(T *dx, T *dh0, T *dw_ih, T *dw_hh, T *db_ih, T *d
 FDL_RNN_DECLARE(float, f32)
 FDL_RNN_DECLARE(double, f64)
 
-/* Elements of `work` the layer backward kernels need. */
+/* Elements of `work` the layer kernels need. */
+int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H);
+int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H);
+int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H);
 int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
 int64_t fdl_lstm_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
 int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
