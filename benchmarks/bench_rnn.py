@@ -1,10 +1,12 @@
 """LSTM forward + backward: batch 32, sequence 50, input 256, hidden 256.
 
-fastdl against PyTorch (when installed) at the same thread count. Each round
-is one forward of the whole sequence plus the backward through time of
+fastdl against PyTorch (when installed) at the same thread count: 1 thread
+and fastdl's default count (both libraries set to it). Each round is one
+forward of the whole sequence plus the backward through time of
 output.sum(), with parameter gradients reset before it. The torch test runs
-after the fastdl one and records the ratio torch/fastdl of the medians in
-extra_info (> 1 means fastdl is faster); both are also printed.
+after the fastdl one with the same thread count and records the ratio
+torch/fastdl of the medians in extra_info (> 1 means fastdl is faster); both
+are also printed.
 
 Run: PYTHONPATH=. python -m pytest benchmarks/bench_rnn.py --benchmark-only -s
 """
@@ -16,8 +18,18 @@ from fastdl._C import _core
 from fastdl.nn.rnn import LSTM
 
 B, T, I, H = 32, 50, 256, 256
-GROUP = "LSTM fwd+bwd B=%d T=%d I=%d H=%d" % (B, T, I, H)
+GROUP = "LSTM fwd+bwd B=%d T=%d I=%d H=%d, %%d thread(s)" % (B, T, I, H)
 _medians = {}
+_DEFAULT_THREADS = _core.get_num_threads()
+THREADS = sorted({1, _DEFAULT_THREADS})
+
+
+@pytest.fixture(params=THREADS, ids=lambda n: "threads%d" % n)
+def threads(request):
+    old = _core.get_num_threads()
+    _core.set_num_threads(request.param)
+    yield request.param
+    _core.set_num_threads(old)
 
 # 2 GEMM flops per multiply-add: input projection, recurrent GEMMs; backward twice forward.
 FLOPS = 3 * 2 * T * B * 4 * H * (I + H)
@@ -27,20 +39,22 @@ def _data():
     return np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
 
 
-def _report(name, benchmark):
+def _report(name, nt, benchmark):
     med = benchmark.stats.stats.median
-    _medians[name] = med
+    _medians[name, nt] = med
+    benchmark.extra_info["threads"] = nt
     benchmark.extra_info["gflops"] = FLOPS / med / 1e9
-    line = "%s: median %.2f ms, %.1f GFLOP/s" % (name, med * 1e3, FLOPS / med / 1e9)
-    if name == "torch" and "fastdl" in _medians:
-        ratio = med / _medians["fastdl"]
+    line = "%s, %d thread(s): median %.2f ms, %.1f GFLOP/s" % (name, nt, med * 1e3,
+                                                            FLOPS / med / 1e9)
+    if name == "torch" and ("fastdl", nt) in _medians:
+        ratio = med / _medians["fastdl", nt]
         benchmark.extra_info["torch_over_fastdl"] = ratio
         line += "; torch/fastdl = %.2f" % ratio
     print("\n" + line)
 
 
-@pytest.mark.benchmark(group=GROUP)
-def test_fastdl_lstm_fwd_bwd(benchmark):
+def test_fastdl_lstm_fwd_bwd(benchmark, threads):
+    benchmark.group = GROUP % threads
     fastdl.manual_seed(0)
     m = LSTM(I, H)
     x = fastdl.Tensor(_data(), requires_grad=True)
@@ -51,13 +65,13 @@ def test_fastdl_lstm_fwd_bwd(benchmark):
         y, _ = m(x)
         y.sum().backward()
     benchmark.pedantic(step, rounds=20, warmup_rounds=2, iterations=1)
-    _report("fastdl", benchmark)
+    _report("fastdl", threads, benchmark)
 
 
-@pytest.mark.benchmark(group=GROUP)
-def test_torch_lstm_fwd_bwd(benchmark):
+def test_torch_lstm_fwd_bwd(benchmark, threads):
+    benchmark.group = GROUP % threads
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(_core.get_num_threads())
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     m = torch.nn.LSTM(I, H)
     x = torch.tensor(_data(), requires_grad=True)
@@ -68,8 +82,7 @@ def test_torch_lstm_fwd_bwd(benchmark):
         y, _ = m(x)
         y.sum().backward()
     benchmark.pedantic(step, rounds=20, warmup_rounds=2, iterations=1)
-    benchmark.extra_info["threads"] = torch.get_num_threads()
-    _report("torch", benchmark)
+    _report("torch", threads, benchmark)
 
 
 @pytest.mark.benchmark(group="LSTM forward only (inference), same sizes")
@@ -87,7 +100,7 @@ def test_fastdl_lstm_forward_no_grad(benchmark):
 @pytest.mark.benchmark(group="LSTM forward only (inference), same sizes")
 def test_torch_lstm_forward_no_grad(benchmark):
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(_core.get_num_threads())
+    torch.set_num_threads(_DEFAULT_THREADS)
     m = torch.nn.LSTM(I, H)
     x = torch.tensor(_data())
 

@@ -225,12 +225,18 @@ def test_forward_matches_numpy_reference(kind, L, bi, bf, states, bias):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_float32_forward_close_to_float64_reference(kind):
+@pytest.mark.parametrize("B,H", [(5, 33), (32, 200)])    # serial / threaded time loop
+def test_float32_forward_close_to_float64_reference(kind, B, H):
     fastdl.manual_seed(6)
-    m = make(kind, 16, 33, 2, bidirectional=True)
-    x = np.random.default_rng(7).standard_normal((7, 5, 16)).astype(np.float32)
-    y, h, _ = run(m, T(x))
-    yr, hr, _ = ref_sequence(kind, x, None, None, layer_weights(m), 2, 2, 33, False)
+    m = make(kind, 16, H, 2, bidirectional=True)
+    x = np.random.default_rng(7).standard_normal((7, B, 16)).astype(np.float32)
+    old = _core.get_num_threads()
+    _core.set_num_threads(2)
+    try:
+        y, h, _ = run(m, T(x))
+    finally:
+        _core.set_num_threads(old)
+    yr, hr, _ = ref_sequence(kind, x, None, None, layer_weights(m), 2, 2, H, False)
     np.testing.assert_allclose(N(y), yr, atol=2e-5, rtol=1e-4)
     np.testing.assert_allclose(N(h), hr, atol=2e-5, rtol=1e-4)
 
@@ -244,6 +250,24 @@ def test_unbatched_input():
     yb, (hb, cb) = m(T(x[:, None, :]))
     np.testing.assert_array_equal(N(y), N(yb)[:, 0])
     np.testing.assert_array_equal(N(c), N(cb)[:, 0])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_empty_sequence_or_batch_and_strided_input(kind):
+    m = make(kind, 2, 3, 2, bidirectional=True, dtype=F64)
+    h0 = T(np.random.default_rng(26).standard_normal((4, 2, 3)), True)
+    y, h, c = run(m, T(np.zeros((0, 2, 2)), True), h0, T(np.zeros((4, 2, 3))))
+    assert y.shape == (0, 2, 6)
+    np.testing.assert_array_equal(N(h), N(h0))          # no step: h_n = h_0
+    h.sum().backward()
+    np.testing.assert_array_equal(N(h0.grad), np.ones((4, 2, 3)))
+    y, h, c = run(m, T(np.zeros((3, 0, 2))))
+    assert y.shape == (3, 0, 6) and h.shape == (4, 0, 3)
+    base = np.random.default_rng(27).standard_normal((2, 5, 2))
+    xs = fastdl.Tensor(base.transpose(1, 0, 2))          # a strided view, not a copy
+    y1, _, _ = run(m, xs)
+    y2, _, _ = run(m, T(base.transpose(1, 0, 2).copy()))
+    np.testing.assert_array_equal(N(y1), N(y2))
 
 
 def test_zero_hx_equals_no_hx():
@@ -455,9 +479,11 @@ def test_parameter_names_shapes_and_init():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_bitwise_identical_for_1_and_2_threads(kind):
+    # B*H*H large enough that the time loop runs threaded (2*B*G*H >= 2^21 flops),
+    # and H = 12 blocks of 16 units, so two threads split the hidden state.
     fastdl.manual_seed(23)
-    m = make(kind, 64, 96, 2, bidirectional=True, batch_first=True)
-    x = np.random.default_rng(24).standard_normal((48, 9, 64)).astype(np.float32)
+    m = make(kind, 40, 192, 2, bidirectional=True, batch_first=True)
+    x = np.random.default_rng(24).standard_normal((32, 9, 40)).astype(np.float32)
     results = []
     old = _core.get_num_threads()
     try:

@@ -38,6 +38,11 @@ static const FDL_RNN_ROWS_F32(generic)
 #undef SIGM
 #undef TANH
 
+static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_fwd_f64,
+                                                 lstm_bwd_f64, gru_fwd_f64, gru_bwd_f64};
+
+static const fdl_rnn_rows_f64 *rows_f64(void) { return &rows_f64_table; }
+
 static const fdl_rnn_rows_f32 *rows_f32(void) {
 #if defined(__x86_64__) || defined(__i386__)
     switch (fdl_active_isa()) {
@@ -86,7 +91,7 @@ void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, 
 
 /* gates, act: (B,4H); h, c, tanh_c, c_prev: (B,H) */
 #define LSTM_FWD_ARGS() h + b * H, c + b * H, act + b * 4 * H, tanh_c + b * H,             \
-                         gates + b * 4 * H, c_prev + b * H, H
+                         gates + b * 4 * H, c_prev + b * H, H, H
 void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                const float *gates, const float *c_prev, int64_t B, int64_t H) {
     const fdl_rnn_rows_f32 *r = rows_f32();
@@ -100,7 +105,7 @@ void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c
 
 /* dgates, act: (B,4H); the rest (B,H) */
 #define LSTM_BWD_ARGS() dgates + b * 4 * H, dc_prev + b * H, act + b * 4 * H,                \
-                        tanh_c + b * H, c_prev + b * H, dh + b * H, dc ? dc + b * H : NULL, H
+                        tanh_c + b * H, c_prev + b * H, dh + b * H, dc ? dc + b * H : NULL, H, H
 void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
                                 const float *tanh_c, const float *c_prev, const float *dh,
                                 const float *dc, int64_t B, int64_t H) {
@@ -115,7 +120,7 @@ void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *a
 
 /* gi, gh, act: (B,3H); h, ghn, h_prev: (B,H) */
 #define GRU_FWD_ARGS() h + b * H, act + b * 3 * H, ghn + b * H, gi + b * 3 * H,             \
-                       gh + b * 3 * H, h_prev + b * H, H
+                       gh + b * 3 * H, h_prev + b * H, H, H
 void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
                               const float *gh, const float *h_prev, int64_t B, int64_t H) {
     const fdl_rnn_rows_f32 *r = rows_f32();
@@ -128,7 +133,7 @@ void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double 
 
 /* dgi, dgh, act: (B,3H); the rest (B,H) */
 #define GRU_BWD_ARGS() dgi + b * 3 * H, dgh + b * 3 * H, dh_prev ? dh_prev + b * H : NULL,    \
-                       act + b * 3 * H, ghn + b * H, h_prev + b * H, dh + b * H, H
+                       act + b * 3 * H, ghn + b * H, h_prev + b * H, dh + b * H, H, H
 void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
                                const float *ghn, const float *h_prev, const float *dh,
                                int64_t B, int64_t H) {
@@ -163,18 +168,42 @@ int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H) {
     return 2 * Ts * B * 3 * H + Ts * B * H;     /* dgi, dgh, dH */
 }
 
+/* Per-step work (2*B*G*H flops) below which the time loop runs on one thread. */
+#define RNN_STEP_PAR_MIN_FLOPS (1 << 21)
+
+/* Threads for the time loop: each owns at least one 16-unit block of h. */
+static int step_threads(int64_t B, int64_t G, int64_t H) {
+    if (2 * B * G * H < RNN_STEP_PAR_MIN_FLOPS) return 1;
+    return (int)FDL_MIN((int64_t)fdl_get_num_threads(), FDL_CDIV(H, 16));
+}
+
+/* Hidden units [*j0, *j1) of thread tid of nth, cut on 16-unit blocks. */
+static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
+    int64_t nb = FDL_CDIV(H, 16);
+    *j0 = FDL_MIN(H, (tid * nb / nth) * 16);
+    *j1 = FDL_MIN(H, ((tid + 1) * nb / nth) * 16);
+}
+
 #define FT float
 #define FN(n) n##_f32
 #define GEMM_EX fdl_sgemm_ex
+#define ROWS rows_f32
+#define ROWS_T fdl_rnn_rows_f32
 #include "nn/rnn_layer.h"
 #undef FT
 #undef FN
 #undef GEMM_EX
+#undef ROWS
+#undef ROWS_T
 
 #define FT double
 #define FN(n) n##_f64
 #define GEMM_EX fdl_dgemm_ex
+#define ROWS rows_f64
+#define ROWS_T fdl_rnn_rows_f64
 #include "nn/rnn_layer.h"
 #undef FT
 #undef FN
 #undef GEMM_EX
+#undef ROWS
+#undef ROWS_T

@@ -9,17 +9,22 @@
 
 #include "core/vmath.h"
 
-typedef struct {
-    void (*rnn_fwd)(float *, const float *, int64_t, int);
-    void (*rnn_bwd)(float *, const float *, const float *, int64_t, int);
-    void (*lstm_fwd)(float *, float *, float *, float *, const float *, const float *, int64_t);
-    void (*lstm_bwd)(float *, float *, const float *, const float *, const float *,
-                     const float *, const float *, int64_t);
-    void (*gru_fwd)(float *, float *, float *, const float *, const float *, const float *,
-                    int64_t);
-    void (*gru_bwd)(float *, float *, float *, const float *, const float *, const float *,
-                    const float *, int64_t);
-} fdl_rnn_rows_f32;
+/* Row loops of rnn_rows.h for one element type; see there for the arguments. */
+#define FDL_RNN_ROWS_TYPE(FT, NAME)                                                         \
+    typedef struct {                                                                        \
+        void (*rnn_fwd)(FT *, const FT *, int64_t, int);                                    \
+        void (*rnn_bwd)(FT *, const FT *, const FT *, int64_t, int);                        \
+        void (*lstm_fwd)(FT *, FT *, FT *, FT *, const FT *, const FT *, int64_t, int64_t); \
+        void (*lstm_bwd)(FT *, FT *, const FT *, const FT *, const FT *, const FT *,        \
+                         const FT *, int64_t, int64_t);                                     \
+        void (*gru_fwd)(FT *, FT *, FT *, const FT *, const FT *, const FT *, int64_t,      \
+                        int64_t);                                                           \
+        void (*gru_bwd)(FT *, FT *, FT *, const FT *, const FT *, const FT *, const FT *,   \
+                        int64_t, int64_t);                                                  \
+    } NAME;
+
+FDL_RNN_ROWS_TYPE(float, fdl_rnn_rows_f32)
+FDL_RNN_ROWS_TYPE(double, fdl_rnn_rows_f64)
 
 extern const fdl_rnn_rows_f32 fdl_rnn_rows_f32_avx2;
 extern const fdl_rnn_rows_f32 fdl_rnn_rows_f32_avx512;

@@ -11,14 +11,47 @@
  * (Ts*B, H) matrix aligned row by row with the gate buffers, and dW_hh is a
  * single GEMM over all steps.
  *
- * Before including, define FT (element type), FN(name) (type suffix) and
- * GEMM_EX (fdl_sgemm_ex or fdl_dgemm_ex).
+ * Threads: the time loop is ONE parallel region. Each thread owns a fixed
+ * slice [j0, j1) of the hidden units (16-unit blocks) and, every step, runs
+ * the GEMM columns and the cell math of its own units; one barrier per step
+ * publishes h_t (forward) or d(gates)_t (backward) to the other threads.
+ * A region per GEMM and per cell call would cost 4 to 10 fork/joins and
+ * barriers per step, and each of them stalls for a whole time slice when
+ * another process holds a core. The GEMMs inside run on their thread only
+ * (nested regions are inactive). Every output element is computed by the
+ * same operations in the same order whatever the slices are, so results are
+ * bitwise identical for any thread count. GEMM errors cannot happen with the
+ * sizes checked here; one would be reported after the loop.
+ *
+ * Before including, define FT (element type), FN(name) (type suffix),
+ * GEMM_EX (fdl_sgemm_ex or fdl_dgemm_ex), ROWS (function returning the row
+ * table) and ROWS_T (its type).
  */
 
 #define IP(t) (reverse ? (t) + 1 : (t))
 #define IO(t) (reverse ? (t) : (t) + 1)
 #define STEP_T(s) (reverse ? Ts - 1 - (s) : (s))
 #define LD(n) FDL_MAX((n), 1)
+
+#ifdef _OPENMP
+#define TEAM_BEGIN(nt)                                                                   \
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                   \
+    {                                                                                    \
+        const int tid_ = omp_get_thread_num(), nth_ = omp_get_num_threads();
+#define TEAM_BARRIER() _Pragma("omp barrier")
+#else
+#define TEAM_BEGIN(nt) {                                                                 \
+        const int tid_ = 0, nth_ = 1;
+#define TEAM_BARRIER()
+#endif
+#define TEAM_END() }
+#define NOTE_ERR(status, st)                                                             \
+    do {                                                                                 \
+        if (st) {                                                                        \
+            _Pragma("omp critical(fdl_rnn_err)")                                         \
+            status = status ? status : st;                                               \
+        }                                                                                \
+    } while (0)
 
 /* db[C] += column sums of m (R, C). Threads own column blocks and add rows
  * in order, so the sum is the same for any thread count. */
@@ -111,15 +144,26 @@ int FN(fdl_rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
     int st = GEMM_EX(0, 1, Ts * B, H, I, 1, x, LD(I), w_ih, LD(I), 0, out, H, b_ih, FDL_ACT_NONE);
     if (st) return st;
     FN(transpose)(w_hh_t, w_hh, H, H);
+    const ROWS_T *R = ROWS();
+    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
         FT *ht = hs + IO(t) * BH;
-        st = GEMM_EX(0, 0, B, H, H, 1, hs + IP(t) * BH, H, w_hh_t, H, 1, ht, H, b_hh,
-                     FDL_ACT_NONE);
-        if (st) return st;
-        FN(fdl_rnn_cell_forward)(ht, ht, B, H, act);
+        if (n > 0) {
+            int e = GEMM_EX(0, 0, B, n, H, 1, hs + IP(t) * BH, H, w_hh_t + j0, H, 1, ht + j0, H,
+                            b_hh ? b_hh + j0 : NULL, FDL_ACT_NONE);
+            NOTE_ERR(status, e);
+            for (int64_t b = 0; b < B; b++) R->rnn_fwd(ht + b * H + j0, ht + b * H + j0, n, relu);
+        }
+        TEAM_BARRIER();
     }
-    return FDL_OK;
+    TEAM_END()
+    return status;
 }
 
 /* work: Ts*B*H (dH, turned into d pre-activations in place) */
@@ -137,16 +181,29 @@ int FN(fdl_rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih,
     if (BH == 0) return FDL_OK;
     FT *dH = work;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
+    const ROWS_T *R = ROWS();
+    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
         FT *dp = dH + t * BH;
-        FN(fdl_rnn_cell_backward)(dp, hs + IO(t) * BH, dp, B, H, act);
+        const FT *ht = hs + IO(t) * BH;
+        for (int64_t b = 0; b < B && n > 0; b++)
+            R->rnn_bwd(dp + b * H + j0, ht + b * H + j0, dp + b * H + j0, n, relu);
+        TEAM_BARRIER();
         FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
-        if (dst) {
-            int st = GEMM_EX(0, 0, B, H, H, 1, dp, H, w_hh, H, 1, dst, H, NULL, FDL_ACT_NONE);
-            if (st) return st;
+        if (dst && n > 0) {
+            int e = GEMM_EX(0, 0, B, n, H, 1, dp, H, w_hh + j0, H, 1, dst + j0, H, NULL,
+                            FDL_ACT_NONE);
+            NOTE_ERR(status, e);
         }
     }
+    TEAM_END()
+    if (status) return status;
     return FN(weight_grads)(dx, dw_ih, dw_hh, db_ih, db_hh, dH, dH, hs + (reverse ? BH : 0),
                             x, w_ih, Ts, B, I, H, H);
 }
@@ -168,16 +225,32 @@ int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
                      FDL_ACT_NONE);
     if (st) return st;
     FN(transpose)(w_hh_t, w_hh, G, H);
+    const ROWS_T *R = ROWS();
+    const int nt = step_threads(B, G, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
         FT *gt = act + t * B * G;
-        st = GEMM_EX(0, 0, B, G, H, 1, hs + IP(t) * BH, H, w_hh_t, G, 1, gt, G, b_hh,
-                     FDL_ACT_NONE);
-        if (st) return st;
-        FN(fdl_lstm_cell_forward)(hs + IO(t) * BH, cs + IO(t) * BH, gt, tanh_c + t * BH,
-                                  gt, cs + IP(t) * BH, B, H);
+        const FT *hp = hs + IP(t) * BH, *cp = cs + IP(t) * BH;
+        FT *ho = hs + IO(t) * BH, *co = cs + IO(t) * BH, *tc = tanh_c + t * BH;
+        for (int64_t g = 0; g < 4 && n > 0; g++) {
+            int e = GEMM_EX(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 1, gt + g * H + j0,
+                            G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
+            NOTE_ERR(status, e);
+        }
+        for (int64_t b = 0; b < B && n > 0; b++) {
+            FT *gb = gt + b * G + j0;
+            R->lstm_fwd(ho + b * H + j0, co + b * H + j0, gb, tc + b * H + j0, gb,
+                        cp + b * H + j0, n, H);
+        }
+        TEAM_BARRIER();
     }
-    return FDL_OK;
+    TEAM_END()
+    return status;
 }
 
 /* work: Ts*B*4H (dG) + Ts*B*H (dH) + B*H (dc) */
@@ -197,17 +270,33 @@ int FN(fdl_lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
     FT *dG = work, *dH = dG + Ts * B * G, *dc = dH + Ts * BH;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
     FN(set_state)(dc, dc_n, BH);
+    const ROWS_T *R = ROWS();
+    const int nt = step_threads(B, G, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
         FT *dgt = dG + t * B * G;
-        FN(fdl_lstm_cell_backward)(dgt, dc, act + t * B * G, tanh_c + t * BH, cs + IP(t) * BH,
-                                   dH + t * BH, dc, B, H);
+        const FT *at = act + t * B * G, *tc = tanh_c + t * BH, *cp = cs + IP(t) * BH;
+        const FT *dh = dH + t * BH;
+        for (int64_t b = 0; b < B && n > 0; b++) {
+            int64_t o = b * H + j0;
+            R->lstm_bwd(dgt + b * G + j0, dc + o, at + b * G + j0, tc + o, cp + o, dh + o,
+                        dc + o, n, H);
+        }
+        TEAM_BARRIER();
         FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
-        if (dst) {
-            int st = GEMM_EX(0, 0, B, H, G, 1, dgt, G, w_hh, H, 1, dst, H, NULL, FDL_ACT_NONE);
-            if (st) return st;
+        if (dst && n > 0) {
+            int e = GEMM_EX(0, 0, B, n, G, 1, dgt, G, w_hh + j0, H, 1, dst + j0, H, NULL,
+                            FDL_ACT_NONE);
+            NOTE_ERR(status, e);
         }
     }
+    TEAM_END()
+    if (status) return status;
     if (dc0) FN(add_to)(dc0, dc, BH);
     return FN(weight_grads)(dx, dw_ih, dw_hh, db_ih, db_hh, dG, dG, hs + (reverse ? BH : 0),
                             x, w_ih, Ts, B, I, H, G);
@@ -229,15 +318,31 @@ int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
                      FDL_ACT_NONE);
     if (st) return st;
     FN(transpose)(w_hh_t, w_hh, G, H);
+    const ROWS_T *R = ROWS();
+    const int nt = step_threads(B, G, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
-        FT *at = act + t * B * G;
+        FT *at = act + t * B * G, *ho = hs + IO(t) * BH, *gn = ghn + t * BH;
         const FT *hp = hs + IP(t) * BH;
-        st = GEMM_EX(0, 0, B, G, H, 1, hp, H, w_hh_t, G, 0, gh, G, b_hh, FDL_ACT_NONE);
-        if (st) return st;
-        FN(fdl_gru_cell_forward)(hs + IO(t) * BH, at, ghn + t * BH, at, gh, hp, B, H);
+        for (int64_t g = 0; g < 3 && n > 0; g++) {
+            int e = GEMM_EX(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 0, gh + g * H + j0,
+                            G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
+            NOTE_ERR(status, e);
+        }
+        for (int64_t b = 0; b < B && n > 0; b++) {
+            int64_t o = b * H + j0;
+            R->gru_fwd(ho + o, at + b * G + j0, gn + o, at + b * G + j0, gh + b * G + j0,
+                       hp + o, n, H);
+        }
+        TEAM_BARRIER();
     }
-    return FDL_OK;
+    TEAM_END()
+    return status;
 }
 
 /* work: 2 * Ts*B*3H (dgi, dgh) + Ts*B*H (dH) */
@@ -254,17 +359,33 @@ int FN(fdl_gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih,
     if (BH == 0) return FDL_OK;
     FT *dgi = work, *dgh = dgi + Ts * B * G, *dH = dgh + Ts * B * G;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
+    const ROWS_T *R = ROWS();
+    const int nt = step_threads(B, G, H);
+    int status = FDL_OK;
+    TEAM_BEGIN(nt)
+    int64_t j0, j1;
+    unit_range(H, tid_, nth_, &j0, &j1);
+    const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
         FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
-        FN(fdl_gru_cell_backward)(dgi + t * B * G, dgh + t * B * G, dst, act + t * B * G,
-                                  ghn + t * BH, hs + IP(t) * BH, dH + t * BH, B, H);
-        if (dst) {
-            int st = GEMM_EX(0, 0, B, H, G, 1, dgh + t * B * G, G, w_hh, H, 1, dst, H, NULL,
-                             FDL_ACT_NONE);
-            if (st) return st;
+        FT *dgit = dgi + t * B * G, *dght = dgh + t * B * G;
+        const FT *at = act + t * B * G, *gn = ghn + t * BH, *hp = hs + IP(t) * BH;
+        const FT *dh = dH + t * BH;
+        for (int64_t b = 0; b < B && n > 0; b++) {
+            int64_t o = b * H + j0;
+            R->gru_bwd(dgit + b * G + j0, dght + b * G + j0, dst ? dst + o : NULL,
+                       at + b * G + j0, gn + o, hp + o, dh + o, n, H);
+        }
+        TEAM_BARRIER();
+        if (dst && n > 0) {
+            int e = GEMM_EX(0, 0, B, n, G, 1, dght, G, w_hh + j0, H, 1, dst + j0, H, NULL,
+                            FDL_ACT_NONE);
+            NOTE_ERR(status, e);
         }
     }
+    TEAM_END()
+    if (status) return status;
     return FN(weight_grads)(dx, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, hs + (reverse ? BH : 0),
                             x, w_ih, Ts, B, I, H, G);
 }
@@ -273,3 +394,7 @@ int FN(fdl_gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih,
 #undef IO
 #undef STEP_T
 #undef LD
+#undef TEAM_BEGIN
+#undef TEAM_BARRIER
+#undef TEAM_END
+#undef NOTE_ERR

@@ -1,8 +1,11 @@
 /*
  * rnn_rows.h — one batch row of each recurrent cell, as a template.
  *
- * Legend: H hidden features; one call handles one batch row, so the OpenMP
- * loop over rows lives in the caller (rnn.c) and these loops vectorize at the
+ * Legend: n hidden units handled by the call, gs the distance between gate
+ * blocks (H for a whole row; a thread that owns units [j0, j0+n) of the
+ * hidden state passes pointers offset by j0 and gs = H). One call handles
+ * one batch row; the OpenMP split lives in the caller (rnn.c, rnn_layer.h),
+ * and these loops vectorize at the
  * width of the file that includes this header (rnn.c generic, rnn_avx2.c,
  * rnn_avx512.c). Before including, define:
  *   FT        the element type (float or double)
@@ -24,90 +27,92 @@
 #endif
 #endif
 
-/* h[H] = act(pre[H]) */
-static void ROW(rnn_fwd)(FT *h, const FT *pre, int64_t H, int relu) {
+/* h[n] = act(pre[n]) */
+static void ROW(rnn_fwd)(FT *h, const FT *pre, int64_t n, int relu) {
     if (relu) {
-        FDL_IVDEP for (int64_t j = 0; j < H; j++) h[j] = pre[j] < 0 ? (FT)0 : pre[j]; /* NaN stays NaN */
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = pre[j] < 0 ? (FT)0 : pre[j]; /* NaN stays NaN */
     } else {
-        FDL_IVDEP for (int64_t j = 0; j < H; j++) h[j] = TANH(pre[j]);
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = TANH(pre[j]);
     }
 }
 
-/* dpre[H] = dh * act'(pre), written from the saved output h */
-static void ROW(rnn_bwd)(FT *dpre, const FT *h, const FT *dh, int64_t H, int relu) {
+/* dpre[n] = dh * act'(pre), written from the saved output h */
+static void ROW(rnn_bwd)(FT *dpre, const FT *h, const FT *dh, int64_t n, int relu) {
     if (relu) {
-        FDL_IVDEP for (int64_t j = 0; j < H; j++) dpre[j] = h[j] > 0 ? dh[j] : (FT)0;
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = h[j] > 0 ? dh[j] : (FT)0;
     } else {
-        FDL_IVDEP for (int64_t j = 0; j < H; j++) dpre[j] = dh[j] * ((FT)1 - h[j] * h[j]);
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = dh[j] * ((FT)1 - h[j] * h[j]);
     }
 }
 
-/* gates[4H] (i, f, g, o pre-activations), c_prev[H] -> h, c, act[4H], tanh_c[H] */
+/* gates (i, f, g, o pre-activations, blocks gs apart), c_prev[n] -> h, c,
+ * act (blocks gs apart), tanh_c[n] */
 static void ROW(lstm_fwd)(FT *h, FT *c, FT *act, FT *tanh_c,
-                          const FT *gates, const FT *c_prev, int64_t H) {
-    FDL_IVDEP for (int64_t j = 0; j < H; j++) {
+                          const FT *gates, const FT *c_prev, int64_t n, int64_t gs) {
+    FDL_IVDEP for (int64_t j = 0; j < n; j++) {
         FT i = SIGM(gates[j]);
-        FT f = SIGM(gates[H + j]);
-        FT g = TANH(gates[2 * H + j]);
-        FT o = SIGM(gates[3 * H + j]);
+        FT f = SIGM(gates[gs + j]);
+        FT g = TANH(gates[2 * gs + j]);
+        FT o = SIGM(gates[3 * gs + j]);
         FT cn = f * c_prev[j] + i * g;
         FT tc = TANH(cn);
         act[j] = i;
-        act[H + j] = f;
-        act[2 * H + j] = g;
-        act[3 * H + j] = o;
+        act[gs + j] = f;
+        act[2 * gs + j] = g;
+        act[3 * gs + j] = o;
         c[j] = cn;
         tanh_c[j] = tc;
         h[j] = o * tc;
     }
 }
 
-/* dh, dc (NULL: 0) -> dgates[4H] (d pre-activations), dc_prev[H] */
+/* dh, dc (NULL: 0) -> dgates (d pre-activations, blocks gs apart), dc_prev[n] */
 static void ROW(lstm_bwd)(FT *dgates, FT *dc_prev, const FT *act, const FT *tanh_c,
-                          const FT *c_prev, const FT *dh, const FT *dc, int64_t H) {
-    FDL_IVDEP for (int64_t j = 0; j < H; j++) {
-        FT i = act[j], f = act[H + j], g = act[2 * H + j], o = act[3 * H + j];
+                          const FT *c_prev, const FT *dh, const FT *dc, int64_t n,
+                          int64_t gs) {
+    FDL_IVDEP for (int64_t j = 0; j < n; j++) {
+        FT i = act[j], f = act[gs + j], g = act[2 * gs + j], o = act[3 * gs + j];
         FT tc = tanh_c[j];
         FT dcj = dh[j] * o * ((FT)1 - tc * tc) + (dc ? dc[j] : (FT)0);
         dgates[j] = dcj * g * i * ((FT)1 - i);
-        dgates[H + j] = dcj * c_prev[j] * f * ((FT)1 - f);
-        dgates[2 * H + j] = dcj * i * ((FT)1 - g * g);
-        dgates[3 * H + j] = dh[j] * tc * o * ((FT)1 - o);
+        dgates[gs + j] = dcj * c_prev[j] * f * ((FT)1 - f);
+        dgates[2 * gs + j] = dcj * i * ((FT)1 - g * g);
+        dgates[3 * gs + j] = dh[j] * tc * o * ((FT)1 - o);
         dc_prev[j] = dcj * f;
     }
 }
 
-/* gi, gh[3H] (r, z, n), h_prev[H] -> h[H], act[3H] = (r, z, n), ghn[H] */
+/* gi, gh (r, z, n blocks gs apart), h_prev[n] -> h[n], act (r, z, n), ghn[n] */
 static void ROW(gru_fwd)(FT *h, FT *act, FT *ghn, const FT *gi, const FT *gh,
-                         const FT *h_prev, int64_t H) {
-    FDL_IVDEP for (int64_t j = 0; j < H; j++) {
+                         const FT *h_prev, int64_t n, int64_t gs) {
+    FDL_IVDEP for (int64_t j = 0; j < n; j++) {
         FT r = SIGM(gi[j] + gh[j]);
-        FT z = SIGM(gi[H + j] + gh[H + j]);
-        FT hn = gh[2 * H + j];
-        FT n = TANH(gi[2 * H + j] + r * hn);
+        FT z = SIGM(gi[gs + j] + gh[gs + j]);
+        FT hn = gh[2 * gs + j];
+        FT n = TANH(gi[2 * gs + j] + r * hn);
         act[j] = r;
-        act[H + j] = z;
-        act[2 * H + j] = n;
+        act[gs + j] = z;
+        act[2 * gs + j] = n;
         ghn[j] = hn;
         h[j] = n + z * (h_prev[j] - n);
     }
 }
 
-/* dh[H] -> dgi, dgh[3H]; dh_prev[H] += dh * z (NULL: skipped) */
+/* dh[n] -> dgi, dgh (blocks gs apart); dh_prev[n] += dh * z (NULL: skipped) */
 static void ROW(gru_bwd)(FT *dgi, FT *dgh, FT *dh_prev, const FT *act, const FT *ghn,
-                         const FT *h_prev, const FT *dh, int64_t H) {
-    FDL_IVDEP for (int64_t j = 0; j < H; j++) {
-        FT r = act[j], z = act[H + j], n = act[2 * H + j];
+                         const FT *h_prev, const FT *dh, int64_t n, int64_t gs) {
+    FDL_IVDEP for (int64_t j = 0; j < n; j++) {
+        FT r = act[j], z = act[gs + j], n = act[2 * gs + j];
         FT d = dh[j];
         FT dn = d * ((FT)1 - z) * ((FT)1 - n * n);
         FT dz = d * (h_prev[j] - n) * z * ((FT)1 - z);
         FT dr = dn * ghn[j] * r * ((FT)1 - r);
         dgi[j] = dr;
-        dgi[H + j] = dz;
-        dgi[2 * H + j] = dn;
+        dgi[gs + j] = dz;
+        dgi[2 * gs + j] = dn;
         dgh[j] = dr;
-        dgh[H + j] = dz;
-        dgh[2 * H + j] = dn * r;
+        dgh[gs + j] = dz;
+        dgh[2 * gs + j] = dn * r;
         if (dh_prev) dh_prev[j] += d * z;
     }
 }

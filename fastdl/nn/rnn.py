@@ -145,7 +145,7 @@ def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size,
     dt = xl.dtype
     h0d = None if h0 is None else np.ascontiguousarray(h0._data)
     c0d = None if c0 is None else np.ascontiguousarray(c0._data)
-    wd = [[None if w is None else w._data for w in ws] for ws in weights]
+    wd = [[None if w is None else np.ascontiguousarray(w._data) for w in ws] for ws in weights]
     hn = np.empty((L * D, B, H), dt)
     cn = np.empty((L * D, B, H), dt) if mode == _LSTM else None
     saved, masks = [], []
