@@ -108,3 +108,43 @@ def test_torch_lstm_forward_no_grad(benchmark):
         with torch.no_grad():
             m(x)
     benchmark.pedantic(step, rounds=20, warmup_rounds=2, iterations=1)
+
+
+@pytest.mark.benchmark(group="LSTM fwd+bwd, fastdl and torch interleaved (paired ratio)")
+def test_paired_fastdl_torch_ratio(benchmark, threads):
+    """Alternate one fastdl round and one torch round, so both see the same
+    machine load (the separate groups above run minutes apart, and a shared
+    machine's load drifts). Records each library's median and the ratio."""
+    import time
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(threads)
+    fastdl.manual_seed(0)
+    torch.manual_seed(0)
+    fm, tm = LSTM(I, H), torch.nn.LSTM(I, H)
+    xf = fastdl.Tensor(_data(), requires_grad=True)
+    xt = torch.tensor(_data(), requires_grad=True)
+    times = {"fastdl": [], "torch": []}
+
+    def f_step():
+        fm.zero_grad()
+        xf.grad = None
+        y, _ = fm(xf)
+        y.sum().backward()
+
+    def t_step():
+        tm.zero_grad(set_to_none=True)
+        xt.grad = None
+        y, _ = tm(xt)
+        y.sum().backward()
+
+    def pair():
+        for name, fn in (("fastdl", f_step), ("torch", t_step)):
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    benchmark.pedantic(pair, rounds=20, warmup_rounds=2, iterations=1)
+    fmed, tmed = np.median(times["fastdl"][2:]), np.median(times["torch"][2:])
+    benchmark.extra_info.update(threads=threads, fastdl_median_ms=fmed * 1e3,
+                                torch_median_ms=tmed * 1e3, torch_over_fastdl=tmed / fmed)
+    print("\npaired, %d thread(s): fastdl median %.2f ms, torch median %.2f ms, "
+          "torch/fastdl = %.2f" % (threads, fmed * 1e3, tmed * 1e3, tmed / fmed))
