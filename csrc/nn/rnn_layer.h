@@ -53,9 +53,10 @@
         }                                                                                \
     } while (0)
 
-/* db[C] += column sums of m (R, C). Threads own column blocks and add rows
- * in order, so the sum is the same for any thread count. */
-static void FN(colsum_add)(FT *db, const FT *m, int64_t R, int64_t C) {
+/* db[C] += column sums of m (R, C), and db2 += the same sums (db2 may be
+ * NULL). Threads own column blocks and add rows in order, so the sum is the
+ * same for any thread count. */
+static void FN(colsum_add)(FT *db, FT *db2, const FT *m, int64_t R, int64_t C) {
     enum { CB = 64 };
     int64_t nb = FDL_CDIV(C, CB);
     int nt = (int)FDL_MIN(fdl_threads_for(R * C), nb);
@@ -67,7 +68,8 @@ static void FN(colsum_add)(FT *db, const FT *m, int64_t R, int64_t C) {
             const FT *row = m + r * C + j0;
             for (int64_t j = 0; j < n; j++) acc[j] += row[j];
         }
-        for (int64_t j = 0; j < n; j++) db[j0 + j] += acc[j];
+        if (db) for (int64_t j = 0; j < n; j++) db[j0 + j] += acc[j];
+        if (db2) for (int64_t j = 0; j < n; j++) db2[j0 + j] += acc[j];
     }
 }
 
@@ -124,8 +126,12 @@ static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
     if (dx && (st = GEMM_EX(0, 0, R, I, G, 1, dgi, LD(G), w_ih, LD(I), 1, dx, LD(I),
                             NULL, FDL_ACT_NONE)))
         return st;
-    if (db_ih) FN(colsum_add)(db_ih, dgi, R, G);
-    if (db_hh) FN(colsum_add)(db_hh, dgh, R, G);
+    if (dgi == dgh) {               /* RNN, LSTM: both biases get the same sums */
+        if (db_ih || db_hh) FN(colsum_add)(db_ih, db_hh, dgi, R, G);
+    } else {
+        if (db_ih) FN(colsum_add)(db_ih, NULL, dgi, R, G);
+        if (db_hh) FN(colsum_add)(db_hh, NULL, dgh, R, G);
+    }
     return FDL_OK;
 }
 
