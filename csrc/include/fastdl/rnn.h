@@ -38,8 +38,12 @@
  * fdl_<cell>_layer_{forward,backward}_workspace(...) elements. Forward keeps
  * W_hh^T there: the per-step GEMM has only B rows, and with a transposed B
  * operand its packing cost dominates (about 4x slower at B=32, H=256).
- * Threads: the GEMMs and cell kernels split independent rows/elements, so
- * results are bitwise identical for any thread count.
+ * Threads: cell kernels split batch rows. A layer kernel's time loop is one
+ * OpenMP team in which each thread owns a slice of the hidden units (its
+ * GEMM columns and cell math) with one barrier per step; the all-steps
+ * GEMMs split their output blocks. No reduction is split, so results are
+ * bitwise identical for any thread count. Call layer kernels from outside
+ * any OpenMP parallel region (nested, they run on one thread).
  */
 #ifndef FASTDL_RNN_H
 #define FASTDL_RNN_H
