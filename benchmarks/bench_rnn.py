@@ -40,6 +40,8 @@ def _data():
 
 
 def _report(name, nt, benchmark):
+    if benchmark.stats is None:         # --benchmark-disable: ran once, nothing to report
+        return
     med = benchmark.stats.stats.median
     _medians[name, nt] = med
     benchmark.extra_info["threads"] = nt
@@ -143,6 +145,8 @@ def test_paired_fastdl_torch_ratio(benchmark, threads):
             fn()
             times[name].append(time.perf_counter() - t0)
     benchmark.pedantic(pair, rounds=20, warmup_rounds=2, iterations=1)
+    if len(times["fastdl"]) < 3:        # --benchmark-disable: ran once, nothing to report
+        return
     fmed, tmed = np.median(times["fastdl"][2:]), np.median(times["torch"][2:])
     benchmark.extra_info.update(threads=threads, fastdl_median_ms=fmed * 1e3,
                                 torch_median_ms=tmed * 1e3, torch_over_fastdl=tmed / fmed)
