@@ -85,11 +85,8 @@ const char *fdl_version(void);
 #include "fastdl/nn.h"
 #include "fastdl/conv.h"
 #include "fastdl/optim.h"
-<<<<<<< HEAD
+#include "fastdl/rnn.h"
 #include "fastdl/data.h"
 #include "fastdl/metrics.h"
-=======
-#include "fastdl/rnn.h"
->>>>>>> rnn
 
 #endif /* FASTDL_H */
