@@ -87,5 +87,6 @@ const char *fdl_version(void);
 #include "fastdl/optim.h"
 #include "fastdl/data.h"
 #include "fastdl/metrics.h"
+#include "fastdl/train.h"
 
 #endif /* FASTDL_H */
