@@ -221,7 +221,7 @@ class Trainer:
             cbs.insert(0, TerminateOnNaN())
         if not any(isinstance(c, ProgressBar) for c in cbs) and verbose:
             cbs.append(ProgressBar(verbose))
-        cbs.append(self.history)
+        cbs.insert(0, self.history)     # first, so checkpoints see this epoch's logs
         self._callbacks = cbs
         pending = getattr(self, "_pending_callback_sched", None)
         if pending:
