@@ -231,12 +231,12 @@ def test_one_epoch_same_in_c_and_python(examples, tmp_path):
         total += loss.item() * len(xb)
     py_loss = total / n
 
-    assert c_loss == pytest.approx(py_loss, rel=1e-4, abs=1e-5), (c_loss, py_loss)
+    assert c_loss == pytest.approx(py_loss, rel=1e-5, abs=1e-6), (c_loss, py_loss)
     c_state = fastdl.load(c_out)
     for k, v in model.state_dict().items():
         a, b = c_state[k].numpy(), v.numpy()
-        # 16 Adam steps of size ~lr: float rounding differences stay far below one step.
-        assert np.abs(a - b).max() < 1e-4, (k, float(np.abs(a - b).max()))
+        # Measured: max difference ~1e-6 after 16 steps (float rounding only).
+        assert np.abs(a - b).max() < 1e-5, (k, float(np.abs(a - b).max()))
     # ... and training really moved the weights, so the agreement is not vacuous.
     init_state = fastdl.load(init)
     assert np.abs(c_state["0.weight"].numpy() - init_state["0.weight"].numpy()).max() > 1e-3
