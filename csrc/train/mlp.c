@@ -153,9 +153,11 @@ int fdl_mlp_forward(const fdl_mlp *m, const float *params, const float *x, int64
 }
 
 /* Softmax cross-entropy of logits z[B, C] (nn.CrossEntropyLoss, mean over
- * rows). Written here rather than taken from nn.h because the training layer
- * must not depend on kernels still under review; it is a few lines and
- * fused with the gradient: dz = (softmax(z) - onehot(y)) / B when dz != NULL.
+ * rows). Written before the nn kernels landed; kept because it fuses loss,
+ * argmax (accuracy) and gradient in one pass over the logits:
+ * dz = (softmax(z) - onehot(y)) / B when dz != NULL. It matches the Python
+ * path to ~1e-7 (tests/test_c_api.py cross-check); fdl_cross_entropy_*_f32
+ * from nn.h could replace it.
  * Each row's log-sum-exp is taken in double after subtracting the row max,
  * so large logits neither overflow nor lose the small terms; the loss is
  * summed in row order, independent of threads. */
