@@ -22,7 +22,9 @@ import pytest
 import fastdl
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST = Path(os.environ.get("FASTDL_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
+MNIST = Path(os.environ.get("FASTDL_DATA") or ROOT.parent / "shared" / "data" / "mnist")
+if not MNIST.is_dir():
+    MNIST = Path("/work/shared/data/mnist")
 CC = os.environ.get("CC", "cc")
 
 pytestmark = pytest.mark.skipif(shutil.which(CC) is None, reason="no C compiler")
