@@ -51,6 +51,9 @@
 /* max/min that propagate NaN like numpy.maximum */
 #define FDL_NANMAX(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) > (y) ? (x) : (y)))
 #define FDL_NANMIN(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) < (y) ? (x) : (y)))
+/* min(max(x, lo), hi): when lo > hi the result is hi, as numpy.clip and
+ * torch.clamp give; NaN stays NaN because both compares are false */
+#define FDL_CLIP(T, x, lo, hi) ((T)((x) < (lo) ? (lo) : (x)) > (hi) ? (hi) : ((x) < (lo) ? (lo) : (x)))
 
 #define FDL_DEFINE_ROWS(T, TS, EXPF, LOGF, SQRTF, FABSF, POWF)                \
 static void FDL_NAME(bin_row_##TS)(int op, int64_t n, T *o, const T *a, int64_t sa, \
@@ -88,15 +91,15 @@ static void FDL_NAME(un_row_##TS)(int op, int64_t n, T *o, const T *xp, int64_t 
     case FDL_UN_ABS: FDL_UN_LOOP(T, FABSF(x)); break;                      \
     case FDL_UN_SQUARE: FDL_UN_LOOP(T, x * x); break;                      \
     case FDL_UN_RECIPROCAL: FDL_UN_LOOP(T, (T)1 / x); break;               \
-    case FDL_UN_POW:                                                       \
+    case FDL_UN_POW: /* x ** 0.5 is sqrt at -0 and -inf too, as in NumPy/PyTorch */ \
         if (p0 == (T)2) FDL_UN_LOOP(T, x * x);                             \
         else if (p0 == (T)0.5) FDL_UN_LOOP(T, SQRTF(x));                   \
         else if (p0 == (T)1) FDL_UN_LOOP(T, x);                            \
         else if (p0 == (T)-1) FDL_UN_LOOP(T, (T)1 / x);                    \
         else FDL_UN_LOOP(T, POWF(x, p0));                                  \
         break;                                                             \
-    case FDL_UN_CLIP: FDL_UN_LOOP(T, x < p0 ? p0 : (x > p1 ? p1 : x)); break; \
-    case FDL_UN_SIGN: FDL_UN_LOOP(T, (T)((x > 0) - (x < 0)) + (x - x)); break; \
+    case FDL_UN_CLIP: FDL_UN_LOOP(T, FDL_CLIP(T, x, p0, p1)); break;       \
+    case FDL_UN_SIGN: FDL_UN_LOOP(T, x != x ? x : (T)((x > 0) - (x < 0))); break; \
     case FDL_UN_COPY: FDL_UN_LOOP(T, x); break;                            \
     case FDL_UN_AFFINE: FDL_UN_LOOP(T, p0 * x + p1); break;                \
     default: break;                                                        \

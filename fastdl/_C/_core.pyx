@@ -145,6 +145,41 @@ cdef inline cnp.ndarray _check_out(object out, int nd, int64_t *shape, int typen
     return o
 
 
+
+cdef inline bint _unsafe_alias(cnp.ndarray x, const int64_t *xs, cnp.ndarray o, int nd,
+                               const int64_t *shape):
+    """True when x overlaps out in any way other than being out itself.
+
+    The kernels read and write in one pass, so out may alias an input only
+    when that input has out's data pointer and C-contiguous layout (the
+    in-place case). Any other overlap (a reversed, transposed, shifted or
+    broadcast view of out's memory) would read values already overwritten.
+    """
+    cdef char *xp = <char *>cnp.PyArray_DATA(x)
+    cdef char *op = <char *>cnp.PyArray_DATA(o)
+    cdef int64_t item = cnp.PyArray_ITEMSIZE(x)
+    cdef int64_t lo = 0, hi = item, step, contig = 1
+    cdef int d
+    for d in range(nd):
+        if shape[d] == 0:
+            return False
+    for d in range(nd):
+        step = xs[d] * item * (shape[d] - 1)
+        if step < 0:
+            lo += step
+        else:
+            hi += step
+    if xp + hi <= op or op + cnp.PyArray_NBYTES(o) <= xp + lo:
+        return False
+    if xp != op:
+        return True
+    for d in range(nd - 1, -1, -1):
+        if shape[d] != 1 and xs[d] != contig:
+            return True
+        contig *= shape[d]
+    return False
+
+
 # ---- elementwise ---------------------------------------------------------
 
 def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
@@ -164,6 +199,12 @@ def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
     else:
         o = _check_out(out, nd, shape, t, name)
+        if _unsafe_alias(a, as_, o, nd, shape):
+            a = np.array(a)
+            _elem_strides(a, as_, nd, shape, name)
+        if _unsafe_alias(b, bs, o, nd, shape):
+            b = np.array(b)
+            _elem_strides(b, bs, nd, shape, name)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
@@ -218,6 +259,9 @@ def unary(int op, cnp.ndarray x not None, double p0=0.0, double p1=0.0, out=None
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
     else:
         o = _check_out(out, nd, shape, t, name)
+        if _unsafe_alias(x, xs, o, nd, shape):
+            x = np.array(x)
+            _elem_strides(x, xs, nd, shape, name)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *px = cnp.PyArray_DATA(x)
     with nogil:
@@ -239,10 +283,13 @@ def normalize_axes(axis, int ndim, str op="reduce"):
     out = []
     for ax in axis:
         ax = int(ax)
-        if ax < -ndim or ax >= max(ndim, 1) or (ndim == 0 and ax not in (0, -1)):
+        # like PyTorch, a 0-d tensor accepts dim 0 / -1 (reducing nothing)
+        if ndim == 0 and ax in (0, -1):
+            continue
+        if ax < -ndim or ax >= ndim:
             raise ValueError("%s: dim %d is out of range for a tensor of %d dims"
                              % (op, ax, ndim))
-        ax = ax % ndim if ndim else 0
+        ax = ax % ndim
         if ax in out:
             raise ValueError("%s: dim %d appears more than once" % (op, ax))
         out.append(ax)
