@@ -55,9 +55,49 @@
  * torch.clamp give; NaN stays NaN because both compares are false */
 #define FDL_CLIP(T, x, lo, hi) ((T)((x) < (lo) ? (lo) : (x)) > (hi) ? (hi) : ((x) < (lo) ? (lo) : (x)))
 
+/* Hand-written SIMD rows. An ISA file may define, before including this
+ * header, FDL_HAVE_SIMD_F32 and these functions for contiguous float32
+ * (each returns 1 when it handled the row, 0 to fall back):
+ *   fdl_simd_exp_f32(n, o, x)    fdl_simd_log_f32(n, o, x)
+ *   fdl_simd_maxmin_f32(is_min, n, o, a, sa, b, sb)   sa, sb in {0, 1}
+ *   fdl_simd_maxrow_f32(is_min, n, x, &result)
+ * They exist where gcc's vectorizer gives up (the blends of exp/log, the
+ * NaN-propagating max). Tails go through the same vector code, so an
+ * element's value never depends on where a thread's range starts. */
+#ifndef FDL_HAVE_SIMD_F32
+static inline int fdl_simd_exp_f32(int64_t n, float *o, const float *x) {
+    (void)n; (void)o; (void)x; return 0;
+}
+static inline int fdl_simd_log_f32(int64_t n, float *o, const float *x) {
+    (void)n; (void)o; (void)x; return 0;
+}
+static inline int fdl_simd_maxmin_f32(int is_min, int64_t n, float *o, const float *a,
+                                      int64_t sa, const float *b, int64_t sb) {
+    (void)is_min; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
+}
+static inline int fdl_simd_maxrow_f32(int is_min, int64_t n, const float *x, float *res) {
+    (void)is_min; (void)n; (void)x; (void)res; return 0;
+}
+#endif
+static inline int fdl_simd_exp_f64(int64_t n, double *o, const double *x) {
+    (void)n; (void)o; (void)x; return 0;
+}
+static inline int fdl_simd_log_f64(int64_t n, double *o, const double *x) {
+    (void)n; (void)o; (void)x; return 0;
+}
+static inline int fdl_simd_maxmin_f64(int is_min, int64_t n, double *o, const double *a,
+                                      int64_t sa, const double *b, int64_t sb) {
+    (void)is_min; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
+}
+static inline int fdl_simd_maxrow_f64(int is_min, int64_t n, const double *x, double *res) {
+    (void)is_min; (void)n; (void)x; (void)res; return 0;
+}
+
 #define FDL_DEFINE_ROWS(T, TS, EXPF, LOGF, SQRTF, FABSF, POWF)                \
 static void FDL_NAME(bin_row_##TS)(int op, int64_t n, T *o, const T *a, int64_t sa, \
                                    const T *b, int64_t sb) {                \
+    if ((op == FDL_BIN_MAX || op == FDL_BIN_MIN) &&                        \
+        fdl_simd_maxmin_##TS(op == FDL_BIN_MIN, n, o, a, sa, b, sb)) return; \
     switch (op) {                                                          \
     case FDL_BIN_ADD: FDL_BIN_LOOP(T, x + y); break;                       \
     case FDL_BIN_SUB: FDL_BIN_LOOP(T, x - y); break;                       \
@@ -85,8 +125,12 @@ static void FDL_NAME(un_row_##TS)(int op, int64_t n, T *o, const T *xp, int64_t 
                                   T p0, T p1) {                            \
     switch (op) {                                                          \
     case FDL_UN_NEG: FDL_UN_LOOP(T, -x); break;                            \
-    case FDL_UN_EXP: FDL_UN_LOOP(T, EXPF(x)); break;                       \
-    case FDL_UN_LOG: FDL_UN_LOOP(T, LOGF(x)); break;                       \
+    case FDL_UN_EXP:                                                       \
+        if (sx == 1 && fdl_simd_exp_##TS(n, o, xp)) break;                 \
+        FDL_UN_LOOP(T, EXPF(x)); break;                                    \
+    case FDL_UN_LOG:                                                       \
+        if (sx == 1 && fdl_simd_log_##TS(n, o, xp)) break;                 \
+        FDL_UN_LOOP(T, LOGF(x)); break;                                    \
     case FDL_UN_SQRT: FDL_UN_LOOP(T, SQRTF(x)); break;                     \
     case FDL_UN_ABS: FDL_UN_LOOP(T, FABSF(x)); break;                      \
     case FDL_UN_SQUARE: FDL_UN_LOOP(T, x * x); break;                      \
@@ -119,6 +163,7 @@ static double FDL_NAME(sum_row_##TS)(int64_t n, const T *x) {              \
 }                                                                          \
 static T FDL_NAME(max_row_##TS)(int is_min, int64_t n, const T *x) {       \
     T acc[16];                                                             \
+    if (fdl_simd_maxrow_##TS(is_min, n, x, acc)) return acc[0];            \
     int64_t i = 0;                                                         \
     for (int l = 0; l < 16; l++) acc[l] = x[0];                            \
     if (is_min) {                                                          \
