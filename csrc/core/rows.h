@@ -9,6 +9,13 @@
  * Legend: n = row length, s* = element strides (0 broadcasts, 1 is the
  * vectorized case), o = output row.
  */
+/* gcc's default -ftrapping-math keeps a compare or multiply that sits in
+ * one arm of a ?: from running unconditionally, so loops with selects (exp,
+ * log, clip, the NaN-propagating max) were not if-converted and stayed
+ * scalar. The kernels promise values, not floating-point exception flags,
+ * and no-trapping-math changes no value. */
+#pragma GCC optimize("no-trapping-math")
+
 #include <math.h>
 #include <stdint.h>
 

@@ -4,7 +4,8 @@
  * libm's expf/logf are opaque calls that stop loop vectorization (glibc's
  * vector variants need -ffast-math). These use the usual range reduction and
  * a short polynomial, only selects and bit casts, so a loop over them becomes
- * SIMD code at the width of the file that includes this header.
+ * SIMD code at the width of the file that includes this header (given
+ * -fno-trapping-math, which rows.h turns on for its functions).
  * Accuracy: within 2 ulp of the correctly rounded result over the whole
  * float range (checked exhaustively over all 2^32 inputs, with and without
  * FMA contraction); NaN, +-Inf, 0 and denormals follow C99 Annex F.
@@ -19,8 +20,12 @@ static inline float fdl_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); re
 static inline uint32_t fdl_f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 static inline float fdl_expf(float x) {
+    /* Compares run unconditionally and the ?: only pick values, so the
+     * loop if-converts into blends (see the trapping-math note in rows.h). */
+    int over = x > 88.7228394f, hi = x > 104.0f, lo = x < -104.0f, nan = x != x;
     /* clamp keeps 2^n representable as two normal factors; NaN passes through */
-    float xc = x > 104.0f ? 104.0f : (x < -104.0f ? -104.0f : x);
+    float xc = hi ? 104.0f : x;
+    xc = lo ? -104.0f : xc;
     const float shifter = 12582912.0f;            /* 1.5 * 2^23: round to int */
     float t = xc * 1.44269504088896341f + shifter;
     float n = t - shifter;
@@ -44,19 +49,22 @@ static inline float fdl_expf(float x) {
     float s2 = fdl_bits_to_f32((uint32_t)(ni - h + 127) << 23);
     /* p * s1 is exact; the only rounding to a denormal happens in * s2 */
     float y = p * s1 * s2;
-    y = x > 88.7228394f ? __builtin_inff() : y;
-    return x != x ? x : y;
+    y = over ? __builtin_inff() : y;
+    return nan ? x : y;
 }
 
 static inline float fdl_logf(float x) {
     /* scale denormals into the normal range first */
-    int tiny = x < 1.17549435e-38f;
-    float xs = tiny ? x * 8388608.0f : x;
+    int tiny = x < 1.17549435e-38f, inf = x == __builtin_inff(), zero = x == 0.0f;
+    int neg = x < 0.0f, nan = x != x;
+    float xscaled = x * 8388608.0f;
+    float xs = tiny ? xscaled : x;
     uint32_t u = fdl_f32_to_bits(xs);
     int32_t e = (int32_t)((u >> 23) & 0xff) - 127 - (tiny ? 23 : 0);
     float m = fdl_bits_to_f32((u & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
     int big = m > 1.41421356f;
-    m = big ? m * 0.5f : m;
+    float mhalf = m * 0.5f;
+    m = big ? mhalf : m;
     float ef = (float)(e + big);
     /* log(1+f) = f - (f^2/2 - s (f^2/2 + R)), s = f/(2+f): f is exact, so
      * the rounding errors of s and R only touch a term ~f^2 smaller than
@@ -74,10 +82,10 @@ static inline float fdl_logf(float x) {
     /* ln2 split so ef * ln2_hi is exact for |ef| < 2^8 */
     float y = ef * 0.693145751953125f
               - ((hfsq - (s * (hfsq + R) + ef * 1.428606765330187045e-06f)) - f);
-    y = x == __builtin_inff() ? x : y;
-    y = x == 0.0f ? -__builtin_inff() : y;
-    y = x < 0.0f ? __builtin_nanf("") : y;
-    return x != x ? x : y;
+    y = inf ? x : y;
+    y = zero ? -__builtin_inff() : y;
+    y = neg ? __builtin_nanf("") : y;
+    return nan ? x : y;
 }
 
 #endif
