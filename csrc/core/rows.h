@@ -55,9 +55,10 @@
         }                                                                  \
     } while (0)
 
-/* max/min that propagate NaN like numpy.maximum */
-#define FDL_NANMAX(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) > (y) ? (x) : (y)))
-#define FDL_NANMIN(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) < (y) ? (x) : (y)))
+/* max/min that propagate NaN like numpy.maximum. `|` rather than `||`:
+ * the short circuit is a branch, and branches stop the vectorizer. */
+#define FDL_NANMAX(x, y) (((x) != (x)) | ((y) != (y)) ? (x) + (y) : ((x) > (y) ? (x) : (y)))
+#define FDL_NANMIN(x, y) (((x) != (x)) | ((y) != (y)) ? (x) + (y) : ((x) < (y) ? (x) : (y)))
 /* min(max(x, lo), hi): when lo > hi the result is hi, as numpy.clip and
  * torch.clamp give; NaN stays NaN because both compares are false */
 #define FDL_CLIP(T, x, lo, hi) ((T)((x) < (lo) ? (lo) : (x)) > (hi) ? (hi) : ((x) < (lo) ? (lo) : (x)))
@@ -211,13 +212,21 @@ static void FDL_NAME(col_max_##TS)(int is_min, int64_t n, int64_t r, int64_t ld,
     for (; k + 4 <= r; k += 4) {                                           \
         const T *x0 = x + k * ld, *x1 = x0 + ld, *x2 = x1 + ld, *x3 = x2 + ld; \
         if (is_min)                                                        \
-            for (int64_t i = 0; i < n; i++)                                \
-                acc[i] = FDL_NANMIN(FDL_NANMIN(FDL_NANMIN(FDL_NANMIN(acc[i], x0[i]), \
-                                   x1[i]), x2[i]), x3[i]);                 \
+            for (int64_t i = 0; i < n; i++) {                              \
+                T v = acc[i], w;                                           \
+                w = x0[i]; v = FDL_NANMIN(v, w);                           \
+                w = x1[i]; v = FDL_NANMIN(v, w);                           \
+                w = x2[i]; v = FDL_NANMIN(v, w);                           \
+                w = x3[i]; acc[i] = FDL_NANMIN(v, w);                      \
+            }                                                              \
         else                                                               \
-            for (int64_t i = 0; i < n; i++)                                \
-                acc[i] = FDL_NANMAX(FDL_NANMAX(FDL_NANMAX(FDL_NANMAX(acc[i], x0[i]), \
-                                   x1[i]), x2[i]), x3[i]);                 \
+            for (int64_t i = 0; i < n; i++) {                              \
+                T v = acc[i], w;                                           \
+                w = x0[i]; v = FDL_NANMAX(v, w);                           \
+                w = x1[i]; v = FDL_NANMAX(v, w);                           \
+                w = x2[i]; v = FDL_NANMAX(v, w);                           \
+                w = x3[i]; acc[i] = FDL_NANMAX(v, w);                      \
+            }                                                              \
     }                                                                      \
     for (; k < r; k++) {                                                   \
         const T *x0 = x + k * ld;                                          \
