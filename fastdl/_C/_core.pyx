@@ -145,7 +145,6 @@ cdef inline cnp.ndarray _check_out(object out, int nd, int64_t *shape, int typen
     return o
 
 
-
 cdef inline bint _unsafe_alias(cnp.ndarray x, const int64_t *xs, cnp.ndarray o, int nd,
                                const int64_t *shape):
     """True when x overlaps out in any way other than being out itself.
