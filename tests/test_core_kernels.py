@@ -592,6 +592,31 @@ def test_reduce_threads_bitwise(threads, shape, axis, dtype):
     assert_same(a1, a2)
 
 
+@pytest.mark.parametrize("offset", [0, 1, 5, 15])
+def test_streaming_store_rows(threads, offset):
+    # rows of >= 8 MiB of output take the streaming-store path on AVX-512;
+    # the output starts `offset` floats past an allocation, so the aligned
+    # head and the tail are exercised too
+    n = (1 << 21) + 2 * 16 + 7
+    a, b = rand((n,), np.float32, 44), rand((n,), np.float32, 45, 0.5, 2.0)
+    buf = np.empty(n + 16, np.float32)
+    out = buf[offset:offset + n]
+    zero = np.zeros((), np.float32)
+    for nt in (1, 2):
+        threads(nt)
+        for op in ("add", "sub", "mul", "div", "maximum", "minimum"):
+            C.binary(B[op], a, b, out=out)
+            assert_same(out, ref(NP_BINARY[op], a, b, dtype=np.float32))
+        C.binary(B["maximum"], a, zero, out=out)
+        assert_same(out, np.maximum(a, 0))
+        C.binary(B["mul"], np.asarray(3, np.float32), b, out=out)
+        assert_same(out, ref(np.multiply, np.float32(3), b, dtype=np.float32))
+        C.unary(U["exp"], a, out=out)
+        assert_ulp(out, ref(np.exp, a, dtype=np.float32), 2, "exp")
+        C.unary(U["log"], b, out=out)
+        assert_ulp(out, ref(np.log, b, dtype=np.float32), 2, "log")
+
+
 def test_large_sum_nan_in_later_chunk():
     x = np.ones(3_000_017, np.float32)
     x[2_900_000] = np.nan

@@ -69,6 +69,7 @@
  *   fdl_simd_exp_f32(n, o, x)    fdl_simd_log_f32(n, o, x)
  *   fdl_simd_maxmin_f32(is_min, n, o, a, sa, b, sb)   sa, sb in {0, 1}
  *   fdl_simd_maxrow_f32(is_min, n, x, &result)
+ *   fdl_simd_arith_f32(op, n, o, a, sa, b, sb)   + - * /, sa, sb in {0, 1}
  * They exist where gcc's vectorizer gives up (the blends of exp/log, the
  * NaN-propagating max). Tails go through the same vector code, so an
  * element's value never depends on where a thread's range starts. */
@@ -86,7 +87,15 @@ static inline int fdl_simd_maxmin_f32(int is_min, int64_t n, float *o, const flo
 static inline int fdl_simd_maxrow_f32(int is_min, int64_t n, const float *x, float *res) {
     (void)is_min; (void)n; (void)x; (void)res; return 0;
 }
+static inline int fdl_simd_arith_f32(int op, int64_t n, float *o, const float *a,
+                                     int64_t sa, const float *b, int64_t sb) {
+    (void)op; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
+}
 #endif
+static inline int fdl_simd_arith_f64(int op, int64_t n, double *o, const double *a,
+                                     int64_t sa, const double *b, int64_t sb) {
+    (void)op; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
+}
 static inline int fdl_simd_exp_f64(int64_t n, double *o, const double *x) {
     (void)n; (void)o; (void)x; return 0;
 }
@@ -106,6 +115,8 @@ static void FDL_NAME(bin_row_##TS)(int op, int64_t n, T *o, const T *a, int64_t 
                                    const T *b, int64_t sb) {                \
     if ((op == FDL_BIN_MAX || op == FDL_BIN_MIN) &&                        \
         fdl_simd_maxmin_##TS(op == FDL_BIN_MIN, n, o, a, sa, b, sb)) return; \
+    if (op <= FDL_BIN_DIV &&                                               \
+        fdl_simd_arith_##TS(op, n, o, a, sa, b, sb)) return;               \
     switch (op) {                                                          \
     case FDL_BIN_ADD: FDL_BIN_LOOP(T, x + y); break;                       \
     case FDL_BIN_SUB: FDL_BIN_LOOP(T, x - y); break;                       \
