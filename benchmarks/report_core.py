@@ -4,9 +4,9 @@
 
 Same comparisons as bench_core.py, without pytest. Each case alternates
 fastdl and NumPy calls, so background load hits both alike, and reports
-medians (and the best run, since other processes on a shared machine
-stall a 2-thread OpenMP region for a whole scheduler slice). GB/s counts bytes read + written (no write-allocate), as STREAM
-does. The limit is measured at run time: np.copyto of 128 MiB on one
+medians, plus the best run: on a shared machine another process can stall
+a 2-thread OpenMP region for a whole scheduler slice. GB/s counts bytes
+read + written (no write-allocate), as STREAM does. The limit is measured at run time: np.copyto of 128 MiB on one
 thread, and on two Python threads at once (NumPy releases the GIL while
 copying), so it does not depend on fastdl's own kernels.
 """

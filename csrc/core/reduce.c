@@ -70,6 +70,7 @@ static void rowwise_##TS(const fdl_rows *R, int op, int64_t outer, int64_t r,   
         double ps[RED_MAX_CHUNKS];                                              \
         T pm[RED_MAX_CHUNKS];                                                   \
         int nt = fdl_get_num_threads();                                         \
+        (void)nt; /* unused in a build without OpenMP */                        \
         _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)") \
         for (int64_t c = 0; c < nch; c++) {                                     \
             int64_t lo = c * chunk, n = FDL_MIN(chunk, r - lo);                 \
