@@ -70,6 +70,7 @@
  *   fdl_simd_maxmin_f32(is_min, n, o, a, sa, b, sb)   sa, sb in {0, 1}
  *   fdl_simd_maxrow_f32(is_min, n, x, &result)
  *   fdl_simd_arith_f32(op, n, o, a, sa, b, sb)   + - * /, sa, sb in {0, 1}
+ *   fdl_simd_colmax_f32(is_min, n, r, ld, acc, x)  acc = max(acc, r rows of x)
  * They exist where gcc's vectorizer gives up (the blends of exp/log, the
  * NaN-propagating max). Tails go through the same vector code, so an
  * element's value never depends on where a thread's range starts. */
@@ -91,7 +92,15 @@ static inline int fdl_simd_arith_f32(int op, int64_t n, float *o, const float *a
                                      int64_t sa, const float *b, int64_t sb) {
     (void)op; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
 }
+static inline int fdl_simd_colmax_f32(int is_min, int64_t n, int64_t r, int64_t ld,
+                                      float *acc, const float *x) {
+    (void)is_min; (void)n; (void)r; (void)ld; (void)acc; (void)x; return 0;
+}
 #endif
+static inline int fdl_simd_colmax_f64(int is_min, int64_t n, int64_t r, int64_t ld,
+                                      double *acc, const double *x) {
+    (void)is_min; (void)n; (void)r; (void)ld; (void)acc; (void)x; return 0;
+}
 static inline int fdl_simd_arith_f64(int op, int64_t n, double *o, const double *a,
                                      int64_t sa, const double *b, int64_t sb) {
     (void)op; (void)n; (void)o; (void)a; (void)sa; (void)b; (void)sb; return 0;
@@ -219,6 +228,7 @@ static void FDL_NAME(col_sum_##TS)(int64_t n, int64_t r, int64_t ld, double *acc
 }                                                                          \
 static void FDL_NAME(col_max_##TS)(int is_min, int64_t n, int64_t r, int64_t ld, T *acc, \
                                    const T *x) {                           \
+    if (fdl_simd_colmax_##TS(is_min, n, r, ld, acc, x)) return;            \
     int64_t k = 0;                                                         \
     for (; k + 4 <= r; k += 4) {                                           \
         const T *x0 = x + k * ld, *x1 = x0 + ld, *x2 = x1 + ld, *x3 = x2 + ld; \

@@ -128,6 +128,25 @@ static int fdl_simd_maxmin_f32(int is_min, int64_t n, float *o, const float *a, 
     return 1;
 }
 
+/* acc[n] = max/min(acc, x[k][n]) over r rows ld apart, row by row so the
+ * rows stream from memory and acc stays in L1; NaN rules as nanmax8. */
+static int fdl_simd_colmax_f32(int is_min, int64_t n, int64_t r, int64_t ld, float *acc,
+                               const float *x) {
+    for (int64_t k = 0; k < r; k++) {
+        const float *xr = x + k * ld;
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(acc + i, nanmax8(is_min, _mm256_loadu_ps(acc + i),
+                                              _mm256_loadu_ps(xr + i)));
+        for (; i < n; i++) {
+            float a = acc[i], b = xr[i];
+            float m = is_min ? (a < b ? a : b) : (a > b ? a : b);
+            acc[i] = a != a ? a : (b != b ? b : m);
+        }
+    }
+    return 1;
+}
+
 /* max/min of a contiguous row: four independent accumulators; NaNs are
  * tracked in a separate mask, because vmaxps would drop a NaN already in
  * the accumulator. */

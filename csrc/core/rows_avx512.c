@@ -178,6 +178,22 @@ static int fdl_simd_arith_f32(int op, int64_t n, float *o, const float *a, int64
     return 1;
 }
 
+/* acc[n] = max/min(acc, x[k][n]) over r rows ld apart, row by row so the
+ * rows stream from memory and acc stays in L1; NaN rules as nanmax16. */
+static int fdl_simd_colmax_f32(int is_min, int64_t n, int64_t r, int64_t ld, float *acc,
+                               const float *x) {
+    for (int64_t k = 0; k < r; k++) {
+        const float *xr = x + k * ld;
+        for (int64_t i = 0; i < n; i += 16) {
+            __mmask16 m = tail16(n - i);
+            __m512 v = nanmax16(is_min, _mm512_maskz_loadu_ps(m, acc + i),
+                                _mm512_maskz_loadu_ps(m, xr + i));
+            _mm512_mask_storeu_ps(acc + i, m, v);
+        }
+    }
+    return 1;
+}
+
 /* max/min of a contiguous row: four independent accumulators hide the
  * 2-cycle latency; NaNs are tracked in a mask instead of in the values,
  * because vmaxps would drop a NaN already in the accumulator. */
