@@ -18,7 +18,7 @@ cnp.import_array()
 
 
 cdef inline str _shape(x):
-    return "(" + ", ".join(str(d) for d in x) + ")"
+    return str(tuple(x))
 
 
 cdef int _check(int status, str op) except -1:
