@@ -24,24 +24,25 @@
 
 typedef struct {
     fdl_sgemm_ukr_fn ukr;
+    fdl_sgemm_ukr_fn ukr_half;   /* for edge panels n <= nr/2, or NULL */
     int mr, nr;
     int64_t mc, kc, nc;
     const char *name;
 } sgemm_cfg;
 
-#define CFG(isa, fn, tile)                                                  \
-    {fn, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
+#define CFG(isa, fn, half, tile)                                            \
+    {fn, half, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
      FDL_SGEMM_##isa##_KC, FDL_SGEMM_##isa##_NC, tile}
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
 #if defined(__x86_64__) || defined(__i386__)
-    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, "sgemm_avx2_6x16"),
-    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, "sgemm_avx512_12x32"),
+    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, "sgemm_avx2_6x16"),
+    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
 #endif
 };
 
@@ -171,6 +172,8 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                         const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * kc * nr;
                         const int64_t rsb = db ? g->ldb : nr;
                         epi.bias = last && g->bias ? g->bias + j : NULL;
+                        const fdl_sgemm_ukr_fn ukr =
+                            cfg->ukr_half && 2 * n <= nr ? cfg->ukr_half : cfg->ukr;
                         for (int64_t it = 0; it < mt; ++it) {
                             const int64_t i = ic + it * mr;
                             const int m = (int)FDL_MIN(mr, M - i);
@@ -181,7 +184,7 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                                 rsa = g->transa ? g->lda : 1;
                                 csa = g->transa ? 1 : g->lda;
                             }
-                            cfg->ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
+                            ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
                                      g->ldc, m, n, &epi);
                         }
                     }
