@@ -107,29 +107,38 @@ static void scale_c(const sgemm_args *g) {
 
 /* ---- blocked product on a team of nt threads --------------------------- */
 
-static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
+/* Factor nth = tm * tn threads over the row tiles and column panels of C so
+ * that the busiest thread has the fewest tiles; ties go to more row groups,
+ * which keeps each thread's packed A block its own (no duplicated packing). */
+static void split_threads(int nth, int64_t mtiles, int64_t ntiles, int *tm, int *tn) {
+    int64_t best = -1;
+    *tm = nth;
+    *tn = 1;
+    for (int r = nth; r >= 1; --r) {
+        if (nth % r) continue;
+        int64_t load = FDL_CDIV(mtiles, r) * FDL_CDIV(ntiles, nth / r);
+        if (best < 0 || load < best) {
+            best = load;
+            *tm = r;
+            *tn = nth / r;
+        }
+    }
+}
+
+/* The work of thread tid of nth on one product; every thread of the team
+ * runs the same jc/pc loops, so all meet at the same barriers. */
+static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbuf,
+                           int tid, int nth) {
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
     const int direct_a = M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
-    float *const bbuf = tls_b;
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
     {
-        int tid = 0, nth = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        nth = omp_get_num_threads();
-#endif
         float *const abuf = tls_a;
-        /* Split rows when each thread gets several MR tiles, otherwise split
-         * the NR panels (skinny M, as in MLP layers). */
-        const int tm = mtiles >= 4 * nth ? nth : 1;
-        const int tn = nth / tm;
+        int tm, tn;
+        split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
         const int ti = tid % tm, tj = tid / tm;
         const int64_t m_lo = (ti * mtiles / tm) * mr;
         const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
@@ -150,7 +159,9 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                     fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * kc * nr);
                 }
 #ifdef _OPENMP
+                if (nth > 1) {
 #pragma omp barrier
+                }
 #endif
                 fdl_sgemm_epi epi = {g->alpha, pc == 0 ? g->beta : 1.0f, NULL,
                                      last ? g->relu : 0};
@@ -191,11 +202,28 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                 }
 #ifdef _OPENMP
                 /* bbuf is repacked next step; nobody may still be reading it. */
+                if (nth > 1) {
 #pragma omp barrier
+                }
 #endif
             }
         }
     }
+}
+
+static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
+    /* The caller's B buffer, shared with the team. */
+    float *const bbuf = tls_b;
+    if (nt <= 1) {
+        blocked_thread(cfg, g, bbuf, 0, 1);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+    blocked_thread(cfg, g, bbuf, omp_get_thread_num(), omp_get_num_threads());
+#else
+    blocked_thread(cfg, g, bbuf, 0, 1);
+#endif
 }
 
 static int threads_for(const sgemm_args *g) {
