@@ -27,11 +27,11 @@
 #define FDL_SGEMM_AVX2_KC 256
 #define FDL_SGEMM_AVX2_NC 4096
 
-/* Portable C: sized so that the accumulators fit the 16 SSE registers of
- * baseline x86-64 after auto-vectorization. */
-#define FDL_SGEMM_GENERIC_MR 4
+/* Portable C: 6 x 8 floats = 12 four-lane accumulators, which fit the 16
+ * SSE registers of baseline x86-64 with the B vectors and a broadcast. */
+#define FDL_SGEMM_GENERIC_MR 6
 #define FDL_SGEMM_GENERIC_NR 8
-#define FDL_SGEMM_GENERIC_MC 128
+#define FDL_SGEMM_GENERIC_MC 120
 #define FDL_SGEMM_GENERIC_KC 256
 #define FDL_SGEMM_GENERIC_NC 2048
 

@@ -36,13 +36,13 @@ typedef struct {
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
     [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, "sgemm_avx2_6x16"),
     [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_4x8, NULL, "sgemm_generic_4x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
 #endif
 };
 
