@@ -43,11 +43,9 @@
 #define FDL_SGEMM_NC_MAX 4096
 
 /* float64 path (portable, cache-blocked). */
-#define FDL_DGEMM_MR 4
-#define FDL_DGEMM_NR 8
 #define FDL_DGEMM_MC 96
 #define FDL_DGEMM_KC 256
-#define FDL_DGEMM_NC 1024
+#define FDL_DGEMM_NC 512
 
 /* Below this many flops (2*M*N*K) one thread is faster than waking a team. */
 #define FDL_GEMM_PAR_MIN_FLOPS (1 << 21)

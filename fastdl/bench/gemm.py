@@ -157,18 +157,16 @@ def main(argv=None):
               "np1 and np2 are the same setting" % np.__version__)
     print("GFLOP/s, medians of %d runs; %%pk = fastdl / measured peak at that thread count"
           % repeats)
-    head = ("%-18s %8s %8s %8s %8s %6s %6s %6s %6s"
-            % ("shape (MxNxK)", "fdl t1", "fdl t2", "np t1", "np t2", "x t1", "x t2",
+    head = ("%-8s %-16s %8s %8s %8s %8s %6s %6s %6s %6s"
+            % ("shape", "MxNxK op", "fdl t1", "fdl t2", "np t1", "np t2", "x t1", "x t2",
                "%pk1", "%pk2"))
     print(head)
     print("-" * len(head))
-    for row in run(shapes, threads, min_time, repeats):
-        lab = row["label"]
-        for s in shapes:
-            if s[0] == lab and not lab.endswith("^3"):
-                lab = "%s %dx%dx%d" % (lab.split()[0] + lab.split()[1][:3], s[1], s[2], s[3])
-        print("%-18s %8.1f %8.1f %8.1f %8.1f %6.2f %6.2f %5.0f%% %5.0f%%" % (
-            lab, row["fdl1"], row["fdl2"], row["np1"], row["np2"],
+    for (label, M, N, K, ta, tb), row in zip(shapes, run(shapes, threads, min_time, repeats)):
+        name = label if label.endswith("^3") else " ".join(label.split()[:2])
+        dims = "%dx%dx%d %s%s" % (M, N, K, "T" if ta else "N", "T" if tb else "N")
+        print("%-8s %-16s %8.1f %8.1f %8.1f %8.1f %6.2f %6.2f %5.0f%% %5.0f%%" % (
+            name, dims, row["fdl1"], row["fdl2"], row["np1"], row["np2"],
             row["fdl1"] / row["np1"], row["fdl2"] / row["np2"],
             100 * row["fdl1"] / peak[1], 100 * row["fdl2"] / peak[2]))
     return 0
