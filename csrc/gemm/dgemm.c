@@ -48,7 +48,9 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     const int compute = K > 0 && alpha != 0.0;
     if (compute && (!A || !B)) return FDL_ERR_NULL;
 
+#ifdef _OPENMP
     const int nt = 2.0 * M * N * K < FDL_GEMM_PAR_MIN_FLOPS ? 1 : fdl_get_num_threads();
+#endif
     /* beta is applied first so a beta == 0 never reads C. */
     for (int64_t i = 0; i < M; ++i) {
         double *c = C + i * ldc;
