@@ -49,9 +49,9 @@ static const sgemm_cfg g_cfg[3] = {
 /* Packing buffers. Thread-local so concurrent callers never share one; the
  * B panel of the thread that starts a team is shared with its workers by
  * pointer, each thread's A block stays its own. */
-static _Thread_local float tls_a[FDL_SGEMM_MC_MAX * FDL_SGEMM_KC_MAX]
+static _Thread_local float tls_a[FDL_SGEMM_ABUF_FLOATS]
     __attribute__((aligned(64)));
-static _Thread_local float tls_b[FDL_SGEMM_KC_MAX * FDL_SGEMM_NC_MAX]
+static _Thread_local float tls_b[FDL_SGEMM_BBUF_FLOATS]
     __attribute__((aligned(64)));
 
 /* Operands read in place must stay cache-resident across the tiles that
