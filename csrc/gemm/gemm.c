@@ -93,6 +93,7 @@ static int check_args(int transa, int transb, int64_t M, int64_t N, int64_t K,
 
 /* ---- C = act(beta * C + bias): the K == 0 / alpha == 0 case ------------ */
 
+/* C[M,N] = act(beta * C[M,N] + bias[N]) */
 static void scale_c(const sgemm_args *g) {
     for (int64_t i = 0; i < g->M; ++i) {
         float *c = g->C + i * g->ldc;
@@ -241,6 +242,7 @@ static void sgemm_one(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
 
 /* ---- public entry points ----------------------------------------------- */
 
+/* C_b[M,N] = act(alpha * op(A_b)[M,K] @ op(B_b)[K,N] + beta * C_b + bias[N]) */
 int fdl_sgemm_strided_batched_ex(int transa, int transb,
                                  int64_t M, int64_t N, int64_t K, float alpha,
                                  const float *A, int64_t lda, int64_t strideA,
@@ -258,7 +260,8 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
                     B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
     const int nt = threads_for(&g);
     const int nt_all = fdl_get_num_threads();
-    if (nt == 1 && batch > 1 && nt_all > 1) {
+    if (nt == 1 && batch > 1 && nt_all > 1 &&
+        2.0 * (double)M * (double)N * (double)K * (double)batch >= FDL_GEMM_PAR_MIN_FLOPS) {
         /* Small products: one whole product per thread, each with its own
          * thread-local buffers. */
 #ifdef _OPENMP
@@ -283,6 +286,7 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
     return FDL_OK;
 }
 
+/* C_b[M,N] = alpha * op(A_b)[M,K] @ op(B_b)[K,N] + beta * C_b[M,N] */
 int fdl_sgemm_strided_batched(int transa, int transb,
                               int64_t M, int64_t N, int64_t K, float alpha,
                               const float *A, int64_t lda, int64_t strideA,
@@ -294,6 +298,7 @@ int fdl_sgemm_strided_batched(int transa, int transb,
                                         NULL, FDL_ACT_NONE);
 }
 
+/* C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] + bias[N]) */
 int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                  float alpha, const float *A, int64_t lda,
                  const float *B, int64_t ldb,
@@ -303,6 +308,7 @@ int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                                         B, ldb, 0, beta, C, ldc, 0, 1, bias, act);
 }
 
+/* C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] */
 int fdl_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb,
