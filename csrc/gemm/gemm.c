@@ -152,7 +152,14 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                 const int64_t kc = FDL_MIN(KC, K - pc);
                 const int last = pc + kc >= K;
 
-                for (int64_t jt = tid; jt < ntiles; jt += nth) {
+                /* With columns split only (tm == 1) each thread packs and
+                 * reads just its own panels: no B data crosses threads and
+                 * no barrier is needed. Otherwise the team packs contiguous
+                 * shares of the panel that everyone reads. */
+                const int shared = tm > 1;
+                const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
+                const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
+                for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
                     const int n = (int)FDL_MIN(nr, nc - jt * nr);
                     if (direct_b && n == nr) continue;
                     const int64_t j = jc + jt * nr;
@@ -160,7 +167,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                     fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * kc * nr);
                 }
 #ifdef _OPENMP
-                if (nth > 1) {
+                if (shared) {
 #pragma omp barrier
                 }
 #endif
@@ -203,7 +210,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                 }
 #ifdef _OPENMP
                 /* bbuf is repacked next step; nobody may still be reading it. */
-                if (nth > 1) {
+                if (shared) {
 #pragma omp barrier
                 }
 #endif
