@@ -11,9 +11,12 @@ from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, clamp, cli
                            sub, sum, transpose, unsqueeze, var, where)
 from fastdl.creation import *  # noqa: F401,F403  (tensor, zeros, ..., dtypes)
 from fastdl.creation import __all__ as _creation_all
-from fastdl import testing
+from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
 from fastdl.io import load, save
+from fastdl import train
+from fastdl.train import Trainer
+from fastdl import callbacks
 
 __version__ = _core.version()
 

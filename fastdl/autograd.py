@@ -57,6 +57,15 @@ class set_grad_enabled:
 class _GradModeContext:
     mode = True
 
+    def __new__(cls, orig_func=None):
+        # @no_grad without parentheses decorates directly, as in PyTorch
+        if orig_func is not None:
+            if not callable(orig_func):
+                raise TypeError("%s: expected a function to decorate, got %r"
+                                % (cls.__name__, orig_func))
+            return cls()(orig_func)
+        return super().__new__(cls)
+
     def __enter__(self):
         self.prev = _mode.enabled
         _mode.enabled = self.mode

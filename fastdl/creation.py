@@ -48,7 +48,7 @@ def _as_array(data, dtype=None, copy=True):
     """An ndarray from data, applying fastdl's default dtypes."""
     dt = _dtype(dtype)
     if isinstance(data, Tensor):
-        arr = data._data
+        arr = np.array(data._data, copy=True) if copy else data._data
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]

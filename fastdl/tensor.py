@@ -214,7 +214,9 @@ class Tensor:
         return self
 
     def clone(self):
-        return _unary_op(self, "copy", lambda g: g)
+        if not _is_float(self._data):
+            return Tensor._wrap(self._data.copy())
+        return _unary_op(self, "copy", lambda g, x, o: g)
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()
@@ -368,7 +370,11 @@ class Tensor:
         self._check_inplace(name)
         b = _operand(other, self._data.dtype)
         if not _is_float(self._data):
-            self._data[...] = _np_binary(op, self._data, b)
+            res = _np_binary(op, self._data, b)
+            if not np.can_cast(res.dtype, self._data.dtype, "same_kind"):
+                raise RuntimeError("%s: result type %s can't be cast to the tensor's dtype %s"
+                                   % (name, res.dtype, self._data.dtype))
+            self._data[...] = res
             return self
         if not self._data.flags.c_contiguous:
             self._data[...] = _binary(op, self._data, b.astype(self._data.dtype, copy=False))
@@ -414,14 +420,25 @@ def _needs_grad(*ts):
     return False
 
 
+def _is_scalar(x):
+    return isinstance(x, numbers.Number) and not isinstance(x, (Tensor, np.ndarray))
+
+
 def _operand(x, dtype):
-    """An ndarray for a non-Tensor operand; Python numbers take `dtype`."""
+    """An ndarray for a non-Tensor operand.
+
+    A Python number takes the tensor's dtype unless it belongs to a higher
+    category (bool < int < float), in which case it takes that category's
+    default (int64, float32), as in PyTorch: int tensor + 0.5 is float32.
+    """
     if isinstance(x, Tensor):
         return x._data
-    if isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
-        if dtype.kind in "fc" or isinstance(x, (bool, numbers.Integral)):
+    if _is_scalar(x):
+        if isinstance(x, (bool, np.bool_)):
             return np.asarray(x, dtype=dtype)
-        return np.asarray(x, dtype=_F32)
+        if isinstance(x, numbers.Integral):
+            return np.asarray(x, dtype=dtype if dtype.kind in "iuf" else np.int64)
+        return np.asarray(x, dtype=dtype if dtype.kind == "f" else _F32)
     return np.asarray(x)
 
 
@@ -429,16 +446,22 @@ def _promote(a, b):
     """Tensor operands (either may be a Python number or array) in one dtype."""
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
+    if ta is None and tb is None:
+        ta = Tensor(a)              # fastdl's default dtypes, e.g. where(c, 1.0, 0.0)
     if ta is None:
-        ad = _operand(a, tb._data.dtype)
-        ta = Tensor._wrap(ad)
+        ta = Tensor._wrap(_operand(a, tb._data.dtype))
     if tb is None:
         tb = Tensor._wrap(_operand(b, ta._data.dtype))
     da, db = ta._data.dtype, tb._data.dtype
     if da != db:
-        dt = np.result_type(da, db)
-        if dt.kind == "f" and dt not in _FLOATS:
-            dt = _F32
+        if _is_scalar(b):
+            dt = db                 # _operand already chose the scalar's category default
+        elif _is_scalar(a):
+            dt = da
+        else:
+            dt = np.result_type(da, db)
+            if dt.kind == "f" and dt not in _FLOATS:
+                dt = _F32
         if da != dt:
             ta = ta.to(dt)
         if db != dt:
@@ -451,6 +474,8 @@ def _promote(a, b):
 def _binary_op(op, name, a, b, rule):
     """out = a op b with broadcasting; rule(g, a, b, out) -> (ga, gb) before unbroadcast."""
     a, b = _promote(a, b)
+    if op == _DIV and not _is_float(a._data):
+        a, b = a.to(_F32), b.to(_F32)       # true division of integers is float32, as in PyTorch
     ad, bd = a._data, b._data
     if not _is_float(ad):
         return Tensor._wrap(_np_binary(op, ad, bd))
@@ -523,6 +548,8 @@ def pow(a, b):
                     d = _unary(_U["affine"], ad, 2.0, 0.0)
                 elif p == 1.0:
                     return (g,)
+                elif p == 0.0:
+                    return (np.zeros_like(g),)      # 0 * x**-1 would be NaN at x == 0
                 else:
                     d = _unary(_U["affine"], _unary(_U["pow"], ad, p - 1.0), p, 0.0)
                 return (_mul(g, d),)
@@ -619,6 +646,9 @@ def clip(x, min=None, max=None):
     hi = np.inf if max is None else float(max)
     if min is None and max is None:
         raise ValueError("clip: at least one of min or max must not be None")
+    if not _is_float(x._data) and all(v is None or isinstance(v, numbers.Integral)
+                                      for v in (min, max)):
+        return Tensor._wrap(np.clip(x._data, min, max))     # integer data stays integer
 
     def rule(g, xd, o):
         inside = (xd >= lo) & (xd <= hi)
@@ -649,6 +679,8 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "sum")
     keepdim = keepdim if keepdims is None else keepdims
+    if dtype is not None and np.dtype(dtype) in _FLOATS and x.dtype != np.dtype(dtype):
+        x = x.to(dtype)             # accumulate and return in the requested float dtype
     xd = x._data
     if not _is_float(xd):
         return Tensor._wrap(np.sum(xd, axis=ax if not isinstance(ax, list) else tuple(ax),
@@ -760,20 +792,32 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _max_min(x, True, dim, keepdim, axis, keepdims, "min")
 
 
+def _np_argreduce(fn, xd, ax, keepdim, name):
+    if ax is not None and not isinstance(ax, (int, np.integer)):
+        raise TypeError("%s: dim must be an int or None, got %r" % (name, ax))
+    if ax is not None:
+        _core.normalize_axes(ax, xd.ndim, name)
+    if (xd.size == 0 if ax is None else xd.shape[ax] == 0):
+        raise ValueError("%s: cannot take %s over an empty dim (shape %s)" % (name, name, xd.shape))
+    return np.asarray(fn(xd, axis=ax, keepdims=keepdim), dtype=np.int64)
+
+
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmax")
     keepdim = keepdim if keepdims is None else keepdims
-    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
-    return Tensor._wrap(_core.argreduce(False, xd, ax, keepdim))
+    if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
+        return Tensor._wrap(_np_argreduce(np.argmax, x._data, ax, keepdim, "argmax"))
+    return Tensor._wrap(_core.argreduce(False, x._data, ax, keepdim))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmin")
     keepdim = keepdim if keepdims is None else keepdims
-    xd = x._data if _is_float(x._data) else x._data.astype(np.float64)
-    return Tensor._wrap(_core.argreduce(True, xd, ax, keepdim))
+    if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
+        return Tensor._wrap(_np_argreduce(np.argmin, x._data, ax, keepdim, "argmin"))
+    return Tensor._wrap(_core.argreduce(True, x._data, ax, keepdim))
 
 
 def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
@@ -902,6 +946,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     if nd == 0:
         return reshape(x, 1)
     s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError("flatten: start_dim (%d) comes after end_dim (%d)" % (start_dim, end_dim))
     shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
     return reshape(x, shape)
 

@@ -83,6 +83,9 @@ const char *fdl_version(void);
 #include "fastdl/rng.h"
 #include "fastdl/gemm.h"
 #include "fastdl/nn.h"
+#include "fastdl/conv.h"
 #include "fastdl/optim.h"
+#include "fastdl/data.h"
+#include "fastdl/metrics.h"
 
 #endif /* FASTDL_H */

@@ -1,5 +1,5 @@
 """fastdl.nn: modules, layers, losses, initializers and the functional API."""
-from fastdl.nn import functional, init
+from fastdl.nn import functional, init, utils
 from fastdl.nn.module import Module, Parameter
 from fastdl.nn.containers import ModuleDict, ModuleList, Sequential
 from fastdl.nn.layers import *  # noqa: F401,F403

@@ -1,12 +1,116 @@
 """fastdl.nn.functional: PyTorch's functional names, argument order and defaults.
 
 Usage: ``import fastdl.nn.functional as F``.
+
+Every op runs a libfastdl kernel (csrc/nn) for its forward and its backward
+and records one autograd node. Arguments are checked here; errors name the
+op, what was expected and what came. Legacy PyTorch arguments
+(``size_average``, ``reduce``) are accepted only as None.
+
+Example:
+    >>> import fastdl, fastdl.nn.functional as F
+    >>> x = fastdl.randn(4, 10, requires_grad=True)
+    >>> loss = F.cross_entropy(x, fastdl.tensor([1, 0, 9, 3]))
+    >>> loss.backward()
 """
+import math
+import numbers
+
 import numpy as np
 
+from fastdl import random as _random
+from fastdl._C import _core
+from fastdl._C import nn as _nn
 from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad, _promote, _reduce, _R
+from fastdl.tensor import Tensor, _needs_grad, _promote, _R
+from fastdl.tensor import _reduce as _t_reduce
 
+__all__ = [
+    "linear", "conv1d", "conv2d",
+    "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu", "softmax",
+    "log_softmax",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss",
+    "multi_margin_loss", "hinge_embedding_loss", "kl_div", "triplet_margin_loss",
+    "cosine_embedding_loss",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "batch_norm", "layer_norm", "dropout", "embedding",
+]
+
+_SUM = _core.REDUCE_OPS["sum"]
+
+
+# ---- helpers -------------------------------------------------------------------
+
+def _input(x, op, what="input"):
+    """x as a float Tensor (float32 or float64)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError("%s: expected %s of dtype float32 or float64, got %s"
+                        % (op, what, x.dtype))
+    return x
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else (None if x is None else np.asarray(x))
+
+
+def _like(x, dtype, op, what):
+    """A float array of `dtype` from a Tensor/array/number (None stays None)."""
+    a = _arr(x)
+    if a is None:
+        return None
+    if a.dtype.kind not in "fiub":
+        raise TypeError("%s: expected a numeric %s, got dtype %s" % (op, what, a.dtype))
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _result(name, out, inputs, backward):
+    if _needs_grad(*inputs):
+        return Tensor._wrap(out, Node(name, tuple(inputs), backward))
+    return Tensor._wrap(out)
+
+
+def _legacy(op, size_average, reduce):
+    if size_average is not None or reduce is not None:
+        raise ValueError("%s: size_average and reduce are deprecated in PyTorch and not "
+                         "supported; use reduction='none'|'mean'|'sum'" % op)
+
+
+def _check_reduction(op, reduction, extra=()):
+    allowed = ("none", "mean", "sum") + tuple(extra)
+    if reduction not in allowed:
+        raise ValueError("%s: reduction must be one of %s, got %r"
+                         % (op, ", ".join(repr(r) for r in allowed), reduction))
+
+
+def _reduce(loss, reduction, count):
+    """(reduced array, scale for backward). count: divisor for 'mean'."""
+    if reduction == "none":
+        return loss, 1.0
+    flat = loss.reshape(-1)
+    total = _core.reduce(_SUM, flat, 0, False) if flat.size else np.zeros((), loss.dtype)
+    if reduction == "sum":
+        return np.asarray(total, dtype=loss.dtype), 1.0
+    if count == 0:
+        # PyTorch gives NaN for a mean over nothing (e.g. every target ignored)
+        return np.asarray(np.nan, dtype=loss.dtype), float("nan")
+    return np.asarray(total / count, dtype=loss.dtype), 1.0 / count
+
+
+def _pair(v, op, what):
+    if isinstance(v, numbers.Integral):
+        return int(v), int(v)
+    v = tuple(v)
+    if len(v) == 1:
+        return int(v[0]), int(v[0])
+    if len(v) != 2 or not all(isinstance(e, numbers.Integral) for e in v):
+        raise ValueError("%s: %s must be an int or a pair of ints, got %r" % (op, what, v))
+    return int(v[0]), int(v[1])
+
+
+# ---- linear ---------------------------------------------------------------------------
 
 def _gemm():
     from fastdl._C import gemm
@@ -58,6 +162,690 @@ def linear(input, weight, bias=None):
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
         if bias is None:
             return gx, gw
-        gb = _reduce(_R["sum"], g2, (0,), False) if rb else None
+        gb = _t_reduce(_R["sum"], g2, (0,), False) if rb else None
         return gx, gw, gb
     return Tensor._wrap(out, Node("LinearBackward", inputs, backward))
+
+
+# ---- activations -------------------------------------------------------------------
+
+def _activation(name, node, x, p0=0.0, p1=0.0):
+    x = _input(x, name)
+    op = _nn.ACTIVATIONS[name]
+    out = _nn.activation_forward(op, x._data, p0, p1)
+    saved = out if _nn.ACT_USES_OUTPUT.get(name) else x._data
+    return _result(node, out, (x,),
+                   lambda g: (_nn.activation_backward(op, saved, g, p0, p1),))
+
+
+def relu(input, inplace=False):
+    """max(0, x) elementwise. ``inplace`` is accepted for compatibility; the result is new."""
+    return _activation("relu", "ReluBackward", input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    return _activation("leaky_relu", "LeakyReluBackward", input, float(negative_slope))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    return _activation("elu", "EluBackward", input, float(alpha))
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x); approximate='tanh' uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError("gelu: approximate must be 'none' or 'tanh', got %r" % (approximate,))
+    return _activation("gelu_tanh" if approximate == "tanh" else "gelu", "GeluBackward", input)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x)), stable for large |x|."""
+    return _activation("sigmoid", "SigmoidBackward", input)
+
+
+def tanh(input):
+    return _activation("tanh", "TanhBackward", input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta; linear where beta x > threshold."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero")
+    return _activation("softplus", "SoftplusBackward", input, float(beta), float(threshold))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    return _activation("silu", "SiluBackward", input)
+
+
+def _softmax_dim(op, ndim, dim):
+    if dim is None:
+        # PyTorch's legacy implicit choice
+        dim = 0 if ndim in (0, 1, 3) else 1
+    nd = max(ndim, 1)
+    if not -nd <= dim < nd:
+        raise ValueError("%s: dim %d is out of range for a %d-d input" % (op, dim, ndim))
+    return dim % nd
+
+
+def _softmax(op, input, dim, dtype, log):
+    x = _input(input, op)
+    if dtype is not None:
+        x = x.to(np.dtype(dtype))
+    d = _softmax_dim(op, x.ndim, dim)
+    shape = x.shape if x.ndim else (1,)
+    outer, n = int(np.prod(shape[:d])), shape[d]
+    inner = int(np.prod(shape[d + 1:]))
+    out = _nn.softmax_forward(x._data, outer, n, inner, log).reshape(x.shape)
+    return _result("LogSoftmaxBackward" if log else "SoftmaxBackward", out, (x,),
+                   lambda g: (_nn.softmax_backward(out, g, outer, n, inner, log)
+                              .reshape(x.shape),))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, computed stably (max subtracted)."""
+    return _softmax("softmax", input, dim, dtype, False)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """x - logsumexp(x) along dim."""
+    return _softmax("log_softmax", input, dim, dtype, True)
+
+
+# ---- pointwise losses ---------------------------------------------------------------
+
+def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=None,
+                    pos_weight=None, target_grad=False, count=None):
+    x = _input(input, name)
+    tshape = _arr(target).shape
+    if tshape != x.shape:
+        raise ValueError("%s: target shape %s must match input shape %s"
+                         % (name, tuple(tshape), x.shape))
+    dt = x.dtype
+    y = _like(target, dt, name, "target")
+
+    def full(w, what):
+        if w is None:
+            return None
+        w = _like(w, dt, name, what)
+        try:
+            return np.ascontiguousarray(np.broadcast_to(w, x.shape))
+        except ValueError:
+            raise ValueError("%s: %s of shape %s cannot be broadcast to the input shape %s"
+                             % (name, what, w.shape, x.shape)) from None
+    w, pw = full(weight, "weight"), full(pos_weight, "pos_weight")
+    op = _nn.POINTWISE_LOSSES[name]
+    xd = x._data
+    loss = _nn.pointwise_loss_forward(op, xd, y, w, pw, p0, ip)
+    out, scale = _reduce(loss, reduction, x._data.size if count is None else count)
+    tt = target if (target_grad and isinstance(target, Tensor)) else None
+
+    def backward(g):
+        dx = _nn.pointwise_loss_backward(op, xd, y, w, pw, g, scale, p0, ip)
+        return dx, (-dx if tt is not None and tt.requires_grad else None)
+    return _result(node, out, (x, tt), backward)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (x - y)^2."""
+    _legacy("mse_loss", size_average, reduce)
+    _check_reduction("mse_loss", reduction)
+    if weight is not None:
+        raise ValueError("mse_loss: weight is not supported")
+    return _pointwise_loss("mse_loss", "MseLossBackward", input, target, reduction,
+                           target_grad=True)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error |x - y|."""
+    _legacy("l1_loss", size_average, reduce)
+    _check_reduction("l1_loss", reduction)
+    return _pointwise_loss("l1_loss", "L1LossBackward", input, target, reduction,
+                           target_grad=True)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2); d = x - y."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError("huber_loss: delta must be positive, got %r" % (delta,))
+    return _pointwise_loss("huber_loss", "HuberLossBackward", input, target, reduction,
+                           p0=float(delta), target_grad=True)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2."""
+    _legacy("smooth_l1_loss", size_average, reduce)
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError("smooth_l1_loss: beta must be >= 0, got %r" % (beta,))
+    return _pointwise_loss("smooth_l1_loss", "SmoothL1LossBackward", input, target, reduction,
+                           p0=float(beta), target_grad=True)
+
+
+def _check_unit_interval(op, what, a):
+    a = np.asarray(a)
+    if a.size and (a.min() < 0 or a.max() > 1):
+        raise ValueError("%s: all elements of %s should be between 0 and 1, got values in "
+                         "[%g, %g]" % (op, what, float(a.min()), float(a.max())))
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)), logs clamped at -100 like PyTorch."""
+    op = "binary_cross_entropy"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    x = _input(input, op)
+    _check_unit_interval(op, "input", x._data)
+    _check_unit_interval(op, "target", _arr(target))
+    return _pointwise_loss(op, "BinaryCrossEntropyBackward", x, target, reduction,
+                           weight=weight)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross entropy in one stable formula; pos_weight scales positives."""
+    op = "binary_cross_entropy_with_logits"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    return _pointwise_loss(op, "BinaryCrossEntropyWithLogitsBackward", input, target,
+                           reduction, weight=weight, pos_weight=pos_weight)
+
+
+def _check_pm1(op, target):
+    t = np.asarray(_arr(target))
+    if t.size and not np.isin(t, (-1, 1)).all():
+        raise ValueError("%s: target values must be -1 or 1, got %s"
+                         % (op, np.unique(t)[:6].tolist()))
+
+
+def hinge_loss(input, target, reduction="mean"):
+    """SVM hinge max(0, 1 - y f(x)) for targets y in {-1, +1} (fastdl's own; not in PyTorch).
+
+    Example:
+        >>> F.hinge_loss(fastdl.tensor([0.5, -2.0]), fastdl.tensor([1.0, -1.0]))
+        tensor(0.25)
+    """
+    _check_reduction("hinge_loss", reduction)
+    _check_pm1("hinge_loss", target)
+    return _pointwise_loss("hinge_loss", "HingeLossBackward", input, target, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1."""
+    _legacy("hinge_embedding_loss", size_average, reduce)
+    _check_reduction("hinge_embedding_loss", reduction)
+    _check_pm1("hinge_embedding_loss", target)
+    return _pointwise_loss("hinge_embedding_loss", "HingeEmbeddingLossBackward", input,
+                           target, reduction, p0=float(margin))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence with input given as log-probabilities: y (log y - x).
+
+    reduction='batchmean' divides the sum by the batch size (the mathematically
+    correct KL); 'mean' divides by the number of elements, as in PyTorch.
+    """
+    _legacy("kl_div", size_average, reduce)
+    _check_reduction("kl_div", reduction, ("batchmean",))
+    x = _input(input, "kl_div")
+    red, count = reduction, None
+    if reduction == "batchmean":
+        red, count = "mean", (x.shape[0] if x.ndim else 1)
+    return _pointwise_loss("kl_div", "KlDivBackward", x, target, red, ip=int(bool(log_target)),
+                           count=count)
+
+
+# ---- class losses --------------------------------------------------------------------
+
+def _class_rows(op, x, target, prob):
+    """x as rows [M, C] (class dim 1 moved last) and the target flattened to match."""
+    if x.ndim == 0:
+        raise ValueError("%s: input must have at least 1 dim, got a 0-d tensor" % op)
+    t = _arr(target)
+    if x.ndim == 1:
+        C = x.shape[0]
+        rows = x._data.reshape(1, C)
+        tshape = (C,) if prob else ()
+        back = lambda d: d.reshape(C)  # noqa: E731
+        out_shape = ()
+    else:
+        C = x.shape[1]
+        moved = np.moveaxis(x._data, 1, -1)
+        rows = np.ascontiguousarray(moved).reshape(-1, C)
+        tshape = x.shape if prob else (x.shape[0],) + x.shape[2:]
+        mshape = moved.shape
+        back = lambda d: np.ascontiguousarray(np.moveaxis(d.reshape(mshape), -1, 1))  # noqa
+        out_shape = (x.shape[0],) + x.shape[2:]
+    if tuple(t.shape) != tuple(tshape):
+        raise ValueError("%s: expected target of shape %s for input of shape %s, got %s"
+                         % (op, tuple(tshape), x.shape, tuple(t.shape)))
+    if prob:
+        tr = np.ascontiguousarray(np.moveaxis(t, 1, -1) if t.ndim > 1 else t,
+                                  dtype=x.dtype).reshape(-1, C)
+    else:
+        tr = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+    return rows, tr, C, back, out_shape
+
+
+def _check_classes(op, t, C, ignore_index):
+    bad = (t != ignore_index) & ((t < 0) | (t >= C))
+    if bad.any():
+        raise ValueError("%s: target class index %d is out of range [0, %d) (ignore_index=%d)"
+                         % (op, int(t[bad][0]), C, ignore_index))
+
+
+def _class_weight(op, weight, C, dtype):
+    if weight is None:
+        return None
+    w = _like(weight, dtype, op, "weight").reshape(-1)
+    if w.size != C:
+        raise ValueError("%s: weight must have C = %d elements, got shape %s"
+                         % (op, C, _arr(weight).shape))
+    return w
+
+
+def _int_target(op, target):
+    t = _arr(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError("%s: expected integer class indices as target, got dtype %s"
+                        % (op, t.dtype))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Fused log_softmax + nll_loss over the class dim (dim 1, or dim 0 for 1-d input).
+
+    target: integer class indices (shape of input without the class dim), or class
+    probabilities shaped like input.
+    """
+    op = "cross_entropy"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    x = _input(input, op)
+    t = _arr(target)
+    if t.dtype.kind not in "iuf":
+        raise TypeError("%s: target must hold integer class indices or float probabilities, "
+                        "got dtype %s" % (op, t.dtype))
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError("%s: label_smoothing must be in [0, 1], got %r" % (op, label_smoothing))
+    prob = t.dtype.kind == "f"
+    rows, tr, C, back, out_shape = _class_rows(op, x, target, prob)
+    w = _class_weight(op, weight, C, x.dtype)
+    if prob:
+        count = rows.shape[0]
+    else:
+        _check_classes(op, tr, C, ignore_index)
+        valid = tr != ignore_index
+        count = (float(w[tr[valid]].sum(dtype=np.float64)) if w is not None
+                 else int(valid.sum()))
+    loss, lse = _nn.cross_entropy_forward(rows, tr, w, ignore_index, label_smoothing)
+    out, scale = _reduce(loss, reduction, count)
+    if reduction == "none":
+        out = out.reshape(out_shape)
+
+    def backward(g):
+        d = _nn.cross_entropy_backward(rows, lse, tr, w, np.reshape(g, -1), scale,
+                                       ignore_index, label_smoothing)
+        return (back(d),)
+    return _result("CrossEntropyLossBackward", out, (x,), backward)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log likelihood of log-probabilities: -w[t] x[t]."""
+    op = "nll_loss"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    x = _input(input, op)
+    _int_target(op, target)
+    rows, tr, C, back, out_shape = _class_rows(op, x, target, False)
+    w = _class_weight(op, weight, C, x.dtype)
+    _check_classes(op, tr, C, ignore_index)
+    valid = tr != ignore_index
+    count = float(w[tr[valid]].sum(dtype=np.float64)) if w is not None else int(valid.sum())
+    loss = _nn.nll_loss_forward(rows, tr, w, ignore_index)
+    out, scale = _reduce(loss, reduction, count)
+    if reduction == "none":
+        out = out.reshape(out_shape)
+    return _result("NllLossBackward", out, (x,), lambda g: (back(
+        _nn.nll_loss_backward(rows, tr, w, np.reshape(g, -1), scale, ignore_index)),))
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge: sum over c != y of max(0, margin - x[y] + x[c])^p / C."""
+    op = "multi_margin_loss"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    if p not in (1, 2):
+        raise ValueError("%s: only p == 1 and p == 2 are supported, got %r" % (op, p))
+    x = _input(input, op)
+    if x.ndim not in (1, 2):
+        raise ValueError("%s: expected 1-d or 2-d input, got shape %s" % (op, x.shape))
+    _int_target(op, target)
+    rows, tr, C, back, out_shape = _class_rows(op, x, target, False)
+    _check_classes(op, tr, C, -(1 << 62))
+    w = _class_weight(op, weight, C, x.dtype)
+    loss = _nn.multi_margin_loss_forward(rows, tr, w, int(p), float(margin))
+    out, scale = _reduce(loss, reduction, rows.shape[0])
+    if reduction == "none":
+        out = out.reshape(out_shape)
+    return _result("MultiMarginLossBackward", out, (x,), lambda g: (back(
+        _nn.multi_margin_loss_backward(rows, tr, w, np.reshape(g, -1), scale, int(p),
+                                       float(margin))),))
+
+
+def _pair_rows(op, tensors, names):
+    ts = [_input(t, op, n) for t, n in zip(tensors, names)]
+    shape = ts[0].shape
+    for t, n in zip(ts[1:], names[1:]):
+        if t.shape != shape:
+            raise ValueError("%s: %s shape %s must match %s shape %s"
+                             % (op, n, t.shape, names[0], shape))
+        if t.dtype != ts[0].dtype:
+            raise TypeError("%s: %s dtype %s must match %s dtype %s"
+                            % (op, n, t.dtype, names[0], ts[0].dtype))
+    if len(shape) not in (1, 2):
+        raise ValueError("%s: expected 1-d or 2-d inputs, got shape %s" % (op, shape))
+    return ts, [np.ascontiguousarray(t._data).reshape(-1, shape[-1]) for t in ts]
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, d(a, p) - d(a, n) + margin) with d(u, v) = ||u - v + eps||_p."""
+    op = "triplet_margin_loss"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    if p <= 0:
+        raise ValueError("%s: p must be positive, got %r" % (op, p))
+    ts, (a, po, ne) = _pair_rows(op, (anchor, positive, negative),
+                                 ("anchor", "positive", "negative"))
+    loss, dist = _nn.triplet_margin_loss_forward(a, po, ne, float(margin), float(p), float(eps),
+                                                 bool(swap))
+    out, scale = _reduce(loss, reduction, a.shape[0])
+    if reduction == "none" and ts[0].ndim == 1:
+        out = out.reshape(())
+    shape = ts[0].shape
+
+    def backward(g):
+        grads = _nn.triplet_margin_loss_backward(dist, a, po, ne, np.reshape(g, -1), scale,
+                                                 float(margin), float(p), float(eps), bool(swap))
+        return tuple(d.reshape(shape) for d in grads)
+    return _result("TripletMarginLossBackward", out, tuple(ts), backward)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+    op = "cosine_embedding_loss"
+    _legacy(op, size_average, reduce)
+    _check_reduction(op, reduction)
+    ts, (a, b) = _pair_rows(op, (input1, input2), ("input1", "input2"))
+    y = _arr(target)
+    want = (a.shape[0],) if ts[0].ndim == 2 else ()
+    if tuple(y.shape) != want:
+        raise ValueError("%s: expected target of shape %s for inputs of shape %s, got %s"
+                         % (op, want, ts[0].shape, tuple(y.shape)))
+    _check_pm1(op, y)
+    y = _like(y, a.dtype, op, "target").reshape(-1)
+    loss, saved = _nn.cosine_embedding_loss_forward(a, b, y, float(margin))
+    out, scale = _reduce(loss, reduction, a.shape[0])
+    if reduction == "none" and ts[0].ndim == 1:
+        out = out.reshape(())
+    shape = ts[0].shape
+
+    def backward(g):
+        d1, d2 = _nn.cosine_embedding_loss_backward(saved, a, b, y, np.reshape(g, -1), scale,
+                                                    float(margin))
+        return d1.reshape(shape), d2.reshape(shape)
+    return _result("CosineEmbeddingLossBackward", out, tuple(ts), backward)
+
+
+# ---- pooling ----------------------------------------------------------------------------
+
+def _pool_input(op, input):
+    x = _input(input, op)
+    if x.ndim not in (3, 4):
+        raise ValueError("%s: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape %s"
+                         % (op, x.shape))
+    return x
+
+
+def _pool_out(op, L, k, s, p, d, ceil, in_shape, axis):
+    if k <= 0 or s <= 0 or p < 0 or d <= 0:
+        raise ValueError("%s: kernel_size, stride and dilation must be positive and padding "
+                         ">= 0, got kernel_size=%d stride=%d padding=%d dilation=%d"
+                         % (op, k, s, p, d))
+    eff = d * (k - 1) + 1
+    if 2 * p > eff:
+        raise ValueError("%s: padding should be at most half of the effective kernel size, "
+                         "got padding=%d with kernel_size=%d dilation=%d" % (op, p, k, d))
+    num = L + 2 * p - eff
+    if num < 0:
+        raise ValueError("%s: kernel (effective size %d) is larger than the padded input "
+                         "(%s %d + 2*%d) for input of shape %s" % (op, eff, axis, L, p, in_shape))
+    o = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (o - 1) * s >= L + p:
+        o -= 1
+    return o
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax."""
+    op = "max_pool2d"
+    x = _pool_input(op, input)
+    kh, kw = _pair(kernel_size, op, "kernel_size")
+    sh, sw = _pair(kernel_size if stride is None or stride == [] else stride, op, "stride")
+    ph, pw = _pair(padding, op, "padding")
+    dh, dw = _pair(dilation, op, "dilation")
+    H, W = x.shape[-2:]
+    OH = _pool_out(op, H, kh, sh, ph, dh, ceil_mode, x.shape, "H")
+    OW = _pool_out(op, W, kw, sw, pw, dw, ceil_mode, x.shape, "W")
+    out, am = _nn.max_pool2d_forward(x._data, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+    shape = x.shape
+    res = _result("MaxPool2DBackward", out, (x,),
+                  lambda g: (_nn.max_pool2d_backward(am, g, shape),))
+    return (res, Tensor._wrap(am)) if return_indices else res
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling over (H, W)."""
+    op = "avg_pool2d"
+    if divisor_override is not None:
+        raise ValueError("avg_pool2d: divisor_override is not supported")
+    x = _pool_input(op, input)
+    kh, kw = _pair(kernel_size, op, "kernel_size")
+    sh, sw = _pair(kernel_size if stride is None or stride == [] else stride, op, "stride")
+    ph, pw = _pair(padding, op, "padding")
+    H, W = x.shape[-2:]
+    OH = _pool_out(op, H, kh, sh, ph, 1, ceil_mode, x.shape, "H")
+    OW = _pool_out(op, W, kw, sw, pw, 1, ceil_mode, x.shape, "W")
+    cip = bool(count_include_pad)
+    out = _nn.avg_pool2d_forward(x._data, OH, OW, kh, kw, sh, sw, ph, pw, cip)
+    shape = x.shape
+    return _result("AvgPool2DBackward", out, (x,), lambda g: (
+        _nn.avg_pool2d_backward(g, shape, kh, kw, sh, sw, ph, pw, cip),))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size; output_size=1 is global average pooling."""
+    op = "adaptive_avg_pool2d"
+    x = _pool_input(op, input)
+    H, W = x.shape[-2:]
+    if isinstance(output_size, numbers.Integral):
+        oh = ow = int(output_size)
+    else:
+        oh, ow = tuple(output_size)
+        oh = H if oh is None else int(oh)
+        ow = W if ow is None else int(ow)
+    if oh <= 0 or ow <= 0:
+        raise ValueError("%s: output_size must be positive, got %r" % (op, output_size))
+    if H == 0 or W == 0:
+        raise ValueError("%s: input of shape %s has an empty spatial dim" % (op, x.shape))
+    out = _nn.adaptive_avg_pool2d_forward(x._data, oh, ow)
+    shape = x.shape
+    return _result("AdaptiveAvgPool2DBackward", out, (x,),
+                   lambda g: (_nn.adaptive_avg_pool2d_backward(g, shape),))
+
+
+# ---- normalization -----------------------------------------------------------------------
+
+def _param(op, p, n, dtype, what):
+    if p is None:
+        return None
+    if not isinstance(p, Tensor):
+        p = Tensor(np.asarray(p, dtype=dtype))
+    if p.numel() != n:
+        raise ValueError("%s: %s should contain %d elements (the channel count), got shape %s"
+                         % (op, what, n, p.shape))
+    if p.dtype != dtype:
+        raise TypeError("%s: %s dtype %s must match the input dtype %s" % (op, what, p.dtype, dtype))
+    return p
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Batch normalization over (N, C) or (N, C, *) input, per channel C.
+
+    training=True uses the batch statistics and updates running_mean/var in place
+    (unbiased variance, like PyTorch); training=False uses the running statistics.
+    """
+    op = "batch_norm"
+    x = _input(input, op)
+    if x.ndim < 2:
+        raise ValueError("%s: expected input with at least 2 dims (N, C, ...), got shape %s"
+                         % (op, x.shape))
+    C = x.shape[1]
+    if momentum is None:
+        raise ValueError("%s: momentum=None (cumulative average) is not supported" % op)
+    stats = []
+    for r, what in ((running_mean, "running_mean"), (running_var, "running_var")):
+        if r is None:
+            stats.append(None)
+            continue
+        a = r._data if isinstance(r, Tensor) else r
+        if not isinstance(a, np.ndarray):
+            raise TypeError("%s: %s must be a Tensor or ndarray, got %s" % (op, what, type(r).__name__))
+        if a.size != C:
+            raise ValueError("%s: %s should contain %d elements (input channels, input shape "
+                             "%s), got shape %s" % (op, what, C, x.shape, a.shape))
+        if a.dtype != x.dtype:
+            raise TypeError("%s: %s dtype %s must match the input dtype %s"
+                            % (op, what, a.dtype, x.dtype))
+        stats.append(a)
+    if not training and (stats[0] is None or stats[1] is None):
+        raise ValueError("%s: running_mean and running_var are required when training=False"
+                         % op)
+    if training and x.numel() // C <= 1:
+        raise ValueError("%s: expected more than 1 value per channel when training, got input "
+                         "of shape %s" % (op, x.shape))
+    w = _param(op, weight, C, x.dtype, "weight")
+    b = _param(op, bias, C, x.dtype, "bias")
+    xd = np.ascontiguousarray(x._data)
+    out, mean, rstd = _nn.batch_norm_forward(xd, stats[0], stats[1],
+                                             None if w is None else w._data,
+                                             None if b is None else b._data,
+                                             bool(training), float(momentum), float(eps))
+    wd = None if w is None else w._data
+
+    def backward(g):
+        dx, dw, db = _nn.batch_norm_backward(
+            mean, rstd, xd, wd, g, bool(training), x.requires_grad,
+            w is not None and w.requires_grad, b is not None and b.requires_grad)
+        return (dx, None if dw is None else dw.reshape(w.shape),
+                None if db is None else db.reshape(b.shape))
+    return _result("BatchNormBackward", out, (x, w, b), backward)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalize over the trailing normalized_shape dims, then scale and shift."""
+    op = "layer_norm"
+    x = _input(input, op)
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) \
+        else tuple(int(s) for s in normalized_shape)
+    if len(ns) == 0 or len(ns) > x.ndim or tuple(x.shape[x.ndim - len(ns):]) != ns:
+        raise ValueError("%s: normalized_shape %s must match the trailing dims of the input "
+                         "shape %s" % (op, ns, x.shape))
+    D = int(np.prod(ns))
+    for p, what in ((weight, "weight"), (bias, "bias")):
+        if p is not None and tuple(_arr(p).shape) != ns:
+            raise ValueError("%s: %s shape %s must equal normalized_shape %s"
+                             % (op, what, tuple(_arr(p).shape), ns))
+    w = _param(op, weight, D, x.dtype, "weight")
+    b = _param(op, bias, D, x.dtype, "bias")
+    xd = np.ascontiguousarray(x._data)
+    wd = None if w is None else w._data
+    out, mean, rstd = _nn.layer_norm_forward(xd, D, wd, None if b is None else b._data,
+                                             float(eps))
+
+    def backward(g):
+        dx, dw, db = _nn.layer_norm_backward(
+            mean, rstd, xd, wd, g, D, x.requires_grad,
+            w is not None and w.requires_grad, b is not None and b.requires_grad)
+        return (dx, None if dw is None else dw.reshape(ns),
+                None if db is None else db.reshape(ns))
+    return _result("LayerNormBackward", out, (x, w, b), backward)
+
+
+# ---- dropout, embedding --------------------------------------------------------------------
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p).
+
+    The mask comes from fastdl's counter-based generator: it depends on the seed
+    (fastdl.manual_seed) and the call, never on the thread count. Identity when
+    training=False or p == 0.
+    """
+    op = "dropout"
+    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError("%s: dropout probability has to be between 0 and 1, but got %r"
+                         % (op, p))
+    x = _input(input, op)
+    if not training or p == 0.0:
+        return x
+    seed, stream = _random.next_key()
+    out, mask = _nn.dropout_forward(x._data, float(p), seed, stream)
+    return _result("DropoutBackward", out, (x,),
+                   lambda g: (_nn.dropout_backward(mask, g, float(p)),))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of weight[V, D] at integer indices; padding_idx rows get no gradient."""
+    op = "embedding"
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise ValueError("%s: max_norm, scale_grad_by_freq and sparse are not supported" % op)
+    w = _input(weight, op, "weight")
+    if w.ndim != 2:
+        raise ValueError("%s: weight must be 2-d (num_embeddings, embedding_dim), got shape %s"
+                         % (op, w.shape))
+    idx = _arr(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError("%s: expected integer indices as input, got dtype %s" % (op, idx.dtype))
+    V = w.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= V):
+        bad = idx[(idx < 0) | (idx >= V)].flat[0]
+        raise ValueError("%s: index %d is out of range [0, %d) for weight of shape %s"
+                         % (op, int(bad), V, w.shape))
+    pad = -1
+    if padding_idx is not None:
+        if not -V <= padding_idx < V:
+            raise ValueError("%s: padding_idx %d must be within num_embeddings %d"
+                             % (op, padding_idx, V))
+        pad = padding_idx % V
+    ix = np.ascontiguousarray(idx, dtype=np.int64)
+    out = _nn.embedding_forward(ix, w._data)
+    wshape = w.shape
+    return _result("EmbeddingBackward", out, (w,),
+                   lambda g: (_nn.embedding_backward(ix, g, wshape, pad),))
+
+
+from fastdl.nn._conv import conv1d, conv2d  # noqa: E402

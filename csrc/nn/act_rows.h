@@ -1,0 +1,187 @@
+/*
+ * act_rows.h — contiguous row loops for activations and softmax, written
+ * once over T (see types_begin.h) and compiled per ISA by act_<isa>.c, so
+ * gcc vectorizes the same plain loops at that file's vector width.
+ *
+ * Legend: n = row length; x input, out forward output, dout/dx gradients.
+ * Backward loops add into dx (the caller zeroes it).
+ */
+#define ROW(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i]; out[i] = (EXPR); }
+#define ROWB(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i], g = dout[i]; (void)v; dx[i] += (EXPR); }
+#define ROWBO(EXPR) for (int64_t i = 0; i < n; i++) { T o = out[i], g = dout[i]; dx[i] += (EXPR); }
+
+/* 1/sqrt(2), 1/sqrt(2 pi), sqrt(2/pi) */
+#define NN_SQRT1_2 0.70710678118654752440
+#define NN_INV_SQRT_2PI 0.39894228040143267794
+#define NN_SQRT_2_PI 0.79788456080286535588
+
+static void NN_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1) {
+    switch (op) {
+    case NN_RELU: ROW(v > 0 ? v : (v == v ? (T)0 : v)); break;
+    case NN_LEAKY_RELU: ROW(v > 0 ? v : v * p0); break;
+    case NN_ELU: ROW(v > 0 ? v : p0 * EXPM1(v)); break;
+    /* Phi(x) = erfc(-x / sqrt 2) / 2 keeps full relative accuracy for x << 0,
+     * where 1 + erf(x / sqrt 2) cancels */
+    case NN_GELU: ROW((T)0.5 * v * ERFC(-v * (T)NN_SQRT1_2)); break;
+    case NN_GELU_TANH:
+        /* 0.5 (1 + tanh(u)) == sigmoid(2u): exp-only, so the loop vectorizes */
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], u2 = (T)(2 * NN_SQRT_2_PI) * (v + (T)0.044715 * v * v * v);
+            T z = EXP(-FABS(u2)), r = (T)1 / ((T)1 + z);
+            out[i] = v * (u2 >= 0 ? r : z * r);
+        }
+        break;
+    case NN_SIGMOID: {
+        /* exp of -|x| never overflows; both branches are exact ratios */
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], z = EXP(-FABS(v)), r = (T)1 / ((T)1 + z);
+            out[i] = v >= 0 ? r : z * r;
+        }
+        break;
+    }
+    case NN_TANH: ROW(TANH(v)); break;
+    case NN_SOFTPLUS:
+        /* log1p(exp(bx)) = max(bx, 0) + log1p(exp(-|bx|)) never overflows */
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], b = v * p0;
+            T sp = (b > 0 ? b : (T)0) + LOG1P(EXP(-FABS(b)));
+            out[i] = b > p1 ? v : sp / p0;
+        }
+        break;
+    case NN_SILU:
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], z = EXP(-FABS(v)), r = (T)1 / ((T)1 + z);
+            out[i] = v * (v >= 0 ? r : z * r);
+        }
+        break;
+    default: break;
+    }
+}
+
+static void NN_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *out,
+                               const T *dout, T p0, T p1) {
+    switch (op) {
+    case NN_RELU: ROWB(v > 0 ? g : (T)0); break;
+    case NN_LEAKY_RELU: ROWB(v > 0 ? g : g * p0); break;
+    case NN_ELU: ROWB(v > 0 ? g : g * p0 * EXP(v)); break;
+    case NN_GELU:
+        ROWB(g * ((T)0.5 * ERFC(-v * (T)NN_SQRT1_2)
+                  + v * (T)NN_INV_SQRT_2PI * EXP((T)-0.5 * v * v)));
+        break;
+    case NN_GELU_TANH:
+        /* d/dx x s(2u) = s + 2 x s (1 - s) u', s = sigmoid(2u) */
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], g = dout[i];
+            T u2 = (T)(2 * NN_SQRT_2_PI) * (v + (T)0.044715 * v * v * v);
+            T z = EXP(-FABS(u2)), r = (T)1 / ((T)1 + z), sg = u2 >= 0 ? r : z * r;
+            T du = (T)NN_SQRT_2_PI * ((T)1 + (T)3 * (T)0.044715 * v * v);
+            dx[i] += g * (sg + (T)2 * v * sg * ((T)1 - sg) * du);
+        }
+        break;
+    case NN_SIGMOID: ROWBO(g * o * ((T)1 - o)); break;
+    case NN_TANH: ROWBO(g * ((T)1 - o * o)); break;
+    case NN_SOFTPLUS:
+        for (int64_t i = 0; i < n; i++) {
+            T b = x[i] * p0, z = EXP(-FABS(b)), r = (T)1 / ((T)1 + z);
+            T s = b >= 0 ? r : z * r;
+            dx[i] += b > p1 ? dout[i] : dout[i] * s;
+        }
+        break;
+    case NN_SILU:
+        for (int64_t i = 0; i < n; i++) {
+            T v = x[i], z = EXP(-FABS(v)), r = (T)1 / ((T)1 + z);
+            T s = v >= 0 ? r : z * r;
+            dx[i] += dout[i] * s * ((T)1 + v * ((T)1 - s));
+        }
+        break;
+    default: break;
+    }
+}
+
+/* Row max and sums use 16 independent lanes combined in a fixed order:
+ * vectorizable without -ffast-math, and the same for any thread count. */
+static T NN_CAT(row_max, S)(int64_t n, const T *x) {
+    T acc[16];
+    int64_t i = 0;
+    for (int l = 0; l < 16; l++) acc[l] = x[0];
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] = x[i + l] > acc[l] ? x[i + l] : acc[l];
+    for (; i < n; i++) acc[0] = x[i] > acc[0] ? x[i] : acc[0];
+    for (int l = 1; l < 16; l++) acc[0] = acc[l] > acc[0] ? acc[l] : acc[0];
+    return acc[0];
+}
+
+static T NN_CAT(lanes_sum, S)(T *acc) {
+    for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+/* sum of exp(x - m); stores the exponentials in e when e != NULL */
+static T NN_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
+    T acc[16] = {0};
+    int64_t i = 0;
+    if (e) {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) { T v = EXP(x[i + l] - m); e[i + l] = v; acc[l] += v; }
+        for (; i < n; i++) { T v = EXP(x[i] - m); e[i] = v; acc[i & 15] += v; }
+    } else {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) acc[l] += EXP(x[i + l] - m);
+        for (; i < n; i++) acc[i & 15] += EXP(x[i] - m);
+    }
+    return NN_CAT(lanes_sum, S)(acc);
+}
+
+static T NN_CAT(row_dot, S)(int64_t n, const T *a, const T *b) {
+    T acc[16] = {0};
+    int64_t i = 0;
+    if (b) {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) acc[l] += a[i + l] * b[i + l];
+        for (; i < n; i++) acc[i & 15] += a[i] * b[i];
+    } else {
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) acc[l] += a[i + l];
+        for (; i < n; i++) acc[i & 15] += a[i];
+    }
+    return NN_CAT(lanes_sum, S)(acc);
+}
+
+/* logsumexp of a row; -inf max (all -inf) gives -inf, not NaN */
+static T NN_CAT(row_lse, S)(int64_t n, const T *x) {
+    T m = NN_CAT(row_max, S)(n, x);
+    if (m == -(T)INFINITY) return m;
+    return m + LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
+}
+
+static void NN_CAT(softmax_row, S)(int is_log, int64_t n, T *out, const T *x) {
+    T m = NN_CAT(row_max, S)(n, x);
+    if (is_log) {
+        /* (x - m) - log(sum) keeps the result exact for large equal logits */
+        T c = LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
+        for (int64_t i = 0; i < n; i++) out[i] = (x[i] - m) - c;
+    } else {
+        T r = (T)1 / NN_CAT(row_sumexp, S)(n, out, x, m);
+        for (int64_t i = 0; i < n; i++) out[i] *= r;
+    }
+}
+
+static void NN_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *out,
+                                       const T *dout) {
+    if (is_log) {
+        T s = NN_CAT(row_dot, S)(n, dout, NULL);
+        for (int64_t i = 0; i < n; i++) dx[i] += dout[i] - EXP(out[i]) * s;
+    } else {
+        T s = NN_CAT(row_dot, S)(n, dout, out);
+        for (int64_t i = 0; i < n; i++) dx[i] += out[i] * (dout[i] - s);
+    }
+}
+
+static void NN_CAT(expadd_row, S)(int64_t n, T *restrict d, const T *restrict x, T shift, T a) {
+    for (int64_t i = 0; i < n; i++) d[i] += a * EXP(x[i] - shift);
+}
+
+#undef ROW
+#undef ROWB
+#undef ROWBO

@@ -1,0 +1,137 @@
+/* pool_impl.h — pooling kernels over T; see pool.c for the legend. */
+
+/* x[P, H, W] -> out[P, OH, OW], argmax[P, OH, OW] = h * W + w of the max
+ * (NaN wins, like PyTorch); padding counts as -inf */
+void FN(fdl_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, int64_t H,
+                                int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+                                int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                                int64_t dw) {
+    int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        const T *xp = x + p * H * W;
+        T *op = out + p * OH * OW;
+        int64_t *ap = argmax + p * OH * OW;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            /* valid kernel rows [i0, i1): no bounds tests in the inner loops */
+            int64_t hs = oh * sh - ph;
+            int64_t i0 = hs < 0 ? FDL_CDIV(-hs, dh) : 0, i1 = FDL_MIN(kh, FDL_CDIV(H - hs, dh));
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t ws = ow * sw - pw;
+                int64_t j0 = ws < 0 ? FDL_CDIV(-ws, dw) : 0, j1 = FDL_MIN(kw, FDL_CDIV(W - ws, dw));
+                int64_t idx = (hs + i0 * dh) * W + ws + j0 * dw;
+                T best = i0 < i1 && j0 < j1 ? xp[idx] : -(T)INFINITY;
+                for (int64_t i = i0; i < i1; i++) {
+                    const T *row = xp + (hs + i * dh) * W + ws;
+                    for (int64_t j = j0; j < j1; j++) {
+                        T v = row[j * dw];
+                        /* NaN wins and stays, like PyTorch */
+                        if ((v > best) | (v != v)) { best = v; idx = (hs + i * dh) * W + ws + j * dw; }
+                    }
+                }
+                op[oh * OW + ow] = best;
+                ap[oh * OW + ow] = idx;
+            }
+        }
+    }
+}
+
+/* dx[P, H, W] += dout routed through argmax; planes are disjoint, so the
+ * plane-parallel loop needs no atomics */
+void FN(fdl_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
+                                 int64_t H, int64_t W, int64_t OH, int64_t OW) {
+    int nt_ = fdl_threads_for(P * (OH * OW + H * W));
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        T *dp = dx + p * H * W;
+        const T *gp = dout + p * OH * OW;
+        const int64_t *ap = argmax + p * OH * OW;
+        for (int64_t k = 0; k < OH * OW; k++) dp[ap[k]] += gp[k];
+    }
+}
+
+/* window [hs, he) x [ws, we) of output (oh, ow) and its divisor, PyTorch's rule:
+ * the padded window size, or the in-bounds size without count_include_pad */
+#define AVG_WINDOW                                                               \
+    int64_t hs = oh * sh - ph, ws = ow * sw - pw;                                \
+    int64_t he = FDL_MIN(hs + kh, H + ph), we = FDL_MIN(ws + kw, W + pw);        \
+    int64_t pool = (he - hs) * (we - ws);                                        \
+    hs = FDL_MAX(hs, 0); ws = FDL_MAX(ws, 0);                                    \
+    he = FDL_MIN(he, H); we = FDL_MIN(we, W);                                    \
+    T div = (T)(count_include_pad ? pool : (he - hs) * (we - ws));
+
+/* x[P, H, W] -> out[P, OH, OW] */
+void FN(fdl_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
+                                int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+                                int64_t sw, int64_t ph, int64_t pw, int count_include_pad) {
+    int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        const T *xp = x + p * H * W;
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                AVG_WINDOW
+                T s = 0;
+                for (int64_t h = hs; h < he; h++)
+                    for (int64_t w = ws; w < we; w++) s += xp[h * W + w];
+                out[(p * OH + oh) * OW + ow] = div > 0 ? s / div : (T)0;
+            }
+    }
+}
+
+void FN(fdl_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
+                                 int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+                                 int64_t sw, int64_t ph, int64_t pw, int count_include_pad) {
+    int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        T *dp = dx + p * H * W;
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                AVG_WINDOW
+                if (div <= 0) continue;
+                T g = dout[(p * OH + oh) * OW + ow] / div;
+                for (int64_t h = hs; h < he; h++)
+                    for (int64_t w = ws; w < we; w++) dp[h * W + w] += g;
+            }
+    }
+}
+
+/* x[P, H, W] -> out[P, OH, OW]; window of oh is [floor(oh H / OH), ceil((oh + 1) H / OH)) */
+void FN(fdl_adaptive_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
+                                         int64_t OH, int64_t OW) {
+    int nt_ = fdl_threads_for(P * H * W);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        const T *xp = x + p * H * W;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
+                T s = 0;
+                for (int64_t h = hs; h < he; h++)
+                    for (int64_t w = ws; w < we; w++) s += xp[h * W + w];
+                out[(p * OH + oh) * OW + ow] = s / (T)((he - hs) * (we - ws));
+            }
+        }
+    }
+}
+
+void FN(fdl_adaptive_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
+                                          int64_t OH, int64_t OW) {
+    int nt_ = fdl_threads_for(P * H * W);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++) {
+        T *dp = dx + p * H * W;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
+                T g = dout[(p * OH + oh) * OW + ow] / (T)((he - hs) * (we - ws));
+                for (int64_t h = hs; h < he; h++)
+                    for (int64_t w = ws; w < we; w++) dp[h * W + w] += g;
+            }
+        }
+    }
+}
+#undef AVG_WINDOW

@@ -1,0 +1,188 @@
+"""`python -m fastdl bench nn`: nn kernels, forward + backward, against NumPy.
+
+Each case runs one forward and one backward through the public API
+(fastdl.nn.functional + autograd, an all-ones upstream gradient) and the same
+math written as vectorized NumPy (the reference implementations below, also
+used by benchmarks/bench_nn.py), and PyTorch when installed. Printed: median
+milliseconds at 1 and 2 fastdl threads, NumPy, torch (2 threads), the ratio
+NumPy / fastdl(2 threads), and fastdl's effective bandwidth: the minimum bytes
+the op must move (inputs and outputs of forward and backward, once) over its
+time. Options: --quick (fewer repeats).
+"""
+import argparse
+import time
+
+import numpy as np
+
+import fastdl
+import fastdl.nn.functional as F
+
+# ---- NumPy reference implementations: forward + backward (upstream gradient of ones) ----
+
+
+def np_relu_step(x):
+    y = np.maximum(x, 0)
+    g = np.ones_like(y)
+    return y, g * (x > 0)
+
+
+def np_gelu_step(x):
+    from math import sqrt, pi
+    k = sqrt(2 / pi)
+    t = np.tanh(k * (x + 0.044715 * x ** 3))
+    y = 0.5 * x * (1 + t)
+    g = np.ones_like(y)
+    return y, g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+
+
+def np_softmax_step(x):
+    e = np.exp(x - x.max(1, keepdims=True))
+    y = e / e.sum(1, keepdims=True)
+    g = np.ones_like(y)
+    return y, y * (g - (g * y).sum(1, keepdims=True))
+
+
+def np_cross_entropy_step(x, t):
+    m = x.max(1, keepdims=True)
+    e = np.exp(x - m)
+    s = e.sum(1, keepdims=True)
+    lse = m[:, 0] + np.log(s[:, 0])
+    loss = (lse - x[np.arange(len(t)), t]).mean()
+    g = e / s
+    g[np.arange(len(t)), t] -= 1
+    return loss, g / len(t)
+
+
+def np_batch_norm_step(x, w, b, eps=1e-5):
+    mu = x.mean((0, 2, 3), keepdims=True)
+    var = x.var((0, 2, 3), keepdims=True)
+    rstd = 1 / np.sqrt(var + eps)
+    xhat = (x - mu) * rstd
+    y = xhat * w.reshape(1, -1, 1, 1) + b.reshape(1, -1, 1, 1)
+    g = np.ones_like(y)
+    db = g.sum((0, 2, 3))
+    dw = (g * xhat).sum((0, 2, 3))
+    gw = g * w.reshape(1, -1, 1, 1)
+    dx = rstd * (gw - gw.mean((0, 2, 3), keepdims=True)
+                 - xhat * (gw * xhat).mean((0, 2, 3), keepdims=True))
+    return y, dx, dw, db
+
+
+def np_max_pool_step(x):
+    """2 x 2, stride 2."""
+    N, C, H, W = x.shape
+    win = x.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(
+        N, C, H // 2, W // 2, 4)
+    idx = win.argmax(-1)
+    y = np.take_along_axis(win, idx[..., None], -1)[..., 0]
+    g = np.ones_like(y)
+    dwin = np.zeros_like(win)
+    np.put_along_axis(dwin, idx[..., None], g[..., None], -1)
+    dx = dwin.reshape(N, C, H // 2, W // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(x.shape)
+    return y, dx
+
+
+# ---- steps through fastdl and torch ----------------------------------------------------------
+
+def fastdl_step(fn, x, *args):
+    xt = fastdl.from_numpy(x).requires_grad_()
+    y = fn(xt, *args)
+    y.backward(fastdl.ones_like(y) if y.ndim else None)
+    return xt.grad
+
+
+def torch_step(torch, fn, x, *args):
+    xt = torch.from_numpy(x).requires_grad_()
+    y = fn(xt, *args)
+    y.backward(torch.ones_like(y) if y.ndim else None)
+    return xt.grad
+
+
+def cases(rng):
+    """(name, bytes moved, fastdl thunk, numpy thunk, torch thunk factory)."""
+    x4 = rng.standard_normal((1024, 4096), dtype=np.float32)
+    n4 = x4.size * 4
+    ce = {s: (rng.standard_normal(s, dtype=np.float32), rng.integers(0, s[1], s[0]))
+          for s in ((128, 10), (512, 1000))}
+    bn = rng.standard_normal((64, 64, 32, 32), dtype=np.float32)
+    mp = rng.standard_normal((64, 32, 28, 28), dtype=np.float32)
+    w, b = fastdl.ones(64, requires_grad=True), fastdl.zeros(64, requires_grad=True)
+    w1, b0 = np.ones(64, np.float32), np.zeros(64, np.float32)
+    out = [
+        ("relu 1024x4096", 5 * n4, lambda: fastdl_step(F.relu, x4), lambda: np_relu_step(x4),
+         lambda t: lambda: torch_step(t, t.relu, x4)),
+        ("gelu(tanh) 1024x4096", 5 * n4, lambda: fastdl_step(F.gelu, x4, "tanh"),
+         lambda: np_gelu_step(x4),
+         lambda t: lambda: torch_step(t, lambda a: t.nn.functional.gelu(a, approximate="tanh"),
+                                      x4)),
+        ("softmax 1024x4096 dim=1", 5 * n4, lambda: fastdl_step(F.softmax, x4, 1),
+         lambda: np_softmax_step(x4), lambda t: lambda: torch_step(t, t.softmax, x4, 1)),
+    ]
+    for s, (x, t) in ce.items():
+        tt = fastdl.from_numpy(t)
+        out.append(("cross_entropy %dx%d" % s, 2 * x.size * 4,
+                    (lambda x=x, tt=tt: fastdl_step(F.cross_entropy, x, tt)),
+                    (lambda x=x, t=t: np_cross_entropy_step(x, t)),
+                    (lambda th, x=x, t=t: (lambda: torch_step(
+                        th, th.nn.functional.cross_entropy, x, th.from_numpy(t))))))
+    out += [
+        ("batch_norm train 64x64x32x32", 5 * bn.size * 4,
+         lambda: fastdl_step(lambda a: F.batch_norm(a, None, None, w, b, training=True), bn),
+         lambda: np_batch_norm_step(bn, w1, b0),
+         lambda t: (lambda tw=t.ones(64, requires_grad=True), tb=t.zeros(64, requires_grad=True):
+                    lambda: torch_step(t, lambda a: t.nn.functional.batch_norm(
+                        a, None, None, tw, tb, training=True), bn))()),
+        ("max_pool2d 2x2 64x32x28x28", mp.size * 4 * 2 + mp.size * 3,
+         lambda: fastdl_step(F.max_pool2d, mp, 2), lambda: np_max_pool_step(mp),
+         lambda t: lambda: torch_step(t, t.nn.functional.max_pool2d, mp, 2)),
+    ]
+    return out
+
+
+def median_ms(fn, repeats):
+    fn()
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return float(np.median(samples)) * 1e3
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m fastdl bench nn", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repeats")
+    a = p.parse_args(argv)
+    reps = 5 if a.quick else 25
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    old = fastdl.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(2)
+    print("fastdl %s, ISA %s; median ms of forward+backward (%d runs)%s"
+          % (fastdl.__version__, fastdl.config()["isa_active"], reps,
+             "" if torch is not None else "; torch not installed"))
+    hdr = "%-30s %9s %9s %9s %9s %8s %9s" % ("op", "fdl 1T", "fdl 2T", "numpy", "torch",
+                                            "np/fdl", "fdl GB/s")
+    print(hdr)
+    print("-" * len(hdr))
+    try:
+        for name, nbytes, f, n, tf in cases(np.random.default_rng(0)):
+            fastdl.set_num_threads(1)
+            t1 = median_ms(f, reps)
+            fastdl.set_num_threads(2)
+            t2 = median_ms(f, reps)
+            tn = median_ms(n, reps)
+            tt = median_ms(tf(torch), reps) if torch is not None else float("nan")
+            print("%-30s %9.3f %9.3f %9.3f %9.3f %7.2fx %9.1f"
+                  % (name, t1, t2, tn, tt, tn / t2, nbytes / (min(t1, t2) * 1e-3) / 1e9))
+    finally:
+        fastdl.set_num_threads(old)
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Adam and AdamW."""
+import numpy as np
+
+from fastdl._C import optim as _k
+from fastdl.optim.optimizer import Optimizer, _bump_step, _new_step
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's ``torch.optim.Adam`` equations (bias correction, amsgrad).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-3).
+        betas: coefficients of the running averages of the gradient and its square
+            (default (0.9, 0.999)).
+        eps: added to the denominator after the square root (default 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0), or with
+            ``decoupled_weight_decay=True`` applied to the weights as AdamW does.
+        amsgrad: use the maximum of past second moments (default False).
+        maximize: ascend the objective (default False).
+        foreach, fused: accepted for torch compatibility and ignored: fastdl always
+            runs its fused kernel.
+        decoupled_weight_decay: AdamW's decay (default False).
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq``
+    (with amsgrad).
+
+    Example:
+        >>> opt = fastdl.optim.Adam(model.parameters(), lr=1e-3)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False,
+                 foreach=None, fused=None):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group, state):
+        state["step"] = _new_step()
+        state["exp_avg"] = np.zeros_like(p._data)
+        state["exp_avg_sq"] = np.zeros_like(p._data)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p._data)
+
+    def _update(self, data, grad, state, group):
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = np.zeros_like(data)
+        step = _bump_step(state)
+        beta1, beta2 = group["betas"]
+        _k.adam_step(data, grad, state["exp_avg"], state["exp_avg_sq"],
+                     state.get("max_exp_avg_sq") if group["amsgrad"] else None,
+                     step, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                     group["decoupled_weight_decay"], group["amsgrad"], group["maximize"])
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay, ``p *= 1 - lr * weight_decay`` each step.
+
+    Same arguments as :class:`Adam`, with ``weight_decay`` defaulting to 1e-2.
+
+    Example:
+        >>> opt = fastdl.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)

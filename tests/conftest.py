@@ -1,0 +1,49 @@
+"""Shared fixtures: a seeded NumPy generator and a fixture running a test on
+every kernel ISA this CPU supports."""
+import numpy as np
+import pytest
+
+import fastdl
+from fastdl._C import _core
+
+_ORDER = ("generic", "avx2", "avx512")
+
+
+def available_isas():
+    best = _core.detected_isa()
+    return _ORDER[:_ORDER.index(best) + 1]
+
+
+@pytest.fixture
+def rng():
+    """A NumPy Generator with a fixed seed, so failures reproduce."""
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=available_isas())
+def isa(request):
+    """Run the test with the kernel path forced to each ISA the CPU supports."""
+    prev = _core.get_isa()
+    _core.set_isa(request.param)
+    try:
+        yield request.param
+    finally:
+        _core.set_isa(prev)
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Each test starts with grad mode on and leaves threads and ISA as found."""
+    threads = fastdl.get_num_threads()
+    isa_before = _core.get_isa()
+    grad = fastdl.is_grad_enabled()
+    yield
+    fastdl.set_num_threads(threads)
+    if _core.get_isa() != isa_before:
+        _core.set_isa(isa_before)
+    fastdl.set_grad_enabled(grad)
+
+
+def to_np(t):
+    """A float64 copy of a Tensor's values (for references)."""
+    return np.asarray(t.detach().numpy(), dtype=np.float64)

@@ -1,0 +1,69 @@
+"""The nn kernels from C: a program built against fastdl/include and
+fastdl/lib calls a few fdl_* nn functions and checks their results."""
+import os
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+
+import fastdl
+
+PROGRAM = textwrap.dedent(r"""
+    #include <math.h>
+    #include <stdio.h>
+    #include "fastdl.h"
+
+    static int bad(const char *what, double got, double want) {
+        if (fabs(got - want) > 1e-5 * (1 + fabs(want))) {
+            printf("%s: got %.9g want %.9g\n", what, got, want);
+            return 1;
+        }
+        return 0;
+    }
+
+    int main(void) {
+        int fails = 0;
+        /* softmax and log_softmax of one row */
+        float x[3] = {1.0f, 2.0f, 3.0f}, y[3], ly[3];
+        fdl_softmax_forward_f32(y, x, 1, 3, 1);
+        fdl_log_softmax_forward_f32(ly, x, 1, 3, 1);
+        double z = exp(1.0) + exp(2.0) + exp(3.0);
+        for (int i = 0; i < 3; i++) {
+            fails += bad("softmax", y[i], exp(i + 1.0) / z);
+            fails += bad("log_softmax", ly[i], (i + 1.0) - log(z));
+        }
+        /* backward adds into the gradient */
+        float g[3] = {1, 0, 0}, dx[3] = {1, 1, 1};
+        fdl_softmax_backward_f32(dx, y, g, 1, 3, 1);
+        fails += bad("softmax_backward", dx[0], 1 + y[0] * (1 - y[0]));
+        /* cross_entropy of two rows, one ignored */
+        double logits[6] = {0, 1, 2, 5, 5, 5}, loss[2], lse[2];
+        int64_t t[2] = {2, -100};
+        fdl_cross_entropy_forward_f64(loss, lse, logits, t, NULL, 2, 3, -100, 0.0);
+        fails += bad("cross_entropy", loss[0], log(1 + exp(1.0) + exp(2.0)) - 2);
+        fails += bad("cross_entropy ignored", loss[1], 0);
+        /* max_pool2d 2x2 over one 2x4 plane */
+        float img[8] = {1, 5, 2, 0, 3, 4, 9, 8}, out[2];
+        int64_t am[2];
+        fdl_max_pool2d_forward_f32(out, am, img, 1, 2, 4, 1, 2, 2, 2, 2, 2, 0, 0, 1, 1);
+        fails += bad("max_pool2d", out[0], 5) + bad("max_pool2d", out[1], 9);
+        fails += bad("argmax", (double)am[0], 1) + bad("argmax", (double)am[1], 6);
+        printf(fails ? "FAIL\n" : "OK\n");
+        return fails != 0;
+    }
+""")
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
+def test_nn_kernels_callable_from_c(tmp_path):
+    src = tmp_path / "nn.c"
+    src.write_text(PROGRAM)
+    exe = tmp_path / "nn"
+    lib = fastdl.get_lib()
+    r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", str(src), "-I", fastdl.get_include(),
+                        "-L", lib, "-lfastdl", "-lm", "-Wl,-rpath," + lib, "-o", str(exe)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0 and r.stdout.strip() == "OK", r.stdout + r.stderr
