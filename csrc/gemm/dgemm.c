@@ -34,6 +34,7 @@ static void dgemm_block(int64_t mc, int64_t nc, int64_t kc, double alpha,
     }
 }
 
+/* C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] + bias[N]) */
 int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                  double alpha, const double *A, int64_t lda,
                  const double *B, int64_t ldb,
@@ -48,7 +49,9 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     const int compute = K > 0 && alpha != 0.0;
     if (compute && (!A || !B)) return FDL_ERR_NULL;
 
+#ifdef _OPENMP
     const int nt = 2.0 * M * N * K < FDL_GEMM_PAR_MIN_FLOPS ? 1 : fdl_get_num_threads();
+#endif
     /* beta is applied first so a beta == 0 never reads C. */
     for (int64_t i = 0; i < M; ++i) {
         double *c = C + i * ldc;
@@ -90,6 +93,7 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     return FDL_OK;
 }
 
+/* C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] */
 int fdl_dgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               double alpha, const double *A, int64_t lda,
               const double *B, int64_t ldb,

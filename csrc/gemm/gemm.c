@@ -24,33 +24,34 @@
 
 typedef struct {
     fdl_sgemm_ukr_fn ukr;
+    fdl_sgemm_ukr_fn ukr_half;   /* for edge panels n <= nr/2, or NULL */
     int mr, nr;
     int64_t mc, kc, nc;
     const char *name;
 } sgemm_cfg;
 
-#define CFG(isa, fn, tile)                                                  \
-    {fn, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
+#define CFG(isa, fn, half, tile)                                            \
+    {fn, half, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
      FDL_SGEMM_##isa##_KC, FDL_SGEMM_##isa##_NC, tile}
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
-    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, "sgemm_avx2_6x16"),
-    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, "sgemm_avx512_12x32"),
+    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, "sgemm_avx2_6x16"),
+    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_4x8, "sgemm_generic_4x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
 #endif
 };
 
 /* Packing buffers. Thread-local so concurrent callers never share one; the
  * B panel of the thread that starts a team is shared with its workers by
  * pointer, each thread's A block stays its own. */
-static _Thread_local float tls_a[FDL_SGEMM_MC_MAX * FDL_SGEMM_KC_MAX]
+static _Thread_local float tls_a[FDL_SGEMM_ABUF_FLOATS]
     __attribute__((aligned(64)));
-static _Thread_local float tls_b[FDL_SGEMM_KC_MAX * FDL_SGEMM_NC_MAX]
+static _Thread_local float tls_b[FDL_SGEMM_BBUF_FLOATS]
     __attribute__((aligned(64)));
 
 /* Operands read in place must stay cache-resident across the tiles that
@@ -92,6 +93,7 @@ static int check_args(int transa, int transb, int64_t M, int64_t N, int64_t K,
 
 /* ---- C = act(beta * C + bias): the K == 0 / alpha == 0 case ------------ */
 
+/* C[M,N] = act(beta * C[M,N] + bias[N]) */
 static void scale_c(const sgemm_args *g) {
     for (int64_t i = 0; i < g->M; ++i) {
         float *c = g->C + i * g->ldc;
@@ -106,29 +108,38 @@ static void scale_c(const sgemm_args *g) {
 
 /* ---- blocked product on a team of nt threads --------------------------- */
 
-static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
+/* Factor nth = tm * tn threads over the row tiles and column panels of C so
+ * that the busiest thread has the fewest tiles; ties go to more row groups,
+ * which keeps each thread's packed A block its own (no duplicated packing). */
+static void split_threads(int nth, int64_t mtiles, int64_t ntiles, int *tm, int *tn) {
+    int64_t best = -1;
+    *tm = nth;
+    *tn = 1;
+    for (int r = nth; r >= 1; --r) {
+        if (nth % r) continue;
+        int64_t load = FDL_CDIV(mtiles, r) * FDL_CDIV(ntiles, nth / r);
+        if (best < 0 || load < best) {
+            best = load;
+            *tm = r;
+            *tn = nth / r;
+        }
+    }
+}
+
+/* The work of thread tid of nth on one product; every thread of the team
+ * runs the same jc/pc loops, so all meet at the same barriers. */
+static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbuf,
+                           int tid, int nth) {
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
     const int direct_a = M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
-    float *const bbuf = tls_b;
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
     {
-        int tid = 0, nth = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        nth = omp_get_num_threads();
-#endif
         float *const abuf = tls_a;
-        /* Split rows when each thread gets several MR tiles, otherwise split
-         * the NR panels (skinny M, as in MLP layers). */
-        const int tm = mtiles >= 4 * nth ? nth : 1;
-        const int tn = nth / tm;
+        int tm, tn;
+        split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
         const int ti = tid % tm, tj = tid / tm;
         const int64_t m_lo = (ti * mtiles / tm) * mr;
         const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
@@ -141,7 +152,14 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                 const int64_t kc = FDL_MIN(KC, K - pc);
                 const int last = pc + kc >= K;
 
-                for (int64_t jt = tid; jt < ntiles; jt += nth) {
+                /* With columns split only (tm == 1) each thread packs and
+                 * reads just its own panels: no B data crosses threads and
+                 * no barrier is needed. Otherwise the team packs contiguous
+                 * shares of the panel that everyone reads. */
+                const int shared = tm > 1;
+                const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
+                const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
+                for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
                     const int n = (int)FDL_MIN(nr, nc - jt * nr);
                     if (direct_b && n == nr) continue;
                     const int64_t j = jc + jt * nr;
@@ -149,7 +167,9 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                     fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * kc * nr);
                 }
 #ifdef _OPENMP
+                if (shared) {
 #pragma omp barrier
+                }
 #endif
                 fdl_sgemm_epi epi = {g->alpha, pc == 0 ? g->beta : 1.0f, NULL,
                                      last ? g->relu : 0};
@@ -171,6 +191,8 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                         const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * kc * nr;
                         const int64_t rsb = db ? g->ldb : nr;
                         epi.bias = last && g->bias ? g->bias + j : NULL;
+                        const fdl_sgemm_ukr_fn ukr =
+                            cfg->ukr_half && 2 * n <= nr ? cfg->ukr_half : cfg->ukr;
                         for (int64_t it = 0; it < mt; ++it) {
                             const int64_t i = ic + it * mr;
                             const int m = (int)FDL_MIN(mr, M - i);
@@ -181,18 +203,35 @@ static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
                                 rsa = g->transa ? g->lda : 1;
                                 csa = g->transa ? 1 : g->lda;
                             }
-                            cfg->ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
+                            ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
                                      g->ldc, m, n, &epi);
                         }
                     }
                 }
 #ifdef _OPENMP
                 /* bbuf is repacked next step; nobody may still be reading it. */
+                if (shared) {
 #pragma omp barrier
+                }
 #endif
             }
         }
     }
+}
+
+static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
+    /* The caller's B buffer, shared with the team. */
+    float *const bbuf = tls_b;
+    if (nt <= 1) {
+        blocked_thread(cfg, g, bbuf, 0, 1);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+    blocked_thread(cfg, g, bbuf, omp_get_thread_num(), omp_get_num_threads());
+#else
+    blocked_thread(cfg, g, bbuf, 0, 1);
+#endif
 }
 
 static int threads_for(const sgemm_args *g) {
@@ -210,6 +249,7 @@ static void sgemm_one(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
 
 /* ---- public entry points ----------------------------------------------- */
 
+/* C_b[M,N] = act(alpha * op(A_b)[M,K] @ op(B_b)[K,N] + beta * C_b + bias[N]) */
 int fdl_sgemm_strided_batched_ex(int transa, int transb,
                                  int64_t M, int64_t N, int64_t K, float alpha,
                                  const float *A, int64_t lda, int64_t strideA,
@@ -227,7 +267,8 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
                     B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
     const int nt = threads_for(&g);
     const int nt_all = fdl_get_num_threads();
-    if (nt == 1 && batch > 1 && nt_all > 1) {
+    if (nt == 1 && batch > 1 && nt_all > 1 &&
+        2.0 * (double)M * (double)N * (double)K * (double)batch >= FDL_GEMM_PAR_MIN_FLOPS) {
         /* Small products: one whole product per thread, each with its own
          * thread-local buffers. */
 #ifdef _OPENMP
@@ -252,6 +293,7 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
     return FDL_OK;
 }
 
+/* C_b[M,N] = alpha * op(A_b)[M,K] @ op(B_b)[K,N] + beta * C_b[M,N] */
 int fdl_sgemm_strided_batched(int transa, int transb,
                               int64_t M, int64_t N, int64_t K, float alpha,
                               const float *A, int64_t lda, int64_t strideA,
@@ -263,6 +305,7 @@ int fdl_sgemm_strided_batched(int transa, int transb,
                                         NULL, FDL_ACT_NONE);
 }
 
+/* C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] + bias[N]) */
 int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                  float alpha, const float *A, int64_t lda,
                  const float *B, int64_t ldb,
@@ -272,6 +315,7 @@ int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                                         B, ldb, 0, beta, C, ldc, 0, 1, bias, act);
 }
 
+/* C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] */
 int fdl_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb,

@@ -32,12 +32,15 @@ typedef void (*fdl_sgemm_ukr_fn)(int64_t k, const float *a, int64_t rsa, int64_t
                                  float *c, int64_t ldc, int m, int n,
                                  const fdl_sgemm_epi *epi);
 
-void fdl_sgemm_generic_4x8(int64_t k, const float *a, int64_t rsa, int64_t csa,
+void fdl_sgemm_generic_6x8(int64_t k, const float *a, int64_t rsa, int64_t csa,
                            const float *b, int64_t rsb, float *c, int64_t ldc,
                            int m, int n, const fdl_sgemm_epi *epi);
 void fdl_sgemm_avx2_6x16(int64_t k, const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, float *c, int64_t ldc,
                          int m, int n, const fdl_sgemm_epi *epi);
+void fdl_sgemm_avx512_12x16(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                            const float *b, int64_t rsb, float *c, int64_t ldc,
+                            int m, int n, const fdl_sgemm_epi *epi);
 void fdl_sgemm_avx512_12x32(int64_t k, const float *a, int64_t rsa, int64_t csa,
                             const float *b, int64_t rsb, float *c, int64_t ldc,
                             int m, int n, const fdl_sgemm_epi *epi);

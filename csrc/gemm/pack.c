@@ -28,6 +28,7 @@ void fdl_sgemm_pack_a(int transa, const float *restrict a, int64_t lda, int m,
     }
     /* Transpose m rows into k-major order. Blocks of 8 k keep both the
      * reads (8 floats per row) and the writes (8 x mr) within few lines. */
+    if (m < mr) memset(dst, 0, (size_t)(kc * mr) * sizeof(float));
     int64_t p0 = 0;
     for (; p0 + 8 <= kc; p0 += 8) {
         float *d = dst + p0 * mr;
@@ -36,14 +37,11 @@ void fdl_sgemm_pack_a(int transa, const float *restrict a, int64_t lda, int m,
             const float *src = a + i * lda + p0;
             for (int q = 0; q < 8; ++q) d[q * mr + i] = src[q];
         }
-        for (; i < mr; ++i)
-            for (int q = 0; q < 8; ++q) d[q * mr + i] = 0.0f;
     }
     for (int64_t p = p0; p < kc; ++p) {
         float *d = dst + p * mr;
         int i = 0;
         for (; i < m; ++i) d[i] = a[i * lda + p];
-        for (; i < mr; ++i) d[i] = 0.0f;
     }
 }
 
@@ -65,6 +63,7 @@ void fdl_sgemm_pack_b(int transb, const float *restrict b, int64_t ldb, int n,
         return;
     }
     /* op(B) = B^T: row j of B becomes column j of the panel. */
+    if (n < nr) memset(dst, 0, (size_t)(kc * nr) * sizeof(float));
     int64_t p0 = 0;
     for (; p0 + 8 <= kc; p0 += 8) {
         float *d = dst + p0 * nr;
@@ -73,13 +72,10 @@ void fdl_sgemm_pack_b(int transb, const float *restrict b, int64_t ldb, int n,
             const float *src = b + j * ldb + p0;
             for (int q = 0; q < 8; ++q) d[q * nr + j] = src[q];
         }
-        for (; j < nr; ++j)
-            for (int q = 0; q < 8; ++q) d[q * nr + j] = 0.0f;
     }
     for (int64_t p = p0; p < kc; ++p) {
         float *d = dst + p * nr;
         int j = 0;
         for (; j < n; ++j) d[j] = b[j * ldb + p];
-        for (; j < nr; ++j) d[j] = 0.0f;
     }
 }

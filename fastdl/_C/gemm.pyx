@@ -18,13 +18,42 @@ cnp.import_array()
 
 
 cdef inline str _shape(x):
-    return "(" + ", ".join(str(d) for d in x) + ")"
+    return str(tuple(x))
 
 
 cdef int _check(int status, str op) except -1:
     if status != 0:
         raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
     return 0
+
+
+cdef bint _span(cnp.ndarray x, char **lo, char **hi):
+    """Byte range [lo, hi) that x's elements lie in; False when x is empty."""
+    cdef int d
+    cdef cnp.npy_intp n, st
+    lo[0] = hi[0] = <char *>cnp.PyArray_DATA(x)
+    for d in range(cnp.PyArray_NDIM(x)):
+        n = cnp.PyArray_DIMS(x)[d]
+        if n == 0:
+            return False
+        st = cnp.PyArray_STRIDES(x)[d] * (n - 1)
+        if st < 0:
+            lo[0] += st
+        else:
+            hi[0] += st
+    hi[0] += cnp.PyArray_ITEMSIZE(x)
+    return True
+
+
+cdef bint _overlap(cnp.ndarray x, cnp.ndarray y):
+    """True when the byte ranges of x and y intersect (cheap, conservative)."""
+    cdef char *lx
+    cdef char *hx
+    cdef char *ly
+    cdef char *hy
+    if not _span(x, &lx, &hx) or not _span(y, &ly, &hy):
+        return False
+    return lx < hy and ly < hx
 
 
 cdef bint _matrix_layout(cnp.ndarray x, int64_t *flip, int64_t *ld):
@@ -149,7 +178,7 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
         except ValueError:
             raise ValueError("matmul: batch dims do not broadcast: a %s, b %s"
                              % (_shape((<object>A).shape), _shape((<object>B).shape))) from None
-    cdef tuple oshape = batch + (M, N)
+    cdef tuple oshape = batch + (M, N) if batch else (M, N)
     cdef cnp.ndarray Bias = None
     if bias is not None:
         if not isinstance(bias, np.ndarray) or cnp.PyArray_TYPE(<cnp.ndarray>bias) != typ:
@@ -160,8 +189,14 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
                              % (N, _shape((<object>bias).shape)))
         Bias = np.ascontiguousarray(bias)
     cdef cnp.ndarray C
+    cdef cnp.npy_intp dims[2]
     if out is None:
-        C = np.empty(oshape, dtype=A.dtype)
+        if batch:
+            C = np.empty(oshape, dtype=A.dtype)
+        else:
+            dims[0] = M
+            dims[1] = N
+            C = cnp.PyArray_EMPTY(2, dims, typ, 0)
     else:
         if not isinstance(out, np.ndarray):
             raise TypeError("matmul: expected out as a numpy array, got %s" % type(out).__name__)
@@ -173,7 +208,7 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
                              % (_shape(oshape), _shape((<object>C).shape)))
         if not cnp.PyArray_IS_C_CONTIGUOUS(C) or not C.flags.writeable:
             raise ValueError("matmul: out must be a writeable C-contiguous array")
-        if np.may_share_memory(C, A) or np.may_share_memory(C, B):
+        if _overlap(C, A) or _overlap(C, B):
             raise ValueError("matmul: out must not overlap a or b")
     cdef int64_t nbatch = 1
     for d in batch:
@@ -182,8 +217,16 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
         return C
 
     cdef int64_t fa = 0, fb = 0, lda = 1, ldb = 1, sa = 0, sb = 0
-    A = _operand(A, batch + tuple((<object>A).shape[nda - 2:]), &fa, &lda, &sa)
-    B = _operand(B, batch + tuple((<object>B).shape[ndb - 2:]), &fb, &ldb, &sb)
+    if batch:
+        A = _operand(A, batch + tuple((<object>A).shape[nda - 2:]), &fa, &lda, &sa)
+        B = _operand(B, batch + tuple((<object>B).shape[ndb - 2:]), &fb, &ldb, &sb)
+    else:
+        if not _matrix_layout(A, &fa, &lda):
+            A = np.ascontiguousarray(A)
+            _matrix_layout(A, &fa, &lda)
+        if not _matrix_layout(B, &fb, &ldb):
+            B = np.ascontiguousarray(B)
+            _matrix_layout(B, &fb, &ldb)
     ta ^= <int>fa
     tb ^= <int>fb
     cdef fdl_act act = FDL_ACT_RELU if relu else FDL_ACT_NONE

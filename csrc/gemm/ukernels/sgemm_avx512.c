@@ -1,5 +1,6 @@
 /*
- * ukernels/sgemm_avx512.c — AVX-512 sgemm micro-kernel, 12 x 32 tile.
+ * ukernels/sgemm_avx512.c — AVX-512 sgemm micro-kernels: 12 x 32, and 12 x 16
+ * for edge panels at most 16 columns wide.
  *
  * Legend: see gemm/gemm_internal.h (k, a/rsa, b/rsb, c/ldc, m x n).
  *
@@ -116,4 +117,81 @@ void fdl_sgemm_avx512_12x32(int64_t k, const float *restrict a, int64_t rsa, int
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3);
     ROW_STORE(4); ROW_STORE(5); ROW_STORE(6); ROW_STORE(7);
     ROW_STORE(8); ROW_STORE(9); ROW_STORE(10); ROW_STORE(11);
+}
+
+/* ---- 12 x 16: the narrow edge panel (n <= 16), e.g. N = 10 classes ----
+ * Same loop with one B vector per k: half the FMAs of 12x32 are not wasted
+ * on zero padding. 12 chains still cover the FMA latency. */
+
+#define ROW_FMA1(r)                                             \
+    do {                                                        \
+        __m512 ar = _mm512_set1_ps(a[r]);                       \
+        c##r = _mm512_fmadd_ps(ar, b0, c##r);                   \
+    } while (0)
+
+#define ROW_FMA1_IN(r, base, off)                               \
+    do {                                                        \
+        __m512 ar = _mm512_set1_ps(base[off]);                  \
+        c##r = _mm512_fmadd_ps(ar, b0, c##r);                   \
+    } while (0)
+
+#define ROW_STORE1(r)                                                     \
+    do {                                                                  \
+        if ((r) < m) {                                                    \
+            float *cr = c + (int64_t)(r) * ldc;                           \
+            __m512 v0 = _mm512_mul_ps(c##r, valpha);                      \
+            if (beta != 0.0f)                                             \
+                v0 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m0, cr), v0); \
+            if (bias) v0 = _mm512_add_ps(v0, bias0);                      \
+            if (relu) v0 = _mm512_max_ps(zero, v0);                       \
+            _mm512_mask_storeu_ps(cr, m0, v0);                            \
+        }                                                                 \
+    } while (0)
+
+/* C[m<=12, n<=16] = epi(A[12, k] @ B[k, 16]) */
+void fdl_sgemm_avx512_12x16(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
+                            const float *restrict b, int64_t rsb,
+                            float *restrict c, int64_t ldc, int m, int n,
+                            const fdl_sgemm_epi *epi) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+
+    for (int r = 0; r < m; ++r) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+
+    if (csa == 1) {
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            ROW_FMA1(0); ROW_FMA1(1); ROW_FMA1(2); ROW_FMA1(3);
+            ROW_FMA1(4); ROW_FMA1(5); ROW_FMA1(6); ROW_FMA1(7);
+            ROW_FMA1(8); ROW_FMA1(9); ROW_FMA1(10); ROW_FMA1(11);
+            a += rsa;
+            b += rsb;
+        }
+    } else {
+        const float *a0 = a, *a3 = a + 3 * csa, *a6 = a + 6 * csa, *a9 = a + 9 * csa;
+        const int64_t s2 = 2 * csa;
+#pragma GCC unroll 4
+        for (int64_t p = 0; p < k; ++p) {
+            __m512 b0 = _mm512_loadu_ps(b);
+            ROW_FMA1_IN(0, a0, 0); ROW_FMA1_IN(1, a0, csa); ROW_FMA1_IN(2, a0, s2);
+            ROW_FMA1_IN(3, a3, 0); ROW_FMA1_IN(4, a3, csa); ROW_FMA1_IN(5, a3, s2);
+            ROW_FMA1_IN(6, a6, 0); ROW_FMA1_IN(7, a6, csa); ROW_FMA1_IN(8, a6, s2);
+            ROW_FMA1_IN(9, a9, 0); ROW_FMA1_IN(10, a9, csa); ROW_FMA1_IN(11, a9, s2);
+            a0 += rsa; a3 += rsa; a6 += rsa; a9 += rsa;
+            b += rsb;
+        }
+    }
+
+    const float beta = epi->beta;
+    const float *bias = epi->bias;
+    const int relu = epi->relu;
+    const __m512 valpha = _mm512_set1_ps(epi->alpha);
+    const __m512 vbeta = _mm512_set1_ps(beta);
+    const __m512 zero = _mm512_setzero_ps();
+    const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : zero;
+    ROW_STORE1(0); ROW_STORE1(1); ROW_STORE1(2); ROW_STORE1(3);
+    ROW_STORE1(4); ROW_STORE1(5); ROW_STORE1(6); ROW_STORE1(7);
+    ROW_STORE1(8); ROW_STORE1(9); ROW_STORE1(10); ROW_STORE1(11);
 }

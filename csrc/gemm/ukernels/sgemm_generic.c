@@ -1,26 +1,68 @@
 /*
- * ukernels/sgemm_generic.c — portable C sgemm micro-kernel, 4 x 8 tile.
+ * ukernels/sgemm_generic.c — portable sgemm micro-kernel, 6 x 8 tile.
  *
- * Legend: see gemm/gemm_internal.h (k, a/rsa, b/rsb, c/ldc, m x n).
+ * Legend: see gemm/gemm_internal.h (k, a/rsa/csa, b/rsb, c/ldc, m x n).
  *
- * Plain C with compile-time trip counts so the compiler keeps the 4 x 8
- * accumulators in vector registers (8 SSE registers on baseline x86-64, 8
- * NEON registers on arm64) and vectorizes the j loop.
+ * With GCC or Clang the tile is held in 4-lane vector-extension values: the
+ * compilers' auto-vectorizer does not find the register tile by itself (it
+ * vectorized across k and spilled the accumulators, 10 GFLOP/s), while
+ * explicit 4-lane values lower to SSE2 on baseline x86-64 and NEON on arm64
+ * (12 accumulators + 2 B vectors + 1 broadcast + 1 product fit in 16
+ * registers; measured 43 GFLOP/s against 40 for 4 x 8). Other
+ * compilers get the same arithmetic in plain loops.
  */
+#include <string.h>
+
 #include "gemm/gemm_internal.h"
 
 #define MR FDL_SGEMM_GENERIC_MR
 #define NR FDL_SGEMM_GENERIC_NR
 
-/* C[m<=4, n<=8] = epi(A[4, k] @ B[k, 8]) */
-void fdl_sgemm_generic_4x8(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
+#if defined(__GNUC__)
+typedef float v4f __attribute__((vector_size(16), aligned(4)));
+
+static inline v4f load4(const float *p) {
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* C[m<=6, n<=8] = epi(A[6, k] @ B[k, 8]) */
+void fdl_sgemm_generic_6x8(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
+                           const float *restrict b, int64_t rsb,
+                           float *restrict c, int64_t ldc, int m, int n,
+                           const fdl_sgemm_epi *epi) {
+    v4f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0};
+    v4f c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    v4f c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    for (int64_t p = 0; p < k; ++p) {
+        const v4f b0 = load4(b), b1 = load4(b + 4);
+        const float a0 = a[0], a1 = a[csa], a2 = a[2 * csa], a3 = a[3 * csa];
+        const float a4 = a[4 * csa], a5 = a[5 * csa];
+        c00 += a0 * b0; c01 += a0 * b1;
+        c10 += a1 * b0; c11 += a1 * b1;
+        c20 += a2 * b0; c21 += a2 * b1;
+        c30 += a3 * b0; c31 += a3 * b1;
+        c40 += a4 * b0; c41 += a4 * b1;
+        c50 += a5 * b0; c51 += a5 * b1;
+        a += rsa;
+        b += rsb;
+    }
+    float acc[MR][NR];
+    memcpy(acc[0], &c00, 16); memcpy(acc[0] + 4, &c01, 16);
+    memcpy(acc[1], &c10, 16); memcpy(acc[1] + 4, &c11, 16);
+    memcpy(acc[2], &c20, 16); memcpy(acc[2] + 4, &c21, 16);
+    memcpy(acc[3], &c30, 16); memcpy(acc[3] + 4, &c31, 16);
+    memcpy(acc[4], &c40, 16); memcpy(acc[4] + 4, &c41, 16);
+    memcpy(acc[5], &c50, 16); memcpy(acc[5] + 4, &c51, 16);
+#else
+void fdl_sgemm_generic_6x8(int64_t k, const float *restrict a, int64_t rsa, int64_t csa,
                            const float *restrict b, int64_t rsb,
                            float *restrict c, int64_t ldc, int m, int n,
                            const fdl_sgemm_epi *epi) {
     float acc[MR][NR];
     for (int i = 0; i < MR; ++i)
         for (int j = 0; j < NR; ++j) acc[i][j] = 0.0f;
-
     for (int64_t p = 0; p < k; ++p) {
         for (int i = 0; i < MR; ++i) {
             const float ai = a[i * csa];
@@ -29,7 +71,7 @@ void fdl_sgemm_generic_4x8(int64_t k, const float *restrict a, int64_t rsa, int6
         a += rsa;
         b += rsb;
     }
-
+#endif
     const float alpha = epi->alpha, beta = epi->beta;
     for (int i = 0; i < m; ++i) {
         float *cr = c + i * ldc;

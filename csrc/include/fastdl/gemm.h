@@ -14,11 +14,12 @@
  * leading dimension or batch stride too small), FDL_ERR_NULL (a pointer the
  * sizes require is NULL).
  *
- * Buffers and threads: packing buffers are static thread-local arrays inside
- * libfastdl (FDL_SGEMM_TLS_BYTES per thread that runs a product, set up by the
- * C runtime on that thread's first call and released when the thread exits).
- * No function here calls malloc. Two OS threads may call these functions at
- * the same time: each uses its own buffers, and its OpenMP team's workers use
+ * Buffers and threads: packing buffers are static thread-local arrays owned
+ * by libfastdl (about 5.4 MiB per thread that runs a product or is an OpenMP
+ * worker of one; the C runtime provides them on the thread's first use and
+ * frees them when the thread exits). No function here calls malloc and the
+ * caller passes no workspace. Two OS threads may call these functions at the
+ * same time: each uses its own buffers, and its OpenMP team's workers use
  * theirs. Work is split over independent blocks of C and never over K, so
  * the result is bitwise identical for any fdl_get_num_threads().
  */
