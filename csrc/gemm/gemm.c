@@ -155,7 +155,11 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                 /* With columns split only (tm == 1) each thread packs and
                  * reads just its own panels: no B data crosses threads and
                  * no barrier is needed. Otherwise the team packs contiguous
-                 * shares of the panel that everyone reads. */
+                 * shares of the panel that everyone reads. Panel jt always
+                 * sits at jt * KC * nr, whatever this block's kc: with a
+                 * kc-dependent stride a thread already packing the next
+                 * (shorter) K block would overwrite panels a slower thread
+                 * is still reading. */
                 const int shared = tm > 1;
                 const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
                 const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
@@ -164,7 +168,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                     if (direct_b && n == nr) continue;
                     const int64_t j = jc + jt * nr;
                     const float *b = g->transb ? g->B + j * g->ldb + pc : g->B + pc * g->ldb + j;
-                    fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * kc * nr);
+                    fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * KC * nr);
                 }
 #ifdef _OPENMP
                 if (shared) {
@@ -188,7 +192,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                         const int64_t j = jc + jt * nr;
                         const int n = (int)FDL_MIN(nr, nc - jt * nr);
                         const int db = direct_b && n == nr;
-                        const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * kc * nr;
+                        const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * KC * nr;
                         const int64_t rsb = db ? g->ldb : nr;
                         epi.bias = last && g->bias ? g->bias + j : NULL;
                         const fdl_sgemm_ukr_fn ukr =
@@ -215,6 +219,14 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                 }
 #endif
             }
+#ifdef _OPENMP
+            /* Column-split teams need no barrier inside a jc block, but the
+             * next block splits its (possibly fewer) panels differently, so
+             * a thread's new slots may be another thread's current ones. */
+            if (tm == 1 && jc + NC < N) {
+#pragma omp barrier
+            }
+#endif
         }
     }
 }
