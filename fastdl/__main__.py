@@ -1,12 +1,19 @@
-"""python -m fastdl {info, bench <name>}"""
+"""python -m fastdl {demo, info, bench <name>}"""
 import argparse
 import importlib
 import sys
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["demo"]:        # the demo parses its own options
+        from fastdl import demo
+        return demo.main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m fastdl", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("demo", help="train a small CNN (MNIST or offline digits)",
+                       add_help=False)
+    d.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("info", help="print the build and run-time configuration")
     b = sub.add_parser("bench", help="print a benchmark table (e.g. 'gemm')")
     b.add_argument("name", help="benchmark name: a module under fastdl.bench")

@@ -22,8 +22,8 @@ from fastdl.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, KFold
 from fastdl.data import transforms as T
 from fastdl.data import datasets as D
 
-MNIST_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                         "shared", "data", "mnist")
+MNIST_DIR = os.environ.get("FASTDL_DATA") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "mnist")
 if not os.path.isdir(MNIST_DIR):
     MNIST_DIR = "/work/shared/data/mnist"
 HAVE_MNIST = os.path.isfile(os.path.join(MNIST_DIR, "train-images-idx3-ubyte.gz"))

@@ -660,3 +660,26 @@ def test_max_pool2d_nan_and_inf():
     o = out.numpy()[0, 0]
     assert np.isnan(o[0, 0]) and o[0, 1] == -np.inf and o[1, 1] == 3.0
     assert idx.numpy()[0, 0, 0, 0] == 1 and idx.numpy()[0, 0, 1, 1] == 10
+
+
+def test_parameter_gradients_identical_across_thread_counts(threads):
+    # column-split reductions: layer_norm weight/bias, embedding scatter-add, batch_norm affine
+    x = RNG.standard_normal((256, 512)).astype(np.float32)
+    idx = RNG.integers(0, 50, 4096)
+    img = RNG.standard_normal((8, 16, 20, 20)).astype(np.float32)
+    results = []
+    for n in (1, 2):
+        fastdl.set_num_threads(n)
+        w = fastdl.ones(512, requires_grad=True)
+        b = fastdl.zeros(512, requires_grad=True)
+        F.layer_norm(fastdl.tensor(x), 512, w, b).sum().backward()
+        E = fastdl.tensor(RNG.standard_normal((50, 300)).astype(np.float32) * 0 + 1, requires_grad=True)
+        (F.embedding(fastdl.tensor(idx), E, padding_idx=7) * fastdl.tensor(
+            np.linspace(-1, 1, 4096 * 300, dtype=np.float32).reshape(4096, 300))).sum().backward()
+        bw = fastdl.ones(16, requires_grad=True)
+        bb = fastdl.zeros(16, requires_grad=True)
+        (F.batch_norm(fastdl.tensor(img), None, None, bw, bb, training=True) ** 2).sum().backward()
+        results.append([t.grad.numpy().copy() for t in (w, b, E, bw, bb)])
+    for u, v in zip(*results):
+        assert np.array_equal(u, v)
+    assert (results[0][2][7] == 0).all()

@@ -18,10 +18,11 @@ typedef struct {
     double (*sum_f64)(int64_t, const double *);
     float (*max_f32)(int, int64_t, const float *);
     double (*max_f64)(int, int64_t, const double *);
-    void (*colsum_f32)(int64_t, double *, const float *);
-    void (*colsum_f64)(int64_t, double *, const double *);
-    void (*colmax_f32)(int, int64_t, float *, const float *);
-    void (*colmax_f64)(int, int64_t, double *, const double *);
+    /* (n, r, ld, acc, x): fold r rows of x, ld apart, into acc[n] */
+    void (*colsum_f32)(int64_t, int64_t, int64_t, double *, const float *);
+    void (*colsum_f64)(int64_t, int64_t, int64_t, double *, const double *);
+    void (*colmax_f32)(int, int64_t, int64_t, int64_t, float *, const float *);
+    void (*colmax_f64)(int, int64_t, int64_t, int64_t, double *, const double *);
 } fdl_rows;
 
 const fdl_rows *fdl_rows_active(void);

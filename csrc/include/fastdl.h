@@ -15,6 +15,39 @@
  *     so results are bitwise identical for any thread count. Small problems
  *     run on the calling thread.
  *   - Row-major (C order) everywhere.
+ *
+ * Ownership: the caller allocates every input, output and workspace buffer
+ * and keeps ownership; no kernel keeps a pointer after it returns. The only
+ * exceptions are explicit and documented where they are declared:
+ *   - the GEMM's packing buffers: static thread-local arrays inside the
+ *     library, no malloc (fastdl/gemm.h);
+ *   - fastdl/train.h, the C training layer: fdl_arena_create/_destroy
+ *     allocate and free, and the safetensors functions use a temporary
+ *     header buffer freed before they return.
+ * Strings returned by fdl_strerror, fdl_isa_name, fdl_version, fdl_compiler,
+ * fdl_sgemm_kernel_name and fdl_train_last_error are owned by the library;
+ * never free them.
+ *
+ * Workspace sizes: a kernel that needs scratch memory has a size query next
+ * to it, called with the same shapes: fdl_conv2d_workspace_size (bytes),
+ * fdl_confusion_workspace_size (int64 elements), fdl_mlp_workspace_size
+ * (floats). Passing less returns FDL_ERR_WORKSPACE; passing more is fine.
+ *
+ * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
+ * size of later kernel calls). Kernels may be called from several OS threads
+ * at once on disjoint outputs. On a machine shared with other busy processes,
+ * OMP_WAIT_POLICY=passive keeps OpenMP workers from spinning at barriers
+ * while the other thread of their team is descheduled.
+ *
+ * Errors: status codes are the FDL_ERR_* values below, stable across
+ * versions; fdl_strerror(status) gives a short text for any int (unknown
+ * codes included). Functions that return a status check their arguments
+ * before computing; each family header lists what it checks. Kernels that
+ * return void trust the caller (the Cython layer validates for Python).
+ *
+ * Linking: libfastdl.so / libfastdl.a and fastdl.pc come from `make -C csrc
+ * install PREFIX=...`; the Python package carries the same library and
+ * headers (fastdl.get_lib(), fastdl.get_include()).
  */
 #ifndef FASTDL_H
 #define FASTDL_H
@@ -85,7 +118,9 @@ const char *fdl_version(void);
 #include "fastdl/nn.h"
 #include "fastdl/conv.h"
 #include "fastdl/optim.h"
+#include "fastdl/rnn.h"
 #include "fastdl/data.h"
 #include "fastdl/metrics.h"
+#include "fastdl/train.h"
 
 #endif /* FASTDL_H */

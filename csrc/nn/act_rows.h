@@ -20,9 +20,9 @@ static void NN_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1
     case NN_RELU: ROW(v > 0 ? v : (v == v ? (T)0 : v)); break;
     case NN_LEAKY_RELU: ROW(v > 0 ? v : v * p0); break;
     case NN_ELU: ROW(v > 0 ? v : p0 * EXPM1(v)); break;
-    /* Phi(x) = erfc(-x / sqrt 2) / 2 keeps full relative accuracy for x << 0,
-     * where 1 + erf(x / sqrt 2) cancels */
-    case NN_GELU: ROW((T)0.5 * v * ERFC(-v * (T)NN_SQRT1_2)); break;
+    /* Phi(x) (see PHI) keeps full relative accuracy for x << 0, where
+     * 1 + erf(x / sqrt 2) cancels */
+    case NN_GELU: ROW(v * PHI(v)); break;
     case NN_GELU_TANH:
         /* 0.5 (1 + tanh(u)) == sigmoid(2u): exp-only, so the loop vectorizes */
         for (int64_t i = 0; i < n; i++) {
@@ -65,7 +65,7 @@ static void NN_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *ou
     case NN_LEAKY_RELU: ROWB(v > 0 ? g : g * p0); break;
     case NN_ELU: ROWB(v > 0 ? g : g * p0 * EXP(v)); break;
     case NN_GELU:
-        ROWB(g * ((T)0.5 * ERFC(-v * (T)NN_SQRT1_2)
+        ROWB(g * (PHI(v)
                   + v * (T)NN_INV_SQRT_2PI * EXP((T)-0.5 * v * v)));
         break;
     case NN_GELU_TANH:

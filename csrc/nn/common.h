@@ -51,4 +51,37 @@ static inline float nn_tanh_f32(float x) {
     return x != x ? x : r;
 }
 
+/* Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2 from exp, so gelu vectorizes
+ * (libm's erfcf does not). For z = |x| / sqrt 2:
+ *   erfc(z) = t exp(-z^2 + P(u)),  t = 1 / (1 + z / 2),  u = (2t - 1.16) / 0.84,
+ * P a degree-11 least-squares fit (made for fastdl over z in [0, 10.5], max
+ * error 1.7e-8 in the exponent). z^2 = x^2 / 2 is formed from x split into a
+ * 12-bit head and a tail, so the large exponent carries no rounding error and
+ * the left tail keeps a few ulp of relative accuracy. Phi(x) = 1 - Phi(-x)
+ * for x > 0. */
+static inline float nn_phi_f32(float x) {
+    float a = x < 0 ? -x : x;
+    a = a > 14.8f ? 14.8f : a;              /* Phi(-14.8) is below FLT_TRUE_MIN */
+    float z = a * 0.70710678118654752f;
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float u = t * (2.0f / 0.84f) - (1.16f / 0.84f);
+    float p = -8.090875146e-06f;
+    p = p * u - 2.499559980e-05f;
+    p = p * u + 8.244958796e-05f;
+    p = p * u + 1.347836352e-04f;
+    p = p * u - 5.944612223e-04f;
+    p = p * u - 2.584332804e-04f;
+    p = p * u + 3.880003919e-03f;
+    p = p * u - 1.232566128e-03f;
+    p = p * u - 3.014811321e-02f;
+    p = p * u + 1.671619936e-02f;
+    p = p * u + 5.746099947e-01f;
+    p = p * u - 5.631567873e-01f;
+    float ah = fdl_bits_to_f32(fdl_f32_to_bits(a) & 0xfffff000u), al = a - ah;
+    float tail = 0.5f * t * fdl_expf(-0.5f * ah * ah) * fdl_expf(p - 0.5f * al * (a + ah));
+    tail = (x < 0 ? -x : x) > 14.8f ? 0.0f : tail;
+    float r = x < 0 ? tail : 1.0f - tail;
+    return x != x ? x : r;
+}
+
 #endif

@@ -19,6 +19,9 @@
 #include "runtime/internal.h"
 
 #define CONV_MAX_SLOTS 8
+/* Below this many multiply-adds a convolution runs on one thread: an OpenMP
+ * fork/join costs a few microseconds, more than such a layer's whole work. */
+#define CONV_PAR_MIN_MACS ((int64_t)1 << 21)
 #define CONV_SLOT_ELEMS (1 << 22)   /* cap on slot memory, in elements */
 
 static int conv_dims(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
@@ -51,6 +54,12 @@ static int64_t conv_slots(const fdl_conv2d_params *p) {
     int64_t ns = FDL_MIN(p->N, CONV_MAX_SLOTS);
     while (ns > 1 && ns * wsz > CONV_SLOT_ELEMS) ns--;
     return ns < 1 ? 1 : ns;
+}
+
+static int64_t conv_threads(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
+    int64_t macs = p->N * p->K * P * Q * (p->C / p->groups) * p->R * p->S;
+    if (macs < CONV_PAR_MIN_MACS) return 1;
+    return FDL_MIN((int64_t)fdl_get_num_threads(), p->N);
 }
 
 static int64_t conv_panel(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
@@ -137,7 +146,7 @@ int fdl_conv2d_forward##SFX(T *out, const T *x, const T *w, const T *bias,      
     const int64_t CRS = Cg * p->R * p->S, HW = p->H * p->W;                               \
     const int direct = is_direct(p);                                                      \
     const int64_t panel = conv_panel(p, P, Q);                                            \
-    int64_t nt = FDL_MIN((int64_t)fdl_get_num_threads(), p->N);                           \
+    int64_t nt = conv_threads(p, P, Q);                                                   \
     if (panel) {                                                                          \
         if (!ws) return FDL_ERR_WORKSPACE;                                                \
         nt = FDL_MIN(nt, ws_bytes / (int64_t)sizeof(T) / panel);                          \
@@ -180,7 +189,7 @@ int fdl_conv2d_backward##SFX(T *dx, T *dw, T *db, const T *dout, const T *x, con
     const int64_t ns = dw ? conv_slots(p) : 0;                                            \
     int64_t avail = ws ? ws_bytes / (int64_t)sizeof(T) - ns * wsz : 0;                    \
     if (ns && avail < 0) return FDL_ERR_WORKSPACE;                                        \
-    int64_t nt = FDL_MIN((int64_t)fdl_get_num_threads(), p->N);                           \
+    int64_t nt = conv_threads(p, P, Q);                                                   \
     if (panel) {                                                                          \
         nt = FDL_MIN(nt, avail / panel);                                                  \
         if (nt < 1) return FDL_ERR_WORKSPACE;                                             \

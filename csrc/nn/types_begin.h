@@ -10,6 +10,7 @@
 #define TANH tanh
 #define ERF erf
 #define ERFC erfc
+#define PHI(x) ((T)0.5 * erfc(-(x) * 0.70710678118654752440))
 #define SQRT sqrt
 #define FABS fabs
 #define POW pow
@@ -23,6 +24,7 @@
 #define TANH nn_tanh_f32
 #define ERF erff
 #define ERFC erfcf
+#define PHI(x) nn_phi_f32(x)
 #define SQRT sqrtf
 #define FABS fabsf
 #define POW powf

@@ -8,6 +8,7 @@
 #undef TANH
 #undef ERF
 #undef ERFC
+#undef PHI
 #undef SQRT
 #undef FABS
 #undef POW

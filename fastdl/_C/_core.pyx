@@ -145,6 +145,40 @@ cdef inline cnp.ndarray _check_out(object out, int nd, int64_t *shape, int typen
     return o
 
 
+cdef inline bint _unsafe_alias(cnp.ndarray x, const int64_t *xs, cnp.ndarray o, int nd,
+                               const int64_t *shape):
+    """True when x overlaps out in any way other than being out itself.
+
+    The kernels read and write in one pass, so out may alias an input only
+    when that input has out's data pointer and C-contiguous layout (the
+    in-place case). Any other overlap (a reversed, transposed, shifted or
+    broadcast view of out's memory) would read values already overwritten.
+    """
+    cdef char *xp = <char *>cnp.PyArray_DATA(x)
+    cdef char *op = <char *>cnp.PyArray_DATA(o)
+    cdef int64_t item = cnp.PyArray_ITEMSIZE(x)
+    cdef int64_t lo = 0, hi = item, step, contig = 1
+    cdef int d
+    for d in range(nd):
+        if shape[d] == 0:
+            return False
+    for d in range(nd):
+        step = xs[d] * item * (shape[d] - 1)
+        if step < 0:
+            lo += step
+        else:
+            hi += step
+    if xp + hi <= op or op + cnp.PyArray_NBYTES(o) <= xp + lo:
+        return False
+    if xp != op:
+        return True
+    for d in range(nd - 1, -1, -1):
+        if shape[d] != 1 and xs[d] != contig:
+            return True
+        contig *= shape[d]
+    return False
+
+
 # ---- elementwise ---------------------------------------------------------
 
 def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
@@ -164,6 +198,12 @@ def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
     else:
         o = _check_out(out, nd, shape, t, name)
+        if _unsafe_alias(a, as_, o, nd, shape):
+            a = np.array(a)
+            _elem_strides(a, as_, nd, shape, name)
+        if _unsafe_alias(b, bs, o, nd, shape):
+            b = np.array(b)
+            _elem_strides(b, bs, nd, shape, name)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
@@ -218,6 +258,9 @@ def unary(int op, cnp.ndarray x not None, double p0=0.0, double p1=0.0, out=None
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
     else:
         o = _check_out(out, nd, shape, t, name)
+        if _unsafe_alias(x, xs, o, nd, shape):
+            x = np.array(x)
+            _elem_strides(x, xs, nd, shape, name)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *px = cnp.PyArray_DATA(x)
     with nogil:
@@ -239,10 +282,13 @@ def normalize_axes(axis, int ndim, str op="reduce"):
     out = []
     for ax in axis:
         ax = int(ax)
-        if ax < -ndim or ax >= max(ndim, 1) or (ndim == 0 and ax not in (0, -1)):
+        # like PyTorch, a 0-d tensor accepts dim 0 / -1 (reducing nothing)
+        if ndim == 0 and ax in (0, -1):
+            continue
+        if ax < -ndim or ax >= ndim:
             raise ValueError("%s: dim %d is out of range for a tensor of %d dims"
                              % (op, ax, ndim))
-        ax = ax % ndim if ndim else 0
+        ax = ax % ndim
         if ax in out:
             raise ValueError("%s: dim %d appears more than once" % (op, ax))
         out.append(ax)
@@ -291,7 +337,26 @@ def reduce(int op, cnp.ndarray x not None, axis=None, bint keepdims=False):
     """sum / mean / max / min over `axis` (int, tuple or None)."""
     cdef str name = _REDUCE_NAMES[op] if 0 <= op < len(_REDUCE_NAMES) else "reduce"
     cdef int t = _float_type(x, name)
-    axes = normalize_axes(axis, cnp.PyArray_NDIM(x), name)
+    cdef int nd = cnp.PyArray_NDIM(x)
+    cdef cnp.ndarray o
+    cdef int64_t n
+    cdef void *po
+    cdef void *px
+    if axis is None and not keepdims and cnp.PyArray_IS_C_CONTIGUOUS(x) and \
+            (cnp.PyArray_SIZE(x) > 0 or op < 2):
+        # the common loss.mean() / x.sum() case, without the tuple work below
+        # (about 1.9 -> 0.3 us per call on 10 elements)
+        n = cnp.PyArray_SIZE(x)
+        o = cnp.PyArray_EMPTY(0, NULL, t, 0)
+        po = cnp.PyArray_DATA(o)
+        px = cnp.PyArray_DATA(x)
+        with nogil:
+            if t == cnp.NPY_FLOAT32:
+                fdl_reduce_f32(op, 1, n, 1, <float *>po, <float *>px)
+            else:
+                fdl_reduce_f64(op, 1, n, 1, <double *>po, <double *>px)
+        return o
+    axes = normalize_axes(axis, nd, name)
     shape = (<object>x).shape
     if op >= 2:
         for d in axes:
@@ -301,10 +366,10 @@ def reduce(int op, cnp.ndarray x not None, axis=None, bint keepdims=False):
     xc, outer, r, inner = _as_orI(x, axes, name)
     cdef cnp.ndarray xa = <cnp.ndarray>xc
     oshape = _out_shape(shape, axes, keepdims)
-    cdef cnp.ndarray o = np.empty(oshape, dtype=x.dtype)
+    o = np.empty(oshape, dtype=x.dtype)
     cdef int64_t o_ = outer, r_ = r, i_ = inner
-    cdef void *po = cnp.PyArray_DATA(o)
-    cdef void *px = cnp.PyArray_DATA(xa)
+    po = cnp.PyArray_DATA(o)
+    px = cnp.PyArray_DATA(xa)
     with nogil:
         if t == cnp.NPY_FLOAT32:
             fdl_reduce_f32(op, o_, r_, i_, <float *>po, <float *>px)

@@ -7,7 +7,10 @@ used by benchmarks/bench_nn.py), and PyTorch when installed. Printed: median
 milliseconds at 1 and 2 fastdl threads, NumPy, torch (2 threads), the ratio
 NumPy / fastdl(2 threads), and fastdl's effective bandwidth: the minimum bytes
 the op must move (inputs and outputs of forward and backward, once) over its
-time. Options: --quick (fewer repeats).
+best time. On a shared machine wall-clock times of multi-threaded runs suffer
+when other processes hold the cores, so the table also gives the calling
+thread's CPU time (median) of fastdl at 1 thread and of NumPy (single-threaded
+here), and the ratio of those two. Options: --quick (fewer repeats).
 """
 import argparse
 import time
@@ -139,13 +142,13 @@ def cases(rng):
     return out
 
 
-def median_ms(fn, repeats):
+def median_ms(fn, repeats, clock=time.perf_counter):
     fn()
     samples = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        samples.append(time.perf_counter() - t0)
+        samples.append(clock() - t0)
     return float(np.median(samples)) * 1e3
 
 
@@ -162,11 +165,12 @@ def main(argv=None):
     old = fastdl.get_num_threads()
     if torch is not None:
         torch.set_num_threads(2)
-    print("fastdl %s, ISA %s; median ms of forward+backward (%d runs)%s"
+    print("fastdl %s, ISA %s; forward+backward, median ms of %d runs (wall clock | "
+          "calling thread's CPU time)%s"
           % (fastdl.__version__, fastdl.config()["isa_active"], reps,
              "" if torch is not None else "; torch not installed"))
-    hdr = "%-30s %9s %9s %9s %9s %8s %9s" % ("op", "fdl 1T", "fdl 2T", "numpy", "torch",
-                                            "np/fdl", "fdl GB/s")
+    hdr = "%-29s %8s %8s %8s %8s | %8s %8s %7s | %8s" % (
+        "op", "fdl 1T", "fdl 2T", "numpy", "torch", "fdl cpu", "np cpu", "np/fdl", "fdl GB/s")
     print(hdr)
     print("-" * len(hdr))
     try:
@@ -177,8 +181,12 @@ def main(argv=None):
             t2 = median_ms(f, reps)
             tn = median_ms(n, reps)
             tt = median_ms(tf(torch), reps) if torch is not None else float("nan")
-            print("%-30s %9.3f %9.3f %9.3f %9.3f %7.2fx %9.1f"
-                  % (name, t1, t2, tn, tt, tn / t2, nbytes / (min(t1, t2) * 1e-3) / 1e9))
+            fastdl.set_num_threads(1)
+            c1 = median_ms(f, reps, time.thread_time)
+            cn = median_ms(n, reps, time.thread_time)
+            print("%-29s %8.3f %8.3f %8.3f %8.3f | %8.3f %8.3f %6.2fx | %8.1f"
+                  % (name, t1, t2, tn, tt, c1, cn, cn / c1,
+                     nbytes / (min(t1, t2, c1) * 1e-3) / 1e9))
     finally:
         fastdl.set_num_threads(old)
     return 0

@@ -4,3 +4,4 @@ from fastdl.nn.module import Module, Parameter
 from fastdl.nn.containers import ModuleDict, ModuleList, Sequential
 from fastdl.nn.layers import *  # noqa: F401,F403
 from fastdl.nn.loss import *  # noqa: F401,F403
+from fastdl.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

@@ -1,0 +1,209 @@
+/*
+ * rnn.c — recurrent cells and layers (see fastdl/rnn.h for the equations).
+ *
+ * Legend: Ts time steps, B batch, I input features, H hidden features,
+ * G gates per cell (RNN 1, LSTM 4, GRU 3), BH = B*H.
+ *
+ * Cell kernels: OpenMP over batch rows (independent), each row one call of
+ * the per-ISA row loop of rnn_rows.h. Layer kernels: the template
+ * rnn_layer.h, instantiated for float (fdl_sgemm_ex) and double
+ * (fdl_dgemm_ex).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+#include "nn/rnn_isa.h"
+
+/* ---- row loops: generic float32 and float64 ------------------------------------- */
+#define FT float
+#define ROW(n) n##_f32_generic
+#define SIGM(x) FDL_SIGMF(x)
+#define TANH(x) fdl_rnn_tanhf(x)
+#include "nn/rnn_rows.h"
+#undef FT
+#undef ROW
+#undef SIGM
+#undef TANH
+
+static const FDL_RNN_ROWS_F32(generic)
+
+#define FT double
+#define ROW(n) n##_f64
+#define SIGM(x) (1.0 / (1.0 + exp(-(x))))
+#define TANH(x) tanh(x)
+#include "nn/rnn_rows.h"
+#undef FT
+#undef ROW
+#undef SIGM
+#undef TANH
+
+static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_fwd_f64,
+                                                 lstm_bwd_f64, gru_fwd_f64, gru_bwd_f64};
+
+static const fdl_rnn_rows_f64 *rows_f64(void) { return &rows_f64_table; }
+
+static const fdl_rnn_rows_f32 *rows_f32(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    switch (fdl_active_isa()) {
+    case FDL_ISA_AVX512: return &fdl_rnn_rows_f32_avx512;
+    case FDL_ISA_AVX2: return &fdl_rnn_rows_f32_avx2;
+    default: break;
+    }
+#endif
+    return &fdl_rnn_rows_f32_generic;
+}
+
+/* Threads for B rows of G*H gate elements each. A transcendental costs
+ * about as much as 8 streamed elements, hence the weight. */
+static inline int cell_threads(int64_t B, int64_t GH) {
+    return B > 1 ? (int)FDL_MIN(fdl_threads_for(8 * B * GH), B) : 1;
+}
+
+#define ROWS_LOOP(B, GH, body)                                                        \
+    do {                                                                              \
+        int nt_ = cell_threads(B, GH);                                                \
+        _Pragma("omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1)")     \
+        for (int64_t b = 0; b < (B); b++) { body; }                                   \
+    } while (0)
+
+/* ---- cell kernels ---------------------------------------------------------------- */
+/* pre, h: (B,H) */
+void fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
+                              fdl_rnn_act act) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, H, r->rnn_fwd(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+}
+void fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
+                              fdl_rnn_act act) {
+    ROWS_LOOP(B, H, rnn_fwd_f64(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+}
+/* dpre, h, dh: (B,H) */
+void fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
+                               int64_t H, fdl_rnn_act act) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, H, r->rnn_bwd(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+}
+void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
+                               int64_t H, fdl_rnn_act act) {
+    ROWS_LOOP(B, H, rnn_bwd_f64(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+}
+
+/* gates, act: (B,4H); h, c, tanh_c, c_prev: (B,H) */
+#define LSTM_FWD_ARGS() h + b * H, c + b * H, act + b * 4 * H, tanh_c + b * H,             \
+                         gates + b * 4 * H, c_prev + b * H, H, H
+void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+                               const float *gates, const float *c_prev, int64_t B, int64_t H) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, 4 * H, r->lstm_fwd(LSTM_FWD_ARGS()));
+}
+void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+                               const double *gates, const double *c_prev, int64_t B,
+                               int64_t H) {
+    ROWS_LOOP(B, 4 * H, lstm_fwd_f64(LSTM_FWD_ARGS()));
+}
+
+/* dgates, act: (B,4H); the rest (B,H) */
+#define LSTM_BWD_ARGS() dgates + b * 4 * H, dc_prev + b * H, act + b * 4 * H,                \
+                        tanh_c + b * H, c_prev + b * H, dh + b * H, dc ? dc + b * H : NULL, H, H
+void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
+                                const float *tanh_c, const float *c_prev, const float *dh,
+                                const float *dc, int64_t B, int64_t H) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, 4 * H, r->lstm_bwd(LSTM_BWD_ARGS()));
+}
+void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
+                                const double *tanh_c, const double *c_prev, const double *dh,
+                                const double *dc, int64_t B, int64_t H) {
+    ROWS_LOOP(B, 4 * H, lstm_bwd_f64(LSTM_BWD_ARGS()));
+}
+
+/* gi, gh, act: (B,3H); h, ghn, h_prev: (B,H) */
+#define GRU_FWD_ARGS() h + b * H, act + b * 3 * H, ghn + b * H, gi + b * 3 * H,             \
+                       gh + b * 3 * H, h_prev + b * H, H, H
+void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
+                              const float *gh, const float *h_prev, int64_t B, int64_t H) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, 3 * H, r->gru_fwd(GRU_FWD_ARGS()));
+}
+void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
+                              const double *gh, const double *h_prev, int64_t B, int64_t H) {
+    ROWS_LOOP(B, 3 * H, gru_fwd_f64(GRU_FWD_ARGS()));
+}
+
+/* dgi, dgh, act: (B,3H); the rest (B,H) */
+#define GRU_BWD_ARGS() dgi + b * 3 * H, dgh + b * 3 * H, dh_prev ? dh_prev + b * H : NULL,    \
+                       act + b * 3 * H, ghn + b * H, h_prev + b * H, dh + b * H, H, H
+void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
+                               const float *ghn, const float *h_prev, const float *dh,
+                               int64_t B, int64_t H) {
+    const fdl_rnn_rows_f32 *r = rows_f32();
+    ROWS_LOOP(B, 3 * H, r->gru_bwd(GRU_BWD_ARGS()));
+}
+void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
+                               const double *ghn, const double *h_prev, const double *dh,
+                               int64_t B, int64_t H) {
+    ROWS_LOOP(B, 3 * H, gru_bwd_f64(GRU_BWD_ARGS()));
+}
+
+/* ---- layer kernels ----------------------------------------------------------------- */
+int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H) {
+    (void)B;
+    return H * H;                               /* W_hh^T */
+}
+int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H) {
+    (void)B;
+    return 4 * H * H;                           /* W_hh^T */
+}
+int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H) {
+    return 3 * H * H + B * 3 * H;               /* W_hh^T, gh */
+}
+int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H) {
+    return Ts * B * H;                          /* dH, turned into dpre in place */
+}
+int64_t fdl_lstm_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H) {
+    return Ts * B * 4 * H + Ts * B * H + B * H; /* dG, dH, dc */
+}
+int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H) {
+    return 2 * Ts * B * 3 * H + Ts * B * H;     /* dgi, dgh, dH */
+}
+
+/* Per-step work (2*B*G*H flops) below which the time loop runs on one thread. */
+#define RNN_STEP_PAR_MIN_FLOPS (1 << 21)
+
+/* Threads for the time loop: each owns at least one 16-unit block of h. */
+static int step_threads(int64_t B, int64_t G, int64_t H) {
+    if (2 * B * G * H < RNN_STEP_PAR_MIN_FLOPS) return 1;
+    return (int)FDL_MIN((int64_t)fdl_get_num_threads(), FDL_CDIV(H, 16));
+}
+
+/* Hidden units [*j0, *j1) of thread tid of nth, cut on 16-unit blocks. */
+static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
+    int64_t nb = FDL_CDIV(H, 16);
+    *j0 = FDL_MIN(H, (tid * nb / nth) * 16);
+    *j1 = FDL_MIN(H, ((tid + 1) * nb / nth) * 16);
+}
+
+#define FT float
+#define FN(n) n##_f32
+#define GEMM_EX fdl_sgemm_ex
+#define ROWS rows_f32
+#define ROWS_T fdl_rnn_rows_f32
+#include "nn/rnn_layer.h"
+#undef FT
+#undef FN
+#undef GEMM_EX
+#undef ROWS
+#undef ROWS_T
+
+#define FT double
+#define FN(n) n##_f64
+#define GEMM_EX fdl_dgemm_ex
+#define ROWS rows_f64
+#define ROWS_T fdl_rnn_rows_f64
+#include "nn/rnn_layer.h"
+#undef FT
+#undef FN
+#undef GEMM_EX
+#undef ROWS
+#undef ROWS_T

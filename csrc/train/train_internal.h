@@ -1,0 +1,14 @@
+/* Shared by the csrc/train/ sources: the thread-local error text behind
+ * fdl_train_last_error(). */
+#ifndef FDL_TRAIN_INTERNAL_H
+#define FDL_TRAIN_INTERNAL_H
+
+#include "fastdl.h"
+
+/* Formats into the thread-local message and returns `status`, so a failure
+ * reads `return fdl__fail(FDL_ERR_FORMAT, "...", ...);`. */
+int fdl__fail(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), visibility("hidden")));
+void fdl__clear_error(void) __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,560 @@
+"""Recurrent layers with PyTorch's names, arguments, parameter shapes, gate
+order and return values: RNN, LSTM, GRU and their single-step cells.
+
+A whole multi-layer, possibly bidirectional sequence is one autograd Node:
+forward runs each layer and direction through time in C (one GEMM for the
+input projection of all steps, then per step one W_hh GEMM and one fused
+cell kernel); backward runs backpropagation through time in C, with dW_ih,
+dW_hh and dx each one GEMM over all steps.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from fastdl import random as _random
+from fastdl.autograd import Node
+from fastdl.nn import functional as F
+from fastdl.nn import init
+from fastdl.nn.module import Module, Parameter
+from fastdl.tensor import Tensor, _needs_grad, reshape
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+           "rnn_cell", "lstm_cell", "gru_cell"]
+
+_TANH, _RELU, _LSTM, _GRU = 0, 1, 2, 3
+_GATES = {_TANH: 1, _RELU: 1, _LSTM: 4, _GRU: 3}
+
+
+def _C():
+    from fastdl._C import rnn
+    return rnn
+
+
+def _shape(x):
+    return tuple(x.shape)
+
+
+def _multi_output(name, inputs, arrays, backward):
+    """Tensors for an op with several outputs, recorded as ONE Node.
+
+    The first output carries the Node that runs ``backward(grads)`` (one
+    ndarray or None per output). Each other output carries a small Node whose
+    only input is the first output: the reverse topological walk therefore
+    reaches it first; it parks its gradient for the real backward and passes
+    on a shared zero view, which the real backward recognises as "no
+    gradient". So the expensive backward runs once, however many outputs
+    are used.
+    """
+    n = len(arrays)
+    parked = [None] * n
+    zero = np.broadcast_to(np.zeros((), arrays[0].dtype), arrays[0].shape)
+
+    def main(g):
+        grads = list(parked)
+        parked[:] = [None] * n
+        grads[0] = None if g is zero else g
+        return backward(grads)
+
+    first = Tensor._wrap(arrays[0], Node(name, inputs, main))
+    outs = [first]
+    for k in range(1, n):
+        def side(g, k=k):
+            parked[k] = g
+            return (zero,)
+        outs.append(Tensor._wrap(arrays[k], Node(name, (first,), side)))
+    return outs
+
+
+def _c(a):
+    return None if a is None else np.ascontiguousarray(a)
+
+
+# ---- cells as autograd functions --------------------------------------------------------
+
+def rnn_cell(pre, nonlinearity="tanh"):
+    """h = tanh(pre) or relu(pre) through the fused cell kernel.
+
+    Shapes: pre (B, H) -> h (B, H).
+    """
+    relu = _nonlinearity(nonlinearity, "rnn_cell") == _RELU
+    h = _C().rnn_cell_forward(np.ascontiguousarray(pre._data), relu)
+    if not _needs_grad(pre):
+        return Tensor._wrap(h)
+    return Tensor._wrap(h, Node("RNNCellBackward", (pre,), lambda g: (
+        _C().rnn_cell_backward(h, np.ascontiguousarray(g, h.dtype), relu),)))
+
+
+def lstm_cell(gates, c_prev):
+    """One LSTM step from the gate pre-activations (i, f, g, o).
+
+    Shapes: gates (B, 4H) = x W_ih^T + b_ih + h W_hh^T + b_hh, c_prev (B, H)
+    -> (h, c), each (B, H).
+    """
+    g_, c_ = np.ascontiguousarray(gates._data), np.ascontiguousarray(c_prev._data)
+    h, c, act, tanh_c = _C().lstm_cell_forward(g_, c_)
+    if not _needs_grad(gates, c_prev):
+        return Tensor._wrap(h), Tensor._wrap(c)
+
+    def backward(grads):
+        dh, dc = grads
+        dh = np.zeros_like(h) if dh is None else np.ascontiguousarray(dh, h.dtype)
+        dg, dcp = _C().lstm_cell_backward(act, tanh_c, c_, dh, _c(dc))
+        return dg, dcp
+    return tuple(_multi_output("LSTMCellBackward", (gates, c_prev), [h, c], backward))
+
+
+def gru_cell(gi, gh, h_prev):
+    """One GRU step: r, z = sigmoid(gi + gh), n = tanh(gi_n + r * gh_n),
+    h = (1 - z) * n + z * h_prev.
+
+    Shapes: gi = x W_ih^T + b_ih, gh = h_prev W_hh^T + b_hh (B, 3H), blocks
+    (r, z, n); h_prev (B, H) -> h (B, H).
+    """
+    a, b, hp = (np.ascontiguousarray(t._data) for t in (gi, gh, h_prev))
+    h, act, ghn = _C().gru_cell_forward(a, b, hp)
+    if not _needs_grad(gi, gh, h_prev):
+        return Tensor._wrap(h)
+
+    def backward(g):
+        return _C().gru_cell_backward(act, ghn, hp, np.ascontiguousarray(g, h.dtype))
+    return Tensor._wrap(h, Node("GRUCellBackward", (gi, gh, h_prev), backward))
+
+
+def _nonlinearity(name, who):
+    if name == "tanh":
+        return _TANH
+    if name == "relu":
+        return _RELU
+    raise ValueError("%s: unknown nonlinearity '%s', expected 'tanh' or 'relu'" % (who, name))
+
+
+# ---- the whole sequence as one Node -------------------------------------------------------
+
+def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size, dropout,
+              training, batch_first):
+    """Run all layers and directions. weights: [w_ih, w_hh, b_ih|None, b_hh|None] per
+    layer and direction, in PyTorch's order. Returns Tensors (y, h_n[, c_n])."""
+    C = _C()
+    L, D, H = num_layers, num_directions, hidden_size
+    xd = x._data
+    if batch_first:
+        xd = xd.swapaxes(0, 1)
+    xl = np.ascontiguousarray(xd)
+    T, B = xl.shape[0], xl.shape[1]
+    dt = xl.dtype
+    h0d = None if h0 is None else np.ascontiguousarray(h0._data)
+    c0d = None if c0 is None else np.ascontiguousarray(c0._data)
+    wd = [[None if w is None else np.ascontiguousarray(w._data) for w in ws] for ws in weights]
+    hn = np.empty((L * D, B, H), dt)
+    cn = np.empty((L * D, B, H), dt) if mode == _LSTM else None
+    saved, masks = [], []
+    for layer in range(L):
+        out = np.empty((T, B, D * H), dt) if D == 2 else None
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh = wd[k]
+            hs, sv = C.layer_forward(mode, xl, None if h0d is None else h0d[k],
+                                     None if c0d is None else c0d[k],
+                                     w_ih, w_hh, b_ih, b_hh, d == 1)
+            if out is None:
+                out = hs[1:]            # one direction: the outputs are a contiguous view
+            else:
+                out[:, :, d * H:(d + 1) * H] = hs[1:] if d == 0 else hs[:-1]
+            hn[k] = hs[T] if d == 0 else hs[0]
+            if cn is not None:
+                cn[k] = sv[1][T] if d == 0 else sv[1][0]
+            saved.append((sv, xl))
+        if layer < L - 1 and dropout > 0 and training:
+            seed, stream = _random.next_key()
+            keep = _C_core().rng_fill("bernoulli", out.shape, seed, stream, 0, 1.0 - dropout)
+            scale = 1.0 / (1.0 - dropout) if dropout < 1 else 0.0
+            mask = keep.astype(dt) * dt.type(scale)
+            out = out * mask            # not in place: out may be a view of saved hs
+            masks.append(mask)
+        else:
+            masks.append(None)
+        xl = out
+    y = np.ascontiguousarray(xl.swapaxes(0, 1)) if batch_first else xl
+    arrays = [y, hn] if cn is None else [y, hn, cn]
+    inputs = (x, h0, c0) + tuple(w for ws in weights for w in ws)
+    if not _needs_grad(*inputs):
+        return tuple(Tensor._wrap(a) for a in arrays)
+
+    want = [t is not None and t.requires_grad for t in inputs]
+
+    def backward(grads):
+        gy, ghn, gcn = (grads + [None])[:3]
+        if gy is not None:
+            gy = np.ascontiguousarray(gy.swapaxes(0, 1) if batch_first else gy, dt)
+        ghn, gcn = _c(ghn), _c(gcn)
+        dh0 = np.zeros((L * D, B, H), dt) if want[1] else None
+        dc0 = np.zeros((L * D, B, H), dt) if want[2] else None
+        dws = [[np.zeros_like(w) if (w is not None and want[3 + 4 * k + j]) else None
+                for j, w in enumerate(wd[k])] for k in range(L * D)]
+        dy = gy
+        for layer in range(L - 1, -1, -1):
+            if dy is not None and masks[layer] is not None:
+                dy = dy * masks[layer]
+            xin = saved[layer * D][1]
+            dx = np.zeros(xin.shape, dt) if (layer > 0 or want[0]) else None
+            for d in range(D):
+                k = layer * D + d
+                sv = saved[k][0]
+                w_ih, w_hh = wd[k][0], wd[k][1]
+                C.layer_backward(mode, sv, xin, w_ih, w_hh, dy, d * H,
+                                 None if ghn is None else ghn[k],
+                                 None if gcn is None else gcn[k],
+                                 dx, None if dh0 is None else dh0[k],
+                                 None if dc0 is None else dc0[k], *dws[k], d == 1)
+            dy = dx
+        dx = dy
+        if dx is not None and batch_first:
+            dx = np.ascontiguousarray(dx.swapaxes(0, 1))
+        return (dx, dh0, dc0) + tuple(g for gs in dws for g in gs)
+
+    name = {_TANH: "RNNBackward", _RELU: "RNNBackward", _LSTM: "LSTMBackward",
+            _GRU: "GRUBackward"}[mode]
+    return tuple(_multi_output(name, inputs, arrays, backward))
+
+
+def _C_core():
+    from fastdl._C import _core
+    return _core
+
+
+# ---- modules -----------------------------------------------------------------------------
+
+class RNNBase(Module):
+    """Shared skeleton of RNN, LSTM and GRU (PyTorch's RNNBase)."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError("%s: hidden_size must be a positive integer, got %r"
+                             % (name, hidden_size))
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError("%s: num_layers must be a positive integer, got %r"
+                             % (name, num_layers))
+        if isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed, got %r" % (dropout,))
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          "dropout=%g and num_layers=%d" % (dropout, num_layers))
+        self.mode = mode
+        self.input_size, self.hidden_size = int(input_size), hidden_size
+        self.num_layers, self.bias = num_layers, bool(bias)
+        self.batch_first, self.dropout = bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        D = 2 if bidirectional else 1
+        G = _GATES[mode] * hidden_size
+        dt = dtype or np.float32
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            in_size = self.input_size if layer == 0 else hidden_size * D
+            for d in range(D):
+                sfx = "_l%d%s" % (layer, "_reverse" if d == 1 else "")
+                shapes = [("weight_ih", (G, in_size)), ("weight_hh", (G, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (G,)), ("bias_hh", (G,))]
+                for pname, shape in shapes:
+                    setattr(self, pname + sfx, Parameter(np.empty(shape, dtype=dt)))
+                    self._flat_weights_names.append(pname + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    @property
+    def _num_directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _layer_weights(self):
+        """[w_ih, w_hh, b_ih, b_hh] per layer and direction (biases None without bias)."""
+        out = []
+        for layer in range(self.num_layers):
+            for d in range(self._num_directions):
+                sfx = "_l%d%s" % (layer, "_reverse" if d == 1 else "")
+                out.append([getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx),
+                            getattr(self, "bias_ih" + sfx) if self.bias else None,
+                            getattr(self, "bias_hh" + sfx) if self.bias else None])
+        return out
+
+    @property
+    def all_weights(self):
+        return [[w for w in ws if w is not None] for ws in self._layer_weights()]
+
+    def _check_input(self, input, hx):
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError("%s: expected input as a fastdl Tensor, got %s"
+                            % (name, type(input).__name__))
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            raise ValueError("%s: expected input of shape %s (or %s unbatched) with "
+                             "input_size=%d, got %s"
+                             % (name, "(N, L, %d)" % self.input_size if self.batch_first
+                                else "(L, N, %d)" % self.input_size,
+                                "(L, %d)" % self.input_size, self.input_size,
+                                _shape(input)))
+        dt = self.weight_ih_l0.dtype
+        if input.dtype != dt:
+            raise TypeError("%s: input dtype %s does not match the parameters' dtype %s"
+                            % (name, input.dtype, dt))
+        batched = input.ndim == 3
+        B = (input.shape[0] if self.batch_first else input.shape[1]) if batched else 1
+        want = (self.num_layers * self._num_directions, B, self.hidden_size)
+        states = () if hx is None else (hx if isinstance(hx, tuple) else (hx,))
+        if self.mode == _LSTM and hx is not None and len(states) != 2:
+            raise ValueError("LSTM: expected hx as a tuple (h_0, c_0), got %r" % (type(hx),))
+        if self.mode != _LSTM and hx is not None and len(states) != 1:
+            raise ValueError("%s: expected hx as one Tensor h_0, got a tuple" % name)
+        for sname, s in zip(("h_0", "c_0"), states):
+            if not isinstance(s, Tensor):
+                raise TypeError("%s: expected %s as a fastdl Tensor, got %s"
+                                % (name, sname, type(s).__name__))
+            exp = want if batched else (want[0], want[2])
+            if _shape(s) != exp:
+                raise ValueError("%s: expected %s of shape %s for input of shape %s, got %s"
+                                 % (name, sname, exp, _shape(input), _shape(s)))
+            if s.dtype != dt:
+                raise TypeError("%s: %s dtype %s does not match the parameters' dtype %s"
+                                % (name, sname, s.dtype, dt))
+        return batched, states
+
+    def forward(self, input, hx=None):
+        """Run the whole sequence.
+
+        Args:
+            input: (L, N, input_size), or (N, L, input_size) with batch_first,
+                or (L, input_size) unbatched.
+            hx: initial hidden state h_0 (num_layers * num_directions, N,
+                hidden_size), for LSTM a tuple (h_0, c_0); None means zeros.
+        Returns:
+            (output, h_n), for LSTM (output, (h_n, c_n)); output is
+            (L, N, D * hidden_size) (batch_first: (N, L, D * hidden_size)).
+        """
+        batched, states = self._check_input(input, hx)
+        x = input
+        if not batched:
+            x = reshape(x, (x.shape[0], 1, x.shape[1]))
+            states = tuple(reshape(s, (s.shape[0], 1, s.shape[1])) for s in states)
+        h0 = states[0] if states else None
+        c0 = states[1] if len(states) > 1 else None
+        outs = _sequence(self.mode, x, h0, c0, self._layer_weights(), self.num_layers,
+                         self._num_directions, self.hidden_size, self.dropout, self.training,
+                         self.batch_first if batched else False)
+        if not batched:
+            outs = (reshape(outs[0], (outs[0].shape[0], outs[0].shape[2])),) + tuple(
+                reshape(o, (o.shape[0], o.shape[2])) for o in outs[1:])
+        if self.mode == _LSTM:
+            return outs[0], (outs[1], outs[2])
+        return outs[0], outs[1]
+
+    def extra_repr(self):
+        s = "%d, %d" % (self.input_size, self.hidden_size)
+        if self.num_layers != 1:
+            s += ", num_layers=%d" % self.num_layers
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += ", dropout=%g" % self.dropout
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+
+    Args:
+        input_size, hidden_size: features of x_t and h_t.
+        num_layers: stacked layers (default 1).
+        nonlinearity: 'tanh' (default) or 'relu'.
+        bias: use b_ih and b_hh (default True).
+        batch_first: input and output are (N, L, *) instead of (L, N, *).
+        dropout: dropout probability on the outputs of every layer but the last.
+        bidirectional: run a reverse direction too and concatenate.
+    Shapes: see RNNBase.forward; returns (output, h_n).
+
+    Example:
+        >>> rnn = fastdl.nn.RNN(10, 20, 2)
+        >>> out, h_n = rnn(fastdl.randn(5, 3, 10))
+        >>> out.shape, h_n.shape
+        ((5, 3, 20), (2, 3, 20))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+        super().__init__(_nonlinearity(nonlinearity, "RNN"), input_size, hidden_size, num_layers,
+                         bias, batch_first, dropout, bidirectional, dtype)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, PyTorch's gates (i, f, g, o):
+    c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
+
+    Args as RNN (without nonlinearity). Returns (output, (h_n, c_n)).
+
+    Example:
+        >>> lstm = fastdl.nn.LSTM(10, 20, batch_first=True)
+        >>> out, (h_n, c_n) = lstm(fastdl.randn(3, 5, 10))
+        >>> out.shape, c_n.shape
+        ((3, 5, 20), (1, 3, 20))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size is not supported")
+        super().__init__(_LSTM, input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, PyTorch's gates (r, z, n):
+    n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)), h_t = (1 - z) * n + z * h_{t-1}.
+
+    Args as RNN (without nonlinearity). Returns (output, h_n).
+
+    Example:
+        >>> gru = fastdl.nn.GRU(10, 20, bidirectional=True)
+        >>> out, h_n = gru(fastdl.randn(5, 3, 10))
+        >>> out.shape, h_n.shape
+        ((5, 3, 40), (2, 3, 20))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype=None):
+        super().__init__(_GRU, input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+
+# ---- single-step cells --------------------------------------------------------------------
+
+class RNNCellBase(Module):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        dt = dtype or np.float32
+        G = num_chunks * self.hidden_size
+        self.weight_ih = Parameter(np.empty((G, self.input_size), dtype=dt))
+        self.weight_hh = Parameter(np.empty((G, self.hidden_size), dtype=dt))
+        if bias:
+            self.bias_ih = Parameter(np.empty(G, dtype=dt))
+            self.bias_hh = Parameter(np.empty(G, dtype=dt))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def _prepare(self, input, hx, n_states):
+        name = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError("%s: expected input of shape (N, %d) or (%d,), got %s"
+                             % (name, self.input_size, self.input_size, _shape(input)))
+        batched = input.ndim == 2
+        x = input if batched else reshape(input, (1, self.input_size))
+        B = x.shape[0]
+        if hx is None:
+            from fastdl import creation
+            states = tuple(creation.zeros((B, self.hidden_size), dtype=x.dtype)
+                           for _ in range(n_states))
+        else:
+            states = hx if isinstance(hx, tuple) else (hx,)
+            if len(states) != n_states:
+                raise ValueError("%s: expected %d state tensor(s), got %d"
+                                 % (name, n_states, len(states)))
+            exp = (B, self.hidden_size) if batched else (self.hidden_size,)
+            for s in states:
+                if _shape(s) != exp:
+                    raise ValueError("%s: expected a state of shape %s for input of shape %s, "
+                                     "got %s" % (name, exp, _shape(input), _shape(s)))
+            if not batched:
+                states = tuple(reshape(s, (1, self.hidden_size)) for s in states)
+        return batched, x, states
+
+    @staticmethod
+    def _unbatch(t, batched):
+        return t if batched else reshape(t, (t.shape[1],))
+
+    def extra_repr(self):
+        s = "%d, %d" % (self.input_size, self.hidden_size)
+        return s + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), one step.
+
+    Example:
+        >>> cell = fastdl.nn.RNNCell(10, 20)
+        >>> cell(fastdl.randn(3, 10)).shape
+        (3, 20)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        _nonlinearity(nonlinearity, "RNNCell")
+        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        batched, x, (h,) = self._prepare(input, hx, 1)
+        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        return self._unbatch(rnn_cell(pre, self.nonlinearity), batched)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; forward(input, (h, c)) returns (h', c').
+
+    Example:
+        >>> cell = fastdl.nn.LSTMCell(10, 20)
+        >>> h, c = cell(fastdl.randn(3, 10))
+        >>> c.shape
+        (3, 20)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, dtype)
+
+    def forward(self, input, hx=None):
+        batched, x, (h, c) = self._prepare(input, hx, 2)
+        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh,
+                                                                     self.bias_hh)
+        h2, c2 = lstm_cell(gates, c)
+        return self._unbatch(h2, batched), self._unbatch(c2, batched)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step; forward(input, h) returns h'.
+
+    Example:
+        >>> cell = fastdl.nn.GRUCell(10, 20)
+        >>> cell(fastdl.randn(3, 10)).shape
+        (3, 20)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, dtype)
+
+    def forward(self, input, hx=None):
+        batched, x, (h,) = self._prepare(input, hx, 1)
+        gi = F.linear(x, self.weight_ih, self.bias_ih)
+        gh = F.linear(h, self.weight_hh, self.bias_hh)
+        return self._unbatch(gru_cell(gi, gh, h), batched)
