@@ -25,24 +25,25 @@
 typedef struct {
     fdl_sgemm_ukr_fn ukr;
     fdl_sgemm_ukr_fn ukr_half;   /* for edge panels n <= nr/2, or NULL */
+    int a_rep;                   /* copies of each packed A element (1 or 4) */
     int mr, nr;
     int64_t mc, kc, nc;
     const char *name;
 } sgemm_cfg;
 
-#define CFG(isa, fn, half, tile)                                            \
-    {fn, half, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
+#define CFG(isa, fn, half, rep, tile)                                       \
+    {fn, half, rep, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
      FDL_SGEMM_##isa##_KC, FDL_SGEMM_##isa##_NC, tile}
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
-    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, "sgemm_avx2_6x16"),
-    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, "sgemm_avx512_12x32"),
+    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, 1, "sgemm_avx2_6x16"),
+    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, 1, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
 #endif
 };
 
@@ -133,7 +134,8 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
-    const int direct_a = M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
+    const int rep = cfg->a_rep;
+    const int direct_a = rep == 1 && M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
     float *const abuf = tls_a;
@@ -181,7 +183,11 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                     const int m = (int)FDL_MIN(mr, M - i);
                     if (direct_a && m == mr) continue;
                     const float *a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
-                    fdl_sgemm_pack_a(g->transa, a, g->lda, m, kc, mr, abuf + it * kc * mr);
+                    if (rep == 1)
+                        fdl_sgemm_pack_a(g->transa, a, g->lda, m, kc, mr, abuf + it * kc * mr);
+                    else
+                        fdl_sgemm_pack_a_rep4(g->transa, a, g->lda, m, kc, mr,
+                                              abuf + it * kc * mr * 4);
                 }
                 for (int64_t jt = jt_lo; jt < jt_hi; ++jt) {
                     const int64_t j = jc + jt * nr;
@@ -195,8 +201,8 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                     for (int64_t it = 0; it < mt; ++it) {
                         const int64_t i = ic + it * mr;
                         const int m = (int)FDL_MIN(mr, M - i);
-                        const float *a = abuf + it * kc * mr;
-                        int64_t rsa = mr, csa = 1;
+                        const float *a = abuf + it * kc * mr * rep;
+                        int64_t rsa = mr * rep, csa = rep;
                         if (direct_a && m == mr) {
                             a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
                             rsa = g->transa ? g->lda : 1;
