@@ -66,6 +66,7 @@ SHAPES = [  # (M, N, K)
     (530, 70, 300),                        # A too big to read in place: packed
     (40, 530, 300),                        # B too big to read in place: packed
     (9, 4100, 20),                         # N over NC: two jc panels
+    (37, 45, 1100), (530, 70, 1100),       # K over every ISA's KC: several K passes
 ]
 
 
@@ -105,9 +106,10 @@ def test_sgemm_k_zero_scales_c():
 @pytest.mark.parametrize("alpha", [0.0, 1.0, -0.7])
 @pytest.mark.parametrize("beta", [0.0, 1.0, 2.5])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-def test_sgemm_alpha_beta_leading_dims(alpha, beta, ta, tb):
+@pytest.mark.parametrize("K", [300, 1100])
+def test_sgemm_alpha_beta_leading_dims(alpha, beta, ta, tb, K):
     """Sub-matrix views: every operand has a leading dimension > its width."""
-    M, N, K = 29, 45, 300
+    M, N = 29, 45
     rng = np.random.default_rng(7)
     big_a = rand(rng, (K + 5, M + 9) if ta else (M + 5, K + 9))
     big_b = rand(rng, (N + 4, K + 7) if tb else (K + 4, N + 7))
@@ -142,7 +144,8 @@ def test_nan_rules(M, N, K):
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-@pytest.mark.parametrize("M,N,K", [(1, 1, 1), (13, 33, 17), (128, 256, 784), (530, 70, 300)])
+@pytest.mark.parametrize("M,N,K", [(1, 1, 1), (13, 33, 17), (128, 256, 784), (530, 70, 300),
+                                   (40, 50, 1100)])
 @pytest.mark.parametrize("relu", [False, True])
 def test_matmul_bias_relu(M, N, K, ta, tb, relu):
     rng = np.random.default_rng(11)
@@ -234,7 +237,7 @@ def test_sgemm_ref_oracle():
 @pytest.mark.parametrize("M,N,K,ta,tb", [
     (128, 256, 784, False, True), (128, 784, 256, False, False), (256, 784, 128, True, False),
     (300, 290, 600, True, True), (530, 700, 300, False, False), (20, 1000, 300, False, False),
-    (131, 71, 1000, False, False),
+    (131, 71, 1100, False, False), (600, 300, 1100, True, False),
 ])
 def test_bitwise_identical_across_threads(M, N, K, ta, tb):
     rng = np.random.default_rng(6)

@@ -35,10 +35,11 @@
 #define FDL_SGEMM_AVX2_NC 1024
 
 /* Portable C: 6 x 8 floats = 12 four-lane accumulators, which fit the 16
- * SSE registers of baseline x86-64 with the B vectors and a broadcast. */
+ * SSE registers of baseline x86-64 with the B vectors and an A vector. A is
+ * packed 4x replicated (MC x KC x 4 floats in the A buffer). */
 #define FDL_SGEMM_GENERIC_MR 6
 #define FDL_SGEMM_GENERIC_NR 8
-#define FDL_SGEMM_GENERIC_MC 120
+#define FDL_SGEMM_GENERIC_MC 48
 #define FDL_SGEMM_GENERIC_KC 256
 #define FDL_SGEMM_GENERIC_NC 1024
 
@@ -57,7 +58,7 @@
 
 #if FDL_SGEMM_AVX512_MC * FDL_SGEMM_AVX512_KC > FDL_SGEMM_ABUF_FLOATS || \
     FDL_SGEMM_AVX2_MC * FDL_SGEMM_AVX2_KC > FDL_SGEMM_ABUF_FLOATS || \
-    FDL_SGEMM_GENERIC_MC * FDL_SGEMM_GENERIC_KC > FDL_SGEMM_ABUF_FLOATS
+    4 * FDL_SGEMM_GENERIC_MC * FDL_SGEMM_GENERIC_KC > FDL_SGEMM_ABUF_FLOATS
 #error "FDL_SGEMM_ABUF_FLOATS is smaller than an MC x KC block"
 #endif
 #if FDL_SGEMM_AVX512_KC * FDL_SGEMM_AVX512_NC > FDL_SGEMM_BBUF_FLOATS || \

@@ -25,24 +25,25 @@
 typedef struct {
     fdl_sgemm_ukr_fn ukr;
     fdl_sgemm_ukr_fn ukr_half;   /* for edge panels n <= nr/2, or NULL */
+    int a_rep;                   /* copies of each packed A element (1 or 4) */
     int mr, nr;
     int64_t mc, kc, nc;
     const char *name;
 } sgemm_cfg;
 
-#define CFG(isa, fn, half, tile)                                            \
-    {fn, half, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
+#define CFG(isa, fn, half, rep, tile)                                       \
+    {fn, half, rep, FDL_SGEMM_##isa##_MR, FDL_SGEMM_##isa##_NR, FDL_SGEMM_##isa##_MC,  \
      FDL_SGEMM_##isa##_KC, FDL_SGEMM_##isa##_NC, tile}
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
-    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, "sgemm_avx2_6x16"),
-    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, "sgemm_avx512_12x32"),
+    [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, 1, "sgemm_avx2_6x16"),
+    [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, 1, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
 #endif
 };
 
@@ -133,101 +134,104 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
-    const int direct_a = M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
+    const int rep = cfg->a_rep;
+    const int direct_a = rep == 1 && M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
-    {
-        float *const abuf = tls_a;
-        int tm, tn;
-        split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
-        const int ti = tid % tm, tj = tid / tm;
-        const int64_t m_lo = (ti * mtiles / tm) * mr;
-        const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
+    float *const abuf = tls_a;
+    int tm, tn;
+    split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
+    const int ti = tid % tm, tj = tid / tm;
+    const int64_t m_lo = (ti * mtiles / tm) * mr;
+    const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
 
-        for (int64_t jc = 0; jc < N; jc += NC) {
-            const int64_t nc = FDL_MIN(NC, N - jc);
-            const int64_t ntiles = FDL_CDIV(nc, nr);
-            const int64_t jt_lo = tj * ntiles / tn, jt_hi = (tj + 1) * ntiles / tn;
-            for (int64_t pc = 0; pc < K; pc += KC) {
-                const int64_t kc = FDL_MIN(KC, K - pc);
-                const int last = pc + kc >= K;
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        const int64_t nc = FDL_MIN(NC, N - jc);
+        const int64_t ntiles = FDL_CDIV(nc, nr);
+        const int64_t jt_lo = tj * ntiles / tn, jt_hi = (tj + 1) * ntiles / tn;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = FDL_MIN(KC, K - pc);
+            const int last = pc + kc >= K;
 
-                /* With columns split only (tm == 1) each thread packs and
-                 * reads just its own panels: no B data crosses threads and
-                 * no barrier is needed. Otherwise the team packs contiguous
-                 * shares of the panel that everyone reads. Panel jt always
-                 * sits at jt * KC * nr, whatever this block's kc: with a
-                 * kc-dependent stride a thread already packing the next
-                 * (shorter) K block would overwrite panels a slower thread
-                 * is still reading. */
-                const int shared = tm > 1;
-                const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
-                const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
-                for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
-                    const int n = (int)FDL_MIN(nr, nc - jt * nr);
-                    if (direct_b && n == nr) continue;
-                    const int64_t j = jc + jt * nr;
-                    const float *b = g->transb ? g->B + j * g->ldb + pc : g->B + pc * g->ldb + j;
-                    fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * KC * nr);
-                }
+            /* With columns split only (tm == 1) each thread packs and
+             * reads just its own panels: no B data crosses threads and
+             * no barrier is needed. Otherwise the team packs contiguous
+             * shares of the panel that everyone reads. Panel jt always
+             * sits at jt * KC * nr, whatever this block's kc: with a
+             * kc-dependent stride a thread already packing the next
+             * (shorter) K block would overwrite panels a slower thread is
+             * still reading. */
+            const int shared = tm > 1;
+            const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
+            const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
+            for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
+                const int n = (int)FDL_MIN(nr, nc - jt * nr);
+                if (direct_b && n == nr) continue;
+                const int64_t j = jc + jt * nr;
+                const float *b = g->transb ? g->B + j * g->ldb + pc : g->B + pc * g->ldb + j;
+                fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * KC * nr);
+            }
 #ifdef _OPENMP
-                if (shared) {
+            if (shared) {
 #pragma omp barrier
-                }
+            }
 #endif
-                fdl_sgemm_epi epi = {g->alpha, pc == 0 ? g->beta : 1.0f, NULL,
-                                     last ? g->relu : 0};
-                for (int64_t ic = m_lo; ic < m_hi; ic += MC) {
-                    const int64_t mc = FDL_MIN(MC, m_hi - ic);
-                    const int64_t mt = FDL_CDIV(mc, mr);
-                    if (jt_lo >= jt_hi) break;
+            fdl_sgemm_epi epi = {g->alpha, pc == 0 ? g->beta : 1.0f, NULL,
+                                 last ? g->relu : 0};
+            for (int64_t ic = m_lo; ic < m_hi; ic += MC) {
+                const int64_t mc = FDL_MIN(MC, m_hi - ic);
+                const int64_t mt = FDL_CDIV(mc, mr);
+                if (jt_lo >= jt_hi) break;
+                for (int64_t it = 0; it < mt; ++it) {
+                    const int64_t i = ic + it * mr;
+                    const int m = (int)FDL_MIN(mr, M - i);
+                    if (direct_a && m == mr) continue;
+                    const float *a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
+                    if (rep == 1)
+                        fdl_sgemm_pack_a(g->transa, a, g->lda, m, kc, mr, abuf + it * kc * mr);
+                    else
+                        fdl_sgemm_pack_a_rep4(g->transa, a, g->lda, m, kc, mr,
+                                              abuf + it * kc * mr * 4);
+                }
+                for (int64_t jt = jt_lo; jt < jt_hi; ++jt) {
+                    const int64_t j = jc + jt * nr;
+                    const int n = (int)FDL_MIN(nr, nc - jt * nr);
+                    const int db = direct_b && n == nr;
+                    const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * KC * nr;
+                    const int64_t rsb = db ? g->ldb : nr;
+                    epi.bias = last && g->bias ? g->bias + j : NULL;
+                    const fdl_sgemm_ukr_fn ukr =
+                        cfg->ukr_half && 2 * n <= nr ? cfg->ukr_half : cfg->ukr;
                     for (int64_t it = 0; it < mt; ++it) {
                         const int64_t i = ic + it * mr;
                         const int m = (int)FDL_MIN(mr, M - i);
-                        if (direct_a && m == mr) continue;
-                        const float *a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
-                        fdl_sgemm_pack_a(g->transa, a, g->lda, m, kc, mr, abuf + it * kc * mr);
-                    }
-                    for (int64_t jt = jt_lo; jt < jt_hi; ++jt) {
-                        const int64_t j = jc + jt * nr;
-                        const int n = (int)FDL_MIN(nr, nc - jt * nr);
-                        const int db = direct_b && n == nr;
-                        const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * KC * nr;
-                        const int64_t rsb = db ? g->ldb : nr;
-                        epi.bias = last && g->bias ? g->bias + j : NULL;
-                        const fdl_sgemm_ukr_fn ukr =
-                            cfg->ukr_half && 2 * n <= nr ? cfg->ukr_half : cfg->ukr;
-                        for (int64_t it = 0; it < mt; ++it) {
-                            const int64_t i = ic + it * mr;
-                            const int m = (int)FDL_MIN(mr, M - i);
-                            const float *a = abuf + it * kc * mr;
-                            int64_t rsa = mr, csa = 1;
-                            if (direct_a && m == mr) {
-                                a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
-                                rsa = g->transa ? g->lda : 1;
-                                csa = g->transa ? 1 : g->lda;
-                            }
-                            ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j,
-                                     g->ldc, m, n, &epi);
+                        const float *a = abuf + it * kc * mr * rep;
+                        int64_t rsa = mr * rep, csa = rep;
+                        if (direct_a && m == mr) {
+                            a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
+                            rsa = g->transa ? g->lda : 1;
+                            csa = g->transa ? 1 : g->lda;
                         }
+                        ukr(kc, a, rsa, csa, b, rsb, g->C + i * g->ldc + j, g->ldc, m, n,
+                            &epi);
                     }
                 }
-#ifdef _OPENMP
-                /* bbuf is repacked next step; nobody may still be reading it. */
-                if (shared) {
-#pragma omp barrier
-                }
-#endif
             }
 #ifdef _OPENMP
-            /* Column-split teams need no barrier inside a jc block, but the
-             * next block splits its (possibly fewer) panels differently, so
-             * a thread's new slots may be another thread's current ones. */
-            if (tm == 1 && jc + NC < N) {
+            /* bbuf is repacked next step; nobody may still be reading it. */
+            if (shared) {
 #pragma omp barrier
             }
 #endif
         }
+#ifdef _OPENMP
+        /* Column-split teams need no barrier inside a jc block, but the
+         * next block splits its (possibly fewer) panels differently, so a
+         * thread's new slots may be another thread's current ones. */
+        if (tm == 1 && jc + NC < N) {
+#pragma omp barrier
+        }
+#endif
     }
 }
 

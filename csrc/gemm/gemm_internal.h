@@ -4,7 +4,9 @@
  * Legend: m x n is one C tile (m <= MR, n <= NR); k its reduction depth.
  *   a: A tile, element (i, p) at a[i*csa + p*rsa]: (csa, rsa) == (1, MR) when
  *      packed, (1, lda) when op(A) = A^T is read in place, (lda, 1) when
- *      op(A) = A is read in place.
+ *      op(A) = A is read in place. The generic kernel instead takes A packed
+ *      with every element 4 times, (csa, rsa) == (4, 4*MR), and never reads
+ *      A in place (sgemm_cfg.a_rep == 4).
  *   b: B micro-panel, element (p, j) at b[p*rsb + j]; rsb == NR when packed,
  *      ldb when B is read in place. Always NR valid columns (edges packed).
  *   c: C tile, element (i, j) at c[i*ldc + j]; only m x n is touched.
@@ -51,6 +53,9 @@ void fdl_sgemm_avx512_12x32(int64_t k, const float *a, int64_t rsa, int64_t csa,
 /* dst[kc][mr] <- op(A)[m, kc], rows m..mr-1 zero */
 void fdl_sgemm_pack_a(int transa, const float *a, int64_t lda, int m,
                       int64_t kc, int mr, float *dst);
+/* dst[kc][mr][4] <- op(A)[m, kc], each element 4 times (csa == 4) */
+void fdl_sgemm_pack_a_rep4(int transa, const float *a, int64_t lda, int m,
+                           int64_t kc, int mr, float *dst);
 /* dst[kc][nr] <- op(B)[kc, n], columns n..nr-1 zero */
 void fdl_sgemm_pack_b(int transb, const float *b, int64_t ldb, int n,
                       int64_t kc, int nr, float *dst);

@@ -4,6 +4,7 @@
  * Legend: op(A) is m x kc, op(B) is kc x n (see gemm_internal.h for how
  * trans selects the element); mr / nr are the kernel's tile sizes.
  *   packed A tile:  dst[p*mr + i],  p < kc, i < mr  (rows >= m are zero)
+ *   replicated A:   dst[(p*mr + i)*4 + r], r < 4  (the same value 4 times)
  *   packed B panel: dst[p*nr + j],  p < kc, j < nr  (columns >= n are zero)
  * Zero padding lets every kernel run its full tile; only its store is
  * masked, so edge tiles cost no branch inside the k loop.
@@ -42,6 +43,24 @@ void fdl_sgemm_pack_a(int transa, const float *restrict a, int64_t lda, int m,
         float *d = dst + p * mr;
         int i = 0;
         for (; i < m; ++i) d[i] = a[i * lda + p];
+    }
+}
+
+/* dst[kc][mr][4] <- op(A)[m, kc], every element stored 4 times, rows
+ * m..mr-1 zero. For kernels without a broadcast load (baseline SSE2): a
+ * plain 4-lane load replaces a scalar load + shuffle in their k loop. */
+void fdl_sgemm_pack_a_rep4(int transa, const float *restrict a, int64_t lda, int m,
+                           int64_t kc, int mr, float *restrict dst) {
+    if (m < mr) memset(dst, 0, (size_t)(kc * mr * 4) * sizeof(float));
+    for (int64_t p = 0; p < kc; ++p) {
+        float *d = dst + p * mr * 4;
+        for (int i = 0; i < m; ++i) {
+            const float v = transa ? a[p * lda + i] : a[i * lda + p];
+            d[4 * i] = v;
+            d[4 * i + 1] = v;
+            d[4 * i + 2] = v;
+            d[4 * i + 3] = v;
+        }
     }
 }
 

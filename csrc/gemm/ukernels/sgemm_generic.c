@@ -7,9 +7,11 @@
  * compilers' auto-vectorizer does not find the register tile by itself (it
  * vectorized across k and spilled the accumulators, 10 GFLOP/s), while
  * explicit 4-lane values lower to SSE2 on baseline x86-64 and NEON on arm64
- * (12 accumulators + 2 B vectors + 1 broadcast + 1 product fit in 16
- * registers; measured 43 GFLOP/s against 40 for 4 x 8). Other
- * compilers get the same arithmetic in plain loops.
+ * (12 accumulators + 2 B vectors + 1 A vector + 1 product fit in 16
+ * registers). A arrives packed 4x replicated (csa == 4, see gemm_internal.h):
+ * SSE2 has no broadcast load, and a scalar load + shuffle per row took the
+ * shuffle pipes the multiplies and adds need. Other compilers get the same
+ * arithmetic in plain loops.
  */
 #include <string.h>
 
@@ -37,8 +39,8 @@ void fdl_sgemm_generic_6x8(int64_t k, const float *restrict a, int64_t rsa, int6
     v4f c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     for (int64_t p = 0; p < k; ++p) {
         const v4f b0 = load4(b), b1 = load4(b + 4);
-        const float a0 = a[0], a1 = a[csa], a2 = a[2 * csa], a3 = a[3 * csa];
-        const float a4 = a[4 * csa], a5 = a[5 * csa];
+        const v4f a0 = load4(a), a1 = load4(a + 4), a2 = load4(a + 8);
+        const v4f a3 = load4(a + 12), a4 = load4(a + 16), a5 = load4(a + 20);
         c00 += a0 * b0; c01 += a0 * b1;
         c10 += a1 * b0; c11 += a1 * b1;
         c20 += a2 * b0; c21 += a2 * b1;
