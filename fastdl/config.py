@@ -10,7 +10,7 @@ from fastdl._C import _core
 __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_include",
            "get_lib"]
 
-_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS")
+_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "FASTDL_DATA")
 
 
 def set_num_threads(n):
@@ -45,11 +45,21 @@ def config():
         "isa_active": _core.get_isa(),
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
+        "omp_wait_policy": _wait_policy(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "env": {k: os.environ.get(k) for k in _ENV_VARS if os.environ.get(k) is not None},
         "lib": os.path.join(get_lib(), "libfastdl.so"),
     }
+
+
+def _wait_policy():
+    import fastdl
+    if not _core.has_openmp():
+        return "n/a (serial build)"
+    if getattr(fastdl, "_WAIT_POLICY_DEFAULT", False):
+        return "passive (fastdl's default; set OMP_WAIT_POLICY=active to spin)"
+    return "%s (OMP_WAIT_POLICY)" % os.environ.get("OMP_WAIT_POLICY", "?").lower()
 
 
 def show_config():
@@ -68,6 +78,7 @@ def show_config():
                                    "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],
+        "  omp wait:      %s" % c["omp_wait_policy"],
         "  python/numpy:  %s / %s" % (c["python"], c["numpy"]),
         "  library:       %s" % c["lib"],
     ]
