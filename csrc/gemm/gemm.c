@@ -37,13 +37,13 @@ typedef struct {
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
     [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, 1, "sgemm_avx2_6x16"),
     [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, 1, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
 #endif
 };
 
@@ -156,7 +156,9 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
             /* With columns split only (tm == 1) each thread packs and
              * reads just its own panels: no B data crosses threads and
              * no barrier is needed. Otherwise the team packs contiguous
-             * shares of the panel that everyone reads. */
+             * shares of the panel that everyone reads. Panels sit KC (not
+             * kc) apart, so a thread packing the short last K pass never
+             * writes where a slower thread still reads. */
             const int shared = tm > 1;
             const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
             const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
@@ -165,7 +167,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                 if (direct_b && n == nr) continue;
                 const int64_t j = jc + jt * nr;
                 const float *b = g->transb ? g->B + j * g->ldb + pc : g->B + pc * g->ldb + j;
-                fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * kc * nr);
+                fdl_sgemm_pack_b(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * KC * nr);
             }
 #ifdef _OPENMP
             if (shared) {
@@ -193,7 +195,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
                     const int64_t j = jc + jt * nr;
                     const int n = (int)FDL_MIN(nr, nc - jt * nr);
                     const int db = direct_b && n == nr;
-                    const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * kc * nr;
+                    const float *b = db ? g->B + pc * g->ldb + j : bbuf + jt * KC * nr;
                     const int64_t rsb = db ? g->ldb : nr;
                     epi.bias = last && g->bias ? g->bias + j : NULL;
                     const fdl_sgemm_ukr_fn ukr =
