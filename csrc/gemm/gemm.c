@@ -145,6 +145,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     const int64_t m_lo = (ti * mtiles / tm) * mr;
     const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
 
+    const int shared = tm > 1;
     for (int64_t jc = 0; jc < N; jc += NC) {
         const int64_t nc = FDL_MIN(NC, N - jc);
         const int64_t ntiles = FDL_CDIV(nc, nr);
@@ -159,7 +160,6 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
              * shares of the panel that everyone reads. Panels sit KC (not
              * kc) apart, so a thread packing the short last K pass never
              * writes where a slower thread still reads. */
-            const int shared = tm > 1;
             const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
             const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
             for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
@@ -222,6 +222,13 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
             }
 #endif
         }
+#ifdef _OPENMP
+        /* The next N block splits its panels differently, so a column-split
+         * team must also wait before its threads repack. */
+        if (!shared && nth > 1 && jc + NC < N) {
+#pragma omp barrier
+        }
+#endif
     }
 }
 
