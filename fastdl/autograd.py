@@ -136,16 +136,26 @@ def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an ndarray shaped like root) through the graph."""
     order = _topo_order(root)
     grads = {id(root): grad}
+    # Arrays a leaf may adopt as its .grad without a copy: made by a backward
+    # rule (not the caller's gradient), owning their memory, and handed to
+    # exactly one tensor (a rule may return the same array for two inputs).
+    handed = {id(grad)}
+
+    def adopt(g):
+        ok = g.base is None and g.flags.owndata and id(g) not in handed
+        handed.add(id(g))
+        return ok
+
     for t in reversed(order):
         g = grads.pop(id(t), None)
         if g is None:
             continue
         node = t._node
         if node is None:
-            t._accumulate_grad(g)
+            t._accumulate_grad(g, adopt(g))
             continue
         if t._retains_grad:
-            t._accumulate_grad(g)
+            t._accumulate_grad(g, False)
         if node.backward is None:
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time (node %s); "
@@ -161,4 +171,7 @@ def run_backward(root, grad, retain_graph=False):
                 raise RuntimeError("backward of %s produced a gradient of shape %s for an "
                                    "input of shape %s" % (node.name, gi.shape, inp.shape))
             prev = grads.get(id(inp))
-            grads[id(inp)] = gi if prev is None else np.add(prev, gi)
+            if prev is None:
+                grads[id(inp)] = gi
+            else:
+                grads[id(inp)] = np.add(prev, gi)

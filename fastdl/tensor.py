@@ -307,12 +307,16 @@ class Tensor:
             g = g.astype(self._data.dtype, copy=False)
         autograd.run_backward(self, g, retain_graph)
 
-    def _accumulate_grad(self, g):
+    def _accumulate_grad(self, g, owned=False):
+        """Add g into .grad. owned=True: g is a fresh array nothing else refers to,
+        so the first gradient can adopt it instead of copying (saves a pass over
+        every weight gradient per step)."""
         if g.dtype != self._data.dtype:
-            g = g.astype(self._data.dtype)
+            g, owned = g.astype(self._data.dtype), True
         if self.grad is None:
-            # copy: g may be shared with another input's gradient or the caller
-            self.grad = Tensor._wrap(np.array(g, copy=True, order="C"))
+            if not (owned and g.flags.c_contiguous and g.flags.writeable):
+                g = np.array(g, copy=True, order="C")
+            self.grad = Tensor._wrap(g)
         else:
             _binary(_ADD, self.grad._data, g, out=self.grad._data)
 

@@ -328,3 +328,27 @@ def test_errors_name_op_shapes_and_dtypes():
         gemm.sgemm(False, False, 1.0, f32, f32, 0.0, np.zeros((3, 3), np.float32))
     with pytest.raises(ValueError, match=r"sgemm: C must have a unit inner stride"):
         gemm.sgemm(False, False, 1.0, f32, f32.T.copy(), 0.0, np.zeros((4, 3), np.float32).T)
+
+
+@pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread only")
+def test_no_race_between_blocks_when_one_thread_lags():
+    """Two threads, one slowed by a busy process on the other core: results must
+    not change. Shapes with several jc and pc blocks (N > NC, K > KC), where a
+    thread running ahead into the next block used to overwrite packed panels
+    its slower partner was still reading."""
+    import subprocess
+    import sys
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        rng = np.random.default_rng(9)
+        for M, N, K in [(64, 3000, 700), (300, 2000, 2100), (530, 700, 1100)]:
+            a = rand(rng, (M, K))
+            b = rand(rng, (K, N))
+            _core.set_num_threads(1)
+            one = gemm.matmul(a, b)
+            _core.set_num_threads(2)
+            for _ in range(8):
+                assert np.array_equal(one, gemm.matmul(a, b))
+    finally:
+        busy.kill()
+        busy.wait()

@@ -157,9 +157,11 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
             /* With columns split only (tm == 1) each thread packs and
              * reads just its own panels: no B data crosses threads and
              * no barrier is needed. Otherwise the team packs contiguous
-             * shares of the panel that everyone reads. Panels sit KC (not
-             * kc) apart, so a thread packing the short last K pass never
-             * writes where a slower thread still reads. */
+             * shares of the panel that everyone reads. Panel jt always
+             * sits at jt * KC * nr, whatever this block's kc: with a
+             * kc-dependent stride a thread already packing the next
+             * (shorter) K block would overwrite panels a slower thread is
+             * still reading. */
             const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
             const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
             for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
@@ -223,8 +225,9 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
 #endif
         }
 #ifdef _OPENMP
-        /* The next N block splits its panels differently, so a column-split
-         * team must also wait before its threads repack. */
+        /* Column-split teams need no barrier inside a jc block, but the
+         * next block splits its (possibly fewer) panels differently, so a
+         * thread's new slots may be another thread's current ones. */
         if (!shared && nth > 1 && jc + NC < N) {
 #pragma omp barrier
         }

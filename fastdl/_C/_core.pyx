@@ -181,18 +181,26 @@ cdef inline bint _unsafe_alias(cnp.ndarray x, const int64_t *xs, cnp.ndarray o, 
 
 # ---- elementwise ---------------------------------------------------------
 
-def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
-    """out = a <op> b with NumPy broadcasting; a and b share a float dtype."""
-    cdef str name = _BINARY_NAMES[op] if 0 <= op < len(_BINARY_NAMES) else "binary"
+cdef inline int _binary_layout(cnp.ndarray a, cnp.ndarray b, int64_t *shape, int64_t *as_,
+                               int64_t *bs, str name) except -1:
+    """Check the dtypes, broadcast, and fill shape/strides; returns nd (the dtype is a's)."""
     cdef int t = _float_type(a, name)
     if _float_type(b, name) != t:
         raise TypeError("%s: dtypes differ: %s and %s" % (name, a.dtype, b.dtype))
-    cdef int64_t shape[8]
-    cdef int64_t as_[8]
-    cdef int64_t bs[8]
     cdef int nd = _broadcast_shape(a, b, shape, name)
     _elem_strides(a, as_, nd, shape, name)
     _elem_strides(b, bs, nd, shape, name)
+    return nd
+
+
+def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """out = a <op> b with NumPy broadcasting; a and b share a float dtype."""
+    cdef str name = _BINARY_NAMES[op] if 0 <= op < len(_BINARY_NAMES) else "binary"
+    cdef int64_t shape[8]
+    cdef int64_t as_[8]
+    cdef int64_t bs[8]
+    cdef int nd = _binary_layout(a, b, shape, as_, bs, name)
+    cdef int t = cnp.PyArray_TYPE(a)
     cdef cnp.ndarray o
     if out is None:
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
@@ -218,15 +226,11 @@ def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
 def compare(int op, cnp.ndarray a not None, cnp.ndarray b not None):
     """bool array of a <cmp> b with NumPy broadcasting."""
     cdef str name = _COMPARE_NAMES[op] if 0 <= op < len(_COMPARE_NAMES) else "compare"
-    cdef int t = _float_type(a, name)
-    if _float_type(b, name) != t:
-        raise TypeError("%s: dtypes differ: %s and %s" % (name, a.dtype, b.dtype))
     cdef int64_t shape[8]
     cdef int64_t as_[8]
     cdef int64_t bs[8]
-    cdef int nd = _broadcast_shape(a, b, shape, name)
-    _elem_strides(a, as_, nd, shape, name)
-    _elem_strides(b, bs, nd, shape, name)
+    cdef int nd = _binary_layout(a, b, shape, as_, bs, name)
+    cdef int t = cnp.PyArray_TYPE(a)
     cdef cnp.ndarray o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, cnp.NPY_BOOL, 0)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *pa = cnp.PyArray_DATA(a)

@@ -85,7 +85,67 @@ def np_max_pool_step(x):
     return y, dx
 
 
+def _im2col(x, k, pad):
+    """(N, C, H, W) -> (N*H*W, C*k*k), stride 1, 'same' padding (a strided view, copied once)."""
+    N, C, H, W = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(xp, (N, H, W, C, k, k),
+                                           (s[0], s[2], s[3], s[1], s[2], s[3]))
+    return cols.reshape(N * H * W, C * k * k)
+
+
+def np_conv_step(x, w):
+    """3x3 'same' convolution forward + backward (dx, dw) by im2col + matmul."""
+    N, C, H, W = x.shape
+    K = w.shape[0]
+    cols = _im2col(x, 3, 1)
+    wm = w.reshape(K, -1)
+    y = cols @ wm.T                                   # (NHW, K)
+    g = np.ones_like(y)
+    dw = g.T @ cols
+    dcols = (g @ wm).reshape(N, H, W, C, 3, 3)
+    dx = np.zeros((N, C, H + 2, W + 2), np.float32)
+    for i in range(3):
+        for j in range(3):
+            dx[:, :, i:i + H, j:j + W] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return dx[:, :, 1:-1, 1:-1], dw
+
+
 # ---- steps through fastdl and torch ----------------------------------------------------------
+
+def fastdl_conv_step(x, w):
+    xt = fastdl.from_numpy(x).requires_grad_()
+    wt = fastdl.from_numpy(w).requires_grad_()
+    y = F.conv2d(xt, wt, padding=1)
+    y.backward(fastdl.ones_like(y))
+    return xt.grad, wt.grad
+
+
+def torch_conv_step(torch, x, w):
+    xt = torch.from_numpy(x).requires_grad_()
+    wt = torch.from_numpy(w).requires_grad_()
+    y = torch.nn.functional.conv2d(xt, wt, padding=1)
+    y.backward(torch.ones_like(y))
+    return xt.grad, wt.grad
+
+
+CONV_CASES = [(64, 1, 32, 28), (64, 32, 64, 14), (64, 64, 64, 32)]
+
+
+def conv_cases(rng):
+    """(name, flops of forward + both backward products, fastdl, numpy, torch factory)."""
+    out = []
+    for N, C, K, H in CONV_CASES:
+        x = rng.standard_normal((N, C, H, H), dtype=np.float32)
+        w = rng.standard_normal((K, C, 3, 3), dtype=np.float32) * 0.1
+        flops = 3 * 2 * N * K * C * 9 * H * H
+        out.append(("conv2d %d->%d %dx%d N=%d" % (C, K, H, H, N), flops,
+                    (lambda x=x, w=w: fastdl_conv_step(x, w)),
+                    (lambda x=x, w=w: np_conv_step(x, w)),
+                    (lambda t, x=x, w=w: (lambda: torch_conv_step(t, x, w)))))
+    return out
+
 
 def fastdl_step(fn, x, *args):
     xt = fastdl.from_numpy(x).requires_grad_()
@@ -171,9 +231,29 @@ def main(argv=None):
              "" if torch is not None else "; torch not installed"))
     hdr = "%-29s %8s %8s %8s %8s | %8s %8s %7s | %8s" % (
         "op", "fdl 1T", "fdl 2T", "numpy", "torch", "fdl cpu", "np cpu", "np/fdl", "fdl GB/s")
-    print(hdr)
-    print("-" * len(hdr))
     try:
+        from fastdl.bench.gemm import measure_peak
+        peak = {t: measure_peak(t) for t in (1, 2)}
+        print("convolutions (3x3, padding 1), forward + backward (dx, dw); GFLOP/s counts the "
+              "three GEMM-sized products; fp32 peak measured now: %.0f (1T) / %.0f (2T) GFLOP/s"
+              % (peak[1], peak[2]))
+        chdr = "%-29s %8s %8s %8s %8s | %8s %8s %7s" % (
+            "op", "fdl 1T", "fdl 2T", "numpy", "torch", "GF/s 2T", "%peak", "np/fdl")
+        print(chdr)
+        print("-" * len(chdr))
+        for name, flops, f, n, tf in conv_cases(np.random.default_rng(0)):
+            fastdl.set_num_threads(1)
+            t1 = median_ms(f, reps)
+            fastdl.set_num_threads(2)
+            t2 = median_ms(f, reps)
+            tn = median_ms(n, max(3, reps // 5))
+            tt = median_ms(tf(torch), reps) if torch is not None else float("nan")
+            gf = flops / (t2 * 1e-3) / 1e9
+            print("%-29s %8.2f %8.2f %8.2f %8.2f | %8.0f %7.0f%% %6.2fx"
+                  % (name, t1, t2, tn, tt, gf, 100 * gf / peak[2], tn / t2))
+        print()
+        print(hdr)
+        print("-" * len(hdr))
         for name, nbytes, f, n, tf in cases(np.random.default_rng(0)):
             fastdl.set_num_threads(1)
             t1 = median_ms(f, reps)

@@ -32,6 +32,42 @@ def _item(x):
     return float(x.item()) if isinstance(x, Tensor) else float(x)
 
 
+class _EpochStats:
+    """Sample-weighted running losses and streaming metrics over one pass."""
+
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.names = self.metrics = None
+        self.sum_loss, self.sum_parts, self.seen = 0.0, {}, 0
+
+    def update(self, loss, parts, outs, targets):
+        """Adds one batch; returns (loss value, batch size)."""
+        if self.metrics is None:
+            self.names = list(outs)
+            self.metrics = self.trainer._build_metrics(self.names)
+        bsz = len(next(iter(outs.values())))
+        lv = _item(loss)
+        self.sum_loss += lv * bsz
+        self.seen += bsz
+        with no_grad():
+            for n in self.names:
+                if len(self.names) > 1:
+                    self.sum_parts[n] = self.sum_parts.get(n, 0.0) + _item(parts[n]) * bsz
+                for m in self.metrics[n]:
+                    m.update(outs[n].detach(), targets[n])
+        return lv, bsz
+
+    def logs(self):
+        seen = max(self.seen, 1)
+        logs = {"loss": self.sum_loss / seen}
+        for n in self.names or []:
+            if len(self.names) > 1:
+                logs[Trainer._key(n, "loss")] = self.sum_parts[n] / seen
+            for m in self.metrics[n]:
+                logs[Trainer._key(n, m.name)] = float(m.compute())
+        return logs
+
+
 class Trainer:
     """Train a model with an optimizer and a loss, Keras-style.
 
@@ -267,64 +303,46 @@ class Trainer:
             return None
         return [min(bs, len(ds) - i * bs) for i in range(len(loader))]
 
+    def _forward(self, batch):
+        xb, yb = self._split_batch(batch)
+        out = self.model(*xb) if isinstance(xb, tuple) else self.model(xb)
+        return self._compute_loss(out, yb)
+
     def _train_epoch(self, loader, cbl, k):
         self.model.train()
-        names = None
-        metrics = None
+        stats = _EpochStats(self)
         sizes = self._group_sizes(loader) if k > 1 else None
         nb = len(sizes) if sizes is not None else None
-        sum_loss, sum_parts, seen = 0.0, {}, 0
         self.optimizer.zero_grad()
         pending = 0
         for i, batch in enumerate(loader):
             cbl.on_train_batch_begin(i, {})
-            xb, yb = self._split_batch(batch)
-            out = self.model(*xb) if isinstance(xb, tuple) else self.model(xb)
-            loss, parts, outs, targets = self._compute_loss(out, yb)
-            if metrics is None:
-                names = list(outs)
-                metrics = self._build_metrics(names)
-            bsz = len(next(iter(outs.values())))
+            loss, parts, outs, targets = self._forward(batch)
             if k > 1:
-                if sizes is not None:
+                bsz = len(next(iter(outs.values())))
+                if sizes is not None:        # weight by the batch's share of its group
                     g0 = (i // k) * k
-                    group = sum(sizes[g0:min(g0 + k, nb)])
-                    scale = bsz / group
+                    scale = bsz / sum(sizes[g0:min(g0 + k, nb)])
                 else:
                     scale = 1.0 / k
                 (loss * scale).backward()
             else:
                 loss.backward()
             pending += 1
-            last = nb is not None and i == nb - 1
-            if pending == k or last:
+            if pending == k or (nb is not None and i == nb - 1):
                 self.optimizer.step()
                 self.optimizer.zero_grad()
                 pending = 0
-            lv = _item(loss)
-            sum_loss += lv * bsz
-            seen += bsz
-            with no_grad():
-                for n in names:
-                    if len(names) > 1:
-                        sum_parts[n] = sum_parts.get(n, 0.0) + _item(parts[n]) * bsz
-                    for m in metrics[n]:
-                        m.update(outs[n].detach(), targets[n])
+            lv, bsz = stats.update(loss, parts, outs, targets)
             cbl.on_train_batch_end(i, {"loss": lv, "size": bsz})
-            if self.stop_training and self._nonfinite:
-                return {}
             if self.stop_training:
+                if self._nonfinite:
+                    return {}
                 break
         if pending:      # an iterable of unknown length ended inside a group
             self.optimizer.step()
             self.optimizer.zero_grad()
-        logs = {"loss": sum_loss / max(seen, 1)}
-        for n in names or []:
-            if len(names) > 1:
-                logs[self._key(n, "loss")] = sum_parts[n] / max(seen, 1)
-            for m in metrics[n]:
-                logs[self._key(n, m.name)] = float(m.compute())
-        return logs
+        return stats.logs()
 
     def _step_scheduler(self, logs):
         s = self.scheduler
@@ -357,37 +375,17 @@ class Trainer:
         cbl = callbacks if _internal else CallbackList(callbacks or [], self, {})
         was_training = self.model.training
         self.model.eval()
-        metrics, names = None, None
-        sum_loss, sum_parts, seen = 0.0, {}, 0
+        stats = _EpochStats(self)
         cbl.on_test_begin({})
         try:
             with no_grad():
                 for i, batch in enumerate(loader):
                     cbl.on_test_batch_begin(i, {})
-                    xb, yb = self._split_batch(batch)
-                    out = self.model(*xb) if isinstance(xb, tuple) else self.model(xb)
-                    loss, parts, outs, targets = self._compute_loss(out, yb)
-                    if metrics is None:
-                        names = list(outs)
-                        metrics = self._build_metrics(names)
-                    bsz = len(next(iter(outs.values())))
-                    lv = _item(loss)
-                    sum_loss += lv * bsz
-                    seen += bsz
-                    for n in names:
-                        if len(names) > 1:
-                            sum_parts[n] = sum_parts.get(n, 0.0) + _item(parts[n]) * bsz
-                        for m in metrics[n]:
-                            m.update(outs[n], targets[n])
+                    lv, bsz = stats.update(*self._forward(batch))
                     cbl.on_test_batch_end(i, {"loss": lv, "size": bsz})
         finally:
             self.model.train(was_training)
-        logs = {"loss": sum_loss / max(seen, 1)}
-        for n in names or []:
-            if len(names) > 1:
-                logs[self._key(n, "loss")] = sum_parts[n] / max(seen, 1)
-            for m in metrics[n]:
-                logs[self._key(n, m.name)] = float(m.compute())
+        logs = stats.logs()
         cbl.on_test_end(logs)
         return logs
 
