@@ -253,6 +253,24 @@ def test_bitwise_identical_across_threads(M, N, K, ta, tb):
 
 
 @pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread only")
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("N,K", [(45, 2100), (1100, 300), (2100, 1100)])
+def test_threads_race_free_over_k_passes_and_n_blocks(tb, N, K):
+    """Column-split teams run unsynchronized over K passes of different
+    depth and N blocks of different width; repeat to give a buffer race a
+    chance to show."""
+    rng = np.random.default_rng(13)
+    M = 29
+    a = rand(rng, (M, K))
+    b = rand(rng, (N, K) if tb else (K, N))
+    _core.set_num_threads(1)
+    one = gemm.matmul(a, b, transb=tb).tobytes()
+    _core.set_num_threads(2)
+    for _ in range(30):
+        assert gemm.matmul(a, b, transb=tb).tobytes() == one
+
+
+@pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread only")
 def test_bitwise_identical_across_threads_batched():
     rng = np.random.default_rng(12)
     a, b = rand(rng, (8, 30, 40)), rand(rng, (8, 40, 20))

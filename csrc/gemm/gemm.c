@@ -37,13 +37,13 @@ typedef struct {
 
 /* The dispatch table, indexed by fdl_isa. */
 static const sgemm_cfg g_cfg[3] = {
-    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_GENERIC] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
 #if defined(__x86_64__) || defined(__i386__)
     [FDL_ISA_AVX2] = CFG(AVX2, fdl_sgemm_avx2_6x16, NULL, 1, "sgemm_avx2_6x16"),
     [FDL_ISA_AVX512] = CFG(AVX512, fdl_sgemm_avx512_12x32, fdl_sgemm_avx512_12x16, 1, "sgemm_avx512_12x32"),
 #else
-    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
-    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, NULL, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX2] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
+    [FDL_ISA_AVX512] = CFG(GENERIC, fdl_sgemm_generic_6x8, fdl_sgemm_generic_6x4, 4, "sgemm_generic_6x8"),
 #endif
 };
 
@@ -145,6 +145,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     const int64_t m_lo = (ti * mtiles / tm) * mr;
     const int64_t m_hi = FDL_MIN(M, ((ti + 1) * mtiles / tm) * mr);
 
+    const int shared = tm > 1;
     for (int64_t jc = 0; jc < N; jc += NC) {
         const int64_t nc = FDL_MIN(NC, N - jc);
         const int64_t ntiles = FDL_CDIV(nc, nr);
@@ -161,7 +162,6 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
              * kc-dependent stride a thread already packing the next
              * (shorter) K block would overwrite panels a slower thread is
              * still reading. */
-            const int shared = tm > 1;
             const int64_t pk_lo = shared ? tid * ntiles / nth : jt_lo;
             const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
             for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
@@ -228,7 +228,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
         /* Column-split teams need no barrier inside a jc block, but the
          * next block splits its (possibly fewer) panels differently, so a
          * thread's new slots may be another thread's current ones. */
-        if (tm == 1 && jc + NC < N) {
+        if (!shared && nth > 1 && jc + NC < N) {
 #pragma omp barrier
         }
 #endif

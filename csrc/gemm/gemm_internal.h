@@ -34,6 +34,9 @@ typedef void (*fdl_sgemm_ukr_fn)(int64_t k, const float *a, int64_t rsa, int64_t
                                  float *c, int64_t ldc, int m, int n,
                                  const fdl_sgemm_epi *epi);
 
+void fdl_sgemm_generic_6x4(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                           const float *b, int64_t rsb, float *c, int64_t ldc,
+                           int m, int n, const fdl_sgemm_epi *epi);
 void fdl_sgemm_generic_6x8(int64_t k, const float *a, int64_t rsa, int64_t csa,
                            const float *b, int64_t rsb, float *c, int64_t ldc,
                            int m, int n, const fdl_sgemm_epi *epi);

@@ -314,7 +314,7 @@ def sgemm_ref(transa, transb, alpha, A, B, beta, C, bias=None, relu=False):
     cdef int64_t M = c.shape[0], N = c.shape[1]
     cdef int64_t K = a.shape[0] if ta else a.shape[1]
     cdef cnp.ndarray bi = None if bias is None else np.ascontiguousarray(bias, np.float32)
-    cdef const float *pbias = NULL if bi is None else <const float *>cnp.PyArray_DATA(bi)
+    cdef float *pbias = NULL if bi is None else <float *>cnp.PyArray_DATA(bi)
     _check(fdl_sgemm_ref(ta, tb, M, N, K, alpha, <const float *>cnp.PyArray_DATA(a), lda,
                          <const float *>cnp.PyArray_DATA(b), ldb, beta,
                          <float *>cnp.PyArray_DATA(c), ldc, pbias,
