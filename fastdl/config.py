@@ -43,6 +43,7 @@ def config():
         "openmp": _core.has_openmp(),
         "isa_detected": _core.detected_isa(),
         "isa_active": _core.get_isa(),
+        "sgemm_kernel": _sgemm_kernel(),
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
         "omp_wait_policy": _wait_policy(),
@@ -51,6 +52,11 @@ def config():
         "env": {k: os.environ.get(k) for k in _ENV_VARS if os.environ.get(k) is not None},
         "lib": os.path.join(get_lib(), "libfastdl.so"),
     }
+
+
+def _sgemm_kernel():
+    from fastdl._C import gemm
+    return gemm.kernel_name()
 
 
 def _wait_policy():
@@ -76,6 +82,7 @@ def show_config():
         "  isa detected:  %s" % c["isa_detected"],
         "  isa active:    %s%s" % (c["isa_active"],
                                    "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
+        "  sgemm kernel:  %s" % c["sgemm_kernel"],
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],
         "  omp wait:      %s" % c["omp_wait_policy"],
