@@ -10,7 +10,7 @@ from fastdl._C import _core
 __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_include",
            "get_lib"]
 
-_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "FASTDL_DATA")
+_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "FASTDL_DATA")
 
 
 def set_num_threads(n):
@@ -64,8 +64,10 @@ def _wait_policy():
     if not _core.has_openmp():
         return "n/a (serial build)"
     if getattr(fastdl, "_WAIT_POLICY_DEFAULT", False):
-        return "passive (fastdl's default; set OMP_WAIT_POLICY=active to spin)"
-    return "%s (OMP_WAIT_POLICY)" % os.environ.get("OMP_WAIT_POLICY", "?").lower()
+        return ("spin %s rounds, then sleep (fastdl's default; OMP_WAIT_POLICY or "
+                "GOMP_SPINCOUNT override it)" % fastdl._SPIN_DEFAULT)
+    return ", ".join("%s=%s" % (k, os.environ[k]) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+                     if k in os.environ)
 
 
 def show_config():
