@@ -39,4 +39,6 @@ from fastdl import callbacks
 __version__ = _core.version()
 
 _check_isa_env()
+from fastdl.config import tune_malloc as _tune_malloc  # noqa: E402
+_tune_malloc()
 del _creation_all

