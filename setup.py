@@ -4,9 +4,10 @@ One shared library holds every kernel, the ISA dispatch and the thread
 setting; each Cython module links against it (rpath $ORIGIN/../lib), so the
 Python extension and a C program use the very same code and state.
 
-Per-file ISA flags, chosen by file name, keep the build portable (no
--march=native): `*_avx512.c` get AVX-512 flags, `*_avx2.c` get AVX2+FMA
-flags, everything else is plain x86-64 (or whatever the compiler targets).
+Per-file ISA flags, chosen by file name, keep the build portable (never a
+flag for the build machine's own CPU): `*_avx512.c` get AVX-512 flags,
+`*_avx2.c` get AVX2+FMA flags, everything else is plain x86-64 (or whatever
+the compiler targets).
 The code compiled for an ISA is only called after run-time CPU detection.
 
 Environment switches (build time):
