@@ -598,8 +598,8 @@ def test_schedulers_against_torch(case):
         assert [g["lr"] for g in opt.param_groups] == pytest.approx(
             [g["lr"] for g in topt.param_groups], rel=1e-12)
         if oname == "Adam":
-            assert [g["betas"] for g in opt.param_groups] == pytest.approx(
-                [g["betas"] for g in topt.param_groups])
+            assert [b for g in opt.param_groups for b in g["betas"]] == pytest.approx(
+                [b for g in topt.param_groups for b in g["betas"]])
         if "momentum" in okw:
             assert [g["momentum"] for g in opt.param_groups] == pytest.approx(
                 [g["momentum"] for g in topt.param_groups])
