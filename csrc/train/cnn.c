@@ -29,6 +29,7 @@
  * the convolutions' shared workspace.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fastdl.h"
@@ -184,6 +185,9 @@ static int check_call(const fdl_cnn *m, const float *params, const float *x,
     }
     int64_t need = layout(m, B, NULL, NULL);
     if (need < 0) return FDL_ERR_ARG;
+    /* the pooling argmax arrays inside ws are int64 */
+    if (ws && ((uintptr_t)ws & 7))
+        return fdl__fail(FDL_ERR_ARG, "cnn: workspace must be 8-byte aligned");
     if (!ws || ws_floats < need)
         return fdl__fail(FDL_ERR_WORKSPACE, "cnn: workspace of %lld floats, need %lld for "
                          "batch %lld", (long long)ws_floats, (long long)need, (long long)B);

@@ -610,6 +610,8 @@ static void test_cnn_errors(void)
     CHECK_ST(fdl_cnn_forward(&m, params, x, y, 2, NULL, wsn, NULL, &loss, NULL),
              FDL_ERR_WORKSPACE);
     CHECK_ST(fdl_cnn_forward(&m, params, NULL, y, 2, ws, wsn, NULL, &loss, NULL), FDL_ERR_NULL);
+    CHECK_ST(fdl_cnn_forward(&m, params, x, y, 2, ws + 1, wsn - 1, NULL, &loss, NULL),
+             FDL_ERR_ARG);
     CHECK_ST(fdl_cnn_forward(&m, params, x, y, -1, ws, wsn, NULL, &loss, NULL), FDL_ERR_ARG);
     CHECK_ST(fdl_cnn_backward(&m, params, NULL, x, y, 2, ws, wsn), FDL_ERR_NULL);
     CHECK_ST(fdl_cnn_backward(&m, params, grads, x, NULL, 2, ws, wsn), FDL_ERR_NULL);

@@ -236,7 +236,8 @@ int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed);
  * loss (may be NULL: the batch mean, as nn.CrossEntropyLoss()) and correct
  * (may be NULL: rows whose argmax is the label); labels may be NULL for
  * inference, then loss and correct are not written. FDL_ERR_ARG (bad
- * label, B < 0), FDL_ERR_WORKSPACE, FDL_ERR_NULL. */
+ * label, B < 0, ws not 8-byte aligned: it holds int64 pooling indices;
+ * malloc and fdl_arena_create give 64), FDL_ERR_WORKSPACE, FDL_ERR_NULL. */
 int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
                     const int64_t *labels, int64_t B, float *ws, int64_t ws_floats,
                     float *logits, float *loss, int64_t *correct);
