@@ -97,13 +97,13 @@ def test_c_unit_tests_fail_when_they_should(tmp_path):
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory):
-    """train_mlp and infer built by examples/c/Makefile against the package's copy."""
+    """train_mlp, train_cnn and infer built by examples/c/Makefile against the package's copy."""
     if not _lib_has_train_layer():
         pytest.skip("installed libfastdl lacks the train layer")
     if not _zlib():
         pytest.skip("zlib not available")
     d = tmp_path_factory.mktemp("examples")
-    for f in ("Makefile", "train_mlp.c", "infer.c", "mnist_idx.h"):
+    for f in ("Makefile", "train_mlp.c", "train_cnn.c", "infer.c", "mnist_idx.h"):
         shutil.copy(ROOT / "examples/c" / f, d / f)
     prefix = os.path.dirname(fastdl.get_lib())
     _run(["make", "-C", str(d), "FASTDL_PREFIX=" + prefix, "CC=" + CC])
@@ -127,6 +127,14 @@ def _mlp(sizes=(784, 256, 128, 10)):
         if i < len(sizes) - 2:
             layers.append(fastdl.nn.ReLU())
     return fastdl.nn.Sequential(*layers)
+
+
+def _cnn(c1=32, c2=64, hidden=128):
+    nn = fastdl.nn
+    return nn.Sequential(nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.ReLU(),
+                         nn.Linear(hidden, 10))
 
 
 def _numpy_logits(state, x):
@@ -242,6 +250,70 @@ def test_one_epoch_same_in_c_and_python(examples, tmp_path):
     # ... and training really moved the weights, so the agreement is not vacuous.
     init_state = fastdl.load(init)
     assert np.abs(c_state["0.weight"].numpy() - init_state["0.weight"].numpy()).max() > 1e-3
+
+
+@needs_mnist
+def test_one_epoch_cnn_same_in_c_and_python(examples, tmp_path):
+    """The CNN: same initial weights (fastdl.save), same batches, SGD with momentum as
+    benchmarks/training.py: train_cnn and fastdl agree, and fastdl.load reads C's weights."""
+    n, batch, c1, c2, hidden = 512, 64, 8, 16, 32
+    fastdl.manual_seed(0)
+    model = _cnn(c1, c2, hidden)
+    init = tmp_path / "init.safetensors"
+    fastdl.save(model.state_dict(), init)
+
+    c_out = tmp_path / "c.safetensors"
+    out = _run([str(examples / "train_cnn"), "--data", str(MNIST), "--limit", str(n),
+                "--test-limit", "200", "--epochs", "1", "--batch", str(batch), "--no-shuffle",
+                "--channels", "%d,%d" % (c1, c2), "--hidden", str(hidden), "--init", str(init),
+                "--save", str(c_out)])
+    ep = _parse_epochs(out)
+    assert len(ep) == 1, out
+    c_loss = ep[0]["loss"]
+
+    x, y = _idx("train-images-idx3-ubyte.gz", n), _idx("train-labels-idx1-ubyte.gz", n)
+    x = x.reshape(n, 1, 28, 28)
+    opt = fastdl.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = fastdl.nn.CrossEntropyLoss()
+    total = 0.0
+    for s in range(0, n, batch):
+        xb, yb = x[s:s + batch], y[s:s + batch]
+        opt.zero_grad()
+        loss = loss_fn(model(fastdl.from_numpy(np.ascontiguousarray(xb))), fastdl.from_numpy(yb))
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(xb)
+    py_loss = total / n
+
+    assert c_loss == pytest.approx(py_loss, rel=1e-4, abs=1e-5), (c_loss, py_loss)
+    c_state = fastdl.load(c_out)
+    assert sorted(c_state) == sorted(model.state_dict()), sorted(c_state)
+    init_state = fastdl.load(init)
+    for k, v in model.state_dict().items():
+        a, b = c_state[k].numpy(), v.numpy()
+        assert a.shape == b.shape, (k, a.shape, b.shape)
+        moved = np.abs(b - init_state[k].numpy()).max()
+        assert np.abs(a - b).max() <= 1e-3 * moved + 1e-6, (k, float(np.abs(a - b).max()),
+                                                            float(moved))
+    # training moved the weights, so the agreement is not vacuous
+    assert np.abs(c_state["0.weight"].numpy() - init_state["0.weight"].numpy()).max() > 1e-3
+
+    # The weights C wrote score the same in Python as C's own test accuracy.
+    model.load_state_dict(c_state)
+    xt, yt = _idx("t10k-images-idx3-ubyte.gz", 200), _idx("t10k-labels-idx1-ubyte.gz", 200)
+    with fastdl.no_grad():
+        logits = model(fastdl.from_numpy(np.ascontiguousarray(xt.reshape(-1, 1, 28, 28)))).numpy()
+    assert abs(float((logits.argmax(1) == yt).mean()) - ep[0]["test_acc"]) <= 0.01, out
+
+
+@needs_mnist
+def test_train_cnn_learns(examples, tmp_path):
+    """The default benchmark CNN, one epoch on 2000 images from C, learns."""
+    out = _run([str(examples / "train_cnn"), "--data", str(MNIST), "--limit", "2000",
+                "--test-limit", "500", "--epochs", "1"])
+    ep = _parse_epochs(out)
+    assert len(ep) == 1, out
+    assert ep[0]["loss"] < 2.3 and ep[0]["test_acc"] > 0.4, out
 
 
 def test_cython_cimport_from_another_project(tmp_path):

@@ -160,8 +160,8 @@ int fdl_mlp_forward(const fdl_mlp *m, const float *params, const float *x, int64
  * from nn.h could replace it.
  * Each row's log-sum-exp is taken in double after subtracting the row max,
  * so large logits neither overflow nor lose the small terms; the loss is
- * summed in row order, independent of threads. */
-static double softmax_xent(const float *z, const int64_t *y, int64_t B, int64_t C, float *dz,
+ * summed in row order, independent of threads. Shared with cnn.c. */
+double fdl__softmax_xent(const float *z, const int64_t *y, int64_t B, int64_t C, float *dz,
                            int64_t *correct)
 {
     double total = 0.0;
@@ -210,7 +210,7 @@ int fdl_mlp_evaluate(const fdl_mlp *m, const float *params, const float *x,
     mlp_ws w;
     if ((st = split_ws(m, B, ws, ws_floats, &w)) != FDL_OK) return st;
     if ((st = forward_layers(m, params, x, B, &w, NULL)) != FDL_OK) return st;
-    double l = softmax_xent(w.act[L - 1], labels, B, m->dims[L], NULL, correct);
+    double l = fdl__softmax_xent(w.act[L - 1], labels, B, m->dims[L], NULL, correct);
     if (loss) *loss = (float)l;
     return FDL_OK;
 }
@@ -230,7 +230,7 @@ int fdl_mlp_forward_backward(const fdl_mlp *m, const float *params, float *grads
     if ((st = forward_layers(m, params, x, B, &w, NULL)) != FDL_OK) return st;
 
     float *g = w.g0, *gnext = w.g1;
-    double l = softmax_xent(w.act[L - 1], labels, B, m->dims[L], g, correct);
+    double l = fdl__softmax_xent(w.act[L - 1], labels, B, m->dims[L], g, correct);
     if (loss) *loss = (float)l;
     if (B == 0) return FDL_OK;
 

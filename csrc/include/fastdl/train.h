@@ -2,7 +2,8 @@
  * fastdl/train.h — a small layer for training and inference from C, without
  * Python: parameter arenas, a fused optimizer step over an arena, an MLP
  * (Linear + ReLU stack, softmax cross-entropy) forward/backward built from
- * the GEMM kernels, and weights in safetensors files compatible with
+ * the GEMM kernels, the MNIST benchmark CNN built from the convolution and
+ * pooling kernels, and weights in safetensors files compatible with
  * fastdl.save / fastdl.load.
  *
  * Ownership. This layer is the one place in libfastdl that may allocate,
@@ -12,9 +13,9 @@
  *   - fdl_safetensors_save/load allocate a temporary header buffer (at most
  *     FDL_ST_MAX_HEADER bytes) and free it before returning; tensor data goes
  *     straight between the file and the caller's buffers.
- * Everything else (fdl_mlp_*) works in memory the caller passes in: the
- * parameter and gradient arenas and a workspace of
- * fdl_mlp_workspace_size() floats.
+ * Everything else (fdl_mlp_*, fdl_cnn_*) works in memory the caller passes
+ * in: the parameter and gradient arenas and a workspace of
+ * fdl_mlp_workspace_size() / fdl_cnn_workspace_size() floats.
  *
  * Layout. An MLP with L Linear layers dims[0] -> dims[1] -> ... -> dims[L]
  * stores, in one contiguous float array, for l = 0 .. L-1:
@@ -183,6 +184,76 @@ int fdl_mlp_tensors(const fdl_mlp *m, float *params, fdl_tensor_ref *t);
 /* fdl_safetensors_save/load of fdl_mlp_tensors. */
 int fdl_mlp_save(const fdl_mlp *m, const float *params, const char *path);
 int fdl_mlp_load(const fdl_mlp *m, float *params, const char *path);
+
+/* ---- CNN: the MNIST benchmark network, softmax cross-entropy -------- */
+
+/* nn.Sequential(Conv2d(1, C1, 3, padding=1), ReLU(), MaxPool2d(2),
+ *               Conv2d(C1, C2, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(),
+ *               Linear(C2*7*7, H), ReLU(), Linear(H, 10))
+ * on x[B, 1, 28, 28] (NCHW). Parameters sit in one float array, packed in
+ * state-dict order with no padding, and carry the Sequential's names:
+ *   "0.weight" [C1, 1, 3, 3]   "0.bias" [C1]
+ *   "3.weight" [C2, C1, 3, 3]  "3.bias" [C2]
+ *   "7.weight" [H, C2*7*7]     "7.bias" [H]
+ *   "9.weight" [10, H]         "9.bias" [10]
+ * so fdl_cnn_save/load and fastdl.save/load exchange the same files.
+ *
+ * Ownership as for the MLP: nothing here allocates. The activations that
+ * backward needs live in a workspace of fdl_cnn_workspace_size() floats
+ * that the caller owns (e.g. fdl_arena_create(&ws, fdl_cnn_workspace_size(
+ * &m, batch)), the one allocation, made explicitly by the caller). */
+
+#define FDL_CNN_DEFAULT_C1 32
+#define FDL_CNN_DEFAULT_C2 64
+#define FDL_CNN_DEFAULT_HIDDEN 128
+#define FDL_CNN_NTENSORS 8
+
+typedef struct {
+    int64_t c1, c2, hidden;     /* conv channels, hidden units */
+    int64_t classes;            /* 10 */
+    int64_t in_h, in_w;         /* 28 x 28 */
+    int64_t flat;               /* c2 * 7 * 7: inputs of the first Linear */
+    int64_t w_off[4], b_off[4]; /* offsets (floats) of modules 0, 3, 7, 9 */
+    int64_t nparams;
+} fdl_cnn;
+
+/* Fills the layout; no memory is touched. FDL_ERR_NULL, FDL_ERR_ARG (a size < 1). */
+int fdl_cnn_init(fdl_cnn *m, int64_t c1, int64_t c2, int64_t hidden);
+/* Floats of the params (and of the grads) array; -1 for NULL. */
+int64_t fdl_cnn_num_params(const fdl_cnn *m);
+/* Floats of workspace for batches of up to `batch` images: the saved
+ * activations and pooling indices, two gradient buffers and the
+ * convolutions' im2col panels for fdl_get_num_threads() threads (fewer
+ * threads work when the thread count has grown since; results are the
+ * same). -1 on bad arguments. */
+int64_t fdl_cnn_workspace_size(const fdl_cnn *m, int64_t batch);
+/* PyTorch's Conv2d/Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * for weights and biases, from fastdl's Philox RNG keyed by seed. */
+int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed);
+
+/* Forward of x[B, 1, 28, 28]; saves in ws what fdl_cnn_backward needs.
+ * logits (may be NULL) receives [B, 10]. With labels[B] in [0, 10) also
+ * loss (may be NULL: the batch mean, as nn.CrossEntropyLoss()) and correct
+ * (may be NULL: rows whose argmax is the label); labels may be NULL for
+ * inference, then loss and correct are not written. FDL_ERR_ARG (bad
+ * label, B < 0, ws not 8-byte aligned: it holds int64 pooling indices;
+ * malloc and fdl_arena_create give 64), FDL_ERR_WORKSPACE, FDL_ERR_NULL. */
+int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
+                    const int64_t *labels, int64_t B, float *ws, int64_t ws_floats,
+                    float *logits, float *loss, int64_t *correct);
+
+/* Adds d(mean cross-entropy)/dparams into grads (+=). Uses the activations
+ * the last fdl_cnn_forward left in ws, so call it right after that forward
+ * with the same params, x, labels, B and ws. */
+int fdl_cnn_backward(const fdl_cnn *m, const float *params, float *grads, const float *x,
+                     const int64_t *labels, int64_t B, float *ws, int64_t ws_floats);
+
+/* Tensor list over `params` (FDL_CNN_NTENSORS entries; names static). Returns
+ * the count, 0 on bad arguments. */
+int fdl_cnn_tensors(const fdl_cnn *m, float *params, fdl_tensor_ref *t);
+/* fdl_safetensors_save/load (strict) of fdl_cnn_tensors. */
+int fdl_cnn_save(const fdl_cnn *m, const float *params, const char *path);
+int fdl_cnn_load(const fdl_cnn *m, float *params, const char *path);
 
 #ifdef __cplusplus
 }
