@@ -280,3 +280,21 @@ def test_bad_arguments():
         tr.fit(x, y[:10], verbose=0)
     with pytest.raises(ValueError, match="validation_split"):
         tr.fit(x, y, validation_split=1.5, verbose=0)
+
+
+def test_batch_logs_are_running_epoch_means():
+    x, y = classification_data(n=100)
+    model, opt = make(d=2, out=3, opt="adam", lr=0.05)
+    seen = []
+
+    class Spy(Callback):
+        shows_running_metrics = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(dict(logs))
+    h = fastdl.Trainer(model, opt, nn.CrossEntropyLoss(), metrics=["accuracy"]).fit(
+        x, y, epochs=1, batch_size=32, shuffle=False, verbose=0, callbacks=[Spy()])
+    assert [s["size"] for s in seen] == [32, 32, 32, 4]
+    # the last batch's running values are the epoch's values
+    assert seen[-1]["loss"] == pytest.approx(h["loss"][0], rel=1e-12)
+    assert seen[-1]["accuracy"] == pytest.approx(h["accuracy"][0], rel=1e-12)

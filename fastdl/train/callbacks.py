@@ -173,6 +173,7 @@ class ProgressBar(Callback):
         super().__init__()
         self.verbose = verbose
         self.bar = None
+        self.shows_running_metrics = self._mode() == 1
 
     def _mode(self):
         v = self.verbose

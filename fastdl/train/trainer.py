@@ -57,6 +57,9 @@ class _EpochStats:
                     m.update(outs[n].detach(), targets[n])
         return lv, bsz
 
+    def running_loss(self):
+        return self.sum_loss / max(self.seen, 1)
+
     def logs(self):
         seen = max(self.seen, 1)
         logs = {"loss": self.sum_loss / seen}
@@ -101,6 +104,7 @@ class Trainer:
         self._nonfinite = None
         self._overfit_warned = False
         self._output_names = None
+        self._running_metrics = False
 
     # ---- data ----------------------------------------------------------------------------
     def _loader(self, x, y, batch_size, shuffle, drop_last=False):
@@ -265,6 +269,7 @@ class Trainer:
                 if isinstance(c, LearningRateScheduler):
                     c.load_state_dict(_to_numpy_tree(pending))
             self._pending_callback_sched = None
+        self._running_metrics = any(getattr(c, "shows_running_metrics", False) for c in cbs)
         steps = len(loader) if hasattr(loader, "__len__") else None
         cbl = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
@@ -334,7 +339,11 @@ class Trainer:
                 self.optimizer.zero_grad()
                 pending = 0
             lv, bsz = stats.update(loss, parts, outs, targets)
-            cbl.on_train_batch_end(i, {"loss": lv, "size": bsz})
+            # Keras's batch logs: running means over the epoch so far (metrics only
+            # when a callback shows them, since computing them costs per batch)
+            blogs = stats.logs() if self._running_metrics else {"loss": stats.running_loss()}
+            blogs["size"] = bsz
+            cbl.on_train_batch_end(i, blogs)
             if self.stop_training:
                 if self._nonfinite:
                     return {}
