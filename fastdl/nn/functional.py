@@ -414,6 +414,12 @@ def _class_rows(op, x, target, prob):
         tshape = (C,) if prob else ()
         back = lambda d: d.reshape(C)  # noqa: E731
         out_shape = ()
+    elif x.ndim == 2:                 # (N, C): the rows already, no axis to move
+        C = x.shape[1]
+        rows = np.ascontiguousarray(x._data)
+        tshape = x.shape if prob else (x.shape[0],)
+        back = lambda d: d  # noqa: E731
+        out_shape = (x.shape[0],)
     else:
         C = x.shape[1]
         moved = np.moveaxis(x._data, 1, -1)
@@ -426,7 +432,7 @@ def _class_rows(op, x, target, prob):
         raise ValueError("%s: expected target of shape %s for input of shape %s, got %s"
                          % (op, tuple(tshape), x.shape, tuple(t.shape)))
     if prob:
-        tr = np.ascontiguousarray(np.moveaxis(t, 1, -1) if t.ndim > 1 else t,
+        tr = np.ascontiguousarray(np.moveaxis(t, 1, -1) if t.ndim > 2 else t,
                                   dtype=x.dtype).reshape(-1, C)
     else:
         tr = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
