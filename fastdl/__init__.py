@@ -19,7 +19,7 @@ finally:
     if _WAIT_POLICY_DEFAULT:
         del _os.environ["GOMP_SPINCOUNT"]
 from fastdl.config import (config, get_include, get_lib, get_num_threads, set_num_threads,
-                           show_config, _check_isa_env)
+                           show_config, tune_malloc, _check_isa_env)
 from fastdl.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from fastdl.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from fastdl.tensor import Tensor
@@ -39,6 +39,5 @@ from fastdl import callbacks
 __version__ = _core.version()
 
 _check_isa_env()
-from fastdl.config import tune_malloc as _tune_malloc  # noqa: E402
-_tune_malloc()
+tune_malloc()
 del _creation_all
