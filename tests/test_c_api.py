@@ -103,7 +103,7 @@ def examples(tmp_path_factory):
     if not _zlib():
         pytest.skip("zlib not available")
     d = tmp_path_factory.mktemp("examples")
-    for f in ("Makefile", "train_mlp.c", "train_cnn.c", "infer.c", "mnist_idx.h"):
+    for f in ("Makefile", "train_mlp.c", "train_cnn.c", "infer.c", "mnist_idx.h", "example_util.h"):
         shutil.copy(ROOT / "examples/c" / f, d / f)
     prefix = os.path.dirname(fastdl.get_lib())
     _run(["make", "-C", str(d), "FASTDL_PREFIX=" + prefix, "CC=" + CC])

@@ -14,11 +14,11 @@
 
 #include <fastdl.h>
 
-#include "mnist_idx.h"
+#include "example_util.h"
 
 int main(int argc, char **argv)
 {
-    const char *weights = NULL, *data = "/work/shared/data/mnist";
+    const char *weights = NULL, *data = ex_default_data();
     int64_t hidden[FDL_MLP_MAX_LAYERS] = {256, 128}, limit = 0, batch = 1000;
     int nhidden = 2;
     for (int i = 1; i < argc; i++) {
@@ -28,13 +28,8 @@ int main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--limit")) limit = atoll(v);
-        else if (!strcmp(a, "--hidden")) {
-            nhidden = 0;
-            for (char *p = (char *)v; *p && nhidden < FDL_MLP_MAX_LAYERS - 1;) {
-                hidden[nhidden++] = strtoll(p, &p, 10);
-                if (*p == ',') p++;
-            }
-        } else { fprintf(stderr, "infer: unknown option %s\n", a); return 2; }
+        else if (!strcmp(a, "--hidden")) nhidden = ex_parse_sizes(v, hidden, FDL_MLP_MAX_LAYERS - 1);
+        else { fprintf(stderr, "infer: unknown option %s\n", a); return 2; }
     }
     if (!weights) { fprintf(stderr, "usage: infer WEIGHTS [--data DIR] [--limit N]\n"); return 2; }
 

@@ -25,25 +25,13 @@
 
 #include <fastdl.h>
 
-#include "mnist_idx.h"
+#include "example_util.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int die(const char *what, int st)
-{
-    fprintf(stderr, "train_cnn: %s: %s%s%s\n", what, fdl_strerror(st),
-            fdl_train_last_error()[0] ? ": " : "", fdl_train_last_error());
-    return 1;
-}
+static int die(const char *what, int st) { return ex_die("train_cnn", what, st); }
 
 int main(int argc, char **argv)
 {
-    const char *data = "/work/shared/data/mnist", *init = NULL, *save = NULL, *optname = "sgd";
+    const char *data = ex_default_data(), *init = NULL, *save = NULL, *optname = "sgd";
     int epochs = 1, shuffle = 1, threads = 0;
     int64_t batch = 128, limit = 0, test_limit = 0;
     int64_t c1 = FDL_CNN_DEFAULT_C1, c2 = FDL_CNN_DEFAULT_C2, hidden = FDL_CNN_DEFAULT_HIDDEN;
@@ -124,20 +112,13 @@ int main(int argc, char **argv)
     int first_step = 1;
     for (int ep = 1; ep <= epochs; ep++) {
         if (shuffle) fdl_rng_permutation(perm, tr.n, seed, (uint64_t)ep);
-        double t0 = now(), loss_sum = 0;
+        double t0 = ex_now(), loss_sum = 0;
         int64_t hits = 0;
         for (int64_t s = 0; s < tr.n; s += batch) {
             int64_t b = tr.n - s < batch ? tr.n - s : batch;
-            const float *x = tr.x + s * tr.dim;
-            const int64_t *y = tr.y + s;
-            if (shuffle) {   /* gather the batch into one NCHW block */
-                for (int64_t i = 0; i < b; i++) {
-                    memcpy(xb + i * tr.dim, tr.x + perm[s + i] * tr.dim, sizeof(float) * tr.dim);
-                    yb[i] = tr.y[perm[s + i]];
-                }
-                x = xb;
-                y = yb;
-            }
+            const float *x;
+            const int64_t *y;
+            ex_batch(&tr, shuffle ? perm : NULL, s, b, xb, yb, &x, &y);
             float loss;
             int64_t correct;
             fdl_arena_zero(&G);
@@ -153,7 +134,7 @@ int main(int argc, char **argv)
             loss_sum += (double)loss * b;
             hits += correct;
         }
-        double dt = now() - t0;
+        double dt = ex_now() - t0;
 
         int64_t test_hits = 0;
         for (int64_t s = 0; s < te.n; s += batch) {

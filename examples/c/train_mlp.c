@@ -23,25 +23,13 @@
 
 #include <fastdl.h>
 
-#include "mnist_idx.h"
+#include "example_util.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int die(const char *what, int st)
-{
-    fprintf(stderr, "train_mlp: %s: %s%s%s\n", what, fdl_strerror(st),
-            fdl_train_last_error()[0] ? ": " : "", fdl_train_last_error());
-    return 1;
-}
+static int die(const char *what, int st) { return ex_die("train_mlp", what, st); }
 
 int main(int argc, char **argv)
 {
-    const char *data = "/work/shared/data/mnist", *init = NULL, *save = NULL;
+    const char *data = ex_default_data(), *init = NULL, *save = NULL;
     int epochs = 3, shuffle = 1, threads = 0;
     int64_t batch = 128, limit = 0, test_limit = 0;
     int64_t hidden[FDL_MLP_MAX_LAYERS] = {256, 128};
@@ -63,13 +51,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--init")) init = v;
         else if (!strcmp(a, "--save")) save = v;
         else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--hidden")) {
-            nhidden = 0;
-            for (char *p = (char *)v; *p && nhidden < FDL_MLP_MAX_LAYERS - 1;) {
-                hidden[nhidden++] = strtoll(p, &p, 10);
-                if (*p == ',') p++;
-            }
-        } else { fprintf(stderr, "train_mlp: unknown option %s\n", a); return 2; }
+        else if (!strcmp(a, "--hidden")) nhidden = ex_parse_sizes(v, hidden, FDL_MLP_MAX_LAYERS - 1);
+        else { fprintf(stderr, "train_mlp: unknown option %s\n", a); return 2; }
     }
     if (batch < 1 || epochs < 0) { fprintf(stderr, "train_mlp: bad --batch/--epochs\n"); return 2; }
     if (threads > 0) fdl_set_num_threads(threads);
@@ -114,20 +97,13 @@ int main(int argc, char **argv)
 
     for (int ep = 1; ep <= epochs; ep++) {
         if (shuffle) fdl_rng_permutation(perm, tr.n, seed, (uint64_t)ep);
-        double t0 = now(), loss_sum = 0;
+        double t0 = ex_now(), loss_sum = 0;
         int64_t hits = 0;
         for (int64_t s = 0; s < tr.n; s += batch) {
             int64_t b = tr.n - s < batch ? tr.n - s : batch;
-            const float *x = tr.x + s * tr.dim;
-            const int64_t *y = tr.y + s;
-            if (shuffle) {   /* gather the batch rows into one block for the GEMMs */
-                for (int64_t i = 0; i < b; i++) {
-                    memcpy(xb + i * tr.dim, tr.x + perm[s + i] * tr.dim, sizeof(float) * tr.dim);
-                    yb[i] = tr.y[perm[s + i]];
-                }
-                x = xb;
-                y = yb;
-            }
+            const float *x;
+            const int64_t *y;
+            ex_batch(&tr, shuffle ? perm : NULL, s, b, xb, yb, &x, &y);
             float loss;
             int64_t correct;
             fdl_arena_zero(&G);
@@ -139,7 +115,7 @@ int main(int argc, char **argv)
             loss_sum += (double)loss * b;
             hits += correct;
         }
-        double dt = now() - t0;
+        double dt = ex_now() - t0;
 
         int64_t test_hits = 0;
         for (int64_t s = 0; s < te.n; s += batch) {

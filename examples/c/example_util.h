@@ -1,0 +1,68 @@
+/*
+ * example_util.h — small pieces the C examples share: a clock, the error
+ * report, where the MNIST files are, the --hidden list, and the batch gather.
+ */
+#ifndef FASTDL_EXAMPLE_UTIL_H
+#define FASTDL_EXAMPLE_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fastdl.h>
+
+#include "mnist_idx.h"
+
+static inline double ex_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Print "prog: what: status[: detail]" and return the exit code 1. */
+static inline int ex_die(const char *prog, const char *what, int st)
+{
+    fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, fdl_strerror(st),
+            fdl_train_last_error()[0] ? ": " : "", fdl_train_last_error());
+    return 1;
+}
+
+/* --data default: $FASTDL_DATA, else ../shared/data/mnist (as the Python side). */
+static inline const char *ex_default_data(void)
+{
+    const char *env = getenv("FASTDL_DATA");
+    return env && *env ? env : "../shared/data/mnist";
+}
+
+/* "256,128" -> hidden[] (at most max entries); returns the count. */
+static inline int ex_parse_sizes(const char *v, int64_t *hidden, int max)
+{
+    int n = 0;
+    for (char *p = (char *)v; *p && n < max;) {
+        hidden[n++] = strtoll(p, &p, 10);
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
+/* Rows [s, s + b) of set, in perm's order when perm is given: gathered into
+ * xb/yb so the kernels see one contiguous batch; x and y point at it. */
+static inline void ex_batch(const mnist_set *set, const int64_t *perm, int64_t s, int64_t b,
+                     float *xb, int64_t *yb, const float **x, const int64_t **y)
+{
+    if (!perm) {
+        *x = set->x + s * set->dim;
+        *y = set->y + s;
+        return;
+    }
+    for (int64_t i = 0; i < b; i++) {
+        memcpy(xb + i * set->dim, set->x + perm[s + i] * set->dim, sizeof(float) * set->dim);
+        yb[i] = set->y[perm[s + i]];
+    }
+    *x = xb;
+    *y = yb;
+}
+
+#endif
