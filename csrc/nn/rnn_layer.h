@@ -89,6 +89,19 @@ static void FN(transpose)(FT *dst, const FT *src, int64_t R, int64_t C) {
     }
 }
 
+/* The prelude every layer shares: the input projection of all Ts steps as one
+ * GEMM, out[Ts*B, G] = x[Ts*B, I] w_ih^T + b_ih, and w_hh (G, H) transposed
+ * into w_hh_t (H, G), the layout whose per-step GEMM packs fastest. */
+static int FN(project_inputs)(FT *out, FT *w_hh_t, const FT *x, const FT *w_ih,
+                              const FT *b_ih, const FT *w_hh, int64_t Ts, int64_t B,
+                              int64_t I, int64_t G, int64_t H) {
+    int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, out, G, b_ih,
+                     FDL_ACT_NONE);
+    if (st) return st;
+    FN(transpose)(w_hh_t, w_hh, G, H);
+    return FDL_OK;
+}
+
 static void FN(add_to)(FT *dst, const FT *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
@@ -147,9 +160,8 @@ int FN(fdl_rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
     FT *out = hs + (reverse ? 0 : BH), *w_hh_t = work;
-    int st = GEMM_EX(0, 1, Ts * B, H, I, 1, x, LD(I), w_ih, LD(I), 0, out, H, b_ih, FDL_ACT_NONE);
+    int st = FN(project_inputs)(out, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, H, H);
     if (st) return st;
-    FN(transpose)(w_hh_t, w_hh, H, H);
     const ROWS_T *R = ROWS();
     const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
     int status = FDL_OK;
@@ -227,10 +239,8 @@ int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
     FN(set_state)(cs + (reverse ? Ts : 0) * BH, c0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
     FT *w_hh_t = work;
-    int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, act, G, b_ih,
-                     FDL_ACT_NONE);
+    int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
-    FN(transpose)(w_hh_t, w_hh, G, H);
     const ROWS_T *R = ROWS();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
@@ -320,10 +330,8 @@ int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
     FT *w_hh_t = work, *gh = work + G * H;
-    int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, act, G, b_ih,
-                     FDL_ACT_NONE);
+    int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
-    FN(transpose)(w_hh_t, w_hh, G, H);
     const ROWS_T *R = ROWS();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
