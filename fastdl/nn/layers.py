@@ -32,6 +32,20 @@ def _check_ndim(layer, x, allowed, what):
 
 
 class Identity(Module):
+    """A placeholder layer that returns its input unchanged.
+
+    Args:
+        *args, **kwargs: accepted and ignored (PyTorch's signature), so Identity
+            can stand in for any layer.
+
+    Shapes:
+        input (*) -> output (*), the same tensor.
+
+    Example:
+        >>> x = fastdl.randn(2, 3)
+        >>> nn.Identity(54, unused=1)(x) is x
+        True
+    """
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -40,16 +54,28 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x @ W.T + b, through one GEMM with a fused bias epilogue.
+    """Applies y = x @ W.T + b, through one GEMM with a fused bias epilogue.
 
     Args:
-        in_features, out_features: sizes of each input and output sample.
+        in_features: size of each input sample.
+        out_features: size of each output sample.
         bias: learn an additive bias (default True).
-    Shapes: input (*, in_features) -> output (*, out_features).
+        dtype: parameter dtype (default float32).
+
+    Attributes:
+        weight: (out_features, in_features), initialized U(-1/sqrt(in), 1/sqrt(in))
+            (kaiming_uniform_ with a=sqrt(5), as PyTorch).
+        bias: (out_features,), same bound.
+
+    Shapes:
+        input (*, in_features) -> output (*, out_features).
 
     Example:
-        >>> fastdl.nn.Linear(3, 5)(fastdl.randn(4, 3)).shape
+        >>> layer = nn.Linear(3, 5)
+        >>> layer(fastdl.randn(4, 3)).shape
         (4, 5)
+        >>> layer.weight.shape, layer.bias.shape
+        ((5, 3), (5,))
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
@@ -81,6 +107,19 @@ class Linear(Module):
 
 
 class Flatten(Module):
+    """Flattens the dimensions start_dim..end_dim into one (PyTorch's nn.Flatten).
+
+    Args:
+        start_dim: first dimension to flatten (default 1, keeping the batch).
+        end_dim: last dimension to flatten (default -1).
+
+    Shapes:
+        input (N, d1, ..., dk) -> output (N, d1 * ... * dk) with the defaults.
+
+    Example:
+        >>> nn.Flatten()(fastdl.randn(4, 2, 3)).shape
+        (4, 6)
+    """
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -93,6 +132,20 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """Expands one dimension into a given shape (the inverse of Flatten).
+
+    Args:
+        dim: the dimension to expand.
+        unflattened_size: the shape it becomes; its product must equal the
+            size of ``dim``.
+
+    Shapes:
+        input (N, prod(unflattened_size)) -> output (N, *unflattened_size) for dim=1.
+
+    Example:
+        >>> nn.Unflatten(1, (2, 3))(fastdl.randn(4, 6)).shape
+        (4, 2, 3)
+    """
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
@@ -146,9 +199,149 @@ Softplus = _activation("Softplus", "softplus", ("beta", "threshold"), (1.0, 20.0
 Softmax = _activation("Softmax", "softmax", ("dim",), (None,))
 LogSoftmax = _activation("LogSoftmax", "log_softmax", ("dim",), (None,))
 
+ReLU.__doc__ = """max(0, x) elementwise (torch.nn.ReLU).
+
+Args:
+    inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.ReLU()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+"""
+LeakyReLU.__doc__ = """x if x > 0 else negative_slope * x, elementwise (torch.nn.LeakyReLU).
+
+Args:
+    negative_slope: slope for x < 0 (default 0.01).
+    inplace: accepted for PyTorch compatibility.
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.LeakyReLU(0.1)(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1,  0. ,  2. ])
+"""
+ELU.__doc__ = """x if x > 0 else alpha * (exp(x) - 1), elementwise (torch.nn.ELU).
+
+Args:
+    alpha: the value approached as x -> -inf is -alpha (default 1.0).
+    inplace: accepted for PyTorch compatibility.
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.ELU()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.    ,  2.    ])
+"""
+GELU.__doc__ = """x * Phi(x), the Gaussian error linear unit, elementwise (torch.nn.GELU).
+
+Args:
+    approximate: 'none' (exact, with erf) or 'tanh' (the tanh approximation).
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.GELU()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1587,  0.    ,  1.9545])
+"""
+SiLU.__doc__ = """x * sigmoid(x) (swish), elementwise (torch.nn.SiLU).
+
+Args:
+    inplace: accepted for PyTorch compatibility.
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.SiLU()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2689,  0.    ,  1.7616])
+"""
+Sigmoid.__doc__ = """1 / (1 + exp(-x)), elementwise (torch.nn.Sigmoid).
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.Sigmoid()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.2689, 0.5   , 0.8808])
+"""
+Tanh.__doc__ = """The hyperbolic tangent, elementwise (torch.nn.Tanh).
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.Tanh()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.7616,  0.    ,  0.964 ])
+"""
+Softplus.__doc__ = """log(1 + exp(beta * x)) / beta, elementwise (torch.nn.Softplus).
+
+Args:
+    beta: sharpness (default 1.0).
+    threshold: above beta * x > threshold the output is x, for stability (default 20.0).
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.Softplus()(fastdl.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3133, 0.6931, 2.1269])
+"""
+Softmax.__doc__ = """exp(x) / sum(exp(x)) along ``dim``: each slice sums to 1 (torch.nn.Softmax).
+
+Args:
+    dim: the dimension to normalize (give it; None picks one the way PyTorch's
+        legacy rule does).
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.Softmax(dim=1)(fastdl.tensor([[1.0, 2.0, 3.0]]))
+    tensor([[0.09  , 0.2447, 0.6652]])
+"""
+LogSoftmax.__doc__ = """log(softmax(x)) along ``dim``, computed stably (torch.nn.LogSoftmax).
+
+Args:
+    dim: the dimension to normalize.
+
+Shapes:
+    input (*) -> output (*), same shape.
+
+Example:
+    >>> nn.LogSoftmax(dim=1)(fastdl.tensor([[1.0, 2.0, 3.0]]))
+    tensor([[-2.4076, -1.4076, -0.4076]])
+"""
+
 
 class Dropout(Module):
-    """Zero elements with probability p in training (scaling the rest by 1/(1-p)); identity in eval."""
+    """Zeroes elements with probability p while training and scales the rest by 1/(1-p).
+
+    In eval mode (``module.eval()``) it is the identity. The mask comes from
+    fastdl's global generator, so ``fastdl.manual_seed`` makes it repeatable.
+
+    Args:
+        p: probability of zeroing an element, in [0, 1] (default 0.5).
+        inplace: accepted for PyTorch compatibility; the result is always a
+            new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> drop = nn.Dropout(p=0.5)
+        >>> y = drop(fastdl.ones(1000))
+        >>> sorted(set(y.numpy().tolist()))      # kept elements are scaled by 2
+        [0.0, 2.0]
+        >>> drop.eval()(fastdl.ones(3))
+        tensor([1., 1., 1.])
+    """
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -166,6 +359,7 @@ class Dropout(Module):
 # ---- normalization ----------------------------------------------------------------------
 
 class _BatchNorm(Module):
+    """Batch normalization, shared by BatchNorm1d and BatchNorm2d."""
     _dims = ()
     _what = ""
 
@@ -226,18 +420,90 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalization over (N, C) or (N, C, L) input."""
+    """Batch normalization over (N, C) or (N, C, L) input, per channel C.
+
+    In training, normalizes with the batch's mean and biased variance and
+    updates ``running_mean``/``running_var`` (unbiased variance) with
+    ``momentum``; in eval, normalizes with the running statistics.
+    Follows torch.nn.BatchNorm1d.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for stability (default 1e-5).
+        momentum: weight of the new batch in the running statistics
+            (default 0.1); None gives a cumulative average.
+        affine: learn a per-channel scale ``weight`` and shift ``bias``
+            (default True).
+        track_running_stats: keep running statistics (default True); when
+            False, batch statistics are used in eval too.
+        dtype: parameter dtype (default float32).
+
+    Shapes:
+        input (N, C) or (N, C, L) -> output of the same shape.
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> bn = nn.BatchNorm1d(3)
+        >>> y = bn(fastdl.randn(16, 3) * 5 + 2)
+        >>> y.shape, round(float(y.mean()), 4)
+        ((16, 3), 0.0)
+        >>> int(bn.num_batches_tracked.item())
+        1
+    """
     _dims = (2, 3)
     _what = "2-D (N, C) or 3-D (N, C, L)"
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalization over (N, C, H, W) input."""
+    """Batch normalization over (N, C, H, W) input, per channel C.
+
+    Statistics are taken over N, H and W. Arguments and behaviour are those
+    of BatchNorm1d (and torch.nn.BatchNorm2d).
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for stability (default 1e-5).
+        momentum: weight of the new batch in the running statistics
+            (default 0.1); None gives a cumulative average.
+        affine: learn a per-channel scale and shift (default True).
+        track_running_stats: keep running statistics (default True).
+        dtype: parameter dtype (default float32).
+
+    Shapes:
+        input (N, C, H, W) -> output (N, C, H, W).
+
+    Example:
+        >>> bn = nn.BatchNorm2d(8)
+        >>> bn(fastdl.randn(2, 8, 5, 5)).shape
+        (2, 8, 5, 5)
+        >>> bn.running_mean.shape
+        (8,)
+    """
     _dims = (4,)
     _what = "4-D (N, C, H, W)"
 
 
 class LayerNorm(Module):
+    """Layer normalization over the trailing ``normalized_shape`` dimensions of each sample.
+
+    Args:
+        normalized_shape: an int or a shape: the trailing dimensions to
+            normalize over.
+        eps: added to the variance for stability (default 1e-5).
+        elementwise_affine: learn ``weight`` (ones) and ``bias`` (zeros) of
+            shape normalized_shape (default True).
+        bias: learn the bias when elementwise_affine (default True).
+        dtype: parameter dtype (default float32).
+
+    Shapes:
+        input (*, *normalized_shape) -> output of the same shape.
+
+    Example:
+        >>> ln = nn.LayerNorm(4)
+        >>> y = ln(fastdl.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        >>> [round(v, 3) for v in y.detach().numpy()[0].tolist()]
+        [-1.342, -0.447, 0.447, 1.342]
+    """
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=None):
         super().__init__()
@@ -274,6 +540,28 @@ class LayerNorm(Module):
 
 
 class Embedding(Module):
+    """A lookup table: row i of ``weight`` is the vector of index i.
+
+    Args:
+        num_embeddings: size of the table (number of indices).
+        embedding_dim: size of each vector.
+        padding_idx: an index whose row is zero at initialization and gets
+            no gradient (default None).
+        dtype: weight dtype (default float32).
+
+    Attributes:
+        weight: (num_embeddings, embedding_dim), initialized N(0, 1).
+
+    Shapes:
+        input (*) integer indices -> output (*, embedding_dim).
+
+    Example:
+        >>> emb = nn.Embedding(10, 3, padding_idx=0)
+        >>> emb(fastdl.tensor([[1, 2], [0, 4]])).shape
+        (2, 2, 3)
+        >>> emb(fastdl.tensor([0]))
+        tensor([[0., 0., 0.]], grad_fn=<...>)
+    """
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
@@ -302,6 +590,7 @@ class Embedding(Module):
 # ---- convolution and pooling ----------------------------------------------------------------
 
 class _ConvNd(Module):
+    """Shared constructor and initialization of Conv1d and Conv2d."""
     _n = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -351,7 +640,39 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution over (N, C, H, W) input; weight (out, in/groups, kH, kW)."""
+    """2-D convolution (cross-correlation) over (N, C, H, W) input, torch.nn.Conv2d.
+
+    Runs as packed GEMMs on fastdl's kernels.
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out.
+        kernel_size: an int or a pair (kH, kW).
+        stride: an int or a pair (default 1).
+        padding: zero padding on each side, an int or a pair (default 0).
+        dilation: spacing between kernel taps, an int or a pair (default 1).
+        groups: split channels into this many independent groups (default 1);
+            C_in and C_out must be divisible by it.
+        bias: learn a per-output-channel bias (default True).
+        padding_mode: only 'zeros' is supported (ValueError otherwise).
+        dtype: parameter dtype (default float32).
+
+    Attributes:
+        weight: (C_out, C_in / groups, kH, kW), kaiming_uniform_(a=sqrt(5)).
+        bias: (C_out,).
+
+    Shapes:
+        input (N, C_in, H, W) -> output (N, C_out, H_out, W_out) with
+        H_out = (H + 2 * padding - dilation * (kH - 1) - 1) // stride + 1
+        (W_out alike).
+
+    Example:
+        >>> conv = nn.Conv2d(1, 8, kernel_size=3, padding=1)
+        >>> conv(fastdl.randn(2, 1, 28, 28)).shape
+        (2, 8, 28, 28)
+        >>> nn.Conv2d(3, 6, 5, stride=2)(fastdl.randn(1, 3, 32, 32)).shape
+        (1, 6, 14, 14)
+    """
     _n = 2
 
     def forward(self, input):
@@ -361,7 +682,31 @@ class Conv2d(_ConvNd):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L) input; weight (out, in/groups, k)."""
+    """1-D convolution over (N, C, L) input, torch.nn.Conv1d.
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out.
+        kernel_size: the kernel length k.
+        stride: step between windows (default 1).
+        padding: zeros added on each side (default 0).
+        dilation: spacing between kernel taps (default 1).
+        groups: independent channel groups (default 1).
+        bias: learn a per-output-channel bias (default True).
+        padding_mode: only 'zeros' is supported.
+        dtype: parameter dtype (default float32).
+
+    Attributes:
+        weight: (C_out, C_in / groups, k).
+
+    Shapes:
+        input (N, C_in, L) -> output (N, C_out, L_out),
+        L_out = (L + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
+
+    Example:
+        >>> nn.Conv1d(2, 4, kernel_size=3)(fastdl.randn(1, 2, 10)).shape
+        (1, 4, 8)
+    """
     _n = 1
 
     def forward(self, input):
@@ -371,6 +716,26 @@ class Conv1d(_ConvNd):
 
 
 class MaxPool2d(Module):
+    """2-D max pooling over (N, C, H, W) input, torch.nn.MaxPool2d.
+
+    Args:
+        kernel_size: window size, an int or a pair.
+        stride: window step (default: kernel_size).
+        padding: implicit -inf padding on each side (default 0).
+        dilation: spacing between window elements (default 1).
+        return_indices: also return the flat argmax positions (default False).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shapes:
+        input (N, C, H, W) -> output (N, C, H_out, W_out),
+        H_out = (H + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
+
+    Example:
+        >>> x = fastdl.arange(16.0).reshape(1, 1, 4, 4)
+        >>> nn.MaxPool2d(2)(x)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
@@ -388,6 +753,25 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """2-D average pooling over (N, C, H, W) input, torch.nn.AvgPool2d.
+
+    Args:
+        kernel_size: window size, an int or a pair.
+        stride: window step (default: kernel_size).
+        padding: zero padding on each side (default 0).
+        ceil_mode: round the output size up instead of down (default False).
+        count_include_pad: count padded zeros in the divisor (default True).
+
+    Shapes:
+        input (N, C, H, W) -> output (N, C, H_out, W_out),
+        H_out = (H + 2 * padding - k) // stride + 1.
+
+    Example:
+        >>> x = fastdl.arange(16.0).reshape(1, 1, 4, 4)
+        >>> nn.AvgPool2d(2)(x)
+        tensor([[[[ 2.5,  4.5],
+                  [10.5, 12.5]]]])
+    """
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
@@ -404,6 +788,18 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input size.
+
+    Args:
+        output_size: (H_out, W_out), or one int for a square output.
+
+    Shapes:
+        input (N, C, H, W) -> output (N, C, H_out, W_out).
+
+    Example:
+        >>> nn.AdaptiveAvgPool2d(1)(fastdl.randn(2, 3, 5, 5)).shape
+        (2, 3, 1, 1)
+    """
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
