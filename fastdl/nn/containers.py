@@ -7,12 +7,25 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
 class Sequential(Module):
-    """Modules applied in order; indexing gives a module, slicing a Sequential.
+    """Modules applied in order: the output of each is the input of the next.
+
+    Indexing gives a module, slicing a Sequential; ``append`` adds one at the
+    end. Submodules are named '0', '1', ... or by the keys of an OrderedDict.
+
+    Args:
+        *args: modules, or one OrderedDict of name -> module.
+
+    Shapes:
+        input: what the first module takes -> output: what the last one gives.
 
     Example:
         >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> net(fastdl.randn(3, 4)).shape
+        (3, 2)
         >>> list(net.state_dict())[:2]
         ['0.weight', '0.bias']
+        >>> net[0]
+        Linear(in_features=4, out_features=8, bias=True)
     """
 
     def __init__(self, *args):
@@ -49,16 +62,33 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Add a module at the end; returns the Sequential."""
         self.add_module(str(len(self)), module)
         return self
 
     def forward(self, input):
+        """Run the input through every module in order."""
         for m in self._modules.values():
             input = m(input)
         return input
 
 
 class ModuleList(Module):
+    """A list of modules, registered so that their parameters belong to the owner.
+
+    Use it when a model holds a variable number of layers; a plain Python list
+    would hide their parameters from ``parameters()`` and ``state_dict()``.
+
+    Args:
+        modules: an iterable of modules (default empty).
+
+    Example:
+        >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+        >>> layers.append(nn.ReLU())[3]
+        ReLU()
+    """
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -82,15 +112,18 @@ class ModuleList(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Add a module at the end; returns the ModuleList."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Append every module of an iterable; returns the ModuleList."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index, module):
+        """Insert a module before position ``index``."""
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._modules.clear()
@@ -99,6 +132,18 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
+    """An ordered dict of named modules, registered so that their parameters belong to the owner.
+
+    Args:
+        modules: a mapping or an iterable of (name, module) pairs (default empty).
+
+    Example:
+        >>> heads = nn.ModuleDict({'enc': nn.Linear(4, 2), 'act': nn.ReLU()})
+        >>> list(heads.keys())
+        ['enc', 'act']
+        >>> heads['enc'](fastdl.randn(1, 4)).shape
+        (1, 2)
+    """
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -123,18 +168,23 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The module names, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def update(self, modules):
+        """Add or replace modules from a mapping or (name, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self.add_module(k, m)
 
     def pop(self, key):
+        """Remove the module named ``key`` and return it."""
         return self._modules.pop(key)

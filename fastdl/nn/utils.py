@@ -43,9 +43,23 @@ def _norm_of(g, norm_type):
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
-    """The norm of the norms of the given arrays or Tensors (as if concatenated).
+    """The norm of the norms of the given arrays or Tensors, as if they were concatenated.
 
-    Returns a float32 0-d Tensor, like torch.
+    Args:
+        tensors: an iterable of Tensors or NumPy arrays.
+        norm_type: the p of the p-norm (default 2.0); ``float('inf')`` for the
+            max norm.
+        error_if_nonfinite: raise RuntimeError if the total is NaN or infinite
+            (default False).
+
+    Returns:
+        A float32 0-d Tensor, like torch.nn.utils.get_total_norm.
+
+    Example:
+        >>> nn.utils.get_total_norm([fastdl.tensor([3.0]), fastdl.tensor([4.0])])
+        tensor(5.)
+        >>> nn.utils.get_total_norm([fastdl.tensor([3.0, -7.0])], norm_type=float('inf'))
+        tensor(7.)
     """
     norm_type = float(norm_type)
     arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
@@ -88,8 +102,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         The total norm of the gradients before clipping, a float32 0-d Tensor.
 
     Example:
-        >>> loss.backward()
-        >>> fastdl.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> model = nn.Linear(3, 1)
+        >>> model(fastdl.ones(4, 3) * 10).sum().backward()
+        >>> before = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> round(float(before), 2)
+        69.4
+        >>> round(float(nn.utils.get_total_norm([p.grad for p in model.parameters()])), 4)
+        1.0
     """
     grads = _grads(parameters)
     if not grads:
@@ -114,7 +133,11 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         foreach: accepted for torch compatibility; ignored.
 
     Example:
-        >>> fastdl.nn.utils.clip_grad_value_(model.parameters(), 0.5)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * fastdl.tensor([3.0, -0.2])).sum().backward()
+        >>> nn.utils.clip_grad_value_([w], 0.5)
+        >>> w.grad
+        tensor([ 0.5, -0.2])
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
@@ -131,8 +154,17 @@ def l1_penalty(parameters, weight=1.0):
     regularization is a term of the loss; its gradient, weight * sign(p), then
     reaches every optimizer through backward().
 
+    Args:
+        parameters: a Tensor or an iterable of Tensors.
+        weight: the regularization strength (default 1.0).
+
+    Returns:
+        A 0-d Tensor that carries gradient to the parameters.
+
     Example:
-        >>> loss = criterion(model(x), y) + fastdl.nn.utils.l1_penalty(model.parameters(), 1e-4)
+        >>> w = fastdl.tensor([1.0, -2.0], requires_grad=True)
+        >>> nn.utils.l1_penalty([w], weight=0.1)
+        tensor(0.3, grad_fn=<...>)
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
