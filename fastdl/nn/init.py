@@ -81,7 +81,7 @@ def uniform_(tensor, a=0.0, b=1.0):
         >>> fastdl.manual_seed(0)
         >>> w = nn.init.uniform_(fastdl.empty(2, 3), -1, 1)
         >>> w.shape, float(w.min()) >= -1, float(w.max()) <= 1
-        ((2, 3), True)
+        ((2, 3), True, True)
     """
     return _fill(tensor, "uniform", float(a), float(b))
 

@@ -15,12 +15,23 @@ __all__ = ["Module", "Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module registers as a learnable parameter.
+    """A Tensor that a Module registers as a learnable parameter when assigned as an attribute.
+
+    Args:
+        data: a Tensor or NumPy array holding the initial values (default: an
+            empty float32 array). The storage is shared, not copied.
+        requires_grad: default True.
 
     Example:
-        >>> w = fastdl.nn.Parameter(fastdl.zeros(3))
+        >>> w = nn.Parameter(fastdl.zeros(3))
         >>> w.requires_grad
         True
+        >>> class Scale(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.alpha = nn.Parameter(fastdl.ones(1))
+        >>> [name for name, _ in Scale().named_parameters()]
+        ['alpha']
     """
     __slots__ = ()
 
@@ -35,7 +46,16 @@ class Parameter(Tensor):
 
 
 class Buffer:
-    """Marker for non-learnable state (running statistics); see register_buffer."""
+    """Marker for non-learnable state such as running statistics.
+
+    Buffers are registered with ``Module.register_buffer``; they appear in
+    ``state_dict()`` (unless non-persistent) but not in ``parameters()``.
+
+    Example:
+        >>> bn = nn.BatchNorm1d(2)
+        >>> [name for name, _ in bn.named_buffers()]
+        ['running_mean', 'running_var', 'num_batches_tracked']
+    """
 
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -50,10 +70,29 @@ class _RemovableHandle:
 
 
 class Module:
-    """Base class of every layer and model.
+    """Base class of every layer and model (torch.nn.Module).
 
-    Subclasses set parameters and sub-modules as attributes in __init__ and
-    define forward(). Calling the module runs forward (and forward hooks).
+    Subclasses set parameters and sub-modules as attributes in ``__init__``
+    and define ``forward``. Calling the module runs ``forward`` (and forward
+    hooks). Assigning a Parameter or Module attribute registers it, so
+    ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and
+    ``zero_grad()`` reach the whole tree.
+
+    Example:
+        >>> class MLP(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1 = nn.Linear(4, 8)
+        ...         self.fc2 = nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.fc2(F.relu(self.fc1(x)))
+        >>> model = MLP()
+        >>> model(fastdl.randn(3, 4)).shape
+        (3, 2)
+        >>> list(model.state_dict())
+        ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+        >>> model.num_parameters()
+        58
     """
     _version = 1
 
@@ -117,12 +156,20 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Register a Parameter (or None) under ``name``, as attribute assignment does."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError("register_parameter: expected a Parameter or None for %r, got %s"
                             % (name, type(param).__name__))
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        """Register a non-learnable Tensor (or None) under ``name``.
+
+        Args:
+            name: attribute name.
+            tensor: a Tensor or None.
+            persistent: include it in ``state_dict()`` (default True).
+        """
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError("register_buffer: expected a Tensor or None for %r, got %s"
                             % (name, type(tensor).__name__))
@@ -133,6 +180,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        """Register a sub-module (or None) under ``name``, as attribute assignment does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError("add_module: %s is not a Module" % type(module).__name__)
         self._modules[str(name)] = module
@@ -140,6 +188,7 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
+        """The sub-module at a dotted path such as "encoder.0"; "" is the module itself."""
         mod = self
         for part in target.split(".") if target else []:
             mod = getattr(mod, part)
@@ -147,6 +196,7 @@ class Module:
 
     # ---- calling ------------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """The computation of the module; subclasses override it. Call the module, not forward."""
         raise NotImplementedError("%s: forward() is not implemented" % type(self).__name__)
 
     def __call__(self, *args, **kwargs):
@@ -167,6 +217,7 @@ class Module:
 
     # ---- iteration --------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield (dotted name, module) for this module and every descendant, each once."""
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -181,10 +232,12 @@ class Module:
                                        remove_duplicate)
 
     def modules(self):
+        """Yield this module and every descendant, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Yield (name, module) for the direct sub-modules."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -192,6 +245,7 @@ class Module:
                 yield name, m
 
     def children(self):
+        """Yield the direct sub-modules."""
         for _, m in self.named_children():
             yield m
 
@@ -207,20 +261,33 @@ class Module:
                 yield mprefix + ("." if mprefix else "") + name, v
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield (dotted name, Parameter) for every parameter, each once (recurse=False: own only)."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Yield every parameter of the module tree, each once: what an optimizer takes.
+
+        Args:
+            recurse: include sub-modules' parameters (default True).
+
+        Example:
+            >>> [tuple(p.shape) for p in nn.Linear(3, 2).parameters()]
+            [(2, 3), (2,)]
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield (dotted name, Tensor) for every buffer, each once."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Yield every buffer of the module tree, each once."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def apply(self, fn):
+        """Call ``fn(m)`` on every sub-module (children first) and on self; returns self."""
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -228,6 +295,10 @@ class Module:
 
     # ---- modes ----------------------------------------------------------------------
     def train(self, mode=True):
+        """Set training mode (True) or evaluation mode (False) on the whole tree; returns self.
+
+        Dropout and BatchNorm behave differently in the two modes.
+        """
         if not isinstance(mode, bool):
             raise ValueError("train: training mode is expected to be boolean")
         for m in self.modules():
@@ -235,6 +306,7 @@ class Module:
         return self
 
     def eval(self):
+        """Set evaluation mode on the whole tree (``train(False)``); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
@@ -244,6 +316,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters: to None (default) or to zeros (set_to_none=False)."""
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -257,7 +330,17 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers under dotted names ("0.weight")."""
+        """Parameters and persistent buffers under dotted names ("0.weight"), as detached Tensors.
+
+        Args:
+            destination: an OrderedDict to fill (default: a new one).
+            prefix: prepended to every key.
+            keep_vars: return the live Tensors instead of detached views.
+
+        Example:
+            >>> list(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).state_dict())
+            ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
+        """
         if destination is None:
             destination = OrderedDict()
         for name, p in self._parameters.items():
@@ -309,6 +392,7 @@ class Module:
 
     # ---- description ------------------------------------------------------------------
     def extra_repr(self):
+        """The layer's own settings, shown inside its repr; layers override it."""
         return ""
 
     def __repr__(self):
@@ -330,6 +414,7 @@ class Module:
         return sorted(keys)
 
     def num_parameters(self, trainable_only=False):
+        """The number of parameter elements (trainable_only=True: those with requires_grad)."""
         return int(sum(p.numel() for p in self.parameters()
                        if p.requires_grad or not trainable_only))
 
