@@ -21,7 +21,16 @@ class Adadelta(Optimizer):
     State per parameter: ``step``, ``square_avg``, ``acc_delta``.
 
     Example:
-        >>> opt = fastdl.optim.Adadelta(model.parameters())
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.Adadelta([w], lr=1.0)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.9936, 1.9936], requires_grad=True)
+        >>> list(opt.state[w])
+        ['step', 'square_avg', 'acc_delta']
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False,

@@ -23,7 +23,16 @@ class Adagrad(Optimizer):
     constructor, so a fresh optimizer's state_dict already holds it.
 
     Example:
-        >>> opt = fastdl.optim.Adagrad(model.parameters(), lr=1e-2)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.Adagrad([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.8331, 1.8311], requires_grad=True)
+        >>> list(opt.state[w])
+        ['step', 'sum']
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,

@@ -26,7 +26,16 @@ class Adam(Optimizer):
     (with amsgrad).
 
     Example:
-        >>> opt = fastdl.optim.Adam(model.parameters(), lr=1e-3)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.Adam([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.8004, 1.8002], requires_grad=True)
+        >>> list(opt.state[w])
+        ['step', 'exp_avg', 'exp_avg_sq']
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -71,7 +80,16 @@ class AdamW(Adam):
     Same arguments as :class:`Adam`, with ``weight_decay`` defaulting to 1e-2.
 
     Example:
-        >>> opt = fastdl.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.AdamW([w], lr=0.1, weight_decay=0.01)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.7985, 1.7963], requires_grad=True)
+        >>> list(opt.state[w])
+        ['step', 'exp_avg', 'exp_avg_sq']
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,

@@ -8,10 +8,14 @@ returns the rates just set. ``state_dict()`` holds every attribute except the
 optimizer (and, for LambdaLR, the functions).
 
 Example:
+    >>> model = fastdl.nn.Linear(2, 1)
     >>> opt = fastdl.optim.SGD(model.parameters(), lr=0.1)
     >>> sched = fastdl.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
     >>> for epoch in range(100):
-    ...     train(...); opt.step(); sched.step()
+    ...     opt.step()          # after a training epoch
+    ...     sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.0001
 """
 import math
 import types
@@ -32,8 +36,21 @@ def _check_optimizer(optimizer):
 
 
 class LRScheduler:
-    """Base class: subclasses implement ``get_lr()`` (the chainable recurrence) and,
-    where one exists, ``_get_closed_form_lr()`` (used by ``step(epoch)``)."""
+    """Base class of the epoch-indexed schedulers (torch.optim.lr_scheduler.LRScheduler).
+
+    Subclasses implement ``get_lr()`` (the chainable recurrence) and, where one
+    exists, ``_get_closed_form_lr()`` (used by ``step(epoch)``).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> isinstance(sched, fastdl.optim.lr_scheduler.LRScheduler), sched.last_epoch
+        (True, 0)
+    """
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
@@ -55,9 +72,11 @@ class LRScheduler:
         self.step()
 
     def state_dict(self):
+        """Every attribute except the optimizer, for checkpoints."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
 
     def get_last_lr(self):
@@ -65,9 +84,11 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self):
+        """The rates for the current ``last_epoch`` (subclasses implement it; call get_last_lr())."""
         raise NotImplementedError
 
     def step(self, epoch=None):
+        """Advance one epoch (or batch) and set the new rates in the optimizer."""
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -86,7 +107,23 @@ class LRScheduler:
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch); one function, or one per param group."""
+    """lr = initial_lr * lr_lambda(epoch) (torch.optim.lr_scheduler.LambdaLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        lr_lambda: a function of the epoch, or a list of them, one per param group.
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.0333, 0.025]
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
@@ -101,6 +138,7 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         # Functions are not state; callable objects contribute their __dict__.
+        """The attributes, with callable objects' __dict__ in place of the functions."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None] * len(self.lr_lambdas)
         for i, fn in enumerate(self.lr_lambdas):
@@ -109,6 +147,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore the state saved by ``state_dict()``."""
         state_dict = dict(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -122,7 +161,23 @@ class LambdaLR(LRScheduler):
 
 
 class MultiplicativeLR(LambdaLR):
-    """lr = lr * lr_lambda(epoch) at every step after the first."""
+    """lr = lr * lr_lambda(epoch) at every step after the first (torch.optim.lr_scheduler.MultiplicativeLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        lr_lambda: a function of the epoch returning the factor, or one per param group.
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.9)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.09, 0.081, 0.0729]
+    """
 
     def get_lr(self):
         if self.last_epoch > 0:
@@ -132,7 +187,24 @@ class MultiplicativeLR(LambdaLR):
 
 
 class StepLR(LRScheduler):
-    """Multiply the rate by gamma every step_size epochs."""
+    """Multiply the rate by gamma every step_size epochs (torch.optim.lr_scheduler.StepLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        step_size: epochs between decays.
+        gamma: the decay factor (default 0.1).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -150,7 +222,24 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """Multiply the rate by gamma at each milestone epoch."""
+    """Multiply the rate by gamma at each milestone epoch (torch.optim.lr_scheduler.MultiStepLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        milestones: increasing epoch indices.
+        gamma: the decay factor (default 0.1).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4], gamma=0.1)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
+    """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
@@ -170,7 +259,23 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """Multiply the rate by gamma every epoch."""
+    """Multiply the rate by gamma every epoch (torch.optim.lr_scheduler.ExponentialLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        gamma: the decay factor.
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.025, 0.0125]
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -186,8 +291,27 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing from the initial rate to eta_min over T_max epochs (SGDR
-    without restarts): eta_min + (lr0 - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
+    """Cosine annealing from the initial rate to eta_min over T_max epochs (torch.optim.lr_scheduler.CosineAnnealingLR).
+
+    lr = eta_min + (lr0 - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR
+    without restarts).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        T_max: epochs to reach eta_min.
+        eta_min: the final rate (default 0.0).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.0854, 0.05, 0.0146, 0.0]
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
@@ -217,8 +341,27 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """Scale the rate linearly from start_factor to end_factor over total_iters
-    epochs (a warm-up), then keep it."""
+    """Scale the rate linearly from start_factor to end_factor over total_iters epochs, then keep it (torch.optim.lr_scheduler.LinearLR).
+
+    A warm-up.
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        start_factor: factor at epoch 0 (default 1/3).
+        end_factor: factor from total_iters on (default 1.0).
+        total_iters: length of the ramp in epochs (default 5).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=3)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.025, 0.05, 0.075, 0.1, 0.1]
+    """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
@@ -250,7 +393,24 @@ class LinearLR(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
-    """Multiply the rate by `factor` until epoch total_iters, then restore it."""
+    """Multiply the rate by factor until epoch total_iters, then restore it (torch.optim.lr_scheduler.ConstantLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        factor: the multiplier while active (default 1/3).
+        total_iters: epochs it lasts (default 5).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=2)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.05, 0.05, 0.1, 0.1]
+    """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
@@ -273,7 +433,24 @@ class ConstantLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power."""
+    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power (torch.optim.lr_scheduler.PolynomialLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        total_iters: epochs to reach zero (default 5).
+        power: the exponent (default 1.0).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # train one epoch here
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.0563, 0.025, 0.0062, 0.0]
+    """
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         self.total_iters = total_iters
@@ -304,8 +481,38 @@ def _format_param(name, optimizer, param):
 
 
 class OneCycleLR(LRScheduler):
-    """The 1cycle policy: warm up to max_lr, then anneal far below the start, stepping
-    once per batch; momentum (or Adam's beta1) cycles the opposite way."""
+    """The 1cycle policy: warm up to max_lr, then anneal far below the start (torch.optim.lr_scheduler.OneCycleLR).
+
+    Step it once per batch, not per epoch. Momentum (or Adam's beta1) cycles
+    the opposite way when cycle_momentum is set. The rate starts at
+    max_lr / div_factor and ends at that / final_div_factor.
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        max_lr: the peak rate, or one per param group.
+        total_steps: number of steps of the cycle; or give epochs and steps_per_epoch.
+        epochs: with steps_per_epoch, total_steps = epochs * steps_per_epoch.
+        steps_per_epoch: batches per epoch.
+        pct_start: fraction of the cycle spent warming up (default 0.3).
+        anneal_strategy: 'cos' (default) or 'linear'.
+        cycle_momentum: cycle momentum between base_momentum and max_momentum (default True).
+        base_momentum: momentum at the peak rate (default 0.85).
+        max_momentum: momentum at the start and end (default 0.95).
+        div_factor: initial_lr = max_lr / div_factor (default 25).
+        final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
+        three_phase: a third phase back down to the initial rate before the final annealing (default False).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        >>> sched = fastdl.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+        >>> lrs = []
+        >>> for epoch in range(10):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # one batch
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.04, 0.52, 1.0, 0.9505, 0.8117, 0.6113, 0.3887, 0.1883, 0.0495, 0.0]
+    """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
@@ -411,7 +618,26 @@ class OneCycleLR(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
-    """Run schedulers one after another, switching at the milestone epochs."""
+    """Run schedulers one after another, switching at the milestone epochs (torch.optim.lr_scheduler.SequentialLR).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        schedulers: the schedulers, all on the same optimizer.
+        milestones: epochs at which the next scheduler takes over (len(schedulers) - 1 of them).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> S = fastdl.optim.lr_scheduler
+        >>> warmup = S.LinearLR(opt, start_factor=0.1, total_iters=2)
+        >>> sched = S.SequentialLR(opt, [warmup, S.ExponentialLR(opt, gamma=0.5)], milestones=[2])
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.01, 0.055, 0.1, 0.05, 0.025]
+    """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         _check_optimizer(optimizer)
@@ -441,6 +667,7 @@ class SequentialLR(LRScheduler):
         self._last_lr = self._schedulers[0].get_last_lr()
 
     def step(self):
+        """Advance the active scheduler, switching to the next one at a milestone."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -454,12 +681,14 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
+        """The attributes and every sub-scheduler's state, for checkpoints."""
         state = {k: v for k, v in self.__dict__.items()
                  if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore the state saved by ``state_dict()``."""
         state_dict = dict(state_dict)
         subs = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -468,18 +697,30 @@ class SequentialLR(LRScheduler):
 
 
 class ReduceLROnPlateau:
-    """Reduce the rate by `factor` when a metric has stopped improving for
-    `patience` epochs; call ``step(metric)`` once per epoch.
+    """Reduce the rate by ``factor`` when a metric has stopped improving (torch.optim.lr_scheduler.ReduceLROnPlateau).
+
+    Call ``step(metric)`` once per epoch, with the validation loss for example.
 
     Args:
         optimizer: the optimizer whose rates to reduce.
         mode: 'min' (the metric should fall) or 'max'.
-        factor: new_lr = lr * factor (< 1.0).
-        patience: epochs without improvement before reducing.
-        threshold, threshold_mode: what counts as an improvement ('rel' or 'abs').
+        factor: new_lr = lr * factor (< 1.0; default 0.1).
+        patience: epochs without improvement before reducing (default 10).
+        threshold: what counts as an improvement (default 1e-4).
+        threshold_mode: 'rel' (relative to the best, default) or 'abs'.
         cooldown: epochs to wait after a reduction before counting again.
         min_lr: lower bound(s) of the rate, a number or one per group.
         eps: reductions smaller than this are skipped.
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+        >>> lrs = []
+        >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+        ...     sched.step(val_loss)
+        ...     lrs.append(opt.param_groups[0]["lr"])
+        >>> lrs
+        [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
@@ -510,9 +751,11 @@ class ReduceLROnPlateau:
         self.num_bad_epochs = 0
 
     def get_last_lr(self):
+        """The current learning rates, one per param group."""
         return self._last_lr
 
     def step(self, metrics, epoch=None):
+        """Record this epoch's metric and reduce the rates if it has not improved for ``patience`` epochs."""
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -543,9 +786,11 @@ class ReduceLROnPlateau:
 
     @property
     def in_cooldown(self):
+        """True while waiting out the cooldown after a reduction."""
         return self.cooldown_counter > 0
 
     def is_better(self, a, best):
+        """Whether metric value ``a`` improves on ``best`` under mode/threshold."""
         if self.mode == "min" and self.threshold_mode == "rel":
             return a < best * (1.0 - self.threshold)
         if self.mode == "min" and self.threshold_mode == "abs":
@@ -565,9 +810,11 @@ class ReduceLROnPlateau:
         self.threshold_mode = threshold_mode
 
     def state_dict(self):
+        """Every attribute except the optimizer, for checkpoints."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the state saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold,
                              threshold_mode=self.threshold_mode)

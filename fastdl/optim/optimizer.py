@@ -54,11 +54,15 @@ class Optimizer:
         defaults: the options used by groups that do not set them.
 
     Example:
-        >>> import fastdl
         >>> w = fastdl.ones(3, requires_grad=True)
-        >>> opt = fastdl.optim.SGD([w], lr=0.1)
+        >>> b = fastdl.zeros(1, requires_grad=True)
+        >>> opt = fastdl.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1)
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
         >>> (w * w).sum().backward()
         >>> opt.step(); opt.zero_grad()
+        >>> w, w.grad
+        (tensor([0.8, 0.8, 0.8], requires_grad=True), None)
     """
 
     def __init__(self, params, defaults):

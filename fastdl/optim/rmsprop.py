@@ -24,7 +24,16 @@ class RMSprop(Optimizer):
     ``grad_avg`` (centered).
 
     Example:
-        >>> opt = fastdl.optim.RMSprop(model.parameters(), lr=1e-2)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.RMSprop([w], lr=0.01)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.8329, 1.8309], requires_grad=True)
+        >>> list(opt.state[w])
+        ['step', 'square_avg']
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,

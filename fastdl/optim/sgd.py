@@ -25,7 +25,16 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (when momentum != 0).
 
     Example:
-        >>> opt = fastdl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> w = fastdl.tensor([1.0, 2.0], requires_grad=True)   # minimize sum(w^2)
+        >>> opt = fastdl.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([0.46, 0.92], requires_grad=True)
+        >>> list(opt.state[w])
+        ['momentum_buffer']
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
