@@ -96,7 +96,24 @@ def _check_zero_division(zero_division, op):
 # ---- base ----------------------------------------------------------------
 
 class Metric:
-    """Base of the streaming metrics: update(preds, target), compute(), reset()."""
+    """Base of the streaming metrics: update(preds, target) per batch, compute() at the end, reset().
+
+    Subclasses keep small sufficient statistics, so updates over many batches
+    give the same value as one update on all the data. ``result()`` is Keras's
+    name for ``compute()``; ``name`` is the key in training logs.
+
+    Args:
+        name: the key in training logs (default: the class's default_name).
+
+    Example:
+        >>> class Count(fastdl.metrics.Metric):
+        ...     default_name = "count"
+        ...     def reset(self): self.n = 0
+        ...     def update(self, preds, target): self.n += len(target)
+        ...     def compute(self): return self.n
+        >>> m = Count(); m.update(None, [1, 2]); m.update(None, [3]); m.result()
+        3
+    """
 
     default_name = "metric"
 
@@ -105,12 +122,15 @@ class Metric:
         self.reset()
 
     def reset(self):
+        """Forget every update: start a new epoch."""
         raise NotImplementedError
 
     def update(self, preds, target):
+        """Accumulate one batch of predictions and targets."""
         raise NotImplementedError
 
     def compute(self):
+        """The metric over every batch seen since the last reset()."""
         raise NotImplementedError
 
     def result(self):
@@ -118,6 +138,7 @@ class Metric:
         return self.compute()
 
     def extra_repr(self):
+        """The settings shown in the repr."""
         return ""
 
     def __repr__(self):
@@ -415,13 +436,51 @@ class Precision(_PRF):
 
 
 class Recall(_PRF):
-    """Recall tp / (tp + fn) (scikit-learn's recall_score); arguments as Precision."""
+    """Recall tp / (tp + fn) (scikit-learn's recall_score).
+
+    Args:
+        average: 'binary' (class pos_label only, default), 'macro', 'micro',
+            'weighted' or None (per class array); see Precision.
+        num_classes: optional; fixes the confusion matrix size.
+        pos_label: the positive class for average='binary'.
+        zero_division: value (0, 1 or nan) when a denominator is zero.
+        threshold, from_logits: for binary scores [N], as in Accuracy.
+        name: the key in training logs (default 'recall').
+
+    Shapes:
+        preds: scores [N, C], labels [N] or binary scores [N]; target [N].
+
+    Example:
+        >>> m = fastdl.metrics.Recall()
+        >>> m.update(np.array([1, 0, 0]), np.array([1, 1, 0]))    # preds, target
+        >>> m.compute()
+        0.5
+    """
     default_name = "recall"
     _which = 1
 
 
 class F1Score(_PRF):
-    """F1 = 2 tp / (2 tp + fp + fn) (scikit-learn's f1_score); arguments as Precision."""
+    """F1 = 2 tp / (2 tp + fp + fn) (scikit-learn's f1_score).
+
+    Args:
+        average: 'binary' (class pos_label only, default), 'macro', 'micro',
+            'weighted' or None (per class array); see Precision.
+        num_classes: optional; fixes the confusion matrix size.
+        pos_label: the positive class for average='binary'.
+        zero_division: value (0, 1 or nan) when a denominator is zero.
+        threshold, from_logits: for binary scores [N], as in Accuracy.
+        name: the key in training logs (default 'f1_score').
+
+    Shapes:
+        preds: scores [N, C], labels [N] or binary scores [N]; target [N].
+
+    Example:
+        >>> m = fastdl.metrics.F1Score(average="macro")
+        >>> m.update(np.array([0, 2, 2, 2, 1]), np.array([0, 1, 2, 2, 1]))
+        >>> round(m.compute(), 4)
+        0.8222
+    """
     default_name = "f1_score"
     _which = 2
 
@@ -512,19 +571,61 @@ class _Regression(Metric):
 
 
 class MeanAbsoluteError(_Regression):
-    """Mean of |pred - target| (averaged over outputs for [N, D])."""
+    """Mean of |pred - target|, averaged over outputs for [N, D] (scikit-learn's definition).
+
+    Args:
+        name: the key in training logs (default 'mean_absolute_error').
+
+    Shapes:
+        preds and target (N,) or (N, D); update() may be called per batch.
+
+    Example:
+        >>> m = fastdl.metrics.MeanAbsoluteError()
+        >>> m.update(np.array([2.5, 0.0]), np.array([3.0, -0.5]))     # preds, target
+        >>> m.update(np.array([2.0, 8.0]), np.array([2.0, 7.0]))
+        >>> round(m.compute(), 4)
+        0.5
+    """
     default_name = "mean_absolute_error"
     _stat = staticmethod(_mae)
 
 
 class MeanSquaredError(_Regression):
-    """Mean of (pred - target)^2 (averaged over outputs for [N, D])."""
+    """Mean of (pred - target)^2, averaged over outputs for [N, D] (scikit-learn's definition).
+
+    Args:
+        name: the key in training logs (default 'mean_squared_error').
+
+    Shapes:
+        preds and target (N,) or (N, D); update() may be called per batch.
+
+    Example:
+        >>> m = fastdl.metrics.MeanSquaredError()
+        >>> m.update(np.array([2.5, 0.0]), np.array([3.0, -0.5]))     # preds, target
+        >>> m.update(np.array([2.0, 8.0]), np.array([2.0, 7.0]))
+        >>> round(m.compute(), 4)
+        0.375
+    """
     default_name = "mean_squared_error"
     _stat = staticmethod(_mse)
 
 
 class RootMeanSquaredError(_Regression):
-    """sqrt(MSE) per output, averaged over outputs (scikit-learn's definition)."""
+    """sqrt(MSE) per output, averaged over outputs (scikit-learn's definition).
+
+    Args:
+        name: the key in training logs (default 'root_mean_squared_error').
+
+    Shapes:
+        preds and target (N,) or (N, D); update() may be called per batch.
+
+    Example:
+        >>> m = fastdl.metrics.RootMeanSquaredError()
+        >>> m.update(np.array([2.5, 0.0]), np.array([3.0, -0.5]))     # preds, target
+        >>> m.update(np.array([2.0, 8.0]), np.array([2.0, 7.0]))
+        >>> round(m.compute(), 4)
+        0.6124
+    """
     default_name = "root_mean_squared_error"
     _stat = staticmethod(_rmse)
 
@@ -535,6 +636,19 @@ class R2Score(_Regression):
     SS_tot is streamed as a centred sum (Chan's merge), not sum y^2 - (sum y)^2/n.
     Constant targets give 1.0 when predictions are exact, else 0.0; fewer
     than two samples give nan (as scikit-learn).
+
+    Args:
+        name: the key in training logs (default 'r2_score').
+
+    Shapes:
+        preds and target (N,) or (N, D); update() may be called per batch.
+
+    Example:
+        >>> m = fastdl.metrics.R2Score()
+        >>> m.update(np.array([2.5, 0.0]), np.array([3.0, -0.5]))     # preds, target
+        >>> m.update(np.array([2.0, 8.0]), np.array([2.0, 7.0]))
+        >>> round(m.compute(), 4)
+        0.9486
     """
     default_name = "r2_score"
     _stat = staticmethod(_r2)
@@ -544,7 +658,20 @@ class R2Score(_Regression):
 
 def accuracy(preds, target, task="multiclass", threshold=0.5, top_k=1, from_logits=False,
              num_classes=None):
-    """One-shot Accuracy (preds first); see Accuracy for arguments."""
+    """One-shot Accuracy: the fraction of correct predictions (preds first, like the objects).
+
+    Args:
+        preds: scores [N, C], labels [N], or binary scores [N] / [N, 1].
+        target: labels [N] (or one-hot [N, C]).
+        task, threshold, top_k, from_logits, num_classes: as in Accuracy.
+
+    Returns:
+        float.
+
+    Example:
+        >>> fastdl.metrics.accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
+        0.5
+    """
     m = Accuracy(task, threshold, top_k, from_logits, num_classes)
     m.update(preds, target)
     return m.compute()
@@ -567,7 +694,19 @@ def _confmat(y_true, y_pred, op):
 
 
 def accuracy_score(y_true, y_pred, *, normalize=True):
-    """scikit-learn's accuracy_score: fraction (or count) of exact matches."""
+    """scikit-learn's accuracy_score: the fraction (or count) of exact matches.
+
+    Args:
+        y_true: labels [N].
+        y_pred: labels [N] (or scores [N, C], argmax taken).
+        normalize: return the fraction (default True) or the count.
+
+    Example:
+        >>> fastdl.metrics.accuracy_score([0, 1, 2, 2, 1], [0, 2, 2, 2, 1])
+        0.8
+        >>> fastdl.metrics.accuracy_score([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], normalize=False)
+        4
+    """
     cm = _confmat(y_true, y_pred, "accuracy_score")
     correct, total = int(np.trace(cm)), int(cm.sum())
     if not normalize:
@@ -585,16 +724,78 @@ def _prf_fn(which, op):
 
 
 precision_score = _prf_fn(0, "precision_score")
-precision_score.__doc__ = """scikit-learn's precision_score over integer labels [N]."""
+precision_score.__doc__ = """scikit-learn's precision_score(y_true, y_pred) over integer labels [N]: tp / (tp + fp).
+
+Args:
+    y_true: labels [N].
+    y_pred: labels [N].
+    labels: the classes to average over (default: those present).
+    pos_label: the positive class for average='binary' (default 1).
+    average: 'binary' (default), 'macro', 'micro', 'weighted' or None
+        (one value per class).
+    zero_division: value when a denominator is zero: 'warn' (0 with a
+        warning, default), 0, 1 or nan.
+
+Example:
+    >>> round(fastdl.metrics.precision_score([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], average="macro"), 4)
+    0.8889
+"""
 recall_score = _prf_fn(1, "recall_score")
-recall_score.__doc__ = """scikit-learn's recall_score over integer labels [N]."""
+recall_score.__doc__ = """scikit-learn's recall_score(y_true, y_pred) over integer labels [N]: tp / (tp + fn).
+
+Args:
+    y_true: labels [N].
+    y_pred: labels [N].
+    labels: the classes to average over (default: those present).
+    pos_label: the positive class for average='binary' (default 1).
+    average: 'binary' (default), 'macro', 'micro', 'weighted' or None
+        (one value per class).
+    zero_division: value when a denominator is zero: 'warn' (0 with a
+        warning, default), 0, 1 or nan.
+
+Example:
+    >>> round(fastdl.metrics.recall_score([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], average="macro"), 4)
+    0.8333
+"""
 f1_score = _prf_fn(2, "f1_score")
-f1_score.__doc__ = """scikit-learn's f1_score over integer labels [N]."""
+f1_score.__doc__ = """scikit-learn's f1_score(y_true, y_pred) over integer labels [N]: 2 tp / (2 tp + fp + fn).
+
+Args:
+    y_true: labels [N].
+    y_pred: labels [N].
+    labels: the classes to average over (default: those present).
+    pos_label: the positive class for average='binary' (default 1).
+    average: 'binary' (default), 'macro', 'micro', 'weighted' or None
+        (one value per class).
+    zero_division: value when a denominator is zero: 'warn' (0 with a
+        warning, default), 0, 1 or nan.
+
+Example:
+    >>> round(fastdl.metrics.f1_score([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], average="macro"), 4)
+    0.8222
+"""
 
 
 def confusion_matrix(y_true, y_pred, *, labels=None, normalize=None):
-    """scikit-learn's confusion_matrix: rows true, columns predicted, over the
-    sorted labels present in y_true or y_pred (or over `labels`)."""
+    """scikit-learn's confusion_matrix: rows true, columns predicted.
+
+    Args:
+        y_true: labels [N].
+        y_pred: labels [N].
+        labels: the classes to include, in order (default: the sorted labels
+            present in y_true or y_pred).
+        normalize: None (counts), 'true' (rows sum to 1), 'pred' (columns sum
+            to 1) or 'all'.
+
+    Returns:
+        An int64 (or float64 when normalized) NumPy array [C, C].
+
+    Example:
+        >>> fastdl.metrics.confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1])
+        array([[1, 0, 0],
+               [0, 1, 1],
+               [0, 0, 2]])
+    """
     op = "confusion_matrix"
     cm = _confmat(y_true, y_pred, op)
     if labels is None:
@@ -644,13 +845,57 @@ def _reg_fn(stat, op):
 
 
 mean_absolute_error = _reg_fn(_mae, "mean_absolute_error")
-mean_absolute_error.__doc__ = "scikit-learn's mean_absolute_error(y_true, y_pred)."
+mean_absolute_error.__doc__ = """scikit-learn's mean_absolute_error(y_true, y_pred): the mean of |y_true - y_pred|.
+
+Args:
+    y_true: targets [N] or [N, D].
+    y_pred: predictions, same shape.
+    multioutput: 'uniform_average' (default), 'raw_values' (one value per
+        output) or weights per output.
+
+Example:
+    >>> round(fastdl.metrics.mean_absolute_error([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]), 4)
+    0.5
+"""
 mean_squared_error = _reg_fn(_mse, "mean_squared_error")
-mean_squared_error.__doc__ = "scikit-learn's mean_squared_error(y_true, y_pred)."
+mean_squared_error.__doc__ = """scikit-learn's mean_squared_error(y_true, y_pred): the mean of (y_true - y_pred)^2.
+
+Args:
+    y_true: targets [N] or [N, D].
+    y_pred: predictions, same shape.
+    multioutput: 'uniform_average' (default), 'raw_values' (one value per
+        output) or weights per output.
+
+Example:
+    >>> round(fastdl.metrics.mean_squared_error([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]), 4)
+    0.375
+"""
 root_mean_squared_error = _reg_fn(_rmse, "root_mean_squared_error")
-root_mean_squared_error.__doc__ = "scikit-learn's root_mean_squared_error(y_true, y_pred)."
+root_mean_squared_error.__doc__ = """scikit-learn's root_mean_squared_error(y_true, y_pred): sqrt of the mean squared error.
+
+Args:
+    y_true: targets [N] or [N, D].
+    y_pred: predictions, same shape.
+    multioutput: 'uniform_average' (default), 'raw_values' (one value per
+        output) or weights per output.
+
+Example:
+    >>> round(fastdl.metrics.root_mean_squared_error([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]), 4)
+    0.6124
+"""
 r2_score = _reg_fn(_r2, "r2_score")
-r2_score.__doc__ = "scikit-learn's r2_score(y_true, y_pred) (force_finite=True)."
+r2_score.__doc__ = """scikit-learn's r2_score(y_true, y_pred): 1 - SS_res / SS_tot (force_finite=True).
+
+Args:
+    y_true: targets [N] or [N, D].
+    y_pred: predictions, same shape.
+    multioutput: 'uniform_average' (default), 'raw_values' (one value per
+        output) or weights per output.
+
+Example:
+    >>> round(fastdl.metrics.r2_score([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]), 4)
+    0.9486
+"""
 
 
 # ---- names -----------------------------------------------------------------
@@ -677,9 +922,22 @@ _NAMES = {
 
 
 def get_metric(name_or_obj):
-    """A Metric from a name ("accuracy", "acc", "top_k_accuracy", "precision",
-    "recall", "f1", "mae", "mse", "rmse", "r2") or a Metric object (returned
-    as is). A metric made from a name logs under that name, as in Keras."""
+    """A Metric from a Keras-style name, or a Metric object returned as is.
+
+    Names: "accuracy", "acc", "top_k_accuracy" (k=5), "precision", "recall",
+    "f1" (macro averages), "mae", "mse", "rmse", "r2" and their long forms
+    ("mean_squared_error", ...). A metric made from a name logs under that
+    name, as in Keras. Unknown names raise ValueError listing the known ones.
+
+    Args:
+        name_or_obj: a name or a Metric.
+
+    Example:
+        >>> fastdl.metrics.get_metric("mse")
+        MeanSquaredError()
+        >>> fastdl.metrics.get_metric("acc").name
+        'acc'
+    """
     if isinstance(name_or_obj, Metric):
         return name_or_obj
     if isinstance(name_or_obj, str):
