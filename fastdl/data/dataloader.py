@@ -26,10 +26,22 @@ __all__ = ["DataLoader", "Sampler", "SequentialSampler", "RandomSampler",
 # ---- samplers --------------------------------------------------------------
 
 class Sampler:
-    """Iterates over dataset indices. Subclasses define __iter__ (and usually __len__).
+    """Base class of the samplers: iterates over dataset indices (torch.utils.data.Sampler).
 
-    A sampler may also define ``_indices()`` returning the whole epoch as an
-    int64 array; BatchSampler then slices it instead of iterating in Python.
+    Subclasses define ``__iter__`` (and usually ``__len__``). A sampler may also
+    define ``_indices()`` returning the whole epoch as an int64 array;
+    BatchSampler then slices it instead of iterating in Python.
+
+    Args:
+        data_source: accepted for PyTorch compatibility; unused by the base.
+
+    Example:
+        >>> class EvenFirst(fastdl.data.Sampler):
+        ...     def __init__(self, n): self.n = n
+        ...     def __iter__(self): return iter(list(range(0, self.n, 2)) + list(range(1, self.n, 2)))
+        ...     def __len__(self): return self.n
+        >>> list(EvenFirst(5))
+        [0, 2, 4, 1, 3]
     """
 
     def __init__(self, data_source=None):
@@ -43,7 +55,15 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, ..., len(data_source) - 1."""
+    """The indices 0, 1, ..., len(data_source) - 1 in order: the DataLoader's default.
+
+    Args:
+        data_source: the dataset (only its length is used).
+
+    Example:
+        >>> list(fastdl.data.SequentialSampler(range(4)))
+        [0, 1, 2, 3]
+    """
 
     def __init__(self, data_source):
         self.data_source = data_source
@@ -68,8 +88,9 @@ class RandomSampler(Sampler):
         generator: None (the global fastdl RNG, one key per epoch) or an int seed.
 
     Example:
-        >>> sorted(RandomSampler(range(5), generator=0)) == list(range(5))
-        True
+        >>> sampler = fastdl.data.RandomSampler(range(5), generator=0)
+        >>> sorted(sampler) == list(range(5)), len(sampler)
+        (True, 5)
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
@@ -106,7 +127,17 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a fresh random order every epoch, without replacement."""
+    """The given indices in a fresh random order every epoch, without replacement.
+
+    Args:
+        indices: the dataset indices to draw from (e.g. a validation fold).
+        generator: None (the global fastdl RNG) or an int seed.
+
+    Example:
+        >>> sampler = fastdl.data.SubsetRandomSampler([5, 6, 7, 8], generator=0)
+        >>> sorted(sampler), len(sampler)
+        ([5, 6, 7, 8], 4)
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
@@ -135,8 +166,11 @@ class WeightedRandomSampler(Sampler):
         generator: None (the global fastdl RNG) or an int seed.
 
     Example:
-        >>> w = 1.0 / np.bincount(y)[y]          # balance the classes   # doctest: +SKIP
-        >>> DataLoader(ds, batch_size=64, sampler=WeightedRandomSampler(w, len(w)))
+        >>> y = np.array([0] * 90 + [1] * 10)              # imbalanced labels
+        >>> w = 1.0 / np.bincount(y)[y]                    # balance the classes
+        >>> idx = list(fastdl.data.WeightedRandomSampler(w, 1000, generator=0))
+        >>> bool(0.4 < y[idx].mean() < 0.6)
+        True
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
@@ -187,6 +221,7 @@ class BatchSampler(Sampler):
     """Groups another sampler's indices into lists of batch_size.
 
     Example:
+        >>> from fastdl.data import BatchSampler, SequentialSampler
         >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
         [[0, 1], [2, 3], [4]]
     """
@@ -247,7 +282,17 @@ class _CustomBatches:
 # ---- collation -------------------------------------------------------------
 
 def default_convert(data):
-    """NumPy arrays and numbers to Tensors, recursively; other objects unchanged."""
+    """NumPy arrays and numbers to Tensors, recursively; other objects unchanged.
+
+    What the DataLoader applies to samples when batch_size is None.
+
+    Args:
+        data: an array, number, Tensor, or a dict/list/tuple/namedtuple of them.
+
+    Example:
+        >>> fastdl.data.default_convert({"x": np.zeros(2, dtype=np.float32), "name": "a"})
+        {'x': tensor([0., 0.]), 'name': 'a'}
+    """
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) and data.dtype.kind in "fiub":
@@ -272,7 +317,7 @@ def default_collate(batch):
     lists are collated field by field (tuples and lists become lists).
 
     Example:
-        >>> default_collate([(np.zeros(2), 0), (np.ones(2), 1)])[1]
+        >>> fastdl.data.default_collate([(np.zeros(2), 0), (np.ones(2), 1)])[1]
         tensor([0, 1])
     """
     elem = batch[0]
@@ -331,8 +376,12 @@ class DataLoader:
         last; len(loader) = ceil(N / B), or floor(N / B) with drop_last.
 
     Example:
+        >>> from fastdl.data import DataLoader, TensorDataset
         >>> ds = TensorDataset(fastdl.randn(1000, 784), fastdl.randint(0, 10, (1000,)))
-        >>> for xb, yb in DataLoader(ds, batch_size=128, shuffle=True):
+        >>> loader = DataLoader(ds, batch_size=128, shuffle=True)
+        >>> len(loader)
+        8
+        >>> for xb, yb in loader:
         ...     pass
         >>> xb.shape, yb.shape
         ((104, 784), (104,))
@@ -422,4 +471,5 @@ class DataLoader:
         return {"keys": self._keys.state()}
 
     def load_state_dict(self, state):
+        """Restore the shuffle key sequence saved by ``state_dict()``."""
         self._keys.load_state(state["keys"])

@@ -65,7 +65,7 @@ class MinMaxScaler(_Scaler):
         X (n_samples, n_features).
 
     Example:
-        >>> MinMaxScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
+        >>> fastdl.data.MinMaxScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
         [0.0, 1.0]
     """
 
@@ -121,7 +121,7 @@ class StandardScaler(_Scaler):
         X (n_samples, n_features).
 
     Example:
-        >>> StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
+        >>> fastdl.data.StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()
         [-1.0, 1.0]
     """
 
@@ -185,7 +185,7 @@ def one_hot(labels, num_classes=-1, dtype=None):
         labels (*) -> (*, num_classes); a Tensor gives a Tensor, an array an array.
 
     Example:
-        >>> one_hot(np.array([0, 2]), 3).tolist()
+        >>> fastdl.data.one_hot(np.array([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
     is_tensor = isinstance(labels, Tensor)

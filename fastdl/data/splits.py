@@ -161,7 +161,13 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         [a_train, a_test, b_train, b_test, ...], each the kind of its input.
 
     Example:
-        >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
+        >>> X, y = np.arange(20).reshape(10, 2), np.arange(10)
+        >>> X_tr, X_te, y_tr, y_te = fastdl.data.train_test_split(X, y, test_size=0.2,
+        ...                                                       random_state=0)
+        >>> X_tr.shape, X_te.shape, y_te.shape
+        ((8, 2), (2, 2), (2,))
+        >>> bool((X_te[:, 0] // 2 == y_te).all())      # rows stay paired
+        True
     """
     if not arrays:
         raise ValueError("At least one array required as input")
@@ -188,7 +194,12 @@ def train_val_test_split(*arrays, val_size=0.1, test_size=0.1, random_state=None
         [a_train, a_val, a_test, b_train, b_val, b_test, ...]
 
     Example:
-        >>> X_tr, X_va, X_te, y_tr, y_va, y_te = train_val_test_split(X, y, random_state=0)
+        >>> X, y = np.arange(40).reshape(20, 2), np.arange(20)
+        >>> parts = fastdl.data.train_val_test_split(X, y, val_size=0.1, test_size=0.2,
+        ...                                          random_state=0)
+        >>> X_tr, X_va, X_te, y_tr, y_va, y_te = parts
+        >>> len(y_tr), len(y_va), len(y_te)
+        (14, 2, 4)
     """
     if not arrays:
         raise ValueError("At least one array required as input")
@@ -228,7 +239,7 @@ class KFold:
     test fold.
 
     Example:
-        >>> [t.tolist() for _, t in KFold(3).split(np.zeros(5))]
+        >>> [t.tolist() for _, t in fastdl.data.KFold(3).split(np.zeros(5))]
         [[0, 1], [2, 3], [4]]
     """
 
