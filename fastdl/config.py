@@ -15,7 +15,21 @@ _ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT
 
 
 def set_num_threads(n):
-    """Threads used by fastdl's kernels (ignored, always 1, in a build without OpenMP)."""
+    """Set the number of threads fastdl's kernels use (always 1 in a build without OpenMP).
+
+    Results are the same for any thread count. The default comes from
+    OMP_NUM_THREADS, else the number of cores.
+
+    Args:
+        n: a positive count (ValueError otherwise).
+
+    Example:
+        >>> n = fastdl.get_num_threads()
+        >>> fastdl.set_num_threads(1)
+        >>> fastdl.get_num_threads()
+        1
+        >>> fastdl.set_num_threads(n)
+    """
     n = int(n)
     if n < 1:
         raise ValueError("set_num_threads: expected a positive count, got %d" % n)
@@ -23,21 +37,49 @@ def set_num_threads(n):
 
 
 def get_num_threads():
+    """The number of threads fastdl's kernels use.
+
+    Example:
+        >>> fastdl.get_num_threads() >= 1
+        True
+    """
     return _core.get_num_threads()
 
 
 def get_include():
-    """Directory holding fastdl.h, for C, C++ and Cython builds against libfastdl."""
+    """The directory holding fastdl.h, for C, C++ and Cython builds against libfastdl.
+
+    Example:
+        >>> import os
+        >>> os.path.isfile(os.path.join(fastdl.get_include(), "fastdl.h"))
+        True
+    """
     return os.path.join(os.path.dirname(__file__), "include")
 
 
 def get_lib():
-    """Directory holding libfastdl.so."""
+    """The directory holding libfastdl.so, for linking C programs against fastdl's kernels.
+
+    Example:
+        >>> import os
+        >>> os.path.isfile(os.path.join(fastdl.get_lib(), "libfastdl.so"))
+        True
+    """
     return os.path.join(os.path.dirname(__file__), "lib")
 
 
 def config():
-    """The configuration as a dict (what show_config prints)."""
+    """The build and run-time configuration as a dict (what show_config prints).
+
+    Keys: version, compiler, openmp, isa_detected, isa_active, sgemm_kernel,
+    threads, denormals, omp_wait_policy, malloc, python, numpy, env (the
+    FASTDL_*/OMP_* variables that are set) and lib.
+
+    Example:
+        >>> c = fastdl.config()
+        >>> c["isa_active"] in ("avx512", "avx2", "generic"), c["threads"] >= 1
+        (True, True)
+    """
     return {
         "version": _core.version(),
         "compiler": _core.compiler(),
@@ -72,6 +114,10 @@ def tune_malloc():
     process, so up to 512 MiB of freed heap stays mapped, which is what a
     training process wants. Called once at import unless FASTDL_MALLOC_TUNE=0;
     a no-op off glibc. Returns True when applied.
+
+    Example:
+        >>> fastdl.tune_malloc() == fastdl.config()["malloc"].startswith("glibc tuned")
+        True
     """
     global _MALLOC_TUNED
     if _MALLOC_TUNED is None:
@@ -106,10 +152,18 @@ def _wait_policy():
 
 
 def show_config():
-    """Print version, compiler, OpenMP, detected and active ISA, threads.
+    """Print the version, compiler, OpenMP, detected and active ISA, GEMM kernel and threads.
+
+    Environment variables that change behaviour (FASTDL_ISA, OMP_NUM_THREADS,
+    OMP_WAIT_POLICY, GOMP_SPINCOUNT, FASTDL_MALLOC_TUNE, FASTDL_DATA) are
+    reported when set.
 
     Example:
-        >>> fastdl.show_config()   # doctest: +SKIP
+        >>> fastdl.show_config()
+        fastdl ...
+          compiler: ...
+          isa active: ...
+          sgemm kernel: sgemm_...
     """
     c = config()
     lines = [

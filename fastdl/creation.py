@@ -1,6 +1,16 @@
 """Tensor creation with PyTorch's signatures: a shape as varargs or a tuple,
 dtype=, requires_grad=. Floating data defaults to float32; integer data (class
 labels) stays integer; bool stays bool.
+
+Dtypes (NumPy dtype objects, also exported as ``fastdl.<name>``):
+``float32`` (alias ``float``), ``float64`` (alias ``double``), ``int32``
+(alias ``int``), ``int64`` (alias ``long``), ``uint8`` and ``bool_``.
+
+Example:
+    >>> fastdl.zeros(2, dtype=fastdl.float64).dtype == fastdl.double
+    True
+    >>> fastdl.long
+    dtype('int64')
 """
 import builtins
 import numbers
@@ -28,6 +38,12 @@ _SUPPORTED = {float32, float64, int32, int64, uint8, bool_, np.dtype(np.int8), n
 
 
 def get_default_dtype():
+    """The dtype of new floating tensors: float32.
+
+    Example:
+        >>> fastdl.get_default_dtype()
+        dtype('float32')
+    """
     return float32
 
 
@@ -80,24 +96,55 @@ builtin_int = builtins.int
 
 
 def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of data (lists, scalars, arrays, tensors).
+    """A new tensor holding a copy of data (lists, scalars, arrays, tensors), torch.tensor.
+
+    Args:
+        data: a scalar, a (nested) list, a NumPy array or a Tensor.
+        dtype: the element type; default: float32 for floating data, int64 for Python ints, bool for bools; NumPy float64 arrays stay float64.
+        requires_grad: record operations for autograd (default False).
 
     Example:
-        >>> fastdl.tensor([[1, 2], [3, 4]]).dtype
-        dtype('int64')
+        >>> fastdl.tensor([[1, 2], [3, 4]])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> fastdl.tensor([1.5, 2.0]).dtype, fastdl.tensor([1, 2]).dtype
+        (dtype('float32'), dtype('int64'))
     """
     return Tensor(_as_array(data, dtype), requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None):
-    """Like tensor() but shares memory when data is already a suitable array."""
+    """Like tensor() but shares memory when data is already a suitable array (torch.as_tensor).
+
+    Args:
+        data: a scalar, list, NumPy array or Tensor.
+        dtype: the element type (a copy is made when it differs).
+
+    Example:
+        >>> a = np.zeros(3, dtype=np.float32)
+        >>> t = fastdl.as_tensor(a)
+        >>> a[0] = 5.0              # the tensor sees the change
+        >>> t
+        tensor([5., 0., 0.])
+    """
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     return Tensor(_as_array(data, dtype, copy=False))
 
 
 def from_numpy(arr):
-    """A tensor sharing memory with arr (no copy, dtype kept)."""
+    """A tensor sharing memory with a NumPy array: no copy, dtype kept (torch.from_numpy).
+
+    Args:
+        arr: a numpy.ndarray of a supported dtype (float32/64, int32/64, uint8, bool, ...).
+
+    Example:
+        >>> a = np.arange(3)
+        >>> t = fastdl.from_numpy(a)
+        >>> a[0] = 7
+        >>> t
+        tensor([7, 1, 2])
+    """
     if not isinstance(arr, np.ndarray):
         raise TypeError("from_numpy: expected a numpy.ndarray, got %s" % type(arr).__name__)
     _dtype(arr.dtype)
@@ -112,18 +159,66 @@ def _make(arr, requires_grad):
 
 
 def zeros(*size, dtype=None, requires_grad=False):
+    """A tensor filled with zeros (torch.zeros).
+
+    Args:
+        *size: the shape, as ints or one tuple/list.
+        dtype: the element type (default float32).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.zeros(2, 3).shape, fastdl.zeros((2, 3)).dtype
+        ((2, 3), dtype('float32'))
+    """
     return _make(np.zeros(_shape(size), dtype=_dtype(dtype) or float32), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
+    """A tensor filled with ones (torch.ones).
+
+    Args:
+        *size: the shape, as ints or one tuple/list.
+        dtype: the element type (default float32).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.ones(2, dtype=fastdl.int64)
+        tensor([1, 1])
+    """
     return _make(np.ones(_shape(size), dtype=_dtype(dtype) or float32), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False):
+    """An uninitialized tensor: its values are arbitrary (torch.empty).
+
+    Args:
+        *size: the shape, as ints or one tuple/list.
+        dtype: the element type (default float32).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.empty(2, 3).shape
+        (2, 3)
+    """
     return _make(np.empty(_shape(size), dtype=_dtype(dtype) or float32), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
+    """A tensor filled with fill_value (torch.full).
+
+    Args:
+        size: the shape, a tuple.
+        fill_value: the value.
+        dtype: default bool, int64 or float32 after the type of fill_value.
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.full((2, 2), 7)
+        tensor([[7, 7],
+                [7, 7]])
+        >>> fastdl.full((2,), 0.5)
+        tensor([0.5, 0.5])
+    """
     if dtype is None:
         dtype = (bool_ if isinstance(fill_value, bool) else
                  int64 if isinstance(fill_value, numbers.Integral) else float32)
@@ -131,11 +226,38 @@ def full(size, fill_value, dtype=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
+    """A 2-D tensor with ones on the diagonal (torch.eye).
+
+    Args:
+        n: rows.
+        m: columns (default n).
+        dtype: the element type (default float32).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     return _make(np.eye(n, m, dtype=_dtype(dtype) or float32), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Values in [start, end) spaced by step; int64 for integer arguments."""
+    """Values in [start, end) spaced by step (torch.arange).
+
+    Args:
+        start: first value (or, alone, the end with start 0).
+        end: the exclusive end.
+        step: the spacing, nonzero (default 1).
+        dtype: default int64 when every argument is an int, else float32.
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.arange(5)
+        tensor([0, 1, 2, 3, 4])
+        >>> fastdl.arange(1, 2, 0.25)
+        tensor([1.  , 1.25, 1.5 , 1.75])
+    """
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -153,6 +275,19 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """steps values evenly spaced from start to end, both included (torch.linspace).
+
+    Args:
+        start: the first value.
+        end: the last value.
+        steps: how many values (>= 0).
+        dtype: the element type (default float32).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.linspace(0, 1, 5)
+        tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
     if steps < 0:
         raise ValueError("linspace: number of steps must be non-negative, got %d" % steps)
     return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_dtype(dtype) or float32),
@@ -167,7 +302,20 @@ def _float_dtype(dtype, op):
 
 
 def rand(*size, dtype=None, requires_grad=False):
-    """Uniform on [0, 1), from the seeded counter-based generator."""
+    """Uniform samples on [0, 1) from the seeded counter-based generator (torch.rand).
+
+    The same seed gives the same values for any thread count and kernel path.
+
+    Args:
+        *size: the shape, as ints or one tuple/list.
+        dtype: float32 (default) or float64.
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> fastdl.rand(3)
+        tensor([0.399 , 0.8805, 0.7357])
+    """
     seed, stream = _random.next_key()
     arr = _core.rng_fill("uniform", _shape(size), seed, stream, 0, 0.0, 1.0,
                          _float_dtype(dtype, "rand"))
@@ -175,7 +323,19 @@ def rand(*size, dtype=None, requires_grad=False):
 
 
 def randn(*size, dtype=None, requires_grad=False):
-    """Standard normal, from the seeded counter-based generator."""
+    """Standard normal samples from the seeded counter-based generator (torch.randn).
+
+    Args:
+        *size: the shape, as ints or one tuple/list.
+        dtype: float32 (default) or float64.
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> fastdl.randn(2, 2)
+        tensor([[ 0.9911, -0.9247],
+                [-0.1536,  0.1808]])
+    """
     seed, stream = _random.next_key()
     arr = _core.rng_fill("normal", _shape(size), seed, stream, 0, 0.0, 1.0,
                          _float_dtype(dtype, "randn"))
@@ -183,7 +343,20 @@ def randn(*size, dtype=None, requires_grad=False):
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False):
-    """Integers uniform on [low, high); randint(high, size) also works."""
+    """Integers uniform on [low, high) (torch.randint).
+
+    Args:
+        low: the lowest value (or, with two arguments, randint(high, size)).
+        high: one above the highest value.
+        size: the shape, a tuple.
+        dtype: default int64.
+        requires_grad: must be False (integers carry no gradient).
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> fastdl.randint(0, 10, (5,))
+        tensor([3, 7, 9, 6, 0])
+    """
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: size must be given as a tuple, e.g. randint(0, 10, (3,))")
@@ -199,6 +372,17 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False):
 
 
 def randperm(n, dtype=None):
+    """A random permutation of 0..n-1 (torch.randperm).
+
+    Args:
+        n: the length.
+        dtype: default int64.
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> fastdl.randperm(5)
+        tensor([2, 1, 0, 3, 4])
+    """
     seed, stream = _random.next_key()
     arr = _core.rng_permutation(n, seed, stream)
     dt = _dtype(dtype) or int64
@@ -210,35 +394,116 @@ def _like(x, dtype):
 
 
 def zeros_like(x, dtype=None, requires_grad=False):
+    """Zeros with input's shape and dtype (torch.zeros_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.zeros_like(fastdl.ones(2, 3, dtype=fastdl.float64))
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]], dtype=float64)
+    """
     s, d = _like(x, dtype)
     return zeros(s, dtype=d, requires_grad=requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad=False):
+    """Ones with input's shape and dtype (torch.ones_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.ones_like(fastdl.zeros(2))
+        tensor([1., 1.])
+    """
     s, d = _like(x, dtype)
     return ones(s, dtype=d, requires_grad=requires_grad)
 
 
 def empty_like(x, dtype=None, requires_grad=False):
+    """An uninitialized tensor with input's shape and dtype (torch.empty_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.empty_like(fastdl.zeros(2, 3)).shape
+        (2, 3)
+    """
     s, d = _like(x, dtype)
     return empty(s, dtype=d, requires_grad=requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad=False):
+    """fill_value with input's shape and dtype (torch.full_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        fill_value: the value.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.full_like(fastdl.zeros(2), 3)
+        tensor([3., 3.])
+    """
     s, d = _like(x, dtype)
     return full(s, fill_value, dtype=d, requires_grad=requires_grad)
 
 
 def rand_like(x, dtype=None, requires_grad=False):
+    """Uniform [0, 1) samples with input's shape and dtype (torch.rand_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.rand_like(fastdl.zeros(2, 3)).shape
+        (2, 3)
+    """
     s, d = _like(x, dtype)
     return rand(s, dtype=d, requires_grad=requires_grad)
 
 
 def randn_like(x, dtype=None, requires_grad=False):
+    """Standard normal samples with input's shape and dtype (torch.randn_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        dtype: the element type (default: input's).
+        requires_grad: record operations for autograd (default False).
+
+    Example:
+        >>> fastdl.randn_like(fastdl.zeros(2, 3, dtype=fastdl.float64)).dtype
+        dtype('float64')
+    """
     s, d = _like(x, dtype)
     return randn(s, dtype=d, requires_grad=requires_grad)
 
 
 def randint_like(x, low, high=None, dtype=None):
+    """Integers uniform on [low, high) with input's shape (torch.randint_like).
+
+    Args:
+        input: the tensor whose shape (and dtype) to copy.
+        low: the lowest value (or, alone, high with low 0).
+        high: one above the highest value.
+        dtype: default input's if integer, else int64.
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> fastdl.randint_like(fastdl.zeros(4), 2).tolist()
+        [0, 1, 1, 1]
+    """
     s, d = _like(x, dtype)
     return randint(low, high, s, dtype=d if d.kind in "iu" else int64)
