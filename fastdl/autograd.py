@@ -26,11 +26,31 @@ _mode = _GradMode()
 
 
 def is_grad_enabled():
+    """Whether operations are being recorded for autograd in this thread (torch.is_grad_enabled).
+
+    Example:
+        >>> fastdl.is_grad_enabled()
+        True
+        >>> with fastdl.no_grad():
+        ...     fastdl.is_grad_enabled()
+        False
+    """
     return _mode.enabled
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that sets gradient recording on or off."""
+    """Turn gradient recording on or off: a function call, a context manager or a decorator (torch.set_grad_enabled).
+
+    Args:
+        mode: True to record, False not to.
+
+    Example:
+        >>> x = fastdl.ones(2, requires_grad=True)
+        >>> with fastdl.set_grad_enabled(False):
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
 
     def __init__(self, mode=True):
         self.prev = _mode.enabled
@@ -84,22 +104,56 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Disable gradient recording, as a context manager or a decorator.
+    """Disable gradient recording, as a context manager or a decorator (torch.no_grad).
+
+    Use it for evaluation and inference: no graph is built, so no buffers are
+    kept for backward.
 
     Example:
+        >>> model = nn.Linear(3, 2)
         >>> with fastdl.no_grad():
-        ...     y = model(x)        # no graph is recorded
+        ...     y = model(fastdl.randn(4, 3))      # no graph is recorded
+        >>> y.requires_grad, y.grad_fn
+        (False, None)
+        >>> @fastdl.no_grad()
+        ... def predict(x):
+        ...     return model(x)
+        >>> predict(fastdl.randn(1, 3)).requires_grad
+        False
     """
     mode = False
 
 
 class enable_grad(_GradModeContext):
-    """Enable gradient recording inside a ``no_grad`` block."""
+    """Enable gradient recording inside a ``no_grad`` block (torch.enable_grad).
+
+    Example:
+        >>> x = fastdl.ones(2, requires_grad=True)
+        >>> with fastdl.no_grad():
+        ...     with fastdl.enable_grad():
+        ...         y = x * 2
+        >>> y.requires_grad
+        True
+    """
     mode = True
 
 
 class Node:
-    """One recorded op: its inputs and the rule that maps grad_out to grad_inputs."""
+    """One recorded op of the autograd graph: its inputs and the rule that maps grad_out to grad_inputs.
+
+    A tensor made by a differentiable op holds its Node as ``grad_fn``.
+
+    Attributes:
+        name: the op's name, e.g. 'MulBackward'.
+        inputs: the input Tensors.
+        backward: the closure from the output's gradient to one gradient per
+            input (None once freed after backward()).
+
+    Example:
+        >>> x = fastdl.ones(2, requires_grad=True)
+        >>> (x * 3).grad_fn
+        <Node MulBackward>
+    """
     __slots__ = ("inputs", "backward", "name")
 
     def __init__(self, name, inputs, backward):

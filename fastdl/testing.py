@@ -7,6 +7,16 @@ __all__ = ["gradcheck", "GradcheckError"]
 
 
 class GradcheckError(AssertionError):
+    """Raised by gradcheck when an analytic gradient differs from the finite-difference one.
+
+    Example:
+        >>> x = fastdl.tensor([1.0, 2.0], dtype=fastdl.float64, requires_grad=True)
+        >>> try:
+        ...     fastdl.testing.gradcheck(lambda t: (t * t).detach() + t, [x])  # drops 2t
+        ... except fastdl.testing.GradcheckError as e:
+        ...     print("caught")
+        caught
+    """
     pass
 
 
