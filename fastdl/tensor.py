@@ -120,6 +120,7 @@ class Tensor:
 
     @property
     def requires_grad(self):
+        """Whether operations on this tensor are recorded for backward(); settable on leaves (floating dtypes only)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -133,15 +134,18 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place and return self (torch.Tensor.requires_grad_)."""
         self.requires_grad = requires_grad
         return self
 
     @property
     def is_leaf(self):
+        """True for tensors made by the user (not by an op): their .grad is filled by backward()."""
         return self._node is None
 
     @property
     def grad_fn(self):
+        """The autograd Node that produced this tensor, or None for a leaf."""
         return self._node
 
     def retain_grad(self):
@@ -151,17 +155,21 @@ class Tensor:
 
     @property
     def shape(self):
+        """The shape, a tuple of ints."""
         return self._data.shape
 
     @property
     def dtype(self):
+        """The element type, a NumPy dtype (float32 by default)."""
         return self._data.dtype
 
     @property
     def ndim(self):
+        """The number of dims."""
         return self._data.ndim
 
     def dim(self):
+        """The number of dims (torch.Tensor.dim)."""
         return self._data.ndim
 
     def size(self, dim=None):
@@ -169,6 +177,7 @@ class Tensor:
         return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self):
+        """The number of elements."""
         return self._data.size
 
     def __len__(self):
@@ -178,10 +187,12 @@ class Tensor:
 
     @property
     def T(self):
+        """The tensor with all dims reversed (the transpose of a matrix)."""
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self):
+        """The tensor with its last two dims swapped (a batch of transposed matrices)."""
         return self.transpose(-2, -1)
 
     # ---- conversion ----------------------------------------------------------------
@@ -196,12 +207,14 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise ValueError("item: only one-element tensors can be converted to Python "
                              "scalars, got shape %s" % (self._data.shape,))
         return self._data.reshape(-1)[0].item()
 
     def tolist(self):
+        """The values as (nested) Python lists."""
         return self._data.tolist()
 
     def detach(self):
@@ -209,37 +222,55 @@ class Tensor:
         return Tensor._wrap(self._data)
 
     def detach_(self):
+        """Detach this tensor from the graph in place: it becomes a leaf not requiring grad."""
         self._node = None
         self._requires_grad = False
         return self
 
     def clone(self):
+        """A copy with its own storage; gradients flow back to the original."""
         if not _is_float(self._data):
             return Tensor._wrap(self._data.copy())
         return _unary_op(self, "copy", lambda g, x, o: g)
 
     def contiguous(self):
+        """Self if C-contiguous, else a contiguous copy."""
         return self if self._data.flags.c_contiguous else self.clone()
 
     def is_contiguous(self):
+        """Whether the storage is C-contiguous."""
         return bool(self._data.flags.c_contiguous)
 
     def float(self):
+        """This tensor as float32 (self if it already is)."""
         return self.to(np.float32)
 
     def double(self):
+        """This tensor as float64 (self if it already is)."""
         return self.to(np.float64)
 
     def long(self):
+        """This tensor as int64 (self if it already is)."""
         return self.to(np.int64)
 
     def int(self):
+        """This tensor as int32 (self if it already is)."""
         return self.to(np.int32)
 
     def bool(self):
+        """This tensor as bool (self if it already is)."""
         return self.to(np.bool_)
 
     def to(self, dtype):
+        """This tensor converted to a dtype (self if it already has it); gradients flow through float casts.
+
+        Args:
+            dtype: a fastdl/NumPy dtype such as fastdl.float64.
+
+        Example:
+            >>> fastdl.tensor([1.7, -2.2]).to(fastdl.int64)
+            tensor([ 1, -2])
+        """
         dtype = np.dtype(dtype)
         if dtype == self._data.dtype:
             return self
@@ -321,11 +352,13 @@ class Tensor:
             _binary(_ADD, self.grad._data, g, out=self.grad._data)
 
     def zero_(self):
+        """Fill with zeros in place and return self."""
         self._check_inplace("zero_")
         self._data[...] = 0
         return self
 
     def fill_(self, value):
+        """Fill with one value in place and return self."""
         self._check_inplace("fill_")
         self._data[...] = value
         return self
@@ -362,9 +395,11 @@ class Tensor:
     def __itruediv__(self, other): return self._inplace(_DIV, other, "div_")
 
     def add_(self, other, alpha=1):
+        """In place self += alpha * other; returns self (not on tensors that require grad, outside no_grad)."""
         return self._inplace(_ADD, other if alpha == 1 else _scaled(other, alpha), "add_")
 
     def sub_(self, other, alpha=1):
+        """In place self -= alpha * other; returns self."""
         return self._inplace(_SUB, other if alpha == 1 else _scaled(other, alpha), "sub_")
 
     def mul_(self, other): return self._inplace(_MUL, other, "mul_")
@@ -497,13 +532,38 @@ def _binary_op(op, name, a, b, rule):
 
 
 def add(a, b, alpha=1):
-    """a + alpha * b, with NumPy broadcasting."""
+    """a + alpha * b elementwise (torch.add); also ``a + b`` and ``a.add(b)``.
+
+    Broadcasting follows NumPy's rules; either operand may be a Python number. Also a Tensor method and operator.
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+        alpha: multiplier of b (default 1).
+
+    Example:
+        >>> fastdl.add(fastdl.tensor([1.0, 2.0]), fastdl.tensor([10.0]), alpha=2)
+        tensor([21., 22.])
+    """
     if alpha != 1:
         b = mul(b, alpha)
     return _binary_op(_ADD, "AddBackward", a, b, lambda g, a, b, o, ra, rb: (g, g))
 
 
 def sub(a, b, alpha=1):
+    """a - alpha * b elementwise (torch.sub); also ``a - b`` and ``a.sub(b)``.
+
+    Broadcasting follows NumPy's rules; either operand may be a Python number. Also a Tensor method and operator.
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+        alpha: multiplier of b (default 1).
+
+    Example:
+        >>> fastdl.tensor([5.0, 5.0]) - fastdl.tensor([1.0, 2.0])
+        tensor([4., 3.])
+    """
     if alpha != 1:
         b = mul(b, alpha)
     return _binary_op(_SUB, "SubBackward", a, b,
@@ -511,6 +571,19 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
+    """a * b elementwise (torch.mul); also ``a * b`` and ``a.mul(b)``.
+
+    Broadcasting follows NumPy's rules; either operand may be a Python number. Also a Tensor method and operator.
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+
+    Example:
+        >>> fastdl.mul(fastdl.tensor([[1.0, -2.0], [3.0, 4.0]]), fastdl.tensor([10.0, 0.5]))
+        tensor([[10., -1.],
+                [30.,  2.]])
+    """
     return _binary_op(_MUL, "MulBackward", a, b,
                       lambda g, a, b, o, ra, rb: (_mul(g, b) if ra else None,
                                                   _mul(g, a) if rb else None))
@@ -524,6 +597,18 @@ def _div_rule(g, a, b, o, ra, rb):
 
 
 def div(a, b):
+    """a / b elementwise, true division (torch.div); also ``a / b`` and ``a.div(b)``.
+
+    Broadcasting follows NumPy's rules; either operand may be a Python number. Also a Tensor method and operator.
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+
+    Example:
+        >>> fastdl.tensor([1.0, 3.0]) / 2
+        tensor([0.5, 1.5])
+    """
     return _binary_op(_DIV, "DivBackward", a, b, _div_rule)
 
 
@@ -541,7 +626,20 @@ def _pow_rule(g, a, b, o, ra, rb):
 
 
 def pow(a, b):
-    """a ** b elementwise; a scalar exponent uses a faster unary path."""
+    """a ** b elementwise (torch.pow); a scalar exponent uses a faster unary path.
+
+    Broadcasting follows NumPy's rules; either operand may be a Python number. Also a Tensor method and operator.
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+
+    Example:
+        >>> fastdl.tensor([1.0, 2.0, 3.0]) ** 2
+        tensor([1., 4., 9.])
+        >>> fastdl.pow(2, fastdl.tensor([1.0, 3.0]))
+        tensor([2., 8.])
+    """
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and _is_float(a._data):
         p = float(b)
         ad = a._data
@@ -575,12 +673,32 @@ def _mask_rule(op):
 
 
 def maximum(a, b):
-    """Elementwise max; NaN propagates."""
+    """Elementwise max of two tensors; NaN propagates (torch.maximum).
+
+    The gradient goes to the larger input (split evenly on ties).
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+
+    Example:
+        >>> fastdl.maximum(fastdl.tensor([1.0, 5.0]), fastdl.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
     return _binary_op(_MAXIMUM, "MaximumBackward", a, b, _mask_rule(_MAXIMUM))
 
 
 def minimum(a, b):
-    """Elementwise min; NaN propagates."""
+    """Elementwise min of two tensors; NaN propagates (torch.minimum).
+
+    Args:
+        a: a Tensor or number.
+        b: a Tensor or number.
+
+    Example:
+        >>> fastdl.minimum(fastdl.tensor([1.0, 5.0]), fastdl.tensor([3.0, 2.0]))
+        tensor([1., 2.])
+    """
     return _binary_op(_MINIMUM, "MinimumBackward", a, b, _mask_rule(_MINIMUM))
 
 
@@ -612,6 +730,15 @@ def _as_tensor(x):
 
 
 def neg(x):
+    """-x elementwise (torch.neg); also ``-x``.
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> -fastdl.tensor([1.0, -2.0])
+        tensor([-1.,  2.])
+    """
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(-x._data)
@@ -619,20 +746,58 @@ def neg(x):
 
 
 def exp(x):
+    """e ** x elementwise (torch.exp).
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> fastdl.exp(fastdl.tensor([0.0, 1.0]))
+        tensor([1.    , 2.7183])
+    """
     return _unary_op(_as_tensor(x), "exp", lambda g, x, o: _mul(g, o))
 
 
 def log(x):
+    """The natural logarithm elementwise (torch.log); log(0) = -inf.
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> fastdl.log(fastdl.tensor([1.0, 4.0]))
+        tensor([0.    , 1.3863])
+    """
     return _unary_op(_as_tensor(x), "log", lambda g, x, o: _binary(_DIV, g, x))
 
 
 def sqrt(x):
     # d sqrt(x) = 1 / (2 sqrt(x))
+    """The square root elementwise (torch.sqrt).
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> fastdl.sqrt(fastdl.tensor([4.0, 9.0]))
+        tensor([2., 3.])
+    """
     return _unary_op(_as_tensor(x), "sqrt",
                      lambda g, x, o: _binary(_DIV, g, _unary(_U["affine"], o, 2.0, 0.0)))
 
 
 def abs(x):
+    """|x| elementwise (torch.abs); also ``abs(x)``.
+
+    The gradient at 0 is 0.
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> fastdl.abs(fastdl.tensor([-1.5, 2.0]))
+        tensor([1.5, 2. ])
+    """
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(np.abs(x._data))
@@ -640,11 +805,34 @@ def abs(x):
 
 
 def square(x):
+    """x * x elementwise (torch.square).
+
+    Args:
+        x: the tensor.
+
+    Example:
+        >>> fastdl.square(fastdl.tensor([-3.0, 2.0]))
+        tensor([9., 4.])
+    """
     return pow(_as_tensor(x), 2)
 
 
 def clip(x, min=None, max=None):
-    """Clamp x into [min, max] (either bound may be None); NaN stays NaN."""
+    """Clamp x into [min, max]; either bound may be None; NaN stays NaN (torch.clamp / torch.clip).
+
+    The gradient flows where x is inside the bounds.
+
+    Args:
+        x: the tensor.
+        min: the lower bound or None.
+        max: the upper bound or None.
+
+    Example:
+        >>> fastdl.clamp(fastdl.tensor([-2.0, 0.5, 3.0]), -1, 1)
+        tensor([-1. ,  0.5,  1. ])
+        >>> fastdl.clip(fastdl.tensor([-2.0, 0.5]), min=0)
+        tensor([0. , 0.5])
+    """
     x = _as_tensor(x)
     lo = -np.inf if min is None else float(min)
     hi = np.inf if max is None else float(max)
@@ -679,7 +867,22 @@ def _expand_grad(g, in_shape, axes, keepdim):
 
 
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-    """Sum over dims (int, tuple or None for all). dim=/axis=, keepdim=/keepdims=."""
+    """Sum over dims (torch.sum).
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+        dtype: accumulate and return in this dtype.
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> fastdl.sum(x), x.sum(dim=0)
+        (tensor(6.), tensor([4., 2.]))
+        >>> x.sum(1, keepdim=True)
+        tensor([[-1.],
+                [ 7.]])
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "sum")
     keepdim = keepdim if keepdims is None else keepdims
@@ -702,6 +905,18 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
 
 
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Mean over dims (torch.mean).
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> x.mean(), x.mean(dim=1)
+        (tensor(1.5), tensor([-0.5,  3.5]))
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "mean")
     keepdim = keepdim if keepdims is None else keepdims
@@ -740,7 +955,17 @@ def _extreme(x, is_min, axes, keepdim, name):
 
 
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Max over dims (int, tuple or None); gradient split evenly among ties."""
+    """Max over dims (torch.amax); the gradient is split evenly among ties.
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+
+    Example:
+        >>> fastdl.amax(fastdl.tensor([[1.0, -2.0], [3.0, 4.0]]), dim=1)
+        tensor([1., 4.])
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "amax")
     keepdim = keepdim if keepdims is None else keepdims
@@ -750,6 +975,17 @@ def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Min over dims (torch.amin); the gradient is split evenly among ties.
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+
+    Example:
+        >>> fastdl.amin(fastdl.tensor([[1.0, -2.0], [3.0, 4.0]]))
+        tensor(-2.)
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "amin")
     keepdim = keepdim if keepdims is None else keepdims
@@ -789,10 +1025,43 @@ def _max_min(x, is_min, dim, keepdim, axis, keepdims, name):
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The maximum: over all elements, or (values, indices) along one dim (torch.max).
+
+    Args:
+        input: the tensor.
+        dim: None (the max of all elements) or one int.
+        keepdim: keep the reduced dim with size 1.
+
+    Returns:
+        a 0-d Tensor when dim is None, else a named tuple (values, indices).
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> fastdl.max(x)
+        tensor(4.)
+        >>> values, indices = x.max(dim=1)
+        >>> values, indices
+        (tensor([1., 4.]), tensor([0, 1]))
+    """
     return _max_min(x, False, dim, keepdim, axis, keepdims, "max")
 
 
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The minimum: over all elements, or (values, indices) along one dim (torch.min).
+
+    Args:
+        input: the tensor.
+        dim: None (the min of all elements) or one int.
+        keepdim: keep the reduced dim with size 1.
+
+    Returns:
+        a 0-d Tensor when dim is None, else a named tuple (values, indices).
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> fastdl.min(x, dim=0).values
+        tensor([ 1., -2.])
+    """
     return _max_min(x, True, dim, keepdim, axis, keepdims, "min")
 
 
@@ -807,6 +1076,18 @@ def _np_argreduce(fn, xd, ax, keepdim, name):
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the max (the first on ties): of the flattened tensor, or along a dim (torch.argmax).
+
+    Args:
+        input: the tensor.
+        dim: None (flattened) or one int.
+        keepdim: keep the reduced dim with size 1.
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> fastdl.argmax(x), x.argmax(dim=1)
+        (tensor(3), tensor([0, 1]))
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmax")
     keepdim = keepdim if keepdims is None else keepdims
@@ -816,6 +1097,17 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the min (the first on ties): of the flattened tensor, or along a dim (torch.argmin).
+
+    Args:
+        input: the tensor.
+        dim: None (flattened) or one int.
+        keepdim: keep the reduced dim with size 1.
+
+    Example:
+        >>> fastdl.argmin(fastdl.tensor([[1.0, -2.0], [3.0, 4.0]]), dim=0)
+        tensor([0, 0])
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "argmin")
     keepdim = keepdim if keepdims is None else keepdims
@@ -826,8 +1118,21 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
         unbiased=None, ddof=None):
-    """Variance over dims. correction=1 (PyTorch's default) divides by N - 1;
-    unbiased=False or ddof=0 divide by N."""
+    """Variance over dims (torch.var); divides by N - correction.
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+        correction: 1 (default, Bessel's correction: N - 1) or 0 (N).
+        unbiased: False is correction=0 (older PyTorch name).
+        ddof: NumPy's name for correction.
+
+    Example:
+        >>> x = fastdl.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> fastdl.var(x), fastdl.var(x, unbiased=False)
+        (tensor(1.6667), tensor(1.25))
+    """
     x = _as_tensor(x)
     ax = _axes_arg(dim, axis, "var")
     keepdim = keepdim if keepdims is None else keepdims
@@ -846,6 +1151,20 @@ def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None
 
 def std(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
         unbiased=None, ddof=None):
+    """Standard deviation over dims, sqrt(var) (torch.std).
+
+    Args:
+        input: the tensor.
+        dim: an int, a tuple of ints, or None for all dims (``axis`` is accepted too).
+        keepdim: keep reduced dims with size 1 (``keepdims`` is accepted too).
+        correction: 1 (default: divide by N - 1) or 0.
+        unbiased: False is correction=0.
+        ddof: NumPy's name for correction.
+
+    Example:
+        >>> fastdl.std(fastdl.tensor([1.0, 2.0, 3.0, 4.0]))
+        tensor(1.291)
+    """
     return sqrt(var(x, dim, keepdim, axis=axis, keepdims=keepdims, correction=correction,
                     unbiased=unbiased, ddof=ddof))
 
@@ -858,9 +1177,24 @@ def _gemm():
 
 
 def matmul(a, b):
-    """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands.
+    """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands (torch.matmul); also ``a @ b``.
 
-    Backward uses the transposed GEMM variants; no transposed copy is made.
+    Runs on fastdl's packed GEMM; backward uses the transposed GEMM variants, with no transposed copy.
+
+    Args:
+        a: a Tensor.
+        b: a Tensor.
+
+    Shapes:
+        (n, k) @ (k, m) -> (n, m); (*, n, k) @ (*, k, m) -> (*, n, m) with the batch dims broadcast; a 1-D operand is a vector.
+
+    Example:
+        >>> (fastdl.ones(2, 3) @ fastdl.ones(3, 4)).shape
+        (2, 4)
+        >>> fastdl.matmul(fastdl.ones(5, 2, 3), fastdl.ones(3, 4)).shape
+        (5, 2, 4)
+        >>> fastdl.matmul(fastdl.tensor([1.0, 2.0]), fastdl.tensor([3.0, 4.0]))
+        tensor(11.)
     """
     a, b = _promote(a, b)
     ad, bd = a._data, b._data
@@ -906,6 +1240,19 @@ def _shape_arg(shape):
 
 
 def reshape(x, *shape):
+    """The same elements in a new shape; a view when possible (torch.reshape).
+
+    Args:
+        x: the tensor.
+        *shape: the new shape, as ints or one tuple; one entry may be -1 (inferred).
+
+    Example:
+        >>> fastdl.reshape(fastdl.arange(6), 2, 3)
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+        >>> fastdl.arange(6).reshape(3, -1).shape
+        (3, 2)
+    """
     shape = _shape_arg(shape)
     xd = x._data
     try:
@@ -920,6 +1267,16 @@ def reshape(x, *shape):
 
 
 def permute(x, *dims):
+    """Reorder the dims; a view (torch.permute).
+
+    Args:
+        x: the tensor.
+        *dims: the new order of the dims, as ints or one tuple.
+
+    Example:
+        >>> fastdl.permute(fastdl.zeros(2, 3, 4), 2, 0, 1).shape
+        (4, 2, 3)
+    """
     dims = _shape_arg(dims)
     nd = x.ndim
     if sorted(d % nd if nd else d for d in dims) != list(range(nd)):
@@ -933,6 +1290,17 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    """Swap two dims; a view (torch.transpose).
+
+    Args:
+        x: the tensor.
+        dim0: a dim.
+        dim1: the other dim.
+
+    Example:
+        >>> fastdl.transpose(fastdl.zeros(2, 3, 4), 0, 2).shape
+        (4, 3, 2)
+    """
     nd = x.ndim
     if nd == 0:
         return x
@@ -946,6 +1314,17 @@ def transpose(x, dim0, dim1):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    """Merge the dims start_dim..end_dim into one (torch.flatten).
+
+    Args:
+        x: the tensor.
+        start_dim: first dim to merge (default 0).
+        end_dim: last dim to merge (default -1).
+
+    Example:
+        >>> fastdl.flatten(fastdl.zeros(2, 3, 4)).shape, fastdl.zeros(2, 3, 4).flatten(1).shape
+        ((24,), (2, 12))
+    """
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
@@ -957,6 +1336,16 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def squeeze(x, dim=None):
+    """Remove dims of size 1: all of them, or only dim (torch.squeeze).
+
+    Args:
+        x: the tensor.
+        dim: None (all size-1 dims) or one dim, left alone if its size is not 1.
+
+    Example:
+        >>> fastdl.squeeze(fastdl.zeros(2, 1, 3)).shape, fastdl.zeros(1, 1, 3).squeeze(0).shape
+        ((2, 3), (1, 3))
+    """
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
@@ -967,6 +1356,16 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim):
+    """Insert a dim of size 1 at position dim (torch.unsqueeze).
+
+    Args:
+        x: the tensor.
+        dim: the position of the new dim, in [-x.ndim - 1, x.ndim].
+
+    Example:
+        >>> fastdl.unsqueeze(fastdl.zeros(3), 0).shape
+        (1, 3)
+    """
     nd = x.ndim + 1
     if not -nd <= dim < nd:
         raise ValueError("unsqueeze: dim %d out of range for a result of %d dims" % (dim, nd))
@@ -975,6 +1374,19 @@ def unsqueeze(x, dim):
 
 
 def expand(x, *shape):
+    """Broadcast size-1 dims to a larger shape without copying (torch.expand).
+
+    The gradient is summed back over the expanded dims.
+
+    Args:
+        x: the tensor.
+        *shape: the new shape; -1 keeps a dim's size; new leading dims may be added.
+
+    Example:
+        >>> fastdl.tensor([[1.0], [2.0]]).expand(2, 3)
+        tensor([[1., 1., 1.],
+                [2., 2., 2.]])
+    """
     shape = _shape_arg(shape)
     lead = len(shape) - x.ndim
     if lead < 0:
@@ -1034,7 +1446,18 @@ def getitem(x, idx):
 
 
 def cat(tensors, dim=0, *, axis=None):
-    """Concatenate along an existing dim."""
+    """Concatenate tensors along an existing dim (torch.cat).
+
+    Args:
+        tensors: a non-empty sequence of tensors with equal shapes except along dim.
+        dim: the dim to join along (default 0; ``axis`` is accepted too).
+
+    Example:
+        >>> fastdl.cat([fastdl.zeros(2, 3), fastdl.ones(1, 3)]).shape
+        (3, 3)
+        >>> fastdl.cat([fastdl.zeros(2, 3), fastdl.ones(2, 1)], dim=1).shape
+        (2, 4)
+    """
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -1062,7 +1485,16 @@ def cat(tensors, dim=0, *, axis=None):
 
 
 def stack(tensors, dim=0, *, axis=None):
-    """Join along a new dim."""
+    """Join tensors of equal shape along a new dim (torch.stack).
+
+    Args:
+        tensors: a non-empty sequence of tensors of the same shape.
+        dim: the position of the new dim (default 0; ``axis`` is accepted too).
+
+    Example:
+        >>> fastdl.stack([fastdl.zeros(3), fastdl.ones(3)]).shape, fastdl.stack([fastdl.zeros(3), fastdl.ones(3)], dim=1).shape
+        ((2, 3), (3, 2))
+    """
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
@@ -1075,7 +1507,22 @@ def stack(tensors, dim=0, *, axis=None):
 
 
 def split(x, split_size_or_sections, dim=0):
-    """Split into chunks of a size (int) or of the given sizes (list), like PyTorch."""
+    """Split into chunks of one size (int) or of the given sizes (list) along dim (torch.split).
+
+    Args:
+        x: the tensor.
+        split_size_or_sections: a chunk size (the last chunk may be smaller) or a list of sizes summing to x.shape[dim].
+        dim: the dim to split (default 0).
+
+    Returns:
+        a tuple of views.
+
+    Example:
+        >>> [p.tolist() for p in fastdl.split(fastdl.arange(5), 2)]
+        [[0, 1], [2, 3], [4]]
+        >>> [p.tolist() for p in fastdl.arange(5).split([1, 4])]
+        [[0], [1, 2, 3, 4]]
+    """
     n = x.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
         s = int(split_size_or_sections)
@@ -1097,7 +1544,18 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def where(cond, a, b):
-    """Elementwise a where cond else b, with broadcasting."""
+    """Elementwise cond ? a : b, with broadcasting (torch.where).
+
+    Args:
+        cond: a bool Tensor or array.
+        a: values where cond is True (a Tensor or number).
+        b: values where cond is False.
+
+    Example:
+        >>> x = fastdl.tensor([1.0, -1.0, 2.0])
+        >>> fastdl.where(x > 0, x, 0.0)
+        tensor([1., 0., 2.])
+    """
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     c = c.astype(bool, copy=False)
     a, b = _promote(a, b)
