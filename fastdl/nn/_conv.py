@@ -13,17 +13,29 @@ def _pair(v, name):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution over NCHW input, PyTorch's conv2d.
+    """2-D convolution (cross-correlation) over NCHW input (torch.nn.functional.conv2d).
+
+    Runs on fastdl's GEMM-based convolution; backward reuses the same machinery.
 
     Args:
-        input: (N, C, H, W); weight: (K, C/groups, R, S); bias: (K,) or None.
-        stride, padding, dilation: int or pair; padding may be 'valid' or 'same'
-            (stride 1 only).
-    Shapes: output (N, K, P, Q), P = (H + 2 pad - dilation (R - 1) - 1) // stride + 1.
+        input: (N, C, H, W).
+        weight: (K, C / groups, R, S).
+        bias: (K,) or None.
+        stride: an int or a pair (default 1).
+        padding: an int, a pair, or 'valid' / 'same' (stride 1 only).
+        dilation: an int or a pair (default 1).
+        groups: independent channel groups (default 1).
+
+    Shapes:
+        output (N, K, P, Q), P = (H + 2 * pad - dilation * (R - 1) - 1) // stride + 1
+        (Q alike).
 
     Example:
         >>> F.conv2d(fastdl.randn(2, 3, 8, 8), fastdl.randn(4, 3, 3, 3), padding=1).shape
         (2, 4, 8, 8)
+        >>> F.conv2d(fastdl.ones(1, 1, 3, 3), fastdl.ones(1, 1, 2, 2))
+        tensor([[[[4., 4.],
+                  [4., 4.]]]])
     """
     x, w = _promote(input, weight)
     b = None
@@ -68,7 +80,26 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution over (N, C, L) input with weight (K, C/groups, k), through conv2d."""
+    """1-D convolution over (N, C, L) input, through conv2d (torch.nn.functional.conv1d).
+
+    Args:
+        input: (N, C, L).
+        weight: (K, C / groups, k).
+        bias: (K,) or None.
+        stride: default 1.
+        padding: an int, or 'valid' / 'same' (default 0).
+        dilation: default 1.
+        groups: default 1.
+
+    Shapes:
+        output (N, K, L_out), L_out = (L + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
+
+    Example:
+        >>> F.conv1d(fastdl.ones(1, 2, 5), fastdl.ones(3, 2, 3))
+        tensor([[[6., 6., 6.],
+                 [6., 6., 6.],
+                 [6., 6., 6.]]])
+    """
     from fastdl.tensor import unsqueeze, squeeze
     if input.ndim != 3:
         raise ValueError("conv1d: expected 3-D input (N, C, L), got shape %s" % (input.shape,))

@@ -118,11 +118,17 @@ def _gemm():
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias through one GEMM with a fused bias epilogue.
+    """y = input @ weight.T + bias through one GEMM with a fused bias epilogue (torch.nn.functional.linear).
 
-    Shapes: input (*, in_features), weight (out_features, in_features),
-    bias (out_features,), output (*, out_features).
     Backward uses the transposed GEMM variants (no transposed copies).
+
+    Args:
+        input: the input.
+        weight: (out_features, in_features).
+        bias: (out_features,) or None.
+
+    Shapes:
+        input (*, in_features) -> output (*, out_features).
 
     Example:
         >>> y = F.linear(fastdl.randn(4, 3), fastdl.randn(5, 3), fastdl.zeros(5))
@@ -179,45 +185,143 @@ def _activation(name, node, x, p0=0.0, p1=0.0):
 
 
 def relu(input, inplace=False):
-    """max(0, x) elementwise. ``inplace`` is accepted for compatibility; the result is new."""
+    """max(0, x) elementwise (torch.nn.functional.relu).
+
+    Args:
+        input: the tensor.
+        inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.relu(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
     return _activation("relu", "ReluBackward", input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x (torch.nn.functional.leaky_relu).
+
+    Args:
+        input: the tensor.
+        negative_slope: slope for x < 0 (default 0.01).
+        inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.leaky_relu(fastdl.tensor([-1.0, 0.0, 2.0]), 0.1)
+        tensor([-0.1,  0. ,  2. ])
+    """
     return _activation("leaky_relu", "LeakyReluBackward", input, float(negative_slope))
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """x if x > 0 else alpha * (exp(x) - 1) (torch.nn.functional.elu).
+
+    Args:
+        input: the tensor.
+        alpha: default 1.0.
+        inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.elu(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([-0.6321,  0.    ,  2.    ])
+    """
     return _activation("elu", "EluBackward", input, float(alpha))
 
 
 def gelu(input, approximate="none"):
-    """x * Phi(x); approximate='tanh' uses the tanh formula."""
+    """x * Phi(x), Phi the standard normal CDF (torch.nn.functional.gelu).
+
+    Args:
+        input: the tensor.
+        approximate: 'none' (exact, erf) or 'tanh' (the tanh formula).
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.gelu(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([-0.1587,  0.    ,  1.9545])
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError("gelu: approximate must be 'none' or 'tanh', got %r" % (approximate,))
     return _activation("gelu_tanh" if approximate == "tanh" else "gelu", "GeluBackward", input)
 
 
 def sigmoid(input):
-    """1 / (1 + exp(-x)), stable for large |x|."""
+    """1 / (1 + exp(-x)), stable for large |x| (torch.sigmoid).
+
+    Args:
+        input: the tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.sigmoid(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([0.2689, 0.5   , 0.8808])
+    """
     return _activation("sigmoid", "SigmoidBackward", input)
 
 
 def tanh(input):
+    """The hyperbolic tangent elementwise (torch.tanh).
+
+    Args:
+        input: the tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.tanh(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([-0.7616,  0.    ,  0.964 ])
+    """
     return _activation("tanh", "TanhBackward", input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta; linear where beta x > threshold."""
+    """log(1 + exp(beta * x)) / beta; linear where beta * x > threshold (torch.nn.functional.softplus).
+
+    Args:
+        input: the tensor.
+        beta: default 1.0.
+        threshold: default 20.0.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.softplus(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([0.3133, 0.6931, 2.1269])
+    """
     if beta == 0:
         raise ValueError("softplus: beta must be nonzero")
     return _activation("softplus", "SoftplusBackward", input, float(beta), float(threshold))
 
 
 def silu(input, inplace=False):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x), the swish (torch.nn.functional.silu).
+
+    Args:
+        input: the tensor.
+        inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.silu(fastdl.tensor([-1.0, 0.0, 2.0]))
+        tensor([-0.2689,  0.    ,  1.7616])
+    """
     return _activation("silu", "SiluBackward", input)
 
 
@@ -246,12 +350,38 @@ def _softmax(op, input, dim, dtype, log):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """exp(x) / sum(exp(x)) along dim, computed stably (max subtracted)."""
+    """exp(x) / sum(exp(x)) along dim, computed stably with the max subtracted (torch.softmax).
+
+    Args:
+        input: the tensor.
+        dim: the dim to normalize; give it explicitly.
+        dtype: cast the input to this dtype first.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.softmax(fastdl.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.09  , 0.2447, 0.6652])
+    """
     return _softmax("softmax", input, dim, dtype, False)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """x - logsumexp(x) along dim."""
+    """x - logsumexp(x) along dim (torch.log_softmax).
+
+    Args:
+        input: the tensor.
+        dim: the dim to normalize; give it explicitly.
+        dtype: cast the input to this dtype first.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> F.log_softmax(fastdl.tensor([[1.0, 2.0, 3.0]]), dim=-1)
+        tensor([[-2.4076, -1.4076, -0.4076]])
+    """
     return _softmax("log_softmax", input, dim, dtype, True)
 
 
@@ -290,7 +420,22 @@ def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=N
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error (x - y)^2."""
+    """Mean squared error (x - y)^2 (torch.nn.functional.mse_loss).
+
+    Args:
+        input: predictions.
+        target: same shape.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+        weight: optional elementwise weight.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.mse_loss(fastdl.tensor([1.0, 2.0, 3.0]), fastdl.tensor([1.0, 0.0, 0.0]))
+        tensor(4.3333)
+    """
     _legacy("mse_loss", size_average, reduce)
     _check_reduction("mse_loss", reduction)
     if weight is not None:
@@ -300,7 +445,21 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error |x - y|."""
+    """Mean absolute error |x - y| (torch.nn.functional.l1_loss).
+
+    Args:
+        input: predictions.
+        target: same shape.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.l1_loss(fastdl.tensor([1.0, 2.0, 3.0]), fastdl.tensor([1.0, 0.0, 0.0]))
+        tensor(1.6667)
+    """
     _legacy("l1_loss", size_average, reduce)
     _check_reduction("l1_loss", reduction)
     return _pointwise_loss("l1_loss", "L1LossBackward", input, target, reduction,
@@ -308,7 +467,21 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2); d = x - y."""
+    """0.5 d^2 where |d| <= delta, else delta * (|d| - delta / 2); d = x - y (torch.nn.functional.huber_loss).
+
+    Args:
+        input: predictions.
+        target: same shape.
+        reduction: 'mean' (default), 'sum' or 'none'.
+        delta: default 1.0.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.huber_loss(fastdl.tensor([1.0, 2.0, 3.0]), fastdl.tensor([1.0, 0.0, 0.0]))
+        tensor(1.3333)
+    """
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError("huber_loss: delta must be positive, got %r" % (delta,))
@@ -317,7 +490,22 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2."""
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (torch.nn.functional.smooth_l1_loss).
+
+    Args:
+        input: predictions.
+        target: same shape.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+        beta: default 1.0.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.smooth_l1_loss(fastdl.tensor([1.0, 2.0, 3.0]), fastdl.tensor([1.0, 0.0, 0.0]), beta=0.5)
+        tensor(1.5)
+    """
     _legacy("smooth_l1_loss", size_average, reduce)
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
@@ -335,7 +523,22 @@ def _check_unit_interval(op, what, a):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
-    """-w (y log x + (1 - y) log(1 - x)), logs clamped at -100 like PyTorch."""
+    """-w (y log x + (1 - y) log(1 - x)), logs clamped at -100 like PyTorch (torch.nn.functional.binary_cross_entropy).
+
+    Args:
+        input: probabilities in [0, 1] (ValueError otherwise).
+        target: in [0, 1], same shape.
+        weight: optional, broadcast against input.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.binary_cross_entropy(fastdl.tensor([0.8, 0.4]), fastdl.tensor([1.0, 0.0]))
+        tensor(0.367)
+    """
     op = "binary_cross_entropy"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -348,7 +551,26 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
-    """Sigmoid + binary cross entropy in one stable formula; pos_weight scales positives."""
+    """Sigmoid and binary cross-entropy in one stable formula (torch.nn.functional.binary_cross_entropy_with_logits).
+
+    Args:
+        input: logits.
+        target: in [0, 1], same shape.
+        weight: optional, broadcast against input.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+        pos_weight: weight of the positive term, broadcast over the last dim.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.binary_cross_entropy_with_logits(fastdl.tensor([2.0, -1.0]), fastdl.tensor([1.0, 0.0]))
+        tensor(0.2201)
+        >>> F.binary_cross_entropy_with_logits(fastdl.tensor([2.0, -1.0]), fastdl.tensor([1.0, 0.0]),
+        ...                                    pos_weight=fastdl.tensor([2.0]))
+        tensor(0.2836)
+    """
     op = "binary_cross_entropy_with_logits"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -366,6 +588,14 @@ def _check_pm1(op, target):
 def hinge_loss(input, target, reduction="mean"):
     """SVM hinge max(0, 1 - y f(x)) for targets y in {-1, +1} (fastdl's own; not in PyTorch).
 
+    Args:
+        input: scores f(x).
+        target: -1 or +1, same shape.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
     Example:
         >>> F.hinge_loss(fastdl.tensor([0.5, -2.0]), fastdl.tensor([1.0, -1.0]))
         tensor(0.25)
@@ -377,7 +607,22 @@ def hinge_loss(input, target, reduction="mean"):
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
-    """x where y = 1, max(0, margin - x) where y = -1."""
+    """x where y = 1, max(0, margin - x) where y = -1 (torch.nn.functional.hinge_embedding_loss).
+
+    Args:
+        input: often distances.
+        target: -1 or +1, same shape.
+        margin: default 1.0.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> F.hinge_embedding_loss(fastdl.tensor([0.3, 0.2]), fastdl.tensor([1.0, -1.0]))
+        tensor(0.55)
+    """
     _legacy("hinge_embedding_loss", size_average, reduce)
     _check_reduction("hinge_embedding_loss", reduction)
     _check_pm1("hinge_embedding_loss", target)
@@ -386,10 +631,22 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """KL divergence with input given as log-probabilities: y (log y - x).
+    """KL divergence with input given as log-probabilities: y (log y - x) (torch.nn.functional.kl_div).
 
-    reduction='batchmean' divides the sum by the batch size (the mathematically
-    correct KL); 'mean' divides by the number of elements, as in PyTorch.
+    Args:
+        input: log-probabilities.
+        target: probabilities (or log-probabilities with log_target).
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default; divides by the number of elements, as PyTorch), 'batchmean' (divides the sum by the batch size: the true KL), 'sum' or 'none'.
+        log_target: the target is given as log-probabilities (default False).
+
+    Shapes:
+        input (*), target (*) same shape -> scalar, or (*) with reduction='none'.
+
+    Example:
+        >>> logp = F.log_softmax(fastdl.tensor([[1.0, 2.0, 3.0]]), dim=1)
+        >>> F.kl_div(logp, fastdl.tensor([[0.2, 0.3, 0.5]]), reduction='batchmean')
+        tensor(0.078)
     """
     _legacy("kl_div", size_average, reduce)
     _check_reduction("kl_div", reduction, ("batchmean",))
@@ -465,10 +722,26 @@ def _int_target(op, target):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
-    """Fused log_softmax + nll_loss over the class dim (dim 1, or dim 0 for 1-d input).
+    """Fused log_softmax + nll_loss over the class dim (torch.nn.functional.cross_entropy).
 
-    target: integer class indices (shape of input without the class dim), or class
-    probabilities shaped like input.
+    Args:
+        input: raw logits; the class dim is dim 1 (dim 0 for 1-d input).
+        target: integer class indices (input's shape without the class dim), or class probabilities shaped like input.
+        weight: optional (C,) weight per class.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        ignore_index: a target value that contributes nothing (default -100).
+        reduction: 'mean' (default), 'sum' or 'none'.
+        label_smoothing: in [0, 1], mixes the target with the uniform distribution (default 0.0).
+
+    Shapes:
+        input (N, C) or (N, C, d1, ...); target (N) or (N, d1, ...) -> scalar, or (N, ...) with reduction='none'.
+
+    Example:
+        >>> logits = fastdl.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+        >>> F.cross_entropy(logits, fastdl.tensor([0, 2]))
+        tensor(0.1755)
+        >>> F.cross_entropy(logits, fastdl.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))   # probabilities
+        tensor(0.1755)
     """
     op = "cross_entropy"
     _legacy(op, size_average, reduce)
@@ -504,7 +777,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
-    """Negative log likelihood of log-probabilities: -w[t] x[t]."""
+    """Negative log-likelihood -w[t] * x[t] of log-probabilities (torch.nn.functional.nll_loss).
+
+    Args:
+        input: log-probabilities (N, C).
+        target: class indices (N).
+        weight: optional (C,) weight per class.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        ignore_index: a target value that contributes nothing (default -100).
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (N, C), target (N) -> scalar, or (N) with reduction='none'.
+
+    Example:
+        >>> logp = F.log_softmax(fastdl.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]), dim=1)
+        >>> F.nll_loss(logp, fastdl.tensor([0, 2]))
+        tensor(0.1755)
+    """
     op = "nll_loss"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -525,7 +815,24 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
-    """Multi-class hinge: sum over c != y of max(0, margin - x[y] + x[c])^p / C."""
+    """Multi-class hinge: sum over c != y of max(0, margin - x[y] + x[c])^p / C (torch.nn.functional.multi_margin_loss).
+
+    Args:
+        input: scores (N, C).
+        target: class indices (N).
+        p: 1 or 2 (default 1).
+        margin: default 1.0.
+        weight: optional (C,) weight per class.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input (N, C), target (N) -> scalar, or (N) with reduction='none'.
+
+    Example:
+        >>> F.multi_margin_loss(fastdl.tensor([[0.1, 0.2, 0.4, 0.8]]), fastdl.tensor([3]))
+        tensor(0.325)
+    """
     op = "multi_margin_loss"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -564,7 +871,26 @@ def _pair_rows(op, tensors, names):
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
-    """max(0, d(a, p) - d(a, n) + margin) with d(u, v) = ||u - v + eps||_p."""
+    """max(0, d(a, p) - d(a, n) + margin) with d(u, v) = ||u - v + eps||_p (torch.nn.functional.triplet_margin_loss).
+
+    Args:
+        anchor: (N, D).
+        positive: (N, D).
+        negative: (N, D).
+        margin: default 1.0.
+        p: the norm degree (default 2).
+        eps: default 1e-6.
+        swap: use min(d(a, n), d(p, n)) (default False).
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        (N, D) each -> scalar, or (N) with reduction='none'.
+
+    Example:
+        >>> F.triplet_margin_loss(fastdl.tensor([[0.0, 0.0]]), fastdl.tensor([[0.0, 1.0]]), fastdl.tensor([[3.0, 4.0]]))
+        tensor(0.)
+    """
     op = "triplet_margin_loss"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -588,7 +914,23 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
-    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (torch.nn.functional.cosine_embedding_loss).
+
+    Args:
+        input1: (N, D).
+        input2: (N, D).
+        target: -1 or +1, (N).
+        margin: default 0.
+        size_average, reduce: PyTorch's deprecated arguments, accepted and mapped to reduction.
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Shapes:
+        input1, input2 (N, D), target (N) -> scalar, or (N) with reduction='none'.
+
+    Example:
+        >>> F.cosine_embedding_loss(fastdl.tensor([[1.0, 0.0]]), fastdl.tensor([[0.0, 1.0]]), fastdl.tensor([1.0]))
+        tensor(1.)
+    """
     op = "cosine_embedding_loss"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
@@ -644,7 +986,28 @@ def _pool_out(op, L, k, s, p, d, ceil, in_shape, axis):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax."""
+    """2-D max pooling over (H, W) (torch.nn.functional.max_pool2d).
+
+    Args:
+        input: (N, C, H, W).
+        kernel_size: an int or a pair.
+        stride: default kernel_size.
+        padding: implicit -inf padding (default 0).
+        dilation: default 1.
+        ceil_mode: round the output size up (default False).
+        return_indices: also return the flat h * W + w position of each max.
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H_out, W_out), H_out = (H + 2 * padding - dilation * (k - 1) - 1) // stride + 1.
+
+    Example:
+        >>> out, idx = F.max_pool2d(fastdl.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+        >>> out
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+        >>> idx.tolist()
+        [[[[5, 7], [13, 15]]]]
+    """
     op = "max_pool2d"
     x = _pool_input(op, input)
     kh, kw = _pair(kernel_size, op, "kernel_size")
@@ -663,7 +1026,24 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    """2-D average pooling over (H, W)."""
+    """2-D average pooling over (H, W) (torch.nn.functional.avg_pool2d).
+
+    Args:
+        input: (N, C, H, W).
+        kernel_size: an int or a pair.
+        stride: default kernel_size.
+        padding: zero padding (default 0).
+        ceil_mode: round the output size up (default False).
+        count_include_pad: count padded zeros in the divisor (default True).
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H_out, W_out), H_out = (H + 2 * padding - k) // stride + 1.
+
+    Example:
+        >>> F.avg_pool2d(fastdl.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 2.5,  4.5],
+                  [10.5, 12.5]]]])
+    """
     op = "avg_pool2d"
     if divisor_override is not None:
         raise ValueError("avg_pool2d: divisor_override is not supported")
@@ -682,7 +1062,19 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size; output_size=1 is global average pooling."""
+    """Average pooling to a fixed output size; output_size=1 is global average pooling (torch.nn.functional.adaptive_avg_pool2d).
+
+    Args:
+        input: (N, C, H, W).
+        output_size: (H_out, W_out) or one int.
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H_out, W_out).
+
+    Example:
+        >>> F.adaptive_avg_pool2d(fastdl.arange(16.0).reshape(1, 1, 4, 4), 1)
+        tensor([[[[7.5]]]])
+    """
     op = "adaptive_avg_pool2d"
     x = _pool_input(op, input)
     H, W = x.shape[-2:]
@@ -719,10 +1111,29 @@ def _param(op, p, n, dtype, what):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-05):
-    """Batch normalization over (N, C) or (N, C, *) input, per channel C.
+    """Batch normalization over (N, C) or (N, C, *) input, per channel C (torch.nn.functional.batch_norm).
 
-    training=True uses the batch statistics and updates running_mean/var in place
-    (unbiased variance, like PyTorch); training=False uses the running statistics.
+    Args:
+        input: (N, C, *).
+        running_mean: (C,) or None; updated in place when training.
+        running_var: (C,) or None; updated in place with the unbiased batch variance.
+        weight: per-channel scale (C,) or None.
+        bias: per-channel shift (C,) or None.
+        training: use the batch statistics (True) or the running ones (False, default).
+        momentum: weight of the batch in the running statistics (default 0.1).
+        eps: added to the variance (default 1e-5).
+
+    Shapes:
+        input (N, C, *) -> output, same shape.
+
+    Example:
+        >>> x = fastdl.tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> mean, var = fastdl.zeros(2), fastdl.ones(2)
+        >>> F.batch_norm(x, mean, var, training=True)
+        tensor([[-1., -1.],
+                [ 1.,  1.]])
+        >>> mean, var
+        (tensor([0.2, 0.4]), tensor([1.1, 1.7]))
     """
     op = "batch_norm"
     x = _input(input, op)
@@ -772,7 +1183,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
-    """Normalize over the trailing normalized_shape dims, then scale and shift."""
+    """Normalize over the trailing normalized_shape dims, then scale and shift (torch.nn.functional.layer_norm).
+
+    Args:
+        input: (*, *normalized_shape).
+        normalized_shape: the trailing shape to normalize over.
+        weight: scale of shape normalized_shape, or None.
+        bias: shift of shape normalized_shape, or None.
+        eps: added to the variance (default 1e-5).
+
+    Shapes:
+        output, same shape as input.
+
+    Example:
+        >>> F.layer_norm(fastdl.tensor([[1.0, 2.0, 3.0, 4.0]]), (4,))
+        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]])
+    """
     op = "layer_norm"
     x = _input(input, op)
     ns = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) \
@@ -804,11 +1230,27 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
 # ---- dropout, embedding --------------------------------------------------------------------
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p and scale the rest by 1 / (1 - p).
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (torch.nn.functional.dropout).
 
     The mask comes from fastdl's counter-based generator: it depends on the seed
     (fastdl.manual_seed) and the call, never on the thread count. Identity when
     training=False or p == 0.
+
+    Args:
+        input: the tensor.
+        p: the drop probability in [0, 1] (default 0.5).
+        training: apply dropout (default True); False is the identity.
+        inplace: accepted for PyTorch compatibility; the result is a new tensor.
+
+    Shapes:
+        input (*) -> output (*), same shape.
+
+    Example:
+        >>> fastdl.manual_seed(0)
+        >>> F.dropout(fastdl.ones(8), p=0.5)
+        tensor([2., 0., 0., 0., 0., 2., 0., 2.])
+        >>> F.dropout(fastdl.ones(3), p=0.5, training=False)
+        tensor([1., 1., 1.])
     """
     op = "dropout"
     if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
@@ -825,7 +1267,23 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """Rows of weight[V, D] at integer indices; padding_idx rows get no gradient."""
+    """Rows of weight at integer indices; padding_idx rows get no gradient (torch.nn.functional.embedding).
+
+    Args:
+        input: integer indices (*).
+        weight: the table (V, D).
+        padding_idx: an index whose row gets no gradient.
+        max_norm, norm_type, scale_grad_by_freq, sparse: not supported (an error if set).
+
+    Shapes:
+        input (*) -> output (*, D).
+
+    Example:
+        >>> table = fastdl.arange(12.0).reshape(4, 3)
+        >>> F.embedding(fastdl.tensor([[0, 3]]), table)
+        tensor([[[ 0.,  1.,  2.],
+                 [ 9., 10., 11.]]])
+    """
     op = "embedding"
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise ValueError("%s: max_norm, scale_grad_by_freq and sparse are not supported" % op)
