@@ -73,9 +73,21 @@ def _c(a):
 # ---- cells as autograd functions --------------------------------------------------------
 
 def rnn_cell(pre, nonlinearity="tanh"):
-    """h = tanh(pre) or relu(pre) through the fused cell kernel.
+    """One Elman step h = tanh(pre) or relu(pre) through the fused cell kernel.
 
-    Shapes: pre (B, H) -> h (B, H).
+    Args:
+        pre: the pre-activation x W_ih^T + b_ih + h W_hh^T + b_hh, (B, H).
+        nonlinearity: 'tanh' (default) or 'relu'.
+
+    Shapes:
+        pre (B, H) -> h (B, H).
+
+    Example:
+        >>> from fastdl.nn.rnn import rnn_cell
+        >>> rnn_cell(fastdl.tensor([[-1.0, 0.0, 2.0]]))
+        tensor([[-0.7616,  0.    ,  0.964 ]])
+        >>> rnn_cell(fastdl.tensor([[-1.0, 0.0, 2.0]]), "relu")
+        tensor([[0., 0., 2.]])
     """
     relu = _nonlinearity(nonlinearity, "rnn_cell") == _RELU
     h = _C().rnn_cell_forward(np.ascontiguousarray(pre._data), relu)
@@ -86,10 +98,25 @@ def rnn_cell(pre, nonlinearity="tanh"):
 
 
 def lstm_cell(gates, c_prev):
-    """One LSTM step from the gate pre-activations (i, f, g, o).
+    """One LSTM step from the gate pre-activations (i, f, g, o), PyTorch's gate order.
 
-    Shapes: gates (B, 4H) = x W_ih^T + b_ih + h W_hh^T + b_hh, c_prev (B, H)
-    -> (h, c), each (B, H).
+    c = sigmoid(f) * c_prev + sigmoid(i) * tanh(g); h = sigmoid(o) * tanh(c).
+
+    Args:
+        gates: x W_ih^T + b_ih + h W_hh^T + b_hh, (B, 4H).
+        c_prev: the previous cell state (B, H).
+
+    Returns:
+        (h, c), each (B, H).
+
+    Shapes:
+        gates (B, 4H), c_prev (B, H) -> h (B, H), c (B, H).
+
+    Example:
+        >>> from fastdl.nn.rnn import lstm_cell
+        >>> h, c = lstm_cell(fastdl.zeros(1, 8), fastdl.ones(1, 2))   # every gate at 0.5
+        >>> h, c
+        (tensor([[0.2311, 0.2311]]), tensor([[0.5, 0.5]]))
     """
     g_, c_ = np.ascontiguousarray(gates._data), np.ascontiguousarray(c_prev._data)
     h, c, act, tanh_c = _C().lstm_cell_forward(g_, c_)
@@ -105,11 +132,20 @@ def lstm_cell(gates, c_prev):
 
 
 def gru_cell(gi, gh, h_prev):
-    """One GRU step: r, z = sigmoid(gi + gh), n = tanh(gi_n + r * gh_n),
-    h = (1 - z) * n + z * h_prev.
+    """One GRU step: r, z = sigmoid(gi + gh), n = tanh(gi_n + r * gh_n), h = (1 - z) * n + z * h_prev.
 
-    Shapes: gi = x W_ih^T + b_ih, gh = h_prev W_hh^T + b_hh (B, 3H), blocks
-    (r, z, n); h_prev (B, H) -> h (B, H).
+    Args:
+        gi: x W_ih^T + b_ih, (B, 3H) in blocks (r, z, n).
+        gh: h_prev W_hh^T + b_hh, (B, 3H).
+        h_prev: the previous hidden state (B, H).
+
+    Shapes:
+        gi (B, 3H), gh (B, 3H), h_prev (B, H) -> h (B, H).
+
+    Example:
+        >>> from fastdl.nn.rnn import gru_cell
+        >>> gru_cell(fastdl.zeros(1, 6), fastdl.zeros(1, 6), fastdl.ones(1, 2))   # z = 0.5, n = 0
+        tensor([[0.5, 0.5]])
     """
     a, b, hp = (np.ascontiguousarray(t._data) for t in (gi, gh, h_prev))
     h, act, ghn = _C().gru_cell_forward(a, b, hp)
@@ -226,7 +262,33 @@ def _C_core():
 # ---- modules -----------------------------------------------------------------------------
 
 class RNNBase(Module):
-    """Shared skeleton of RNN, LSTM and GRU (PyTorch's RNNBase)."""
+    """Shared skeleton of RNN, LSTM and GRU (PyTorch's RNNBase): parameters, checks and forward.
+
+    Parameters per layer k (and direction, suffix ``_reverse``): weight_ih_l{k}
+    (G * hidden_size, input_size), weight_hh_l{k} (G * hidden_size, hidden_size),
+    bias_ih_l{k}, bias_hh_l{k} (G * hidden_size), with G = 1 (RNN), 4 (LSTM)
+    or 3 (GRU); all U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+
+    Args:
+        mode: the cell kind (set by the subclass).
+        input_size: features of x_t.
+        hidden_size: features of h_t.
+        num_layers: stacked layers (default 1).
+        bias: use b_ih and b_hh (default True).
+        batch_first: input and output are (N, L, *) instead of (L, N, *).
+        dropout: dropout probability on the outputs of every layer but the last.
+        bidirectional: run a reverse direction too and concatenate.
+        dtype: parameter dtype (default float32).
+
+    Example:
+        >>> gru = nn.GRU(4, 3)
+        >>> isinstance(gru, fastdl.nn.rnn.RNNBase)
+        True
+        >>> [name for name, _ in gru.named_parameters()]
+        ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
+        >>> gru.weight_ih_l0.shape
+        (9, 4)
+    """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
@@ -267,6 +329,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Re-draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -stdv, stdv)
@@ -288,6 +351,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
+        """The parameters per layer and direction: [[weight_ih, weight_hh, bias_ih, bias_hh], ...]."""
         return [[w for w in ws if w is not None] for ws in self._layer_weights()]
 
     def _check_input(self, input, hx):
@@ -445,6 +509,26 @@ class GRU(RNNBase):
 # ---- single-step cells --------------------------------------------------------------------
 
 class RNNCellBase(Module):
+    """Shared skeleton of RNNCell, LSTMCell and GRUCell: parameters and input checks.
+
+    Parameters: weight_ih (G * hidden_size, input_size), weight_hh
+    (G * hidden_size, hidden_size), bias_ih and bias_hh (G * hidden_size), with
+    G = 1, 4 or 3; all U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+
+    Args:
+        input_size: features of x.
+        hidden_size: features of h.
+        bias: use b_ih and b_hh.
+        num_chunks: G, the number of gate blocks (set by the subclass).
+        dtype: parameter dtype (default float32).
+
+    Example:
+        >>> cell = nn.LSTMCell(4, 3)
+        >>> isinstance(cell, fastdl.nn.rnn.RNNCellBase)
+        True
+        >>> [tuple(p.shape) for p in cell.parameters()]
+        [(12, 4), (12, 3), (12,), (12,)]
+    """
     def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
@@ -461,6 +545,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Re-draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -stdv, stdv)
