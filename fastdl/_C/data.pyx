@@ -52,6 +52,21 @@ def gather_rows(cnp.ndarray src not None, idx, out=None):
     Works for any dtype without Python objects and any trailing shape; a
     negative index counts from the end; an index out of range raises
     IndexError before anything is written.
+
+    Args:
+        src: a NumPy array with at least 1 dim.
+        idx: 1-D integer indices into src's first dim.
+        out: optional preallocated output of shape (len(idx),) + src.shape[1:].
+
+    Shapes:
+        src (N, *), idx (B,) -> out (B, *).
+
+    Example:
+        >>> src = np.arange(12, dtype=np.float32).reshape(4, 3)
+        >>> fastdl.data.gather_rows(src, np.array([3, 0, -1]))
+        array([[ 9., 10., 11.],
+               [ 0.,  1.,  2.],
+               [ 9., 10., 11.]], dtype=float32)
     """
     if cnp.PyArray_NDIM(src) < 1:
         raise ValueError("gather_rows: src must have at least 1 dim, got a 0-d array")
