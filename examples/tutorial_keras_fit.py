@@ -100,7 +100,7 @@ def main():
     # ---- 5. evaluate and predict, as in Keras
     loss, acc = trainer.evaluate(x_test, y_test, batch_size=256, verbose=0)
     print("test loss %.4f  test accuracy %.4f" % (loss, acc))
-    logits = trainer.predict(x_test[:5])                  # a NumPy array
+    logits = trainer.predict(x_test[:5], verbose=0)       # a NumPy array
     probs = fastdl.nn.functional.softmax(fastdl.tensor(logits), dim=1).numpy()
     for p, t in zip(probs, y_test[:5]):
         print("  predicted %-15s (p=%.2f)  true %s" % (CLASSES[int(p.argmax())], p.max(),
