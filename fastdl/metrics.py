@@ -23,6 +23,7 @@ What `preds` may be (objects):
     * binary scores [N] or [N, 1] of floating dtype: class 1 when
       score > threshold (strict, as Keras); with `from_logits=True` the
       threshold applies to sigmoid(score).
+
 `target` is integer labels [N] (floats holding whole numbers are accepted),
 or one-hot [N, C] matching scores [N, C].
 
