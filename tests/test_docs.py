@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +165,45 @@ def test_docstring_examples_run(test, tmp_path, monkeypatch):
     out = []
     result = runner.run(test, out=out.append, clear_globs=True)
     assert result.failed == 0, "".join(out)
+
+
+def _doc_directives():
+    """Targets of the autodoc directives in docs/api/*.rst: (objects, modules with members)."""
+    objects, modules = set(), set()
+    for rst in sorted((Path(ROOT) / "docs" / "api").glob("*.rst")):
+        text = rst.read_text()
+        for m in re.finditer(r"^\.\. auto(\w+):: (\S+)\n((?:   .*\n)*)", text, re.M):
+            kind, target, opts = m.groups()
+            if kind == "module":
+                if ":members:" in opts and ":no-members:" not in opts:
+                    modules.add(target)
+            else:
+                objects.add(target)
+    return objects, modules
+
+
+def _resolve(dotted):
+    # As autodoc reads "fastdl.tensor" in autofunction: the attribute tensor of fastdl.
+    parts = dotted.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for p in parts[k:]:
+            obj = getattr(obj, p)
+        return obj
+    raise ImportError(dotted)
+
+
+def test_every_public_name_is_in_the_api_reference():
+    objects, modules = _doc_directives()
+    assert objects and modules
+    documented = {id(_resolve(t)) for t in objects}
+    for modname in modules:
+        mod = importlib.import_module(modname)
+        documented.update(id(getattr(mod, n)) for n in _public_names(mod))
+    missing = [name for name, obj, _ in API
+               if not (isinstance(obj, types.ModuleType) or _is_constant(obj))
+               and id(obj) not in documented]
+    assert not missing, "not in docs/api/*.rst: " + ", ".join(missing)
