@@ -403,7 +403,9 @@ class LearningRateScheduler(Callback):
 
     Args:
         schedule: a function (epoch, lr) -> new lr (Keras), or a fastdl.optim
-            lr_scheduler instance, which is stepped once per epoch.
+            lr_scheduler instance, which is stepped once per epoch, or after
+            every optimizer step when its ``step_per_batch`` is True (OneCycleLR,
+            CyclicLR).
     """
 
     def __init__(self, schedule, verbose=0):
@@ -421,7 +423,9 @@ class LearningRateScheduler(Callback):
                 g["lr"] = lr
 
     def on_epoch_end(self, epoch, logs=None):
-        if hasattr(self.schedule, "step"):
+        # per-batch schedules are stepped by the Trainer after each optimizer step
+        if hasattr(self.schedule, "step") and not getattr(self.schedule, "step_per_batch",
+                                                          False):
             self.schedule.step()
 
     def state_dict(self):

@@ -156,8 +156,8 @@ class Progbar:
             line = head + bar + " " + tail + metrics_text
             if len(line) <= usable:
                 return [line]
-        first = head + " " + tail
         if not final:
+            first = head + " " + tail
             # a line being redrawn must stay on one terminal row: keep the
             # metrics that fit; the final line shows them all
             kept = first
@@ -166,15 +166,22 @@ class Progbar:
                     break
                 kept += " - " + m
             return [kept[:usable]]
-        lines, cur = [], first
+        # the final line: counter, bar and times first, then every metric on the
+        # following lines, broken between metrics (never inside one)
+        for cells in (self.width, min(self.width, 10), 0):
+            bar = (" " + self._bar(self._current, cells)) if cells and self.target else ""
+            lines = [head + bar + " " + tail]
+            if len(lines[0]) <= usable:
+                break
+        cur = ""
         for m in metrics:
-            piece = " - " + m
-            if len(cur) + len(piece) <= usable:
-                cur += piece
-            else:
+            piece = ("  " if not cur else " - ") + m
+            if cur and len(cur) + len(piece) > usable:
                 lines.append(cur)
-                cur = "  " + m
-        lines.append(cur)
+                cur, piece = "", "  " + m
+            cur += piece
+        if cur:
+            lines.append(cur)
         return lines
 
     def update(self, current, values=None, finalize=None):
