@@ -168,8 +168,9 @@ VERBOSE_VALUES = ("auto", 0, 1, 2)
 
 def check_verbose(verbose, op):
     """Keras's verbose values; anything else is a ValueError naming them."""
-    if isinstance(verbose, bool) or not (verbose == "auto" if isinstance(verbose, str)
-                                         else verbose in (0, 1, 2)):
+    ok = verbose == "auto" if isinstance(verbose, str) else (
+        isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
+    if not ok:
         raise ValueError("%s: verbose must be one of 'auto', 0, 1, 2 (Keras's values), got %r"
                          % (op, verbose))
     return 1 if verbose == "auto" else int(verbose)
