@@ -10,7 +10,6 @@ import io
 import math
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -213,17 +212,16 @@ class ProgressBar(Callback):
             f.flush()
         self.bar = Progbar(self.params.get("steps"), verbose=self.verbose, file=self.file,
                            prefix="" if redraw else head)
+        self.done = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self.done = batch + 1
         if self.bar is not None and self.bar.dynamic and self.verbose == 1:
             self.bar.update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
-            cur = getattr(self.bar, "_current", None) or self.params.get("steps") or 0
-            if self.params.get("steps"):
-                cur = max(cur, 0)
-            self.bar.update(cur, logs, finalize=True)
+            self.bar.update(self.done, logs, finalize=True)
             self.bar = None
 
 

@@ -15,7 +15,6 @@ sys.modules``, which is why Keras fills Linux log files with ``\\r`` lines;
 fastdl asks the stream only.
 """
 import math
-import os
 import shutil
 import sys
 import time

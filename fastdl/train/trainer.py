@@ -20,7 +20,6 @@ cast to the model's dtype (float32) once, as Keras casts to floatx; integer
 arrays (labels) are kept.
 """
 import copy
-import math
 import numbers
 import time
 import warnings
@@ -519,7 +518,6 @@ class Trainer:
                                  % (op, type(x).__name__))
             if isinstance(x, Dataset):
                 x = DataLoader(x, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
-            x._fdl_layout = None
             return x
         if x is None:
             raise ValueError("%s: x is required" % op)
@@ -760,7 +758,6 @@ class Trainer:
             if s is not None and getattr(s, "step_per_batch", False)]
         steps = steps_per_epoch or (len(loader) if hasattr(loader, "__len__") else None)
         cbl = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
-        self._running_metrics = any(getattr(c, "shows_running_metrics", False) for c in cbs)
         self.stop_training = False
         self._nonfinite = None
         self._train_iter = None
