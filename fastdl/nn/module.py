@@ -249,7 +249,15 @@ class Module:
         optimizer updates them; ``True`` unfreezes them. Reading it gives the last
         value set (True by default). PyTorch's spelling is requires_grad_().
         BatchNorm running statistics still update in train mode (call eval() on
-        the layer to freeze them too)."""
+        the layer to freeze them too).
+
+        Example:
+            >>> import fastdl
+            >>> layer = fastdl.nn.Linear(4, 3)
+            >>> layer.trainable = False
+            >>> layer.weight.requires_grad
+            False
+        """
         return self.__dict__.get("_trainable", True)
 
     @trainable.setter
@@ -377,6 +385,7 @@ class Module:
             the table as a string.
 
         Example:
+            >>> import fastdl
             >>> m = fastdl.nn.Sequential(fastdl.nn.Linear(4, 3))
             >>> "Total params: 15" in m.summary(print_fn=None)
             True

@@ -442,8 +442,12 @@ class CyclicLR(LRScheduler):
         Adam's beta1, moves opposite to the rate), last_epoch=-1.
 
     Example:
+        >>> import fastdl
+        >>> model = fastdl.nn.Linear(4, 2)
         >>> opt = fastdl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         >>> sched = fastdl.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=50)
+        >>> sched.get_last_lr(), sched.step_per_batch
+        ([0.01], True)
     """
 
     step_per_batch = True

@@ -11,7 +11,7 @@ PyTorch's, end in a Linear layer, so in fastdl "sparse_categorical_crossentropy"
 "categorical_crossentropy", "binary_crossentropy" and "kl_divergence" take
 **logits** (Keras's ``from_logits=True``); the softmax/sigmoid is fused into the
 loss, which is also the numerically stable form. A model that ends in
-Softmax/Sigmoid/LogSoftmax is refused when the Trainer is built, and outputs
+Softmax/Sigmoid is refused when the Trainer is built, and outputs
 whose rows are probabilities are refused at the first batch, with the fix
 (drop the final activation).
 

@@ -184,10 +184,17 @@ class Trainer:
     first batch), naming the valid choices.
 
     Example:
+        >>> import numpy as np, fastdl
+        >>> from fastdl import nn
+        >>> x = np.random.default_rng(0).standard_normal((256, 8))
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
         >>> trainer = fastdl.Trainer(model, "adam", "sparse_categorical_crossentropy",
         ...                          metrics=["accuracy"])
-        >>> history = trainer.fit(x, y, 128, 3, validation_split=0.1)
-        >>> loss, acc = trainer.evaluate(x, y)
+        >>> history = trainer.fit(x, y, 128, 3, validation_split=0.1, verbose=0)
+        >>> loss, acc = trainer.evaluate(x, y, verbose=0)
+        >>> trainer.predict(x, verbose=0).shape
+        (256, 2)
     """
 
     def __init__(self, model, optimizer, loss, metrics=None, loss_weights=None, scheduler=None):
@@ -311,7 +318,8 @@ class Trainer:
         last = self.model
         while isinstance(last, nn.Sequential) and len(last) > 0:
             last = last[len(last) - 1]
-        if isinstance(last, (nn.Softmax, nn.Sigmoid, nn.LogSoftmax)):
+        # (a final LogSoftmax is harmless: log_softmax of log-probabilities is itself)
+        if isinstance(last, (nn.Softmax, nn.Sigmoid)):
             raise ValueError(
                 "Trainer: the model ends in %s, but fastdl's cross-entropy loss names take "
                 "logits (the softmax/sigmoid is fused into the loss, Keras's "
