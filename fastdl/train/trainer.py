@@ -689,10 +689,11 @@ class Trainer:
                 the batch loss is the weighted sum divided by the batch size
                 (Keras). Multiplies with class_weight. Metrics are not weighted.
             initial_epoch: epoch to start from (for resuming a run).
-            steps_per_epoch: batches per epoch. The batches continue across epochs
-                (the next epoch starts where the last stopped) and a new, reshuffled
-                pass over the data starts whenever one ends (tf.keras's behaviour on
-                arrays). Default: one full pass per epoch.
+            steps_per_epoch: batches per epoch. As in Keras, the batches continue
+                across epochs (the next epoch starts where the last stopped). When a
+                pass over the data ends inside an epoch, a new reshuffled pass starts,
+                so every epoch has exactly steps_per_epoch batches (Keras 3 ends such
+                an epoch early with a warning instead). Default: one full pass.
             validation_steps: batches per validation; every validation starts from
                 the beginning of the validation data, so it always sees the same
                 samples. Default: all of it.
