@@ -112,20 +112,25 @@ def _run_in_pty(tmp_path, verbose, cols=80):
                          env=_env(COLUMNS=str(cols), LANG="C.UTF-8", PYTHONIOENCODING="utf-8"))
     os.close(slave)
     raw = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:         # the child closed the terminal
-            break
-        if not chunk:
-            break
-        raw += chunk
-    err = p.stderr.read().decode()
-    p.wait(timeout=60)
-    os.close(master)
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 120)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:         # the child closed the terminal
+                break
+            if not chunk:
+                break
+            raw += chunk
+        err = p.stderr.read().decode()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
     assert p.returncode == 0, err
     hist = dict(kv.split("=") for kv in err.split("HISTORY", 1)[1].split())
     return raw.decode("utf-8"), hist
