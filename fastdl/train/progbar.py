@@ -13,6 +13,11 @@ Two displays, chosen from the output stream:
 Keras decides "dynamic" from ``sys.stdout.isatty()`` *or* ``"posix" in
 sys.modules``, which is why Keras fills Linux log files with ``\\r`` lines;
 fastdl asks the stream only.
+
+Why not tqdm: tqdm fits its bar to the terminal by truncating the postfix,
+which cuts exactly the val_ metrics a user reads at the end of an epoch, and
+it has no one-line-per-pass mode for logs. Keras's layout needs both, so the
+display is written here (about 200 lines) and fastdl has no tqdm dependency.
 """
 import math
 import shutil
