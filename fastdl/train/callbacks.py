@@ -21,7 +21,29 @@ __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "ProgbarLogger"
 
 
 class Callback:
-    """Base class: override the hooks you need."""
+    """Base class of the callbacks: override the hooks you need (Keras's Callback).
+
+    Hooks: on_train_begin/end(logs), on_epoch_begin/end(epoch, logs),
+    on_train_batch_begin/end(batch, logs), on_test_begin/end(logs),
+    on_test_batch_begin/end(batch, logs), on_predict_begin/end(logs),
+    on_predict_batch_begin/end(batch, logs). ``logs`` is a plain dict; validation
+    keys carry a ``val_`` prefix. ``self.trainer``, ``self.model`` and ``self.params``
+    (epochs, steps, verbose) are set before training starts. Setting
+    ``self.trainer.stop_training = True`` ends training after the epoch.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> class StopAt(fastdl.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         if logs["accuracy"] >= 0.5:
+        ...             self.trainer.stop_training = True
+        >>> history = trainer.fit(x, y, 16, 10, callbacks=[StopAt()], verbose=0)
+        >>> len(history["loss"])
+        1
+    """
 
     def __init__(self):
         self.trainer = None
@@ -29,10 +51,12 @@ class Callback:
         self.params = {}
 
     def set_trainer(self, trainer):
+        """Attach the callback to a Trainer (sets ``trainer`` and ``model``)."""
         self.trainer = trainer
         self.model = trainer.model
 
     def set_params(self, params):
+        """Record the run's parameters (epochs, steps, verbose) in ``params``."""
         self.params = params
 
     def on_train_begin(self, logs=None): pass
@@ -55,7 +79,25 @@ _HOOKS = [n for n in vars(Callback) if n.startswith("on_")]
 
 
 class CallbackList:
-    """Calls a hook on every callback in order."""
+    """Calls a hook on every callback in order (the Trainer builds one per run).
+
+    Args:
+        callbacks: the callbacks.
+        trainer: the Trainer they are attached to.
+        params: the run's parameters (epochs, steps, verbose).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> seen = []
+        >>> cb = fastdl.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+        >>> cbl = fastdl.callbacks.CallbackList([cb], trainer, {"epochs": 1})
+        >>> cbl.on_epoch_end(0, {"loss": 0.5})
+        >>> seen
+        [0]
+    """
 
     def __init__(self, callbacks, trainer, params):
         self.callbacks = list(callbacks)
@@ -74,10 +116,26 @@ class CallbackList:
 
 
 class History(Callback):
-    """Per-epoch logs: ``history.history`` maps each key to a list, one value per epoch.
+    """Per-epoch logs: ``history.history`` maps each key to a list, one value per epoch (Keras's History).
 
-    Also behaves as that dict (``history["loss"]``), draws the curves with
-    plot(), and prints the epoch table with print_table().
+    fit returns it. It also behaves as that dict (``history["loss"]``), prints the
+    epoch table with print_table() and draws the curves with plot()
+    (matplotlib).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> history = trainer.fit(x, y, 16, 3, verbose=0)
+        >>> sorted(history.history)
+        ['accuracy', 'epoch_time', 'loss', 'lr']
+        >>> len(history["loss"]), history.epoch
+        (3, [0, 1, 2])
+        >>> print(history.table())        # doctest: +ELLIPSIS
+        epoch    loss  accuracy     lr  seconds
+        -----  ------  --------  -----  -------
+            1  0.5...
     """
 
     def __init__(self):
@@ -176,7 +234,7 @@ def check_verbose(verbose, op):
 
 
 class ProgressBar(Callback):
-    """Keras's progress output for fit (attached by fit unless verbose=0).
+    """Keras's progress output for fit (attached by fit unless verbose=0); also named ProgbarLogger.
 
     verbose=1 ("auto"): in a terminal, "Epoch i/n" and a bar redrawn in place
     that fits the terminal, ending with a line that shows every metric
@@ -184,6 +242,22 @@ class ProgressBar(Callback):
     nohup, CI), one plain line per epoch and no carriage return.
     verbose=2: one plain line per epoch everywhere. verbose=0: nothing.
     Output goes to sys.stdout, as in Keras.
+
+    Args:
+        verbose: 'auto', 0, 1 or 2 (ValueError otherwise).
+        file: the stream to write to (default sys.stdout).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> import io
+        >>> out = io.StringIO()
+        >>> _ = trainer.fit(x, y, 16, 2, callbacks=[fastdl.callbacks.ProgressBar(2, file=out)], verbose=0)
+        >>> print(out.getvalue())         # doctest: +ELLIPSIS
+        Epoch 1/2 - 4/4 - 0s - ...step - loss: ... - accuracy: ...
+        Epoch 2/2 - 4/4 - 0s - ...step - loss: ... - accuracy: ...
     """
 
     def __init__(self, verbose="auto", file=None):
@@ -229,8 +303,7 @@ ProgbarLogger = ProgressBar
 
 
 class OverfittingMonitor(Callback):
-    """Opt-in overfitting alarm: warns once (RuntimeWarning) when `monitor` has not
-    improved on its best for `patience` epochs while the training loss kept falling.
+    """Opt-in overfitting alarm: warns once (RuntimeWarning) when ``monitor`` has not improved on its best for ``patience`` epochs while the training loss kept falling.
 
     The epoch it fired is kept in ``self.fired_epoch`` (None if never). fit never
     adds it by itself: at verbose=0 a run prints nothing unless asked.
@@ -239,6 +312,14 @@ class OverfittingMonitor(Callback):
         monitor: the validation quantity to watch (a loss: lower is better).
         patience: epochs without a new best before the alarm.
         verbose: 1 warns; 0 only records ``fired_epoch``.
+
+    Example:
+        >>> mon = fastdl.callbacks.OverfittingMonitor(patience=2, verbose=0)
+        >>> mon.on_train_begin()
+        >>> for epoch, (loss, val) in enumerate([(1.0, 0.9), (0.8, 1.0), (0.6, 1.1)]):
+        ...     mon.on_epoch_end(epoch, {"loss": loss, "val_loss": val})
+        >>> mon.fired_epoch
+        2
     """
 
     def __init__(self, monitor="val_loss", patience=3, verbose=1):
@@ -273,7 +354,7 @@ class OverfittingMonitor(Callback):
 
 
 class _MonitorCallback(Callback):
-    """Shared by EarlyStopping, ModelCheckpoint and ReduceLROnPlateau."""
+    """Shared by EarlyStopping, ModelCheckpoint and ReduceLROnPlateau: the monitored key and what counts as better."""
     _increasing = ("acc", "accuracy", "f1", "precision", "recall", "r2", "auc")
 
     def __init__(self, monitor, mode, min_delta=0.0):
@@ -304,7 +385,28 @@ class _MonitorCallback(Callback):
 
 
 class EarlyStopping(_MonitorCallback):
-    """Stop when `monitor` has not improved for `patience` epochs (Keras semantics)."""
+    """Stop training when ``monitor`` has not improved for ``patience`` epochs (Keras's EarlyStopping).
+
+    Args:
+        monitor: the logs key to watch, e.g. 'val_loss' or 'val_accuracy'. Default 'val_loss'.
+        min_delta: smallest change that counts as an improvement (default 0).
+        patience: epochs without improvement before stopping (default 0).
+        verbose: 1 prints when it stops.
+        mode: 'min', 'max', or 'auto' (default: 'max' for accuracy-like names, else 'min').
+        baseline: training stops if the monitor does not beat this value.
+        restore_best_weights: load the weights of the best epoch at the end (default False).
+        start_from_epoch: epochs to wait before monitoring (default 0).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> stop = fastdl.callbacks.EarlyStopping(monitor="loss", min_delta=10)   # nothing is good enough
+        >>> history = trainer.fit(x, y, 16, 10, callbacks=[stop], verbose=0)
+        >>> len(history["loss"]), stop.stopped_epoch
+        (2, 1)
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -356,11 +458,35 @@ class EarlyStopping(_MonitorCallback):
 
 
 class ModelCheckpoint(_MonitorCallback):
-    """Save the model (or the whole training state) after each epoch, atomically.
+    """Save the model (or the whole training state) after each epoch, atomically (Keras's ModelCheckpoint).
 
     filepath may hold format fields, e.g. "ckpt-{epoch:02d}-{val_loss:.3f}.safetensors".
     With save_weights_only=False the file holds the model, optimizer, scheduler,
     epoch, RNG state and history, so ``fit(resume_from=path)`` continues exactly.
+
+    Args:
+        filepath: where to save; format fields from the epoch and the logs.
+        monitor: the logs key to watch, e.g. 'val_loss' or 'val_accuracy'. Default 'val_loss'.
+        verbose: 1 prints each save.
+        save_best_only: save only when the monitor improves.
+        save_weights_only: the model's state dict only (fastdl.save) instead of a full checkpoint.
+        mode: 'min', 'max', or 'auto' (default: 'max' for accuracy-like names, else 'min').
+        save_freq: only 'epoch' is supported.
+        initial_value_threshold: the value to beat at first.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> import os
+        >>> ckpt = fastdl.callbacks.ModelCheckpoint("ep{epoch}.safetensors", monitor="loss",
+        ...                                         save_weights_only=True)
+        >>> _ = trainer.fit(x, y, 16, 2, callbacks=[ckpt], verbose=0)
+        >>> sorted(f for f in os.listdir() if f.startswith("ep")), ckpt.last_saved
+        (['ep1.safetensors', 'ep2.safetensors'], 'ep2.safetensors')
+        >>> sorted(fastdl.load("ep2.safetensors"))
+        ['bias', 'weight']
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -398,13 +524,24 @@ class ModelCheckpoint(_MonitorCallback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at the start of each epoch.
+    """Set the learning rate at the start of each epoch (Keras's LearningRateScheduler).
 
     Args:
         schedule: a function (epoch, lr) -> new lr (Keras), or a fastdl.optim
             lr_scheduler instance, which is stepped once per epoch, or after
             every optimizer step when its ``step_per_batch`` is True (OneCycleLR,
             CyclicLR).
+        verbose: accepted for Keras compatibility.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> sched = fastdl.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+        >>> history = trainer.fit(x, y, 16, 3, callbacks=[sched], verbose=0)
+        >>> history["lr"]
+        [0.1, 0.05, 0.025]
     """
 
     def __init__(self, schedule, verbose=0):
@@ -428,15 +565,39 @@ class LearningRateScheduler(Callback):
             self.schedule.step()
 
     def state_dict(self):
+        """The wrapped scheduler's state (for checkpoints); {} for a function."""
         return self.schedule.state_dict() if hasattr(self.schedule, "state_dict") else {}
 
     def load_state_dict(self, state):
+        """Restore the wrapped scheduler's state."""
         if hasattr(self.schedule, "load_state_dict") and state:
             self.schedule.load_state_dict(state)
 
 
 class ReduceLROnPlateau(_MonitorCallback):
-    """Multiply the learning rate by `factor` when `monitor` stops improving."""
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving (Keras's ReduceLROnPlateau).
+
+    Args:
+        monitor: the logs key to watch, e.g. 'val_loss' or 'val_accuracy'. Default 'val_loss'.
+        factor: new_lr = lr * factor, < 1 (default 0.1).
+        patience: epochs without improvement before a reduction (default 10).
+        verbose: 1 prints each reduction.
+        mode: 'min', 'max', or 'auto' (default: 'max' for accuracy-like names, else 'min').
+        min_delta: smallest change that counts as an improvement (default 1e-4).
+        cooldown: epochs to wait after a reduction (default 0).
+        min_lr: lower bound of the rate (default 0).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "sgd", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> plateau = fastdl.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1,
+        ...                                              min_delta=10)   # never improves enough
+        >>> history = trainer.fit(x, y, 16, 4, callbacks=[plateau], verbose=0)
+        >>> history["lr"]                 # the rate each epoch trained with
+        [0.01, 0.01, 0.005, 0.0025]
+    """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0):
@@ -475,7 +636,24 @@ class ReduceLROnPlateau(_MonitorCallback):
 
 
 class CSVLogger(Callback):
-    """Append one CSV row of logs per epoch (header from the first epoch's keys)."""
+    """Append one CSV row of logs per epoch (Keras's CSVLogger); the header comes from the first epoch's keys.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator (default ',').
+        append: append to an existing file instead of replacing it.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> _ = trainer.fit(x, y, 16, 2, callbacks=[fastdl.callbacks.CSVLogger("log.csv")], verbose=0)
+        >>> import csv
+        >>> rows = list(csv.reader(open("log.csv")))
+        >>> rows[0], len(rows)
+        (['epoch', 'accuracy', 'epoch_time', 'loss', 'lr'], 3)
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -505,8 +683,21 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop when the loss is NaN or infinite; the Trainer then raises FloatingPointError
-    naming the epoch and batch. Attached by default."""
+    """Stop when the loss is NaN or infinite; the Trainer then raises FloatingPointError naming the epoch and batch (attached by default).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> x_bad = x.copy()
+        >>> x_bad[5, 0] = np.nan
+        >>> try:
+        ...     trainer.fit(x_bad, y, 16, 2, verbose=0)
+        ... except FloatingPointError as e:
+        ...     print(str(e)[:40])
+        fit: non-finite loss nan at epoch 1, bat
+    """
 
     def __init__(self):
         super().__init__()
@@ -525,7 +716,22 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, e.g. LambdaCallback(on_epoch_end=lambda e, logs: ...)."""
+    """A callback from plain functions, one per hook (Keras's LambdaCallback).
+
+    Args:
+        **hooks: hook name -> function, e.g. on_epoch_end=lambda epoch, logs: ...; an unknown hook name is a ValueError.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("int64")
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "adam", "sparse_categorical_crossentropy",
+        ...                          metrics=["accuracy"])
+        >>> seen = []
+        >>> log_epochs = fastdl.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+        >>> _ = trainer.fit(x, y, 16, 2, callbacks=[log_epochs], verbose=0)
+        >>> seen
+        [0, 1]
+    """
 
     def __init__(self, **hooks):
         super().__init__()
