@@ -17,6 +17,13 @@ whose rows are probabilities are refused at the first batch, with the fix
 
 Names are looked up case-insensitively and without underscores, so Keras's
 class names work too ("SparseCategoricalCrossentropy", "MeanSquaredError").
+
+``LOSS_NAMES``: the sorted list of accepted names (with aliases such as "mse").
+
+Example:
+    >>> from fastdl.train.losses import LOSS_NAMES
+    >>> "sparse_categorical_crossentropy" in LOSS_NAMES, "mse" in LOSS_NAMES
+    (True, True)
 """
 import math
 
@@ -173,8 +180,25 @@ _LOOKUP.update({_key(a): n for a, n in _ALIASES.items()})
 
 
 class KerasLoss:
-    """A loss given by a Keras name; ``loss(output, target)`` is the batch mean,
-    ``loss.per_sample(output, target)`` one value per sample."""
+    """A loss given by a Keras name: ``loss(output, target)`` is the batch mean, ``loss.per_sample(output, target)`` one value per sample.
+
+    Args:
+        name: a Keras loss name or class name (see ``LOSS_NAMES``); unknown names
+            are a ValueError listing the valid ones.
+
+    Attributes:
+        canonical: the canonical name.
+        from_logits: True for the cross-entropy names (they take logits).
+
+    Example:
+        >>> from fastdl.train.losses import KerasLoss
+        >>> loss = KerasLoss("SparseCategoricalCrossentropy")
+        >>> logits = fastdl.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+        >>> loss(logits, fastdl.tensor([0, 2]))
+        tensor(0.1755)
+        >>> loss.per_sample(logits, fastdl.tensor([0, 2]))
+        tensor([0.2413, 0.1096])
+    """
 
     def __init__(self, name):
         canonical = _LOOKUP.get(_key(name))
@@ -186,6 +210,7 @@ class KerasLoss:
         self._fn, self.from_logits, self.kind = _LOSSES[canonical]
 
     def per_sample(self, output, target):
+        """One loss value per sample (the mean over the sample's other axes, as Keras)."""
         return self._fn(self.name, output, target)
 
     def __call__(self, output, target):
@@ -196,7 +221,18 @@ class KerasLoss:
 
 
 def get_loss(spec):
-    """A KerasLoss from a name; callables (fastdl.nn losses, functions) pass through."""
+    """A KerasLoss from a name; callables (fastdl.nn losses, functions) pass through.
+
+    Args:
+        spec: a Keras loss name, or a callable (output, target) -> Tensor.
+
+    Example:
+        >>> from fastdl.train.losses import get_loss
+        >>> get_loss("mse")
+        KerasLoss('mse')
+        >>> get_loss(nn.MSELoss())
+        MSELoss(reduction='mean')
+    """
     if isinstance(spec, str):
         return KerasLoss(spec)
     if callable(spec):

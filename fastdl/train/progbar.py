@@ -31,7 +31,14 @@ _HIDDEN = ("size", "batch", "lr", "epoch_time")
 
 
 def is_dynamic(stream=None):
-    """True when `stream` (default sys.stdout) can redraw a line in place."""
+    """True when ``stream`` (default sys.stdout) can redraw a line in place: a terminal or a Jupyter kernel.
+
+    Example:
+        >>> import io
+        >>> from fastdl.train.progbar import is_dynamic
+        >>> is_dynamic(io.StringIO())
+        False
+    """
     stream = sys.stdout if stream is None else stream
     try:
         if stream.isatty():
@@ -42,7 +49,13 @@ def is_dynamic(stream=None):
 
 
 def format_value(v):
-    """Keras's number format: 4 decimals, or scientific below 1e-3."""
+    """Keras's number format: 4 decimals, or scientific below 1e-3.
+
+    Example:
+        >>> from fastdl.train.progbar import format_value
+        >>> format_value(0.123456), format_value(1e-5)
+        ('0.1235', '1.0000e-05')
+    """
     try:
         v = float(v)
     except (TypeError, ValueError):
@@ -53,7 +66,13 @@ def format_value(v):
 
 
 def format_logs(logs):
-    """["loss: 0.1234", ...] for the numbers in logs, in their order."""
+    """["loss: 0.1234", ...] for the numbers in logs, in their order (lr, size, batch and epoch_time are left out).
+
+    Example:
+        >>> from fastdl.train.progbar import format_logs
+        >>> format_logs({"loss": 0.123456, "lr": 0.1, "val_accuracy": 0.95})
+        ['loss: 0.1235', 'val_accuracy: 0.9500']
+    """
     out = []
     for k, v in (logs or {}).items():
         if k in _HIDDEN or v is None or isinstance(v, (str, bytes, dict, list, tuple)):
@@ -115,6 +134,7 @@ class Progbar:
 
     @property
     def file(self):
+        """The output stream: the one given, else sys.stdout at the time of each write."""
         return self._file if self._file is not None else sys.stdout
 
     # ---- pieces ------------------------------------------------------------------------
@@ -189,7 +209,7 @@ class Progbar:
         return lines
 
     def update(self, current, values=None, finalize=None):
-        """Show progress at step `current` with the running `values` (a logs dict)."""
+        """Show progress at step ``current`` with the running ``values`` (a logs dict)."""
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         if self.verbose == 0 or self._finished:

@@ -18,6 +18,14 @@ outputs by the dict's keys; a tuple or list of outputs is named "output_1",
 Inputs: float NumPy arrays (and Tensors) of another dtype, e.g. float64, are
 cast to the model's dtype (float32) once, as Keras casts to floatx; integer
 arrays (labels) are kept.
+
+``OPTIMIZER_NAMES``: the optimizer strings the Trainer accepts, each with
+Keras's default hyperparameters over fastdl's optimizer of that name.
+
+Example:
+    >>> from fastdl.train.trainer import OPTIMIZER_NAMES
+    >>> OPTIMIZER_NAMES
+    ['adadelta', 'adagrad', 'adam', 'adamw', 'rmsprop', 'sgd']
 """
 import copy
 import numbers
