@@ -1,4 +1,26 @@
-"""fastdl: deep learning on CPUs, with C kernels under a PyTorch-style API."""
+"""fastdl: deep learning on CPUs, with C kernels under a PyTorch-style API.
+
+The top-level namespace holds the Tensor and its functions (creation, math,
+reductions, shape ops), autograd switches (``no_grad``), the random seed
+(``manual_seed``), ``save``/``load``, the run-time configuration
+(``show_config``, ``set_num_threads``) and the Keras-style ``Trainer``.
+Subpackages: ``nn``, ``optim``, ``data``, ``datasets``, ``metrics``,
+``callbacks``, ``testing``.
+
+Dtypes (NumPy dtype objects): ``float32`` (alias ``float``, the default),
+``float64`` (alias ``double``), ``int32`` (alias ``int``), ``int64`` (alias
+``long``, class labels), ``uint8`` and ``bool_``.
+
+Example:
+    >>> import fastdl
+    >>> x = fastdl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> (x @ x).sum().backward()
+    >>> x.grad
+    tensor([[ 7., 11.],
+            [ 9., 13.]])
+    >>> fastdl.ones(2, dtype=fastdl.long).dtype == fastdl.int64
+    True
+"""
 import os as _os
 
 # How idle OpenMP threads wait, unless the user chose (OMP_WAIT_POLICY or
