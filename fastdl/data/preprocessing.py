@@ -20,6 +20,7 @@ def _handle_zeros_in_scale(scale):
 
 
 class _Scaler:
+    """Shared input checks and fit_transform of MinMaxScaler and StandardScaler."""
     def _input(self, X, op):
         is_tensor = isinstance(X, Tensor)
         arr = X._data if is_tensor else np.asarray(X)
@@ -48,6 +49,7 @@ class _Scaler:
         return Tensor._wrap(out) if is_tensor else out
 
     def fit_transform(self, X, y=None):
+        """fit(X) then transform(X): the scaled training data."""
         return self.fit(X, y).transform(X)
 
     def __repr__(self):
@@ -75,9 +77,11 @@ class MinMaxScaler(_Scaler):
         self.clip = clip
 
     def get_params(self):
+        """The constructor arguments, as scikit-learn's get_params."""
         return {"feature_range": self.feature_range, "copy": self.copy, "clip": self.clip}
 
     def fit(self, X, y=None):
+        """Learn each feature's min and max from X (n_samples, n_features); returns self."""
         lo, hi = self.feature_range
         if lo >= hi:
             raise ValueError("Minimum of desired feature range must be smaller than maximum. "
@@ -96,6 +100,7 @@ class MinMaxScaler(_Scaler):
         return self
 
     def transform(self, X):
+        """Scale X with the fitted statistics; a Tensor in gives a Tensor out."""
         arr, is_tensor = self._input(X, "transform")
         self._check_fitted(arr, "transform")
         out = arr * self.scale_.astype(arr.dtype) + self.min_.astype(arr.dtype)
@@ -104,6 +109,7 @@ class MinMaxScaler(_Scaler):
         return self._output(out, arr.dtype, is_tensor)
 
     def inverse_transform(self, X):
+        """Undo transform: back to the original units."""
         arr, is_tensor = self._input(X, "inverse_transform")
         self._check_fitted(arr, "inverse_transform")
         out = (arr - self.min_.astype(arr.dtype)) / self.scale_.astype(arr.dtype)
@@ -131,9 +137,11 @@ class StandardScaler(_Scaler):
         self.with_std = with_std
 
     def get_params(self):
+        """The constructor arguments, as scikit-learn's get_params."""
         return {"copy": self.copy, "with_mean": self.with_mean, "with_std": self.with_std}
 
     def fit(self, X, y=None):
+        """Learn each feature's mean and standard deviation from X (n_samples, n_features); returns self."""
         arr, _ = self._input(X, "fit")
         if arr.shape[0] == 0:
             raise ValueError("StandardScaler.fit: found array with 0 sample(s)")
@@ -152,6 +160,7 @@ class StandardScaler(_Scaler):
         return self
 
     def transform(self, X):
+        """Standardize X with the fitted statistics; a Tensor in gives a Tensor out."""
         arr, is_tensor = self._input(X, "transform")
         self._check_fitted(arr, "transform")
         out = arr.copy() if self.copy or is_tensor else arr
@@ -162,6 +171,7 @@ class StandardScaler(_Scaler):
         return self._output(out, arr.dtype, is_tensor)
 
     def inverse_transform(self, X):
+        """Undo transform: back to the original units."""
         arr, is_tensor = self._input(X, "inverse_transform")
         self._check_fitted(arr, "inverse_transform")
         out = arr.copy() if self.copy or is_tensor else arr

@@ -261,6 +261,7 @@ class KFold:
         self.random_state = random_state
 
     def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of folds, n_splits."""
         return self.n_splits
 
     def split(self, X, y=None, groups=None):

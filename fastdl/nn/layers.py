@@ -177,10 +177,12 @@ def _activation(name, fn_name, params=(), defaults=()):
             setattr(self, k, v)
 
     def forward(self, input):
+        """Apply the activation to the input (see the class docstring)."""
         return getattr(F, fn_name)(input, **{p: getattr(self, p) for p in params
                                              if p != "inplace"})
 
     def extra_repr(self):
+        """The activation's settings, shown in its repr."""
         return ", ".join("%s=%r" % (p, getattr(self, p)) for p in params if p != "inplace")
 
     return type(name, (Module,), {"__init__": __init__, "forward": forward,

@@ -712,6 +712,7 @@ class CyclicLR(LRScheduler):
             self.scale_mode = "iterations"
 
     def scale_fn(self, x):
+        """The amplitude scale at cycle or iteration x: the user's scale_fn, or the one of mode."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
         return self._scale_fn_ref(x)

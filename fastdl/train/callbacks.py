@@ -184,6 +184,7 @@ class History(Callback):
         return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
     def print_table(self, file=None):
+        """Print table() to ``file`` (default sys.stdout)."""
         print(self.table(), file=file or sys.stdout)
 
     def plot(self, path, keys=None):
