@@ -10,7 +10,6 @@ and why, prints the epoch table and the test accuracy, and saves the model
 and (with matplotlib) a training-curve PNG.
 """
 import argparse
-import inspect
 import os
 import sys
 import time
@@ -172,9 +171,7 @@ def main(argv=None, prog="fastdl demo"):
     hist.print_table()
     n_seen = int(len(xtr) * 0.9) * len(hist.epoch)
     print("\ntraining: %.1f s, %.0f samples/s" % (secs, n_seen / secs))
-    kw = {"return_dict": True} if "return_dict" in inspect.signature(trainer.evaluate).parameters \
-        else {}
-    test = trainer.evaluate(xte, yte, batch_size=256, **kw)
+    test = trainer.evaluate(xte, yte, batch_size=256, verbose=0, return_dict=True)
     print("test accuracy: %.4f   test loss: %.4f" % (test["accuracy"], test["loss"]))
     print("model saved to %s (load with model.load_state_dict(fastdl.load(path)))" % best)
     try:
