@@ -11,8 +11,11 @@ result is the same for any thread count. The parameters drawn by the last
 call are kept in ``last_params`` for inspection.
 
 Example:
+    >>> from fastdl.data.transforms import Compose, GaussianNoise, RandomCrop, RandomRotation
     >>> aug = Compose([RandomCrop(28, padding=2), RandomRotation(10), GaussianNoise(0.05)])
-    >>> xb = aug(xb)        # xb: (B, 1, 28, 28) float32
+    >>> xb = np.zeros((8, 1, 28, 28), np.float32)      # a batch of MNIST-sized images
+    >>> aug(xb).shape
+    (8, 1, 28, 28)
 """
 import numbers
 
@@ -161,14 +164,28 @@ def _pair(v, name):
 
 
 class RandomRotation(_Random):
-    """Rotate each image by an angle uniform in degrees (counter-clockwise), bilinear.
+    """Rotate each image by an angle uniform in degrees (counter-clockwise), bilinear (torchvision's RandomRotation).
 
     Args:
         degrees: d (the range (-d, d)) or (min, max).
         fill: value of pixels whose source is outside the image.
         seed: None (the global fastdl RNG) or an int seed for this transform.
 
-    last_params: the angles (N,) in degrees.
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W); a single image (C, H, W) -> (C, H, W).
+
+    ``last_params``: the angles (N,) in degrees.
+
+    Example:
+        >>> rot = fastdl.data.RandomRotation((90, 90))              # exactly 90 degrees
+        >>> img = np.zeros((1, 1, 3, 3), np.float32)
+        >>> img[0, 0, 0, 2] = 1.0                                    # top right
+        >>> rot(img)[0, 0].round(3)                                  # moves to the top left
+        array([[1., 0., 0.],
+               [0., 0., 0.],
+               [0., 0., 0.]], dtype=float32)
+        >>> rot.last_params
+        array([90.], dtype=float32)
     """
 
     def __init__(self, degrees, fill=0, seed=None):
@@ -209,23 +226,47 @@ class _RandomFlip(_Random):
 
 
 class RandomHorizontalFlip(_RandomFlip):
-    """Mirror each image left-right (along W) with probability p.
+    """Mirror each image left-right (along W) with probability p (torchvision's RandomHorizontalFlip).
 
-    last_params: bool flags (N,), True where the image was flipped.
+    Args:
+        p: the probability of flipping each image (default 0.5).
+        seed: None (the global fastdl RNG) or an int seed for this transform.
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W).
+
+    ``last_params``: bool flags (N,), True where the image was flipped.
+
+    Example:
+        >>> flip = fastdl.data.RandomHorizontalFlip(p=1.0)
+        >>> flip(np.arange(3, dtype=np.float32).reshape(1, 1, 1, 3))
+        array([[[[2., 1., 0.]]]], dtype=float32)
     """
     _dim = 3
 
 
 class RandomVerticalFlip(_RandomFlip):
-    """Mirror each image top-bottom (along H) with probability p.
+    """Mirror each image top-bottom (along H) with probability p (torchvision's RandomVerticalFlip).
 
-    last_params: bool flags (N,), True where the image was flipped.
+    Args:
+        p: the probability of flipping each image (default 0.5).
+        seed: None (the global fastdl RNG) or an int seed for this transform.
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W).
+
+    ``last_params``: bool flags (N,), True where the image was flipped.
+
+    Example:
+        >>> flip = fastdl.data.RandomVerticalFlip(p=1.0)
+        >>> flip(np.arange(3, dtype=np.float32).reshape(1, 1, 3, 1))[0, 0, :, 0]
+        array([2., 1., 0.], dtype=float32)
     """
     _dim = 2
 
 
 class RandomCrop(_Random):
-    """Crop each image at a random position after padding it with fill.
+    """Crop each image at a random position after padding it with fill (torchvision's RandomCrop).
 
     Args:
         size: output size, int or (h, w).
@@ -237,7 +278,13 @@ class RandomCrop(_Random):
     Shapes:
         (N, C, H, W) -> (N, C, h, w).
 
-    last_params: (N, 2) int64 (top, left) of each window in padded coordinates.
+    ``last_params``: (N, 2) int64 (top, left) of each window in padded coordinates.
+
+    Example:
+        >>> crop = fastdl.data.RandomCrop(24, seed=0)
+        >>> out = crop(np.zeros((4, 1, 28, 28), np.float32))
+        >>> out.shape, crop.last_params.shape
+        ((4, 1, 24, 24), (4, 2))
     """
 
     def __init__(self, size, padding=None, fill=0, seed=None):
@@ -256,7 +303,20 @@ class RandomCrop(_Random):
 class GaussianNoise(_Random):
     """Add N(mean, std^2) noise to every pixel.
 
-    last_params: None (the noise of element i is keyed by (key, i)).
+    Args:
+        std: the noise's standard deviation (default 0.1).
+        mean: its mean (default 0.0).
+        seed: None (the global fastdl RNG) or an int seed for this transform.
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W).
+
+    ``last_params``: None (the noise of element i is keyed by (key, i)).
+
+    Example:
+        >>> noisy = fastdl.data.GaussianNoise(std=0.5, seed=0)(np.zeros((1, 1, 100, 100), np.float32))
+        >>> round(float(noisy.std()), 1)
+        0.5
     """
 
     def __init__(self, std=0.1, mean=0.0, seed=None):
@@ -277,7 +337,20 @@ class GaussianNoise(_Random):
 
 
 class Normalize:
-    """(x - mean[c]) / std[c] per channel, as torchvision.transforms.Normalize."""
+    """(x - mean[c]) / std[c] per channel, as torchvision.transforms.Normalize.
+
+    Args:
+        mean: one mean per channel.
+        std: one standard deviation per channel (not 0).
+
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W).
+
+    Example:
+        >>> norm = fastdl.data.Normalize(mean=[0.5], std=[0.25])
+        >>> norm(np.ones((1, 1, 1, 2), np.float32))
+        array([[[[2., 2.]]]], dtype=float32)
+    """
 
     def __init__(self, mean, std):
         self.mean = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
@@ -295,7 +368,16 @@ class Normalize:
 
 
 class Lambda:
-    """Wrap a function as a transform."""
+    """Wrap a function as a transform (torchvision's Lambda).
+
+    Args:
+        fn: a callable taking and returning a batch.
+
+    Example:
+        >>> clip = fastdl.data.transforms.Lambda(lambda x: np.clip(x, 0, 1))
+        >>> clip(np.array([-1.0, 0.5, 2.0]))
+        array([0. , 0.5, 1. ])
+    """
 
     def __init__(self, fn):
         if not callable(fn):
