@@ -16,10 +16,18 @@ the cache, ``$XDG_CACHE_HOME/fastdl/<name>`` (default ``~/.cache/fastdl/<name>``
 
 ``load_digits()`` needs neither files nor network: the UCI optical
 handwritten digits (1,797 8x8 images; E. Alpaydin and C. Kaynak, UCI Machine
-Learning Repository, CC BY 4.0) ship inside the package.
+Learning Repository, CC BY 4.0) ship inside the package; ``DIGITS_CREDIT`` is
+the credit line to cite.
 
 Generators take random_state (an int seed) or use the global fastdl RNG, and
 return float32 features and int64 labels (float32 targets for regression).
+
+Example:
+    >>> x, y = fastdl.datasets.make_moons(200, noise=0.1, random_state=0)
+    >>> x.shape, x.dtype, y.dtype
+    ((200, 2), dtype('float32'), dtype('int64'))
+    >>> "CC BY 4.0" in fastdl.datasets.DIGITS_CREDIT
+    True
 """
 import gzip
 import hashlib
@@ -88,9 +96,16 @@ def read_idx(path, expect_ndim=None):
     The header is two zero bytes, a type byte (0x08 = uint8, ...), a byte with
     the number of dims, then each dim as a big-endian uint32.
 
+    Args:
+        path: the file; a name ending in .gz is decompressed.
+        expect_ndim: the number of dims required (ValueError otherwise), or None.
+
     Example:
-        >>> read_idx("train-labels-idx1-ubyte.gz").shape    # doctest: +SKIP
-        (60000,)
+        >>> import struct
+        >>> with open("tiny-idx1-ubyte", "wb") as f:                # 3 labels, as MNIST stores them
+        ...     _ = f.write(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 3) + bytes([7, 2, 1]))
+        >>> fastdl.datasets.read_idx("tiny-idx1-ubyte")
+        array([7, 2, 1], dtype=uint8)
     """
     path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
@@ -125,9 +140,17 @@ def read_idx(path, expect_ndim=None):
 
 
 def cache_dir(name="mnist"):
-    """Where downloads of data set `name` are kept: $XDG_CACHE_HOME/fastdl/<name>.
+    """Where downloads of data set ``name`` are kept: $XDG_CACHE_HOME/fastdl/<name>.
 
     XDG_CACHE_HOME defaults to ~/.cache, so MNIST lands in ~/.cache/fastdl/mnist.
+
+    Args:
+        name: 'mnist' (default) or 'fashion_mnist'.
+
+    Example:
+        >>> import os
+        >>> fastdl.datasets.cache_dir("mnist").endswith(os.path.join("fastdl", "mnist"))
+        True
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "fastdl", name)
@@ -272,24 +295,60 @@ def mnist(root=None, split="train", download=True):
     N is 60000 for split='train' and 10000 for split='test'. Pixel values are
     the raw 0..255; use to_dataset() or mnist_dataset() for float32 in [0, 1].
 
+    Args:
+        root: the folder holding the files (searched as given, then root/<name>); None: $FASTDL_DATA, $FASTDL_DATA/<name>, then cache_dir(<name>).
+        split: 'train' (60,000 images) or 'test' (10,000).
+        download: fetch missing files (checksummed, atomic) when a mirror is reachable (default True).
+
     Example:
-        >>> x, y = fastdl.datasets.mnist("data/mnist", "test")   # doctest: +SKIP
-        >>> x.shape, y[:3]
-        ((10000, 28, 28), array([7, 2, 1]))
+        >>> try:                                   # files absent, download off: a clear error
+        ...     fastdl.datasets.mnist("no-data-here", "test", download=False)
+        ... except FileNotFoundError as e:
+        ...     print(str(e).split(":")[0])
+        mnist (test split)
+        >>> import os
+        >>> root = os.environ.get("FASTDL_DATA")     # a folder with the four MNIST .gz files
+        >>> if root:
+        ...     x, y = fastdl.datasets.mnist(root, "test", download=False)
+        ...     assert x.shape == (10000, 28, 28) and x.dtype == np.uint8 and y[:3].tolist() == [7, 2, 1]
     """
     return _load("mnist", root, split, download)
 
 
 def fashion_mnist(root=None, split="train", download=True):
-    """Fashion-MNIST (Zalando): same format and return values as mnist()."""
+    """Fashion-MNIST (Zalando's clothing images): same format, arguments and return values as mnist().
+
+    Args:
+        root: the folder holding the files (searched as given, then root/<name>); None: $FASTDL_DATA, $FASTDL_DATA/<name>, then cache_dir(<name>).
+        split: 'train' (60,000 images) or 'test' (10,000).
+        download: fetch missing files (checksummed, atomic) when a mirror is reachable (default True).
+
+    Example:
+        >>> try:                                   # files absent, download off: a clear error
+        ...     fastdl.datasets.fashion_mnist("no-data-here", "test", download=False)
+        ... except FileNotFoundError as e:
+        ...     print(str(e).split(":")[0])
+        fashion_mnist (test split)
+    """
     return _load("fashion_mnist", root, split, download)
 
 
 def to_dataset(images, labels, flatten=False):
-    """TensorDataset of float32 images scaled to [0, 1] and int64 labels.
+    """A TensorDataset of float32 images scaled to [0, 1] and int64 labels.
+
+    Args:
+        images: (N, H, W) uint8 (divided by 255) or float.
+        labels: (N,) integers.
+        flatten: give each image as one row of H*W values (default False).
 
     Shapes:
         images (N, H, W) uint8 -> (N, 1, H, W), or (N, H*W) with flatten=True.
+
+    Example:
+        >>> ds = fastdl.datasets.to_dataset(np.full((5, 28, 28), 255, np.uint8), np.arange(5))
+        >>> x0, y0 = ds[0]
+        >>> len(ds), x0.shape, float(x0.max()), int(y0)
+        (5, (1, 28, 28), 1.0, 0)
     """
     x = np.asarray(images)
     x = x.astype(np.float32) * np.float32(1.0 / 255.0) if x.dtype == np.uint8 \
@@ -299,12 +358,45 @@ def to_dataset(images, labels, flatten=False):
 
 
 def mnist_dataset(root=None, split="train", flatten=False, download=True):
-    """mnist() as a TensorDataset of float32 images in [0, 1] (N, 1, 28, 28) or (N, 784)."""
+    """mnist() as a TensorDataset of float32 images in [0, 1]: (N, 1, 28, 28), or (N, 784) with flatten=True.
+
+    Args:
+        root: the folder holding the files (searched as given, then root/<name>); None: $FASTDL_DATA, $FASTDL_DATA/<name>, then cache_dir(<name>).
+        split: 'train' (60,000 images) or 'test' (10,000).
+        download: fetch missing files (checksummed, atomic) when a mirror is reachable (default True).
+        flatten: images as rows of 784 values (default False).
+
+    Example:
+        >>> try:                                   # files absent, download off: a clear error
+        ...     fastdl.datasets.mnist_dataset("no-data-here", "test", download=False)
+        ... except FileNotFoundError as e:
+        ...     print(str(e).split(":")[0])
+        mnist (test split)
+        >>> import os
+        >>> root = os.environ.get("FASTDL_DATA")     # a folder with the four MNIST .gz files
+        >>> if root:
+        ...     ds = fastdl.datasets.mnist_dataset(root, "test", flatten=True, download=False)
+        ...     assert len(ds) == 10000 and ds[0][0].shape == (784,)
+    """
     return to_dataset(*mnist(root, split, download), flatten=flatten)
 
 
 def fashion_mnist_dataset(root=None, split="train", flatten=False, download=True):
-    """fashion_mnist() as a TensorDataset, like mnist_dataset()."""
+    """fashion_mnist() as a TensorDataset, like mnist_dataset().
+
+    Args:
+        root: the folder holding the files (searched as given, then root/<name>); None: $FASTDL_DATA, $FASTDL_DATA/<name>, then cache_dir(<name>).
+        split: 'train' (60,000 images) or 'test' (10,000).
+        download: fetch missing files (checksummed, atomic) when a mirror is reachable (default True).
+        flatten: images as rows of 784 values (default False).
+
+    Example:
+        >>> try:                                   # files absent, download off: a clear error
+        ...     fastdl.datasets.fashion_mnist_dataset("no-data-here", "test", download=False)
+        ... except FileNotFoundError as e:
+        ...     print(str(e).split(":")[0])
+        fashion_mnist (test split)
+    """
     return to_dataset(*fashion_mnist(root, split, download), flatten=flatten)
 
 
@@ -365,7 +457,7 @@ def _check_n(n, name="n_samples"):
 def make_classification(n_samples=100, n_features=20, *, n_informative=2, n_redundant=2,
                         n_classes=2, n_clusters_per_class=2, class_sep=1.0, flip_y=0.01,
                         shuffle=True, random_state=None):
-    """Gaussian clusters on hypercube vertices, sklearn's make_classification recipe.
+    """Gaussian clusters on hypercube vertices, scikit-learn's make_classification recipe.
 
     Each class gets n_clusters_per_class clusters centred on distinct vertices
     of a hypercube of side 2 * class_sep in the n_informative dims, with a
@@ -373,8 +465,26 @@ def make_classification(n_samples=100, n_features=20, *, n_informative=2, n_redu
     the informative ones; the rest is N(0, 1) noise; a share flip_y of
     labels is reassigned at random.
 
+    Args:
+        n_samples: number of samples (default 100).
+        n_features: total features (default 20).
+        n_informative: informative features (default 2).
+        n_redundant: linear combinations of the informative ones (default 2).
+        n_classes: default 2.
+        n_clusters_per_class: default 2.
+        class_sep: half the hypercube's side (default 1.0).
+        flip_y: share of labels reassigned at random (default 0.01).
+        shuffle: shuffle the samples (default True).
+        random_state: an int seed, or None for the global fastdl RNG.
+
     Returns:
         X float32 (n_samples, n_features), y int64 (n_samples,).
+
+    Example:
+        >>> X, y = fastdl.datasets.make_classification(200, 5, n_classes=3, n_clusters_per_class=1,
+        ...                                              random_state=0)
+        >>> X.shape, X.dtype, np.bincount(y).tolist()
+        ((200, 5), dtype('float32'), [66, 69, 65])
     """
     n = _check_n(n_samples)
     if n_informative + n_redundant > n_features:
@@ -425,14 +535,31 @@ def make_classification(n_samples=100, n_features=20, *, n_informative=2, n_redu
 
 def make_regression(n_samples=100, n_features=100, *, n_informative=10, n_targets=1, bias=0.0,
                     noise=0.0, coef=False, random_state=None):
-    """A random linear regression problem: y = X @ w + bias + noise * N(0, 1).
+    """A random linear regression problem: y = X @ w + bias + noise * N(0, 1) (scikit-learn's recipe).
 
     X is standard normal; w is 100 * U[0, 1) on n_informative randomly chosen
-    features and 0 elsewhere (sklearn's recipe).
+    features and 0 elsewhere.
+
+    Args:
+        n_samples: default 100.
+        n_features: default 100.
+        n_informative: features with a nonzero weight (default 10).
+        n_targets: default 1.
+        bias: added to y (default 0.0).
+        noise: standard deviation of the noise (default 0.0).
+        coef: also return w (default False).
+        random_state: an int seed, or None for the global fastdl RNG.
 
     Returns:
         X float32 (n_samples, n_features), y float32 (n_samples,) or
         (n_samples, n_targets), and w (n_features[, n_targets]) when coef=True.
+
+    Example:
+        >>> X, y, w = fastdl.datasets.make_regression(50, 4, n_informative=2, coef=True, random_state=0)
+        >>> X.shape, y.shape, int(np.count_nonzero(w))
+        ((50, 4), (50,), 2)
+        >>> bool(np.allclose(X @ w, y, atol=1e-3))
+        True
     """
     n = _check_n(n_samples)
     n_features = _check_n(n_features, "n_features")
@@ -452,12 +579,21 @@ def make_regression(n_samples=100, n_features=100, *, n_informative=10, n_target
 
 
 def make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
-    """Two interleaving half circles, sklearn's make_moons.
+    """Two interleaving half circles, scikit-learn's make_moons.
 
-    n_samples an int (split n // 2 outer, the rest inner) or (n_outer, n_inner).
+    Args:
+        n_samples: an int (split n // 2 outer, the rest inner) or (n_outer, n_inner).
+        shuffle: default True.
+        noise: standard deviation of Gaussian noise added to the points (default None).
+        random_state: an int seed, or None for the global fastdl RNG.
 
     Returns:
         X float32 (n_samples, 2), y int64 (n_samples,): 0 outer moon, 1 inner.
+
+    Example:
+        >>> X, y = fastdl.datasets.make_moons(100, noise=0.1, random_state=0)
+        >>> X.shape, np.bincount(y).tolist()
+        ((100, 2), [50, 50])
     """
     if isinstance(n_samples, (tuple, list)):
         n_out, n_in = (int(v) for v in n_samples)
@@ -484,8 +620,21 @@ def make_spirals(n_samples=100, n_classes=2, *, noise=0.2, turns=1.0, shuffle=Tr
     Arm k has radius r in [0, 1] and angle 2 * pi * turns * r + 2 * pi * k / n_classes,
     with N(0, noise^2) added to the angle (in radians).
 
+    Args:
+        n_samples: default 100.
+        n_classes: the number of arms (default 2).
+        noise: angle noise in radians (default 0.2).
+        turns: turns of each arm (default 1.0).
+        shuffle: default True.
+        random_state: an int seed, or None for the global fastdl RNG.
+
     Returns:
         X float32 (n_samples, 2), y int64 (n_samples,) in 0..n_classes-1.
+
+    Example:
+        >>> X, y = fastdl.datasets.make_spirals(300, 3, random_state=0)
+        >>> X.shape, np.bincount(y).tolist()
+        ((300, 2), [100, 100, 100])
     """
     n = _check_n(n_samples)
     n_classes = _check_n(n_classes, "n_classes")
