@@ -58,10 +58,13 @@ class CheckpointError(ValueError):
     The message names the file and the problem; ``path`` and ``problem`` hold them.
 
     Example:
+        >>> with open("not-a-checkpoint.txt", "w") as f:
+        ...     _ = f.write("hello")
         >>> try:
-        ...     fastdl.load("not-a-checkpoint.txt")          # doctest: +SKIP
+        ...     fastdl.load("not-a-checkpoint.txt")
         ... except fastdl.CheckpointError as e:
         ...     print(e.problem)
+        only 5 bytes: truncated, or not a safetensors file
     """
 
     def __init__(self, path, problem):
@@ -133,8 +136,11 @@ def atomic_open(path):
     keeps its mode.
 
     Example:
-        >>> with atomic_open("out.bin") as f:      # doctest: +SKIP
-        ...     f.write(b"data")
+        >>> from fastdl.io import atomic_open
+        >>> with atomic_open("out.bin") as f:
+        ...     _ = f.write(b"data")
+        >>> open("out.bin", "rb").read()
+        b'data'
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -183,7 +189,18 @@ def atomic_open(path):
 
 
 def atomic_write_bytes(path, data):
-    """Write bytes to path via a temporary file and rename (atomic on POSIX); see atomic_open."""
+    """Write bytes to path via a temporary file and rename (atomic on POSIX); see atomic_open.
+
+    Args:
+        path: the destination file.
+        data: the bytes to write.
+
+    Example:
+        >>> from fastdl.io import atomic_write_bytes
+        >>> atomic_write_bytes("b.bin", b"xyz")
+        >>> open("b.bin", "rb").read()
+        b'xyz'
+    """
     with atomic_open(path) as f:
         f.write(data)
 
@@ -257,7 +274,12 @@ def save(obj, path):
         path: destination; written atomically (see :func:`atomic_open`).
 
     Example:
-        >>> fastdl.save(model.state_dict(), "model.safetensors")    # doctest: +SKIP
+        >>> model = nn.Sequential(nn.Linear(4, 2), nn.BatchNorm1d(2))
+        >>> fastdl.save(model.state_dict(), "model.safetensors")
+        >>> fastdl.save({"model": model.state_dict(), "epoch": 3}, "ckpt.safetensors")
+        >>> ck = fastdl.load("ckpt.safetensors")
+        >>> ck["epoch"], ck["model"]["1.num_batches_tracked"].shape
+        (3, ())
     """
     tensors = {}
     structure = _flatten(obj, "", tensors)
@@ -522,7 +544,13 @@ def load(path, map_location=None, *, verify=True):
             file, naming the file, the problem and, for a bad checksum, the tensor.
 
     Example:
-        >>> model.load_state_dict(fastdl.load("model.safetensors", map_location="cpu"))  # doctest: +SKIP
+        >>> model = nn.Linear(4, 2)
+        >>> fastdl.save(model.state_dict(), "model.safetensors")
+        >>> state = fastdl.load("model.safetensors", map_location="cpu")
+        >>> sorted(state)
+        ['bias', 'weight']
+        >>> nn.Linear(4, 2).load_state_dict(state)
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     _check_map_location(map_location)
     path = os.fspath(path)
@@ -560,6 +588,24 @@ def check_trainer_checkpoint(ck, path, model, optimizer):
     section, model keys/shapes/dtypes that differ, an optimizer state whose
     groups or per-parameter buffers do not match what the optimizer keeps
     (renamed or missing keys), a bad epoch, RNG state or history.
+
+    Args:
+        ck: the object fastdl.load returned.
+        path: the file it came from (named in the error).
+        model: the Module the checkpoint will be loaded into.
+        optimizer: the Optimizer likewise.
+
+    Example:
+        >>> from fastdl.io import check_trainer_checkpoint
+        >>> trainer = fastdl.Trainer(nn.Linear(4, 2), "sgd", "mse")
+        >>> trainer.save_checkpoint("t.ckpt")
+        >>> ck = fastdl.load("t.ckpt")
+        >>> check_trainer_checkpoint(ck, "t.ckpt", trainer.model, trainer.optimizer)
+        >>> try:
+        ...     check_trainer_checkpoint(ck, "t.ckpt", nn.Linear(4, 3), trainer.optimizer)
+        ... except fastdl.CheckpointError as e:
+        ...     print(e.problem)
+        not a usable trainer checkpoint: model entry 'weight' is float32 (2, 4), the model has float32 (3, 4)
     """
     def bad(problem):
         raise CheckpointError(path, "not a usable trainer checkpoint: " + problem)
