@@ -69,6 +69,14 @@ def _mul(a, b):
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
+    Most functions of the ``fastdl`` namespace are also methods (``x.sum(1)``,
+    ``x.exp()``, ``x.matmul(w)``), with PyTorch's aliases: ``view`` and
+    ``reshape`` (shape as ints or a tuple), ``view_as``/``reshape_as``/``expand_as``
+    (another tensor's shape), ``multiply``/``divide``/``subtract``/``true_divide``,
+    comparisons ``eq``/``ne``/``lt``/``le``/``gt``/``ge`` (and the operators,
+    giving bool tensors), and the in-place ``add_``, ``sub_``, ``mul_``, ``div_``,
+    ``zero_``, ``fill_`` (refused on tensors that record a graph).
+
     Args:
         data: a NumPy array (shared, not copied) or anything ``fastdl.tensor``
             accepts (copied).
