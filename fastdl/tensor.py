@@ -80,7 +80,8 @@ class Tensor:
         >>> x.grad
         tensor([2., 4., 6.])
     """
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_oidx", "_retains_grad",
+                 "__weakref__")
     __array_ufunc__ = None      # make ndarray <op> Tensor defer to Tensor's reflected ops
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -90,6 +91,7 @@ class Tensor:
         self._data = data
         self.grad = None
         self._node = None
+        self._oidx = 0
         self._retains_grad = False
         self._requires_grad = False
         if requires_grad:
@@ -101,6 +103,7 @@ class Tensor:
         t._data = arr
         t.grad = None
         t._node = node
+        t._oidx = 0
         t._retains_grad = False
         t._requires_grad = node is not None
         return t
@@ -284,13 +287,17 @@ class Tensor:
         return id(self)
 
     # ---- autograd entry -----------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's .grad.
 
         Args:
             gradient: d(loss)/d(self); may be omitted only for a one-element tensor.
             retain_graph: keep the saved buffers for another backward.
+            create_graph: not supported (higher-order gradients); True raises.
+            inputs: accumulate only into these tensors' .grad.
         """
+        if create_graph or inputs is not None:
+            return autograd.backward(self, gradient, retain_graph, create_graph, inputs)
         if not self._requires_grad:
             raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
         if gradient is None:
@@ -305,7 +312,7 @@ class Tensor:
                 raise RuntimeError("backward: gradient has shape %s but the tensor has "
                                    "shape %s" % (g.shape, self._data.shape))
             g = g.astype(self._data.dtype, copy=False)
-        autograd.run_backward(self, g, retain_graph)
+        autograd.run_backward((self,), (g,), bool(retain_graph))
 
     def _accumulate_grad(self, g, owned=False):
         """Add g into .grad. owned=True: g is a fresh array nothing else refers to,
@@ -1136,3 +1143,4 @@ def _install_methods():
 
 
 _install_methods()
+autograd.function.Tensor = Tensor      # Function.apply wraps its outputs in this class
