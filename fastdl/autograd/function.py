@@ -40,14 +40,13 @@ class Node:
     ``Node(name, inputs, backward)`` also builds a node from a closure
     ``backward(grad_out) -> grads`` for a single-output op.
     """
-    __slots__ = ("name", "inputs", "nout", "needs_input_grad", "materialize_grads",
+    __slots__ = ("name", "inputs", "nout", "_needs", "materialize_grads",
                  "_fn", "_cls", "_saved", "_nondiff", "_out_meta", "__dict__", "__weakref__")
 
     def __init__(self, name, inputs, backward):
         self.name = name
         self.inputs = tuple(inputs)
         self.nout = 1
-        self.needs_input_grad = tuple(t is not None and t.requires_grad for t in self.inputs)
         self.materialize_grads = False
         self._fn = lambda ctx, g: backward(g)
         self._cls = None
@@ -58,6 +57,15 @@ class Node:
         return "<Node %s>" % self.name
 
     # ---- the ctx API (PyTorch's FunctionCtx) ----------------------------------------
+    @property
+    def needs_input_grad(self):
+        """One bool per forward argument: does it need a gradient?"""
+        try:
+            return self._needs
+        except AttributeError:
+            pass
+        return tuple([t is not None and t._requires_grad for t in self.inputs])
+
     def save_for_backward(self, *tensors):
         """Keep tensors (or arrays) for backward; read them back as ``ctx.saved_tensors``."""
         self._saved = tensors
@@ -167,7 +175,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.name = cls._backward_name
         enabled = _mode.enabled
         needs = tuple(enabled and isinstance(a, Tensor) and a._requires_grad for a in args)
-        ctx.needs_input_grad = needs
+        ctx._needs = needs
         ctx.materialize_grads = True
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
@@ -272,7 +280,7 @@ class KernelFunction(Function):
         ctx._saved = ()
         ctx._nondiff = None
         arrays = []
-        need = False
+        need = mixed = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
@@ -280,13 +288,13 @@ class KernelFunction(Function):
                     need = True
             else:
                 arrays.append(a)
+                mixed = True
         if need and _mode.enabled:
-            ins = tuple(a if isinstance(a, Tensor) else None for a in args)
-            ctx.needs_input_grad = tuple(a is not None and a._requires_grad for a in ins)
-            out = cls.forward(ctx, *arrays)
-            ctx.name = cls._backward_name
-            ctx.inputs = ins
+            ctx.inputs = tuple([a if isinstance(a, Tensor) else None for a in args]) \
+                if mixed else args
             ctx.materialize_grads = False
+            ctx.name = cls._backward_name       # forward may refine it
+            out = cls.forward(ctx, *arrays)
             ctx._fn = cls.backward
             if type(out) is not tuple:
                 ctx.nout = 1
@@ -302,8 +310,8 @@ class KernelFunction(Function):
                     t._oidx = k
                     res.append(t)
             return tuple(res)
-        ctx.needs_input_grad = (False,) * len(args)
+        ctx.inputs = ()
         out = cls.forward(ctx, *arrays)
         if type(out) is not tuple:
             return Tensor._wrap(out)
-        return tuple(Tensor._wrap(o) for o in out)
+        return tuple([Tensor._wrap(o) for o in out])
