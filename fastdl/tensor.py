@@ -303,8 +303,10 @@ class Tensor:
             if not (owned and g.flags.c_contiguous and g.flags.writeable):
                 g = np.array(g, copy=True, order="C")
             self.grad = Tensor._wrap(g)
-        else:
+        elif self.grad._data.flags.writeable:
             _binary(_ADD, self.grad._data, g, out=self.grad._data)
+        else:       # a read-only .grad the user assigned: never write through it
+            self.grad = Tensor._wrap(_binary(_ADD, self.grad._data, g))
 
     def zero_(self):
         self._check_inplace("zero_")
@@ -317,6 +319,10 @@ class Tensor:
         return self
 
     def _check_inplace(self, op):
+        if not self._data.flags.writeable:
+            raise ValueError("%s: this tensor's memory is read-only (its NumPy array has "
+                             "writeable=False, e.g. np.frombuffer over bytes); use clone() "
+                             "or the out-of-place op" % op)
         if self._requires_grad and _mode.enabled:
             if self._node is None:
                 raise RuntimeError("%s: a leaf tensor that requires grad is being used in an "

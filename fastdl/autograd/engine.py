@@ -66,7 +66,7 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
         if slots is None:
             slots = buf[id(node)] = [None] * node.nout
         k = t._oidx
-        slots[k] = g if slots[k] is None else np.add(slots[k], g)
+        slots[k] = g if slots[k] is None else _sum(slots[k], g)
         root_nodes.append(node)
         if t._retains_grad:
             retained_roots.append(t)
@@ -120,7 +120,7 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
             if slots is None:
                 slots = buf[id(p)] = [None] * p.nout
             k = inp._oidx
-            slots[k] = gi if slots[k] is None else np.add(slots[k], gi)
+            slots[k] = gi if slots[k] is None else _sum(slots[k], gi)
 
     if captured is not None:
         for leaf, g in leaves.values():
@@ -138,4 +138,9 @@ def _add_leaf(leaves, t, g):
     if e is None:
         leaves[id(t)] = [t, g]
     else:
-        e[1] = np.add(e[1], g)
+        e[1] = _sum(e[1], g)
+
+
+def _sum(a, b):
+    # np.add of two 0-d arrays returns a NumPy scalar; keep ndarrays for the kernels
+    return np.asarray(np.add(a, b))

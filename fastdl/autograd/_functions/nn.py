@@ -67,6 +67,7 @@ class Activation(KernelFunction):
     @staticmethod
     def forward(ctx, x, name, p0, p1):
         op = _nn.ACTIVATIONS[name]
+        ctx.name = name.title().replace("_", "") + "Backward"     # e.g. LeakyReluBackward
         out = _nn.activation_forward(op, x, p0, p1).reshape(x.shape)   # 0-d stays 0-d
         ctx.save_for_backward(out if _nn.ACT_USES_OUTPUT.get(name) else x)
         ctx.op, ctx.params = op, (p0, p1)
@@ -103,6 +104,7 @@ class PointwiseLoss(KernelFunction):
     @staticmethod
     def forward(ctx, x, t, y, w, pw, name, p0, ip, reduction, count, nan_check):
         op = _nn.POINTWISE_LOSSES[name]
+        ctx.name = name.title().replace("_", "") + "Backward"     # e.g. MseLossBackward
         loss = _nn.pointwise_loss_forward(op, x, y, w, pw, p0, ip).reshape(x.shape)
         if nan_check:
             loss = _nan_where(loss, np.isnan(x) | np.isnan(y))
