@@ -190,17 +190,72 @@ def test_std_backward_is_zero_where_std_is_zero():
 
 def test_nan_against_torch():
     torch = pytest.importorskip("torch")
-    x = np.array([NAN, 0.5, 2.0])
-    y = np.array([-1.0, -1.0, 1.0])
-    ours = F.hinge_embedding_loss(T(x), T(y), reduction="none").numpy()
-    ref = torch.nn.functional.hinge_embedding_loss(torch.tensor(x), torch.tensor(y),
-                                                   reduction="none").numpy()
-    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
-    tx = torch.tensor([[3.0, 3.0, 3.0]], dtype=torch.float64, requires_grad=True)
-    tx.std(dim=1).sum().backward()
-    fx = fastdl.tensor([[3.0, 3.0, 3.0]], dtype=fastdl.float64, requires_grad=True)
-    fx.std(dim=1).sum().backward()
-    np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+    tF = torch.nn.functional
+    x = np.array([NAN, 0.5, 2.0, -0.3])
+    y = np.array([-1.0, -1.0, 1.0, -1.0])
+    tx, ty = torch.tensor(x), torch.tensor(y)
+    cases = [
+        (F.hinge_embedding_loss(T(x), T(y), reduction="none"),
+         tF.hinge_embedding_loss(tx, ty, reduction="none")),
+        (F.kl_div(T(-np.abs(y)), T(np.abs(x)), reduction="none"),
+         tF.kl_div(-ty.abs(), tx.abs(), reduction="none")),
+        (F.kl_div(T(-np.abs(y)), T(np.abs(x)), reduction="batchmean"),
+         tF.kl_div(-ty.abs(), tx.abs(), reduction="batchmean")),
+    ]
+    a = np.array([[NAN, 1.0], [1.0, 2.0], [0.5, -1.0]])
+    b = np.array([[1.0, 1.0], [0.0, 2.0], [2.0, 1.0]])
+    c = np.array([[3.0, 1.0], [5.0, 2.0], [0.0, 0.5]])
+    for args in ((a, b, c), (b, a, c), (b, c, a)):
+        cases.append((F.triplet_margin_loss(*map(T, args), reduction="none"),
+                      tF.triplet_margin_loss(*map(torch.tensor, args), reduction="none")))
+    for yy in ([-1.0, -1.0, 1.0], [1.0, 1.0, -1.0]):
+        cases.append((F.cosine_embedding_loss(T(a), T(b), T(yy), reduction="none"),
+                      tF.cosine_embedding_loss(torch.tensor(a), torch.tensor(b),
+                                               torch.tensor(yy), reduction="none")))
+    for ours, ref in cases:
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+    for shape, dim in (((2, 3), 1), ((3, 2), 0)):
+        v = np.array([[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]]).reshape(shape)
+        tv = torch.tensor(v, requires_grad=True)
+        tv.std(dim=dim).sum().backward()
+        fv = fastdl.tensor(v, dtype=fastdl.float64, requires_grad=True)
+        fv.std(dim=dim).sum().backward()
+        np.testing.assert_allclose(fv.grad.numpy(), tv.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_0d_losses_against_torch():
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    pairs = [(F.mse_loss, tF.mse_loss), (F.l1_loss, tF.l1_loss), (F.huber_loss, tF.huber_loss),
+             (F.smooth_l1_loss, tF.smooth_l1_loss),
+             (F.binary_cross_entropy_with_logits, tF.binary_cross_entropy_with_logits),
+             (F.kl_div, tF.kl_div)]
+    for ours, ref in pairs:
+        x = scalar(0.3)
+        out = ours(x, fastdl.tensor(0.4, dtype=fastdl.float64), reduction="none")
+        out.backward()
+        tx = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+        tout = ref(tx, torch.tensor(0.4, dtype=torch.float64), reduction="none")
+        tout.backward()
+        assert out.shape == tuple(tout.shape) == ()
+        np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.item(), tx.grad.item(), rtol=1e-12)
+    x = scalar(0.3)
+    w = fastdl.tensor(2.0, dtype=fastdl.float64)
+    out = F.binary_cross_entropy(x, fastdl.tensor(1.0, dtype=fastdl.float64), weight=w)
+    tx = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    tout = tF.binary_cross_entropy(tx, torch.tensor(1.0, dtype=torch.float64),
+                                   weight=torch.tensor(2.0, dtype=torch.float64))
+    np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+    for op in ("mean", "sum", "amax"):
+        x, tx = scalar(2.0), torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        getattr(x, op)().backward()
+        getattr(tx, op)().backward()
+        np.testing.assert_allclose(x.grad.item(), tx.grad.item())
+    x, tx = scalar(2.0), torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    x.std(correction=0).backward()
+    tx.std(correction=0).backward()
+    np.testing.assert_allclose(x.grad.item(), tx.grad.item())
 
 
 # ---- finding 4: read-only memory ----------------------------------------------------------
