@@ -886,7 +886,7 @@ def cat(tensors, dim=0, *, axis=None):
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             raise ValueError("cat: sizes must match except in dim %d, got %s"
                              % (d, [t.shape for t in tensors]))
-    return _fn.Cat.apply(d, *tensors)
+    return _fn.Cat.apply(*tensors, d)
 
 
 def stack(tensors, dim=0, *, axis=None):
@@ -964,7 +964,7 @@ def where(cond, a, b):
     a, b = _promote(a, b)
     if not _needs_grad(a, b):
         return Tensor._wrap(np.where(c, a._data, b._data))
-    return _fn.Where.apply(c, a, b)
+    return _fn.Where.apply(a, b, c)
 
 
 # ---- methods delegating to the functions above -------------------------------------------------

@@ -71,8 +71,8 @@ def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size,
     layer and direction, in PyTorch's order. Returns Tensors (y, h_n[, c_n]) from one
     autograd node."""
     return _fn.RNNSequence.apply(
-        (mode, num_layers, num_directions, hidden_size, dropout, training, batch_first),
-        x, h0, c0, *[w for ws in weights for w in ws])
+        x, h0, c0, *[w for ws in weights for w in ws],
+        (mode, num_layers, num_directions, hidden_size, dropout, training, batch_first))
 
 
 # ---- modules -----------------------------------------------------------------------------
