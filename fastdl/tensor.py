@@ -21,22 +21,16 @@ from fastdl import autograd
 from fastdl._C import _core
 from fastdl.autograd import _mode
 from fastdl.autograd._functions import tensor as _fn
-from fastdl.autograd._functions.tensor import _unbroadcast  # noqa: F401  (used by nn)
 
 __all__ = ["Tensor"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.dtype(np.float32)
 
-_ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
-    _core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
-_U = _core.UNARY_OPS
+_ADD, _SUB, _MUL, _DIV = (_core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div"))
 _CMP = _core.COMPARE_OPS
-_R = _core.REDUCE_OPS
 
 _binary = _core.binary
-_unary = _core.unary
-_reduce = _core.reduce
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 

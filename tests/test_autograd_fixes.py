@@ -44,6 +44,10 @@ def test_activation_of_0d_is_0d(name, v):
     assert gradcheck(fn, [scalar(v)])
 
 
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
 LOSSES = {
     "mse_loss": (lambda x, y: F.mse_loss(x, y, reduction="none"), lambda x, y: (x - y) ** 2),
     "l1_loss": (lambda x, y: F.l1_loss(x, y, reduction="none"), lambda x, y: abs(x - y)),
@@ -52,7 +56,7 @@ LOSSES = {
     "smooth_l1_loss": (lambda x, y: F.smooth_l1_loss(x, y, reduction="none"),
                        lambda x, y: 0.5 * (x - y) ** 2 if abs(x - y) < 1 else abs(x - y) - 0.5),
     "bce": (lambda x, y: F.binary_cross_entropy(F.sigmoid(x), y, reduction="none"),
-            lambda x, y: -(y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x))))),
+            lambda x, y: -(y * np.log(_sig(x)) + (1 - y) * np.log(1 - _sig(x)))),
     "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none"),
                         lambda x, y: np.log1p(np.exp(x)) - y * x),
     "kl_div": (lambda x, y: F.kl_div(x, y, reduction="none"), lambda x, y: y * (np.log(y) - x)),

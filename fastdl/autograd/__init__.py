@@ -9,9 +9,9 @@
 """
 import numpy as np
 
-from fastdl.autograd.grad_mode import (_mode, enable_grad, is_grad_enabled, no_grad,
-                                       set_grad_enabled)
-from fastdl.autograd.function import Function, FunctionCtx, KernelFunction, Node
+from fastdl.autograd.grad_mode import (_mode, enable_grad, is_grad_enabled,  # noqa: F401
+                                       no_grad, set_grad_enabled)
+from fastdl.autograd.function import Function, FunctionCtx, KernelFunction, Node  # noqa: F401
 from fastdl.autograd.engine import run_backward
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",

@@ -14,13 +14,11 @@ Example:
     >>> loss = F.cross_entropy(x, fastdl.tensor([1, 0, 9, 3]))
     >>> loss.backward()
 """
-import math
 import numbers
 
 import numpy as np
 
 from fastdl import random as _random
-from fastdl._C import nn as _nn
 from fastdl.autograd._functions import nn as _fn
 from fastdl.tensor import Tensor, _promote
 
