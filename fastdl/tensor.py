@@ -468,7 +468,9 @@ def _binary_op(fn, a, b):
         a, b = a.to(_F32), b.to(_F32)       # true division of integers is float32, as in PyTorch
     if not _is_float(a._data):
         return Tensor._wrap(_np_binary(fn.op, a._data, b._data))
-    return fn.apply(a, b)
+    if (a._requires_grad or b._requires_grad) and _mode.enabled:
+        return fn.apply(a, b)
+    return Tensor._wrap(_binary(fn.op, a._data, b._data))     # nothing to record
 
 
 def add(a, b, alpha=1):

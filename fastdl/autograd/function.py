@@ -273,26 +273,30 @@ class KernelFunction(Function):
         ctx = Node.__new__(Node)
         if n == 1:                      # the common shapes, without a loop
             x = args[0]
-            need = x._requires_grad
-            ctx.needs_input_grad = (need,)
-            if need and _mode.enabled:
+            if x._requires_grad and _mode.enabled:
+                ctx.needs_input_grad = _TRUE1
                 ctx.inputs = (x,)
                 ctx.name = cls._backward_name       # forward may refine it
                 out = cls.forward(ctx, x._data, *args[1:])
             else:
-                return _wrap_plain(cls.forward(ctx, x._data, *args[1:]))
+                ctx.needs_input_grad = _FALSE1
+                out = cls.forward(ctx, x._data, *args[1:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
         elif n == 2:
             a, b = args[0], args[1]
             ra = a is not None and a._requires_grad
             rb = b is not None and b._requires_grad
-            ctx.needs_input_grad = (ra, rb)
-            arrays = (None if a is None else a._data, None if b is None else b._data)
             if (ra or rb) and _mode.enabled:
+                ctx.needs_input_grad = (ra, rb)
                 ctx.inputs = (a, b)
                 ctx.name = cls._backward_name
-                out = cls.forward(ctx, *arrays, *args[2:])
+                out = cls.forward(ctx, None if a is None else a._data,
+                                  None if b is None else b._data, *args[2:])
             else:
-                return _wrap_plain(cls.forward(ctx, *arrays, *args[2:]))
+                ctx.needs_input_grad = _FALSE2
+                out = cls.forward(ctx, None if a is None else a._data,
+                                  None if b is None else b._data, *args[2:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
         else:
             arrays, needs, need = [], [], False
             for a in args if n is None else args[:n]:
@@ -336,3 +340,6 @@ def _wrap_plain(out):
     if type(out) is not tuple:
         return Tensor._wrap(out)
     return tuple([Tensor._wrap(o) for o in out])
+
+
+_TRUE1, _FALSE1, _FALSE2 = (True,), (False,), (False, False)
