@@ -126,7 +126,14 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                                    "input of shape %s" % (node.name, gi.shape, inp._data.shape))
             p = inp._node
             if p is None:
-                _add_leaf(leaves, inp, gi)
+                e = leaves.get(id(inp))
+                if e is None:
+                    leaves[id(inp)] = [inp, gi]
+                else:
+                    e[1] = _sum(e[1], gi)
+            elif p.nout == 1:
+                prev = buf.get(p)
+                buf[p] = gi if prev is None else _sum(prev, gi)
             else:
                 _put(buf, p, inp._oidx, gi)
 

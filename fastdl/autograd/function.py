@@ -42,10 +42,9 @@ class Node:
     backward)`` also builds a node from a closure ``backward(grad_out) ->
     grads`` for a single-output op.
     """
-    __slots__ = ("name", "inputs", "nout", "needs_input_grad", "_fn", "__dict__",
+    __slots__ = ("name", "inputs", "nout", "needs_input_grad", "_fn", "_saved", "__dict__",
                  "__weakref__")
     # defaults a ctx overrides only when it needs to (instance attributes cost per op)
-    _saved = ()
     _nondiff = None
     _cls = None
     materialize_grads = False
@@ -67,12 +66,16 @@ class Node:
 
     @property
     def saved_tensors(self):
-        if self._saved is None:
+        try:
+            saved = self._saved
+        except AttributeError:
+            return ()
+        if saved is None:
             raise RuntimeError("saved_tensors: trying to backward through the graph a second "
                                "time (node %s); the saved tensors were freed after the first "
                                "backward. Pass retain_graph=True to the first backward() if you "
                                "need to do this." % self.name)
-        return self._saved
+        return saved
 
     def mark_non_differentiable(self, *outputs):
         """Outputs that carry no gradient (indices, masks, saved statistics).
@@ -96,9 +99,10 @@ class Node:
     def _release(self):
         """Drop what backward needed, after a backward without retain_graph."""
         self._fn = None
+        self._saved = None
         d = self.__dict__
-        d.clear()
-        d["_saved"] = None
+        if d:
+            d.clear()
 
 
 FunctionCtx = Node
@@ -296,6 +300,21 @@ class KernelFunction(Function):
                 ctx.needs_input_grad = _FALSE2
                 out = cls.forward(ctx, None if a is None else a._data,
                                   None if b is None else b._data, *args[2:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
+        elif n == 3:
+            a, b, c = args[0], args[1], args[2]
+            ra = a is not None and a._requires_grad
+            rb = b is not None and b._requires_grad
+            rc = c is not None and c._requires_grad
+            ctx.needs_input_grad = (ra, rb, rc)
+            arrays = (None if a is None else a._data, None if b is None else b._data,
+                      None if c is None else c._data)
+            if (ra or rb or rc) and _mode.enabled:
+                ctx.inputs = (a, b, c)
+                ctx.name = cls._backward_name
+                out = cls.forward(ctx, *arrays, *args[3:])
+            else:
+                out = cls.forward(ctx, *arrays, *args[3:])
                 return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
         else:
             arrays, needs, need = [], [], False
