@@ -27,7 +27,7 @@ import numpy as np
 
 from fastdl.autograd.grad_mode import _mode, no_grad
 
-__all__ = ["Function", "KernelFunction", "FunctionCtx", "Node"]
+__all__ = ["Function", "KernelFunction", "FunctionCtx", "Node", "once_differentiable"]
 
 Tensor = None       # set by fastdl.tensor once the class exists (it imports this module)
 
@@ -249,6 +249,16 @@ def _sum_to(a, shape, name, i):
     axes = tuple(range(lead)) + tuple(lead + j for j, s in enumerate(shape)
                                       if s == 1 and a.shape[lead + j] != 1)
     return np.asarray(a.sum(axis=axes, keepdims=True)).reshape(shape)
+
+
+def once_differentiable(fn):
+    """PyTorch's decorator for a backward that cannot itself be differentiated.
+
+    Every fastdl backward is once-differentiable (create_graph is not
+    supported), so this returns fn unchanged; it is here so that code written
+    for PyTorch runs as is.
+    """
+    return fn
 
 
 class KernelFunction(Function):
