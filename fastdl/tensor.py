@@ -650,9 +650,12 @@ def _max_min(x, is_min, dim, keepdim, axis, keepdims, name):
     if not _is_float(x._data):
         values = (amin if is_min else amax)(x, ax, keepdim)
         return MaxMin(values, (argmin if is_min else argmax)(x, ax, keepdim))
+    if x.ndim == 0:                 # PyTorch: dim 0 (or -1) of a 0-d tensor is itself
+        if ax not in (0, -1):
+            raise IndexError("%s: dim %r is out of range for a 0-d tensor (expected 0 or -1)"
+                             % (name, ax))
+        return MaxMin(_unary_op(x, "copy"), Tensor._wrap(np.zeros((), np.int64)))
     axn = _core.normalize_axes(ax, x.ndim, name)[0]
-    if x.shape[axn] == 0 if x.ndim else False:
-        raise ValueError("%s: cannot take %s over an empty dim (shape %s)" % (name, name, x.shape))
     return MaxMin(*_fn.MaxMinDim.apply(x, is_min, axn, keepdim, name))
 
 

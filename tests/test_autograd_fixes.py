@@ -113,6 +113,17 @@ def test_backward_through_reductions_of_0d(op, grad):
     np.testing.assert_allclose(x.grad.item(), grad)
 
 
+def test_max_min_along_dim_of_0d():
+    for op in ("max", "min"):
+        x = scalar(2.5)
+        v, i = getattr(x, op)(0)
+        assert v.shape == () and i.shape == () and i.item() == 0 and v.item() == 2.5
+        v.backward()
+        assert x.grad.item() == 1.0
+    with pytest.raises(IndexError, match="0-d"):
+        scalar(1.0).max(1)
+
+
 def test_var_std_of_0d_with_correction_is_nan_not_an_error():
     x = scalar(2.0)
     x.var().backward()           # N - 1 == 0: NaN like PyTorch, no exception
