@@ -78,6 +78,34 @@ def test_pointwise_loss_of_0d_is_0d(name):
     assert gradcheck(lambda t: fn(t, y), [scalar(0.3)])
 
 
+def test_dropout_of_0d_is_0d():
+    fastdl.manual_seed(3)
+    for p, expect in ((0.0, 1.0), (1.0, 0.0)):
+        x = scalar(1.5)
+        y = F.dropout(x, p, True)
+        assert y.shape == ()
+        y.backward()
+        assert x.grad.shape == () and x.grad.item() == expect
+    x = scalar(1.5)
+    y = F.dropout(x, 0.5, True)
+    y.backward()
+    assert y.shape == () and x.grad.item() in (0.0, 2.0)
+    assert y.item() == 1.5 * x.grad.item()
+
+
+def test_embedding_of_0d_index():
+    w = fastdl.tensor(np.arange(15.0).reshape(5, 3), requires_grad=True)
+    e = F.embedding(fastdl.tensor(2), w)
+    assert e.shape == (3,)
+    np.testing.assert_array_equal(e.detach().numpy(), [6.0, 7.0, 8.0])
+    (e * fastdl.tensor([1.0, 2.0, 3.0], dtype=fastdl.float64)).sum().backward()
+    expect = np.zeros((5, 3))
+    expect[2] = [1, 2, 3]
+    np.testing.assert_array_equal(w.grad.numpy(), expect)
+    e2 = F.embedding(fastdl.tensor([[1, 4], [0, 1]]), w)
+    assert e2.shape == (2, 2, 3)
+
+
 def test_bce_accepts_0d_weight():
     p = fastdl.tensor([0.2, 0.7], dtype=fastdl.float64, requires_grad=True)
     y = fastdl.tensor([0.0, 1.0], dtype=fastdl.float64)

@@ -715,7 +715,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise ValueError("%s: padding_idx %d must be within num_embeddings %d"
                              % (op, padding_idx, V))
         pad = padding_idx % V
-    ix = np.ascontiguousarray(idx, dtype=np.int64)
+    ix = np.asarray(idx, dtype=np.int64, order="C")         # 0-d stays 0-d
     return _fn.Embedding.apply(w, ix, pad)
 
 

@@ -355,12 +355,12 @@ class Dropout(KernelFunction):
         out, mask = _nn.dropout_forward(x, p, seed, stream)
         ctx.save_for_backward(mask)
         ctx.p = p
-        return out
+        return out.reshape(x.shape)             # 0-d stays 0-d
 
     @staticmethod
     def backward(ctx, g):
         mask, = ctx.saved_tensors
-        return _nn.dropout_backward(mask, g, ctx.p)
+        return _nn.dropout_backward(mask, g.reshape(mask.shape), ctx.p).reshape(g.shape)
 
 
 class Embedding(KernelFunction):
@@ -368,14 +368,16 @@ class Embedding(KernelFunction):
 
     @staticmethod
     def forward(ctx, w, ix, pad):
-        ctx.save_for_backward(ix)
+        flat = ix.reshape(-1)
+        ctx.save_for_backward(flat)
         ctx.pad = pad
-        return _nn.embedding_forward(ix, w)
+        return _nn.embedding_forward(flat, w).reshape(ix.shape + (w.shape[1],))
 
     @staticmethod
     def backward(ctx, g):
-        ix, = ctx.saved_tensors
-        return _nn.embedding_backward(ix, g, ctx.inputs[0]._data.shape, ctx.pad)
+        flat, = ctx.saved_tensors
+        w = ctx.inputs[0]._data
+        return _nn.embedding_backward(flat, g.reshape(-1, w.shape[1]), w.shape, ctx.pad)
 
 
 class Conv2d(KernelFunction):
