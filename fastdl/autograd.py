@@ -98,6 +98,17 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+class RemovableHandle:
+    """Returned by hook registrations; ``remove()`` unregisters the hook."""
+    __slots__ = ("hooks", "key")
+
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
 class Node:
     """One recorded op: its inputs and the rule that maps grad_out to grad_inputs."""
     __slots__ = ("inputs", "backward", "name")
@@ -112,7 +123,13 @@ class Node:
 
 
 def _topo_order(root):
-    """Tensors reachable from root through nodes, inputs before outputs."""
+    """Tensors reachable from root through nodes, inputs before outputs.
+
+    A node's leaf inputs are visited after its other inputs, so in the reversed
+    walk each leaf (a parameter) comes right after the last op that uses it and
+    its post-accumulate hooks run while backward continues. Leaves have no
+    inputs, so this moves only the leaves: the order of the ops, and thus every
+    gradient sum, is the same as when leaves are visited in input order."""
     order, seen = [], set()
     stack = [(root, False)]
     while stack:
@@ -126,8 +143,14 @@ def _topo_order(root):
         stack.append((t, True))
         node = t._node
         if node is not None:
+            # the stack pops last-pushed first: push leaves first, so they are visited last
             for inp in node.inputs:
-                if inp is not None and inp.requires_grad and id(inp) not in seen:
+                if inp is not None and inp._node is None and inp.requires_grad \
+                        and id(inp) not in seen:
+                    stack.append((inp, False))
+            for inp in node.inputs:
+                if inp is not None and inp._node is not None and inp.requires_grad \
+                        and id(inp) not in seen:
                     stack.append((inp, False))
     return order
 
@@ -153,6 +176,10 @@ def run_backward(root, grad, retain_graph=False):
         node = t._node
         if node is None:
             t._accumulate_grad(g, adopt(g))
+            hooks = getattr(t, "_post_hooks", None)
+            if hooks:
+                for hook in list(hooks.values()):
+                    hook(t)
             continue
         if t._retains_grad:
             t._accumulate_grad(g, False)
