@@ -5,7 +5,7 @@ How a step runs (PyTorch's DDP design, over fastdl's autograd):
 - At construction rank 0's parameters and buffers are broadcast, so every
   replica starts equal, and the parameters are grouped into buckets in
   reverse registration order (the order backward produces their gradients):
-  the first bucket holds about 1 MiB, the others ``bucket_cap_mb``.
+  the first bucket holds about 1 MiB, the others ``bucket_cap_mb`` (25).
 - During backward, each parameter's post-accumulate-grad hook copies its
   gradient into its bucket's flat buffer. When a bucket is full it is
   all-reduced with a non-blocking ``Iallreduce`` while backward goes on
@@ -57,7 +57,8 @@ class DistributedDataParallel(Module):
         broadcast_buffers: broadcast rank 0's buffers (BatchNorm running statistics)
             before each training forward (default True, as in PyTorch).
         process_group: None (the default group); fastdl has no other groups.
-        bucket_cap_mb: bucket size in MiB (25, as in PyTorch; the first bucket is 1 MiB).
+        bucket_cap_mb: bucket size in MiB (25, as in PyTorch; the first bucket is 1 MiB,
+            or bucket_cap_mb if that is smaller).
         find_unused_parameters: walk the autograd graph after each forward and count
             the parameters that did not contribute as ready, so models whose forward
             skips some parameters still synchronize. Off by default; without it such a
@@ -157,7 +158,8 @@ class DistributedDataParallel(Module):
             self._broadcast_arrays(arrays)
 
     def _make_buckets(self, params):
-        buckets, cur, size, cap = [], [], 0, _FIRST_BUCKET_BYTES
+        buckets, cur, size = [], [], 0
+        cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
         for p in reversed(params):       # backward produces the last layer's gradients first
             if cur and (p.dtype != cur[0].dtype or size >= cap):
                 buckets.append(_Bucket(cur, cur[0].dtype, len(buckets)))
