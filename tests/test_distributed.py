@@ -257,3 +257,82 @@ def _alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+# ---- Trainer(distributed=True) ------------------------------------------------------------
+
+def _result(d):
+    import json
+    with open(os.path.join(d, "result.json")) as f:
+        return json.load(f)
+
+
+@needs_mpi
+def test_trainer_distributed_matches_one_rank_and_resumes_on_another_world_size(tmp_path):
+    one, two, three = (tmp_path / "np1", tmp_path / "np2", tmp_path / "np3")
+    for d in (one, two, three):
+        d.mkdir()
+    for n, d, extra in ((1, one, ()), (2, two, ()),
+                        (3, three, (str(two / "ckpt-1.safetensors"),))):
+        rc, out, _ = run_mpi(n, "trainer_worker.py", "train", str(d), *extra)
+        assert rc == 0, out[-4000:]
+        # rank 0 alone prints: one line per epoch (verbose=2), not one per rank
+        for e in range(2 if extra else 1, 4):
+            assert out.count("Epoch %d/3 - loss" % e) == 1, out[-4000:]
+    # files written once, by rank 0: checkpoints of every epoch and one CSV row per epoch
+    assert sorted(p.name for p in two.iterdir()) == ["ckpt-1.safetensors", "ckpt-2.safetensors",
+                                                     "ckpt-3.safetensors", "log.csv",
+                                                     "result.json"]
+    assert len((two / "log.csv").read_text().strip().splitlines()) == 1 + 3
+    r1, r2, r3 = _result(one), _result(two), _result(three)
+    assert (r1["world"], r2["world"], r3["world"]) == (1, 2, 3)
+    # 2 ranks x 6 samples == 1 rank x 12, and 3 ranks resumed from the 2-rank checkpoint
+    # of epoch 1 finish where the uninterrupted run did: only float sums differ
+    for other in (r2, r3):
+        for k, v in r1["state"].items():
+            np.testing.assert_allclose(other["state"][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
+        np.testing.assert_allclose(other["history"]["loss"], r1["history"]["loss"], rtol=1e-5)
+        np.testing.assert_allclose(other["history"]["val_loss"], r1["history"]["val_loss"],
+                                   rtol=1e-5)
+        assert other["history"]["val_accuracy"] == r1["history"]["val_accuracy"]
+        assert other["history"]["accuracy"] == r1["history"]["accuracy"]
+        assert abs(other["evaluate_loss"] - r1["evaluate_loss"]) < 1e-5
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_trainer_distributed_stops_on_every_rank_together(n, tmp_path):
+    rc, out, _ = run_mpi(n, "trainer_worker.py", "stops", str(tmp_path))
+    assert rc == 0, out[-4000:]
+    assert "PASS stops" in out
+    # the NaN sits in rank 1's data; every rank raises, at the same batch
+    for r in range(n):
+        assert ("rank %d stopped: FloatingPointError: fit: non-finite loss" % r) in out, out
+    assert len({line.split("loss", 1)[1] for line in out.splitlines()
+                if "stopped: FloatingPointError" in line}) == 1
+
+
+def test_trainer_distributed_argument_is_checked():
+    from fastdl.train.distributed import DataParallel, resolve
+    assert resolve(False) is None and resolve(None) is None
+    assert isinstance(resolve(True), DataParallel)
+    with pytest.raises(TypeError, match="distributed must be True, False or a"):
+        resolve("mpi")
+
+
+def test_regression_moments_merge_like_one_stream():
+    # the Trainer merges ranks' regression metric states with Chan's formula
+    from fastdl.metrics import R2Score
+    from fastdl.train.distributed import _merge_moments
+    rng = np.random.default_rng(1)
+    y = rng.standard_normal((50, 2)) * 3 + 100          # |mean| >> std: naive sums would fail
+    p = y + rng.standard_normal((50, 2))
+    whole, a, b = R2Score(), R2Score(), R2Score()
+    whole.update(p, y)
+    a.update(p[:17], y[:17])
+    b.update(p[17:], y[17:])
+    merged = a.state.copy()
+    _merge_moments(merged, b.state)
+    np.testing.assert_allclose(merged, whole.state, rtol=1e-12)
+    a.state = merged
+    assert abs(a.compute() - whole.compute()) < 1e-12
