@@ -15,6 +15,7 @@ import numpy as np
 from fastdl import random as _random
 from fastdl.autograd import no_grad
 from fastdl.tensor import Tensor
+from fastdl.train import distributed as _distributed
 from fastdl.train.callbacks import (CallbackList, History, LearningRateScheduler, ProgressBar,
                                     TerminateOnNaN)
 
@@ -84,6 +85,10 @@ class Trainer:
         loss_weights: per-output weights of the total loss (list or dict).
         scheduler: an optional fastdl.optim.lr_scheduler stepped once per epoch
             (ReduceLROnPlateau is stepped with the monitored val_loss or loss).
+        distributed: True (or a fastdl.train.distributed.DataParallel) to train
+            data-parallel over MPI ranks (``mpiexec -n N python train.py``):
+            batch_size is the global batch, split over the ranks; logs are global
+            on every rank; rank 0 alone prints and writes files.
 
     Example:
         >>> trainer = fastdl.Trainer(model, fastdl.optim.Adam(model.parameters()),
@@ -91,8 +96,12 @@ class Trainer:
         >>> history = trainer.fit(x, y, epochs=3, batch_size=128, validation_split=0.1)
     """
 
-    def __init__(self, model, optimizer, loss, metrics=None, loss_weights=None, scheduler=None):
+    def __init__(self, model, optimizer, loss, metrics=None, loss_weights=None, scheduler=None,
+                 distributed=False):
         self.model = model
+        self._dist = _distributed.resolve(distributed)
+        if self._dist is not None:
+            self._dist.setup(model)
         self.optimizer = optimizer
         self.loss = loss
         self.metrics_spec = metrics or []
@@ -107,12 +116,12 @@ class Trainer:
         self._running_metrics = False
 
     # ---- data ----------------------------------------------------------------------------
-    def _loader(self, x, y, batch_size, shuffle, drop_last=False):
+    def _loader(self, x, y, batch_size, shuffle, drop_last=False, train=True):
         from fastdl.data import DataLoader, Dataset, TensorDataset
         if isinstance(x, DataLoader):
             return x
         if isinstance(x, Dataset):
-            return DataLoader(x, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+            return self._data_loader(x, batch_size, shuffle, drop_last, train)
         if y is None:
             raise ValueError("fit: y is required when x is an array or Tensor")
         xs = x if isinstance(x, (tuple, list)) else (x,)
@@ -126,8 +135,16 @@ class Trainer:
                 raise ValueError("fit: x and y must have the same number of samples, got %s"
                                  % [len(a) for a in xs + ys])
         self._n_inputs = len(xs)
-        return DataLoader(TensorDataset(*[_to_tensor(a) for a in xs + ys]),
-                          batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+        return self._data_loader(TensorDataset(*[_to_tensor(a) for a in xs + ys]),
+                                 batch_size, shuffle, drop_last, train)
+
+    def _data_loader(self, ds, batch_size, shuffle, drop_last, train):
+        from fastdl.data import DataLoader
+        if self._dist is None:
+            return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+        if train:
+            return self._dist.train_loader(ds, batch_size, shuffle, drop_last)
+        return self._dist.eval_loader(ds, batch_size)
 
     def _split_batch(self, batch):
         if isinstance(batch, dict):
@@ -252,9 +269,9 @@ class Trainer:
         if validation_data is not None:
             if isinstance(validation_data, (tuple, list)):
                 val_loader = self._loader(validation_data[0], validation_data[1], batch_size,
-                                          False)
+                                          False, train=False)
             else:
-                val_loader = self._loader(validation_data, None, batch_size, False)
+                val_loader = self._loader(validation_data, None, batch_size, False, train=False)
             self._n_inputs = n_inputs
         cbs = [c for c in (callbacks or [])]
         if not any(isinstance(c, TerminateOnNaN) for c in cbs):
@@ -262,6 +279,8 @@ class Trainer:
         if not any(isinstance(c, ProgressBar) for c in cbs) and verbose:
             cbs.append(ProgressBar(verbose))
         cbs.insert(0, self.history)     # first, so checkpoints see this epoch's logs
+        if self._dist is not None:
+            cbs = self._dist.rank_callbacks(cbs)
         self._callbacks = cbs
         pending = getattr(self, "_pending_callback_sched", None)
         if pending:
@@ -277,6 +296,8 @@ class Trainer:
         cbl.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             self.epoch = epoch
+            if self._dist is not None:
+                self._dist.set_epoch(loader, epoch)
             cbl.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
             logs = self._train_epoch(loader, cbl, grad_accum_steps)
@@ -291,7 +312,10 @@ class Trainer:
             cbl.on_epoch_end(epoch, logs)
             self.epoch = epoch + 1
             self._check_overfitting()
-            if self.stop_training or getattr(self.model, "stop_training", False):
+            stop = self.stop_training or getattr(self.model, "stop_training", False)
+            if self._dist is not None:
+                stop = self._dist.any(stop)     # every rank stops at the same epoch
+            if stop:
                 break
         cbl.on_train_end({})
         if self._nonfinite:
@@ -306,11 +330,14 @@ class Trainer:
         bs = getattr(loader, "batch_size", None)
         if ds is None or not bs or not hasattr(ds, "__len__") or not hasattr(loader, "__len__"):
             return None
-        return [min(bs, len(ds) - i * bs) for i in range(len(loader))]
+        sampler = getattr(loader, "sampler", None)     # a DistributedSampler: this rank's share
+        n = len(sampler) if hasattr(sampler, "__len__") else len(ds)
+        return [min(bs, n - i * bs) for i in range(len(loader))]
 
     def _forward(self, batch):
         xb, yb = self._split_batch(batch)
-        out = self.model(*xb) if isinstance(xb, tuple) else self.model(xb)
+        model = self.model if self._dist is None else self._dist.model
+        out = model(*xb) if isinstance(xb, tuple) else model(xb)
         return self._compute_loss(out, yb)
 
     def _train_epoch(self, loader, cbl, k):
@@ -342,6 +369,8 @@ class Trainer:
             # Keras's batch logs: running means over the epoch so far (metrics only
             # when a callback shows them, since computing them costs per batch)
             blogs = stats.logs() if self._running_metrics else {"loss": stats.running_loss()}
+            if self._dist is not None:      # the same running loss (and NaN stop) everywhere
+                blogs["loss"] = self._dist.running_loss(stats.sum_loss, stats.seen)
             blogs["size"] = bsz
             cbl.on_train_batch_end(i, blogs)
             if self.stop_training:
@@ -351,6 +380,8 @@ class Trainer:
         if pending:      # an iterable of unknown length ended inside a group
             self.optimizer.step()
             self.optimizer.zero_grad()
+        if self._dist is not None:
+            self._dist.reduce_stats(stats)
         return stats.logs()
 
     def _step_scheduler(self, logs):
@@ -380,7 +411,7 @@ class Trainer:
     # ---- evaluation and prediction ---------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, callbacks=None, _internal=False):
         """Loss and metrics over (x, y) in eval mode; returns a dict of logs."""
-        loader = x if _internal else self._loader(x, y, batch_size, False)
+        loader = x if _internal else self._loader(x, y, batch_size, False, train=False)
         cbl = callbacks if _internal else CallbackList(callbacks or [], self, {})
         was_training = self.model.training
         self.model.eval()
@@ -394,6 +425,8 @@ class Trainer:
                     cbl.on_test_batch_end(i, {"loss": lv, "size": bsz})
         finally:
             self.model.train(was_training)
+        if self._dist is not None:
+            self._dist.reduce_stats(stats)
         logs = stats.logs()
         cbl.on_test_end(logs)
         return logs
@@ -450,6 +483,8 @@ class Trainer:
     def save_checkpoint(self, path, epoch=None):
         """Write model, optimizer, scheduler, epoch, RNG state and history (atomically)."""
         from fastdl.io import save
+        if self._dist is not None and not self._dist.is_main:
+            return                      # the replicas are equal: rank 0 writes the one file
         save(self.state_dict(epoch), path)
 
     def load_checkpoint(self, path):
