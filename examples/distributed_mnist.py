@@ -44,7 +44,7 @@ def synthetic(n, seed):
     rng = np.random.default_rng(seed)
     protos = np.random.default_rng(1234).random((10, 28, 28)).astype(np.float32) ** 4
     y = rng.integers(0, 10, size=n)
-    x = protos[y] + 0.3 * rng.standard_normal((n, 28, 28)).astype(np.float32)
+    x = protos[y] + 1.5 * rng.standard_normal((n, 28, 28)).astype(np.float32)
     return np.clip(x, 0, 1).astype(np.float32), y.astype(np.int64)
 
 
