@@ -215,7 +215,7 @@ def run_mpi(n, script, *args, timeout=TIMEOUT, env=None):
 
 
 DDP_CHECKS = ["collectives", "sampler", "ddp_broadcast_init", "ddp_grads_match_single_process",
-              "ddp_training_matches_single_process", "ddp_no_sync", "ddp_unused_parameters",
+              "ddp_overlap", "ddp_gradient_as_bucket_view", "ddp_training_matches_single_process", "ddp_no_sync", "ddp_unused_parameters",
               "ddp_buffers"]
 
 

@@ -151,6 +151,39 @@ if world == 2:
         assert np.array_equal(p.grad.numpy(), exact), i
     passed("ddp_grads_exact_two_ranks")
 
+# overlap: the last layer's bucket is all-reduced while backward still has the first
+# layer to do (its gradient does not exist yet when the first Iallreduce starts)
+events = []
+
+
+class Spy:
+    def __init__(self, comm):
+        self.comm = comm
+
+    def Iallreduce(self, *a, **k):
+        events.append(("iallreduce", model[0].weight.grad is None))
+        return self.comm.Iallreduce(*a, **k)
+
+
+ddp.__dict__["_comm"] = Spy(ddp._comm)
+model.zero_grad()
+F.cross_entropy(ddp(fastdl.tensor(X[shard])), fastdl.tensor(Y[shard])).backward()
+ddp.__dict__["_comm"] = ddp._comm.comm
+assert len(events) == len(ddp._buckets), events
+assert events[0] == ("iallreduce", True), events       # started before layer 0's gradient
+passed("ddp_overlap")
+
+# gradient_as_bucket_view: .grad views the bucket; same values as the copies
+fastdl.manual_seed(100 + rank)
+viewed = make_model()
+vddp = DDP(viewed, bucket_cap_mb=0.0002, gradient_as_bucket_view=True)
+viewed.load_state_dict(model.state_dict())
+F.cross_entropy(vddp(fastdl.tensor(X[shard])), fastdl.tensor(Y[shard])).backward()
+for p, q in zip(viewed.parameters(), model.parameters()):
+    assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+    assert any(np.shares_memory(p.grad.numpy(), b.flat) for b in vddp._buckets)
+passed("ddp_gradient_as_bucket_view")
+
 # training: np ranks with B/np each against one process with batch B, same steps
 opt = fastdl.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
 ref.load_state_dict(model.state_dict())
