@@ -84,6 +84,18 @@ class DataParallel:
         part = Subset(dataset, list(range(self.rank, len(dataset), self.world_size)))
         return DataLoader(part, batch_size=max(1, math.ceil(batch_size / self.world_size)))
 
+    def check_loader(self, loader, op="fit"):
+        """A DataLoader given by the user: warn when every rank would read all of it."""
+        from fastdl.utils.data.distributed import DistributedSampler
+        if self.world_size > 1 and not isinstance(getattr(loader, "sampler", None),
+                                                  DistributedSampler):
+            import warnings
+            warnings.warn("%s: the DataLoader has no DistributedSampler, so each of the %d "
+                          "ranks reads all of it; pass the Dataset (the Trainer splits it) "
+                          "or give the loader sampler=DistributedSampler(dataset)"
+                          % (op, self.world_size), RuntimeWarning, stacklevel=4)
+        return loader
+
     @staticmethod
     def set_epoch(loader, epoch):
         sampler = getattr(loader, "sampler", None)

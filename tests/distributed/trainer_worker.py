@@ -78,6 +78,14 @@ elif mode == "stops":
     except FloatingPointError as e:
         print("rank %d stopped: FloatingPointError: %s" % (rank, str(e).split(";")[0]),
               flush=True)
+    # a user's DataLoader without a DistributedSampler: a warning, since every rank reads it all
+    import warnings
+    from fastdl.data import DataLoader, TensorDataset
+    plain = DataLoader(TensorDataset(fastdl.tensor(x[:N]), fastdl.tensor(y[:N])), batch_size=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_trainer().fit(plain, epochs=1, verbose=0)
+    assert any("no DistributedSampler" in str(w.message) for w in caught) == (world > 1)
     dist.barrier()
     if rank == 0:
         print("PASS stops", flush=True)
