@@ -119,7 +119,7 @@ class Trainer:
     def _loader(self, x, y, batch_size, shuffle, drop_last=False, train=True):
         from fastdl.data import DataLoader, Dataset, TensorDataset
         if isinstance(x, DataLoader):
-            return x
+            return x if self._dist is None else self._dist.check_loader(x)
         if isinstance(x, Dataset):
             return self._data_loader(x, batch_size, shuffle, drop_last, train)
         if y is None:
