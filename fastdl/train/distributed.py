@@ -19,6 +19,7 @@ rank train one replica of the model on its own share of each batch:
   and ``save_checkpoint`` writes on rank 0 only. A checkpoint holds the plain
   model's state (no ``module.`` prefix) and resumes on any number of ranks.
 """
+import contextlib
 import copy
 import math
 
@@ -61,6 +62,11 @@ class DataParallel:
     def model(self):
         """What the Trainer calls for forward passes in training."""
         return self.ddp
+
+    def sync(self, flag):
+        """Context for a forward whose backward should all-reduce (True) or only
+        accumulate locally (False: DistributedDataParallel.no_sync)."""
+        return contextlib.nullcontext() if flag else self.ddp.no_sync()
 
     # ---- data ------------------------------------------------------------------------------
     def per_rank(self, batch_size, op="fit"):

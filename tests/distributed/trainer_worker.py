@@ -78,6 +78,32 @@ elif mode == "stops":
     except FloatingPointError as e:
         print("rank %d stopped: FloatingPointError: %s" % (rank, str(e).split(";")[0]),
               flush=True)
+    # gradient accumulation: 2 x 6 samples give the 12-sample step, and only the last
+    # backward of each group all-reduces
+    ref = make_trainer()
+    ref.fit(x[:N], y[:N], batch_size=12, epochs=1, verbose=0, shuffle=False)
+    acc = make_trainer()
+    calls = []
+    real = acc._dist.ddp._comm
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def Iallreduce(self, *a, **k):
+            calls.append(1)
+            return real.Iallreduce(*a, **k)
+
+    acc._dist.ddp.__dict__["_comm"] = Spy()
+    acc.fit(x[:N], y[:N], batch_size=6, epochs=1, verbose=0, shuffle=False, grad_accum_steps=2)
+    acc._dist.ddp.__dict__["_comm"] = real
+    if world > 1:
+        assert len(calls) == (N // 12) * len(acc._dist.ddp._buckets), len(calls)
+    for (name, p), q in zip(acc.model.named_parameters(), ref.model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+    assert same_on_every_rank(np.concatenate([p.detach().numpy().ravel()
+                                              for p in acc.model.parameters()]))
     # a user's DataLoader without a DistributedSampler: a warning, since every rank reads it all
     import warnings
     from fastdl.data import DataLoader, TensorDataset
