@@ -349,7 +349,12 @@ class Trainer:
         pending = 0
         for i, batch in enumerate(loader):
             cbl.on_train_batch_begin(i, {})
-            loss, parts, outs, targets = self._forward(batch)
+            if self._dist is None:
+                loss, parts, outs, targets = self._forward(batch)
+            else:       # all-reduce only the last backward of each accumulation group
+                last = k == 1 or pending + 1 == k or nb is None or i == nb - 1
+                with self._dist.sync(last):
+                    loss, parts, outs, targets = self._forward(batch)
             if k > 1:
                 bsz = len(next(iter(outs.values())))
                 if sizes is not None:        # weight by the batch's share of its group
