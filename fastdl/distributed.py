@@ -220,7 +220,7 @@ class Work:
             self._after()
 
 
-def _run(comm, blocking, nonblocking, async_op, after=None):
+def _run(blocking, nonblocking, async_op, after=None):
     if async_op:
         return Work(nonblocking(), after)
     blocking()
@@ -251,7 +251,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         n = comm.Get_size()
         after = lambda: np.multiply(a, a.dtype.type(1.0 / n), out=a)
     IN_PLACE = _state.MPI.IN_PLACE
-    return _run(comm, lambda: comm.Allreduce(IN_PLACE, a, op=mop),
+    return _run(lambda: comm.Allreduce(IN_PLACE, a, op=mop),
                 lambda: comm.Iallreduce(IN_PLACE, a, op=mop), async_op, after)
 
 
@@ -262,7 +262,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     if not 0 <= src < comm.Get_size():
         raise ValueError("broadcast: src must be a rank in [0, %d), got %r"
                          % (comm.Get_size(), src))
-    return _run(comm, lambda: comm.Bcast(a, root=src), lambda: comm.Ibcast(a, root=src),
+    return _run(lambda: comm.Bcast(a, root=src), lambda: comm.Ibcast(a, root=src),
                 async_op)
 
 
@@ -280,7 +280,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
         raise ValueError("all_gather_into_tensor: output must have world_size (%d) times the "
                          "input's %d elements and its dtype %s, got %d elements of %s"
                          % (n, a.size, a.dtype, out.size, out.dtype))
-    return _run(comm, lambda: comm.Allgather(a, out), lambda: comm.Iallgather(a, out), async_op)
+    return _run(lambda: comm.Allgather(a, out), lambda: comm.Iallgather(a, out), async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -308,11 +308,11 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         for i, o in enumerate(outs):
             o[...] = block[i]
 
-    return _run(comm, lambda: comm.Allgather(a, block), lambda: comm.Iallgather(a, block),
+    return _run(lambda: comm.Allgather(a, block), lambda: comm.Iallgather(a, block),
                 async_op, scatter)
 
 
 def barrier(group=None, async_op=False, device_ids=None):
     """Wait until every rank has reached this call."""
     comm = _comm(group, "barrier")
-    return _run(comm, comm.Barrier, comm.Ibarrier, async_op)
+    return _run(comm.Barrier, comm.Ibarrier, async_op)

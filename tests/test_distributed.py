@@ -131,7 +131,7 @@ def test_sampler_bad_arguments():
 
 
 def test_sampler_against_torch_when_installed():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data.distributed import DistributedSampler as TorchSampler
     for n, replicas, drop_last in ((10, 3, False), (10, 3, True), (2, 5, False), (12, 4, False)):
         for r in range(replicas):
