@@ -55,7 +55,7 @@ if mode == "train":
     keys = sorted(k for k in h if k not in ("epoch_time",))
     flat = [v for k in keys for v in h[k]]
     assert same_on_every_rank(flat), "rank %d logged different values" % rank
-    ev = tr.evaluate(x[N:], y[N:], batch_size=4)
+    ev = tr.evaluate(x[N:], y[N:], batch_size=4, verbose=0)
     ev = ev if isinstance(ev, dict) else {"loss": ev[0] if isinstance(ev, list) else ev}
     assert same_on_every_rank([ev["loss"]])
     if rank == 0:
