@@ -103,7 +103,7 @@ def main(argv=None):
     hist.print_table()
     n_seen = int(len(xtr) * 0.9) * len(hist.epoch)
     print("\ntraining: %.1f s, %.0f samples/s" % (secs, n_seen / secs))
-    test = trainer.evaluate(xte, yte, batch_size=256)
+    test = trainer.evaluate(xte, yte, batch_size=256, verbose=0, return_dict=True)
     print("test accuracy: %.4f   test loss: %.4f" % (test["accuracy"], test["loss"]))
     print("model saved to %s (load with model.load_state_dict(fastdl.load(path)))" % best)
     try:
