@@ -92,9 +92,6 @@ def main():
               % (fastdl.__version__, world, threads, cores,
                  "synthetic data" if args.synthetic else "MNIST", len(train),
                  args.batch_size, args.batch_size // world))
-        if world * threads > cores:
-            print("warning: %d ranks x %d threads > %d cores; set OMP_NUM_THREADS=%d"
-                  % (world, threads, cores, max(1, cores // world)))
 
     fastdl.manual_seed(0)
     model = DDP(make_model(args.model))          # rank 0's initial weights everywhere

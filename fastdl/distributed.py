@@ -21,7 +21,9 @@ rank prints its traceback and then aborts the whole MPI job (``MPI_Abort``),
 so the other ranks stop instead of waiting forever in their next collective.
 ``destroy_process_group`` removes that hook.
 """
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -107,6 +109,22 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _state.MPI, _state.comm = MPI, comm
     _state.prev_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
+    _check_threads(MPI, comm)
+
+
+def _check_threads(MPI, comm):
+    """Warn (once per machine) when the ranks' OpenMP threads outnumber its cores."""
+    from fastdl.config import get_num_threads
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    local, local_rank = node.Get_size(), node.Get_rank()
+    node.Free()
+    threads, cores = get_num_threads(), os.cpu_count() or 1
+    if local > 1 and local * threads > cores and local_rank == 0:
+        warnings.warn("init_process_group: %d ranks on this machine x %d OpenMP threads each "
+                      "> %d cores; the ranks will preempt each other. Set OMP_NUM_THREADS=%d "
+                      "(or fastdl.set_num_threads) so that ranks x threads <= cores"
+                      % (local, threads, cores, max(1, cores // local)), RuntimeWarning,
+                      stacklevel=3)
 
 
 def _abort_on_uncaught(exc_type, exc, tb):

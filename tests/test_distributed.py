@@ -233,7 +233,10 @@ def test_collectives_sampler_and_ddp_under_mpiexec(n):
 @needs_mpi
 @pytest.mark.parametrize("mode", ["collective", "backward"])
 def test_a_rank_that_raises_stops_every_rank(tmp_path, mode):
-    rc, out, seconds = run_mpi(2, "fail_worker.py", str(tmp_path), mode, timeout=120)
+    rc, out, seconds = run_mpi(2, "fail_worker.py", str(tmp_path), mode, timeout=120,
+                               env={"OMP_NUM_THREADS": "2"})
+    # 2 ranks x 2 threads: init_process_group warns when that exceeds the cores
+    assert ("ranks will preempt each other" in out) == (2 * 2 > (os.cpu_count() or 1)), out
     assert rc != 0, out
     expect = "bad input on rank 1" if mode == "collective" else "Linear"
     assert "rank 1 of 2 raised" in out and expect in out, out[-4000:]
