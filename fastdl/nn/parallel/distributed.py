@@ -254,7 +254,8 @@ class DistributedDataParallel(Module):
         self.__dict__["_reduce_seconds"] += time.perf_counter() - t0
         used_nowhere = set()
         if self._unused and self.world_size > 1:
-            used = np.array([0 if any(u is p for u in self._unused) else 1
+            unused = {id(u) for u in self._unused}
+            used = np.array([0 if id(p) in unused else 1
                              for b in self._buckets for p in b.params], dtype=np.int32)
             self._comm.Allreduce(self._MPI.IN_PLACE, used, op=self._MPI.SUM)
             k = 0
