@@ -98,6 +98,14 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+_n_hooked = 0           # tensors that ever had a post-accumulate hook; 0: skip the alias check
+
+
+def hooks_registered():
+    global _n_hooked
+    _n_hooked += 1
+
+
 class RemovableHandle:
     """Returned by hook registrations; ``remove()`` unregisters the hook."""
     __slots__ = ("hooks", "key")
@@ -191,6 +199,12 @@ def run_backward(root, grad, retain_graph=False):
         in_grads = node.backward(g)
         if not retain_graph:
             node.backward = None
+        if _n_hooked and len(in_grads) > 1:
+            # one array returned for two inputs: a hook may change the .grad that adopted
+            # it while the other holder still needs it, so neither may adopt it
+            for i, gi in enumerate(in_grads):
+                if gi is not None and any(r is gi for r in in_grads[i + 1:]):
+                    handed.add(id(gi))
         for inp, gi in zip(node.inputs, in_grads):
             if inp is None or gi is None or not inp.requires_grad:
                 continue

@@ -183,6 +183,7 @@ class Tensor:
             hooks = self._post_hooks = {}
         key = builtins.max(hooks, default=0) + 1
         hooks[key] = hook
+        autograd.hooks_registered()
         return autograd.RemovableHandle(hooks, key)
 
     @property

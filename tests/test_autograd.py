@@ -480,6 +480,42 @@ def test_leaf_visiting_order_keeps_op_order():
                     assert pos[id(inp)] < pos[id(t)]
 
 
+def test_hooks_leave_every_gradient_bitwise_unchanged():
+    # early accumulation of hooked leaves must not change any gradient: the same
+    # graph (shared weights, a tensor with three consumers, conv) with and without hooks
+    def grads(hooked):
+        fastdl.manual_seed(0)
+        lin = fastdl.nn.Linear(6, 6)
+        conv = fastdl.nn.Conv2d(1, 2, 3, padding=1)
+        x = fastdl.randn(3, 1, 4, 4, requires_grad=True)
+        params = list(lin.parameters()) + list(conv.parameters())
+        if hooked:
+            for p in params:
+                p.register_post_accumulate_grad_hook(lambda t: None)
+        h = fastdl.nn.functional.relu(conv(x)).reshape(3, 32)[:, :6]
+        out = lin(fastdl.nn.functional.tanh(lin(h))) + lin(h)
+        (out * out).mean().backward()
+        return [p.grad.numpy().copy() for p in params] + [x.grad.numpy().copy()]
+
+    for a, b in zip(grads(False), grads(True)):
+        assert np.array_equal(a, b)
+
+
+def test_hook_changing_grad_in_place_does_not_leak_into_other_gradients():
+    # add's backward hands one array to both inputs; a hook that edits one leaf's .grad
+    # in place must not change the other's
+    a = fastdl.ones(3, requires_grad=True)
+    b = fastdl.ones(3, requires_grad=True)
+    a.register_post_accumulate_grad_hook(lambda t: t.grad.numpy().__imul__(10))
+    c = fastdl.ones(3, requires_grad=True)
+    h = c * 1.0
+    (a + b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [10, 10, 10])
+    np.testing.assert_array_equal(b.grad.numpy(), [1, 1, 1])
+    (a + h).sum().backward()                 # the other holder is a non-leaf
+    np.testing.assert_array_equal(c.grad.numpy(), [1, 1, 1])
+
+
 def test_post_accumulate_hook_remove_and_errors():
     w = fastdl.ones(2, requires_grad=True)
     calls = []
