@@ -32,7 +32,7 @@ y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 1).astype(np.int
 def make_trainer():
     fastdl.manual_seed(7)
     model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3))
-    opt = fastdl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = fastdl.optim.Adam(model.parameters(), lr=0.02)
     return fastdl.Trainer(model, opt, nn.CrossEntropyLoss(), metrics=["accuracy"],
                           distributed=True)
 
