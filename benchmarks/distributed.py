@@ -13,9 +13,10 @@ depend on the pixel values):
 
 Both use the same two cores, so the ratio of their samples/s is the scaling
 efficiency of going from threads to processes (1.0 = no loss). For 2x1 it
-also reports, per step, the time backward spent waiting for the gradient
-all-reduce (what overlap did not hide) and the time of a blocking all-reduce
-of the whole gradient alone. Each configuration runs --runs times; the table
+also reports, per step, the time backward spent in the gradient all-reduce
+(the last bucket's blocking all-reduce plus waiting for the earlier ones: what
+overlap did not hide) and the time of a blocking all-reduce of the whole
+gradient alone. Each configuration runs --runs times; the table
 shows the best run (least disturbed by other jobs on a shared machine).
 """
 import argparse
@@ -151,7 +152,7 @@ def main():
         one, two = best[False], best[True]
         rows.append((kind, one, two))
     print("| model | params | 1 proc x 2 threads (samples/s) | 2 procs x 1 thread (samples/s) "
-          "| scaling efficiency | all-reduce wait in backward (ms/step) "
+          "| scaling efficiency | all-reduce time left in backward (ms/step) "
           "| all-reduce alone (ms) | step (ms, 2x1) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for kind, one, two in rows:

@@ -9,9 +9,10 @@ How a step runs (PyTorch's DDP design, over fastdl's autograd):
 - During backward, each parameter's post-accumulate-grad hook copies its
   gradient into its bucket's flat buffer. When a bucket is full it is
   all-reduced with a non-blocking ``Iallreduce`` while backward goes on
-  through the earlier layers; the hook of the last parameter waits for every
-  bucket, divides by the world size and writes the averages back into
-  ``.grad``. So when ``loss.backward()`` returns, every ``.grad`` holds the
+  through the earlier layers; the hook of the last parameter reduces the last
+  bucket with a blocking ``Allreduce`` (no compute is left to overlap, and it
+  is the faster algorithm), waits for the others, divides by the world size
+  and writes the averages back into ``.grad``. So when ``loss.backward()`` returns, every ``.grad`` holds the
   gradient averaged over all ranks and the optimizer can step.
 - With the same inputs everywhere the averaged gradients are equal on every
   rank (bitwise: every rank receives the one reduced buffer), so replicas
@@ -235,23 +236,32 @@ class DistributedDataParallel(Module):
     def _mark_ready(self, p, b):
         self._ready.add(id(p))
         b.pending -= 1
-        if b.pending == 0:
-            if self.world_size > 1:
+        if b.pending:
+            return
+        last = len(self._ready) == len(self._where)
+        if self.world_size > 1:
+            t0 = time.perf_counter()
+            if last:
+                # nothing left to overlap with: the blocking all-reduce is Open MPI's faster
+                # algorithm (0.94 MB on shared memory: 82 us against 168 us for Iallreduce)
+                self._comm.Allreduce(self._MPI.IN_PLACE, b.flat, op=self._MPI.SUM)
+            else:
                 b.request = self._comm.Iallreduce(self._MPI.IN_PLACE, b.flat, op=self._MPI.SUM)
                 # Open MPI progresses non-blocking collectives inside MPI calls: poke the
                 # earlier buckets so they move while backward computes
                 for other in self._buckets[:b.index]:
                     if other.request is not None:
                         other.request.Test()
-            if len(self._ready) == len(self._where):
-                self._finish()
+            self.__dict__["_reduce_seconds"] += time.perf_counter() - t0
+        if last:
+            self._finish()
 
     def _finish(self):
-        t0 = time.perf_counter()
         reqs = [b.request for b in self._buckets if b.request is not None]
         if reqs:
+            t0 = time.perf_counter()
             self._MPI.Request.Waitall(reqs)
-        self.__dict__["_reduce_seconds"] += time.perf_counter() - t0
+            self.__dict__["_reduce_seconds"] += time.perf_counter() - t0
         used_nowhere = set()
         if self._unused and self.world_size > 1:
             unused = {id(u) for u in self._unused}
