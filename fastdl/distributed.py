@@ -1,0 +1,570 @@
+"""fastdl.distributed: processes that train together over MPI, with torch.distributed's names.
+
+Start the processes with MPI's launcher; each one calls ``init_process_group`` and
+learns its rank and the world size from the MPI environment::
+
+    mpiexec -n 4 python train.py
+
+    import fastdl.distributed as dist
+    dist.init_process_group(backend="mpi")
+    print(dist.get_rank(), dist.get_world_size())
+
+The collectives (``all_reduce``, ``broadcast``, ``all_gather``,
+``all_gather_into_tensor``, ``barrier``) are thin wrappers over mpi4py's
+buffer interface (the upper-case ``Allreduce``, ``Bcast``, ...): they hand
+MPI the Tensor's memory, so nothing is copied or pickled. Tensors must be
+contiguous. MPI is loaded only by ``init_process_group``; without mpi4py the
+module imports and ``is_available()`` is False.
+
+Failure: after ``init_process_group`` an exception that no one catches in any
+rank prints its traceback and then aborts the whole MPI job (``MPI_Abort``),
+so the other ranks stop instead of waiting forever in their next collective.
+``destroy_process_group`` removes that hook.
+"""
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from fastdl.tensor import Tensor
+
+__all__ = ["is_available", "is_mpi_available", "init_process_group", "is_initialized",
+           "destroy_process_group", "get_rank", "get_world_size", "get_backend", "barrier",
+           "ReduceOp", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor",
+           "Work", "abort"]
+
+_MISSING = ('fastdl.distributed needs mpi4py and an MPI library; install them with '
+            'pip install "fastdl[mpi]" (mpi4py and Open MPI from pip)')
+
+
+def _import_mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ImportError("%s (%s)" % (_MISSING, e)) from e
+    return MPI
+
+
+def is_available():
+    """True when mpi4py can be imported (MPI itself is loaded by init_process_group); also named is_mpi_available.
+
+    ``pip install "fastdl[mpi]"`` installs mpi4py and Open MPI.
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> isinstance(dist.is_available(), bool), dist.is_mpi_available is dist.is_available
+        (True, True)
+    """
+    import importlib.util
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+is_mpi_available = is_available
+
+
+class _State:
+    comm = None          # a duplicate of COMM_WORLD: our messages never meet the user's
+    MPI = None
+    prev_excepthook = None
+
+
+_state = _State()
+
+
+def _comm(group, what):
+    if group is not None:
+        raise ValueError("%s: only the default process group (group=None) is supported, got %r"
+                         % (what, group))
+    if _state.comm is None:
+        raise ValueError("Default process group has not been initialized, please make sure to "
+                         "call init_process_group.")
+    return _state.comm
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
+                       store=None, group_name="", pg_options=None, device_id=None):
+    """Join the MPI job this process was started in (``mpiexec -n N python ...``).
+
+    A plain ``python train.py`` (no mpiexec) is a world of one process.
+
+    Args:
+        backend: "mpi" (or None, which means "mpi"); the only backend fastdl has.
+        world_size, rank: -1 (taken from MPI) or the values MPI gives, else ValueError.
+        init_method, timeout, store, group_name, pg_options, device_id: accepted for
+            PyTorch compatibility; MPI's launcher does the rendezvous.
+
+    Under ``mpiexec -n 2 python script.py``::
+
+        dist.init_process_group("mpi")
+        dist.get_rank(), dist.get_world_size()     # (0, 2) on one rank, (1, 2) on the other
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> try:
+        ...     dist.init_process_group("nccl")        # checked before MPI is loaded
+        ... except ValueError as e:
+        ...     print(e)
+        init_process_group: fastdl supports backend='mpi' only, got 'nccl'
+    """
+    if backend is not None and str(backend).lower() != "mpi":
+        raise ValueError("init_process_group: fastdl supports backend='mpi' only, got %r"
+                         % (backend,))
+    if _state.comm is not None:
+        raise RuntimeError("trying to initialize the default process group twice!")
+    MPI = _import_mpi()
+    comm = MPI.COMM_WORLD.Dup()
+    for name, given, actual in (("world_size", world_size, comm.Get_size()),
+                                ("rank", rank, comm.Get_rank())):
+        if given not in (-1, None) and int(given) != actual:
+            comm.Free()
+            raise ValueError("init_process_group: %s=%r but the MPI job says %d (with "
+                             "backend='mpi' rank and world size come from mpiexec)"
+                             % (name, given, actual))
+    _state.MPI, _state.comm = MPI, comm
+    _state.prev_excepthook = sys.excepthook
+    sys.excepthook = _abort_on_uncaught
+    _check_threads(MPI, comm)
+
+
+def _check_threads(MPI, comm):
+    """Warn (once per machine) when the ranks' OpenMP threads outnumber its cores."""
+    from fastdl.config import get_num_threads
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    local, local_rank = node.Get_size(), node.Get_rank()
+    node.Free()
+    threads, cores = get_num_threads(), os.cpu_count() or 1
+    if local > 1 and local * threads > cores and local_rank == 0:
+        warnings.warn("init_process_group: %d ranks on this machine x %d OpenMP threads each "
+                      "> %d cores; the ranks will preempt each other. Set OMP_NUM_THREADS=%d "
+                      "(or fastdl.set_num_threads) so that ranks x threads <= cores"
+                      % (local, threads, cores, max(1, cores // local)), RuntimeWarning,
+                      stacklevel=3)
+
+
+def _abort_on_uncaught(exc_type, exc, tb):
+    """Print the error, then abort the job so no other rank waits for this one forever."""
+    prev = _state.prev_excepthook or sys.__excepthook__
+    comm = _state.comm
+    if comm is None or comm.Get_size() == 1 or issubclass(exc_type, KeyboardInterrupt):
+        prev(exc_type, exc, tb)
+        return
+    sys.stderr.write("fastdl.distributed: rank %d of %d raised %s: %s; aborting all ranks\n"
+                     % (comm.Get_rank(), comm.Get_size(), exc_type.__name__, exc))
+    prev(exc_type, exc, tb)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    comm.Abort(1)
+
+
+def abort(errorcode=1):
+    """Stop every process of the job now (MPI_Abort); for errors found outside Python's hook.
+
+    Args:
+        errorcode: the exit code mpiexec reports (default 1).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        if not ok:
+            dist.abort(2)          # every rank stops, mpiexec exits nonzero
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.abort()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    _comm(None, "abort").Abort(errorcode)
+
+
+def is_initialized():
+    """Whether init_process_group has been called (and destroy_process_group not since).
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()
+        False
+    """
+    return _state.comm is not None
+
+
+def destroy_process_group(group=None):
+    """Leave the process group (MPI itself is finalized when Python exits).
+
+    Args:
+        group: None (the default group; fastdl has no other groups).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        dist.destroy_process_group()
+        dist.is_initialized()        # False
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.destroy_process_group()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "destroy_process_group")
+    if sys.excepthook is _abort_on_uncaught:
+        sys.excepthook = _state.prev_excepthook
+    _state.comm = None
+    comm.Free()
+
+
+def get_rank(group=None):
+    """This process's rank in the group, 0 .. world_size - 1 (torch.distributed.get_rank).
+
+    Args:
+        group: None (the default group; fastdl has no other groups).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        dist.get_rank()              # 0 or 1
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.get_rank()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    return _comm(group, "get_rank").Get_rank()
+
+
+def get_world_size(group=None):
+    """The number of processes in the group (torch.distributed.get_world_size).
+
+    Args:
+        group: None (the default group; fastdl has no other groups).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        dist.get_world_size()        # 2
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.get_world_size()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    return _comm(group, "get_world_size").Get_size()
+
+
+def get_backend(group=None):
+    """The group's backend name: 'mpi'.
+
+    Args:
+        group: None (the default group; fastdl has no other groups).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        dist.get_backend()           # 'mpi'
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.get_backend()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    _comm(group, "get_backend")
+    return "mpi"
+
+
+class ReduceOp:
+    """Reduction operations, torch.distributed.ReduceOp's names.
+
+    SUM, PRODUCT, MIN, MAX, BAND, BOR, BXOR, and AVG, which is SUM followed by
+    a division by the world size (floating tensors only).
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.ReduceOp.SUM, dist.ReduceOp.AVG
+        ('sum', 'avg')
+    """
+    SUM = "sum"
+    PRODUCT = "product"
+    MIN = "min"
+    MAX = "max"
+    BAND = "band"
+    BOR = "bor"
+    BXOR = "bxor"
+    AVG = "avg"
+
+
+_MPI_OPS = {"sum": "SUM", "product": "PROD", "min": "MIN", "max": "MAX", "band": "BAND",
+            "bor": "BOR", "bxor": "BXOR", "avg": "SUM"}
+
+
+def _mpi_op(op, what):
+    name = _MPI_OPS.get(op)
+    if name is None:
+        raise ValueError("%s: unknown op %r; use a fastdl.distributed.ReduceOp member" % (what, op))
+    return getattr(_state.MPI, name)
+
+
+def _buffer(tensor, what, name="tensor"):
+    """The tensor's own memory, checked: MPI reads and writes it in place."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError("%s: expected a fastdl Tensor for %s, got %s"
+                        % (what, name, type(tensor).__name__))
+    a = tensor._data
+    if not a.flags.c_contiguous:
+        raise ValueError("%s: Tensors must be contiguous (got strides %s for shape %s); "
+                         "call .contiguous() first" % (what, a.strides, a.shape))
+    if not a.flags.writeable:
+        raise ValueError("%s: the tensor's memory is read-only" % what)
+    if a.dtype.kind not in "fiub":
+        raise TypeError("%s: unsupported dtype %s" % (what, a.dtype))
+    return a
+
+
+class Work:
+    """Handle of an async collective (async_op=True): wait() finishes it.
+
+    Args:
+        request: the MPI request (anything with Test() and Wait()).
+        after: a function to run once the request completes.
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> class Done:                       # stands in for an MPI request
+        ...     def Test(self): return True
+        ...     def Wait(self): pass
+        >>> work = dist.Work(Done(), after=lambda: print("finished"))
+        >>> work.is_completed()
+        finished
+        True
+        >>> work.wait()
+        True
+    """
+
+    def __init__(self, request, after=None):
+        self._request, self._after, self._done = request, after, False
+
+    def is_completed(self):
+        """Whether the collective has finished (runs its completion step if so)."""
+        if not self._done and self._request.Test():
+            self._finish()
+        return self._done
+
+    def wait(self, timeout=None):
+        """Block until the collective has finished; returns True."""
+        if not self._done:
+            self._request.Wait()
+            self._finish()
+        return True
+
+    def _finish(self):
+        self._done = True
+        if self._after is not None:
+            self._after()
+
+
+def _run(blocking, nonblocking, async_op, after=None):
+    if async_op:
+        return Work(nonblocking(), after)
+    blocking()
+    if after is not None:
+        after()
+    return None
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` over all ranks, in place: every rank gets the result.
+
+    Args:
+        tensor: a contiguous Tensor, the same shape and dtype on every rank.
+        op: a ReduceOp (SUM by default; AVG divides the sum by the world size).
+        group: None (the default group; fastdl has no other groups).
+        async_op: return a Work handle instead of waiting (default False).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        t = fastdl.tensor([float(dist.get_rank())])
+        dist.all_reduce(t)           # t = 0 + 1 + ... + (world_size - 1) on every rank
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.all_reduce(fastdl.ones(2))
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "all_reduce")
+    a = _buffer(tensor, "all_reduce")
+    mop = _mpi_op(op, "all_reduce")
+    after = None
+    if op == ReduceOp.AVG:
+        if a.dtype.kind != "f":
+            raise TypeError("all_reduce: ReduceOp.AVG needs a floating tensor, got %s" % a.dtype)
+        n = comm.Get_size()
+        after = lambda: np.multiply(a, a.dtype.type(1.0 / n), out=a)
+    IN_PLACE = _state.MPI.IN_PLACE
+    return _run(lambda: comm.Allreduce(IN_PLACE, a, op=mop),
+                lambda: comm.Iallreduce(IN_PLACE, a, op=mop), async_op, after)
+
+
+def broadcast(tensor, src, group=None, async_op=False):
+    """Copy ``tensor`` from rank ``src`` into the same tensor on every rank (in place).
+
+    Args:
+        tensor: a contiguous Tensor of the same shape and dtype on every rank.
+        src: the rank whose values are sent.
+        group: None (the default group; fastdl has no other groups).
+        async_op: return a Work handle instead of waiting (default False).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        t = fastdl.full((2,), float(dist.get_rank()))
+        dist.broadcast(t, src=1)     # t is [1., 1.] on both ranks
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.broadcast(fastdl.ones(2), src=0)
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "broadcast")
+    a = _buffer(tensor, "broadcast")
+    if not 0 <= src < comm.Get_size():
+        raise ValueError("broadcast: src must be a rank in [0, %d), got %r"
+                         % (comm.Get_size(), src))
+    return _run(lambda: comm.Bcast(a, root=src), lambda: comm.Ibcast(a, root=src),
+                async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Concatenate every rank's ``input_tensor`` along dim 0 into ``output_tensor``.
+
+    Args:
+        output_tensor: (world_size * n, ...) Tensor, written in place.
+        input_tensor: (n, ...) Tensor, the same shape on every rank.
+        group: None (the default group; fastdl has no other groups).
+        async_op: return a Work handle instead of waiting (default False).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        out = fastdl.zeros(2)
+        dist.all_gather_into_tensor(out, fastdl.tensor([float(dist.get_rank())]))
+        out                          # tensor([0., 1.]) on both ranks
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.all_gather_into_tensor(fastdl.zeros(2), fastdl.ones(1))
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "all_gather_into_tensor")
+    a = _buffer(input_tensor, "all_gather_into_tensor", "input_tensor")
+    out = _buffer(output_tensor, "all_gather_into_tensor", "output_tensor")
+    n = comm.Get_size()
+    if out.dtype != a.dtype or out.size != a.size * n:
+        raise ValueError("all_gather_into_tensor: output must have world_size (%d) times the "
+                         "input's %d elements and its dtype %s, got %d elements of %s"
+                         % (n, a.size, a.dtype, out.size, out.dtype))
+    return _run(lambda: comm.Allgather(a, out), lambda: comm.Iallgather(a, out), async_op)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Fill ``tensor_list[i]`` with rank i's ``tensor`` (PyTorch's all_gather).
+
+    Args:
+        tensor_list: world_size Tensors shaped like tensor, written in place.
+        tensor: this rank's contribution.
+        group: None (the default group; fastdl has no other groups).
+        async_op: return a Work handle instead of waiting (default False).
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        parts = [fastdl.zeros(1) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, fastdl.tensor([float(dist.get_rank())]))
+        parts                        # [tensor([0.]), tensor([1.])] on both ranks
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.all_gather([fastdl.zeros(1)], fastdl.ones(1))
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "all_gather")
+    a = _buffer(tensor, "all_gather")
+    n = comm.Get_size()
+    if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != n:
+        raise ValueError("all_gather: tensor_list must be a list of world_size (%d) tensors, "
+                         "got %r" % (n, type(tensor_list).__name__ if not isinstance(
+                             tensor_list, (list, tuple)) else len(tensor_list)))
+    outs = [_buffer(t, "all_gather", "tensor_list[%d]" % i) for i, t in enumerate(tensor_list)]
+    for i, o in enumerate(outs):
+        if o.shape != a.shape or o.dtype != a.dtype:
+            raise ValueError("all_gather: tensor_list[%d] has shape %s %s, expected %s %s like "
+                             "the input" % (i, o.shape, o.dtype, a.shape, a.dtype))
+    block = np.empty((n,) + a.shape, dtype=a.dtype)
+
+    def scatter():
+        for i, o in enumerate(outs):
+            o[...] = block[i]
+
+    return _run(lambda: comm.Allgather(a, block), lambda: comm.Iallgather(a, block),
+                async_op, scatter)
+
+
+def barrier(group=None, async_op=False, device_ids=None):
+    """Wait until every rank has reached this call.
+
+    Args:
+        group: None (the default group; fastdl has no other groups).
+        async_op: return a Work handle instead of waiting (default False).
+        device_ids: accepted for PyTorch compatibility.
+
+    Under ``mpiexec -n 2 python script.py``, after ``init_process_group("mpi")``::
+
+        dist.barrier()
+
+    Example:
+        >>> import fastdl.distributed as dist
+        >>> dist.is_initialized()                 # a plain python process, before init_process_group
+        False
+        >>> try:
+        ...     dist.barrier()
+        ... except ValueError as e:
+        ...     print(e)
+        Default process group has not been initialized, please make sure to call init_process_group.
+    """
+    comm = _comm(group, "barrier")
+    return _run(comm.Barrier, comm.Ibarrier, async_op)
