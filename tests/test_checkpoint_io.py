@@ -568,6 +568,26 @@ def test_foreign_files_directories_empty_files(tmp_path):
     assert issubclass(CheckpointError, ValueError) and fastdl.CheckpointError is CheckpointError
 
 
+def test_library_refusals_name_the_file_tensor_and_problem(tmp_path):
+    """safetensors parses the file; what it refuses is explained with the tensor that misfits."""
+    cases = {
+        "span": (_st({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 4]}}, bytes(4)),
+                 r"tensor 'a': dtype F64 and shape \[1\] need 8 bytes, data_offsets \[0, 4\] span 4"),
+        "short": (_st({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}, bytes(5)),
+                  r"truncated: tensor 'a' ends at data byte 12, the file has 5"),
+        "extra": (_st({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, bytes(7)),
+                  r"3 bytes after the last tensor"),
+        "c64": (_st({"a": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}}, bytes(8)),
+                r"tensor 'a' has dtype C64 \(complex64\), which fastdl cannot hold"),
+    }
+    for name, (data, match) in cases.items():
+        q = tmp_path / name
+        q.write_bytes(data)
+        with pytest.raises(CheckpointError, match=match) as e:
+            fastdl.load(q)
+        assert e.value.path == str(q) and str(e.value).startswith(str(q) + ": "), name
+
+
 def _st(header, data):
     hb = json.dumps(header).encode()
     return len(hb).to_bytes(8, "little") + hb + data
