@@ -609,11 +609,12 @@ def check_trainer_checkpoint(ck, path, model, optimizer):
         p, g = params[j]
         fresh = {}
         optimizer._init_state(p, g, fresh)
-        if set(s) != set(fresh):
+        lazy = {k: p._data for k in optimizer._lazy_state if k in s and k not in fresh}
+        missing, unexpected = set(fresh) - set(s), set(s) - set(fresh) - set(lazy)
+        if missing or unexpected:
             bad("optimizer state[%r] keys differ from what %s keeps: missing %s, unexpected %s"
-                % (j, type(optimizer).__name__, sorted(set(fresh) - set(s)),
-                   sorted(set(s) - set(fresh))))
-        for k, ref in fresh.items():
+                % (j, type(optimizer).__name__, sorted(missing), sorted(unexpected)))
+        for k, ref in {**fresh, **lazy}.items():
             v = s[k]
             if isinstance(ref, np.ndarray):
                 arr = v._data if isinstance(v, Tensor) else None

@@ -306,6 +306,32 @@ def test_exact_resume_with_batchnorm_and_dropout(tmp_path):
     assert other.history.history["loss"] != ref.history.history["loss"][2:]
 
 
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: fastdl.optim.SGD(ps, lr=0.05, momentum=0.9),      # momentum_buffer made on step 1
+    lambda ps: fastdl.optim.SGD(ps, lr=0.05),
+    lambda ps: fastdl.optim.RMSprop(ps, lr=1e-2, momentum=0.5, centered=True),
+    lambda ps: fastdl.optim.AdamW(ps, lr=1e-2),
+    lambda ps: fastdl.optim.Adagrad(ps, lr=1e-2),
+    lambda ps: fastdl.optim.Adadelta(ps),
+], ids=["sgd-momentum", "sgd", "rmsprop", "adamw", "adagrad", "adadelta"])
+def test_every_optimizer_resumes_exactly(tmp_path, make_opt):
+    x, y = _data()
+
+    def trainer(seed):
+        fastdl.manual_seed(seed)
+        model = _bn_dropout_model()
+        return fastdl.Trainer(model, make_opt(model.parameters()), nn.CrossEntropyLoss())
+
+    ref = trainer(0)
+    ck = fastdl.callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch}.safetensors"),
+                                          save_weights_only=False)
+    _fit(ref, x, y, 3, callbacks=[ck])
+    resumed = trainer(4)
+    _fit(resumed, x, y, 3, resume_from=str(tmp_path / "ck-1.safetensors"))
+    for k, v in ref.model.state_dict().items():
+        assert resumed.model.state_dict()[k].numpy().tobytes() == v.numpy().tobytes(), k
+
+
 def _resave(path, fn):
     """Load a checkpoint, let fn edit it, save it again (a consistent, well-formed file)."""
     ck = fastdl.load(path)
