@@ -135,7 +135,8 @@ def _check_same(rec1, rec2):
                 "fastdl.onnx.export: an argument of op %s (#%d) of shape %s depends on the "
                 "input through an operation the exporter cannot record (a comparison, an "
                 "integer op, .item() or .numpy()); it would be frozen as a constant. Express "
-                "it with supported tensor ops" % (rec1.op_names[i], i + 1, a.shape))
+                "it with supported tensor ops"
+                % (rec1.op_names[i] if i < len(rec1.op_names) else "output", i + 1, a.shape))
 
 
 def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,

@@ -46,6 +46,8 @@ class Recorder:
         self.param_inputs = {}     # name -> ndarray, when export_params=False
         self.unsupported = {}      # op description -> count
         self.poisoned = {}         # id(ndarray) -> why the value can't be used
+        self.folded = set()        # id(ndarray) of op outputs computed from constants only
+        self.current_op = None
         self.constants = []        # (op index, array) of the unnamed constants used
         self.op_names = []
         self._count = 0
@@ -86,10 +88,10 @@ class Recorder:
             else:
                 self.param_inputs.setdefault(pname, parr)
             return pname
-        if isinstance(a, Tensor) and a._node is not None:
-            raise Unsupported("a tensor computed by an operation the exporter cannot record "
-                              "(it was made outside fastdl's ops, e.g. from .numpy() data)")
-        self.constants.append((len(self.op_names), np.array(arr, copy=True)))
+        if isinstance(a, Tensor) and a._node is not None and key not in self.folded:
+            raise Unsupported("an input of %s computed by an operation the exporter cannot "
+                              "record" % self.current_op)
+        self.constants.append((max(len(self.op_names) - 1, 0), np.array(arr, copy=True)))
         return self.const(arr, hint)
 
     def const(self, value, hint="const", dtype=None):
@@ -136,8 +138,12 @@ class _Tracer:
         rec = self.rec
         outs = out if isinstance(out, tuple) else (out,)
         rec.op_names.append(cls.__name__)
+        rec.current_op = cls.__name__
         if not any(rec.is_value(a) for a in args):
-            return              # constants only: the outputs are constants too (folded)
+            for o in outs:      # constants only: the outputs are constants too (folded)
+                rec.folded.add(id(o._data))
+                rec.keep.append(o._data)
+            return
         try:
             names = self.convert(rec, cls, args, outs)
         except Unsupported as e:
@@ -186,8 +192,9 @@ def trace_inputs(args, perturb=False, seed=0):
         arr = np.array(a._data, copy=True)
         if perturb and arr.size:
             if arr.dtype.kind == "f":
+                # flipped and shifted: sums, signs and maxima all change
                 scale = float(np.std(arr)) + 1.0
-                arr = (arr + rng.standard_normal(arr.shape) * scale).astype(arr.dtype)
+                arr = (rng.standard_normal(arr.shape) * scale - arr).astype(arr.dtype)
             else:
                 arr = rng.permutation(arr.reshape(-1)).reshape(arr.shape)
         t = Tensor._wrap(arr)
