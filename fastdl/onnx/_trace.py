@@ -30,6 +30,10 @@ class Unsupported(Exception):
     """An op (or a use of an op) with no ONNX translation; the message names it."""
 
 
+class _Poisoned(Unsupported):
+    """A value made by an unsupported op was used: reported once, at that op."""
+
+
 class Recorder:
     """The graph being built: nodes, initializers and the names of known values."""
 
@@ -78,7 +82,7 @@ class Recorder:
             arr = np.asarray(arr)
         key = id(arr)
         if key in self.poisoned:
-            raise Unsupported(self.poisoned[key])
+            raise _Poisoned(self.poisoned[key])
         if key in self.names:
             return self.names[key]
         if key in self.params:
@@ -148,7 +152,8 @@ class _Tracer:
             names = self.convert(rec, cls, args, outs)
         except Unsupported as e:
             what = str(e)
-            rec.unsupported[what] = rec.unsupported.get(what, 0) + 1
+            if not isinstance(e, _Poisoned):
+                rec.unsupported[what] = rec.unsupported.get(what, 0) + 1
             for o in outs:
                 rec.poisoned[id(o._data)] = what
                 rec.keep.append(o._data)
