@@ -35,6 +35,7 @@ from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
 from fastdl.io import load, save
 from fastdl.dlpack import from_dlpack
+from fastdl import onnx
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks
