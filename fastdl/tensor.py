@@ -21,22 +21,16 @@ from fastdl import autograd
 from fastdl._C import _core
 from fastdl.autograd import _mode
 from fastdl.autograd._functions import tensor as _fn
-from fastdl.autograd._functions.tensor import _unbroadcast  # noqa: F401  (used by nn)
 
 __all__ = ["Tensor"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.dtype(np.float32)
 
-_ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
-    _core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
-_U = _core.UNARY_OPS
+_ADD, _SUB, _MUL, _DIV = (_core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div"))
 _CMP = _core.COMPARE_OPS
-_R = _core.REDUCE_OPS
 
 _binary = _core.binary
-_unary = _core.unary
-_reduce = _core.reduce
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -474,7 +468,9 @@ def _binary_op(fn, a, b):
         a, b = a.to(_F32), b.to(_F32)       # true division of integers is float32, as in PyTorch
     if not _is_float(a._data):
         return Tensor._wrap(_np_binary(fn.op, a._data, b._data))
-    return fn.apply(a, b)
+    if (a._requires_grad or b._requires_grad) and _mode.enabled:
+        return fn.apply(a, b)
+    return Tensor._wrap(_binary(fn.op, a._data, b._data))     # nothing to record
 
 
 def add(a, b, alpha=1):
@@ -654,9 +650,12 @@ def _max_min(x, is_min, dim, keepdim, axis, keepdims, name):
     if not _is_float(x._data):
         values = (amin if is_min else amax)(x, ax, keepdim)
         return MaxMin(values, (argmin if is_min else argmax)(x, ax, keepdim))
+    if x.ndim == 0:                 # PyTorch: dim 0 (or -1) of a 0-d tensor is itself
+        if ax not in (0, -1):
+            raise IndexError("%s: dim %r is out of range for a 0-d tensor (expected 0 or -1)"
+                             % (name, ax))
+        return MaxMin(_unary_op(x, "copy"), Tensor._wrap(np.zeros((), np.int64)))
     axn = _core.normalize_axes(ax, x.ndim, name)[0]
-    if x.shape[axn] == 0 if x.ndim else False:
-        raise ValueError("%s: cannot take %s over an empty dim (shape %s)" % (name, name, x.shape))
     return MaxMin(*_fn.MaxMinDim.apply(x, is_min, axn, keepdim, name))
 
 
@@ -886,7 +885,7 @@ def cat(tensors, dim=0, *, axis=None):
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             raise ValueError("cat: sizes must match except in dim %d, got %s"
                              % (d, [t.shape for t in tensors]))
-    return _fn.Cat.apply(d, *tensors)
+    return _fn.Cat.apply(*tensors, d)
 
 
 def stack(tensors, dim=0, *, axis=None):
@@ -964,7 +963,7 @@ def where(cond, a, b):
     a, b = _promote(a, b)
     if not _needs_grad(a, b):
         return Tensor._wrap(np.where(c, a._data, b._data))
-    return _fn.Where.apply(c, a, b)
+    return _fn.Where.apply(a, b, c)
 
 
 # ---- methods delegating to the functions above -------------------------------------------------

@@ -44,6 +44,10 @@ def test_activation_of_0d_is_0d(name, v):
     assert gradcheck(fn, [scalar(v)])
 
 
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
 LOSSES = {
     "mse_loss": (lambda x, y: F.mse_loss(x, y, reduction="none"), lambda x, y: (x - y) ** 2),
     "l1_loss": (lambda x, y: F.l1_loss(x, y, reduction="none"), lambda x, y: abs(x - y)),
@@ -52,7 +56,7 @@ LOSSES = {
     "smooth_l1_loss": (lambda x, y: F.smooth_l1_loss(x, y, reduction="none"),
                        lambda x, y: 0.5 * (x - y) ** 2 if abs(x - y) < 1 else abs(x - y) - 0.5),
     "bce": (lambda x, y: F.binary_cross_entropy(F.sigmoid(x), y, reduction="none"),
-            lambda x, y: -(y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x))))),
+            lambda x, y: -(y * np.log(_sig(x)) + (1 - y) * np.log(1 - _sig(x)))),
     "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none"),
                         lambda x, y: np.log1p(np.exp(x)) - y * x),
     "kl_div": (lambda x, y: F.kl_div(x, y, reduction="none"), lambda x, y: y * (np.log(y) - x)),
@@ -72,6 +76,34 @@ def test_pointwise_loss_of_0d_is_0d(name):
     out.backward()
     assert x.grad.shape == ()
     assert gradcheck(lambda t: fn(t, y), [scalar(0.3)])
+
+
+def test_dropout_of_0d_is_0d():
+    fastdl.manual_seed(3)
+    for p, expect in ((0.0, 1.0), (1.0, 0.0)):
+        x = scalar(1.5)
+        y = F.dropout(x, p, True)
+        assert y.shape == ()
+        y.backward()
+        assert x.grad.shape == () and x.grad.item() == expect
+    x = scalar(1.5)
+    y = F.dropout(x, 0.5, True)
+    y.backward()
+    assert y.shape == () and x.grad.item() in (0.0, 2.0)
+    assert y.item() == 1.5 * x.grad.item()
+
+
+def test_embedding_of_0d_index():
+    w = fastdl.tensor(np.arange(15.0).reshape(5, 3), requires_grad=True)
+    e = F.embedding(fastdl.tensor(2), w)
+    assert e.shape == (3,)
+    np.testing.assert_array_equal(e.detach().numpy(), [6.0, 7.0, 8.0])
+    (e * fastdl.tensor([1.0, 2.0, 3.0], dtype=fastdl.float64)).sum().backward()
+    expect = np.zeros((5, 3))
+    expect[2] = [1, 2, 3]
+    np.testing.assert_array_equal(w.grad.numpy(), expect)
+    e2 = F.embedding(fastdl.tensor([[1, 4], [0, 1]]), w)
+    assert e2.shape == (2, 2, 3)
 
 
 def test_bce_accepts_0d_weight():
@@ -107,6 +139,17 @@ def test_backward_through_reductions_of_0d(op, grad):
     y.backward()
     assert x.grad.shape == ()
     np.testing.assert_allclose(x.grad.item(), grad)
+
+
+def test_max_min_along_dim_of_0d():
+    for op in ("max", "min"):
+        x = scalar(2.5)
+        v, i = getattr(x, op)(0)
+        assert v.shape == () and i.shape == () and i.item() == 0 and v.item() == 2.5
+        v.backward()
+        assert x.grad.item() == 1.0
+    with pytest.raises(IndexError, match="0-d"):
+        scalar(1.0).max(1)
 
 
 def test_var_std_of_0d_with_correction_is_nan_not_an_error():

@@ -127,6 +127,7 @@ class Cube(Function):
         return x * x * x
 
     @staticmethod
+    @fastdl.autograd.once_differentiable
     def backward(ctx, g):
         x, = ctx.saved_tensors
         return g * 3 * x * x
@@ -320,3 +321,26 @@ def test_torch_function_api_agrees():
     fx = fastdl.tensor(xs, requires_grad=True)
     Cube.apply(fx).sum().backward()
     np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy())
+
+
+def test_backward_from_a_later_output_and_retain_grad_on_outputs(rng):
+    fastdl.manual_seed(1)
+    lstm = fastdl.nn.LSTM(3, 4, dtype=np.float64)
+    x = leaf(rng, (4, 2, 3))
+    g = rng.standard_normal((1, 2, 4))
+    out, (h, c) = lstm(x)
+    h.retain_grad()
+    c.backward(fastdl.tensor(g))                 # the root is output 2 of the node
+    direct = x.grad.numpy().copy()
+    assert h.grad is None                         # no gradient reached h
+    x.grad = None
+    out, (h, c) = lstm(x)
+    h.retain_grad()
+    c.retain_grad()
+    ((c * fastdl.tensor(g)).sum() + h.sum()).backward()
+    np.testing.assert_array_equal(c.grad.numpy(), g)
+    np.testing.assert_array_equal(h.grad.numpy(), np.ones((1, 2, 4)))
+    x2 = x.detach().requires_grad_()
+    out, (h2, c2) = lstm(x2)
+    (c2 * fastdl.tensor(g)).sum().backward()
+    np.testing.assert_allclose(direct, x2.grad.numpy(), rtol=1e-12)

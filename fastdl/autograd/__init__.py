@@ -9,13 +9,14 @@
 """
 import numpy as np
 
-from fastdl.autograd.grad_mode import (_mode, enable_grad, is_grad_enabled, no_grad,
-                                       set_grad_enabled)
-from fastdl.autograd.function import Function, FunctionCtx, KernelFunction, Node
+from fastdl.autograd.grad_mode import (_mode, enable_grad, is_grad_enabled,  # noqa: F401
+                                       no_grad, set_grad_enabled)
+from fastdl.autograd.function import (Function, FunctionCtx, KernelFunction,  # noqa: F401
+                                      Node, once_differentiable)
 from fastdl.autograd.engine import run_backward
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",
-           "FunctionCtx", "Node", "backward", "grad"]
+           "FunctionCtx", "Node", "backward", "grad", "once_differentiable"]
 
 
 def _seq(x):

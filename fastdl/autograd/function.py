@@ -27,7 +27,7 @@ import numpy as np
 
 from fastdl.autograd.grad_mode import _mode, no_grad
 
-__all__ = ["Function", "KernelFunction", "FunctionCtx", "Node"]
+__all__ = ["Function", "KernelFunction", "FunctionCtx", "Node", "once_differentiable"]
 
 Tensor = None       # set by fastdl.tensor once the class exists (it imports this module)
 
@@ -35,49 +35,47 @@ Tensor = None       # set by fastdl.tensor once the class exists (it imports thi
 class Node:
     """A recorded op in the graph and the ``ctx`` its forward and backward share.
 
-    Graph fields: ``name``, ``inputs`` (one entry per forward argument: the
-    Tensor, or None for other arguments), ``nout`` (number of outputs).
-    ``Node(name, inputs, backward)`` also builds a node from a closure
-    ``backward(grad_out) -> grads`` for a single-output op.
+    Graph fields: ``name``, ``inputs`` (the Tensor arguments, None for an
+    absent one), ``nout`` (number of outputs), ``needs_input_grad`` (one bool
+    per input). Attributes forward sets on the ctx are dropped with the saved
+    tensors after a backward without retain_graph. ``Node(name, inputs,
+    backward)`` also builds a node from a closure ``backward(grad_out) ->
+    grads`` for a single-output op.
     """
-    __slots__ = ("name", "inputs", "nout", "_needs", "materialize_grads",
-                 "_fn", "_cls", "_saved", "_nondiff", "_out_meta", "__dict__", "__weakref__")
+    __slots__ = ("name", "inputs", "nout", "needs_input_grad", "_fn", "_saved", "__dict__",
+                 "__weakref__")
+    # defaults a ctx overrides only when it needs to (instance attributes cost per op)
+    _nondiff = None
+    _cls = None
+    materialize_grads = False
 
     def __init__(self, name, inputs, backward):
         self.name = name
         self.inputs = tuple(inputs)
         self.nout = 1
-        self.materialize_grads = False
+        self.needs_input_grad = tuple(t is not None and t.requires_grad for t in self.inputs)
         self._fn = lambda ctx, g: backward(g)
-        self._cls = None
-        self._saved = ()
-        self._nondiff = None
 
     def __repr__(self):
         return "<Node %s>" % self.name
 
     # ---- the ctx API (PyTorch's FunctionCtx) ----------------------------------------
-    @property
-    def needs_input_grad(self):
-        """One bool per forward argument: does it need a gradient?"""
-        try:
-            return self._needs
-        except AttributeError:
-            pass
-        return tuple([t is not None and t._requires_grad for t in self.inputs])
-
     def save_for_backward(self, *tensors):
         """Keep tensors (or arrays) for backward; read them back as ``ctx.saved_tensors``."""
         self._saved = tensors
 
     @property
     def saved_tensors(self):
-        if self._saved is None:
+        try:
+            saved = self._saved
+        except AttributeError:
+            return ()
+        if saved is None:
             raise RuntimeError("saved_tensors: trying to backward through the graph a second "
                                "time (node %s); the saved tensors were freed after the first "
                                "backward. Pass retain_graph=True to the first backward() if you "
                                "need to do this." % self.name)
-        return self._saved
+        return saved
 
     def mark_non_differentiable(self, *outputs):
         """Outputs that carry no gradient (indices, masks, saved statistics).
@@ -102,18 +100,12 @@ class Node:
         """Drop what backward needed, after a backward without retain_graph."""
         self._fn = None
         self._saved = None
-        self.__dict__.clear()
+        d = self.__dict__
+        if d:
+            d.clear()
 
 
 FunctionCtx = Node
-
-
-def _new_ctx(cls):
-    ctx = Node.__new__(Node)
-    ctx._cls = cls
-    ctx._saved = ()
-    ctx._nondiff = None
-    return ctx
 
 
 class _FunctionMeta(type):
@@ -171,11 +163,12 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = _new_ctx(cls)
+        ctx = Node.__new__(Node)
+        ctx._cls = cls
         ctx.name = cls._backward_name
         enabled = _mode.enabled
         needs = tuple(enabled and isinstance(a, Tensor) and a._requires_grad for a in args)
-        ctx._needs = needs
+        ctx.needs_input_grad = needs
         ctx.materialize_grads = True
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
@@ -258,60 +251,124 @@ def _sum_to(a, shape, name, i):
     return np.asarray(a.sum(axis=axes, keepdims=True)).reshape(shape)
 
 
+def once_differentiable(fn):
+    """PyTorch's decorator for a backward that cannot itself be differentiated.
+
+    Every fastdl backward is once-differentiable (create_graph is not
+    supported), so this returns fn unchanged; it is here so that code written
+    for PyTorch runs as is.
+    """
+    return fn
+
+
 class KernelFunction(Function):
     """A built-in op: the Function API over storage ndarrays.
 
-    ``apply(*args)`` passes each Tensor argument's array (and every other
-    argument unchanged) to ``forward(ctx, *args)``, which returns an ndarray or
-    a tuple of ndarrays. ``backward(ctx, *grads)`` gets an ndarray (or None for
+    ``apply(*args)``: the Tensor arguments come first (None for an absent
+    optional one), then plain parameters; the first argument that is neither
+    a Tensor nor None ends the inputs. ``forward(ctx, *args)`` gets each
+    input's array and the parameters unchanged, and returns an ndarray or a
+    tuple of ndarrays. ``backward(ctx, *grads)`` gets an ndarray (or None for
     an output that received no gradient) per output and returns a gradient
-    array per argument, in order; trailing Nones may be left out, and a
-    single array may be returned for a single argument. Gradients must have
-    exactly the argument's shape: the engine checks it.
+    array per input, in order (a single array for a single input). Gradients
+    must have exactly the input's shape: the engine checks it.
+    ``ctx.needs_input_grad`` has one bool per input. A subclass may declare
+    ``n_inputs`` (its number of inputs) to skip the scan.
 
     Only the per-op cost differs from Function: no Tensor wrapping, no
     ``no_grad`` block (forward calls kernels, not Tensor ops).
     """
 
+    n_inputs = None     # how many leading arguments are inputs; None: scan for them
+
     @classmethod
     def apply(cls, *args):
+        n = cls.n_inputs
         ctx = Node.__new__(Node)
-        ctx._cls = cls
-        ctx._saved = ()
-        ctx._nondiff = None
-        arrays = []
-        need = mixed = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                if a._requires_grad:
-                    need = True
+        if n == 1:                      # the common shapes, without a loop
+            x = args[0]
+            if x._requires_grad and _mode.enabled:
+                ctx.needs_input_grad = _TRUE1
+                ctx.inputs = (x,)
+                ctx.name = cls._backward_name       # forward may refine it
+                out = cls.forward(ctx, x._data, *args[1:])
             else:
-                arrays.append(a)
-                mixed = True
-        if need and _mode.enabled:
-            ctx.inputs = tuple([a if isinstance(a, Tensor) else None for a in args]) \
-                if mixed else args
-            ctx.materialize_grads = False
-            ctx.name = cls._backward_name       # forward may refine it
-            out = cls.forward(ctx, *arrays)
-            ctx._fn = cls.backward
-            if type(out) is not tuple:
-                ctx.nout = 1
-                return Tensor._wrap(out, ctx)
-            ctx.nout = len(out)
-            nd = ctx._nondiff
-            res = []
-            for k, o in enumerate(out):
-                if nd is not None and id(o) in nd:
-                    res.append(Tensor._wrap(o))
+                ctx.needs_input_grad = _FALSE1
+                out = cls.forward(ctx, x._data, *args[1:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
+        elif n == 2:
+            a, b = args[0], args[1]
+            ra = a is not None and a._requires_grad
+            rb = b is not None and b._requires_grad
+            if (ra or rb) and _mode.enabled:
+                ctx.needs_input_grad = (ra, rb)
+                ctx.inputs = (a, b)
+                ctx.name = cls._backward_name
+                out = cls.forward(ctx, None if a is None else a._data,
+                                  None if b is None else b._data, *args[2:])
+            else:
+                ctx.needs_input_grad = _FALSE2
+                out = cls.forward(ctx, None if a is None else a._data,
+                                  None if b is None else b._data, *args[2:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
+        elif n == 3:
+            a, b, c = args[0], args[1], args[2]
+            ra = a is not None and a._requires_grad
+            rb = b is not None and b._requires_grad
+            rc = c is not None and c._requires_grad
+            ctx.needs_input_grad = (ra, rb, rc)
+            arrays = (None if a is None else a._data, None if b is None else b._data,
+                      None if c is None else c._data)
+            if (ra or rb or rc) and _mode.enabled:
+                ctx.inputs = (a, b, c)
+                ctx.name = cls._backward_name
+                out = cls.forward(ctx, *arrays, *args[3:])
+            else:
+                out = cls.forward(ctx, *arrays, *args[3:])
+                return Tensor._wrap(out) if type(out) is not tuple else _wrap_plain(out)
+        else:
+            arrays, needs, need = [], [], False
+            for a in args if n is None else args[:n]:
+                if isinstance(a, Tensor):
+                    arrays.append(a._data)
+                    r = a._requires_grad
+                    needs.append(r)
+                    need = need or r
+                elif a is None:
+                    arrays.append(None)
+                    needs.append(False)
                 else:
-                    t = Tensor._wrap(o, ctx)
-                    t._oidx = k
-                    res.append(t)
-            return tuple(res)
-        ctx.inputs = ()
-        out = cls.forward(ctx, *arrays)
+                    break
+            n = len(arrays)
+            arrays += args[n:]
+            ctx.needs_input_grad = needs
+            if need and _mode.enabled:
+                ctx.inputs = args[:n]
+                ctx.name = cls._backward_name
+                out = cls.forward(ctx, *arrays)
+            else:
+                return _wrap_plain(cls.forward(ctx, *arrays))
+        ctx._fn = cls.backward
         if type(out) is not tuple:
-            return Tensor._wrap(out)
-        return tuple([Tensor._wrap(o) for o in out])
+            ctx.nout = 1
+            return Tensor._wrap(out, ctx)
+        ctx.nout = len(out)
+        nd = ctx._nondiff
+        res = []
+        for k, o in enumerate(out):
+            if nd is not None and id(o) in nd:
+                res.append(Tensor._wrap(o))
+            else:
+                t = Tensor._wrap(o, ctx)
+                t._oidx = k
+                res.append(t)
+        return tuple(res)
+
+
+def _wrap_plain(out):
+    if type(out) is not tuple:
+        return Tensor._wrap(out)
+    return tuple([Tensor._wrap(o) for o in out])
+
+
+_TRUE1, _FALSE1, _FALSE2 = (True,), (False,), (False, False)

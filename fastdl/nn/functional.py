@@ -14,13 +14,11 @@ Example:
     >>> loss = F.cross_entropy(x, fastdl.tensor([1, 0, 9, 3]))
     >>> loss.backward()
 """
-import math
 import numbers
 
 import numpy as np
 
 from fastdl import random as _random
-from fastdl._C import nn as _nn
 from fastdl.autograd._functions import nn as _fn
 from fastdl.tensor import Tensor, _promote
 
@@ -717,7 +715,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise ValueError("%s: padding_idx %d must be within num_embeddings %d"
                              % (op, padding_idx, V))
         pad = padding_idx % V
-    ix = np.ascontiguousarray(idx, dtype=np.int64)
+    ix = np.asarray(idx, dtype=np.int64, order="C")         # 0-d stays 0-d
     return _fn.Embedding.apply(w, ix, pad)
 
 

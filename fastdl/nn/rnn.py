@@ -2,7 +2,8 @@
 order and return values: RNN, LSTM, GRU and their single-step cells.
 
 A whole multi-layer, possibly bidirectional sequence is one autograd Node
-with several outputs (fastdl/autograd/_functions/rnn.py): forward runs each layer and direction through time in C (one GEMM for the
+with several outputs (output, h_n[, c_n]; fastdl/autograd/_functions/rnn.py):
+forward runs each layer and direction through time in C (one GEMM for the
 input projection of all steps, then per step one W_hh GEMM and one fused
 cell kernel); backward runs backpropagation through time in C, with dW_ih,
 dW_hh and dx each one GEMM over all steps.
@@ -71,8 +72,8 @@ def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size,
     layer and direction, in PyTorch's order. Returns Tensors (y, h_n[, c_n]) from one
     autograd node."""
     return _fn.RNNSequence.apply(
-        (mode, num_layers, num_directions, hidden_size, dropout, training, batch_first),
-        x, h0, c0, *[w for ws in weights for w in ws])
+        x, h0, c0, *[w for ws in weights for w in ws],
+        (mode, num_layers, num_directions, hidden_size, dropout, training, batch_first))
 
 
 # ---- modules -----------------------------------------------------------------------------

@@ -137,6 +137,7 @@ class History(Callback):
             import matplotlib
             matplotlib.use("Agg", force=False)
             import matplotlib.pyplot as plt
+            from matplotlib.ticker import MaxNLocator
         except ImportError as e:
             raise ImportError("History.plot needs matplotlib: pip install matplotlib") from e
         base = [k for k in (keys or self.history) if not k.startswith("val_")
@@ -149,6 +150,7 @@ class History(Callback):
             if "val_" + k in self.history:
                 ax.plot(x, self.history["val_" + k], "o-", label="val " + k)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # epochs are whole numbers
             ax.set_title(k)
             ax.legend()
             ax.grid(alpha=0.3)

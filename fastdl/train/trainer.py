@@ -1057,13 +1057,9 @@ class Trainer:
 
     def load_checkpoint(self, path):
         """Restore a checkpoint; returns the epoch to continue from."""
-        from fastdl.io import load
+        from fastdl.io import check_trainer_checkpoint, load
         ck = load(path)
-        for key in ("model", "optimizer", "epoch", "rng"):
-            if key not in ck:
-                raise ValueError("load_checkpoint: %s is not a trainer checkpoint (no %r); "
-                                 "weights-only files load with model.load_state_dict(fastdl.load())"
-                                 % (path, key))
+        check_trainer_checkpoint(ck, path, self.model, self.optimizer)
         self.model.load_state_dict(ck["model"])
         self.optimizer.load_state_dict(_to_numpy_tree(ck["optimizer"]))
         sched = ck.get("schedulers") or {}

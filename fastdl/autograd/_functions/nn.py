@@ -43,6 +43,8 @@ def _nan_where(loss, bad):
 class Linear(KernelFunction):
     """y = x @ w.T + b: one GEMM with a fused bias; backward uses the transposed variants."""
 
+    n_inputs = 3
+
     @staticmethod
     def forward(ctx, x, w, b):
         x2 = x.reshape(-1, x.shape[-1])
@@ -61,25 +63,35 @@ class Linear(KernelFunction):
         return gx, gw, gb
 
 
+_ACT = {name: (op, name.title().replace("_", "") + "Backward",     # e.g. LeakyReluBackward
+                bool(_nn.ACT_USES_OUTPUT.get(name)))
+        for name, op in _nn.ACTIVATIONS.items()}
+
+
 class Activation(KernelFunction):
     """relu, gelu, sigmoid, ... through the fused activation kernels."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, name, p0, p1):
-        op = _nn.ACTIVATIONS[name]
-        ctx.name = name.title().replace("_", "") + "Backward"     # e.g. LeakyReluBackward
-        out = _nn.activation_forward(op, x, p0, p1).reshape(x.shape)   # 0-d stays 0-d
-        ctx.save_for_backward(out if _nn.ACT_USES_OUTPUT.get(name) else x)
-        ctx.op, ctx.params = op, (p0, p1)
+        op, ctx.name, uses_out = _ACT[name]
+        out = _nn.activation_forward(op, x, p0, p1)
+        if out.ndim != x.ndim:
+            out = out.reshape(x.shape)      # the kernel returns 0-d input as (1,)
+        ctx.save_for_backward(out if uses_out else x, op, p0, p1)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        saved, = ctx.saved_tensors
-        return _nn.activation_backward(ctx.op, saved, g, *ctx.params).reshape(saved.shape)
+        saved, op, p0, p1 = ctx.saved_tensors
+        d = _nn.activation_backward(op, saved, g, p0, p1)
+        return d if d.ndim == saved.ndim else d.reshape(saved.shape)
 
 
 class Softmax(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, outer, n, inner, log):
         out = _nn.softmax_forward(x, outer, n, inner, log).reshape(x.shape)
@@ -100,6 +112,8 @@ class PointwiseLoss(KernelFunction):
     the target Tensor is an argument only when the loss is differentiable in it
     (d/dy = -d/dx); y is its array in the input's dtype.
     """
+
+    n_inputs = 2
 
     @staticmethod
     def forward(ctx, x, t, y, w, pw, name, p0, ip, reduction, count, nan_check):
@@ -124,6 +138,8 @@ class PointwiseLoss(KernelFunction):
 class _RowsLoss(KernelFunction):
     """Class losses over rows [M, C]: apply(x, rows, ..., back) where back maps the row
     gradient back to x's layout (moving the class dim back)."""
+
+    n_inputs = 1
 
     @staticmethod
     def finish(ctx, loss, reduction, count, out_shape, back):
@@ -188,6 +204,8 @@ def _row_nan(*rows):
 
 
 class TripletMarginLoss(KernelFunction):
+    n_inputs = 3
+
     @staticmethod
     def forward(ctx, a0, p0, n0, a, po, ne, margin, p, eps, swap, reduction):
         loss, dist = _nn.triplet_margin_loss_forward(a, po, ne, margin, p, eps, swap)
@@ -210,6 +228,8 @@ class TripletMarginLoss(KernelFunction):
 
 
 class CosineEmbeddingLoss(KernelFunction):
+    n_inputs = 2
+
     @staticmethod
     def forward(ctx, x1, x2, a, b, y, margin, reduction):
         loss, saved = _nn.cosine_embedding_loss_forward(a, b, y, margin)
@@ -236,6 +256,8 @@ class CosineEmbeddingLoss(KernelFunction):
 class MaxPool2d(KernelFunction):
     """Outputs (values, argmax); the flat h * W + w argmax is not differentiable."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw):
         out, am = _nn.max_pool2d_forward(x, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
@@ -250,6 +272,8 @@ class MaxPool2d(KernelFunction):
 
 
 class AvgPool2d(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, OH, OW, kh, kw, sh, sw, ph, pw, cip):
         ctx.opts = (kh, kw, sh, sw, ph, pw, cip)
@@ -261,6 +285,8 @@ class AvgPool2d(KernelFunction):
 
 
 class AdaptiveAvgPool2d(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, oh, ow):
         return _nn.adaptive_avg_pool2d_forward(x, oh, ow)
@@ -275,6 +301,8 @@ class AdaptiveAvgPool2d(KernelFunction):
 class BatchNorm(KernelFunction):
     """Outputs (y, batch mean, batch rstd); the saved statistics are outputs that carry
     no gradient (PyTorch's native_batch_norm returns them the same way)."""
+
+    n_inputs = 3
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
@@ -297,6 +325,8 @@ class BatchNorm(KernelFunction):
 
 
 class LayerNorm(KernelFunction):
+    n_inputs = 3
+
     @staticmethod
     def forward(ctx, x, w, b, D, eps):
         xd = np.ascontiguousarray(x)
@@ -318,34 +348,42 @@ class LayerNorm(KernelFunction):
 # ---- dropout, embedding, convolution ----------------------------------------------------
 
 class Dropout(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, p, seed, stream):
         out, mask = _nn.dropout_forward(x, p, seed, stream)
         ctx.save_for_backward(mask)
         ctx.p = p
-        return out
+        return out.reshape(x.shape)             # 0-d stays 0-d
 
     @staticmethod
     def backward(ctx, g):
         mask, = ctx.saved_tensors
-        return _nn.dropout_backward(mask, g, ctx.p)
+        return _nn.dropout_backward(mask, g.reshape(mask.shape), ctx.p).reshape(g.shape)
 
 
 class Embedding(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, w, ix, pad):
-        ctx.save_for_backward(ix)
+        flat = ix.reshape(-1)
+        ctx.save_for_backward(flat)
         ctx.pad = pad
-        return _nn.embedding_forward(ix, w)
+        return _nn.embedding_forward(flat, w).reshape(ix.shape + (w.shape[1],))
 
     @staticmethod
     def backward(ctx, g):
-        ix, = ctx.saved_tensors
-        return _nn.embedding_backward(ix, g, ctx.inputs[0]._data.shape, ctx.pad)
+        flat, = ctx.saved_tensors
+        w = ctx.inputs[0]._data
+        return _nn.embedding_backward(flat, g.reshape(-1, w.shape[1]), w.shape, ctx.pad)
 
 
 class Conv2d(KernelFunction):
     """GEMM-based convolution (fastdl._C.conv)."""
+
+    n_inputs = 3
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):

@@ -26,6 +26,8 @@ def _c(a, dtype=None):
 class RNNCell(KernelFunction):
     """Shapes: pre (B, H) -> h (B, H)."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, pre, relu):
         h = _C().rnn_cell_forward(np.ascontiguousarray(pre), relu)
@@ -41,6 +43,8 @@ class RNNCell(KernelFunction):
 
 class LSTMCell(KernelFunction):
     """Shapes: gates (B, 4H), c_prev (B, H) -> (h, c), each (B, H)."""
+
+    n_inputs = 2
 
     @staticmethod
     def forward(ctx, gates, c_prev):
@@ -58,6 +62,8 @@ class LSTMCell(KernelFunction):
 
 class GRUCell(KernelFunction):
     """Shapes: gi, gh (B, 3H), h_prev (B, H) -> h (B, H)."""
+
+    n_inputs = 3
 
     @staticmethod
     def forward(ctx, gi, gh, h_prev):
@@ -81,15 +87,16 @@ def _C_core():
 class RNNSequence(KernelFunction):
     """All layers and directions of RNN/LSTM/GRU over a whole sequence.
 
-    apply(cfg, x, h0, c0, *weights): cfg = (mode, num_layers, num_directions,
+    apply(x, h0, c0, *weights, cfg): cfg = (mode, num_layers, num_directions,
     hidden_size, dropout, training, batch_first); weights [w_ih, w_hh, b_ih|None,
     b_hh|None] per layer and direction, flattened, in PyTorch's order.
     Outputs (y, h_n) or, for LSTM, (y, h_n, c_n).
     """
 
     @staticmethod
-    def forward(ctx, cfg, x, h0, c0, *wflat):
+    def forward(ctx, x, h0, c0, *rest):
         from fastdl import random as _random
+        wflat, cfg = rest[:-1], rest[-1]
         mode, L, D, H, dropout, training, batch_first = cfg
         C = _C()
         xd = x.swapaxes(0, 1) if batch_first else x
@@ -142,7 +149,7 @@ class RNNSequence(KernelFunction):
         C = _C()
         wd, saved, masks = ctx.wd, ctx.saved, ctx.masks
         T, B = ctx.TB
-        want = ctx.needs_input_grad[1:]         # x, h0, c0, weights...
+        want = ctx.needs_input_grad             # x, h0, c0, weights...
         dt = saved[0][1].dtype
         if gy is not None:
             gy = np.ascontiguousarray(gy.swapaxes(0, 1) if batch_first else gy, dt)
@@ -170,4 +177,4 @@ class RNNSequence(KernelFunction):
         dx = dy
         if dx is not None and batch_first:
             dx = np.ascontiguousarray(dx.swapaxes(0, 1))
-        return (None, dx, dh0, dc0) + tuple(g for gs in dws for g in gs)
+        return (dx, dh0, dc0) + tuple(g for gs in dws for g in gs)

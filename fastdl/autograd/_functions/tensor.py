@@ -62,6 +62,7 @@ def _shapes(ctx):
 # ---- elementwise binary ------------------------------------------------------------
 
 class Add(KernelFunction):
+    n_inputs = 2
     op = _ADD
 
     @staticmethod
@@ -76,6 +77,7 @@ class Add(KernelFunction):
 
 
 class Sub(KernelFunction):
+    n_inputs = 2
     op = _SUB
 
     @staticmethod
@@ -91,6 +93,7 @@ class Sub(KernelFunction):
 
 
 class Mul(KernelFunction):
+    n_inputs = 2
     op = _MUL
 
     @staticmethod
@@ -107,6 +110,7 @@ class Mul(KernelFunction):
 
 
 class Div(KernelFunction):
+    n_inputs = 2
     op = _DIV
 
     @staticmethod
@@ -127,6 +131,7 @@ class Div(KernelFunction):
 
 
 class Pow(KernelFunction):
+    n_inputs = 2
     op = _POW
 
     @staticmethod
@@ -155,6 +160,8 @@ class Pow(KernelFunction):
 class PowScalar(KernelFunction):
     """x ** p for a Python number p (the unary kernel)."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
@@ -178,6 +185,8 @@ class PowScalar(KernelFunction):
 
 class _Extremum(KernelFunction):
     """maximum / minimum: ties send half the gradient each way, like PyTorch."""
+
+    n_inputs = 2
     op = cmp = None
 
     @classmethod
@@ -220,19 +229,22 @@ class Minimum(_Extremum):
 
 
 class Where(KernelFunction):
+    """apply(a, b, cond): a where cond else b."""
+
+    n_inputs = 2
+
     @staticmethod
-    def forward(ctx, cond, a, b):
+    def forward(ctx, a, b, cond):
         ctx.cond = cond
         return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        _, a, b = ctx.inputs
-        _, ra, rb = ctx.needs_input_grad
+        a, b = ctx.inputs
+        ra, rb = ctx.needs_input_grad
         c = ctx.cond
         z = np.zeros((), g.dtype)
-        return (None,
-                _unbroadcast(np.where(c, g, z), a._data.shape) if ra else None,
+        return (_unbroadcast(np.where(c, g, z), a._data.shape) if ra else None,
                 _unbroadcast(np.where(c, z, g), b._data.shape) if rb else None)
 
 
@@ -240,6 +252,8 @@ class Where(KernelFunction):
 
 class Unary(KernelFunction):
     """out = f(x) through the unary kernel ``name`` (params p0, p1)."""
+
+    n_inputs = 1
     rules = {}
 
     @staticmethod
@@ -277,6 +291,8 @@ Unary.rules.update(
 class To(KernelFunction):
     """A dtype conversion between float dtypes; the gradient converts back."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, dtype):
         return x.astype(dtype)
@@ -289,6 +305,8 @@ class To(KernelFunction):
 # ---- reductions -------------------------------------------------------------------------
 
 class Sum(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -302,6 +320,8 @@ class Sum(KernelFunction):
 
 
 class Mean(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -319,6 +339,8 @@ class Mean(KernelFunction):
 class Std(KernelFunction):
     """sqrt(var) in one node, so that backward is 0 where the std is 0 (as in PyTorch),
     instead of 0 * inf."""
+
+    n_inputs = 1
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
@@ -349,6 +371,8 @@ class Std(KernelFunction):
 class Extreme(KernelFunction):
     """amax / amin over dims: the gradient is split evenly among ties, like PyTorch."""
 
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, is_min, axes, keepdim, name):
         out = _reduce(_R["min" if is_min else "max"], x, axes, keepdim)
@@ -370,6 +394,8 @@ class Extreme(KernelFunction):
 class MaxMinDim(KernelFunction):
     """max / min along one dim: (values, indices), indices not differentiable.
     The indexed element receives the whole gradient, as in PyTorch."""
+
+    n_inputs = 1
 
     @staticmethod
     def forward(ctx, x, is_min, axis, keepdim, name):
@@ -400,6 +426,8 @@ def _gemm():
 
 class Matmul(KernelFunction):
     """NumPy's matmul rules; backward uses the transposed GEMM variants (no copies)."""
+
+    n_inputs = 2
 
     @staticmethod
     def forward(ctx, ad, bd):
@@ -433,6 +461,8 @@ class Matmul(KernelFunction):
 # ---- shape ops, indexing, joins -----------------------------------------------------------
 
 class View(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, shape):
         return x.reshape(shape)
@@ -443,6 +473,8 @@ class View(KernelFunction):
 
 
 class Permute(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inv = tuple(np.argsort([d % x.ndim for d in dims]))
@@ -454,6 +486,8 @@ class Permute(KernelFunction):
 
 
 class Expand(KernelFunction):
+    n_inputs = 1
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -465,6 +499,8 @@ class Expand(KernelFunction):
 
 class Index(KernelFunction):
     """x[idx] for basic and advanced indices (repeated indices accumulate)."""
+
+    n_inputs = 1
 
     @staticmethod
     def forward(ctx, x, idx, basic):
@@ -483,10 +519,11 @@ class Index(KernelFunction):
 
 
 class Cat(KernelFunction):
-    """Concatenate along dim; apply(dim, *tensors)."""
+    """Concatenate along dim; apply(*tensors, dim)."""
 
     @staticmethod
-    def forward(ctx, dim, *arrays):
+    def forward(ctx, *args):
+        arrays, dim = args[:-1], args[-1]
         dt = np.result_type(*[a.dtype for a in arrays])
         ctx.dim = dim
         ctx.bounds = np.cumsum([0] + [a.shape[dim] for a in arrays])
@@ -495,9 +532,9 @@ class Cat(KernelFunction):
     @staticmethod
     def backward(ctx, g):
         sl = [slice(None)] * g.ndim
-        res = [None]
+        res = []
         b = ctx.bounds
-        for i, t in enumerate(ctx.inputs[1:]):
+        for i, t in enumerate(ctx.inputs):
             sl[ctx.dim] = slice(b[i], b[i + 1])
             res.append(_contig(g[tuple(sl)]).astype(t._data.dtype, copy=False))
         return tuple(res)
@@ -509,6 +546,8 @@ class Split(KernelFunction):
     Backward writes each piece's gradient into its slice of one input-shaped
     array; pieces that got no gradient stay zero.
     """
+
+    n_inputs = 1
 
     @staticmethod
     def forward(ctx, x, sizes, dim, squeeze):
