@@ -100,7 +100,7 @@ def _pow_scalar(rec, cls, args, outs):
 
 
 def _where(rec, cls, args, outs):
-    c, a, b = args
+    a, b, c = args
     cn = rec.name(np.asarray(_arr(c), dtype=bool)) if not rec.is_value(c) else rec.name(c)
     return [rec.node("Where", [cn, rec.name(a), rec.name(b)])]
 
@@ -260,7 +260,7 @@ def _index(rec, cls, args, outs):
 
 
 def _cat(rec, cls, args, outs):
-    dim, *ts = args
+    *ts, dim = args
     return [rec.node("Concat", [rec.name(t) for t in ts], axis=int(dim))]
 
 
@@ -383,7 +383,7 @@ def _gates(a, order):
 
 
 def _rnn_sequence(rec, cls, args, outs):
-    (mode, L, D, H, dropout, training, batch_first), x, h0, c0, *wflat = args
+    x, h0, c0, *wflat, (mode, L, D, H, dropout, training, batch_first) = args
     if dropout > 0 and training and L > 1:
         raise Unsupported("RNN dropout in training mode (call model.eval())")
     if any(rec.is_value(w) for w in wflat if w is not None) and not rec.export_params:
