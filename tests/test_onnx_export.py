@@ -349,3 +349,66 @@ def test_missing_onnx_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"fastdl\[onnx\]"):
         fastdl.onnx.export(mlp(), fastdl.randn(1, 784), None)
+
+
+class Cube(fastdl.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+def test_custom_autograd_function_refused_by_name():
+    """A custom Function is opaque to the trace (as in PyTorch's tracer): refused, named."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(5, 3)
+
+        def forward(self, x):
+            return Cube.apply(self.fc(x)) + 1.0
+
+    with pytest.raises(RuntimeError, match="input of Add comes from CubeBackward"):
+        fastdl.onnx.export(M(), fastdl.randn(2, 5), None)
+
+
+def test_values_computed_under_no_grad_refused():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(5, 3)
+
+        def forward(self, x):
+            with fastdl.no_grad():
+                h = x * 2.0                 # no Function runs: invisible to the trace
+            return self.fc(h)
+
+    with pytest.raises(RuntimeError, match="output 0 depends on the input"):
+        fastdl.onnx.export(M(), fastdl.randn(2, 5), None)
+
+    class N(M):
+        def forward(self, x):
+            with fastdl.no_grad():
+                h = x * 2.0
+            return self.fc(x + h)
+
+    with pytest.raises(RuntimeError, match="depends on the input"):
+        fastdl.onnx.export(N(), fastdl.randn(2, 5), None)
+
+
+def test_float64_model_and_initializers_as_inputs(capsys):
+    fastdl.manual_seed(8)
+    model = nn.Sequential(nn.Linear(6, 4, dtype=fastdl.float64), nn.Tanh())
+    x = np.random.default_rng(0).standard_normal((3, 6))
+    proto = fastdl.onnx.export(model, fastdl.tensor(x), None, keep_initializers_as_inputs=True,
+                               verbose=True)
+    assert "Gemm" in capsys.readouterr().out                # verbose prints the graph
+    assert {"input", "0.weight", "0.bias"} <= {i.name for i in proto.graph.input}
+    got = session(proto).run(None, {"input": x})[0]
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, fastdl_out(model, x)[0], rtol=1e-12, atol=1e-12)

@@ -204,12 +204,22 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         rec, outs = _record(model, _trace.trace_inputs(args), in_names, opset, export_params)
         if not rec.unsupported:
             try:
-                rec2, _ = _record(model, _trace.trace_inputs(args, perturb=True), in_names,
+                rec2, outs2 = _record(model, _trace.trace_inputs(args, perturb=True), in_names,
                                   opset, export_params)
             except Exception:       # the perturbed input is not valid for this model
                 rec2 = None
             if rec2 is not None:
                 _check_same(rec, rec2)
+                for i, (a, b) in enumerate(zip(outs, outs2)):
+                    if id(a._data) in rec.names or id(a._data) in rec.poisoned:
+                        continue
+                    if a.shape != b.shape or not np.array_equal(a._data, b._data,
+                                                                equal_nan=True):
+                        raise RuntimeError(
+                            "fastdl.onnx.export: output %d depends on the input through "
+                            "operations the exporter cannot record (ops run under no_grad, "
+                            "comparisons, .item() or .numpy()); it would be frozen as a "
+                            "constant" % i)
     finally:
         _exporting = False
         if was_training is not None:
@@ -253,7 +263,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
                          ir_version=h.find_min_ir_version_for(opsets))
     onnx.checker.check_model(proto)
     if verbose:
-        print(h.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     if f is not None:
         _write(proto, f)
     return proto

@@ -143,6 +143,18 @@ class _Tracer:
         outs = out if isinstance(out, tuple) else (out,)
         rec.op_names.append(cls.__name__)
         rec.current_op = cls.__name__
+        unseen = [a for a in args if isinstance(a, Tensor) and a._node is not None
+                  and not rec.is_value(a) and id(a._data) not in rec.folded
+                  and id(a._data) not in rec.params]
+        if unseen:
+            what = ("an input of %s comes from %s, which has no ONNX translation (a custom "
+                    "autograd.Function is opaque to the trace)"
+                    % (cls.__name__, getattr(unseen[0]._node, "name", "an unknown op")))
+            rec.unsupported[what] = rec.unsupported.get(what, 0) + 1
+            for o in outs:
+                rec.poisoned[id(o._data)] = what
+                rec.keep.append(o._data)
+            return
         if not any(rec.is_value(a) for a in args):
             for o in outs:      # constants only: the outputs are constants too (folded)
                 rec.folded.add(id(o._data))
