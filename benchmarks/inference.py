@@ -10,7 +10,7 @@ checked to agree on the same input; each is limited to the same number of
 threads. fastdl runs under fastdl.inference_mode(), PyTorch under
 torch.inference_mode(). Columns whose package is missing are skipped.
 
-    python benchmarks/inference.py [--threads 1] [--rounds 7] [--min-time 0.05]
+    python benchmarks/inference.py [--threads 1] [--rounds 7] [--min-time 0.05] [--breakdown]
 
 Timing: for each cell, ``rounds`` rounds of as many calls as fill ``min-time``
 seconds, after a warm-up; the median round gives the time per call. Run on an
@@ -174,12 +174,38 @@ def runners(key, make, feat, threads):
     return res
 
 
+def breakdown(rounds, min_time):
+    """Where fastdl's batch-1 MLP time goes: each Linear's GEMM (M = 1) against NumPy's."""
+    from fastdl._C import gemm
+    fastdl.manual_seed(0)
+    model = fastdl_mlp()
+    x = np.random.default_rng(1).standard_normal((1, 784)).astype(np.float32)
+    print("\nbatch-1 MLP breakdown (us per call):")
+    total = 0.0
+    for layer in model:
+        if not isinstance(layer, nn.Linear):
+            continue
+        w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+        t_fd = time_call(lambda: gemm.matmul(x, w, transb=True, bias=b), rounds, min_time)
+        t_np = time_call(lambda: x @ w.T + b, rounds, min_time)
+        total += t_fd
+        print("  linear %4d -> %4d: fastdl GEMM %6.1f, NumPy %6.1f"
+              % (w.shape[1], w.shape[0], t_fd * 1e6, t_np * 1e6))
+        x = np.maximum(x @ w.T + b, 0).astype(np.float32)
+    with fastdl.inference_mode():
+        xt = fastdl.from_numpy(np.zeros((1, 784), np.float32))
+        t_model = time_call(lambda: model(xt), rounds, min_time)
+    print("  whole model %.1f, of which the three GEMMs %.1f" % (t_model * 1e6, total * 1e6))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--min-time", type=float, default=0.05)
     ap.add_argument("--batch", type=int, default=64, help="throughput batch size")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time each Linear of the batch-1 MLP: fastdl's GEMM vs NumPy")
     args = ap.parse_args(argv)
 
     fastdl.set_num_threads(args.threads)
@@ -230,6 +256,8 @@ def main(argv=None):
     for label, lat, _ in rows:
         parts = ["%s %.2fx" % (f, lat["fastdl"] / lat[f]) for f in fw if f != "fastdl"]
         print("batch-1 latency, fastdl / other: %-10s %s" % (label, ", ".join(parts)))
+    if args.breakdown:
+        breakdown(args.rounds, args.min_time)
 
 
 if __name__ == "__main__":
