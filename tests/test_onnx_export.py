@@ -412,3 +412,57 @@ def test_float64_model_and_initializers_as_inputs(capsys):
     got = session(proto).run(None, {"input": x})[0]
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, fastdl_out(model, x)[0], rtol=1e-12, atol=1e-12)
+
+
+class Cells(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNNCell(6, 5, nonlinearity="relu")
+        self.lstm = nn.LSTMCell(5, 4)
+        self.gru = nn.GRUCell(4, 3)
+
+    def forward(self, x, r=None, h=None, c=None, g=None):  # x: (N, T, 6), a loop over T
+        for t in range(x.shape[1]):
+            r = self.rnn(x[:, t], r)
+            h, c = self.lstm(r, None if h is None else (h, c))
+            g = self.gru(h, g)
+        return g, c
+
+
+def test_recurrent_cells_in_a_loop():
+    fastdl.manual_seed(9)
+    m = Cells()
+    # initial states as inputs: the batch can change
+    ex = (fastdl.randn(2, 3, 6), fastdl.randn(2, 5), fastdl.randn(2, 4), fastdl.randn(2, 4),
+          fastdl.randn(2, 3))
+    names = ["x", "r", "h", "c", "g"]
+    dyn = {n: [0] for n in names + ["output_0", "output_1"]}
+    proto = fastdl.onnx.export(m, ex, None, input_names=names, dynamic_axes=dyn)
+    sess = session(proto)
+    for b in (1, 4):
+        xs = [RNG.standard_normal((b,) + t.shape[1:]).astype(np.float32) for t in ex]
+        for got, want in zip(sess.run(None, dict(zip(names, xs))), fastdl_out(m, *xs)):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # zero states made inside forward have the traced batch size: fine for a fixed batch ...
+    export_and_compare(m, fastdl.randn(2, 3, 6), batches=(2,), dynamic=None)
+    # ... refused with a dynamic one, instead of silently broadcasting the wrong batch
+    with pytest.raises(RuntimeError, match="shape follows a dynamic axis"):
+        fastdl.onnx.export(m, fastdl.randn(2, 3, 6), None,
+                           dynamic_axes={"input": [0], "output_0": [0], "output_1": [0]})
+
+
+def test_every_builtin_function_has_a_translation_or_is_listed():
+    """A Function added to fastdl/autograd/_functions must get an ONNX converter (or be
+    listed as untranslated on purpose, then refused by name)."""
+    from fastdl.autograd.function import KernelFunction
+    from fastdl.onnx._ops import CONVERTERS, UNTRANSLATED
+
+    def subclasses(c):
+        for s in c.__subclasses__():
+            yield s
+            yield from subclasses(s)
+    builtin = {s.__name__ for s in subclasses(KernelFunction)
+               if s.__module__.startswith("fastdl.autograd._functions")
+               and not s.__name__.startswith("_")}
+    assert builtin - set(CONVERTERS) - UNTRANSLATED == set()
+    assert not set(CONVERTERS) & UNTRANSLATED

@@ -130,13 +130,19 @@ def _check_same(rec1, rec2):
         raise RuntimeError("fastdl.onnx.export: the model used different constants on a "
                            "second input of the same shape")
     for (i, a), (_, b) in zip(rec1.constants, rec2.constants):
-        if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        op = rec1.op_names[i] if i < len(rec1.op_names) else "output"
+        if a.shape != b.shape:
+            raise RuntimeError(
+                "fastdl.onnx.export: an argument of op %s (#%d) of shape %s is a constant "
+                "whose shape follows a dynamic axis (%s on a longer input), e.g. a tensor "
+                "made inside forward from the batch size, such as a zero initial state; pass "
+                "it as an input, or export without dynamic_axes" % (op, i + 1, a.shape, b.shape))
+        if not np.array_equal(a, b, equal_nan=True):
             raise RuntimeError(
                 "fastdl.onnx.export: an argument of op %s (#%d) of shape %s depends on the "
                 "input through an operation the exporter cannot record (a comparison, an "
                 "integer op, .item() or .numpy()); it would be frozen as a constant. Express "
-                "it with supported tensor ops"
-                % (rec1.op_names[i] if i < len(rec1.op_names) else "output", i + 1, a.shape))
+                "it with supported tensor ops" % (op, i + 1, a.shape))
 
 
 def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,
@@ -204,7 +210,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         rec, outs = _record(model, _trace.trace_inputs(args), in_names, opset, export_params)
         if not rec.unsupported:
             try:
-                rec2, outs2 = _record(model, _trace.trace_inputs(args, perturb=True), in_names,
+                grow = {k: [int(a) for a in (dynamic_axes or {}).get(n, ())]
+                        for k, n in enumerate(in_names)}
+                rec2, outs2 = _record(model, _trace.trace_inputs(args, True, grow), in_names,
                                   opset, export_params)
             except Exception:       # the perturbed input is not valid for this model
                 rec2 = None

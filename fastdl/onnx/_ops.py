@@ -1,5 +1,9 @@
 """ONNX translations of fastdl's Functions (fastdl/autograd/_functions/*.py).
 
+Each converter unpacks the arguments in the order the Function's ``apply``
+takes them (e.g. ``Cat.apply(*tensors, dim)``); tests/test_onnx_export.py
+fails when a Function changes its layout or a new one has no entry here.
+
 ``convert(rec, cls, args, outs)`` gets a recorded call with the arguments
 exactly as the Function's ``apply`` got them and its output Tensors, emits
 nodes through the recorder and returns one value name per output (None for
@@ -431,6 +435,41 @@ def _rnn_sequence(rec, cls, args, outs):
     return [y, hn, cn]
 
 
+def _rnn_cell(rec, cls, args, outs):
+    pre, relu = args
+    return [rec.node("Relu" if relu else "Tanh", [rec.name(pre)])]
+
+
+def _chunks(rec, x, n, H):
+    return rec.node("Split", [x, rec.ints([H] * n)], nout=n, axis=1)
+
+
+def _lstm_cell(rec, cls, args, outs):
+    """gates (i, f, g, o) -> c = f * c_prev + i * g, h = o * tanh(c)."""
+    gates, c_prev = args
+    H = _arr(c_prev).shape[1]
+    i, f, g, o = _chunks(rec, rec.name(gates), 4, H)
+    i, f, o = (rec.node("Sigmoid", [v]) for v in (i, f, o))
+    c = rec.node("Add", [rec.node("Mul", [f, rec.name(c_prev)]),
+                         rec.node("Mul", [i, rec.node("Tanh", [g])])])
+    return [rec.node("Mul", [o, rec.node("Tanh", [c])]), c]
+
+
+def _gru_cell(rec, cls, args, outs):
+    """r, z = sigmoid(gi + gh), n = tanh(gi_n + r * gh_n), h = (1 - z) * n + z * h_prev."""
+    gi, gh, h_prev = args
+    H = _arr(h_prev).shape[1]
+    ir, iz, in_ = _chunks(rec, rec.name(gi), 3, H)
+    hr, hz, hn = _chunks(rec, rec.name(gh), 3, H)
+    r = rec.node("Sigmoid", [rec.node("Add", [ir, hr])])
+    z = rec.node("Sigmoid", [rec.node("Add", [iz, hz])])
+    n = rec.node("Tanh", [rec.node("Add", [in_, rec.node("Mul", [r, hn])])])
+    hp = rec.name(h_prev)
+    # (1 - z) * n + z * h_prev = n + z * (h_prev - n)
+    return [rec.node("Add", [n, rec.node("Mul", [z, rec.node("Sub", [hp, n])])])]
+
+
+# Functions with no translation: the losses (training only) and std
 CONVERTERS = {
     "Add": _binary, "Sub": _binary, "Mul": _binary, "Div": _binary, "Pow": _binary,
     "Maximum": _binary, "Minimum": _binary, "PowScalar": _pow_scalar, "Where": _where,
@@ -441,7 +480,10 @@ CONVERTERS = {
     "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool, "AdaptiveAvgPool2d": _adaptive_avg_pool,
     "BatchNorm": _batch_norm, "LayerNorm": _layer_norm, "Dropout": _dropout,
     "Embedding": _embedding, "Conv2d": _conv2d, "RNNSequence": _rnn_sequence,
+    "RNNCell": _rnn_cell, "LSTMCell": _lstm_cell, "GRUCell": _gru_cell,
 }
+UNTRANSLATED = {"Std", "PointwiseLoss", "CrossEntropy", "NllLoss", "MultiMarginLoss",
+                "TripletMarginLoss", "CosineEmbeddingLoss"}
 
 
 def convert(rec, cls, args, outs):

@@ -197,15 +197,21 @@ def run_trace(model, inputs, recorder, convert, input_names):
     return out
 
 
-def trace_inputs(args, perturb=False, seed=0):
+def trace_inputs(args, perturb=False, grow=None, seed=0):
     """Fresh leaf Tensors for the trace: float ones require grad, so that every op on
-    them takes its Function (indexing, where, ... skip Functions otherwise)."""
+    them takes its Function (indexing, where, ... skip Functions otherwise).
+
+    perturb: other values of the same shape; grow: {position among the Tensor
+    arguments: axes}, dims made one longer (the dynamic axes), so that a constant
+    whose shape follows them shows up as a difference between the two traces."""
     rng = np.random.default_rng(seed)
     res = []
+    k = -1
     for a in args:
         if not isinstance(a, Tensor):
             res.append(a)
             continue
+        k += 1
         arr = np.array(a._data, copy=True)
         if perturb and arr.size:
             if arr.dtype.kind == "f":
@@ -214,6 +220,9 @@ def trace_inputs(args, perturb=False, seed=0):
                 arr = (rng.standard_normal(arr.shape) * scale - arr).astype(arr.dtype)
             else:
                 arr = rng.permutation(arr.reshape(-1)).reshape(arr.shape)
+        for ax in (grow or {}).get(k, ()):
+            if arr.shape[ax]:
+                arr = np.concatenate([arr, np.take(arr, [0], axis=ax)], axis=ax)
         t = Tensor._wrap(arr)
         if arr.dtype.kind == "f":
             t._requires_grad = True
