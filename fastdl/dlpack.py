@@ -83,12 +83,14 @@ Tensor.__dlpack__ = _tensor_dlpack
 Tensor.__dlpack_device__ = _tensor_dlpack_device
 
 
-def from_dlpack(ext_tensor):
+def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A Tensor sharing the memory of another library's tensor (PyTorch's ``from_dlpack``).
 
     Args:
         ext_tensor: an object with ``__dlpack__`` (a torch.Tensor, a NumPy
             array, a JAX/CuPy CPU array...) or a DLPack capsule.
+        device: None or "cpu" (fastdl's only device).
+        copy: None or False share the memory; True returns a writable copy.
     Returns:
         a Tensor over the same memory (no copy; strides are kept); it does not
         require grad. A read-only source gives a read-only tensor.
@@ -102,8 +104,13 @@ def from_dlpack(ext_tensor):
         tensor([7., 1., 2.])
     """
     import numpy as np
+    if device is not None and str(device) != "cpu":
+        raise ValueError("from_dlpack: fastdl tensors live on the CPU; device must be None or "
+                         "'cpu', got %r" % (device,))
+    if copy not in (None, True, False):
+        raise ValueError("from_dlpack: copy must be None, True or False, got %r" % (copy,))
     if isinstance(ext_tensor, Tensor):
-        return Tensor._wrap(ext_tensor._data)
+        return Tensor._wrap(ext_tensor._data.copy() if copy else ext_tensor._data)
     src = ext_tensor
     if not hasattr(src, "__dlpack__"):
         if type(src).__name__ != "PyCapsule":
@@ -123,7 +130,7 @@ def from_dlpack(ext_tensor):
         dt = getattr(ext_tensor, "dtype", None)
         raise type(e)("from_dlpack: cannot import this %s%s: %s"
                       % (what, "" if dt is None else " of dtype %s" % dt, e)) from e
-    return Tensor._wrap(arr)
+    return Tensor._wrap(np.array(arr, copy=True) if copy else arr)
 
 
 def to_dlpack(tensor):

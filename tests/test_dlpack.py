@@ -232,3 +232,18 @@ def test_torch_gradients_flow_after_import(torch):
     x = fastdl.from_dlpack(tt).requires_grad_()
     (x * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_from_dlpack_device_and_copy():
+    a = np.arange(4, dtype=np.float32)
+    a.flags.writeable = False
+    c = fastdl.from_dlpack(a, copy=True)
+    assert c.numpy().flags.writeable and not np.shares_memory(c.numpy(), a)
+    c.add_(1.0)
+    np.testing.assert_array_equal(a, [0, 1, 2, 3])
+    s = fastdl.from_dlpack(a, device="cpu", copy=False)
+    assert np.shares_memory(s.numpy(), a)
+    with pytest.raises(ValueError, match="device must be None or 'cpu'"):
+        fastdl.from_dlpack(a, device="cuda")
+    with pytest.raises(ValueError, match="copy must be None, True or False"):
+        fastdl.from_dlpack(a, copy="yes")
