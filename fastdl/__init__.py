@@ -39,6 +39,7 @@ from fastdl import onnx
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks
+from fastdl import distributed, utils    # torch's paths; MPI loads only in init_process_group
 
 __version__ = _core.version()
 
