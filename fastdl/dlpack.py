@@ -134,8 +134,17 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
 
 
 def to_dlpack(tensor):
-    """A DLPack capsule of ``tensor`` (PyTorch's ``torch.utils.dlpack.to_dlpack``): the
-    legacy unversioned capsule, which cannot carry the read-only flag."""
+    """A DLPack capsule of ``tensor`` (PyTorch's ``torch.utils.dlpack.to_dlpack``): the legacy unversioned capsule, which cannot carry the read-only flag.
+
+    Args:
+        tensor: a fastdl Tensor; the capsule shares its memory.
+
+    Example:
+        >>> from fastdl.dlpack import to_dlpack
+        >>> capsule = to_dlpack(fastdl.arange(3.0))
+        >>> fastdl.from_dlpack(capsule)               # the same memory, no copy
+        tensor([0., 1., 2.])
+    """
     if not isinstance(tensor, Tensor):
         raise TypeError("to_dlpack: expected a fastdl Tensor, got %s" % type(tensor).__name__)
     return tensor.__dlpack__()

@@ -70,7 +70,7 @@ class CheckpointError(ValueError):
         ...     fastdl.load("not-a-checkpoint.txt")
         ... except fastdl.CheckpointError as e:
         ...     print(e.problem)
-        only 5 bytes: truncated, or not a safetensors file
+        not a valid safetensors file (truncated, corrupt or foreign): header too small
     """
 
     def __init__(self, path, problem):

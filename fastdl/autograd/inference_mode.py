@@ -25,7 +25,15 @@ _state = _InferenceState()
 
 
 def is_inference_mode_enabled():
-    """True inside ``fastdl.inference_mode()`` (PyTorch's ``torch.is_inference_mode_enabled``)."""
+    """True inside ``fastdl.inference_mode()`` (PyTorch's ``torch.is_inference_mode_enabled``).
+
+    Example:
+        >>> fastdl.is_inference_mode_enabled()
+        False
+        >>> with fastdl.inference_mode():
+        ...     fastdl.is_inference_mode_enabled()
+        True
+    """
     return _state.enabled
 
 

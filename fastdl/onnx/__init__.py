@@ -35,14 +35,24 @@ _exporting = False
 
 
 class TrainingMode(enum.IntEnum):
-    """The mode the model is traced in (PyTorch's ``torch.onnx.TrainingMode``)."""
+    """The mode the model is traced in (PyTorch's ``torch.onnx.TrainingMode``): EVAL, PRESERVE or TRAINING.
+
+    Example:
+        >>> [m.name for m in fastdl.onnx.TrainingMode]
+        ['EVAL', 'PRESERVE', 'TRAINING']
+    """
     EVAL = 0
     PRESERVE = 1
     TRAINING = 2
 
 
 def is_in_onnx_export():
-    """True while ``fastdl.onnx.export`` traces a model."""
+    """True while ``fastdl.onnx.export`` traces a model (PyTorch's ``torch.onnx.is_in_onnx_export``).
+
+    Example:
+        >>> fastdl.onnx.is_in_onnx_export()
+        False
+    """
     return _exporting
 
 
@@ -174,10 +184,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         the ``onnx.ModelProto``.
 
     Example:
+        >>> import importlib.util
         >>> model = fastdl.nn.Sequential(fastdl.nn.Linear(4, 3), fastdl.nn.ReLU())
-        >>> fastdl.onnx.export(model, fastdl.randn(1, 4), "model.onnx",
-        ...                    input_names=["x"], output_names=["y"],
-        ...                    dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+        >>> if importlib.util.find_spec("onnx"):      # the optional 'onnx' extra
+        ...     proto = fastdl.onnx.export(model, fastdl.randn(1, 4), "model.onnx",
+        ...                                input_names=["x"], output_names=["y"],
+        ...                                dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+        ...     assert [i.name for i in proto.graph.input] == ["x"]
     """
     global _exporting
     onnx = _import_onnx()
