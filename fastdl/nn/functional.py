@@ -644,7 +644,10 @@ def _pool_out(op, L, k, s, p, d, ceil, in_shape, axis):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax."""
+    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax.
+
+    A window entirely in the padding (dilation, ceil_mode) gives -inf and index -1.
+    """
     op = "max_pool2d"
     x = _pool_input(op, input)
     kh, kw = _pair(kernel_size, op, "kernel_size")
