@@ -73,3 +73,52 @@ def test_max_pool2d_ceil_mode_2x2_stays_in_its_plane(run_isolated, dtype):
         """ % np.dtype(dtype).name)
     assert r.stdout.split() == ["[0.0,", "0.0,", "0.0,", "0.0]", "[0,", "2,", "6,", "8]",
                                 "4.0", "4.0"], r.stdout
+
+
+# ---- finding 5: uint64 indices and labels above 2**63 wrapped to negative numbers ---------
+
+_HUGE = np.array([2**64 - 1, 0], np.uint64)      # wraps to -1: a valid negative index
+_IGNORED = np.array([2**64 - 100, 0], np.uint64)  # wraps to -100: cross_entropy's ignore_index
+
+
+@pytest.mark.parametrize("make", [lambda a: a, fastdl.Tensor], ids=["ndarray", "Tensor"])
+def test_uint64_index_above_int64_raises_in_getitem_and_setitem(make):
+    x = fastdl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    with pytest.raises(IndexError, match=r"getitem: index 18446744073709551615 \(dtype uint64\) "
+                                         r"does not fit in int64"):
+        x[make(_HUGE)]
+    with pytest.raises(IndexError, match="setitem: index 18446744073709551615"):
+        x[make(_HUGE)] = 5.0
+    assert x.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
+    # in range uint64 indices still index
+    assert x[make(np.array([1], np.uint64))].numpy().tolist() == [[3, 4, 5]]
+
+
+def test_uint64_gather_rows_index_above_int64_raises():
+    src = np.arange(6, dtype=np.float32).reshape(3, 2)
+    with pytest.raises(IndexError, match="gather_rows: index 18446744073709551615"):
+        fastdl.data.gather_rows(src, _HUGE)
+    assert fastdl.data.gather_rows(src, np.array([2, 0], np.uint64)).tolist() == [[4, 5], [0, 1]]
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "multi_margin_loss"])
+@pytest.mark.parametrize("target", [_HUGE, _IGNORED], ids=["minus1", "minus100"])
+def test_uint64_class_label_above_int64_raises(loss, target):
+    x = fastdl.Tensor(np.log(np.full((2, 3), 1 / 3, np.float32)))
+    with pytest.raises(ValueError, match="%s: target class index %d" % (loss, int(target[0]))):
+        getattr(F, loss)(x, target)
+    with pytest.raises(ValueError, match="does not fit in int64"):
+        getattr(F, loss)(x, fastdl.Tensor(target))
+    # uint64 labels in range: the same loss as int64 labels
+    ok = np.array([2, 0], np.uint64)
+    assert float(getattr(F, loss)(x, ok)) == pytest.approx(
+        float(getattr(F, loss)(x, ok.astype(np.int64))))
+
+
+def test_uint64_metric_labels_above_int64_raise():
+    preds = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
+    m = fastdl.metrics.Accuracy()
+    with pytest.raises(ValueError, match="Accuracy.update: target label 18446744073709551615"):
+        m.update(preds, _HUGE)
+    with pytest.raises(ValueError, match="confusion_matrix: y_true label 18446744073709551615"):
+        fastdl.metrics.confusion_matrix(_HUGE, np.array([0, 1]))

@@ -20,6 +20,7 @@ import numpy as np
 
 from fastdl import random as _random
 from fastdl._C import _core
+from fastdl._intcheck import check_int64_range
 from fastdl._C import nn as _nn
 from fastdl.autograd import Node
 from fastdl.tensor import Tensor, _needs_grad, _promote, _R
@@ -435,6 +436,7 @@ def _class_rows(op, x, target, prob):
         tr = np.ascontiguousarray(np.moveaxis(t, 1, -1) if t.ndim > 2 else t,
                                   dtype=x.dtype).reshape(-1, C)
     else:
+        check_int64_range(t, op, "target class index", ValueError)
         tr = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
     return rows, tr, C, back, out_shape
 
