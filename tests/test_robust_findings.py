@@ -122,3 +122,106 @@ def test_uint64_metric_labels_above_int64_raise():
         m.update(preds, _HUGE)
     with pytest.raises(ValueError, match="confusion_matrix: y_true label 18446744073709551615"):
         fastdl.metrics.confusion_matrix(_HUGE, np.array([0, 1]))
+
+
+# ---- finding 6: unclear errors (ZeroDivisionError, "invalid argument (status -1)") ---------
+
+@pytest.mark.parametrize("make, exc, msg", [
+    (lambda: nn.Conv2d(3, 0, 3), ValueError, r"Conv2d: out_channels must be positive, got 0"),
+    (lambda: nn.Conv2d(3, 4, 0), ValueError, r"Conv2d: kernel_size must be positive, got 0"),
+    (lambda: nn.Conv2d(3, 4, (3, -1)), ValueError, r"Conv2d: kernel_size must be positive, got -1"),
+    (lambda: nn.Conv2d(3, 4, 3, stride=0), ValueError, r"Conv2d: stride must be positive, got 0"),
+    (lambda: nn.Conv2d(3, 4, 3, padding=-1), ValueError, r"Conv2d: padding must be >= 0, got -1"),
+    (lambda: nn.Conv2d(3, 4, 3, dilation=0), ValueError, r"Conv2d: dilation must be positive"),
+    (lambda: nn.Conv2d(4, 4, 3, groups=0), ValueError, r"Conv2d: groups must be positive, got 0"),
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, r"Conv2d: in_channels \(3\) and "
+                                                       r"out_channels \(4\) must be divisible"),
+    (lambda: nn.Conv2d(3.5, 4, 3), TypeError, r"Conv2d: in_channels must be an integer, got 3.5"),
+    (lambda: nn.Conv2d(3, 4, 3, padding="foo"), ValueError, r"Conv2d: invalid padding string"),
+    (lambda: nn.Conv2d(3, 4, 3, padding="same", stride=2), ValueError,
+     r"Conv2d: padding='same' is not supported for strided convolutions"),
+    (lambda: nn.Conv1d(3, 4, (3, 3)), ValueError, r"Conv1d: kernel_size must be an int or a "
+                                                  r"sequence of 1 ints, got \(3, 3\)"),
+    (lambda: nn.Linear(-1, 4), ValueError, r"Linear: in_features must be >= 0, got -1"),
+    (lambda: nn.Linear(3, 2.0), TypeError, r"Linear: out_features must be an integer, got 2.0"),
+    (lambda: nn.Embedding(-1, 4), ValueError, r"Embedding: num_embeddings must be >= 0, got -1"),
+    (lambda: nn.Embedding(4, 2, padding_idx=4), ValueError,
+     r"Embedding: padding_idx must be within num_embeddings \(4\), got 4"),
+    (lambda: nn.BatchNorm2d(-2), ValueError, r"BatchNorm2d: num_features must be >= 0, got -2"),
+], ids=lambda v: None)
+def test_layer_constructor_errors_name_layer_argument_and_value(make, exc, msg):
+    with pytest.raises(exc, match=msg):
+        make()
+
+
+def test_zero_input_channels_conv_is_its_bias_like_an_empty_sum():
+    # nn.Conv2d(0, ...) raised ZeroDivisionError in its init; PyTorch builds it (its init is
+    # a no-op on zero-element weights). Every output sums over no input: out = bias.
+    with pytest.warns(UserWarning, match="zero-element"):
+        m = nn.Conv2d(0, 4, 3, padding=1)
+    b = np.array([1.0, -2.0, 0.5, 3.0], np.float32)
+    m.bias._data[...] = b
+    x = fastdl.Tensor(np.zeros((2, 0, 5, 6), np.float32), requires_grad=True)
+    out = m(x)
+    assert out.shape == (2, 4, 5, 6)
+    np.testing.assert_array_equal(out.detach().numpy(), np.broadcast_to(b[None, :, None, None],
+                                                                         (2, 4, 5, 6)))
+    (out * fastdl.Tensor(np.arange(4, dtype=np.float32).reshape(1, 4, 1, 1))).sum().backward()
+    assert x.grad.shape == (2, 0, 5, 6) and m.weight.grad.shape == (4, 0, 3, 3)
+    np.testing.assert_array_equal(m.bias.grad.numpy(), np.arange(4) * 2 * 5 * 6)
+
+
+def test_zero_size_spatial_input_with_padding_is_its_bias():
+    w = fastdl.Tensor(np.ones((2, 3, 1, 1), np.float64))
+    b = fastdl.Tensor(np.array([0.25, -1.0]))
+    out = F.conv2d(fastdl.Tensor(np.zeros((1, 3, 0, 4))), w, b, padding=1)
+    assert out.shape == (1, 2, 2, 6)
+    np.testing.assert_array_equal(out.numpy()[0, :, 0, 0], [0.25, -1.0])
+
+
+def test_linear_with_zero_in_features_is_its_bias():
+    with pytest.warns(UserWarning, match="zero-element"):
+        m = nn.Linear(0, 3)
+    np.testing.assert_array_equal(m.bias.detach().numpy(), 0)   # PyTorch: bound 0
+    x = fastdl.Tensor(np.zeros((2, 0), np.float32), requires_grad=True)
+    out = m(x)
+    assert out.shape == (2, 3)
+    out.sum().backward()
+    assert x.grad.shape == (2, 0)
+    np.testing.assert_array_equal(m.bias.grad.numpy(), [2, 2, 2])
+
+
+@pytest.mark.parametrize("x_shape, w_shape, msg", [
+    ((2, 3, 5, 5), (0, 3, 3, 3), r"conv2d: weight must have at least one output channel \(dim 0"
+                                 r"\), got weight of shape \(0, 3, 3, 3\)"),
+    ((2, 3, 5, 5), (4, 3, 0, 3), r"conv2d: kernel size must be positive, got weight of shape "
+                                 r"\(4, 3, 0, 3\)"),
+    ((2, 3, 0, 5), (4, 3, 3, 3), r"conv2d: kernel size \(3, 3\) with dilation \(1, 1\) is larger "
+                                 r"than the padded input \(0, 5\)"),
+])
+def test_zero_size_conv2d_errors_are_words_not_a_status(x_shape, w_shape, msg):
+    with pytest.raises(ValueError, match=msg) as e:
+        F.conv2d(fastdl.Tensor(np.ones(x_shape, np.float32)),
+                 fastdl.Tensor(np.ones(w_shape, np.float32)))
+    assert "status" not in str(e.value)
+
+
+def test_conv1d_errors_speak_of_its_own_shapes():
+    with pytest.raises(ValueError, match=r"conv1d: kernel size \(3,\) with dilation \(1,\) is "
+                                         r"larger than the padded input \(0,\) \(input \(2, 3, 0\)"):
+        F.conv1d(fastdl.Tensor(np.ones((2, 3, 0), np.float32)),
+                 fastdl.Tensor(np.ones((4, 3, 3), np.float32)))
+    with pytest.raises(TypeError, match=r"conv1d: stride must be an int or a sequence of 1 ints, "
+                                        r"got 'a'"):
+        F.conv1d(fastdl.Tensor(np.ones((2, 3, 5), np.float32)),
+                 fastdl.Tensor(np.ones((4, 3, 3), np.float32)), stride="a")
+
+
+@pytest.mark.parametrize("cls, n", [(nn.Conv2d, 2), (nn.Conv1d, 1)])
+def test_conv_layers_accept_padding_strings(cls, n):
+    # Conv2d(padding='same') used to fail in int('same')
+    m = cls(3, 4, 3, padding="same")
+    x = fastdl.Tensor(np.ones((2, 3) + (5,) * n, np.float32))
+    assert m(x).shape == (2, 4) + (5,) * n
+    assert "padding='same'" in repr(m)
+    assert cls(3, 4, 3, padding="valid")(x).shape == (2, 4) + (3,) * n

@@ -149,7 +149,7 @@ def linear(input, weight, bias=None):
                              % (wd.shape[0], bd.shape))
     gemm = _gemm()
     lead = xd.shape[:-1]
-    x2 = xd.reshape(-1, xd.shape[-1])
+    x2 = xd.reshape(int(np.prod(lead)), xd.shape[-1])    # -1 is ambiguous for size 0
     out = gemm.matmul(x2, wd, transb=True, bias=bd).reshape(lead + (wd.shape[0],))
     inputs = (x, w) if bias is None else (x, w, b)
     if not _needs_grad(*inputs):
@@ -158,7 +158,7 @@ def linear(input, weight, bias=None):
     rb = bias is not None and b.requires_grad
 
     def backward(g):
-        g2 = g.reshape(-1, wd.shape[0])
+        g2 = g.reshape(x2.shape[0], wd.shape[0])
         gx = gemm.matmul(g2, wd).reshape(xd.shape) if rx else None
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
         if bias is None:
