@@ -225,3 +225,81 @@ def test_conv_layers_accept_padding_strings(cls, n):
     assert m(x).shape == (2, 4) + (5,) * n
     assert "padding='same'" in repr(m)
     assert cls(3, 4, 3, padding="valid")(x).shape == (2, 4) + (3,) * n
+
+
+# ---- finding 8: fork after OpenMP hung in libgomp ------------------------------------------
+
+_THREADED_PARENT = """
+import os, warnings, numpy as np, fastdl
+fastdl.set_num_threads(2)
+rng = np.random.default_rng(0)
+a = fastdl.Tensor(rng.standard_normal((384, 384)).astype(np.float32))
+x = fastdl.Tensor(rng.standard_normal(1 << 20).astype(np.float32))
+
+def work(i):
+    # a GEMM and a large elementwise + reduction: both take the threaded path
+    return float((a @ a).sum()) + float((x * float(i) + 1.0).sum())
+
+parent = [work(i) for i in range(4)]    # OpenMP teams of 2 have run
+"""
+
+
+def test_fork_after_threaded_kernels_runs_serially(run_isolated):
+    r = run_isolated(_THREADED_PARENT + """
+pid = os.fork()
+if pid == 0:
+    ok = fastdl.get_num_threads() == 1 and [work(i) for i in range(4)] == parent
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), fastdl.get_num_threads())
+""", timeout=60)
+    # same results bitwise (determinism across thread counts), parent keeps its threads
+    assert r.stdout.split() == ["0", "2"], r.stdout
+
+
+def test_multiprocessing_fork_pool_after_threaded_kernels(run_isolated):
+    r = run_isolated(_THREADED_PARENT + """
+import multiprocessing as mp
+with mp.get_context("fork").Pool(2) as pool:
+    child = pool.map(work, range(4))
+print(child == parent, pool is not None)
+""", timeout=90)
+    assert r.stdout.split() == ["True", "True"], r.stdout + r.stderr
+
+
+def test_forked_child_cannot_restart_threads_and_says_so(run_isolated):
+    if not fastdl.config()["openmp"]:
+        pytest.skip("build without OpenMP: always 1 thread, nothing to restart")
+    r = run_isolated(_THREADED_PARENT + """
+pid = os.fork()
+if pid == 0:
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        fastdl.set_num_threads(2)       # would hang libgomp at the next team
+    ok = (fastdl.get_num_threads() == 1 and len(w) == 1 and "forked" in str(w[0].message)
+          and work(1) == parent[1])
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+""", timeout=60)
+    assert r.stdout.split() == ["0"], r.stdout
+
+
+def test_child_of_a_single_threaded_process_may_set_threads(run_isolated):
+    if not fastdl.config()["openmp"]:
+        pytest.skip("build without OpenMP: always 1 thread")
+    # no team can have run in the parent, so the child may start teams (and must not hang)
+    r = run_isolated("""
+import os, numpy as np, fastdl
+fastdl.set_num_threads(1)
+a = fastdl.Tensor(np.ones((384, 384), np.float32))
+s1 = float((a @ a).sum())
+pid = os.fork()
+if pid == 0:
+    fastdl.set_num_threads(2)
+    ok = fastdl.get_num_threads() == 2 and float((a @ a).sum()) == s1
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+""", timeout=60)
+    assert r.stdout.split() == ["0"], r.stdout
