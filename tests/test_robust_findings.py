@@ -75,6 +75,16 @@ def test_max_pool2d_ceil_mode_2x2_stays_in_its_plane(run_isolated, dtype):
                                 "4.0", "4.0"], r.stdout
 
 
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pool2d_of_empty_spatial_input_is_an_error_not_garbage(pool):
+    # found by the hypothesis suite: with H == 0 and padding the output had windows, but the
+    # kernel ran over no plane and returned uninitialized memory
+    x = fastdl.Tensor(np.zeros((2, 1, 0, 5), np.float32))
+    with pytest.raises(ValueError, match=r"%s: expected an input with non-zero H and W, got "
+                                         r"shape \(2, 1, 0, 5\)" % pool):
+        getattr(F, pool)(x, (2, 1), 1, (1, 0))
+
+
 # ---- finding 5: uint64 indices and labels above 2**63 wrapped to negative numbers ---------
 
 _HUGE = np.array([2**64 - 1, 0], np.uint64)      # wraps to -1: a valid negative index

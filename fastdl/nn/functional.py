@@ -622,6 +622,9 @@ def _pool_input(op, input):
     if x.ndim not in (3, 4):
         raise ValueError("%s: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape %s"
                          % (op, x.shape))
+    if 0 in x.shape[-2:]:     # (padding could give windows, but no value to pool: PyTorch refuses)
+        raise ValueError("%s: expected an input with non-zero H and W, got shape %s"
+                         % (op, x.shape))
     return x
 
 
@@ -853,7 +856,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                              % (op, padding_idx, V))
         pad = padding_idx % V
     ix = np.ascontiguousarray(idx, dtype=np.int64)
-    out = _nn.embedding_forward(ix, w._data)
+    # (ascontiguousarray made a 0-d index 1-d: the output keeps the index's own shape)
+    out = _nn.embedding_forward(ix, w._data).reshape(idx.shape + w.shape[1:])
     wshape = w.shape
     return _result("EmbeddingBackward", out, (w,),
                    lambda g: (_nn.embedding_backward(ix, g, wshape, pad),))
