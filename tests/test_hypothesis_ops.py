@@ -6,8 +6,9 @@ reference (and with PyTorch when it is installed); gradients against finite
 differences.
 
 Example counts come from a settings profile chosen by FASTDL_HYPOTHESIS_PROFILE:
-"dev" (default, 20 per property), "ci" (50, derandomized so CI is repeatable),
-"thorough" (1000, for a fuzzing session). A failure prints the shrunk example.
+"dev" (default, 20 per property), "ci" (50; .ci/run selects it), both derandomized so
+a run is repeatable, and "thorough" (1000, random, for a fuzzing session). A failure
+prints the shrunk example.
 
 The kernel families that have crashed the process before (pooling, convolution,
 gather/index, RNN) run in a child pytest process, one per family, so a
@@ -37,7 +38,7 @@ from fastdl.testing import gradcheck  # noqa: E402
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                      HealthCheck.data_too_large,
                                                      HealthCheck.filter_too_much])
-settings.register_profile("dev", max_examples=20, **_COMMON)
+settings.register_profile("dev", max_examples=20, derandomize=True, **_COMMON)
 settings.register_profile("ci", max_examples=50, derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=1000, **_COMMON)
 PROFILE = os.environ.get("FASTDL_HYPOTHESIS_PROFILE", "dev")
