@@ -31,7 +31,7 @@ from fastdl.creation import *  # noqa: F401,F403  (tensor, zeros, ..., dtypes)
 from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
-from fastdl.io import load, save
+from fastdl.io import CheckpointError, load, save
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks
