@@ -577,8 +577,10 @@ def pool_args(draw, dilation=True):
     s = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     d = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
     p = tuple(draw(st.integers(0, (d[i] * (k[i] - 1) + 1) // 2)) for i in range(2))
-    H = draw(st.integers(max(0, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 12))
-    W = draw(st.integers(max(0, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 12))
+    # the smallest input a window fits is where windows can lie entirely in the padding
+    h0, w0 = max(0, d[0] * (k[0] - 1) + 1 - 2 * p[0]), max(0, d[1] * (k[1] - 1) + 1 - 2 * p[1])
+    H = draw(st.one_of(st.integers(h0, h0 + 1), st.integers(h0, 12)))
+    W = draw(st.one_of(st.integers(w0, w0 + 1), st.integers(w0, 12)))
     lead = draw(st.sampled_from([(0,), (1,), (2,), (1, 3), (2, 1), (0, 2)]))
     return k, s, p, d, draw(st.booleans()), lead + (H, W)
 
