@@ -428,10 +428,12 @@ def _loss_call(name, x, y, n, rng_bits):
     raise AssertionError(name)
 
 
+# not multi_margin_loss: PyTorch 2.13 itself turns NaN inputs into finite losses there
+# (it adds only margins > 0); nll_loss reads only the target entries (NaN placed there)
 NAN_LOSSES = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
               "binary_cross_entropy_with_logits", "kl_div", "hinge_embedding_loss",
               "cosine_embedding_loss", "triplet_margin_loss", "cross_entropy", "nll_loss",
-              "multi_margin_loss", "hinge_loss"]
+              "hinge_loss"]
 
 
 @given(name=st.sampled_from(NAN_LOSSES), dtype=DTYPES, n=st.integers(1, 4), d=st.integers(1, 5),
@@ -442,6 +444,8 @@ def test_nan_input_gives_nan_loss(name, dtype, n, d, data):
     y = data.draw(hnp.arrays(dtype, (n, d), elements=st.floats(0.125, 1, width=32)))
     bits = data.draw(hnp.arrays(np.bool_, (n, d)))
     i, j = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, d - 1))
+    if name == "nll_loss":
+        j = i % d       # the target entry of row i (see _loss_call)
     x[i, j] = np.nan
     out = _loss_call(name, x, y, n, bits)
     assert np.isnan(float(out.detach().numpy())), "%s swallowed a NaN input: %r" % (name, out)
