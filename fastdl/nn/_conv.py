@@ -3,9 +3,9 @@ import numbers
 
 import numpy as np
 
-from fastdl._C import conv as _conv
-from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad, _promote
+from fastdl.autograd import KernelFunction
+from fastdl.autograd._functions.nn import Conv2d
+from fastdl.tensor import _promote
 
 
 def _ints(op, name, v, n):
@@ -64,23 +64,25 @@ def _validate(op, xs, ws, bs, stride, padding, dilation, groups):
     return tuple(out)
 
 
-def _empty_conv(x, w, b, stride, padding, dilation, groups, out_shape):
+class _EmptyConv2d(KernelFunction):
     """A convolution where the input or the weight holds no element: every sum is
     empty, so out = bias (0 without one), dx and dw are 0 and db sums dout."""
-    dt = x.dtype
-    out = np.zeros(out_shape, dtype=dt)
-    if b is not None:
-        out += b._data.reshape(1, -1, 1, 1)
-    inputs = (x, w) if b is None else (x, w, b)
-    if not _needs_grad(*inputs):
-        return Tensor._wrap(out)
-    xs, ws = x.shape, w.shape
 
-    def backward(g):
-        g = np.asarray(g)
-        grads = (np.zeros(xs, dt), np.zeros(ws, dt))
-        return grads if b is None else grads + (g.sum(axis=(0, 2, 3)).astype(dt),)
-    return Tensor._wrap(out, Node("ConvolutionBackward", inputs, backward))
+    n_inputs = 3
+
+    @staticmethod
+    def forward(ctx, x, w, b, out_shape):
+        ctx.shapes = (x.shape, w.shape, x.dtype)
+        out = np.zeros(out_shape, dtype=x.dtype)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xs, ws, dt = ctx.shapes
+        db = np.asarray(g).sum(axis=(0, 2, 3)).astype(dt) if ctx.needs_input_grad[2] else None
+        return np.zeros(xs, dt), np.zeros(ws, dt), db
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -125,23 +127,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding = _pair(padding, "padding")
     P, Q = _validate("conv2d", x.shape, w.shape, None if b is None else b.shape, stride,
                      padding, dilation, groups)
-    groups = int(groups)
     if x.numel() == 0 or w.numel() == 0:
-        return _empty_conv(x, w, b, stride, padding, dilation, groups,
-                           (x.shape[0], w.shape[0], P, Q))
-    xd, wd = x._data, w._data
-    bd = None if b is None else b._data
-    out = _conv.forward(xd, wd, bd, stride, padding, dilation, int(groups))
-    inputs = (x, w) if b is None else (x, w, b)
-    if not _needs_grad(*inputs):
-        return Tensor._wrap(out)
-    rx, rw, rb = x.requires_grad, w.requires_grad, b is not None and b.requires_grad
-
-    def backward(g):
-        dx, dw, db = _conv.backward(g, xd, wd, rx, rw, rb, stride, padding, dilation,
-                                    int(groups))
-        return (dx, dw) if b is None else (dx, dw, db)
-    return Tensor._wrap(out, Node("ConvolutionBackward", inputs, backward))
+        return _EmptyConv2d.apply(x, w, b, (x.shape[0], w.shape[0], P, Q))
+    return Conv2d.apply(x, w, b, stride, padding, dilation, int(groups))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
