@@ -20,6 +20,11 @@ def set_num_threads(n):
     Results are the same for any thread count. The default comes from
     OMP_NUM_THREADS, else the number of cores.
 
+    A process forked (os.fork, multiprocessing 'fork') from one that has had 2 or
+    more threads runs its kernels serially: OpenMP's thread pool does not survive
+    fork, and a new team there would hang. Asking for more threads in such a
+    child warns and keeps 1.
+
     Args:
         n: a positive count (ValueError otherwise).
 
@@ -34,6 +39,11 @@ def set_num_threads(n):
     if n < 1:
         raise ValueError("set_num_threads: expected a positive count, got %d" % n)
     _core.set_num_threads(n)
+    if n > 1 and _core.has_openmp() and _core.get_num_threads() == 1:
+        warnings.warn("set_num_threads(%d): this process was forked from one where fastdl "
+                      "used OpenMP threads, which cannot restart after fork; kernels stay serial "
+                      "(start the process with the 'spawn' or 'forkserver' method for threads)"
+                      % n, RuntimeWarning, stacklevel=2)
 
 
 def get_num_threads():

@@ -34,7 +34,9 @@
  * (floats). Passing less returns FDL_ERR_WORKSPACE; passing more is fine.
  *
  * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
- * size of later kernel calls). Kernels may be called from several OS threads
+ * size of later kernel calls). A child forked from a process that has had
+ * 2 or more threads runs serially for good (libgomp's pool does not survive
+ * fork; a team there would hang), and fdl_get_num_threads() says 1. Kernels may be called from several OS threads
  * at once on disjoint outputs. On a machine shared with other busy processes,
  * OMP_WAIT_POLICY=passive keeps OpenMP workers from spinning at barriers
  * while the other thread of their team is descheduled.

@@ -5,6 +5,7 @@ the same weights for any thread count. Each fills the tensor in place and
 returns it.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -250,6 +251,9 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
         >>> bool(float(w.abs().max()) <= (6 / 128) ** 0.5)
         True
     """
+    if 0 in tensor.shape:    # PyTorch: a no-op with a warning, not a division by zero
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return tensor
     fan = _fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return uniform_(tensor, -bound, bound)
@@ -270,6 +274,9 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
         >>> round(float(w.std()), 3), round((2 / 128) ** 0.5, 3)
         (0.125, 0.125)
     """
+    if 0 in tensor.shape:    # PyTorch: a no-op with a warning, not a division by zero
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return tensor
     fan = _fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
 

@@ -59,7 +59,7 @@ def lstm_cell(gates, c_prev):
         c_prev: the previous cell state (B, H).
 
     Returns:
-        (h, c), each (B, H).
+        (h, c), each (B, H), from one autograd node with two outputs.
 
     Shapes:
         gates (B, 4H), c_prev (B, H) -> h (B, H), c (B, H).
