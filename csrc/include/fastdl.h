@@ -19,8 +19,10 @@
  * Ownership: the caller allocates every input, output and workspace buffer
  * and keeps ownership; no kernel keeps a pointer after it returns. The only
  * exceptions are explicit and documented where they are declared:
- *   - the GEMM's packing buffers: static thread-local arrays inside the
- *     library, no malloc (fastdl/gemm.h);
+ *   - the GEMM's packing buffers: blocks of a scratch pool inside the
+ *     library, taken for one call and given back at its end; idle blocks
+ *     stay cached for the next call until fdl_empty_cache() frees them
+ *     (fastdl/gemm.h);
  *   - fastdl/train.h, the C training layer: fdl_arena_create/_destroy
  *     allocate and free, and the safetensors functions use a temporary
  *     header buffer freed before they return.
@@ -35,9 +37,15 @@
  *
  * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
  * size of later kernel calls). Kernels may be called from several OS threads
- * at once on disjoint outputs. On a machine shared with other busy processes,
- * OMP_WAIT_POLICY=passive keeps OpenMP workers from spinning at barriers
- * while the other thread of their team is descheduled.
+ * at once on disjoint outputs. The library never changes the process's
+ * environment, allocator or OpenMP settings. On a machine shared with other
+ * busy processes, OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=1000, spin
+ * briefly then sleep) keeps OpenMP workers from spinning at barriers while
+ * the other thread of their team is descheduled; fdl_omp_wait_policy()
+ * reports the setting in force.
+ *
+ * Visibility: libfastdl exports exactly the functions declared with FDL_API
+ * (all named fdl_*); everything else is hidden.
  *
  * Errors: status codes are the FDL_ERR_* values below, stable across
  * versions; fdl_strerror(status) gives a short text for any int (unknown
@@ -54,6 +62,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fastdl/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,9 +83,10 @@ enum {
     FDL_ERR_ISA = -4,        /* the requested ISA is not supported by this CPU */
     FDL_ERR_WORKSPACE = -5,  /* workspace missing or too small */
     FDL_ERR_IO = -6,         /* a file could not be read or written */
-    FDL_ERR_FORMAT = -7      /* a file is not in the expected format */
+    FDL_ERR_FORMAT = -7,     /* a file is not in the expected format */
+    FDL_ERR_NOMEM = -8       /* scratch memory could not be allocated */
 };
-const char *fdl_strerror(int status);
+FDL_API const char *fdl_strerror(int status);
 
 /* ---- runtime: ISA dispatch, threads, build facts ------------------- */
 typedef enum {
@@ -85,27 +96,40 @@ typedef enum {
 } fdl_isa;
 
 /* Best ISA this CPU (and OS) supports. */
-fdl_isa fdl_detected_isa(void);
+FDL_API fdl_isa fdl_detected_isa(void);
 /* ISA the kernels use now. On first use it is the detected one, or the one
  * named by the environment variable FASTDL_ISA=avx512|avx2|generic when the
  * CPU supports it (otherwise the detected one; fdl_isa_env_status() tells). */
-fdl_isa fdl_active_isa(void);
+FDL_API fdl_isa fdl_active_isa(void);
 /* FDL_OK, or FDL_ERR_ISA when FASTDL_ISA named an ISA the CPU lacks, or
  * FDL_ERR_ARG when it named no ISA at all. */
-int fdl_isa_env_status(void);
+FDL_API int fdl_isa_env_status(void);
 /* Force an ISA. FDL_ERR_ISA if the CPU lacks it; the active ISA is kept. */
-int fdl_set_isa(fdl_isa isa);
-const char *fdl_isa_name(fdl_isa isa);
+FDL_API int fdl_set_isa(fdl_isa isa);
+FDL_API const char *fdl_isa_name(fdl_isa isa);
 /* Parse "avx512" / "avx2" / "generic"; -1 if unknown. */
-int fdl_isa_from_name(const char *name);
+FDL_API int fdl_isa_from_name(const char *name);
 
 /* Threads used by kernels; n < 1 means "default" (OMP_NUM_THREADS or the
  * number of processors). Always 1 in a build without OpenMP. */
-void fdl_set_num_threads(int n);
-int fdl_get_num_threads(void);
-int fdl_has_openmp(void);
-const char *fdl_compiler(void);
-const char *fdl_version(void);
+FDL_API void fdl_set_num_threads(int n);
+FDL_API int fdl_get_num_threads(void);
+FDL_API int fdl_has_openmp(void);
+FDL_API const char *fdl_compiler(void);
+FDL_API const char *fdl_version(void);
+/* How idle OpenMP threads wait, as the OpenMP runtime read it when the
+ * library was loaded: "OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT=1000",
+ * both joined by ", ", or "" when neither was set (the runtime's default).
+ * "n/a" in a build without OpenMP. */
+FDL_API const char *fdl_omp_wait_policy(void);
+
+/* ---- scratch memory ------------------------------------------------- */
+/* Free the idle blocks of the library's scratch pool (the GEMM packing
+ * buffers); blocks in use by a running call are kept. Later calls allocate
+ * again. Safe to call from any thread at any time. */
+FDL_API void fdl_empty_cache(void);
+/* Bytes held by idle blocks of the scratch pool. */
+FDL_API int64_t fdl_cached_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -48,7 +48,7 @@
 #define NOTE_ERR(status, st)                                                             \
     do {                                                                                 \
         if (st) {                                                                        \
-            _Pragma("omp critical(fdl_rnn_err)")                                         \
+            _Pragma("omp critical")                                                    \
             status = status ? status : st;                                               \
         }                                                                                \
     } while (0)

@@ -13,6 +13,7 @@ cdef extern from "fastdl.h" nogil:
         FDL_ERR_WORKSPACE
         FDL_ERR_IO
         FDL_ERR_FORMAT
+        FDL_ERR_NOMEM
     const char *fdl_strerror(int status)
 
     ctypedef enum fdl_isa:
@@ -30,6 +31,9 @@ cdef extern from "fastdl.h" nogil:
     int fdl_has_openmp()
     const char *fdl_compiler()
     const char *fdl_version()
+    const char *fdl_omp_wait_policy()
+    void fdl_empty_cache()
+    int64_t fdl_cached_bytes()
 
 cdef extern from "fastdl/elementwise.h" nogil:
     enum:

@@ -62,6 +62,21 @@ def version():
     return fdl_version().decode()
 
 
+def omp_wait_policy():
+    """OMP_WAIT_POLICY / GOMP_SPINCOUNT as the OpenMP runtime read them at load."""
+    return fdl_omp_wait_policy().decode()
+
+
+def empty_cache():
+    """Free the idle blocks of libfastdl's scratch pool (GEMM packing buffers)."""
+    fdl_empty_cache()
+
+
+def cached_bytes():
+    """Bytes held by idle blocks of libfastdl's scratch pool."""
+    return fdl_cached_bytes()
+
+
 cdef int check(int status, str op) except -1:
     if status != FDL_OK:
         raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))

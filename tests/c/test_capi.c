@@ -78,7 +78,7 @@ static unsigned char *read_file(const char *path, size_t *n)
 static void test_runtime(void)
 {
     const int codes[] = {FDL_OK, FDL_ERR_ARG, FDL_ERR_NULL, FDL_ERR_SHAPE, FDL_ERR_ISA,
-                         FDL_ERR_WORKSPACE, FDL_ERR_IO, FDL_ERR_FORMAT};
+                         FDL_ERR_WORKSPACE, FDL_ERR_IO, FDL_ERR_FORMAT, FDL_ERR_NOMEM};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         const char *s = fdl_strerror(codes[i]);
         CHECK(s && s[0], "code %d has no text", codes[i]);
@@ -239,6 +239,14 @@ static void test_gemm_reference(void)
             CHECK(err < 1e-5, "transa=%d transb=%d max error %g", ta, tb, err);
         }
     free(a); free(b); free(c1); free(c2);
+
+    /* The packing buffers come from the scratch pool: cached after a
+     * product, freed by fdl_empty_cache, allocated again by the next one. */
+    CHECK(fdl_cached_bytes() > 0, "no scratch cached after a product");
+    fdl_empty_cache();
+    CHECK(fdl_cached_bytes() == 0, "%lld bytes still cached", (long long)fdl_cached_bytes());
+    CHECK_ST(fdl_sgemm(0, 0, 2, 2, 2, 1.f, A, 2, B, 2, 0.f, C, 2), FDL_OK);
+    CHECK(C[0] == 19 && C[3] == 50, "after empty_cache: %g %g", C[0], C[3]);
 }
 
 static void test_adam_reference(void)

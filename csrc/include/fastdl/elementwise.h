@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -58,24 +60,24 @@ typedef enum {
 } fdl_compare_op;
 
 /* out[shape] = op(x[shape; xs], p0, p1) */
-void fdl_unary_f32(int op, int nd, const int64_t *shape, float *out,
+FDL_API void fdl_unary_f32(int op, int nd, const int64_t *shape, float *out,
                    const float *x, const int64_t *xs, float p0, float p1);
-void fdl_unary_f64(int op, int nd, const int64_t *shape, double *out,
+FDL_API void fdl_unary_f64(int op, int nd, const int64_t *shape, double *out,
                    const double *x, const int64_t *xs, double p0, double p1);
 
 /* out[shape] = a[shape; as] op b[shape; bs] */
-void fdl_binary_f32(int op, int nd, const int64_t *shape, float *out,
+FDL_API void fdl_binary_f32(int op, int nd, const int64_t *shape, float *out,
                     const float *a, const int64_t *as, const float *b,
                     const int64_t *bs);
-void fdl_binary_f64(int op, int nd, const int64_t *shape, double *out,
+FDL_API void fdl_binary_f64(int op, int nd, const int64_t *shape, double *out,
                     const double *a, const int64_t *as, const double *b,
                     const int64_t *bs);
 
 /* out[shape] (0/1 bytes) = a[shape; as] cmp b[shape; bs] */
-void fdl_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
+FDL_API void fdl_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
                      const float *a, const int64_t *as, const float *b,
                      const int64_t *bs);
-void fdl_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
+FDL_API void fdl_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
                      const double *a, const int64_t *as, const double *b,
                      const int64_t *bs);
 

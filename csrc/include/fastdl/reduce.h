@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,14 +29,14 @@ typedef enum {
     FDL_RED_COUNT
 } fdl_reduce_op;
 
-void fdl_reduce_f32(int op, int64_t outer, int64_t r, int64_t inner,
+FDL_API void fdl_reduce_f32(int op, int64_t outer, int64_t r, int64_t inner,
                     float *out, const float *x);
-void fdl_reduce_f64(int op, int64_t outer, int64_t r, int64_t inner,
+FDL_API void fdl_reduce_f64(int op, int64_t outer, int64_t r, int64_t inner,
                     double *out, const double *x);
 /* out[outer, inner] int64 indices into r; argmin when is_min != 0 */
-void fdl_argreduce_f32(int is_min, int64_t outer, int64_t r, int64_t inner,
+FDL_API void fdl_argreduce_f32(int is_min, int64_t outer, int64_t r, int64_t inner,
                        int64_t *out, const float *x);
-void fdl_argreduce_f64(int is_min, int64_t outer, int64_t r, int64_t inner,
+FDL_API void fdl_argreduce_f64(int is_min, int64_t outer, int64_t r, int64_t inner,
                        int64_t *out, const double *x);
 
 #ifdef __cplusplus
