@@ -25,15 +25,9 @@ __all__ = ["Tensor"]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.dtype(np.float32)
 
+# The binary ops are the _core functions themselves (no op codes).
 _ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
-    _core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
-_U = _core.UNARY_OPS
-_CMP = _core.COMPARE_OPS
-_R = _core.REDUCE_OPS
-
-_binary = _core.binary
-_unary = _core.unary
-_reduce = _core.reduce
+    _core.add, _core.sub, _core.mul, _core.div, _core.pow, _core.maximum, _core.minimum)
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -52,16 +46,16 @@ def _unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
     if axes:
-        g = _reduce(_R["sum"], g, axes, True) if _is_float(g) else g.sum(axes, keepdims=True)
+        g = _core.sum(g, axes, True) if _is_float(g) else g.sum(axes, keepdims=True)
     return g.reshape(shape)
 
 
 def _bin(op, a, b):
-    return _binary(op, a, b)
+    return op(a, b)
 
 
 def _mul(a, b):
-    return _binary(_MUL, a, b)
+    return _MUL(a, b)
 
 
 # ---- Tensor ----------------------------------------------------------------------
@@ -318,7 +312,7 @@ class Tensor:
                 g = np.array(g, copy=True, order="C")
             self.grad = Tensor._wrap(g)
         else:
-            _binary(_ADD, self.grad._data, g, out=self.grad._data)
+            _ADD(self.grad._data, g, out=self.grad._data)
 
     def zero_(self):
         self._check_inplace("zero_")
@@ -381,9 +375,9 @@ class Tensor:
             self._data[...] = res
             return self
         if not self._data.flags.c_contiguous:
-            self._data[...] = _binary(op, self._data, b.astype(self._data.dtype, copy=False))
+            self._data[...] = op(self._data, b.astype(self._data.dtype, copy=False))
             return self
-        _binary(op, self._data, b.astype(self._data.dtype, copy=False), out=self._data)
+        op(self._data, b.astype(self._data.dtype, copy=False), out=self._data)
         return self
 
     def __eq__(self, other): return _compare("eq", self, other)
@@ -410,9 +404,12 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else np.asarray(other) * alpha
 
 
+_NP_BINARY = {_ADD: np.add, _SUB: np.subtract, _MUL: np.multiply, _DIV: np.true_divide,
+              _POW: np.power, _MAXIMUM: np.maximum, _MINIMUM: np.minimum}
+
+
 def _np_binary(op, a, b):
-    fn = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)[op]
-    return fn(a, b)
+    return _NP_BINARY[op](a, b)
 
 
 def _needs_grad(*ts):
@@ -483,7 +480,7 @@ def _binary_op(op, name, a, b, rule):
     ad, bd = a._data, b._data
     if not _is_float(ad):
         return Tensor._wrap(_np_binary(op, ad, bd))
-    out = _binary(op, ad, bd)
+    out = op(ad, bd)
     if _mode.enabled and (a._requires_grad or b._requires_grad):
         sa, sb = ad.shape, bd.shape
         ra, rb = a._requires_grad, b._requires_grad
@@ -507,7 +504,7 @@ def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     return _binary_op(_SUB, "SubBackward", a, b,
-                      lambda g, a, b, o, ra, rb: (g, _unary(_U["neg"], g) if rb else None))
+                      lambda g, a, b, o, ra, rb: (g, _core.neg(g) if rb else None))
 
 
 def mul(a, b):
@@ -517,9 +514,9 @@ def mul(a, b):
 
 
 def _div_rule(g, a, b, o, ra, rb):
-    ga = _binary(_DIV, g, b) if ra else None
+    ga = _DIV(g, b) if ra else None
     # d(a/b)/db = -a/b^2 = -out/b
-    gb = _unary(_U["neg"], _binary(_DIV, _mul(g, o), b)) if rb else None
+    gb = _core.neg(_DIV(_mul(g, o), b)) if rb else None
     return ga, gb
 
 
@@ -531,11 +528,11 @@ def _pow_rule(g, a, b, o, ra, rb):
     ga = gb = None
     if ra:
         # b * a^(b-1), written without a^(b-1) so a == 0 with b >= 1 stays finite
-        bm1 = _binary(_SUB, b, np.ones((), b.dtype))
-        ga = _mul(g, _mul(b, _binary(_POW, a, bm1)))
+        bm1 = _SUB(b, np.ones((), b.dtype))
+        ga = _mul(g, _mul(b, _POW(a, bm1)))
     if rb:
         # a^b * log(a); define the a == 0 case as 0 (the limit where it exists)
-        la = _unary(_U["log"], a)
+        la = _core.log(a)
         gb = _mul(g, np.where(a == 0, 0, _mul(o, la)).astype(o.dtype, copy=False))
     return ga, gb
 
@@ -545,17 +542,17 @@ def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and _is_float(a._data):
         p = float(b)
         ad = a._data
-        out = _unary(_U["pow"], ad, p)
+        out = _core.pow_scalar(ad, p)
         if _needs_grad(a):
             def backward(g):
                 if p == 2.0:
-                    d = _unary(_U["affine"], ad, 2.0, 0.0)
+                    d = _core.affine(ad, 2.0, 0.0)
                 elif p == 1.0:
                     return (g,)
                 elif p == 0.0:
                     return (np.zeros_like(g),)      # 0 * x**-1 would be NaN at x == 0
                 else:
-                    d = _unary(_U["affine"], _unary(_U["pow"], ad, p - 1.0), p, 0.0)
+                    d = _core.affine(_core.pow_scalar(ad, p - 1.0), p, 0.0)
                 return (_mul(g, d),)
             return Tensor._wrap(out, Node("PowBackward", (a,), backward))
         return Tensor._wrap(out)
@@ -565,11 +562,11 @@ def pow(a, b):
 def _mask_rule(op):
     def rule(g, a, b, o, ra, rb):
         # ties send half the gradient each way, like PyTorch
-        win_a = _core.compare(_CMP["gt"] if op == _MAXIMUM else _CMP["lt"], a, b)
-        tie = _core.compare(_CMP["eq"], a, b)
+        win_a = (_core.gt if op == _MAXIMUM else _core.lt)(a, b)
+        tie = _core.eq(a, b)
         wa = win_a.astype(g.dtype) + 0.5 * tie.astype(g.dtype)
         ga = _mul(g, wa) if ra else None
-        gb = _mul(g, _binary(_SUB, np.ones((), g.dtype), wa)) if rb else None
+        gb = _mul(g, _SUB(np.ones((), g.dtype), wa)) if rb else None
         return ga, gb
     return rule
 
@@ -587,7 +584,7 @@ def minimum(a, b):
 def _compare(name, a, b):
     a, b = _promote(a, b)
     if _is_float(a._data):
-        return Tensor._wrap(_core.compare(_CMP[name], a._data, b._data))
+        return Tensor._wrap(getattr(_core, name)(a._data, b._data))
     fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
           "gt": np.greater, "ge": np.greater_equal}[name]
     return Tensor._wrap(fn(a._data, b._data))
@@ -600,7 +597,8 @@ def _unary_op(x, name, rule, p0=0.0, p1=0.0):
     xd = x._data
     if not _is_float(xd):
         xd = xd.astype(_F32)
-    out = _unary(_U[name], xd, p0, p1)
+    fn = getattr(_core, name)
+    out = fn(xd, p0, p1) if name == "clip" else fn(xd)
     if _mode.enabled and x._requires_grad:
         return Tensor._wrap(out, Node(name.capitalize() + "Backward", (x,),
                                       lambda g: (rule(g, xd, out),)))
@@ -615,7 +613,7 @@ def neg(x):
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(-x._data)
-    return _unary_op(x, "neg", lambda g, x, o: _unary(_U["neg"], g))
+    return _unary_op(x, "neg", lambda g, x, o: _core.neg(g))
 
 
 def exp(x):
@@ -623,20 +621,20 @@ def exp(x):
 
 
 def log(x):
-    return _unary_op(_as_tensor(x), "log", lambda g, x, o: _binary(_DIV, g, x))
+    return _unary_op(_as_tensor(x), "log", lambda g, x, o: _DIV(g, x))
 
 
 def sqrt(x):
     # d sqrt(x) = 1 / (2 sqrt(x))
     return _unary_op(_as_tensor(x), "sqrt",
-                     lambda g, x, o: _binary(_DIV, g, _unary(_U["affine"], o, 2.0, 0.0)))
+                     lambda g, x, o: _DIV(g, _core.affine(o, 2.0, 0.0)))
 
 
 def abs(x):
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(np.abs(x._data))
-    return _unary_op(x, "abs", lambda g, x, o: _mul(g, _unary(_U["sign"], x)))
+    return _unary_op(x, "abs", lambda g, x, o: _mul(g, _core.sign(x)))
 
 
 def square(x):
@@ -690,7 +688,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
         return Tensor._wrap(np.sum(xd, axis=ax if not isinstance(ax, list) else tuple(ax),
                                    keepdims=keepdim, dtype=dtype))
     axes = _core.normalize_axes(ax, xd.ndim, "sum")
-    out = _reduce(_R["sum"], xd, axes, keepdim)
+    out = _core.sum(xd, axes, keepdim)
     if _needs_grad(x):
         shape = xd.shape
         dt = xd.dtype
@@ -709,13 +707,13 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if not _is_float(xd):
         raise TypeError("mean: expected a floating point tensor, got dtype %s" % xd.dtype)
     axes = _core.normalize_axes(ax, xd.ndim, "mean")
-    out = _reduce(_R["mean"], xd, axes, keepdim)
+    out = _core.mean(xd, axes, keepdim)
     if _needs_grad(x):
         shape = xd.shape
         n = int(np.prod([shape[d] for d in axes])) if axes else 1
 
         def backward(g):
-            g = _unary(_U["affine"], g, 1.0 / builtins.max(n, 1), 0.0)
+            g = _core.affine(g, 1.0 / builtins.max(n, 1), 0.0)
             return (np.ascontiguousarray(np.broadcast_to(_expand_grad(g, shape, axes, keepdim),
                                                          shape)),)
         return Tensor._wrap(out, Node("MeanBackward", (x,), backward))
@@ -724,17 +722,17 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _extreme(x, is_min, axes, keepdim, name):
     xd = x._data
-    out = _reduce(_R["min" if is_min else "max"], xd, axes, keepdim)
+    out = (_core.amin if is_min else _core.amax)(xd, axes, keepdim)
     if _needs_grad(x):
         shape = xd.shape
 
         def backward(g):
             # evenly split among ties, like PyTorch's amax/amin
             ok = _expand_grad(out, shape, axes, keepdim)
-            mask = _core.compare(_CMP["eq"], xd, ok).astype(xd.dtype)
-            cnt = _reduce(_R["sum"], mask, axes, True)
+            mask = _core.eq(xd, ok).astype(xd.dtype)
+            cnt = _core.sum(mask, axes, True)
             ge = _expand_grad(g, shape, axes, keepdim)
-            return (_mul(mask, _binary(_DIV, ge, cnt)),)
+            return (_mul(mask, _DIV(ge, cnt)),)
         return Tensor._wrap(out, Node(name, (x,), backward))
     return Tensor._wrap(out)
 
@@ -812,7 +810,7 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
     if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
         return Tensor._wrap(_np_argreduce(np.argmax, x._data, ax, keepdim, "argmax"))
-    return Tensor._wrap(_core.argreduce(False, x._data, ax, keepdim))
+    return Tensor._wrap(_core.argmax(x._data, ax, keepdim))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -821,7 +819,7 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
     if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
         return Tensor._wrap(_np_argreduce(np.argmin, x._data, ax, keepdim, "argmin"))
-    return Tensor._wrap(_core.argreduce(True, x._data, ax, keepdim))
+    return Tensor._wrap(_core.argmin(x._data, ax, keepdim))
 
 
 def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,

@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "core/ops.h"
 #include "core/rows_table.h"
 #include "runtime/internal.h"
 
@@ -137,27 +138,27 @@ static void ew_run(int kind, int op, int nd, const int64_t *shape, void *o, int6
     }
 }
 
-void fdl_unary_f32(int op, int nd, const int64_t *shape, float *out,
+void fdl_ew_unary_f32(int op, int nd, const int64_t *shape, float *out,
                    const float *x, const int64_t *xs, float p0, float p1) {
     ew_run(EW_UN_F32, op, nd, shape, out, 4, x, xs, NULL, NULL, 4, p0, p1);
 }
-void fdl_unary_f64(int op, int nd, const int64_t *shape, double *out,
+void fdl_ew_unary_f64(int op, int nd, const int64_t *shape, double *out,
                    const double *x, const int64_t *xs, double p0, double p1) {
     ew_run(EW_UN_F64, op, nd, shape, out, 8, x, xs, NULL, NULL, 8, p0, p1);
 }
-void fdl_binary_f32(int op, int nd, const int64_t *shape, float *out,
+void fdl_ew_binary_f32(int op, int nd, const int64_t *shape, float *out,
                     const float *a, const int64_t *as, const float *b, const int64_t *bs) {
     ew_run(EW_BIN_F32, op, nd, shape, out, 4, a, as, b, bs, 4, 0, 0);
 }
-void fdl_binary_f64(int op, int nd, const int64_t *shape, double *out,
+void fdl_ew_binary_f64(int op, int nd, const int64_t *shape, double *out,
                     const double *a, const int64_t *as, const double *b, const int64_t *bs) {
     ew_run(EW_BIN_F64, op, nd, shape, out, 8, a, as, b, bs, 8, 0, 0);
 }
-void fdl_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
+void fdl_ew_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
                      const float *a, const int64_t *as, const float *b, const int64_t *bs) {
     ew_run(EW_CMP_F32, op, nd, shape, out, 1, a, as, b, bs, 4, 0, 0);
 }
-void fdl_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
+void fdl_ew_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
                      const double *a, const int64_t *as, const double *b, const int64_t *bs) {
     ew_run(EW_CMP_F64, op, nd, shape, out, 1, a, as, b, bs, 8, 0, 0);
 }

@@ -10,6 +10,7 @@
  */
 #include <math.h>
 
+#include "core/ops.h"
 #include "core/rows_table.h"
 #include "runtime/internal.h"
 
@@ -124,7 +125,7 @@ static void colwise_##TS(const fdl_rows *R, int op, int64_t outer, int64_t r,   
 #define DEFINE_REDUCE(T, TS)                                                    \
 DEFINE_ROWWISE(T, TS)                                                           \
 DEFINE_COLWISE(T, TS)                                                           \
-void fdl_reduce_##TS(int op, int64_t outer, int64_t r, int64_t inner, T *out,  \
+void fdl_reduce_op_##TS(int op, int64_t outer, int64_t r, int64_t inner, T *out,  \
                      const T *x) {                                              \
     if (outer <= 0 || inner <= 0) return;                                       \
     const fdl_rows *R = fdl_rows_active();                                      \
@@ -138,7 +139,7 @@ void fdl_reduce_##TS(int op, int64_t outer, int64_t r, int64_t inner, T *out,  \
 }                                                                               \
 static void args_range_##TS(int is_min, int64_t lo, int64_t hi, int64_t r,      \
                             int64_t inner, int64_t *out, const T *x);           \
-void fdl_argreduce_##TS(int is_min, int64_t outer, int64_t r, int64_t inner,    \
+void fdl_argreduce_op_##TS(int is_min, int64_t outer, int64_t r, int64_t inner,    \
                         int64_t *out, const T *x) {                             \
     if (outer <= 0 || inner <= 0 || r <= 0) return;                             \
     int nt = fdl_threads_for(outer * r * inner);                                \

@@ -156,7 +156,7 @@ void fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
                              float min_deg, float max_deg, float fill,
                              uint64_t seed, uint64_t stream) {
     if (max_deg > min_deg)
-        fdl_rng_uniform(angles_out, N, seed, stream, 0, min_deg, max_deg);
+        fdl_rng_uniform_f32(angles_out, N, seed, stream, 0, min_deg, max_deg);
     else
         for (int64_t s = 0; s < N; s++) angles_out[s] = min_deg;
     fdl_rotate_f32(out, x, angles_out, N, C, H, W, fill);
@@ -205,7 +205,7 @@ void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
         const int64_t lo = k * NOISE_CHUNK, len = FDL_MIN(NOISE_CHUNK, n - lo);
         /* counter = element index; Box-Muller pairs never straddle chunks
          * since NOISE_CHUNK is even */
-        fdl_rng_normal(z, len, seed, stream, (uint64_t)lo, 0.0f, std);
+        fdl_rng_normal_f32(z, len, seed, stream, (uint64_t)lo, 0.0f, std);
         for (int64_t i = 0; i < len; i++) out[lo + i] = x[lo + i] + z[i];
     }
 }

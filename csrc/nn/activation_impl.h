@@ -25,54 +25,54 @@ static void NN_CAT(act_backward, S)(int op, T *dx, const T *x, const T *out, con
 }
 
 /* x[N] -> out[N] */
-void FN(fdl_relu_forward)(T *out, const T *x, int64_t n) {
+static void FN(nn_relu_forward)(T *out, const T *x, int64_t n) {
     NN_CAT(act_forward, S)(NN_RELU, out, x, n, 0, 0);
 }
 /* dx[N] += dout * (x > 0) */
-void FN(fdl_relu_backward)(T *dx, const T *x, const T *dout, int64_t n) {
+static void FN(nn_relu_backward)(T *dx, const T *x, const T *dout, int64_t n) {
     NN_CAT(act_backward, S)(NN_RELU, dx, x, NULL, dout, n, 0, 0);
 }
-void FN(fdl_leaky_relu_forward)(T *out, const T *x, int64_t n, T negative_slope) {
+static void FN(nn_leaky_relu_forward)(T *out, const T *x, int64_t n, T negative_slope) {
     NN_CAT(act_forward, S)(NN_LEAKY_RELU, out, x, n, negative_slope, 0);
 }
-void FN(fdl_leaky_relu_backward)(T *dx, const T *x, const T *dout, int64_t n, T negative_slope) {
+static void FN(nn_leaky_relu_backward)(T *dx, const T *x, const T *dout, int64_t n, T negative_slope) {
     NN_CAT(act_backward, S)(NN_LEAKY_RELU, dx, x, NULL, dout, n, negative_slope, 0);
 }
-void FN(fdl_elu_forward)(T *out, const T *x, int64_t n, T alpha) {
+static void FN(nn_elu_forward)(T *out, const T *x, int64_t n, T alpha) {
     NN_CAT(act_forward, S)(NN_ELU, out, x, n, alpha, 0);
 }
-void FN(fdl_elu_backward)(T *dx, const T *x, const T *dout, int64_t n, T alpha) {
+static void FN(nn_elu_backward)(T *dx, const T *x, const T *dout, int64_t n, T alpha) {
     NN_CAT(act_backward, S)(NN_ELU, dx, x, NULL, dout, n, alpha, 0);
 }
-void FN(fdl_gelu_forward)(T *out, const T *x, int64_t n, int approximate_tanh) {
+static void FN(nn_gelu_forward)(T *out, const T *x, int64_t n, int approximate_tanh) {
     NN_CAT(act_forward, S)(approximate_tanh ? NN_GELU_TANH : NN_GELU, out, x, n, 0, 0);
 }
-void FN(fdl_gelu_backward)(T *dx, const T *x, const T *dout, int64_t n, int approximate_tanh) {
+static void FN(nn_gelu_backward)(T *dx, const T *x, const T *dout, int64_t n, int approximate_tanh) {
     NN_CAT(act_backward, S)(approximate_tanh ? NN_GELU_TANH : NN_GELU, dx, x, NULL, dout, n, 0, 0);
 }
-void FN(fdl_sigmoid_forward)(T *out, const T *x, int64_t n) {
+static void FN(nn_sigmoid_forward)(T *out, const T *x, int64_t n) {
     NN_CAT(act_forward, S)(NN_SIGMOID, out, x, n, 0, 0);
 }
 /* uses the forward output */
-void FN(fdl_sigmoid_backward)(T *dx, const T *out, const T *dout, int64_t n) {
+static void FN(nn_sigmoid_backward)(T *dx, const T *out, const T *dout, int64_t n) {
     NN_CAT(act_backward, S)(NN_SIGMOID, dx, NULL, out, dout, n, 0, 0);
 }
-void FN(fdl_tanh_forward)(T *out, const T *x, int64_t n) {
+static void FN(nn_tanh_forward)(T *out, const T *x, int64_t n) {
     NN_CAT(act_forward, S)(NN_TANH, out, x, n, 0, 0);
 }
-void FN(fdl_tanh_backward)(T *dx, const T *out, const T *dout, int64_t n) {
+static void FN(nn_tanh_backward)(T *dx, const T *out, const T *dout, int64_t n) {
     NN_CAT(act_backward, S)(NN_TANH, dx, NULL, out, dout, n, 0, 0);
 }
-void FN(fdl_softplus_forward)(T *out, const T *x, int64_t n, T beta, T threshold) {
+static void FN(nn_softplus_forward)(T *out, const T *x, int64_t n, T beta, T threshold) {
     NN_CAT(act_forward, S)(NN_SOFTPLUS, out, x, n, beta, threshold);
 }
-void FN(fdl_softplus_backward)(T *dx, const T *x, const T *dout, int64_t n, T beta, T threshold) {
+static void FN(nn_softplus_backward)(T *dx, const T *x, const T *dout, int64_t n, T beta, T threshold) {
     NN_CAT(act_backward, S)(NN_SOFTPLUS, dx, x, NULL, dout, n, beta, threshold);
 }
-void FN(fdl_silu_forward)(T *out, const T *x, int64_t n) {
+static void FN(nn_silu_forward)(T *out, const T *x, int64_t n) {
     NN_CAT(act_forward, S)(NN_SILU, out, x, n, 0, 0);
 }
-void FN(fdl_silu_backward)(T *dx, const T *x, const T *dout, int64_t n) {
+static void FN(nn_silu_backward)(T *dx, const T *x, const T *dout, int64_t n) {
     NN_CAT(act_backward, S)(NN_SILU, dx, x, NULL, dout, n, 0, 0);
 }
 
@@ -158,19 +158,19 @@ static void NN_CAT(softmax_bwd_any, S)(int is_log, T *dx, const T *out, const T 
 }
 
 /* x[outer, dim, inner] -> out, softmax over dim */
-void FN(fdl_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
+static void FN(nn_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
     NN_CAT(softmax_any, S)(0, out, x, outer, dim, inner);
 }
 /* dx += out * (dout - sum_dim(dout * out)) */
-void FN(fdl_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer, int64_t dim,
+static void FN(nn_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer, int64_t dim,
                               int64_t inner) {
     NN_CAT(softmax_bwd_any, S)(0, dx, out, dout, outer, dim, inner);
 }
-void FN(fdl_log_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
+static void FN(nn_log_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
     NN_CAT(softmax_any, S)(1, out, x, outer, dim, inner);
 }
 /* dx += dout - exp(out) * sum_dim(dout) */
-void FN(fdl_log_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer,
+static void FN(nn_log_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer,
                                   int64_t dim, int64_t inner) {
     NN_CAT(softmax_bwd_any, S)(1, dx, out, dout, outer, dim, inner);
 }

@@ -84,4 +84,21 @@ static inline float nn_phi_f32(float x) {
     return x != x ? x : r;
 }
 
+/* Argument checks of the public wrappers (never inside the compute loops). */
+/* 1 when a class index lies outside [0, C) and is not ignore_index (when
+ * has_ignore). */
+static inline int nn_targets_bad(const int64_t *t, int64_t N, int64_t C, int64_t ignore_index,
+                                 int has_ignore) {
+    for (int64_t i = 0; i < N; i++)
+        if ((t[i] < 0 || t[i] >= C) && !(has_ignore && t[i] == ignore_index)) return 1;
+    return 0;
+}
+
+/* 1 when one of idx[n] lies outside [0, limit). */
+static inline int nn_indices_bad(const int64_t *idx, int64_t n, int64_t limit) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= idx[i] < 0 || idx[i] >= limit;
+    return bad;
+}
+
 #endif

@@ -252,5 +252,5 @@ int fdl_conv2d_backward##SFX(T *dx, T *dw, T *db, const T *dout, const T *x, con
     return FDL_OK;                                                                        \
 }
 
-DEFINE_CONV(float, , fdl_sgemm)
+DEFINE_CONV(float, _f32, fdl_sgemm)
 DEFINE_CONV(double, _f64, fdl_dgemm)

@@ -69,78 +69,78 @@ static void NN_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T
 }
 
 /* loss[N] = (x - y)^2 */
-void FN(fdl_mse_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+static void FN(nn_mse_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
     NN_CAT(ploss_fwd, S)(NN_MSE, loss, x, y, NULL, NULL, n, 0, 0);
 }
 /* dx[N] += dout[i * ds] * scale * dL/dx (ds = 0: one scalar grad for a reduced loss) */
-void FN(fdl_mse_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_mse_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                int64_t ds, T scale) {
     NN_CAT(ploss_bwd, S)(NN_MSE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+static void FN(nn_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
     NN_CAT(ploss_fwd, S)(NN_L1, loss, x, y, NULL, NULL, n, 0, 0);
 }
-void FN(fdl_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                               int64_t ds, T scale) {
     NN_CAT(ploss_bwd, S)(NN_L1, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_huber_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T delta) {
+static void FN(nn_huber_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T delta) {
     NN_CAT(ploss_fwd, S)(NN_HUBER, loss, x, y, NULL, NULL, n, delta, 0);
 }
-void FN(fdl_huber_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_huber_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale, T delta) {
     NN_CAT(ploss_bwd, S)(NN_HUBER, dx, x, y, NULL, NULL, dout, n, ds, scale, delta, 0);
 }
 /* beta == 0 is l1_loss */
-void FN(fdl_smooth_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T beta) {
+static void FN(nn_smooth_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T beta) {
     NN_CAT(ploss_fwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, loss, x, y, NULL, NULL, n, beta, 0);
 }
-void FN(fdl_smooth_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_smooth_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                      int64_t ds, T scale, T beta) {
     NN_CAT(ploss_bwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, dx, x, y, NULL, NULL, dout, n, ds,
                          scale, beta, 0);
 }
 /* x in [0, 1], y in [0, 1], weight[N] or NULL; logs clamped at -100 */
-void FN(fdl_binary_cross_entropy_forward)(T *loss, const T *x, const T *y, const T *weight,
+static void FN(nn_binary_cross_entropy_forward)(T *loss, const T *x, const T *y, const T *weight,
                                           int64_t n) {
     NN_CAT(ploss_fwd, S)(NN_BCE, loss, x, y, weight, NULL, n, 0, 0);
 }
-void FN(fdl_binary_cross_entropy_backward)(T *dx, const T *x, const T *y, const T *weight,
+static void FN(nn_binary_cross_entropy_backward)(T *dx, const T *x, const T *y, const T *weight,
                                            const T *dout, int64_t n, int64_t ds, T scale) {
     NN_CAT(ploss_bwd, S)(NN_BCE, dx, x, y, weight, NULL, dout, n, ds, scale, 0, 0);
 }
 /* weight[N], pos_weight[N] (broadcast by the caller) or NULL */
-void FN(fdl_binary_cross_entropy_with_logits_forward)(T *loss, const T *x, const T *y,
+static void FN(nn_binary_cross_entropy_with_logits_forward)(T *loss, const T *x, const T *y,
                                                       const T *weight, const T *pos_weight,
                                                       int64_t n) {
     NN_CAT(ploss_fwd, S)(NN_BCE_LOGITS, loss, x, y, weight, pos_weight, n, 0, 0);
 }
-void FN(fdl_binary_cross_entropy_with_logits_backward)(T *dx, const T *x, const T *y,
+static void FN(nn_binary_cross_entropy_with_logits_backward)(T *dx, const T *x, const T *y,
                                                        const T *weight, const T *pos_weight,
                                                        const T *dout, int64_t n, int64_t ds,
                                                        T scale) {
     NN_CAT(ploss_bwd, S)(NN_BCE_LOGITS, dx, x, y, weight, pos_weight, dout, n, ds, scale, 0, 0);
 }
 /* y in {-1, +1}: max(0, 1 - y x) */
-void FN(fdl_hinge_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+static void FN(nn_hinge_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
     NN_CAT(ploss_fwd, S)(NN_HINGE, loss, x, y, NULL, NULL, n, 0, 0);
 }
-void FN(fdl_hinge_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_hinge_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale) {
     NN_CAT(ploss_bwd, S)(NN_HINGE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_hinge_embedding_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T margin) {
+static void FN(nn_hinge_embedding_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T margin) {
     NN_CAT(ploss_fwd, S)(NN_HINGE_EMB, loss, x, y, NULL, NULL, n, margin, 0);
 }
-void FN(fdl_hinge_embedding_loss_backward)(T *dx, const T *x, const T *y, const T *dout,
+static void FN(nn_hinge_embedding_loss_backward)(T *dx, const T *x, const T *y, const T *dout,
                                            int64_t n, int64_t ds, T scale, T margin) {
     NN_CAT(ploss_bwd, S)(NN_HINGE_EMB, dx, x, y, NULL, NULL, dout, n, ds, scale, margin, 0);
 }
 /* x = log-probabilities; y = probabilities (or log-probabilities if log_target) */
-void FN(fdl_kl_div_forward)(T *loss, const T *x, const T *y, int64_t n, int log_target) {
+static void FN(nn_kl_div_forward)(T *loss, const T *x, const T *y, int64_t n, int log_target) {
     NN_CAT(ploss_fwd, S)(NN_KL_DIV, loss, x, y, NULL, NULL, n, 0, log_target);
 }
-void FN(fdl_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                              int64_t ds, T scale, int log_target) {
     NN_CAT(ploss_bwd, S)(NN_KL_DIV, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, log_target);
 }
@@ -150,7 +150,7 @@ void FN(fdl_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64
 /* loss[N] = w[t] (lse - x[t]) mixed with label smoothing; lse[N] saved.
  * Ignored rows get loss 0. Per-row losses are not divided by anything:
  * the caller applies the reduction. */
-void FN(fdl_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *target,
+static void FN(nn_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *target,
                                    const T *weight, int64_t N, int64_t C, int64_t ignore_index,
                                    T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -175,7 +175,7 @@ void FN(fdl_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *t
 }
 
 /* dx[N, C] += g_i ((1 - e) w_t (p - onehot) + e / C (W p - w)), g_i = dout[i ds] scale */
-void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64_t *target,
+static void FN(nn_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64_t *target,
                                     const T *weight, const T *dout, int64_t N, int64_t C,
                                     int64_t ds, T scale, int64_t ignore_index,
                                     T label_smoothing) {
@@ -199,7 +199,7 @@ void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64
 }
 
 /* probability targets tp[N, C]: loss = sum_c w_c t'_c (lse - x_c), t' = (1 - e) t + e / C */
-void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp,
+static void FN(nn_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp,
                                         const T *weight, int64_t N, int64_t C,
                                         T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -218,7 +218,7 @@ void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp
 }
 
 /* dx += g_i ((sum_k w_k t'_k) p_c - w_c t'_c) */
-void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const T *tp,
+static void FN(nn_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const T *tp,
                                          const T *weight, const T *dout, int64_t N, int64_t C,
                                          int64_t ds, T scale, T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -236,7 +236,7 @@ void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const 
 }
 
 /* x[N, C] log-probabilities: loss[N] = -w[t] x[t]; ignored rows 0 */
-void FN(fdl_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const T *weight,
+static void FN(nn_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const T *weight,
                               int64_t N, int64_t C, int64_t ignore_index) {
     for (int64_t i = 0; i < N; i++) {
         int64_t t = target[i];
@@ -244,7 +244,7 @@ void FN(fdl_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const 
     }
 }
 
-void FN(fdl_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, const T *dout,
+static void FN(nn_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, const T *dout,
                                int64_t N, int64_t C, int64_t ds, T scale, int64_t ignore_index) {
     for (int64_t i = 0; i < N; i++) {
         int64_t t = target[i];
@@ -253,7 +253,7 @@ void FN(fdl_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, co
 }
 
 /* loss[N] = sum_{c != t} w_t max(0, margin - x_t + x_c)^p / C, p in {1, 2} */
-void FN(fdl_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *target,
+static void FN(nn_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *target,
                                        const T *weight, int64_t N, int64_t C, int p, T margin) {
     int nt_ = fdl_threads_for(N * C);
     NN_OMP_FOR
@@ -269,7 +269,7 @@ void FN(fdl_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *targe
     }
 }
 
-void FN(fdl_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *target,
+static void FN(nn_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *target,
                                         const T *weight, const T *dout, int64_t N, int64_t C,
                                         int64_t ds, T scale, int p, T margin) {
     int nt_ = fdl_threads_for(N * C);
@@ -316,7 +316,7 @@ static void NN_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t 
 
 /* a, pos, neg [N, D]; dist[N, 3] saved = (d(a,pos), d(a,neg), d(pos,neg));
  * loss[N] = max(0, d(a,pos) - d_neg + margin), d_neg = swap ? min(d(a,neg), d(pos,neg)) : d(a,neg) */
-void FN(fdl_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *pos,
+static void FN(nn_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *pos,
                                          const T *neg, int64_t N, int64_t D, T margin, T p,
                                          T eps, int swap) {
     int nt_ = fdl_threads_for(N * D * 3);
@@ -332,7 +332,7 @@ void FN(fdl_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *
     }
 }
 
-void FN(fdl_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, const T *a,
+static void FN(nn_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, const T *a,
                                           const T *pos, const T *neg, const T *dout, int64_t N,
                                           int64_t D, int64_t ds, T scale, T margin, T p, T eps,
                                           int swap) {
@@ -354,7 +354,7 @@ void FN(fdl_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, co
 
 /* x1, x2 [N, D], y[N] in {-1, 1}; saved[N, 3] = (dot, |x1|^2 + 1e-12, |x2|^2 + 1e-12);
  * loss = 1 - cos (y = 1), max(0, cos - margin) (y = -1) */
-void FN(fdl_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const T *x2,
+static void FN(nn_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const T *x2,
                                            const T *y, int64_t N, int64_t D, T margin) {
     int nt_ = fdl_threads_for(N * D * 2);
     NN_OMP_FOR
@@ -370,7 +370,7 @@ void FN(fdl_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const
     }
 }
 
-void FN(fdl_cosine_embedding_loss_backward)(T *dx1, T *dx2, const T *saved, const T *x1,
+static void FN(nn_cosine_embedding_loss_backward)(T *dx1, T *dx2, const T *saved, const T *x1,
                                             const T *x2, const T *y, const T *dout, int64_t N,
                                             int64_t D, int64_t ds, T scale, T margin) {
     int nt_ = fdl_threads_for(N * D * 2);

@@ -38,7 +38,7 @@ static inline void NN_CAT(seg_gsum, S)(double *ag, double *agx, const T *g, cons
 /* x[N, C, S] -> out; mean[C], rstd[C] saved. training: batch statistics, and
  * running_mean/var (either may be NULL) updated in place with momentum, the
  * variance unbiased; eval: the running statistics. weight/bias may be NULL. */
-void FN(fdl_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
+static void FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
                                 const T *x, const T *weight, const T *bias, int64_t N,
                                 int64_t C, int64_t S, int training, T momentum, T eps) {
     int64_t M = N * S;
@@ -77,7 +77,7 @@ void FN(fdl_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *ru
 
 /* dx[N, C, S] += ..., dweight[C] += sum dout xhat, dbias[C] += sum dout; any
  * of dx, dweight, dbias may be NULL. One thread owns a channel's slices. */
-void FN(fdl_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
+static void FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                  const T *x, const T *weight, const T *dout, int64_t N,
                                  int64_t C, int64_t S, int training) {
     int64_t M = N * S;
@@ -104,7 +104,7 @@ void FN(fdl_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, con
 }
 
 /* x[R, D] -> out, normalized over D; mean[R], rstd[R] saved */
-void FN(fdl_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *weight,
+static void FN(nn_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *weight,
                                 const T *bias, int64_t R, int64_t D, T eps) {
     int nt_ = fdl_threads_for(R * D * 3);
     NN_OMP_FOR
@@ -128,7 +128,7 @@ void FN(fdl_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *w
 
 /* Two loop nests writing disjoint memory: rows for dx, column blocks for
  * dweight/dbias (each column summed over rows in order by one thread). */
-void FN(fdl_layer_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
+static void FN(nn_layer_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                  const T *x, const T *weight, const T *dout, int64_t R,
                                  int64_t D) {
     if (dx) {

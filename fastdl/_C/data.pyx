@@ -8,6 +8,7 @@ wrappers return the drawn per-sample parameters beside the output.
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 from fastdl._C.data cimport *
@@ -16,10 +17,6 @@ from fastdl._C._core cimport fdl_strerror
 cnp.import_array()
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 # ---- gather ------------------------------------------------------------------
@@ -92,7 +89,7 @@ def gather_rows(cnp.ndarray src not None, idx, out=None):
         if bad.size:
             raise IndexError("gather_rows: index %d is out of bounds for %d rows (%d bad "
                              "indices)" % (bad[0], rows, bad.size))
-        _check(st, "gather_rows")
+        check(st, "gather_rows")
     return o
 
 
@@ -153,7 +150,7 @@ def flip(x, flags, int dim):
     cdef int st
     with nogil:
         st = fdl_flip_f32(po, px, pf, N, C, H, W, dim)
-    _check(st, "flip")
+    check(st, "flip")
     return o
 
 
@@ -236,7 +233,7 @@ def random_flip(x, int dim, float p, uint64_t seed, uint64_t stream):
     cdef int st
     with nogil:
         st = fdl_random_flip_f32(po, pf, px, N, C, H, W, dim, p, seed, stream)
-    _check(st, "random_flip")
+    check(st, "random_flip")
     return o, fl.astype(bool)
 
 
@@ -260,7 +257,7 @@ def random_crop(x, size, padding, float fill, uint64_t seed, uint64_t stream):
     with nogil:
         st = fdl_random_crop_f32(po, poff, px, N, C, H, W, OH, OW, pt, pb, pl, pr, fill,
                                  seed, stream)
-    _check(st, "random_crop")
+    check(st, "random_crop")
     return o, off
 
 

@@ -9,6 +9,7 @@ once. The GIL is released once around the C call(s).
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C.gemm cimport *
@@ -21,10 +22,6 @@ cdef inline str _shape(x):
     return str(tuple(x))
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef bint _span(cnp.ndarray x, char **lo, char **hi):
@@ -251,7 +248,7 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
                                   (<double *>pc) + i * sc, N, <const double *>pbias, act)
                 if st != 0:
                     break
-    _check(st, "matmul")
+    check(st, "matmul")
     return C
 
 
@@ -303,7 +300,7 @@ def sgemm(transa, transb, alpha, A, B, beta, C):
     cdef int st
     with nogil:
         st = fdl_sgemm(ta, tb, M, N, K, al, pa, lda, pb, ldb, be, pc, ldc)
-    _check(st, "sgemm")
+    check(st, "sgemm")
 
 
 def sgemm_ref(transa, transb, alpha, A, B, beta, C, bias=None, relu=False):
@@ -315,7 +312,7 @@ def sgemm_ref(transa, transb, alpha, A, B, beta, C, bias=None, relu=False):
     cdef int64_t K = a.shape[0] if ta else a.shape[1]
     cdef cnp.ndarray bi = None if bias is None else np.ascontiguousarray(bias, np.float32)
     cdef float *pbias = NULL if bi is None else <float *>cnp.PyArray_DATA(bi)
-    _check(fdl_sgemm_ref(ta, tb, M, N, K, alpha, <const float *>cnp.PyArray_DATA(a), lda,
+    check(fdl_sgemm_ref(ta, tb, M, N, K, alpha, <const float *>cnp.PyArray_DATA(a), lda,
                          <const float *>cnp.PyArray_DATA(b), ldb, beta,
                          <float *>cnp.PyArray_DATA(c), ldc, pbias,
                          FDL_ACT_RELU if relu else FDL_ACT_NONE), "sgemm_ref")

@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C.rnn cimport *
@@ -52,10 +53,6 @@ def release_scratch():
     _tls.cache = {}
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef inline void *_p(object x):
@@ -348,7 +345,7 @@ def layer_forward(int mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, bint reverse=Fals
                 st = fdl_rnn_layer_forward_f64(<double *>phs, <double *>pw, <double *>px, <double *>ph0,
                                                <double *>pwi, <double *>pwh, <double *>pbi,
                                                <double *>pbh, Ts, B, I, H, rev, a)
-    _check(st, op)
+    check(st, op)
     return hs, (hs, cs, act, aux)
 
 
@@ -466,4 +463,4 @@ def layer_backward(int mode, tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, 
                     <double *>p_dbi, <double *>p_dbh, <double *>p_work, <double *>p_hs,
                     <double *>p_x, <double *>p_wi, <double *>p_wh, <double *>pdy, ldy,
                     <double *>p_dhn, Ts, B, I, H, rev, a)
-    _check(st, op)
+    check(st, op)

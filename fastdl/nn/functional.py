@@ -22,8 +22,7 @@ from fastdl import random as _random
 from fastdl._C import _core
 from fastdl._C import nn as _nn
 from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad, _promote, _R
-from fastdl.tensor import _reduce as _t_reduce
+from fastdl.tensor import Tensor, _needs_grad, _promote
 
 __all__ = [
     "linear", "conv1d", "conv2d",
@@ -37,7 +36,6 @@ __all__ = [
     "batch_norm", "layer_norm", "dropout", "embedding",
 ]
 
-_SUM = _core.REDUCE_OPS["sum"]
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -90,7 +88,7 @@ def _reduce(loss, reduction, count):
     if reduction == "none":
         return loss, 1.0
     flat = loss.reshape(-1)
-    total = _core.reduce(_SUM, flat, 0, False) if flat.size else np.zeros((), loss.dtype)
+    total = _core.sum(flat, 0, False) if flat.size else np.zeros((), loss.dtype)
     if reduction == "sum":
         return np.asarray(total, dtype=loss.dtype), 1.0
     if count == 0:
@@ -162,7 +160,7 @@ def linear(input, weight, bias=None):
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
         if bias is None:
             return gx, gw
-        gb = _t_reduce(_R["sum"], g2, (0,), False) if rb else None
+        gb = _core.sum(g2, (0,), False) if rb else None
         return gx, gw, gb
     return Tensor._wrap(out, Node("LinearBackward", inputs, backward))
 

@@ -48,10 +48,10 @@ FDL_API int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64
 FDL_API int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads);
 
 /* out[N,K,P,Q] = conv(x, w) + bias */
-FDL_API int fdl_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
+FDL_API int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                        const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 /* dx[N,C,H,W] += dL/dx, dw[K,C/G,R,S] += dL/dw, db[K] += dL/db, from dout[N,K,P,Q] */
-FDL_API int fdl_conv2d_backward(float *dx, float *dw, float *db, const float *dout,
+FDL_API int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout,
                         const float *x, const float *w,
                         const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 /* float64 versions (gradient checks, float64 models). */
