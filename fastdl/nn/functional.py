@@ -167,13 +167,16 @@ def linear(input, weight, bias=None):
 
 # ---- activations -------------------------------------------------------------------
 
-def _activation(name, node, x, p0=0.0, p1=0.0):
+_ACT = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
+        for n in ("relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu")}
+
+
+def _activation(name, node, x, *params):
     x = _input(x, name)
-    op = _nn.ACTIVATIONS[name]
-    out = _nn.activation_forward(op, x._data, p0, p1)
-    saved = out if _nn.ACT_USES_OUTPUT.get(name) else x._data
-    return _result(node, out, (x,),
-                   lambda g: (_nn.activation_backward(op, saved, g, p0, p1),))
+    fwd, bwd = _ACT[name]
+    out = fwd(x._data, *params)
+    saved = out if name in _nn.ACT_USES_OUTPUT else x._data
+    return _result(node, out, (x,), lambda g: (bwd(saved, g, *params),))
 
 
 def relu(input, inplace=False):
@@ -195,7 +198,7 @@ def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh' uses the tanh formula."""
     if approximate not in ("none", "tanh"):
         raise ValueError("gelu: approximate must be 'none' or 'tanh', got %r" % (approximate,))
-    return _activation("gelu_tanh" if approximate == "tanh" else "gelu", "GeluBackward", input)
+    return _activation("gelu", "GeluBackward", input, approximate == "tanh")
 
 
 def sigmoid(input):
@@ -255,6 +258,13 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 # ---- pointwise losses ---------------------------------------------------------------
 
+_PL = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
+       for n in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+                 "binary_cross_entropy_with_logits", "hinge_loss", "hinge_embedding_loss",
+                 "kl_div")}
+_PL_SCALAR = ("huber_loss", "smooth_l1_loss", "hinge_embedding_loss")   # one float parameter
+
+
 def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=None,
                     pos_weight=None, target_grad=False, count=None):
     x = _input(input, name)
@@ -275,14 +285,16 @@ def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=N
             raise ValueError("%s: %s of shape %s cannot be broadcast to the input shape %s"
                              % (name, what, w.shape, x.shape)) from None
     w, pw = full(weight, "weight"), full(pos_weight, "pos_weight")
-    op = _nn.POINTWISE_LOSSES[name]
+    fwd, bwd = _PL[name]
+    params = (p0,) if name in _PL_SCALAR else (bool(ip),) if name == "kl_div" else ()
+    kw = {k: v for k, v in (("weight", w), ("pos_weight", pw)) if v is not None}
     xd = x._data
-    loss = _nn.pointwise_loss_forward(op, xd, y, w, pw, p0, ip)
+    loss = fwd(xd, y, *params, **kw)
     out, scale = _reduce(loss, reduction, x._data.size if count is None else count)
     tt = target if (target_grad and isinstance(target, Tensor)) else None
 
     def backward(g):
-        dx = _nn.pointwise_loss_backward(op, xd, y, w, pw, g, scale, p0, ip)
+        dx = bwd(xd, y, g, scale, *params, **kw)
         return dx, (-dx if tt is not None and tt.requires_grad else None)
     return _result(node, out, (x, tt), backward)
 
