@@ -10,6 +10,10 @@ op in every error.
 import numpy as np
 cimport numpy as cnp
 from fastdl._C._status cimport check
+
+cdef extern from "fastdl.h":
+    enum:
+        FDL_ERR_ARG
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cnp.import_array()
@@ -49,6 +53,52 @@ cdef inline void *_p(cnp.ndarray a):
 cdef inline int _size(cnp.ndarray a, int64_t n, str op, str what) except -1:
     if a is not None and a.size != n:
         raise ValueError("%s: %s must have %d elements, got shape %s" % (op, what, n, (<object>a).shape))
+    return 0
+
+
+cdef inline int _rank(cnp.ndarray x, int want, str op, str what, str layout) except -1:
+    """x must have `want` dims (want < 0: at least -want)."""
+    cdef int nd = cnp.PyArray_NDIM(x)
+    if (want >= 0 and nd != want) or (want < 0 and nd < -want):
+        raise ValueError("%s: expected %s of shape %s, got shape %s"
+                         % (op, what, layout, (<object>x).shape))
+    return 0
+
+
+cdef int _indices(cnp.ndarray ix, int64_t hi, str op, str what, str of, bint has_ignore=False,
+                  int64_t ignore=0) except -1:
+    """Every int64 element of ix lies in [0, hi) (or equals ignore when has_ignore)."""
+    cdef const int64_t *p = <const int64_t *>cnp.PyArray_DATA(ix)
+    cdef int64_t i, v, n = cnp.PyArray_SIZE(ix)
+    for i in range(n):
+        v = p[i]
+        if (v < 0 or v >= hi) and not (has_ignore and v == ignore):
+            raise IndexError("%s: %s %d is out of bounds for %d %s" % (op, what, v, hi, of))
+    return 0
+
+
+cdef int _pool_out(int64_t H, int64_t OH, int64_t k, int64_t s, int64_t pad, int64_t dil,
+                   str op, str dim) except -1:
+    """k, s, dil >= 1, pad >= 0, and 0 <= OH <= the ceil_mode output size."""
+    if k < 1 or s < 1 or dil < 1 or pad < 0:
+        raise ValueError("%s: kernel, stride and dilation must be >= 1 and padding >= 0, got "
+                         "kernel %d, stride %d, padding %d, dilation %d along %s"
+                         % (op, k, s, pad, dil, dim))
+    cdef int64_t span = H + 2 * pad - dil * (k - 1) - 1
+    cdef int64_t most = (span + s - 1) // s + 1 if span >= 0 else 0
+    if OH < 0 or OH > most:
+        raise ValueError("%s: output %s %d does not fit an input %s of %d (at most %d)"
+                         % (op, dim, OH, dim, H, most))
+    return 0
+
+
+cdef int _pool_grad(cnp.ndarray g, tuple in_shape, str op) except -1:
+    """dout (..., OH, OW) and in_shape (..., H, W) share their leading dims."""
+    if len(in_shape) < 2 or cnp.PyArray_NDIM(g) < 2 or \
+            tuple((<object>g).shape[:-2]) != tuple(in_shape[:-2]):
+        raise ValueError("%s: expected grad_output (..., OH, OW) and input shape (..., H, W) "
+                         "with the same leading dims, got %s and %s"
+                         % (op, (<object>g).shape, in_shape))
     return 0
 
 
@@ -300,6 +350,9 @@ def silu_backward(cnp.ndarray saved not None, dout):
 def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t inner, bint log):
     """softmax (or log_softmax) over the middle axis of x viewed as [outer, dim, inner]."""
     cdef str name = "log_softmax" if log else "softmax"
+    if outer < 0 or dim < 0 or inner < 0:
+        raise ValueError("%s: sizes must be >= 0, got outer %d, dim %d, inner %d"
+                         % (name, outer, dim, inner))
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     _size(x, outer * dim * inner, name, "input")
@@ -321,6 +374,9 @@ def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t 
 def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim, int64_t inner,
                      bint log):
     cdef str name = "log_softmax" if log else "softmax"
+    if outer < 0 or dim < 0 or inner < 0:
+        raise ValueError("%s: sizes must be >= 0, got outer %d, dim %d, inner %d"
+                         % (name, outer, dim, inner))
     cdef bint d = _f64(out, name)
     out = np.ascontiguousarray(out)
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
@@ -666,6 +722,7 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
                           double label_smoothing):
     """(loss[N], lse[N]) of logits x[N, C]; target int64[N] or probabilities [N, C]."""
     cdef bint d = _f64(x, "cross_entropy")
+    _rank(x, 2, "cross_entropy", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef bint prob = np.asarray(target).dtype.kind == "f"
@@ -688,6 +745,8 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
         else:
             if d: st = fdl_cross_entropy_forward_f64(<D *>pl, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index, label_smoothing)
             else: st = fdl_cross_entropy_forward_f32(<F *>pl, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index, <F>label_smoothing)
+    if st == FDL_ERR_ARG and not prob:
+        _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
     check(st, "cross_entropy")
     return loss, lse
 
@@ -695,6 +754,7 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
 def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, target, weight, dout,
                            double scale, int64_t ignore_index, double label_smoothing):
     cdef bint d = _f64(x, "cross_entropy")
+    _rank(x, 2, "cross_entropy", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef bint prob = np.asarray(target).dtype.kind == "f"
@@ -721,12 +781,15 @@ def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, tar
         else:
             if d: st = fdl_cross_entropy_backward_f64(<D *>pd, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index, label_smoothing)
             else: st = fdl_cross_entropy_backward_f32(<F *>pd, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index, <F>label_smoothing)
+    if st == FDL_ERR_ARG and not prob:
+        _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
     check(st, "cross_entropy")
     return dx
 
 
 def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_index):
     cdef bint d = _f64(x, "nll_loss")
+    _rank(x, 2, "nll_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "nll_loss", "target")
@@ -741,6 +804,8 @@ def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_inde
     with nogil:
         if d: st = fdl_nll_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index)
         else: st = fdl_nll_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
     check(st, "nll_loss")
     return loss
 
@@ -748,6 +813,7 @@ def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_inde
 def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale,
                       int64_t ignore_index):
     cdef bint d = _f64(x, "nll_loss")
+    _rank(x, 2, "nll_loss", "input", "(N, C)")
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "nll_loss", "target")
     cdef cnp.ndarray w = _c(weight, x.dtype, "nll_loss", "weight")
@@ -763,12 +829,15 @@ def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale
     with nogil:
         if d: st = fdl_nll_loss_backward_f64(<D *>pd, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index)
         else: st = fdl_nll_loss_backward_f32(<F *>pd, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
     check(st, "nll_loss")
     return dx
 
 
 def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, double margin):
     cdef bint d = _f64(x, "multi_margin_loss")
+    _rank(x, 2, "multi_margin_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "multi_margin_loss", "target")
@@ -783,6 +852,8 @@ def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, dou
     with nogil:
         if d: st = fdl_multi_margin_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, p, margin)
         else: st = fdl_multi_margin_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, p, <F>margin)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "multi_margin_loss", "target", "classes", False)
     check(st, "multi_margin_loss")
     return loss
 
@@ -790,6 +861,7 @@ def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, dou
 def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale, int p,
                                double margin):
     cdef bint d = _f64(x, "multi_margin_loss")
+    _rank(x, 2, "multi_margin_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "multi_margin_loss", "target")
@@ -807,6 +879,8 @@ def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, dou
     with nogil:
         if d: st = fdl_multi_margin_loss_backward_f64(<D *>pd, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, p, margin)
         else: st = fdl_multi_margin_loss_backward_f32(<F *>pd, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, p, <F>margin)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "multi_margin_loss", "target", "classes", False)
     check(st, "multi_margin_loss")
     return dx
 
@@ -815,6 +889,7 @@ def triplet_margin_loss_forward(cnp.ndarray a not None, positive, negative, doub
                                 double p, double eps, bint swap):
     """(loss[N], dist[N, 3]) for a, positive, negative [N, D]."""
     cdef bint d = _f64(a, "triplet_margin_loss")
+    _rank(a, 2, "triplet_margin_loss", "input", "(N, D)")
     a = np.ascontiguousarray(a)
     cdef cnp.ndarray po = _c(positive, a.dtype, "triplet_margin_loss", "positive")
     cdef cnp.ndarray ne = _c(negative, a.dtype, "triplet_margin_loss", "negative")
@@ -841,6 +916,7 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
                                  double eps, bint swap):
     """(d_anchor, d_positive, d_negative)."""
     cdef bint d = _f64(a, "triplet_margin_loss")
+    _rank(a, 2, "triplet_margin_loss", "input", "(N, D)")
     a = np.ascontiguousarray(a)
     cdef cnp.ndarray po = _c(positive, a.dtype, "triplet_margin_loss", "positive")
     cdef cnp.ndarray ne = _c(negative, a.dtype, "triplet_margin_loss", "negative")
@@ -873,6 +949,7 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
 def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin):
     """(loss[N], saved[N, 3]) for x1, x2 [N, D] and y[N] in {-1, 1}."""
     cdef bint d = _f64(x1, "cosine_embedding_loss")
+    _rank(x1, 2, "cosine_embedding_loss", "input", "(N, D)")
     x1 = np.ascontiguousarray(x1)
     cdef cnp.ndarray b = _c(x2, x1.dtype, "cosine_embedding_loss", "input2")
     cdef cnp.ndarray yy = _c(y, x1.dtype, "cosine_embedding_loss", "target")
@@ -897,6 +974,7 @@ def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin)
 def cosine_embedding_loss_backward(cnp.ndarray saved not None, cnp.ndarray x1 not None, x2, y,
                                    dout, double scale, double margin):
     cdef bint d = _f64(x1, "cosine_embedding_loss")
+    _rank(x1, 2, "cosine_embedding_loss", "input", "(N, D)")
     x1 = np.ascontiguousarray(x1)
     cdef cnp.ndarray b = _c(x2, x1.dtype, "cosine_embedding_loss", "input2")
     cdef cnp.ndarray yy = _c(y, x1.dtype, "cosine_embedding_loss", "target")
@@ -930,9 +1008,12 @@ def max_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw):
     """(out[..., OH, OW], argmax int64) of x[..., H, W]."""
     cdef bint d = _f64(x, "max_pool2d")
+    _rank(x, -2, "max_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    _pool_out(H, OH, kh, sh, ph, dh, "max_pool2d", "height")
+    _pool_out(W, OW, kw, sw, pw, dw, "max_pool2d", "width")
     shape = (<object>x).shape[:-2] + (OH, OW)
     cdef cnp.ndarray out = np.empty(shape, x.dtype)
     cdef cnp.ndarray am = np.empty(shape, np.int64)
@@ -951,6 +1032,7 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     g = np.ascontiguousarray(dout)
     cdef cnp.ndarray gg = g
     cdef bint d = _f64(gg, "max_pool2d")
+    _pool_grad(gg, in_shape, "max_pool2d")
     cdef cnp.ndarray am = _c(argmax, np.int64, "max_pool2d", "indices")
     _size(am, gg.size, "max_pool2d", "indices")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
@@ -965,6 +1047,8 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     with nogil:
         if d: st = fdl_max_pool2d_backward_f64(<D *>pd, <int64_t *>pa, <D *>pg, P, H, W, OH, OW)
         else: st = fdl_max_pool2d_backward_f32(<F *>pd, <int64_t *>pa, <F *>pg, P, H, W, OH, OW)
+    if st == FDL_ERR_ARG:
+        _indices(am, H * W, "max_pool2d", "index", "elements of an input plane")
     check(st, "max_pool2d")
     return dx
 
@@ -972,9 +1056,12 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
 def avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, bint count_include_pad):
     cdef bint d = _f64(x, "avg_pool2d")
+    _rank(x, -2, "avg_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    _pool_out(H, OH, kh, sh, ph, 1, "avg_pool2d", "height")
+    _pool_out(W, OW, kw, sw, pw, 1, "avg_pool2d", "width")
     cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
@@ -990,6 +1077,7 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
                         int64_t ph, int64_t pw, bint count_include_pad):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "avg_pool2d")
+    _pool_grad(g, in_shape, "avg_pool2d")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
@@ -1007,9 +1095,12 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
 
 def adaptive_avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW):
     cdef bint d = _f64(x, "adaptive_avg_pool2d")
+    _rank(x, -2, "adaptive_avg_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    if OH < 1 or OW < 1:
+        raise ValueError("adaptive_avg_pool2d: output size must be >= 1, got (%d, %d)" % (OH, OW))
     cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
@@ -1024,6 +1115,7 @@ def adaptive_avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW):
 def adaptive_avg_pool2d_backward(dout, tuple in_shape):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "adaptive_avg_pool2d")
+    _pool_grad(g, in_shape, "adaptive_avg_pool2d")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
@@ -1057,6 +1149,7 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
                        bint training, double momentum, double eps):
     """(out, mean[C], rstd[C]) for x[N, C, S...]; running stats updated in place when training."""
     cdef bint d = _f64(x, "batch_norm")
+    _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef int64_t S = x.size // (N * C) if N * C else 0
@@ -1091,6 +1184,7 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
                         bint need_dw, bint need_db):
     """(dx, dweight, dbias), None for those not needed."""
     cdef bint d = _f64(x, "batch_norm")
+    _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef int64_t S = x.size // (N * C) if N * C else 0
@@ -1122,6 +1216,9 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
 def layer_norm_forward(cnp.ndarray x not None, int64_t D_, weight, bias, double eps):
     """(out, mean[R], rstd[R]) normalizing x over its last D_ elements per row."""
     cdef bint d = _f64(x, "layer_norm")
+    if D_ < 1 or x.size % D_:
+        raise ValueError("layer_norm: normalized size %d must be >= 1 and divide the input's %d "
+                         "elements" % (D_, x.size))
     x = np.ascontiguousarray(x)
     cdef int64_t R = x.size // D_ if D_ else 0
     cdef cnp.ndarray w = _c(weight, x.dtype, "layer_norm", "weight")
@@ -1148,6 +1245,9 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
                         cnp.ndarray x not None, weight, dout, int64_t D_, bint need_dx,
                         bint need_dw, bint need_db):
     cdef bint d = _f64(x, "layer_norm")
+    if D_ < 1 or x.size % D_:
+        raise ValueError("layer_norm: normalized size %d must be >= 1 and divide the input's %d "
+                         "elements" % (D_, x.size))
     x = np.ascontiguousarray(x)
     cdef int64_t R = x.size // D_ if D_ else 0
     cdef cnp.ndarray w = _c(weight, x.dtype, "layer_norm", "weight")
@@ -1180,6 +1280,8 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
 def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t stream):
     """(out, mask uint8) with inverted scaling 1 / (1 - p)."""
     cdef bint d = _f64(x, "dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     x = np.ascontiguousarray(x)
     cdef cnp.ndarray out = np.empty_like(x)
     cdef cnp.ndarray mask = np.empty((<object>x).shape, np.uint8)
@@ -1198,6 +1300,8 @@ def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t st
 def dropout_backward(cnp.ndarray mask not None, dout, double p):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     cdef cnp.ndarray m = _c(mask, np.uint8, "dropout", "mask")
     _size(m, g.size, "dropout", "mask")
     cdef cnp.ndarray dx = np.zeros_like(g)
@@ -1214,11 +1318,13 @@ def dropout_backward(cnp.ndarray mask not None, dout, double p):
 
 
 def embedding_forward(idx, cnp.ndarray weight not None):
-    """weight[idx] for int64 idx (validated in range by the caller)."""
+    """weight[idx] for int64 idx in [0, V), weight (V, D)."""
     cdef bint d = _f64(weight, "embedding")
+    _rank(weight, 2, "embedding", "weight", "(V, D)")
     weight = np.ascontiguousarray(weight)
     cdef cnp.ndarray ix = _c(idx, np.int64, "embedding", "input")
     cdef int64_t N = ix.size, D_ = weight.shape[1]
+    _indices(ix, weight.shape[0], "embedding", "index", "rows of weight")
     cdef cnp.ndarray out = np.empty((<object>ix).shape + (D_,), weight.dtype)
     cdef void *po = _p(out)
     cdef void *pi = _p(ix)
@@ -1235,7 +1341,10 @@ def embedding_backward(idx, dout, tuple weight_shape, int64_t padding_idx):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "embedding")
     cdef cnp.ndarray ix = _c(idx, np.int64, "embedding", "input")
+    if len(weight_shape) != 2 or weight_shape[0] < 0 or weight_shape[1] < 0:
+        raise ValueError("embedding: expected weight shape (V, D), got %s" % (weight_shape,))
     cdef int64_t N = ix.size, D_ = weight_shape[1]
+    _indices(ix, weight_shape[0], "embedding", "index", "rows of weight")
     _size(g, N * D_, "embedding", "grad_output")
     cdef cnp.ndarray dw = np.zeros(weight_shape, g.dtype)
     cdef void *pd = _p(dw)
