@@ -112,6 +112,12 @@ CASES = [
      "np.array([5]))", "ValueError", ["confusion_matrix", "5"]),
     ("adam_sizes", "optim.adam_step(f(3), f(4), f(3), f(3), None, 1.0, 0.1, 0.9, 0.999, 1e-8, 0.0, "
      "False, False, False)", "ValueError", ["adam"]),
+    ("sgemm_ref_b_rows", "gemm.sgemm_ref(False, False, 1.0, f(2, 3), f(1, 2), 0.0, f(2, 2))",
+     "ValueError", ["sgemm_ref", "(3, 2)"]),
+    ("sgemm_ref_bias", "gemm.sgemm_ref(False, False, 1.0, f(2, 3), f(3, 2), 0.0, f(2, 2), f(1))",
+     "ValueError", ["sgemm_ref", "bias"]),
+    ("rnn_saved", "rnn.layer_backward(0, (f(1),), f(2, 1, 3), f(4, 3), f(4, 4), None, 0, None, "
+     "None, None, None, None, None, None, None, None)", "ValueError", ["layer_backward", "saved"]),
     ("rnn_mode", "rnn.layer_forward(7, f(2, 1, 3), None, None, f(4, 3), f(4, 4), None, None)",
      "ValueError", ["mode"]),
 ]

@@ -361,6 +361,9 @@ def layer_backward(int mode, tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, 
     cdef str op = "layer_backward"
     if mode < 0 or mode > 3:
         raise ValueError("%s: mode must be 0..3, got %d" % (op, mode))
+    if len(saved) != 4:
+        raise ValueError("%s: expected saved = (hs, cs, act, aux) from layer_forward, got %d "
+                         "items" % (op, len(saved)))
     hs, cs, act, aux = saved
     cdef int t = _typ(x, op)
     cdef int64_t G = GATES[mode]
