@@ -183,16 +183,18 @@ FDL_DEFINE_TOPK(f32, float)
 FDL_DEFINE_TOPK(f64, double)
 
 /* ---- regression moments: state [D, 5], pred/target [N, D] ------------- */
-void fdl_regression_merge(double *a, const double *b) {
+int fdl_regression_merge(double *a, const double *b) {
+    if (!a || !b) return FDL_ERR_NULL;
     double na = a[0], nb = b[0];
-    if (nb == 0) return;
-    if (na == 0) { memcpy(a, b, FDL_REG_STATE * sizeof(double)); return; }
+    if (nb == 0) return FDL_OK;
+    if (na == 0) { memcpy(a, b, FDL_REG_STATE * sizeof(double)); return FDL_OK; }
     double n = na + nb, delta = b[3] - a[3];
     a[0] = n;
     a[1] += b[1];
     a[2] += b[2];
     a[3] += delta * (nb / n);
     a[4] += b[4] + delta * delta * (na * nb / n);
+    return FDL_OK;
 }
 
 #define FDL_DEFINE_REGRESSION(SUF, T)                                            \

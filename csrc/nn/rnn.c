@@ -69,81 +69,121 @@ static inline int cell_threads(int64_t B, int64_t GH) {
 
 /* ---- cell kernels ---------------------------------------------------------------- */
 /* pre, h: (B,H) */
-void fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
+int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
                               fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, H, r->rnn_fwd(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
-void fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
+int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
                               fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
     ROWS_LOOP(B, H, rnn_fwd_f64(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
 /* dpre, h, dh: (B,H) */
-void fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
+int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
                                int64_t H, fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, H, r->rnn_bwd(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
-void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
+int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
                                int64_t H, fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, H, rnn_bwd_f64(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
 
 /* gates, act: (B,4H); h, c, tanh_c, c_prev: (B,H) */
 #define LSTM_FWD_ARGS() h + b * H, c + b * H, act + b * 4 * H, tanh_c + b * H,             \
                          gates + b * 4 * H, c_prev + b * H, H, H
-void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                const float *gates, const float *c_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !c || !act || !tanh_c || !gates || !c_prev)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 4 * H, r->lstm_fwd(LSTM_FWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
                                const double *gates, const double *c_prev, int64_t B,
                                int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !c || !act || !tanh_c || !gates || !c_prev)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 4 * H, lstm_fwd_f64(LSTM_FWD_ARGS()));
+    return FDL_OK;
 }
 
 /* dgates, act: (B,4H); the rest (B,H) */
 #define LSTM_BWD_ARGS() dgates + b * 4 * H, dc_prev + b * H, act + b * 4 * H,                \
                         tanh_c + b * H, c_prev + b * H, dh + b * H, dc ? dc + b * H : NULL, H, H
-void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
+int fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
                                 const float *tanh_c, const float *c_prev, const float *dh,
                                 const float *dc, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgates || !dc_prev || !act || !tanh_c || !c_prev || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 4 * H, r->lstm_bwd(LSTM_BWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
+int fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
                                 const double *tanh_c, const double *c_prev, const double *dh,
                                 const double *dc, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgates || !dc_prev || !act || !tanh_c || !c_prev || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 4 * H, lstm_bwd_f64(LSTM_BWD_ARGS()));
+    return FDL_OK;
 }
 
 /* gi, gh, act: (B,3H); h, ghn, h_prev: (B,H) */
 #define GRU_FWD_ARGS() h + b * H, act + b * 3 * H, ghn + b * H, gi + b * 3 * H,             \
                        gh + b * 3 * H, h_prev + b * H, H, H
-void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
+int fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
                               const float *gh, const float *h_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !act || !ghn || !gi || !gh || !h_prev)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 3 * H, r->gru_fwd(GRU_FWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
+int fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
                               const double *gh, const double *h_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !act || !ghn || !gi || !gh || !h_prev)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 3 * H, gru_fwd_f64(GRU_FWD_ARGS()));
+    return FDL_OK;
 }
 
 /* dgi, dgh, act: (B,3H); the rest (B,H) */
 #define GRU_BWD_ARGS() dgi + b * 3 * H, dgh + b * 3 * H, dh_prev ? dh_prev + b * H : NULL,    \
                        act + b * 3 * H, ghn + b * H, h_prev + b * H, dh + b * H, H, H
-void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
+int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
                                const float *ghn, const float *h_prev, const float *dh,
                                int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgi || !dgh || !act || !ghn || !h_prev || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 3 * H, r->gru_bwd(GRU_BWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
+int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
                                const double *ghn, const double *h_prev, const double *dh,
                                int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgi || !dgh || !act || !ghn || !h_prev || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 3 * H, gru_bwd_f64(GRU_BWD_ARGS()));
+    return FDL_OK;
 }
 
 /* ---- layer kernels ----------------------------------------------------------------- */

@@ -127,8 +127,10 @@ def rotate(x, angles, float fill=0.0):
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef float *pa = <float *>cnp.PyArray_DATA(an)
+    cdef int st = 0
     with nogil:
-        fdl_rotate_f32(po, px, pa, N, C, H, W, fill)
+        st = fdl_rotate_f32(po, px, pa, N, C, H, W, fill)
+    check(st, "rotate")
     return o
 
 
@@ -193,8 +195,10 @@ def crop(x, offsets, size, padding=None, float fill=0.0):
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef int64_t *poff = <int64_t *>cnp.PyArray_DATA(off)
     cdef int64_t t_ = pt, l_ = pl
+    cdef int st = 0
     with nogil:
-        fdl_crop_f32(po, px, poff, N, C, H, W, OH, OW, t_, l_, fill)
+        st = fdl_crop_f32(po, px, poff, N, C, H, W, OH, OW, t_, l_, fill)
+    check(st, "crop")
     return o
 
 
@@ -211,8 +215,10 @@ def random_rotation(x, float min_deg, float max_deg, float fill, uint64_t seed, 
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef float *pa = <float *>cnp.PyArray_DATA(an)
+    cdef int st = 0
     with nogil:
-        fdl_random_rotation_f32(po, pa, px, N, C, H, W, min_deg, max_deg, fill, seed, stream)
+        st = fdl_random_rotation_f32(po, pa, px, N, C, H, W, min_deg, max_deg, fill, seed, stream)
+    check(st, "random_rotation")
     return o, an
 
 
@@ -275,6 +281,8 @@ def gaussian_noise(x, float std, uint64_t seed, uint64_t stream):
     cdef int64_t n = xa.size
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
+    cdef int st = 0
     with nogil:
-        fdl_gaussian_noise_f32(po, px, n, std, seed, stream)
+        st = fdl_gaussian_noise_f32(po, px, n, std, seed, stream)
+    check(st, "gaussian_noise")
     return o

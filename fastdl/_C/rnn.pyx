@@ -111,11 +111,13 @@ def rnn_cell_forward(pre, bint relu=False):
     cdef void *ph = _p(h)
     cdef void *pp = _p(pre)
     cdef fdl_rnn_act a = FDL_RNN_RELU if relu else FDL_RNN_TANH
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_rnn_cell_forward_f32(<float *>ph, <float *>pp, B, H, a)
+            st = fdl_rnn_cell_forward_f32(<float *>ph, <float *>pp, B, H, a)
         else:
-            fdl_rnn_cell_forward_f64(<double *>ph, <double *>pp, B, H, a)
+            st = fdl_rnn_cell_forward_f64(<double *>ph, <double *>pp, B, H, a)
+    check(st, "rnn_cell_forward")
     return h
 
 
@@ -131,11 +133,13 @@ def rnn_cell_backward(h, dh, bint relu=False):
     cdef void *ph = _p(h)
     cdef void *pg = _p(dh)
     cdef fdl_rnn_act a = FDL_RNN_RELU if relu else FDL_RNN_TANH
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_rnn_cell_backward_f32(<float *>pd, <float *>ph, <float *>pg, B, H, a)
+            st = fdl_rnn_cell_backward_f32(<float *>pd, <float *>ph, <float *>pg, B, H, a)
         else:
-            fdl_rnn_cell_backward_f64(<double *>pd, <double *>ph, <double *>pg, B, H, a)
+            st = fdl_rnn_cell_backward_f64(<double *>pd, <double *>ph, <double *>pg, B, H, a)
+    check(st, "rnn_cell_backward")
     return d
 
 
@@ -158,13 +162,15 @@ def lstm_cell_forward(gates, c_prev):
     cdef void *pt = _p(tc)
     cdef void *pg = _p(gates)
     cdef void *pcp = _p(c_prev)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_lstm_cell_forward_f32(<float *>ph, <float *>pc, <float *>pa, <float *>pt,
+            st = fdl_lstm_cell_forward_f32(<float *>ph, <float *>pc, <float *>pa, <float *>pt,
                                       <float *>pg, <float *>pcp, B, H)
         else:
-            fdl_lstm_cell_forward_f64(<double *>ph, <double *>pc, <double *>pa, <double *>pt,
+            st = fdl_lstm_cell_forward_f64(<double *>ph, <double *>pc, <double *>pa, <double *>pt,
                                       <double *>pg, <double *>pcp, B, H)
+    check(st, "lstm_cell_forward")
     return h, c, act, tc
 
 
@@ -187,13 +193,15 @@ def lstm_cell_backward(act, tanh_c, c_prev, dh, dc=None):
     cdef void *p4 = _p(c_prev)
     cdef void *p5 = _p(dh)
     cdef void *p6 = _p(dc)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_lstm_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_lstm_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                        <float *>p4, <float *>p5, <float *>p6, B, H)
         else:
-            fdl_lstm_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_lstm_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                        <double *>p4, <double *>p5, <double *>p6, B, H)
+    check(st, "lstm_cell_backward")
     return dg, dcp
 
 
@@ -216,13 +224,15 @@ def gru_cell_forward(gi, gh, h_prev):
     cdef void *p3 = _p(gi)
     cdef void *p4 = _p(gh)
     cdef void *p5 = _p(h_prev)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_gru_cell_forward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_gru_cell_forward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                      <float *>p4, <float *>p5, B, H)
         else:
-            fdl_gru_cell_forward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_gru_cell_forward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                      <double *>p4, <double *>p5, B, H)
+    check(st, "gru_cell_forward")
     return h, act, ghn
 
 
@@ -245,13 +255,15 @@ def gru_cell_backward(act, ghn, h_prev, dh):
     cdef void *p4 = _p(ghn)
     cdef void *p5 = _p(h_prev)
     cdef void *p6 = _p(dh)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_gru_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_gru_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                       <float *>p4, <float *>p5, <float *>p6, B, H)
         else:
-            fdl_gru_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_gru_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                       <double *>p4, <double *>p5, <double *>p6, B, H)
+    check(st, "gru_cell_backward")
     return dgi, dgh, dhp
 
 

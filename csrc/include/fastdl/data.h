@@ -39,7 +39,7 @@ FDL_API int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int6
  * centre ((W-1)/2, (H-1)/2); bilinear; source points outside the image read
  * `fill`. out must not alias x.
  * Shapes: out, x (N, C, H, W); angles_deg (N,). */
-FDL_API void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
+FDL_API int fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                     int64_t N, int64_t C, int64_t H, int64_t W, float fill);
 
 /* Flip sample s along W (dim 3, horizontal) or H (dim 2, vertical) when
@@ -55,14 +55,14 @@ FDL_API int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
  * padded coordinates: out[s, c, i, j] = x[s, c, top + i - pad_top,
  * left + j - pad_left], or fill outside x.
  * Shapes: out (N, C, OH, OW), x (N, C, H, W), offsets (N, 2). */
-FDL_API void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
+FDL_API int fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
                   int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                   int64_t pad_top, int64_t pad_left, float fill);
 
 /* ---- seeded augmentation ---------------------------------------------- */
 
 /* angles_out[s] ~ U[min_deg, max_deg), then fdl_rotate_f32. */
-FDL_API void fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
+FDL_API int fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
                              int64_t N, int64_t C, int64_t H, int64_t W,
                              float min_deg, float max_deg, float fill,
                              uint64_t seed, uint64_t stream);
@@ -85,7 +85,7 @@ FDL_API int fdl_random_crop_f32(float *out, int64_t *offsets_out, const float *x
 /* out[i] = x[i] + std * z_i, z_i standard normal from Philox at counter i
  * (so per sample s the noise is keyed by s * per_sample + j). out may alias x.
  * Shapes: out, x (n,). */
-FDL_API void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
+FDL_API int fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
                             uint64_t seed, uint64_t stream);
 
 #ifdef __cplusplus

@@ -89,7 +89,7 @@ FDL_API int fdl_regression_update_f64(double *state, const double *pred,
                               const double *target, int64_t N, int64_t D);
 /* Merge moments b into a (both [FDL_REG_STATE]); Chan et al.'s pairwise
  * update. Lets callers combine states from separate streams. */
-FDL_API void fdl_regression_merge(double *a, const double *b);
+FDL_API int fdl_regression_merge(double *a, const double *b);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,8 @@
  * Every function exists for float (_f32) and double (_f64); double is there
  * so that gradients can be checked by finite differences.
  *
- * Cell kernels cannot fail and return void. Their backward kernels *write*
+ * Cell kernels return FDL_OK, FDL_ERR_ARG (negative B or H, unknown act) or
+ * FDL_ERR_NULL (a required pointer is NULL). Their backward kernels *write*
  * the gradients w.r.t. the step's pre-activations and previous cell state
  * (per-step scratch that the caller feeds to GEMMs); only the GRU's dh_prev
  * is added to, since the layer kernel sums it with dy and the W_hh GEMM.
@@ -64,27 +65,27 @@ typedef enum {
 /* float32 */
 /* ---- cell kernels ---- */
 /* h (B,H) = act(pre (B,H)); h may alias pre. */
-FDL_API void fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act);
+FDL_API int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act);
 /* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
-FDL_API void fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
+FDL_API int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
                                fdl_rnn_act act);
 /* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
  * and tanh_c (B,H). act may alias gates. */
-FDL_API void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+FDL_API int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                const float *gates, const float *c_prev, int64_t B, int64_t H);
 /* dh, dc (B,H) (dc may be NULL: zero) -> dgates (B,4H), dc_prev (B,H).
  * dc_prev may alias dc. */
-FDL_API void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev,
+FDL_API int fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev,
                                 const float *act, const float *tanh_c, const float *c_prev,
                                 const float *dh, const float *dc, int64_t B, int64_t H);
 /* gi, gh (B,3H), h_prev (B,H) -> h (B,H); saves act (B,3H) = (r, z, n) and
  * ghn (B,H) = gh's n block. act may alias gi. */
-FDL_API void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn,
+FDL_API int fdl_gru_cell_forward_f32(float *h, float *act, float *ghn,
                               const float *gi, const float *gh, const float *h_prev,
                               int64_t B, int64_t H);
 /* dh (B,H) -> dgi, dgh (B,3H); dh_prev (B,H) += dh * z, the direct part (NULL:
  * skipped; the caller adds dgh W_hh). */
-FDL_API void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev,
+FDL_API int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev,
                                const float *act, const float *ghn, const float *h_prev, const float *dh,
                                int64_t B, int64_t H);
 /* ---- layer kernels (one layer, one direction) ---- */
@@ -129,27 +130,27 @@ FDL_API int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, floa
 /* float64: the same functions over double */
 /* ---- cell kernels ---- */
 /* h (B,H) = act(pre (B,H)); h may alias pre. */
-FDL_API void fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act);
+FDL_API int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act);
 /* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
-FDL_API void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
+FDL_API int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
                                fdl_rnn_act act);
 /* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
  * and tanh_c (B,H). act may alias gates. */
-FDL_API void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+FDL_API int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
                                const double *gates, const double *c_prev, int64_t B, int64_t H);
 /* dh, dc (B,H) (dc may be NULL: zero) -> dgates (B,4H), dc_prev (B,H).
  * dc_prev may alias dc. */
-FDL_API void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev,
+FDL_API int fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev,
                                 const double *act, const double *tanh_c, const double *c_prev,
                                 const double *dh, const double *dc, int64_t B, int64_t H);
 /* gi, gh (B,3H), h_prev (B,H) -> h (B,H); saves act (B,3H) = (r, z, n) and
  * ghn (B,H) = gh's n block. act may alias gi. */
-FDL_API void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn,
+FDL_API int fdl_gru_cell_forward_f64(double *h, double *act, double *ghn,
                               const double *gi, const double *gh, const double *h_prev,
                               int64_t B, int64_t H);
 /* dh (B,H) -> dgi, dgh (B,3H); dh_prev (B,H) += dh * z, the direct part (NULL:
  * skipped; the caller adds dgh W_hh). */
-FDL_API void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev,
+FDL_API int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev,
                                const double *act, const double *ghn, const double *h_prev, const double *dh,
                                int64_t B, int64_t H);
 /* ---- layer kernels (one layer, one direction) ---- */
