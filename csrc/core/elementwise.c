@@ -14,24 +14,10 @@
 
 #include "core/ops.h"
 #include "core/rows_table.h"
+#include "runtime/dispatch.h"
 #include "runtime/internal.h"
 
-extern const fdl_rows fdl_rows_generic;
-#if defined(__x86_64__) || defined(__i386__)
-extern const fdl_rows fdl_rows_avx2;
-extern const fdl_rows fdl_rows_avx512;
-#endif
-
-const fdl_rows *fdl_rows_active(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_rows_avx512;
-    case FDL_ISA_AVX2: return &fdl_rows_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_rows_generic;
-}
+const fdl_rows *fdl_rows_active(void) { return fdl_isa_kernels()->rows; }
 
 enum { EW_BIN_F32, EW_BIN_F64, EW_CMP_F32, EW_CMP_F64, EW_UN_F32, EW_UN_F64 };
 

@@ -10,23 +10,9 @@
  */
 #include "nn/common.h"
 #include "nn/act_table.h"
+#include "runtime/dispatch.h"
 
-extern const nn_act_rows nn_act_rows_generic;
-#if defined(__x86_64__) || defined(__i386__)
-extern const nn_act_rows nn_act_rows_avx2;
-extern const nn_act_rows nn_act_rows_avx512;
-#endif
-
-const nn_act_rows *nn_act_rows_active(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &nn_act_rows_avx512;
-    case FDL_ISA_AVX2: return &nn_act_rows_avx2;
-    default: break;
-    }
-#endif
-    return &nn_act_rows_generic;
-}
+const nn_act_rows *nn_act_rows_active(void) { return fdl_isa_kernels()->act; }
 
 #include "nn/types_begin.h"
 #include "nn/activation_impl.h"

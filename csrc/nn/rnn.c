@@ -14,6 +14,7 @@
 
 #include "runtime/internal.h"
 #include "nn/rnn_isa.h"
+#include "runtime/dispatch.h"
 
 /* ---- row loops: generic float32 and float64 ------------------------------------- */
 #define FT float
@@ -26,7 +27,7 @@
 #undef SIGM
 #undef TANH
 
-static const FDL_RNN_ROWS_F32(generic)
+const FDL_RNN_ROWS_F32(generic)
 
 #define FT double
 #define ROW(n) n##_f64
@@ -43,16 +44,7 @@ static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_f
 
 static const fdl_rnn_rows_f64 *rows_f64(void) { return &rows_f64_table; }
 
-static const fdl_rnn_rows_f32 *rows_f32(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_rnn_rows_f32_avx512;
-    case FDL_ISA_AVX2: return &fdl_rnn_rows_f32_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_rnn_rows_f32_generic;
-}
+static const fdl_rnn_rows_f32 *rows_f32(void) { return fdl_isa_kernels()->rnn_f32; }
 
 /* Threads for B rows of G*H gate elements each. A transcendental costs
  * about as much as 8 streamed elements, hence the weight. */

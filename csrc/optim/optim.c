@@ -14,24 +14,10 @@
 #include <math.h>
 
 #include "optim/optim_table.h"
+#include "runtime/dispatch.h"
 #include "runtime/internal.h"
 
-extern const fdl_optim_kernels fdl_optim_kernels_generic;
-#if defined(__x86_64__) || defined(__i386__)
-extern const fdl_optim_kernels fdl_optim_kernels_avx2;
-extern const fdl_optim_kernels fdl_optim_kernels_avx512;
-#endif
-
-static const fdl_optim_kernels *active(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_optim_kernels_avx512;
-    case FDL_ISA_AVX2: return &fdl_optim_kernels_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_optim_kernels_generic;
-}
+static const fdl_optim_kernels *active(void) { return fdl_isa_kernels()->optim; }
 
 #define FDL_OPT_BLOCK 16
 
