@@ -23,9 +23,7 @@
 #include "core/rows_table.h"
 #include "core/vmath.h"
 
-#define FDL_CAT_(a, b) a##_##b
-#define FDL_CAT(a, b) FDL_CAT_(a, b)
-#define FDL_NAME(n) FDL_CAT(n, FDL_SFX)
+#include "runtime/template.h"
 
 /* Four stride cases, so the common ones are unit-stride loops the compiler
  * vectorizes; EXPR reads x and y. */

@@ -14,13 +14,13 @@
 
 const nn_act_rows *nn_act_rows_active(void) { return fdl_isa_kernels()->act; }
 
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/activation_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 #define NN_F64
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/activation_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 
 /* ---- the public functions (fastdl/nn.h): check, then run the body above */
 

@@ -16,10 +16,7 @@
 #include "runtime/internal.h"
 #include "core/vmath.h"
 
-#define NN_CAT_(a, b) a##_##b
-#define NN_CAT(a, b) NN_CAT_(a, b)
-/* FN(fdl_relu_forward) -> fdl_relu_forward_f32 */
-#define FN(name) NN_CAT(name, S)
+#include "runtime/template.h"
 
 /* One OpenMP loop per kernel: declare `int nt_ = fdl_threads_for(work);`
  * right before it. Serial (no fork) when nt_ == 1. */

@@ -15,13 +15,13 @@
 enum { NN_MSE, NN_L1, NN_HUBER, NN_SMOOTH_L1, NN_BCE, NN_BCE_LOGITS, NN_HINGE, NN_HINGE_EMB,
        NN_KL_DIV };
 
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/loss_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 #define NN_F64
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/loss_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 
 /* ---- the public functions (fastdl/nn.h): check, then run the body above */
 

@@ -45,7 +45,7 @@
         }                                                                        \
         break;
 
-static void NN_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const T *w,
+static void FDL_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const T *w,
                                  const T *pw, int64_t n, T p0, int ip) {
     int nt_ = fdl_threads_for(n * 4);
     NN_OMP_FOR
@@ -56,7 +56,7 @@ static void NN_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const
     (void)pw; (void)ip; (void)p0;
 }
 
-static void NN_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T *w,
+static void FDL_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T *w,
                                  const T *pw, const T *dout, int64_t n, int64_t ds, T scale,
                                  T p0, int ip) {
     int nt_ = fdl_threads_for(n * 4);
@@ -70,79 +70,79 @@ static void NN_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T
 
 /* loss[N] = (x - y)^2 */
 static void FN(nn_mse_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_MSE, loss, x, y, NULL, NULL, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_MSE, loss, x, y, NULL, NULL, n, 0, 0);
 }
 /* dx[N] += dout[i * ds] * scale * dL/dx (ds = 0: one scalar grad for a reduced loss) */
 static void FN(nn_mse_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_MSE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_MSE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
 static void FN(nn_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_L1, loss, x, y, NULL, NULL, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_L1, loss, x, y, NULL, NULL, n, 0, 0);
 }
 static void FN(nn_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                               int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_L1, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_L1, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
 static void FN(nn_huber_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T delta) {
-    NN_CAT(ploss_fwd, S)(NN_HUBER, loss, x, y, NULL, NULL, n, delta, 0);
+    FDL_CAT(ploss_fwd, S)(NN_HUBER, loss, x, y, NULL, NULL, n, delta, 0);
 }
 static void FN(nn_huber_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale, T delta) {
-    NN_CAT(ploss_bwd, S)(NN_HUBER, dx, x, y, NULL, NULL, dout, n, ds, scale, delta, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HUBER, dx, x, y, NULL, NULL, dout, n, ds, scale, delta, 0);
 }
 /* beta == 0 is l1_loss */
 static void FN(nn_smooth_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T beta) {
-    NN_CAT(ploss_fwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, loss, x, y, NULL, NULL, n, beta, 0);
+    FDL_CAT(ploss_fwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, loss, x, y, NULL, NULL, n, beta, 0);
 }
 static void FN(nn_smooth_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                      int64_t ds, T scale, T beta) {
-    NN_CAT(ploss_bwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, dx, x, y, NULL, NULL, dout, n, ds,
+    FDL_CAT(ploss_bwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, dx, x, y, NULL, NULL, dout, n, ds,
                          scale, beta, 0);
 }
 /* x in [0, 1], y in [0, 1], weight[N] or NULL; logs clamped at -100 */
 static void FN(nn_binary_cross_entropy_forward)(T *loss, const T *x, const T *y, const T *weight,
                                           int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_BCE, loss, x, y, weight, NULL, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_BCE, loss, x, y, weight, NULL, n, 0, 0);
 }
 static void FN(nn_binary_cross_entropy_backward)(T *dx, const T *x, const T *y, const T *weight,
                                            const T *dout, int64_t n, int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_BCE, dx, x, y, weight, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_BCE, dx, x, y, weight, NULL, dout, n, ds, scale, 0, 0);
 }
 /* weight[N], pos_weight[N] (broadcast by the caller) or NULL */
 static void FN(nn_binary_cross_entropy_with_logits_forward)(T *loss, const T *x, const T *y,
                                                       const T *weight, const T *pos_weight,
                                                       int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_BCE_LOGITS, loss, x, y, weight, pos_weight, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_BCE_LOGITS, loss, x, y, weight, pos_weight, n, 0, 0);
 }
 static void FN(nn_binary_cross_entropy_with_logits_backward)(T *dx, const T *x, const T *y,
                                                        const T *weight, const T *pos_weight,
                                                        const T *dout, int64_t n, int64_t ds,
                                                        T scale) {
-    NN_CAT(ploss_bwd, S)(NN_BCE_LOGITS, dx, x, y, weight, pos_weight, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_BCE_LOGITS, dx, x, y, weight, pos_weight, dout, n, ds, scale, 0, 0);
 }
 /* y in {-1, +1}: max(0, 1 - y x) */
 static void FN(nn_hinge_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_HINGE, loss, x, y, NULL, NULL, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_HINGE, loss, x, y, NULL, NULL, n, 0, 0);
 }
 static void FN(nn_hinge_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_HINGE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HINGE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
 static void FN(nn_hinge_embedding_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T margin) {
-    NN_CAT(ploss_fwd, S)(NN_HINGE_EMB, loss, x, y, NULL, NULL, n, margin, 0);
+    FDL_CAT(ploss_fwd, S)(NN_HINGE_EMB, loss, x, y, NULL, NULL, n, margin, 0);
 }
 static void FN(nn_hinge_embedding_loss_backward)(T *dx, const T *x, const T *y, const T *dout,
                                            int64_t n, int64_t ds, T scale, T margin) {
-    NN_CAT(ploss_bwd, S)(NN_HINGE_EMB, dx, x, y, NULL, NULL, dout, n, ds, scale, margin, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HINGE_EMB, dx, x, y, NULL, NULL, dout, n, ds, scale, margin, 0);
 }
 /* x = log-probabilities; y = probabilities (or log-probabilities if log_target) */
 static void FN(nn_kl_div_forward)(T *loss, const T *x, const T *y, int64_t n, int log_target) {
-    NN_CAT(ploss_fwd, S)(NN_KL_DIV, loss, x, y, NULL, NULL, n, 0, log_target);
+    FDL_CAT(ploss_fwd, S)(NN_KL_DIV, loss, x, y, NULL, NULL, n, 0, log_target);
 }
 static void FN(nn_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                              int64_t ds, T scale, int log_target) {
-    NN_CAT(ploss_bwd, S)(NN_KL_DIV, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, log_target);
+    FDL_CAT(ploss_bwd, S)(NN_KL_DIV, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, log_target);
 }
 
 /* ---- class losses over rows x[N, C] ---------------------------------------- */
@@ -158,7 +158,7 @@ static void FN(nn_cross_entropy_forward)(T *loss, T *lse, const T *x, const int6
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *xr = x + i * C;
-        T l = rows->NN_CAT(lse, S)(C, xr);
+        T l = rows->FDL_CAT(lse, S)(C, xr);
         lse[i] = l;
         int64_t t = target[i];
         if (t == ignore_index) { loss[i] = 0; continue; }
@@ -191,7 +191,7 @@ static void FN(nn_cross_entropy_backward)(T *dx, const T *lse, const T *x, const
         T g = dout[i * ds] * scale;
         T a = g * ((T)1 - label_smoothing) * (weight ? weight[t] : (T)1);
         T e = g * label_smoothing / (T)C;
-        rows->NN_CAT(expadd, S)(C, d, x + i * C, lse[i], a + e * W);
+        rows->FDL_CAT(expadd, S)(C, d, x + i * C, lse[i], a + e * W);
         if (weight && label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e * weight[c];
         else if (label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e;
         d[t] -= a;
@@ -207,7 +207,7 @@ static void FN(nn_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *xr = x + i * C, *tr = tp + i * C;
-        T l = rows->NN_CAT(lse, S)(C, xr), s = 0;
+        T l = rows->FDL_CAT(lse, S)(C, xr), s = 0;
         lse[i] = l;
         for (int64_t c = 0; c < C; c++) {
             T tc = ((T)1 - label_smoothing) * tr[c] + label_smoothing / (T)C;
@@ -230,7 +230,7 @@ static void FN(nn_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, 
         T g = dout[i * ds] * scale, l = lse[i], sw = 0;
         T e = label_smoothing / (T)C, k = (T)1 - label_smoothing;
         for (int64_t c = 0; c < C; c++) sw += (weight ? weight[c] : (T)1) * (k * tr[c] + e);
-        rows->NN_CAT(expadd, S)(C, d, xr, l, g * sw);
+        rows->FDL_CAT(expadd, S)(C, d, xr, l, g * sw);
         for (int64_t c = 0; c < C; c++) d[c] -= g * (weight ? weight[c] : (T)1) * (k * tr[c] + e);
     }
 }
@@ -292,7 +292,7 @@ static void FN(nn_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *
 }
 
 /* ||a - b + eps||_p of one row */
-static T NN_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
+static T FDL_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
     T s = 0;
     if (p == 2) { for (int64_t j = 0; j < D; j++) { T v = a[j] - b[j] + eps; s += v * v; } return SQRT(s); }
     if (p == 1) { for (int64_t j = 0; j < D; j++) s += FABS(a[j] - b[j] + eps); return s; }
@@ -301,7 +301,7 @@ static T NN_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
 }
 
 /* ga[j] += g d||v||_p / dv_j, gb[j] -= the same, v = a - b + eps, dist = ||v||_p */
-static void NN_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t D, T p, T eps,
+static void FDL_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t D, T p, T eps,
                                   T dist, T g) {
     if (dist == 0) return;
     for (int64_t j = 0; j < D; j++) {
@@ -323,8 +323,8 @@ static void FN(nn_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, con
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *ai = a + i * D, *pi = pos + i * D, *ni = neg + i * D;
-        T dap = NN_CAT(pdist, S)(ai, pi, D, p, eps), dan = NN_CAT(pdist, S)(ai, ni, D, p, eps);
-        T dpn = swap ? NN_CAT(pdist, S)(pi, ni, D, p, eps) : dan;
+        T dap = FDL_CAT(pdist, S)(ai, pi, D, p, eps), dan = FDL_CAT(pdist, S)(ai, ni, D, p, eps);
+        T dpn = swap ? FDL_CAT(pdist, S)(pi, ni, D, p, eps) : dan;
         T dneg = dpn < dan ? dpn : dan;
         T l = dap - dneg + margin;
         dist[3 * i] = dap; dist[3 * i + 1] = dan; dist[3 * i + 2] = dpn;
@@ -344,11 +344,11 @@ static void FN(nn_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *di
         T dneg = dpn < dan ? dpn : dan;
         if (dap - dneg + margin <= 0) continue;
         T g = dout[i * ds] * scale;
-        NN_CAT(pdist_grad, S)(da + i * D, dp + i * D, ai, pi, D, p, eps, dap, g);
+        FDL_CAT(pdist_grad, S)(da + i * D, dp + i * D, ai, pi, D, p, eps, dap, g);
         if (swap && dpn < dan)
-            NN_CAT(pdist_grad, S)(dp + i * D, dn + i * D, pi, ni, D, p, eps, dpn, -g);
+            FDL_CAT(pdist_grad, S)(dp + i * D, dn + i * D, pi, ni, D, p, eps, dpn, -g);
         else
-            NN_CAT(pdist_grad, S)(da + i * D, dn + i * D, ai, ni, D, p, eps, dan, -g);
+            FDL_CAT(pdist_grad, S)(da + i * D, dn + i * D, ai, ni, D, p, eps, dan, -g);
     }
 }
 

@@ -8,13 +8,13 @@
  */
 #include "nn/common.h"
 
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/norm_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 #define NN_F64
-#include "nn/types_begin.h"
+#include "runtime/types_begin.h"
 #include "nn/norm_impl.h"
-#include "nn/types_end.h"
+#include "runtime/types_end.h"
 
 /* ---- the public functions (fastdl/nn.h): check, then run the body above */
 

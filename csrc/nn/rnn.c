@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "runtime/template.h"
 #include "nn/rnn_isa.h"
 #include "runtime/dispatch.h"
 
@@ -217,25 +218,121 @@ static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
 }
 
 #define FT float
-#define FN(n) n##_f32
+#define S f32
 #define GEMM_EX fdl_sgemm_ex
 #define ROWS rows_f32
 #define ROWS_T fdl_rnn_rows_f32
 #include "nn/rnn_layer.h"
 #undef FT
-#undef FN
+#undef S
 #undef GEMM_EX
 #undef ROWS
 #undef ROWS_T
 
 #define FT double
-#define FN(n) n##_f64
+#define S f64
 #define GEMM_EX fdl_dgemm_ex
 #define ROWS rows_f64
 #define ROWS_T fdl_rnn_rows_f64
 #include "nn/rnn_layer.h"
 #undef FT
-#undef FN
+#undef S
 #undef GEMM_EX
 #undef ROWS
 #undef ROWS_T
+
+/* ---- the public layer kernels (fastdl/rnn.h); the bodies check their arguments */
+
+int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_forward_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_forward_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+}
+
+int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work, const float *x, const float *h0, const float *c0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !cs || !act || !tanh_c || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_forward_f32(hs, cs, act, tanh_c, work, x, h0, c0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work, const double *x, const double *h0, const double *c0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !cs || !act || !tanh_c || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_forward_f64(hs, cs, act, tanh_c, work, x, h0, c0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *cs, const float *act, const float *tanh_c, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, const float *dc_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !cs || !act || !tanh_c || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_backward_f32(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, work, hs, cs, act, tanh_c, x, w_ih, w_hh, dy, ldy, dh_n, dc_n, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_backward_f64(double *dx, double *dh0, double *dc0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *cs, const double *act, const double *tanh_c, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, const double *dc_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !cs || !act || !tanh_c || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_backward_f64(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, work, hs, cs, act, tanh_c, x, w_ih, w_hh, dy, ldy, dh_n, dc_n, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !act || !ghn || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_forward_f32(hs, act, ghn, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !act || !ghn || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_forward_f64(hs, act, ghn, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *act, const float *ghn, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !act || !ghn || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, act, ghn, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *act, const double *ghn, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !act || !ghn || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, act, ghn, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse);
+}
