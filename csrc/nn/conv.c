@@ -93,6 +93,17 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
+/* Keep the first failed GEMM status (out of scratch memory: the shapes were
+ * checked); threads that fail write the same kind of value, once. */
+#define CONV_NOTE(err, call)                                                     \
+    do {                                                                         \
+        int e_ = (call);                                                         \
+        if (FDL_UNLIKELY(e_ != FDL_OK)) {                                        \
+            _Pragma("omp atomic write")                                          \
+            err = e_;                                                            \
+        }                                                                        \
+    } while (0)
+
 /* The kernel width, read here: inside a body S names the type suffix. */
 static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
 

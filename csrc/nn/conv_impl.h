@@ -53,6 +53,7 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias,
     int st = conv_dims(p, &P, &Q);
     if (st != FDL_OK) return st;
     if (p->N == 0) return FDL_OK;
+    int err = FDL_OK;
     if (!out || !x || !w) return FDL_ERR_NULL;
     const int64_t G = p->groups, Cg = p->C / G, Kg = p->K / G, PQ = P * Q;
     const int64_t CRS = Cg * p->R * conv_kw(p), HW = p->H * p->W;
@@ -81,10 +82,10 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias,
                 }
                 beta = 1;
             }
-            CONV_GEMM(0, 0, Kg, PQ, CRS, 1, w + g * Kg * CRS, CRS, B, PQ, beta, og, PQ);
+            CONV_NOTE(err, CONV_GEMM(0, 0, Kg, PQ, CRS, 1, w + g * Kg * CRS, CRS, B, PQ, beta, og, PQ));
         }
     }
-    return FDL_OK;
+    return err;
 }
 
 static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *x, const T *w,
@@ -93,6 +94,7 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *x, c
     int st = conv_dims(p, &P, &Q);
     if (st != FDL_OK) return st;
     if (p->N == 0) return FDL_OK;
+    int err = FDL_OK;
     if (!dout || (dx && !w) || (dw && !x)) return FDL_ERR_NULL;
     const int64_t G = p->groups, Cg = p->C / G, Kg = p->K / G, PQ = P * Q;
     const int64_t CRS = Cg * p->R * conv_kw(p), HW = p->H * p->W, wsz = p->K * CRS;
@@ -116,9 +118,9 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *x, c
                 const T *dg = dout + (n * p->K + g * Kg) * PQ;
                 T *dxg = dx + (n * p->C + g * Cg) * HW;
                 if (direct) {
-                    CONV_GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 1, dxg, PQ);
+                    CONV_NOTE(err, CONV_GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 1, dxg, PQ));
                 } else {
-                    CONV_GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 0, dcol, PQ);
+                    CONV_NOTE(err, CONV_GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 0, dcol, PQ));
                     FN(col2im)(dxg, dcol, Cg, p, P, Q);
                 }
             }
@@ -137,8 +139,8 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *x, c
                     const T *dg = dout + (n * p->K + g * Kg) * PQ;
                     const T *B = xg;
                     if (!direct) { FN(im2col)(col, xg, Cg, p, P, Q); B = col; }
-                    CONV_GEMM(0, 1, Kg, CRS, PQ, 1, dg, PQ, B, PQ, 1,
-                         slots + s * wsz + g * Kg * CRS, CRS);
+                    CONV_NOTE(err, CONV_GEMM(0, 1, Kg, CRS, PQ, 1, dg, PQ, B, PQ, 1,
+                         slots + s * wsz + g * Kg * CRS, CRS));
                 }
         }
         int nt2 = fdl_threads_for(wsz * ns);
@@ -161,5 +163,5 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *x, c
             db[k] += (T)acc;
         }
     }
-    return FDL_OK;
+    return err;
 }
