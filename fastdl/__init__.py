@@ -6,18 +6,19 @@
 from fastdl._C import _core
 from fastdl.config import (config, get_include, get_lib, get_num_threads, set_num_threads,
                            show_config, empty_cache, tune_malloc, _check_isa_env)
+from fastdl import autograd
 from fastdl.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from fastdl.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from fastdl.tensor import Tensor
-from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, clamp, clip, div, exp,
-                           expand, flatten, log, matmul, max, maximum, mean, min, minimum, mul,
+from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, div,
+                           exp, expand, flatten, log, matmul, max, maximum, mean, min, minimum, mul,
                            neg, permute, pow, reshape, split, sqrt, square, squeeze, stack, std,
-                           sub, sum, transpose, unsqueeze, var, where)
+                           sub, sum, transpose, unbind, unsqueeze, var, where)
 from fastdl.creation import *  # noqa: F401,F403  (tensor, zeros, ..., dtypes)
 from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
-from fastdl.io import load, save
+from fastdl.io import CheckpointError, load, save
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks

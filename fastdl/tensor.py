@@ -5,10 +5,11 @@ Storage is a NumPy array (float32 by default), so ``from_numpy`` and
 (fastdl._C); views, indexing and joins use NumPy's own data movement.
 Integer and bool tensors (labels, masks) use NumPy and never carry grad.
 
-Every differentiable op follows one pattern: compute the output array, and
-if grad mode is on and an input requires grad, record a Node whose closure
-keeps what the backward rule needs. Backward rules sit next to their
-forward so each op reads in one place.
+Each op here checks and promotes its arguments, then calls one Function of
+fastdl/autograd/_functions/tensor.py, which runs the kernel and, when grad
+mode is on and an input requires grad, records itself as the output's Node
+with what its backward needs. Backward rules live together there, not here
+(see DESIGN.md: "Backward rules live together").
 """
 import builtins
 import numbers
@@ -18,7 +19,8 @@ import numpy as np
 
 from fastdl import autograd
 from fastdl._C import _core
-from fastdl.autograd import Node, _mode
+from fastdl.autograd import _mode
+from fastdl.autograd._functions import tensor as _fn
 
 __all__ = ["Tensor"]
 
@@ -26,36 +28,13 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.dtype(np.float32)
 
 # The binary ops are the _core functions themselves (no op codes).
-_ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
-    _core.add, _core.sub, _core.mul, _core.div, _core.pow, _core.maximum, _core.minimum)
+_ADD, _SUB, _MUL, _DIV = _core.add, _core.sub, _core.mul, _core.div
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def _is_float(arr):
     return arr.dtype in _FLOATS
-
-
-# ---- gradient helpers --------------------------------------------------------
-
-def _unbroadcast(g, shape):
-    """Sum g over the dims that broadcasting added or stretched to reach shape."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = _core.sum(g, axes, True) if _is_float(g) else g.sum(axes, keepdims=True)
-    return g.reshape(shape)
-
-
-def _bin(op, a, b):
-    return op(a, b)
-
-
-def _mul(a, b):
-    return _MUL(a, b)
 
 
 # ---- Tensor ----------------------------------------------------------------------
@@ -74,7 +53,8 @@ class Tensor:
         >>> x.grad
         tensor([2., 4., 6.])
     """
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_oidx", "_retains_grad",
+                 "__weakref__")
     __array_ufunc__ = None      # make ndarray <op> Tensor defer to Tensor's reflected ops
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -84,6 +64,7 @@ class Tensor:
         self._data = data
         self.grad = None
         self._node = None
+        self._oidx = 0
         self._retains_grad = False
         self._requires_grad = False
         if requires_grad:
@@ -95,6 +76,7 @@ class Tensor:
         t._data = arr
         t.grad = None
         t._node = node
+        t._oidx = 0
         t._retains_grad = False
         t._requires_grad = node is not None
         return t
@@ -210,7 +192,7 @@ class Tensor:
     def clone(self):
         if not _is_float(self._data):
             return Tensor._wrap(self._data.copy())
-        return _unary_op(self, "copy", lambda g, x, o: g)
+        return _unary_op(self, "copy")
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()
@@ -237,11 +219,9 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self._data.dtype:
             return self
-        out = self._data.astype(dtype)
-        if _needs_grad(self) and dtype in _FLOATS:
-            src = self._data.dtype
-            return Tensor._wrap(out, Node("to", (self,), lambda g: (g.astype(src),)))
-        return Tensor._wrap(out)
+        if dtype in _FLOATS and self._data.dtype in _FLOATS:
+            return _fn.To.apply(self, dtype)
+        return Tensor._wrap(self._data.astype(dtype))
 
     type = to
 
@@ -278,13 +258,17 @@ class Tensor:
         return id(self)
 
     # ---- autograd entry -----------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's .grad.
 
         Args:
             gradient: d(loss)/d(self); may be omitted only for a one-element tensor.
             retain_graph: keep the saved buffers for another backward.
+            create_graph: not supported (higher-order gradients); True raises.
+            inputs: accumulate only into these tensors' .grad.
         """
+        if create_graph or inputs is not None:
+            return autograd.backward(self, gradient, retain_graph, create_graph, inputs)
         if not self._requires_grad:
             raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
         if gradient is None:
@@ -299,7 +283,7 @@ class Tensor:
                 raise RuntimeError("backward: gradient has shape %s but the tensor has "
                                    "shape %s" % (g.shape, self._data.shape))
             g = g.astype(self._data.dtype, copy=False)
-        autograd.run_backward(self, g, retain_graph)
+        autograd.run_backward((self,), (g,), bool(retain_graph))
 
     def _accumulate_grad(self, g, owned=False):
         """Add g into .grad. owned=True: g is a fresh array nothing else refers to,
@@ -311,8 +295,10 @@ class Tensor:
             if not (owned and g.flags.c_contiguous and g.flags.writeable):
                 g = np.array(g, copy=True, order="C")
             self.grad = Tensor._wrap(g)
-        else:
+        elif self.grad._data.flags.writeable:
             _ADD(self.grad._data, g, out=self.grad._data)
+        else:       # a read-only .grad the user assigned: never write through it
+            self.grad = Tensor._wrap(_ADD(self.grad._data, g))
 
     def zero_(self):
         self._check_inplace("zero_")
@@ -325,6 +311,10 @@ class Tensor:
         return self
 
     def _check_inplace(self, op):
+        if not self._data.flags.writeable:
+            raise ValueError("%s: this tensor's memory is read-only (its NumPy array has "
+                             "writeable=False, e.g. np.frombuffer over bytes); use clone() "
+                             "or the out-of-place op" % op)
         if self._requires_grad and _mode.enabled:
             if self._node is None:
                 raise RuntimeError("%s: a leaf tensor that requires grad is being used in an "
@@ -404,8 +394,9 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else np.asarray(other) * alpha
 
 
-_NP_BINARY = {_ADD: np.add, _SUB: np.subtract, _MUL: np.multiply, _DIV: np.true_divide,
-              _POW: np.power, _MAXIMUM: np.maximum, _MINIMUM: np.minimum}
+_NP_BINARY = {_core.add: np.add, _core.sub: np.subtract, _core.mul: np.multiply,
+              _core.div: np.true_divide, _core.pow: np.power, _core.maximum: np.maximum,
+              _core.minimum: np.minimum}
 
 
 def _np_binary(op, a, b):
@@ -472,113 +463,54 @@ def _promote(a, b):
 
 # ---- elementwise binary ops --------------------------------------------------------
 
-def _binary_op(op, name, a, b, rule):
-    """out = a op b with broadcasting; rule(g, a, b, out) -> (ga, gb) before unbroadcast."""
+def _binary_op(fn, a, b):
+    """a op b with broadcasting through Function fn; integer operands use NumPy."""
     a, b = _promote(a, b)
-    if op == _DIV and not _is_float(a._data):
+    if fn is _fn.Div and not _is_float(a._data):
         a, b = a.to(_F32), b.to(_F32)       # true division of integers is float32, as in PyTorch
-    ad, bd = a._data, b._data
-    if not _is_float(ad):
-        return Tensor._wrap(_np_binary(op, ad, bd))
-    out = op(ad, bd)
-    if _mode.enabled and (a._requires_grad or b._requires_grad):
-        sa, sb = ad.shape, bd.shape
-        ra, rb = a._requires_grad, b._requires_grad
-
-        def backward(g):
-            ga, gb = rule(g, ad, bd, out, ra, rb)
-            return (_unbroadcast(ga, sa) if ra else None,
-                    _unbroadcast(gb, sb) if rb else None)
-        return Tensor._wrap(out, Node(name, (a, b), backward))
-    return Tensor._wrap(out)
+    if not _is_float(a._data):
+        return Tensor._wrap(_np_binary(fn.op, a._data, b._data))
+    if (a._requires_grad or b._requires_grad) and _mode.enabled:
+        return fn.apply(a, b)
+    return Tensor._wrap(fn.op(a._data, b._data))     # nothing to record
 
 
 def add(a, b, alpha=1):
     """a + alpha * b, with NumPy broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary_op(_ADD, "AddBackward", a, b, lambda g, a, b, o, ra, rb: (g, g))
+    return _binary_op(_fn.Add, a, b)
 
 
 def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary_op(_SUB, "SubBackward", a, b,
-                      lambda g, a, b, o, ra, rb: (g, _core.neg(g) if rb else None))
+    return _binary_op(_fn.Sub, a, b)
 
 
 def mul(a, b):
-    return _binary_op(_MUL, "MulBackward", a, b,
-                      lambda g, a, b, o, ra, rb: (_mul(g, b) if ra else None,
-                                                  _mul(g, a) if rb else None))
-
-
-def _div_rule(g, a, b, o, ra, rb):
-    ga = _DIV(g, b) if ra else None
-    # d(a/b)/db = -a/b^2 = -out/b
-    gb = _core.neg(_DIV(_mul(g, o), b)) if rb else None
-    return ga, gb
+    return _binary_op(_fn.Mul, a, b)
 
 
 def div(a, b):
-    return _binary_op(_DIV, "DivBackward", a, b, _div_rule)
-
-
-def _pow_rule(g, a, b, o, ra, rb):
-    ga = gb = None
-    if ra:
-        # b * a^(b-1), written without a^(b-1) so a == 0 with b >= 1 stays finite
-        bm1 = _SUB(b, np.ones((), b.dtype))
-        ga = _mul(g, _mul(b, _POW(a, bm1)))
-    if rb:
-        # a^b * log(a); define the a == 0 case as 0 (the limit where it exists)
-        la = _core.log(a)
-        gb = _mul(g, np.where(a == 0, 0, _mul(o, la)).astype(o.dtype, copy=False))
-    return ga, gb
+    return _binary_op(_fn.Div, a, b)
 
 
 def pow(a, b):
     """a ** b elementwise; a scalar exponent uses a faster unary path."""
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and _is_float(a._data):
-        p = float(b)
-        ad = a._data
-        out = _core.pow_scalar(ad, p)
-        if _needs_grad(a):
-            def backward(g):
-                if p == 2.0:
-                    d = _core.affine(ad, 2.0, 0.0)
-                elif p == 1.0:
-                    return (g,)
-                elif p == 0.0:
-                    return (np.zeros_like(g),)      # 0 * x**-1 would be NaN at x == 0
-                else:
-                    d = _core.affine(_core.pow_scalar(ad, p - 1.0), p, 0.0)
-                return (_mul(g, d),)
-            return Tensor._wrap(out, Node("PowBackward", (a,), backward))
-        return Tensor._wrap(out)
-    return _binary_op(_POW, "PowBackward", a, b, _pow_rule)
-
-
-def _mask_rule(op):
-    def rule(g, a, b, o, ra, rb):
-        # ties send half the gradient each way, like PyTorch
-        win_a = (_core.gt if op == _MAXIMUM else _core.lt)(a, b)
-        tie = _core.eq(a, b)
-        wa = win_a.astype(g.dtype) + 0.5 * tie.astype(g.dtype)
-        ga = _mul(g, wa) if ra else None
-        gb = _mul(g, _SUB(np.ones((), g.dtype), wa)) if rb else None
-        return ga, gb
-    return rule
+        return _fn.PowScalar.apply(a, float(b))
+    return _binary_op(_fn.Pow, a, b)
 
 
 def maximum(a, b):
     """Elementwise max; NaN propagates."""
-    return _binary_op(_MAXIMUM, "MaximumBackward", a, b, _mask_rule(_MAXIMUM))
+    return _binary_op(_fn.Maximum, a, b)
 
 
 def minimum(a, b):
     """Elementwise min; NaN propagates."""
-    return _binary_op(_MINIMUM, "MinimumBackward", a, b, _mask_rule(_MINIMUM))
+    return _binary_op(_fn.Minimum, a, b)
 
 
 def _compare(name, a, b):
@@ -592,17 +524,11 @@ def _compare(name, a, b):
 
 # ---- elementwise unary ops ---------------------------------------------------------------
 
-def _unary_op(x, name, rule, p0=0.0, p1=0.0):
-    """out = f(x); rule(g, x, out) -> grad_x."""
-    xd = x._data
-    if not _is_float(xd):
-        xd = xd.astype(_F32)
-    fn = getattr(_core, name)
-    out = fn(xd, p0, p1) if name == "clip" else fn(xd)
-    if _mode.enabled and x._requires_grad:
-        return Tensor._wrap(out, Node(name.capitalize() + "Backward", (x,),
-                                      lambda g: (rule(g, xd, out),)))
-    return Tensor._wrap(out)
+def _unary_op(x, name, p0=0.0, p1=0.0):
+    """out = f(x) through the unary kernel ``name``; integers compute in float32."""
+    if not _is_float(x._data):
+        x = Tensor._wrap(x._data.astype(_F32))
+    return _fn.Unary.apply(x, name, p0, p1)
 
 
 def _as_tensor(x):
@@ -613,28 +539,26 @@ def neg(x):
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(-x._data)
-    return _unary_op(x, "neg", lambda g, x, o: _core.neg(g))
+    return _unary_op(x, "neg")
 
 
 def exp(x):
-    return _unary_op(_as_tensor(x), "exp", lambda g, x, o: _mul(g, o))
+    return _unary_op(_as_tensor(x), "exp")
 
 
 def log(x):
-    return _unary_op(_as_tensor(x), "log", lambda g, x, o: _DIV(g, x))
+    return _unary_op(_as_tensor(x), "log")
 
 
 def sqrt(x):
-    # d sqrt(x) = 1 / (2 sqrt(x))
-    return _unary_op(_as_tensor(x), "sqrt",
-                     lambda g, x, o: _DIV(g, _core.affine(o, 2.0, 0.0)))
+    return _unary_op(_as_tensor(x), "sqrt")
 
 
 def abs(x):
     x = _as_tensor(x)
     if not _is_float(x._data):
         return Tensor._wrap(np.abs(x._data))
-    return _unary_op(x, "abs", lambda g, x, o: _mul(g, _core.sign(x)))
+    return _unary_op(x, "abs")
 
 
 def square(x):
@@ -651,11 +575,7 @@ def clip(x, min=None, max=None):
     if not _is_float(x._data) and all(v is None or isinstance(v, numbers.Integral)
                                       for v in (min, max)):
         return Tensor._wrap(np.clip(x._data, min, max))     # integer data stays integer
-
-    def rule(g, xd, o):
-        inside = (xd >= lo) & (xd <= hi)
-        return _mul(g, inside.astype(g.dtype))
-    return _unary_op(x, "clip", rule, lo, hi)
+    return _unary_op(x, "clip", lo, hi)
 
 
 clamp = clip
@@ -669,13 +589,6 @@ def _axes_arg(dim, axis, name):
     return dim if dim is not None else axis
 
 
-def _expand_grad(g, in_shape, axes, keepdim):
-    """Reshape a reduced gradient so it broadcasts against the input."""
-    if not keepdim:
-        g = g.reshape(tuple(1 if d in axes else s for d, s in enumerate(in_shape)))
-    return g
-
-
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     """Sum over dims (int, tuple or None for all). dim=/axis=, keepdim=/keepdims=."""
     x = _as_tensor(x)
@@ -687,16 +600,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     if not _is_float(xd):
         return Tensor._wrap(np.sum(xd, axis=ax if not isinstance(ax, list) else tuple(ax),
                                    keepdims=keepdim, dtype=dtype))
-    axes = _core.normalize_axes(ax, xd.ndim, "sum")
-    out = _core.sum(xd, axes, keepdim)
-    if _needs_grad(x):
-        shape = xd.shape
-        dt = xd.dtype
-
-        def backward(g):
-            return (np.broadcast_to(_expand_grad(g, shape, axes, keepdim), shape).astype(dt),)
-        return Tensor._wrap(out, Node("SumBackward", (x,), backward))
-    return Tensor._wrap(out)
+    return _fn.Sum.apply(x, _core.normalize_axes(ax, xd.ndim, "sum"), keepdim)
 
 
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -706,35 +610,11 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     xd = x._data
     if not _is_float(xd):
         raise TypeError("mean: expected a floating point tensor, got dtype %s" % xd.dtype)
-    axes = _core.normalize_axes(ax, xd.ndim, "mean")
-    out = _core.mean(xd, axes, keepdim)
-    if _needs_grad(x):
-        shape = xd.shape
-        n = int(np.prod([shape[d] for d in axes])) if axes else 1
-
-        def backward(g):
-            g = _core.affine(g, 1.0 / builtins.max(n, 1), 0.0)
-            return (np.ascontiguousarray(np.broadcast_to(_expand_grad(g, shape, axes, keepdim),
-                                                         shape)),)
-        return Tensor._wrap(out, Node("MeanBackward", (x,), backward))
-    return Tensor._wrap(out)
+    return _fn.Mean.apply(x, _core.normalize_axes(ax, xd.ndim, "mean"), keepdim)
 
 
 def _extreme(x, is_min, axes, keepdim, name):
-    xd = x._data
-    out = (_core.amin if is_min else _core.amax)(xd, axes, keepdim)
-    if _needs_grad(x):
-        shape = xd.shape
-
-        def backward(g):
-            # evenly split among ties, like PyTorch's amax/amin
-            ok = _expand_grad(out, shape, axes, keepdim)
-            mask = _core.eq(xd, ok).astype(xd.dtype)
-            cnt = _core.sum(mask, axes, True)
-            ge = _expand_grad(g, shape, axes, keepdim)
-            return (_mul(mask, _DIV(ge, cnt)),)
-        return Tensor._wrap(out, Node(name, (x,), backward))
-    return Tensor._wrap(out)
+    return _fn.Extreme.apply(x, is_min, axes, keepdim, name)
 
 
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -769,21 +649,16 @@ def _max_min(x, is_min, dim, keepdim, axis, keepdims, name):
     if not isinstance(ax, (int, np.integer)):
         raise TypeError("%s: dim must be an int (use amax/amin for several dims), got %r"
                         % (name, ax))
-    values = (amin if is_min else amax)(x, ax, keepdim)
-    indices = (argmin if is_min else argmax)(x, ax, keepdim)
-    if values.requires_grad:
-        # the indexed element receives the whole gradient, as in PyTorch
-        xd, idx = x._data, indices._data
-        axn = _core.normalize_axes(ax, xd.ndim, name)[0]
-
-        def backward(g):
-            gx = np.zeros_like(xd)
-            gi = g if keepdim else np.expand_dims(g, axn)
-            ii = idx if keepdim else np.expand_dims(idx, axn)
-            np.put_along_axis(gx, ii, gi, axis=axn)
-            return (gx,)
-        values = Tensor._wrap(values._data, Node(name.capitalize() + "Backward", (x,), backward))
-    return MaxMin(values, indices)
+    if not _is_float(x._data):
+        values = (amin if is_min else amax)(x, ax, keepdim)
+        return MaxMin(values, (argmin if is_min else argmax)(x, ax, keepdim))
+    if x.ndim == 0:                 # PyTorch: dim 0 (or -1) of a 0-d tensor is itself
+        if ax not in (0, -1):
+            raise IndexError("%s: dim %r is out of range for a 0-d tensor (expected 0 or -1)"
+                             % (name, ax))
+        return MaxMin(_unary_op(x, "copy"), Tensor._wrap(np.zeros((), np.int64)))
+    axn = _core.normalize_axes(ax, x.ndim, name)[0]
+    return MaxMin(*_fn.MaxMinDim.apply(x, is_min, axn, keepdim, name))
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -842,18 +717,30 @@ def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None
     return sum(d * d, axes, keepdim) / builtins.max(n - c, 0)
 
 
+def _correction(correction, unbiased, ddof):
+    if correction is not None:
+        return correction
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    if ddof is not None:
+        return ddof
+    return 1
+
+
 def std(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,
         unbiased=None, ddof=None):
-    return sqrt(var(x, dim, keepdim, axis=axis, keepdims=keepdims, correction=correction,
-                    unbiased=unbiased, ddof=ddof))
+    """Standard deviation over dims (correction as in var). Its gradient is 0 where the
+    std is 0, as in PyTorch."""
+    x = _as_tensor(x)
+    ax = _axes_arg(dim, axis, "std")
+    keepdim = keepdim if keepdims is None else keepdims
+    if not _is_float(x._data):
+        raise TypeError("std: expected a floating point tensor, got dtype %s" % x.dtype)
+    axes = _core.normalize_axes(ax, x.ndim, "std")
+    return _fn.Std.apply(x, axes, keepdim, _correction(correction, unbiased, ddof))
 
 
 # ---- matmul ----------------------------------------------------------------------------
-
-def _gemm():
-    from fastdl._C import gemm
-    return gemm
-
 
 def matmul(a, b):
     """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands.
@@ -873,26 +760,7 @@ def matmul(a, b):
         raise ValueError("matmul: shapes %s and %s are not aligned: %d (dim -1 of the first) "
                          "!= %d (dim %d of the second)"
                          % (ad.shape, bd.shape, a2.shape[-1], b2.shape[-2], -2 if bd.ndim > 1 else 0))
-    gemm = _gemm()
-    out2 = gemm.matmul(a2, b2)
-    out = out2
-    if ad.ndim == 1:
-        out = out.reshape(out.shape[:-2] + out.shape[-1:])
-    if bd.ndim == 1:
-        out = out.reshape(out.shape[:-1])
-    if not _needs_grad(a, b):
-        return Tensor._wrap(out)
-    ra, rb = a._requires_grad, b._requires_grad
-
-    def backward(g):
-        g2 = g.reshape(out2.shape)
-        ga = gb = None
-        if ra:
-            ga = _unbroadcast(gemm.matmul(g2, b2, transb=True), a2.shape).reshape(ad.shape)
-        if rb:
-            gb = _unbroadcast(gemm.matmul(a2, g2, transa=True), b2.shape).reshape(bd.shape)
-        return ga, gb
-    return Tensor._wrap(out, Node("MmBackward", (a, b), backward))
+    return _fn.Matmul.apply(a, b)
 
 
 # ---- shape ops ---------------------------------------------------------------------------
@@ -907,14 +775,10 @@ def reshape(x, *shape):
     shape = _shape_arg(shape)
     xd = x._data
     try:
-        out = xd.reshape(shape)
+        return _fn.View.apply(x, shape)
     except ValueError:
         raise ValueError("reshape: shape %s is invalid for input of shape %s (%d elements)"
                          % (shape, xd.shape, xd.size)) from None
-    if _needs_grad(x):
-        s = xd.shape
-        return Tensor._wrap(out, Node("ViewBackward", (x,), lambda g: (g.reshape(s),)))
-    return Tensor._wrap(out)
 
 
 def permute(x, *dims):
@@ -922,12 +786,7 @@ def permute(x, *dims):
     nd = x.ndim
     if sorted(d % nd if nd else d for d in dims) != list(range(nd)):
         raise ValueError("permute: dims %s are not a permutation of %d dims" % (dims, nd))
-    out = np.transpose(x._data, dims)
-    if _needs_grad(x):
-        inv = tuple(np.argsort([d % nd for d in dims]))
-        return Tensor._wrap(out, Node("PermuteBackward", (x,),
-                                      lambda g: (np.transpose(g, inv),)))
-    return Tensor._wrap(out)
+    return _fn.Permute.apply(x, dims)
 
 
 def transpose(x, dim0, dim1):
@@ -980,14 +839,10 @@ def expand(x, *shape):
                          % (len(shape), x.ndim))
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     try:
-        out = np.broadcast_to(x._data, full)
+        np.broadcast_shapes(x.shape, full)
     except ValueError:
         raise ValueError("expand: shape %s cannot be expanded to %s" % (x.shape, shape)) from None
-    if _needs_grad(x):
-        s = x.shape
-        return Tensor._wrap(out, Node("ExpandBackward", (x,),
-                                      lambda g: (_unbroadcast(np.ascontiguousarray(g), s),)))
-    return Tensor._wrap(out)
+    return _fn.Expand.apply(x, full)
 
 
 # ---- indexing and joins --------------------------------------------------------------------
@@ -1013,22 +868,11 @@ def getitem(x, idx):
     idx = _index_arrays(idx)
     xd = x._data
     try:
-        out = xd[idx]
+        if not _needs_grad(x):
+            return Tensor._wrap(xd[idx])
+        return _fn.Index.apply(x, idx, _is_basic(idx))
     except IndexError as e:
         raise IndexError("getitem: %s (tensor of shape %s)" % (e, xd.shape)) from None
-    if not _needs_grad(x):
-        return Tensor._wrap(out)
-    shape, dt = xd.shape, xd.dtype
-    basic = _is_basic(idx)
-
-    def backward(g):
-        gx = np.zeros(shape, dtype=dt)
-        if basic:
-            gx[idx] = g
-        else:
-            np.add.at(gx, idx, g)   # repeated indices accumulate
-        return (gx,)
-    return Tensor._wrap(out, Node("IndexBackward", (x,), backward))
 
 
 def cat(tensors, dim=0, *, axis=None):
@@ -1043,20 +887,7 @@ def cat(tensors, dim=0, *, axis=None):
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             raise ValueError("cat: sizes must match except in dim %d, got %s"
                              % (d, [t.shape for t in tensors]))
-    dt = np.result_type(*[t.dtype for t in tensors])
-    out = np.concatenate([t._data for t in tensors], axis=d).astype(dt, copy=False)
-    if not _needs_grad(*tensors):
-        return Tensor._wrap(out)
-    bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
-
-    def backward(g):
-        sl = [slice(None)] * g.ndim
-        res = []
-        for i in range(len(tensors)):
-            sl[d] = slice(bounds[i], bounds[i + 1])
-            res.append(np.ascontiguousarray(g[tuple(sl)]).astype(tensors[i].dtype, copy=False))
-        return tuple(res)
-    return Tensor._wrap(out, Node("CatBackward", tuple(tensors), backward))
+    return _fn.Cat.apply(*tensors, d)
 
 
 def stack(tensors, dim=0, *, axis=None):
@@ -1072,26 +903,59 @@ def stack(tensors, dim=0, *, axis=None):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
+def _split_dim(x, dim, op):
+    if x.ndim == 0:
+        raise ValueError("%s: expected a tensor with at least 1 dim, got a 0-d tensor" % op)
+    return _core.normalize_axes(dim, x.ndim, op)[0]
+
+
+def _split(x, sizes, d, squeeze=False):
+    if _is_float(x._data):
+        return _fn.Split.apply(x, tuple(sizes), d, squeeze)
+    outs, start = [], 0
+    for s in sizes:
+        piece = x._data[(slice(None),) * d + (slice(start, start + s),)]
+        outs.append(Tensor._wrap(np.squeeze(piece, d) if squeeze else piece))
+        start += s
+    return tuple(outs)
+
+
 def split(x, split_size_or_sections, dim=0):
-    """Split into chunks of a size (int) or of the given sizes (list), like PyTorch."""
-    n = x.shape[dim]
+    """Split into chunks of a size (int) or of the given sizes (list), like PyTorch.
+
+    All pieces come from one autograd node: using several of them in a loss
+    runs one backward that fills one gradient array.
+    """
+    d = _split_dim(x, dim, "split")
+    n = x.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         s = int(split_size_or_sections)
         if s <= 0:
             raise ValueError("split: split_size must be positive, got %d" % s)
         sizes = [s] * (n // s) + ([n % s] if n % s else [])
+        if not sizes:
+            sizes = [0]
     else:
-        sizes = list(split_size_or_sections)
-        if builtins.sum(sizes) != n:
+        sizes = [int(v) for v in split_size_or_sections]
+        if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
             raise ValueError("split: sections %s do not sum to the dim size %d" % (sizes, n))
-    out, start = [], 0
-    nd = x.ndim
-    d = dim % nd
-    for s in sizes:
-        idx = (slice(None),) * d + (slice(start, start + s),)
-        out.append(getitem(x, idx))
-        start += s
-    return tuple(out)
+    return _split(x, sizes, d)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into at most ``chunks`` pieces of ceil(n / chunks) elements, like PyTorch."""
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError("chunk: chunks must be a positive int, got %r" % (chunks,))
+    d = _split_dim(x, dim, "chunk")
+    n = x.shape[d]
+    size = -(-n // int(chunks)) if n else 0
+    return split(x, size if size else [0], d)
+
+
+def unbind(x, dim=0):
+    """The slices along dim, with that dim removed (one autograd node for all)."""
+    d = _split_dim(x, dim, "unbind")
+    return _split(x, [1] * x.shape[d], d, squeeze=True)
 
 
 def where(cond, a, b):
@@ -1099,16 +963,9 @@ def where(cond, a, b):
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     c = c.astype(bool, copy=False)
     a, b = _promote(a, b)
-    out = np.where(c, a._data, b._data)
     if not _needs_grad(a, b):
-        return Tensor._wrap(out)
-    sa, sb = a.shape, b.shape
-
-    def backward(g):
-        z = np.zeros((), g.dtype)
-        return (_unbroadcast(np.where(c, g, z), sa) if a._requires_grad else None,
-                _unbroadcast(np.where(c, z, g), sb) if b._requires_grad else None)
-    return Tensor._wrap(out, Node("WhereBackward", (a, b), backward))
+        return Tensor._wrap(np.where(c, a._data, b._data))
+    return _fn.Where.apply(a, b, c)
 
 
 # ---- methods delegating to the functions above -------------------------------------------------
@@ -1119,7 +976,8 @@ def _install_methods():
                   maximum=maximum, minimum=minimum, sum=sum, mean=mean, max=max, min=min,
                   amax=amax, amin=amin, argmax=argmax, argmin=argmin, var=var, std=std,
                   permute=permute, transpose=transpose, flatten=flatten, squeeze=squeeze,
-                  unsqueeze=unsqueeze, expand=expand, split=split)
+                  unsqueeze=unsqueeze, expand=expand, split=split, chunk=chunk,
+                  unbind=unbind)
     for name, fn in simple.items():
         setattr(Tensor, name, fn)
     Tensor.reshape = lambda self, *shape: reshape(self, *shape)
@@ -1134,3 +992,4 @@ def _install_methods():
 
 
 _install_methods()
+autograd.function.Tensor = Tensor      # Function.apply wraps its outputs in this class

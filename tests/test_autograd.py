@@ -285,11 +285,11 @@ def test_saved_buffers_freed_after_backward(rng):
     x = leaf(rng, (100,))
     loss = (fastdl.exp(x * 2) * x).sum()
     nodes = _nodes(loss)
-    assert len(nodes) == 4 and all(n.backward is not None for n in nodes)
+    assert len(nodes) == 4 and all(n._fn is not None for n in nodes)
     loss.backward(retain_graph=True)
-    assert all(n.backward is not None for n in nodes)
+    assert all(n._fn is not None for n in nodes)
     loss.backward()
-    assert all(n.backward is None for n in nodes)     # closures (and their buffers) dropped
+    assert all(n._fn is None for n in nodes)     # closures (and their buffers) dropped
 
 
 def test_backward_on_non_scalar_without_gradient_raises(rng):

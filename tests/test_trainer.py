@@ -103,10 +103,10 @@ def test_history_keys_and_validation_split():
         assert k in h and len(h[k]) == 3
     assert h["val_accuracy"][-1] > 0.8
     assert h["loss"][-1] < h["loss"][0]
-    ev = tr.evaluate(x, y)
+    ev = tr.evaluate(x, y, return_dict=True, verbose=0)
     assert set(ev) == {"loss", "accuracy"}
-    pred = tr.predict(x)
-    assert pred.shape == (300, 3)
+    pred = tr.predict(x, verbose=0)
+    assert isinstance(pred, np.ndarray) and pred.shape == (300, 3)
     table = h.table()
     assert "val_loss" in table and "seconds" in table
 
@@ -230,26 +230,34 @@ def test_multi_output_model():
     model = TwoHeads()
     opt = fastdl.optim.Adam(model.parameters(), lr=0.02)
     tr = fastdl.Trainer(model, opt, [nn.CrossEntropyLoss(), nn.MSELoss()],
-                        metrics={"out1": ["accuracy"], "out2": ["mae"]}, loss_weights=[1.0, 0.5])
+                        metrics={"output_1": ["accuracy"], "output_2": ["mae"]},
+                        loss_weights=[1.0, 0.5])
     h = tr.fit(x, (y, yr), epochs=2, batch_size=20, validation_split=0.25, verbose=0)
-    for k in ("loss", "out1_loss", "out2_loss", "out1_accuracy", "out2_mae",
-              "val_out1_accuracy", "val_out2_mae"):
+    for k in ("loss", "output_1_loss", "output_2_loss", "output_1_accuracy", "output_2_mae",
+              "val_output_1_accuracy", "val_output_2_mae"):
         assert k in h, k
-    total = h["out1_loss"][-1] + 0.5 * h["out2_loss"][-1]
+    total = h["output_1_loss"][-1] + 0.5 * h["output_2_loss"][-1]
     assert h["loss"][-1] == pytest.approx(total, rel=1e-5)
-    out = tr.predict(x)
+    out = tr.predict(x, verbose=0)
     assert isinstance(out, tuple) and out[0].shape == (120, 3) and out[1].shape == (120, 1)
 
 
 def test_overfitting_warning_fires_once():
-    model, opt = make()
-    tr = fastdl.Trainer(model, opt, mse)
-    tr.history.history = {"loss": [1.0, 0.8, 0.6, 0.4], "val_loss": [1.0, 1.1, 1.2, 1.3]}
-    with pytest.warns(RuntimeWarning, match="overfitting"):
-        tr._check_overfitting()
+    # the heuristic is an opt-in callback now (fit never runs it by itself)
+    from fastdl.callbacks import OverfittingMonitor
+    mon = OverfittingMonitor(patience=3)
+    mon.on_train_begin()
+    losses = [(1.0, 1.0), (0.8, 1.1), (0.6, 1.2)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        tr._check_overfitting()
+        for e, (t, v) in enumerate(losses):
+            mon.on_epoch_end(e, {"loss": t, "val_loss": v})
+    with pytest.warns(RuntimeWarning, match="overfitting"):
+        mon.on_epoch_end(3, {"loss": 0.4, "val_loss": 1.3})
+    assert mon.fired_epoch == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mon.on_epoch_end(4, {"loss": 0.3, "val_loss": 1.4})
 
 
 def test_history_plot(tmp_path):

@@ -1,4 +1,4 @@
-"""Real data sets (MNIST, Fashion-MNIST, scikit-learn's digits) and synthetic generators.
+"""Real data sets (MNIST, Fashion-MNIST, the bundled UCI digits) and synthetic generators.
 
 MNIST and Fashion-MNIST are read from the standard IDX files (gzip or not)
 with their magic numbers and sizes checked. ``mnist()`` returns the raw
@@ -6,11 +6,17 @@ uint8 images (N, 28, 28) and int64 labels (N,) — 4x smaller than float32 and
 exactly the published data; ``mnist_dataset()`` / ``to_dataset()`` give a
 TensorDataset of float32 images scaled to [0, 1], ready for a DataLoader.
 
-When the files are missing they are downloaded (md5-checked, written
-atomically) if ``download=True`` and a mirror is reachable; otherwise a
+When the files are missing they are downloaded (md5- and sha256-checked,
+written atomically) if ``download=True`` and a mirror is reachable (a short
+connection timeout, so an offline machine fails fast); otherwise a
 FileNotFoundError says which files to put where. The files are looked for in
 root and root/<name>; root=None means $FASTDL_DATA/<name>, $FASTDL_DATA, then
-~/.cache/fastdl/<name> (<name> is "mnist" or "fashion_mnist").
+the cache, ``$XDG_CACHE_HOME/fastdl/<name>`` (default ``~/.cache/fastdl/<name>``;
+<name> is "mnist" or "fashion_mnist").
+
+``load_digits()`` needs neither files nor network: the UCI optical
+handwritten digits (1,797 8x8 images; E. Alpaydin and C. Kaynak, UCI Machine
+Learning Repository, CC BY 4.0) ship inside the package.
 
 Generators take random_state (an int seed) or use the global fastdl RNG, and
 return float32 features and int64 labels (float32 targets for regression).
@@ -20,7 +26,7 @@ import hashlib
 import math
 import os
 import socket
-import tempfile
+import threading
 import urllib.parse
 import urllib.request
 
@@ -30,8 +36,8 @@ from fastdl.data import _rng
 from fastdl.data.dataset import TensorDataset
 
 __all__ = ["mnist", "fashion_mnist", "mnist_dataset", "fashion_mnist_dataset", "to_dataset",
-           "read_idx", "load_digits", "make_classification", "make_regression", "make_moons",
-           "make_spirals"]
+           "read_idx", "load_digits", "cache_dir", "DIGITS_CREDIT", "make_classification",
+           "make_regression", "make_moons", "make_spirals"]
 
 # ---- IDX files ------------------------------------------------------------
 
@@ -43,7 +49,8 @@ _FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000),
 }
 
-# md5 of the .gz files as published with each data set
+# md5 of the .gz files as published with each data set; sha256 computed from files
+# whose published md5 matched (a download must match every digest listed)
 _SOURCES = {
     "mnist": {
         "mirrors": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -53,6 +60,15 @@ _SOURCES = {
                 "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
                 "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
                 "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
+        "sha256": {
+            "train-images-idx3-ubyte.gz":
+                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz":
+                "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz":
+                "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz":
+                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
     },
     "fashion_mnist": {
         "mirrors": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
@@ -108,11 +124,20 @@ def read_idx(path, expect_ndim=None):
     return arr.astype(dt.newbyteorder("=")) if dt.byteorder == ">" else arr.copy()
 
 
+def cache_dir(name="mnist"):
+    """Where downloads of data set `name` are kept: $XDG_CACHE_HOME/fastdl/<name>.
+
+    XDG_CACHE_HOME defaults to ~/.cache, so MNIST lands in ~/.cache/fastdl/mnist.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fastdl", name)
+
+
 def _candidate_roots(name, root):
     """Directories searched for the files, in order; the first is where downloads go.
 
     An explicit root is searched as given and then root/<name>; root=None means
-    $FASTDL_DATA, $FASTDL_DATA/<name>, then ~/.cache/fastdl/<name>.
+    $FASTDL_DATA, $FASTDL_DATA/<name>, then the cache (cache_dir(name)).
     """
     if root is not None:
         root = os.fspath(root)
@@ -121,7 +146,7 @@ def _candidate_roots(name, root):
     base = os.environ.get("FASTDL_DATA")
     if base:
         out += [os.path.join(base, name), base]
-    out.append(os.path.join(os.path.expanduser("~"), ".cache", "fastdl", name))
+    out.append(cache_dir(name))
     return out
 
 
@@ -133,57 +158,74 @@ def _find(root, stem):
     return None
 
 
-def _md5(path):
-    h = hashlib.md5()
+def _digests(path):
+    md5, sha = hashlib.md5(), hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+            md5.update(block)
+            sha.update(block)
+    return {"md5": md5.hexdigest(), "sha256": sha.hexdigest()}
 
 
 def _reachable(url, timeout=3.0):
+    """True when a TCP connection to the mirror opens within `timeout` seconds.
+
+    The name lookup runs in a helper thread, so a machine without DNS or network
+    answers within the timeout too (getaddrinfo itself has no timeout).
+    """
     u = urllib.parse.urlparse(url)
-    try:
-        with socket.create_connection((u.hostname, u.port or (443 if u.scheme == "https" else 80)),
-                                      timeout=timeout):
-            return True
-    except OSError:
-        return False
+    port = u.port or (443 if u.scheme == "https" else 80)
+    result = []
+
+    def probe():
+        try:
+            with socket.create_connection((u.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            pass
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout)
+    return bool(result)
 
 
-def _download(name, fname, root, timeout=30.0):
-    """Fetch fname from the first mirror that serves it with the right md5; return its path.
+class _Mismatch(Exception):
+    pass
+
+
+def _download(name, fname, root, timeout=10.0, probe_timeout=3.0):
+    """Fetch fname from the first mirror that serves it with the right digests; return its path.
 
     The file is written under a temporary name and renamed only after its md5
-    matched, so an interrupted download never leaves a file that looks valid.
+    (and sha256, where known) matched, so an interrupted download never leaves a
+    file that looks valid.
     """
+    from fastdl.io import atomic_open
     src = _SOURCES[name]
+    want = {algo: src[algo][fname] for algo in ("md5", "sha256") if fname in src.get(algo, {})}
     errors = []
     for mirror in src["mirrors"]:
-        if not _reachable(mirror):
+        if not _reachable(mirror, probe_timeout):
             errors.append("%s unreachable" % mirror)
             continue
         os.makedirs(root, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, prefix="." + fname, suffix=".part")
+        dst = os.path.join(root, fname)
         try:
-            h = hashlib.md5()
-            with os.fdopen(fd, "wb") as f, urllib.request.urlopen(mirror + fname,
-                                                                   timeout=timeout) as r:
+            hashes = {algo: hashlib.new(algo) for algo in want}
+            with atomic_open(dst) as f, urllib.request.urlopen(mirror + fname,
+                                                               timeout=timeout) as r:
                 for block in iter(lambda: r.read(1 << 20), b""):
-                    h.update(block)
+                    for h in hashes.values():
+                        h.update(block)
                     f.write(block)
-            if h.hexdigest() != src["md5"][fname]:
-                errors.append("%s%s has md5 %s, expected %s"
-                              % (mirror, fname, h.hexdigest(), src["md5"][fname]))
-                continue
-            dst = os.path.join(root, fname)
-            os.replace(tmp, dst)
+                got = {algo: h.hexdigest() for algo, h in hashes.items()}
+                if got != want:
+                    raise _Mismatch("%s%s has %s, expected %s" % (mirror, fname, got, want))
             return dst
+        except _Mismatch as e:
+            errors.append(str(e))
         except OSError as e:
             errors.append("%s%s: %s" % (mirror, fname, e))
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise OSError("; ".join(errors))
 
 
@@ -266,22 +308,50 @@ def fashion_mnist_dataset(root=None, split="train", flatten=False, download=True
     return to_dataset(*fashion_mnist(root, split, download), flatten=flatten)
 
 
-def load_digits(flatten=False):
-    """scikit-learn's bundled 8x8 handwritten digits (1797 images, offline).
+DIGITS_CREDIT = (
+    "UCI optical recognition of handwritten digits (test set, 1,797 8x8 images): "
+    "E. Alpaydin and C. Kaynak (1998), UCI Machine Learning Repository, "
+    "https://doi.org/10.24432/C50P49, licensed CC BY 4.0 "
+    "(https://creativecommons.org/licenses/by/4.0/)")
 
-    Returns (images float32 in [0, 1], (1797, 8, 8) or (1797, 64) with
-    flatten=True, labels int64 (1797,)). Needs scikit-learn
-    (``pip install scikit-learn``).
+_DIGITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "uci_digits.u8.gz")
+_DIGITS_N = 1797
+# sha256 of the decompressed payload: 1797*64 pixel bytes (0..16), then 1797 label bytes
+_DIGITS_SHA256 = "87ff0c9e40dc7e2c0e34e7257799c2e3f3aec1a016363bb11cad869ec428a826"
+
+
+def load_digits(flatten=False):
+    """The UCI handwritten digits bundled with fastdl: 1,797 8x8 images, offline.
+
+    The images are the 8x8 block counts (0..16) of the UCI optical recognition
+    of handwritten digits test set, scaled to [0, 1]; the same data as
+    scikit-learn's ``load_digits``, without needing scikit-learn or a network.
+    Credit: E. Alpaydin and C. Kaynak (1998), UCI Machine Learning Repository,
+    https://doi.org/10.24432/C50P49, CC BY 4.0 (see ``DIGITS_CREDIT``).
+
+    Returns:
+        images float32 in [0, 1], (1797, 8, 8) or (1797, 64) with flatten=True,
+        and labels int64 (1797,) in 0..9.
+
+    Example:
+        >>> x, y = fastdl.datasets.load_digits()
+        >>> x.shape, y[:5]
+        ((1797, 8, 8), array([0, 1, 2, 3, 4]))
     """
     try:
-        from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError:
-        raise ImportError("load_digits needs scikit-learn, which is not installed; install it "
-                          "with `pip install scikit-learn` (it ships the data, no download)") \
-            from None
-    d = _sk_load_digits()
-    x = (d.images / 16.0).astype(np.float32)
-    return (x.reshape(len(x), -1) if flatten else x), d.target.astype(np.int64)
+        with gzip.open(_DIGITS_FILE, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise OSError("load_digits: the bundled data file %s is missing or unreadable (%s); "
+                      "reinstall fastdl" % (_DIGITS_FILE, e)) from None
+    if hashlib.sha256(raw).hexdigest() != _DIGITS_SHA256:
+        raise OSError("load_digits: the bundled data file %s is corrupt (checksum mismatch); "
+                      "reinstall fastdl" % _DIGITS_FILE)
+    n = _DIGITS_N
+    pix = np.frombuffer(raw, np.uint8, n * 64).reshape(n, 8, 8)
+    labels = np.frombuffer(raw, np.uint8, n, offset=n * 64).astype(np.int64)
+    x = pix.astype(np.float32) * np.float32(1.0 / 16.0)
+    return (x.reshape(n, 64) if flatten else x), labels
 
 
 # ---- generators -----------------------------------------------------------

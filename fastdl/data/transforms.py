@@ -2,7 +2,10 @@
 
 Each transform is a callable on a float32 batch (N, C, H, W) (a single
 image (C, H, W) works too), given as a NumPy array or a fastdl Tensor, and
-returns the same kind. One call takes one key from the fastdl RNG (or from
+returns the same kind. Images as PIL and imageio give them, (H, W, C) uint8,
+go through ``ToTensor()`` first (CHW float32 in [0, 1]); a channels-last
+array handed to a transform directly is refused with an error saying so,
+never silently read as C=H. One call takes one key from the fastdl RNG (or from
 its own ``seed=``), and sample i's parameters depend only on (key, i): the
 result is the same for any thread count. The parameters drawn by the last
 call are kept in ``last_params`` for inspection.
@@ -19,25 +22,109 @@ from fastdl._C import data as _cdata
 from fastdl.data import _rng
 from fastdl.tensor import Tensor
 
-__all__ = ["Compose", "RandomRotation", "RandomHorizontalFlip", "RandomVerticalFlip",
+__all__ = ["Compose", "ToTensor", "to_tensor", "RandomRotation", "RandomHorizontalFlip", "RandomVerticalFlip",
            "RandomCrop", "GaussianNoise", "Normalize", "Lambda"]
+
+
+_CHANNELS = (1, 3, 4)          # gray, RGB, RGBA: what an image's channel axis holds
 
 
 def _to_batch(x, name):
     """(float32 NCHW array, was_tensor, was_single_image)."""
     is_tensor = isinstance(x, Tensor)
     arr = x._data if is_tensor else np.asarray(x)
-    if arr.dtype != np.float32:
-        if arr.dtype.kind not in "fiu":
-            raise TypeError("%s: expected float32 images, got dtype %s" % (name, arr.dtype))
-        arr = arr.astype(np.float32)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError("%s: expected float32 images, got dtype %s" % (name, arr.dtype))
     single = arr.ndim == 3
+    if arr.ndim not in (3, 4):
+        hint = (" A 2-D (H, W) image needs a channel axis: ToTensor() (or x[None]) gives "
+                "(1, H, W)." if arr.ndim == 2 else "")
+        raise ValueError("%s: expected images (N, C, H, W) or (C, H, W), got shape %s.%s"
+                         % (name, arr.shape, hint))
+    c, w = arr.shape[-3], arr.shape[-1]
+    if w in _CHANNELS and c not in _CHANNELS:
+        raise ValueError(
+            "%s: got shape %s, which looks channels-last (%s, C=%d); transforms take "
+            "channels-first (C, H, W) or (N, C, H, W) images. Convert with ToTensor() "
+            "(H, W, C uint8 -> C, H, W float32 in [0, 1]) or x.transpose(%s)."
+            % (name, arr.shape, "H, W" if single else "N, H, W", w,
+               "2, 0, 1" if single else "0, 3, 1, 2"))
+    if arr.dtype != np.float32:
+        if arr.dtype == np.uint8:
+            raise TypeError("%s: got uint8 images of shape %s; transforms work on float32 "
+                            "images. Convert with ToTensor() (uint8 -> float32 in [0, 1]; it "
+                            "also moves channels-last images to channels-first) or "
+                            "x.astype(np.float32) / 255." % (name, arr.shape))
+        arr = arr.astype(np.float32)
     if single:
         arr = arr[None]
-    if arr.ndim != 4:
-        raise ValueError("%s: expected images (N, C, H, W) or (C, H, W), got shape %s"
-                         % (name, arr.shape))
     return arr, is_tensor, single
+
+
+def to_tensor(pic):
+    """An image as PIL/imageio/OpenCV give it -> a channels-first float32 Tensor.
+
+    torchvision's ``to_tensor``: (H, W, C) with C in 1, 3 or 4 becomes (C, H, W);
+    a 2-D (H, W) image becomes (1, H, W); a batch (N, H, W, C) becomes (N, C, H, W).
+    uint8 values are scaled to [0, 1]; other numeric dtypes are converted to
+    float32 unscaled (torchvision scales only uint8 too). A PIL image is read
+    with ``np.asarray``.
+
+    Shapes:
+        (H, W, C) -> (C, H, W); (H, W) -> (1, H, W); (N, H, W, C) -> (N, C, H, W).
+
+    Raises:
+        ValueError: a layout that is not channels-last with 1, 3 or 4 channels,
+            e.g. an image already (C, H, W): ToTensor would garble it, so it refuses.
+
+    Example:
+        >>> img = np.zeros((28, 32, 3), np.uint8)          # what PIL/imageio give
+        >>> to_tensor(img).shape
+        (3, 28, 32)
+    """
+    if isinstance(pic, Tensor):
+        raise TypeError("ToTensor: got a fastdl Tensor, which is already channels-first; "
+                        "use it as is (ToTensor converts NumPy/PIL images)")
+    arr = np.asarray(pic)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError("ToTensor: expected a numeric image (uint8, int, float or bool), got "
+                        "dtype %s" % arr.dtype)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim not in (3, 4) or arr.shape[-1] not in _CHANNELS:
+        extra = ""
+        if arr.ndim in (3, 4) and arr.shape[-3] in _CHANNELS:
+            extra = (" It looks channels-first already; use it as is (x.astype(np.float32) / "
+                     "255 for uint8).")
+        raise ValueError("ToTensor: expected an image (H, W), (H, W, C) or a batch (N, H, W, C) "
+                         "with C in 1, 3 or 4 channels last, got shape %s.%s"
+                         % (np.shape(pic), extra))
+    axes = (2, 0, 1) if arr.ndim == 3 else (0, 3, 1, 2)
+    out = np.ascontiguousarray(arr.transpose(axes))
+    if out.dtype == np.uint8:
+        out = out.astype(np.float32) * np.float32(1.0 / 255.0)
+    else:
+        out = out.astype(np.float32)
+    return Tensor._wrap(out)
+
+
+class ToTensor:
+    """Convert an (H, W, C) uint8 image (PIL, imageio) to a (C, H, W) float32 Tensor in [0, 1].
+
+    torchvision's ``ToTensor``; see :func:`to_tensor` for the layouts accepted.
+    Put it first in a Compose, before the augmentations.
+
+    Example:
+        >>> aug = Compose([ToTensor(), RandomRotation(10)])
+        >>> aug(np.zeros((28, 28, 3), np.uint8)).shape
+        (3, 28, 28)
+    """
+
+    def __call__(self, pic):
+        return to_tensor(pic)
+
+    def __repr__(self):
+        return "ToTensor()"
 
 
 def _from_batch(out, is_tensor, single):

@@ -1,7 +1,6 @@
 """conv2d / conv1d as autograd ops over libfastdl's GEMM-based convolution."""
-from fastdl._C import conv as _conv
-from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad, _promote
+from fastdl.autograd._functions.nn import Conv2d
+from fastdl.tensor import _promote
 
 
 def _pair(v, name):
@@ -52,19 +51,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError("conv2d: padding must be an int, a pair, 'valid' or 'same', got %r"
                              % padding)
     padding = _pair(padding, "padding")
-    xd, wd = x._data, w._data
-    bd = None if b is None else b._data
-    out = _conv.forward(xd, wd, bd, stride, padding, dilation, int(groups))
-    inputs = (x, w) if b is None else (x, w, b)
-    if not _needs_grad(*inputs):
-        return Tensor._wrap(out)
-    rx, rw, rb = x.requires_grad, w.requires_grad, b is not None and b.requires_grad
-
-    def backward(g):
-        dx, dw, db = _conv.backward(g, xd, wd, rx, rw, rb, stride, padding, dilation,
-                                    int(groups))
-        return (dx, dw) if b is None else (dx, dw, db)
-    return Tensor._wrap(out, Node("ConvolutionBackward", inputs, backward))
+    return Conv2d.apply(x, w, b, stride, padding, dilation, int(groups))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -3,8 +3,9 @@
 Usage: ``import fastdl.nn.functional as F``.
 
 Every op runs a libfastdl kernel (csrc/nn) for its forward and its backward
-and records one autograd node. Arguments are checked here; errors name the
-op, what was expected and what came. Legacy PyTorch arguments
+through one Function of fastdl/autograd/_functions/nn.py, where the backward
+rules live. Arguments are checked here; errors name the op, what was
+expected and what came. Legacy PyTorch arguments
 (``size_average``, ``reduce``) are accepted only as None.
 
 Example:
@@ -13,16 +14,13 @@ Example:
     >>> loss = F.cross_entropy(x, fastdl.tensor([1, 0, 9, 3]))
     >>> loss.backward()
 """
-import math
 import numbers
 
 import numpy as np
 
 from fastdl import random as _random
-from fastdl._C import _core
-from fastdl._C import nn as _nn
-from fastdl.autograd import Node
-from fastdl.tensor import Tensor, _needs_grad, _promote
+from fastdl.autograd._functions import nn as _fn
+from fastdl.tensor import Tensor, _promote
 
 __all__ = [
     "linear", "conv1d", "conv2d",
@@ -35,8 +33,6 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm", "dropout", "embedding",
 ]
-
-
 
 # ---- helpers -------------------------------------------------------------------
 
@@ -61,13 +57,7 @@ def _like(x, dtype, op, what):
         return None
     if a.dtype.kind not in "fiub":
         raise TypeError("%s: expected a numeric %s, got dtype %s" % (op, what, a.dtype))
-    return np.ascontiguousarray(a, dtype=dtype)
-
-
-def _result(name, out, inputs, backward):
-    if _needs_grad(*inputs):
-        return Tensor._wrap(out, Node(name, tuple(inputs), backward))
-    return Tensor._wrap(out)
+    return np.asarray(a, dtype=dtype, order="C")     # 0-d stays 0-d
 
 
 def _legacy(op, size_average, reduce):
@@ -83,20 +73,6 @@ def _check_reduction(op, reduction, extra=()):
                          % (op, ", ".join(repr(r) for r in allowed), reduction))
 
 
-def _reduce(loss, reduction, count):
-    """(reduced array, scale for backward). count: divisor for 'mean'."""
-    if reduction == "none":
-        return loss, 1.0
-    flat = loss.reshape(-1)
-    total = _core.sum(flat, 0, False) if flat.size else np.zeros((), loss.dtype)
-    if reduction == "sum":
-        return np.asarray(total, dtype=loss.dtype), 1.0
-    if count == 0:
-        # PyTorch gives NaN for a mean over nothing (e.g. every target ignored)
-        return np.asarray(np.nan, dtype=loss.dtype), float("nan")
-    return np.asarray(total / count, dtype=loss.dtype), 1.0 / count
-
-
 def _pair(v, op, what):
     if isinstance(v, numbers.Integral):
         return int(v), int(v)
@@ -109,11 +85,6 @@ def _pair(v, op, what):
 
 
 # ---- linear ---------------------------------------------------------------------------
-
-def _gemm():
-    from fastdl._C import gemm
-    return gemm
-
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias through one GEMM with a fused bias epilogue.
@@ -144,82 +115,56 @@ def linear(input, weight, bias=None):
         if bd.shape != (wd.shape[0],):
             raise ValueError("linear: bias must have shape (%d,), got %s"
                              % (wd.shape[0], bd.shape))
-    gemm = _gemm()
-    lead = xd.shape[:-1]
-    x2 = xd.reshape(-1, xd.shape[-1])
-    out = gemm.matmul(x2, wd, transb=True, bias=bd).reshape(lead + (wd.shape[0],))
-    inputs = (x, w) if bias is None else (x, w, b)
-    if not _needs_grad(*inputs):
-        return Tensor._wrap(out)
-    rx, rw = x.requires_grad, w.requires_grad
-    rb = bias is not None and b.requires_grad
-
-    def backward(g):
-        g2 = g.reshape(-1, wd.shape[0])
-        gx = gemm.matmul(g2, wd).reshape(xd.shape) if rx else None
-        gw = gemm.matmul(g2, x2, transa=True) if rw else None
-        if bias is None:
-            return gx, gw
-        gb = _core.sum(g2, (0,), False) if rb else None
-        return gx, gw, gb
-    return Tensor._wrap(out, Node("LinearBackward", inputs, backward))
+    return _fn.Linear.apply(x, w, None if bias is None else b)
 
 
 # ---- activations -------------------------------------------------------------------
 
-_ACT = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
-        for n in ("relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "silu")}
-
-
-def _activation(name, node, x, *params):
-    x = _input(x, name)
-    fwd, bwd = _ACT[name]
-    out = fwd(x._data, *params)
-    saved = out if name in _nn.ACT_USES_OUTPUT else x._data
-    return _result(node, out, (x,), lambda g: (bwd(saved, g, *params),))
+def _activation(name, x, p0=0.0, p1=0.0):
+    return _fn.Activation.apply(_input(x, name), name, p0, p1)
 
 
 def relu(input, inplace=False):
     """max(0, x) elementwise. ``inplace`` is accepted for compatibility; the result is new."""
-    return _activation("relu", "ReluBackward", input)
+    return _activation("relu", input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
-    return _activation("leaky_relu", "LeakyReluBackward", input, float(negative_slope))
+    return _activation("leaky_relu", input, float(negative_slope))
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _activation("elu", "EluBackward", input, float(alpha))
+    return _activation("elu", input, float(alpha))
 
 
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh' uses the tanh formula."""
     if approximate not in ("none", "tanh"):
         raise ValueError("gelu: approximate must be 'none' or 'tanh', got %r" % (approximate,))
-    return _activation("gelu", "GeluBackward", input, approximate == "tanh")
+    return _activation("gelu_tanh" if approximate == "tanh" else "gelu", input)
 
 
 def sigmoid(input):
     """1 / (1 + exp(-x)), stable for large |x|."""
-    return _activation("sigmoid", "SigmoidBackward", input)
+    return _activation("sigmoid", input)
 
 
 def tanh(input):
-    return _activation("tanh", "TanhBackward", input)
+    return _activation("tanh", input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta; linear where beta x > threshold."""
     if beta == 0:
         raise ValueError("softplus: beta must be nonzero")
-    return _activation("softplus", "SoftplusBackward", input, float(beta), float(threshold))
+    return _activation("softplus", input, float(beta), float(threshold))
 
 
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
-    return _activation("silu", "SiluBackward", input)
+    return _activation("silu", input)
 
 
 def _softmax_dim(op, ndim, dim):
@@ -240,10 +185,7 @@ def _softmax(op, input, dim, dtype, log):
     shape = x.shape if x.ndim else (1,)
     outer, n = int(np.prod(shape[:d])), shape[d]
     inner = int(np.prod(shape[d + 1:]))
-    out = _nn.softmax_forward(x._data, outer, n, inner, log).reshape(x.shape)
-    return _result("LogSoftmaxBackward" if log else "SoftmaxBackward", out, (x,),
-                   lambda g: (_nn.softmax_backward(out, g, outer, n, inner, log)
-                              .reshape(x.shape),))
+    return _fn.Softmax.apply(x, outer, n, inner, log)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -258,14 +200,10 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 # ---- pointwise losses ---------------------------------------------------------------
 
-_PL = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
-       for n in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
-                 "binary_cross_entropy_with_logits", "hinge_loss", "hinge_embedding_loss",
-                 "kl_div")}
-_PL_SCALAR = ("huber_loss", "smooth_l1_loss", "hinge_embedding_loss")   # one float parameter
+_NAN_CHECK = ("hinge_loss", "hinge_embedding_loss", "kl_div")    # kernels with max(0, .) or y log y
 
 
-def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=None,
+def _pointwise_loss(name, input, target, reduction, p0=0.0, ip=0, weight=None,
                     pos_weight=None, target_grad=False, count=None):
     x = _input(input, name)
     tshape = _arr(target).shape
@@ -280,23 +218,14 @@ def _pointwise_loss(name, node, input, target, reduction, p0=0.0, ip=0, weight=N
             return None
         w = _like(w, dt, name, what)
         try:
-            return np.ascontiguousarray(np.broadcast_to(w, x.shape))
+            return np.array(np.broadcast_to(w, x.shape), order="C")
         except ValueError:
             raise ValueError("%s: %s of shape %s cannot be broadcast to the input shape %s"
                              % (name, what, w.shape, x.shape)) from None
     w, pw = full(weight, "weight"), full(pos_weight, "pos_weight")
-    fwd, bwd = _PL[name]
-    params = (p0,) if name in _PL_SCALAR else (bool(ip),) if name == "kl_div" else ()
-    kw = {k: v for k, v in (("weight", w), ("pos_weight", pw)) if v is not None}
-    xd = x._data
-    loss = fwd(xd, y, *params, **kw)
-    out, scale = _reduce(loss, reduction, x._data.size if count is None else count)
     tt = target if (target_grad and isinstance(target, Tensor)) else None
-
-    def backward(g):
-        dx = bwd(xd, y, g, scale, *params, **kw)
-        return dx, (-dx if tt is not None and tt.requires_grad else None)
-    return _result(node, out, (x, tt), backward)
+    return _fn.PointwiseLoss.apply(x, tt, y, w, pw, name, p0, ip, reduction, count,
+                                   name in _NAN_CHECK)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -305,7 +234,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _check_reduction("mse_loss", reduction)
     if weight is not None:
         raise ValueError("mse_loss: weight is not supported")
-    return _pointwise_loss("mse_loss", "MseLossBackward", input, target, reduction,
+    return _pointwise_loss("mse_loss", input, target, reduction,
                            target_grad=True)
 
 
@@ -313,7 +242,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y|."""
     _legacy("l1_loss", size_average, reduce)
     _check_reduction("l1_loss", reduction)
-    return _pointwise_loss("l1_loss", "L1LossBackward", input, target, reduction,
+    return _pointwise_loss("l1_loss", input, target, reduction,
                            target_grad=True)
 
 
@@ -322,7 +251,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError("huber_loss: delta must be positive, got %r" % (delta,))
-    return _pointwise_loss("huber_loss", "HuberLossBackward", input, target, reduction,
+    return _pointwise_loss("huber_loss", input, target, reduction,
                            p0=float(delta), target_grad=True)
 
 
@@ -332,7 +261,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
         raise ValueError("smooth_l1_loss: beta must be >= 0, got %r" % (beta,))
-    return _pointwise_loss("smooth_l1_loss", "SmoothL1LossBackward", input, target, reduction,
+    return _pointwise_loss("smooth_l1_loss", input, target, reduction,
                            p0=float(beta), target_grad=True)
 
 
@@ -352,7 +281,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = _input(input, op)
     _check_unit_interval(op, "input", x._data)
     _check_unit_interval(op, "target", _arr(target))
-    return _pointwise_loss(op, "BinaryCrossEntropyBackward", x, target, reduction,
+    return _pointwise_loss(op, x, target, reduction,
                            weight=weight)
 
 
@@ -362,7 +291,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     op = "binary_cross_entropy_with_logits"
     _legacy(op, size_average, reduce)
     _check_reduction(op, reduction)
-    return _pointwise_loss(op, "BinaryCrossEntropyWithLogitsBackward", input, target,
+    return _pointwise_loss(op, input, target,
                            reduction, weight=weight, pos_weight=pos_weight)
 
 
@@ -382,7 +311,7 @@ def hinge_loss(input, target, reduction="mean"):
     """
     _check_reduction("hinge_loss", reduction)
     _check_pm1("hinge_loss", target)
-    return _pointwise_loss("hinge_loss", "HingeLossBackward", input, target, reduction)
+    return _pointwise_loss("hinge_loss", input, target, reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
@@ -391,7 +320,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     _legacy("hinge_embedding_loss", size_average, reduce)
     _check_reduction("hinge_embedding_loss", reduction)
     _check_pm1("hinge_embedding_loss", target)
-    return _pointwise_loss("hinge_embedding_loss", "HingeEmbeddingLossBackward", input,
+    return _pointwise_loss("hinge_embedding_loss", input,
                            target, reduction, p0=float(margin))
 
 
@@ -407,7 +336,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     red, count = reduction, None
     if reduction == "batchmean":
         red, count = "mean", (x.shape[0] if x.ndim else 1)
-    return _pointwise_loss("kl_div", "KlDivBackward", x, target, red, ip=int(bool(log_target)),
+    return _pointwise_loss("kl_div", x, target, red, ip=int(bool(log_target)),
                            count=count)
 
 
@@ -500,16 +429,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         valid = tr != ignore_index
         count = (float(w[tr[valid]].sum(dtype=np.float64)) if w is not None
                  else int(valid.sum()))
-    loss, lse = _nn.cross_entropy_forward(rows, tr, w, ignore_index, label_smoothing)
-    out, scale = _reduce(loss, reduction, count)
-    if reduction == "none":
-        out = out.reshape(out_shape)
-
-    def backward(g):
-        d = _nn.cross_entropy_backward(rows, lse, tr, w, np.reshape(g, -1), scale,
-                                       ignore_index, label_smoothing)
-        return (back(d),)
-    return _result("CrossEntropyLossBackward", out, (x,), backward)
+    return _fn.CrossEntropy.apply(x, rows, tr, w, ignore_index, label_smoothing, reduction,
+                                  count, out_shape, back)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -525,12 +446,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_classes(op, tr, C, ignore_index)
     valid = tr != ignore_index
     count = float(w[tr[valid]].sum(dtype=np.float64)) if w is not None else int(valid.sum())
-    loss = _nn.nll_loss_forward(rows, tr, w, ignore_index)
-    out, scale = _reduce(loss, reduction, count)
-    if reduction == "none":
-        out = out.reshape(out_shape)
-    return _result("NllLossBackward", out, (x,), lambda g: (back(
-        _nn.nll_loss_backward(rows, tr, w, np.reshape(g, -1), scale, ignore_index)),))
+    return _fn.NllLoss.apply(x, rows, tr, w, ignore_index, reduction, count, out_shape, back)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
@@ -548,13 +464,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     rows, tr, C, back, out_shape = _class_rows(op, x, target, False)
     _check_classes(op, tr, C, -(1 << 62))
     w = _class_weight(op, weight, C, x.dtype)
-    loss = _nn.multi_margin_loss_forward(rows, tr, w, int(p), float(margin))
-    out, scale = _reduce(loss, reduction, rows.shape[0])
-    if reduction == "none":
-        out = out.reshape(out_shape)
-    return _result("MultiMarginLossBackward", out, (x,), lambda g: (back(
-        _nn.multi_margin_loss_backward(rows, tr, w, np.reshape(g, -1), scale, int(p),
-                                       float(margin))),))
+    return _fn.MultiMarginLoss.apply(x, rows, tr, w, int(p), float(margin), reduction,
+                                     out_shape, back)
 
 
 def _pair_rows(op, tensors, names):
@@ -582,18 +493,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
         raise ValueError("%s: p must be positive, got %r" % (op, p))
     ts, (a, po, ne) = _pair_rows(op, (anchor, positive, negative),
                                  ("anchor", "positive", "negative"))
-    loss, dist = _nn.triplet_margin_loss_forward(a, po, ne, float(margin), float(p), float(eps),
-                                                 bool(swap))
-    out, scale = _reduce(loss, reduction, a.shape[0])
-    if reduction == "none" and ts[0].ndim == 1:
-        out = out.reshape(())
-    shape = ts[0].shape
-
-    def backward(g):
-        grads = _nn.triplet_margin_loss_backward(dist, a, po, ne, np.reshape(g, -1), scale,
-                                                 float(margin), float(p), float(eps), bool(swap))
-        return tuple(d.reshape(shape) for d in grads)
-    return _result("TripletMarginLossBackward", out, tuple(ts), backward)
+    return _fn.TripletMarginLoss.apply(ts[0], ts[1], ts[2], a, po, ne, float(margin), float(p),
+                                       float(eps), bool(swap), reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -610,17 +511,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
                          % (op, want, ts[0].shape, tuple(y.shape)))
     _check_pm1(op, y)
     y = _like(y, a.dtype, op, "target").reshape(-1)
-    loss, saved = _nn.cosine_embedding_loss_forward(a, b, y, float(margin))
-    out, scale = _reduce(loss, reduction, a.shape[0])
-    if reduction == "none" and ts[0].ndim == 1:
-        out = out.reshape(())
-    shape = ts[0].shape
-
-    def backward(g):
-        d1, d2 = _nn.cosine_embedding_loss_backward(saved, a, b, y, np.reshape(g, -1), scale,
-                                                    float(margin))
-        return d1.reshape(shape), d2.reshape(shape)
-    return _result("CosineEmbeddingLossBackward", out, tuple(ts), backward)
+    return _fn.CosineEmbeddingLoss.apply(ts[0], ts[1], a, b, y, float(margin), reduction)
 
 
 # ---- pooling ----------------------------------------------------------------------------
@@ -664,11 +555,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     H, W = x.shape[-2:]
     OH = _pool_out(op, H, kh, sh, ph, dh, ceil_mode, x.shape, "H")
     OW = _pool_out(op, W, kw, sw, pw, dw, ceil_mode, x.shape, "W")
-    out, am = _nn.max_pool2d_forward(x._data, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
-    shape = x.shape
-    res = _result("MaxPool2DBackward", out, (x,),
-                  lambda g: (_nn.max_pool2d_backward(am, g, shape),))
-    return (res, Tensor._wrap(am)) if return_indices else res
+    out, indices = _fn.MaxPool2d.apply(x, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+    return (out, indices) if return_indices else out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -685,10 +573,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     OH = _pool_out(op, H, kh, sh, ph, 1, ceil_mode, x.shape, "H")
     OW = _pool_out(op, W, kw, sw, pw, 1, ceil_mode, x.shape, "W")
     cip = bool(count_include_pad)
-    out = _nn.avg_pool2d_forward(x._data, OH, OW, kh, kw, sh, sw, ph, pw, cip)
-    shape = x.shape
-    return _result("AvgPool2DBackward", out, (x,), lambda g: (
-        _nn.avg_pool2d_backward(g, shape, kh, kw, sh, sw, ph, pw, cip),))
+    return _fn.AvgPool2d.apply(x, OH, OW, kh, kw, sh, sw, ph, pw, cip)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -706,10 +591,7 @@ def adaptive_avg_pool2d(input, output_size):
         raise ValueError("%s: output_size must be positive, got %r" % (op, output_size))
     if H == 0 or W == 0:
         raise ValueError("%s: input of shape %s has an empty spatial dim" % (op, x.shape))
-    out = _nn.adaptive_avg_pool2d_forward(x._data, oh, ow)
-    shape = x.shape
-    return _result("AdaptiveAvgPool2DBackward", out, (x,),
-                   lambda g: (_nn.adaptive_avg_pool2d_backward(g, shape),))
+    return _fn.AdaptiveAvgPool2d.apply(x, oh, ow)
 
 
 # ---- normalization -----------------------------------------------------------------------
@@ -765,20 +647,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          "of shape %s" % (op, x.shape))
     w = _param(op, weight, C, x.dtype, "weight")
     b = _param(op, bias, C, x.dtype, "bias")
-    xd = np.ascontiguousarray(x._data)
-    out, mean, rstd = _nn.batch_norm_forward(xd, stats[0], stats[1],
-                                             None if w is None else w._data,
-                                             None if b is None else b._data,
-                                             bool(training), float(momentum), float(eps))
-    wd = None if w is None else w._data
-
-    def backward(g):
-        dx, dw, db = _nn.batch_norm_backward(
-            mean, rstd, xd, wd, g, bool(training), x.requires_grad,
-            w is not None and w.requires_grad, b is not None and b.requires_grad)
-        return (dx, None if dw is None else dw.reshape(w.shape),
-                None if db is None else db.reshape(b.shape))
-    return _result("BatchNormBackward", out, (x, w, b), backward)
+    out, _, _ = _fn.BatchNorm.apply(x, w, b, stats[0], stats[1], bool(training),
+                                    float(momentum), float(eps))
+    return out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -797,18 +668,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                              % (op, what, tuple(_arr(p).shape), ns))
     w = _param(op, weight, D, x.dtype, "weight")
     b = _param(op, bias, D, x.dtype, "bias")
-    xd = np.ascontiguousarray(x._data)
-    wd = None if w is None else w._data
-    out, mean, rstd = _nn.layer_norm_forward(xd, D, wd, None if b is None else b._data,
-                                             float(eps))
-
-    def backward(g):
-        dx, dw, db = _nn.layer_norm_backward(
-            mean, rstd, xd, wd, g, D, x.requires_grad,
-            w is not None and w.requires_grad, b is not None and b.requires_grad)
-        return (dx, None if dw is None else dw.reshape(ns),
-                None if db is None else db.reshape(ns))
-    return _result("LayerNormBackward", out, (x, w, b), backward)
+    return _fn.LayerNorm.apply(x, w, b, D, float(eps))
 
 
 # ---- dropout, embedding --------------------------------------------------------------------
@@ -828,9 +688,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return x
     seed, stream = _random.next_key()
-    out, mask = _nn.dropout_forward(x._data, float(p), seed, stream)
-    return _result("DropoutBackward", out, (x,),
-                   lambda g: (_nn.dropout_backward(mask, g, float(p)),))
+    return _fn.Dropout.apply(x, float(p), seed, stream)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -857,11 +715,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise ValueError("%s: padding_idx %d must be within num_embeddings %d"
                              % (op, padding_idx, V))
         pad = padding_idx % V
-    ix = np.ascontiguousarray(idx, dtype=np.int64)
-    out = _nn.embedding_forward(ix, w._data)
-    wshape = w.shape
-    return _result("EmbeddingBackward", out, (w,),
-                   lambda g: (_nn.embedding_backward(ix, g, wshape, pad),))
+    ix = np.asarray(idx, dtype=np.int64, order="C")         # 0-d stays 0-d
+    return _fn.Embedding.apply(w, ix, pad)
 
 
 from fastdl.nn._conv import conv1d, conv2d  # noqa: E402

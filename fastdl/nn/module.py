@@ -156,6 +156,11 @@ class Module:
                 r = hook(self, args, out)
                 if r is not None:
                     out = r
+        # the last output's shape, for summary() (one dict store per call)
+        if isinstance(out, Tensor):
+            self.__dict__["_last_output_shape"] = out.shape
+        elif isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor):
+            self.__dict__["_last_output_shape"] = out[0].shape
         return out
 
     def register_forward_hook(self, hook):
@@ -236,6 +241,37 @@ class Module:
 
     def eval(self):
         return self.train(False)
+
+    @property
+    def trainable(self):
+        """Keras's switch: ``module.trainable = False`` freezes every parameter of the
+        module and its sub-modules (requires_grad=False, gradients cleared), so no
+        optimizer updates them; ``True`` unfreezes them. Reading it gives the last
+        value set (True by default). PyTorch's spelling is requires_grad_().
+        BatchNorm running statistics still update in train mode (call eval() on
+        the layer to freeze them too).
+
+        Example:
+            >>> import fastdl
+            >>> layer = fastdl.nn.Linear(4, 3)
+            >>> layer.trainable = False
+            >>> layer.weight.requires_grad
+            False
+        """
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError("%s.trainable must be True or False, got %r"
+                            % (type(self).__name__, value))
+        value = bool(value)
+        for m in self.modules():
+            m.__dict__["_trainable"] = value
+        for p in self.parameters():
+            p.requires_grad_(value)
+            if not value:
+                p.grad = None
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze this module's parameters, e.g. for fine-tuning."""
@@ -333,15 +369,67 @@ class Module:
         return int(sum(p.numel() for p in self.parameters()
                        if p.requires_grad or not trainable_only))
 
-    def summary(self, input_shape, dtype=np.float32, print_fn=print):
+    def summary(self, input_shape=None, dtype=np.float32, print_fn=print):
         """Print a Keras-style table: layer, output shape, parameter count.
 
+        Works without an input shape: parameter counts always, output shapes
+        once the model has run (from its last call), "?" before. With
+        input_shape the model runs once on zeros to find the shapes.
+
         Args:
-            input_shape: one sample's shape, without the batch dim (e.g. (1, 28, 28)),
-                or a list of such shapes for several inputs.
+            input_shape: optional; one sample's shape, without the batch dim
+                (e.g. (1, 28, 28)), or a list of such shapes for several inputs.
+            dtype: dtype of the zeros used with input_shape.
+            print_fn: called with the table (None: only return it).
         Returns:
             the table as a string.
+
+        Example:
+            >>> import fastdl
+            >>> m = fastdl.nn.Sequential(fastdl.nn.Linear(4, 3))
+            >>> "Total params: 15" in m.summary(print_fn=None)
+            True
         """
+        names = {}
+        for name, m in self.named_modules():
+            if m is self and self._modules:
+                continue
+            names[id(m)] = name or type(m).__name__.lower()
+
+        def fmt(shape):
+            if shape is None:
+                return "?"
+            return "(" + ", ".join(["None"] + [str(s) for s in tuple(shape)[1:]]) + ")"
+
+        def own(mod):
+            return sum(p.numel() for p in mod.parameters(recurse=False))
+        if input_shape is not None:
+            rows = self._summary_rows_by_running(input_shape, dtype, names, fmt, own)
+        else:
+            rows = [(names[id(m)], type(m).__name__,
+                     fmt(m.__dict__.get("_last_output_shape")), own(m))
+                    for _, m in self.named_modules() if id(m) in names]
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        frozen = sum(p.numel() for p in self.parameters() if not p.requires_grad)
+        w1 = max([len("Layer (type)")] + [len("%s (%s)" % (r[0], r[1])) for r in rows]) + 2
+        w2 = max([len("Output Shape")] + [len(r[2]) for r in rows]) + 2
+        sep = "=" * (w1 + w2 + 12)
+        out = [sep, "%-*s%-*s%10s" % (w1, "Layer (type)", w2, "Output Shape", "Param #"), sep]
+        for r in rows:
+            out.append("%-*s%-*s%10s" % (w1, "%s (%s)" % (r[0], r[1]), w2, r[2],
+                                         "{:,}".format(r[3])))
+        out += [sep, "Total params: {:,}".format(trainable + frozen),
+                "Trainable params: {:,}".format(trainable),
+                "Non-trainable params: {:,}".format(frozen), sep]
+        if any(r[2] == "?" for r in rows):
+            out.append("Output shapes are known once the model has run "
+                       "(or pass input_shape).")
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def _summary_rows_by_running(self, input_shape, dtype, names, fmt, own):
         from fastdl import creation
         shapes = input_shape if input_shape and isinstance(input_shape[0], (tuple, list)) \
             else [input_shape]
@@ -349,17 +437,12 @@ class Module:
 
         def hook(mod, inputs, out):
             o = out[0] if isinstance(out, (tuple, list)) else out
-            shape = ("None",) + tuple(str(s) for s in o.shape[1:]) if isinstance(o, Tensor) \
-                else ("?",)
-            own = sum(p.numel() for p in mod.parameters(recurse=False))
-            rows.append((names[id(mod)], type(mod).__name__, "(" + ", ".join(shape) + ")", own))
+            shape = fmt(o.shape) if isinstance(o, Tensor) else "?"
+            rows.append((names[id(mod)], type(mod).__name__, shape, own(mod)))
 
-        names = {}
-        for name, m in self.named_modules():
-            if m is self and self._modules:
-                continue
-            names[id(m)] = name or type(m).__name__.lower()
-            handles.append(m.register_forward_hook(hook))
+        for _, m in self.named_modules():
+            if id(m) in names:
+                handles.append(m.register_forward_hook(hook))
         was_training = self.training
         self.eval()
         try:
@@ -369,18 +452,4 @@ class Module:
             for h in handles:
                 h.remove()
             self.train(was_training)
-        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        frozen = sum(p.numel() for p in self.parameters() if not p.requires_grad)
-        w1 = max([len("Layer (type)")] + [len("%s (%s)" % (r[0], r[1])) for r in rows]) + 2
-        w2 = max([len("Output Shape")] + [len(r[2]) for r in rows]) + 2
-        sep = "=" * (w1 + w2 + 12)
-        out = [sep, "%-*s%-*s%10s" % (w1, "Layer (type)", w2, "Output Shape", "Param #"), sep]
-        for r in rows:
-            out.append("%-*s%-*s%10s" % (w1, "%s (%s)" % (r[0], r[1]), w2, r[2], "{:,}".format(r[3])))
-        out += [sep, "Total params: {:,}".format(trainable + frozen),
-                "Trainable params: {:,}".format(trainable),
-                "Non-trainable params: {:,}".format(frozen), sep]
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        return rows

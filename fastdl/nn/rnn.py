@@ -1,7 +1,8 @@
 """Recurrent layers with PyTorch's names, arguments, parameter shapes, gate
 order and return values: RNN, LSTM, GRU and their single-step cells.
 
-A whole multi-layer, possibly bidirectional sequence is one autograd Node:
+A whole multi-layer, possibly bidirectional sequence is one autograd Node
+with several outputs (output, h_n[, c_n]; fastdl/autograd/_functions/rnn.py):
 forward runs each layer and direction through time in C (one GEMM for the
 input projection of all steps, then per step one W_hh GEMM and one fused
 cell kernel); backward runs backpropagation through time in C, with dW_ih,
@@ -12,62 +13,18 @@ import warnings
 
 import numpy as np
 
-from fastdl import random as _random
-from fastdl.autograd import Node
+from fastdl.autograd._functions import rnn as _fn
+from fastdl.autograd._functions.rnn import _GATES, _GRU, _LSTM, _RELU, _TANH
 from fastdl.nn import functional as F
 from fastdl.nn import init
 from fastdl.nn.module import Module, Parameter
-from fastdl.tensor import Tensor, _needs_grad, reshape
+from fastdl.tensor import Tensor, reshape
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
            "rnn_cell", "lstm_cell", "gru_cell"]
 
-_TANH, _RELU, _LSTM, _GRU = 0, 1, 2, 3
-_GATES = {_TANH: 1, _RELU: 1, _LSTM: 4, _GRU: 3}
-
-
-def _C():
-    from fastdl._C import rnn
-    return rnn
-
-
 def _shape(x):
     return tuple(x.shape)
-
-
-def _multi_output(name, inputs, arrays, backward):
-    """Tensors for an op with several outputs, recorded as ONE Node.
-
-    The first output carries the Node that runs ``backward(grads)`` (one
-    ndarray or None per output). Each other output carries a small Node whose
-    only input is the first output: the reverse topological walk therefore
-    reaches it first; it parks its gradient for the real backward and passes
-    on a shared zero view, which the real backward recognises as "no
-    gradient". So the expensive backward runs once, however many outputs
-    are used.
-    """
-    n = len(arrays)
-    parked = [None] * n
-    zero = np.broadcast_to(np.zeros((), arrays[0].dtype), arrays[0].shape)
-
-    def main(g):
-        grads = list(parked)
-        parked[:] = [None] * n
-        grads[0] = None if g is zero else g
-        return backward(grads)
-
-    first = Tensor._wrap(arrays[0], Node(name, inputs, main))
-    outs = [first]
-    for k in range(1, n):
-        def side(g, k=k):
-            parked[k] = g
-            return (zero,)
-        outs.append(Tensor._wrap(arrays[k], Node(name, (first,), side)))
-    return outs
-
-
-def _c(a):
-    return None if a is None else np.ascontiguousarray(a)
 
 
 # ---- cells as autograd functions --------------------------------------------------------
@@ -77,31 +34,16 @@ def rnn_cell(pre, nonlinearity="tanh"):
 
     Shapes: pre (B, H) -> h (B, H).
     """
-    relu = _nonlinearity(nonlinearity, "rnn_cell") == _RELU
-    h = _C().rnn_cell_forward(np.ascontiguousarray(pre._data), relu)
-    if not _needs_grad(pre):
-        return Tensor._wrap(h)
-    return Tensor._wrap(h, Node("RNNCellBackward", (pre,), lambda g: (
-        _C().rnn_cell_backward(h, np.ascontiguousarray(g, h.dtype), relu),)))
+    return _fn.RNNCell.apply(pre, _nonlinearity(nonlinearity, "rnn_cell") == _RELU)
 
 
 def lstm_cell(gates, c_prev):
     """One LSTM step from the gate pre-activations (i, f, g, o).
 
     Shapes: gates (B, 4H) = x W_ih^T + b_ih + h W_hh^T + b_hh, c_prev (B, H)
-    -> (h, c), each (B, H).
+    -> (h, c), each (B, H); one autograd node with two outputs.
     """
-    g_, c_ = np.ascontiguousarray(gates._data), np.ascontiguousarray(c_prev._data)
-    h, c, act, tanh_c = _C().lstm_cell_forward(g_, c_)
-    if not _needs_grad(gates, c_prev):
-        return Tensor._wrap(h), Tensor._wrap(c)
-
-    def backward(grads):
-        dh, dc = grads
-        dh = np.zeros_like(h) if dh is None else np.ascontiguousarray(dh, h.dtype)
-        dg, dcp = _C().lstm_cell_backward(act, tanh_c, c_, dh, _c(dc))
-        return dg, dcp
-    return tuple(_multi_output("LSTMCellBackward", (gates, c_prev), [h, c], backward))
+    return _fn.LSTMCell.apply(gates, c_prev)
 
 
 def gru_cell(gi, gh, h_prev):
@@ -111,14 +53,7 @@ def gru_cell(gi, gh, h_prev):
     Shapes: gi = x W_ih^T + b_ih, gh = h_prev W_hh^T + b_hh (B, 3H), blocks
     (r, z, n); h_prev (B, H) -> h (B, H).
     """
-    a, b, hp = (np.ascontiguousarray(t._data) for t in (gi, gh, h_prev))
-    h, act, ghn = _C().gru_cell_forward(a, b, hp)
-    if not _needs_grad(gi, gh, h_prev):
-        return Tensor._wrap(h)
-
-    def backward(g):
-        return _C().gru_cell_backward(act, ghn, hp, np.ascontiguousarray(g, h.dtype))
-    return Tensor._wrap(h, Node("GRUCellBackward", (gi, gh, h_prev), backward))
+    return _fn.GRUCell.apply(gi, gh, h_prev)
 
 
 def _nonlinearity(name, who):
@@ -134,93 +69,11 @@ def _nonlinearity(name, who):
 def _sequence(mode, x, h0, c0, weights, num_layers, num_directions, hidden_size, dropout,
               training, batch_first):
     """Run all layers and directions. weights: [w_ih, w_hh, b_ih|None, b_hh|None] per
-    layer and direction, in PyTorch's order. Returns Tensors (y, h_n[, c_n])."""
-    C = _C()
-    L, D, H = num_layers, num_directions, hidden_size
-    xd = x._data
-    if batch_first:
-        xd = xd.swapaxes(0, 1)
-    xl = np.ascontiguousarray(xd)
-    T, B = xl.shape[0], xl.shape[1]
-    dt = xl.dtype
-    h0d = None if h0 is None else np.ascontiguousarray(h0._data)
-    c0d = None if c0 is None else np.ascontiguousarray(c0._data)
-    wd = [[None if w is None else np.ascontiguousarray(w._data) for w in ws] for ws in weights]
-    hn = np.empty((L * D, B, H), dt)
-    cn = np.empty((L * D, B, H), dt) if mode == _LSTM else None
-    saved, masks = [], []
-    for layer in range(L):
-        out = np.empty((T, B, D * H), dt) if D == 2 else None
-        for d in range(D):
-            k = layer * D + d
-            w_ih, w_hh, b_ih, b_hh = wd[k]
-            hs, sv = C.layer_forward(mode, xl, None if h0d is None else h0d[k],
-                                     None if c0d is None else c0d[k],
-                                     w_ih, w_hh, b_ih, b_hh, d == 1)
-            if out is None:
-                out = hs[1:]            # one direction: the outputs are a contiguous view
-            else:
-                out[:, :, d * H:(d + 1) * H] = hs[1:] if d == 0 else hs[:-1]
-            hn[k] = hs[T] if d == 0 else hs[0]
-            if cn is not None:
-                cn[k] = sv[1][T] if d == 0 else sv[1][0]
-            saved.append((sv, xl))
-        if layer < L - 1 and dropout > 0 and training:
-            seed, stream = _random.next_key()
-            keep = _C_core().rng_fill("bernoulli", out.shape, seed, stream, 0, 1.0 - dropout)
-            scale = 1.0 / (1.0 - dropout) if dropout < 1 else 0.0
-            mask = keep.astype(dt) * dt.type(scale)
-            out = out * mask            # not in place: out may be a view of saved hs
-            masks.append(mask)
-        else:
-            masks.append(None)
-        xl = out
-    y = np.ascontiguousarray(xl.swapaxes(0, 1)) if batch_first else xl
-    arrays = [y, hn] if cn is None else [y, hn, cn]
-    inputs = (x, h0, c0) + tuple(w for ws in weights for w in ws)
-    if not _needs_grad(*inputs):
-        return tuple(Tensor._wrap(a) for a in arrays)
-
-    want = [t is not None and t.requires_grad for t in inputs]
-
-    def backward(grads):
-        gy, ghn, gcn = (grads + [None])[:3]
-        if gy is not None:
-            gy = np.ascontiguousarray(gy.swapaxes(0, 1) if batch_first else gy, dt)
-        ghn, gcn = _c(ghn), _c(gcn)
-        dh0 = np.zeros((L * D, B, H), dt) if want[1] else None
-        dc0 = np.zeros((L * D, B, H), dt) if want[2] else None
-        dws = [[np.zeros_like(w) if (w is not None and want[3 + 4 * k + j]) else None
-                for j, w in enumerate(wd[k])] for k in range(L * D)]
-        dy = gy
-        for layer in range(L - 1, -1, -1):
-            if dy is not None and masks[layer] is not None:
-                dy = dy * masks[layer]
-            xin = saved[layer * D][1]
-            dx = np.zeros(xin.shape, dt) if (layer > 0 or want[0]) else None
-            for d in range(D):
-                k = layer * D + d
-                sv = saved[k][0]
-                w_ih, w_hh = wd[k][0], wd[k][1]
-                C.layer_backward(mode, sv, xin, w_ih, w_hh, dy, d * H,
-                                 None if ghn is None else ghn[k],
-                                 None if gcn is None else gcn[k],
-                                 dx, None if dh0 is None else dh0[k],
-                                 None if dc0 is None else dc0[k], *dws[k], d == 1)
-            dy = dx
-        dx = dy
-        if dx is not None and batch_first:
-            dx = np.ascontiguousarray(dx.swapaxes(0, 1))
-        return (dx, dh0, dc0) + tuple(g for gs in dws for g in gs)
-
-    name = {_TANH: "RNNBackward", _RELU: "RNNBackward", _LSTM: "LSTMBackward",
-            _GRU: "GRUBackward"}[mode]
-    return tuple(_multi_output(name, inputs, arrays, backward))
-
-
-def _C_core():
-    from fastdl._C import _core
-    return _core
+    layer and direction, in PyTorch's order. Returns Tensors (y, h_n[, c_n]) from one
+    autograd node."""
+    return _fn.RNNSequence.apply(
+        x, h0, c0, *[w for ws in weights for w in ws],
+        (mode, num_layers, num_directions, hidden_size, dropout, training, batch_first))
 
 
 # ---- modules -----------------------------------------------------------------------------

@@ -2,10 +2,16 @@
 
 A scheduler sets ``group['lr']`` of its optimizer's param groups. It takes one
 step at construction (so the optimizer starts at the epoch-0 rate); call
-``scheduler.step()`` after ``optimizer.step()``, once per epoch (or per batch
-for OneCycleLR). ``last_epoch`` counts the steps taken; ``get_last_lr()``
+``scheduler.step()`` after ``optimizer.step()``, once per epoch, or once per
+batch for the per-batch schedules. ``last_epoch`` counts the steps taken; ``get_last_lr()``
 returns the rates just set. ``state_dict()`` holds every attribute except the
 optimizer (and, for LambdaLR, the functions).
+
+Per-batch schedules: ``scheduler.step_per_batch`` is True for OneCycleLR and
+CyclicLR, whose cycles are counted in optimizer steps, and False for the
+others. fastdl.Trainer steps a scheduler whose ``step_per_batch`` is True after
+every optimizer step, the others once per epoch; set the attribute on any
+scheduler instance (``sched.step_per_batch = True``) to step it per batch.
 
 Example:
     >>> opt = fastdl.optim.SGD(model.parameters(), lr=0.1)
@@ -23,7 +29,7 @@ from fastdl.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR", "PolynomialLR",
-           "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
+           "OneCycleLR", "CyclicLR", "SequentialLR", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(optimizer):
@@ -34,6 +40,9 @@ def _check_optimizer(optimizer):
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (the chainable recurrence) and,
     where one exists, ``_get_closed_form_lr()`` (used by ``step(epoch)``)."""
+
+    #: True when the schedule counts optimizer steps (batches), not epochs
+    step_per_batch = False
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
@@ -307,6 +316,8 @@ class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm up to max_lr, then anneal far below the start, stepping
     once per batch; momentum (or Adam's beta1) cycles the opposite way."""
 
+    step_per_batch = True
+
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
                  base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
@@ -410,6 +421,125 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
+def _triangular_scale(x):
+    return 1.0
+
+
+def _triangular2_scale(x):
+    return 1 / (2.0 ** (x - 1))
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rate (Smith, 2017): the rate moves between base_lr and max_lr
+    over cycles of step_size_up + step_size_down batches; stepped once per batch.
+
+    Args (PyTorch's): base_lr, max_lr (floats or one per param group),
+        step_size_up=2000, step_size_down=None (= step_size_up),
+        mode='triangular' | 'triangular2' | 'exp_range', gamma=1.0 (exp_range),
+        scale_fn=None (a custom amplitude scale; overrides mode),
+        scale_mode='cycle' | 'iterations' (the argument of scale_fn),
+        cycle_momentum=True, base_momentum=0.8, max_momentum=0.9 (momentum, or
+        Adam's beta1, moves opposite to the rate), last_epoch=-1.
+
+    Example:
+        >>> import fastdl
+        >>> model = fastdl.nn.Linear(4, 2)
+        >>> opt = fastdl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> sched = fastdl.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=50)
+        >>> sched.get_last_lr(), sched.step_per_batch
+        ([0.01], True)
+    """
+
+    step_per_batch = True
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        _check_optimizer(optimizer)
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for m_mom, b_mom, group in zip(self.max_momentums, self.base_momentums,
+                                               optimizer.param_groups):
+                    if self.use_beta1:
+                        group["betas"] = (m_mom, *group["betas"][1:])
+                    else:
+                        group["momentum"] = m_mom
+                    group["max_momentum"] = m_mom
+                    group["base_momentum"] = b_mom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref, self.scale_mode = _triangular_scale, "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref, self.scale_mode = _triangular2_scale, "cycle"
+        else:
+            gamma = self.gamma
+            self._scale_fn_ref = lambda x: gamma ** x
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x):
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        arg = cycle if self.scale_mode == "cycle" else self.last_epoch
+        base_lrs = getattr(self, "base_lrs", None) or [g["initial_lr"]
+                                                        for g in self.optimizer.param_groups]
+        lrs = [b + (m - b) * scale_factor * self.scale_fn(arg)
+               for b, m in zip(base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, b_mom, m_mom in zip(self.optimizer.param_groups, self.base_momentums,
+                                           self.max_momentums):
+                mom = m_mom - (m_mom - b_mom) * scale_factor * self.scale_fn(arg)
+                if self.use_beta1:
+                    group["betas"] = (mom, *group["betas"][1:])
+                else:
+                    group["momentum"] = mom
+        return lrs
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("optimizer", "_scale_fn_ref", "_scale_fn_custom")}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+        self._init_scale_fn()
+
+
 class SequentialLR(LRScheduler):
     """Run schedulers one after another, switching at the milestone epochs."""
 
@@ -481,6 +611,8 @@ class ReduceLROnPlateau:
         min_lr: lower bound(s) of the rate, a number or one per group.
         eps: reductions smaller than this are skipped.
     """
+
+    step_per_batch = False
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):

@@ -10,12 +10,12 @@ import io
 import math
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
-__all__ = ["Callback", "CallbackList", "History", "ProgressBar", "EarlyStopping",
+__all__ = ["Callback", "CallbackList", "History", "ProgressBar", "ProgbarLogger",
+           "OverfittingMonitor", "EarlyStopping",
            "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger",
            "TerminateOnNaN", "LambdaCallback"]
 
@@ -137,6 +137,7 @@ class History(Callback):
             import matplotlib
             matplotlib.use("Agg", force=False)
             import matplotlib.pyplot as plt
+            from matplotlib.ticker import MaxNLocator
         except ImportError as e:
             raise ImportError("History.plot needs matplotlib: pip install matplotlib") from e
         base = [k for k in (keys or self.history) if not k.startswith("val_")
@@ -149,6 +150,7 @@ class History(Callback):
             if "val_" + k in self.history:
                 ax.plot(x, self.history["val_" + k], "o-", label="val " + k)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # epochs are whole numbers
             ax.set_title(k)
             ax.legend()
             ax.grid(alpha=0.3)
@@ -162,55 +164,114 @@ class History(Callback):
         return path
 
 
-class ProgressBar(Callback):
-    """A tqdm bar per epoch with running loss and metrics, samples/s and ETA.
+VERBOSE_VALUES = ("auto", 0, 1, 2)
 
-    Quiet when verbose=0; with verbose='auto' only when stderr is a terminal.
-    verbose=2 prints one line per epoch instead of a bar.
+
+def check_verbose(verbose, op):
+    """Keras's verbose values; anything else is a ValueError naming them."""
+    ok = verbose == "auto" if isinstance(verbose, str) else (
+        isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2))
+    if not ok:
+        raise ValueError("%s: verbose must be one of 'auto', 0, 1, 2 (Keras's values), got %r"
+                         % (op, verbose))
+    return 1 if verbose == "auto" else int(verbose)
+
+
+class ProgressBar(Callback):
+    """Keras's progress output for fit (attached by fit unless verbose=0).
+
+    verbose=1 ("auto"): in a terminal, "Epoch i/n" and a bar redrawn in place
+    that fits the terminal, ending with a line that shows every metric
+    (val_ ones included; wrapped, never cut). Not in a terminal (a log file,
+    nohup, CI), one plain line per epoch and no carriage return.
+    verbose=2: one plain line per epoch everywhere. verbose=0: nothing.
+    Output goes to sys.stdout, as in Keras.
     """
 
-    def __init__(self, verbose="auto"):
+    def __init__(self, verbose="auto", file=None):
         super().__init__()
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, "ProgressBar")
+        self.file = file
         self.bar = None
-        self.shows_running_metrics = self._mode() == 1
+        self.shows_running_metrics = self._redraws()
 
-    def _mode(self):
-        v = self.verbose
-        if v == "auto":
-            return 1 if sys.stderr.isatty() else 0
-        return int(v)
+    def _redraws(self):
+        from fastdl.train.progbar import is_dynamic
+        return self.verbose == 1 and is_dynamic(self.file)
+
+    def on_train_begin(self, logs=None):
+        self.shows_running_metrics = self._redraws()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.perf_counter()
-        self.seen = 0
-        if self._mode() == 1:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=self.params.get("steps"), unit="batch", leave=True,
-                            desc="Epoch %d/%d" % (epoch + 1, self.params.get("epochs", 0)),
-                            dynamic_ncols=True)
+        from fastdl.train.progbar import Progbar
+        if not self.verbose:
+            return
+        head = "Epoch %d/%d" % (epoch + 1, self.params.get("epochs", 0))
+        redraw = self._redraws()
+        if redraw:
+            f = self.file or sys.stdout
+            f.write(head + "\n")
+            f.flush()
+        self.bar = Progbar(self.params.get("steps"), verbose=self.verbose, file=self.file,
+                           prefix="" if redraw else head)
+        self.done = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
-        self.seen += logs.get("size", 0)
-        if self.bar is not None:
-            dt = time.perf_counter() - self.t0
-            post = {k: "%.4f" % v for k, v in logs.items() if k not in ("size", "batch")}
-            post["samples/s"] = "%.0f" % (self.seen / dt if dt > 0 else 0)
-            self.bar.set_postfix(post, refresh=False)
-            self.bar.update(1)
+        self.done = batch + 1
+        if self.bar is not None and self.bar.dynamic and self.verbose == 1:
+            self.bar.update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
-            self.bar.set_postfix({k: "%.4f" % v for k, v in (logs or {}).items()
-                                  if isinstance(v, float) and k != "epoch_time"})
-            self.bar.close()
+            self.bar.update(self.done, logs, finalize=True)
             self.bar = None
-        elif self._mode() == 2:
-            items = " - ".join("%s: %.4f" % (k, v) for k, v in (logs or {}).items()
-                               if isinstance(v, float))
-            print("Epoch %d/%d - %s" % (epoch + 1, self.params.get("epochs", 0), items),
-                  file=sys.stderr)
+
+
+ProgbarLogger = ProgressBar
+
+
+class OverfittingMonitor(Callback):
+    """Opt-in overfitting alarm: warns once (RuntimeWarning) when `monitor` has not
+    improved on its best for `patience` epochs while the training loss kept falling.
+
+    The epoch it fired is kept in ``self.fired_epoch`` (None if never). fit never
+    adds it by itself: at verbose=0 a run prints nothing unless asked.
+
+    Args:
+        monitor: the validation quantity to watch (a loss: lower is better).
+        patience: epochs without a new best before the alarm.
+        verbose: 1 warns; 0 only records ``fired_epoch``.
+    """
+
+    def __init__(self, monitor="val_loss", patience=3, verbose=1):
+        super().__init__()
+        if patience < 1:
+            raise ValueError("OverfittingMonitor: patience must be >= 1, got %r" % (patience,))
+        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.fired_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_train, self.wait = math.inf, None, 0
+        self.train_at_best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        v, t = logs.get(self.monitor), logs.get("loss")
+        if v is None or t is None:
+            return
+        if v < self.best:
+            self.best, self.train_at_best, self.wait = v, t, 0
+        else:
+            self.wait += 1
+        if (self.fired_epoch is None and self.wait >= self.patience
+                and t < self.train_at_best):
+            self.fired_epoch = epoch
+            if self.verbose:
+                warnings.warn("OverfittingMonitor: %s has not improved on its best (%.4g) for %d "
+                              "epochs while the training loss fell (%.4g -> %.4g): the model "
+                              "may be overfitting; consider EarlyStopping, regularization or "
+                              "more data" % (self.monitor, self.best, self.wait,
+                                             self.train_at_best, t), RuntimeWarning)
 
 
 class _MonitorCallback(Callback):
@@ -343,7 +404,9 @@ class LearningRateScheduler(Callback):
 
     Args:
         schedule: a function (epoch, lr) -> new lr (Keras), or a fastdl.optim
-            lr_scheduler instance, which is stepped once per epoch.
+            lr_scheduler instance, which is stepped once per epoch, or after
+            every optimizer step when its ``step_per_batch`` is True (OneCycleLR,
+            CyclicLR).
     """
 
     def __init__(self, schedule, verbose=0):
@@ -361,7 +424,9 @@ class LearningRateScheduler(Callback):
                 g["lr"] = lr
 
     def on_epoch_end(self, epoch, logs=None):
-        if hasattr(self.schedule, "step"):
+        # per-batch schedules are stepped by the Trainer after each optimizer step
+        if hasattr(self.schedule, "step") and not getattr(self.schedule, "step_per_batch",
+                                                          False):
             self.schedule.step()
 
     def state_dict(self):

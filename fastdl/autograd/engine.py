@@ -1,0 +1,160 @@
+"""The backward walk over Nodes.
+
+A Node may have several outputs (``node.nout``); each output Tensor knows its
+node (``_node``) and its slot (``_oidx``). The engine sorts the Nodes
+reachable from the roots topologically, walks them consumers-first, and for
+each Node calls its backward once with the summed gradient of every output
+(None for outputs that got none). Leaves get their gradient accumulated
+into ``.grad`` at the end, or handed back to ``autograd.grad``.
+"""
+import numpy as np
+
+__all__ = ["run_backward"]
+
+
+def _topo_nodes(roots):
+    """Nodes reachable from roots, each before the nodes of its inputs; and the
+    non-leaf tensors met on the way that retain their grad, by (node, slot)."""
+    order, seen, retained = [], set(), {}
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, it = stack[-1]
+            for inp in it:
+                if inp is None or not inp._requires_grad:
+                    continue
+                p = inp._node
+                if p is None:
+                    continue
+                if inp._retains_grad:
+                    retained[(p, inp._oidx)] = inp
+                if p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order, retained
+
+
+def _sum(a, b):
+    # np.add of two 0-d arrays returns a NumPy scalar; keep ndarrays for the kernels
+    return np.asarray(np.add(a, b))
+
+
+def _put(buf, node, k, g):
+    """Add gradient g for output k of node. A single-output node's entry is the
+    array itself; a multi-output node's is a list with one slot per output."""
+    if node.nout == 1:
+        prev = buf.get(node)
+        buf[node] = g if prev is None else _sum(prev, g)
+        return
+    slots = buf.get(node)
+    if slots is None:
+        slots = buf[node] = [None] * node.nout
+    slots[k] = g if slots[k] is None else _sum(slots[k], g)
+
+
+def run_backward(roots, grads, retain_graph=False, inputs=None):
+    """Backpropagate ``grads`` (ndarrays shaped like the roots) through the graph.
+
+    inputs=None: accumulate into ``.grad`` of every leaf reached. Otherwise
+    return the gradients of the given tensors (None where none arrived) and
+    leave every ``.grad`` alone.
+    """
+    buf = {}            # node -> grad (one output) or [grad per output]
+    leaves = {}         # id(leaf) -> [leaf, grad]
+    root_nodes = []
+    retained_roots = []
+    for t, g in zip(roots, grads):
+        node = t._node
+        if node is None:
+            _add_leaf(leaves, t, g)
+            continue
+        _put(buf, node, t._oidx, g)
+        root_nodes.append(node)
+        if t._retains_grad:
+            retained_roots.append(t)
+    order, retained = _topo_nodes(root_nodes)
+    for t in retained_roots:
+        retained[(t._node, t._oidx)] = t
+    captured = None
+    if inputs is not None:
+        captured = {}
+        retained = {k: v for k, v in retained.items()}
+        for t in inputs:
+            if t._node is not None:
+                retained[(t._node, t._oidx)] = t
+
+    for node in order:
+        got = buf.pop(node, None)
+        if got is None:
+            continue
+        single = node.nout == 1
+        if retained:
+            for k, g in enumerate((got,) if single else got):
+                t = retained.get((node, k)) if g is not None else None
+                if t is None:
+                    continue
+                if captured is not None:
+                    captured[id(t)] = g
+                else:
+                    t._accumulate_grad(g, False)
+        fn = node._fn
+        if fn is None:
+            raise RuntimeError(
+                "backward: trying to backward through the graph a second time (node %s); "
+                "its saved buffers were freed after the first backward. Pass "
+                "retain_graph=True to the first backward() if you need to do this." % node.name)
+        res = fn(node, got) if single else fn(node, *got)
+        if not retain_graph:
+            node._release()
+        if type(res) is not tuple:
+            res = (res,)
+        for inp, gi in zip(node.inputs, res):
+            if gi is None or inp is None or not inp._requires_grad:
+                continue
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)     # NumPy scalar arithmetic on 0-d arrays gives scalars
+            if gi.shape != inp._data.shape:
+                raise RuntimeError("backward of %s produced a gradient of shape %s for an "
+                                   "input of shape %s" % (node.name, gi.shape, inp._data.shape))
+            p = inp._node
+            if p is None:
+                e = leaves.get(id(inp))
+                if e is None:
+                    leaves[id(inp)] = [inp, gi]
+                else:
+                    e[1] = _sum(e[1], gi)
+            elif p.nout == 1:
+                prev = buf.get(p)
+                buf[p] = gi if prev is None else _sum(prev, gi)
+            else:
+                _put(buf, p, inp._oidx, gi)
+
+    if captured is not None:
+        for leaf, g in leaves.values():
+            captured[id(leaf)] = g
+        return [captured.get(id(t)) for t in inputs]
+    # Arrays a leaf may adopt as its .grad without a copy: made by a backward
+    # rule (not the caller's gradient), owning their memory, and handed to
+    # exactly one tensor (a rule may return the same array for two inputs).
+    handed = {id(g) for g in grads}
+    for leaf, g in leaves.values():
+        owned = g.base is None and g.flags.owndata and id(g) not in handed
+        handed.add(id(g))
+        leaf._accumulate_grad(g, owned)
+    return None
+
+
+def _add_leaf(leaves, t, g):
+    e = leaves.get(id(t))
+    if e is None:
+        leaves[id(t)] = [t, g]
+    else:
+        e[1] = _sum(e[1], g)
