@@ -105,3 +105,13 @@ def test_shared_library_exports_only_fdl_symbols():
     assert others == [], "libfastdl.so exports non-fdl_ symbols: %s" % others[:20]
     # internal kernels shared between its files are not exported either
     assert "fdl_sgemm_avx512_12x32" not in names and "fdl_sgemm_pack_a" not in names
+    # exactly the functions the headers declare with FDL_API
+    import glob
+    import re
+    inc = fastdl.get_include()
+    declared = set()
+    for h in [os.path.join(inc, "fastdl.h")] + glob.glob(os.path.join(inc, "fastdl", "*.h")):
+        with open(h) as f:
+            declared |= set(re.findall(r"FDL_API[^(;]*?\b(fdl_\w+)\(", f.read()))
+    assert set(names) == declared, (sorted(set(names) - declared)[:10],
+                                    sorted(declared - set(names))[:10])
