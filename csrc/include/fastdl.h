@@ -6,11 +6,14 @@
  *
  * Rules that hold for every kernel:
  *   - Pure functions over raw pointers and int64_t sizes. Inputs are const.
- *   - No kernel allocates, prints or exits. Scratch space comes from the
- *     caller; the size a kernel needs is given by fdl_<op>_workspace_size().
- *   - Functions that can fail return an int status (FDL_OK == 0, negative on
- *     error); fdl_strerror() turns it into text. Kernels that cannot fail
- *     (their arguments were validated by the caller) return void.
+ *   - Names: fdl_<op>_<forward|backward>_<f32|f64> for kernels with a
+ *     gradient, fdl_<op>_<f32|f64> for the others; fdl_sgemm / fdl_dgemm
+ *     keep their BLAS names. One function per op: no op codes.
+ *   - No kernel prints or exits, and none allocates except the GEMM's
+ *     scratch pool (below). Other scratch space comes from the caller; the
+ *     size a kernel needs is given by fdl_<op>_workspace_size().
+ *   - Every kernel checks its arguments and returns an int status (FDL_OK ==
+ *     0, negative on error); fdl_strerror() turns it into text.
  *   - Threads: OpenMP over independent output blocks, never over a reduction,
  *     so results are bitwise identical for any thread count. Small problems
  *     run on the calling thread.
@@ -49,9 +52,10 @@
  *
  * Errors: status codes are the FDL_ERR_* values below, stable across
  * versions; fdl_strerror(status) gives a short text for any int (unknown
- * codes included). Functions that return a status check their arguments
- * before computing; each family header lists what it checks. Kernels that
- * return void trust the caller (the Cython layer validates for Python).
+ * codes included). Kernels check their arguments before computing (sizes,
+ * NULL pointers, enum values, class and pooling indices); each family
+ * header lists what it checks. Buffer lengths cannot be checked in C: they
+ * are the caller's promise (the Cython layer checks them for Python).
  *
  * Linking: libfastdl.so / libfastdl.a and fastdl.pc come from `make -C csrc
  * install PREFIX=...`; the Python package carries the same library and
