@@ -22,6 +22,7 @@ from fastdl.io import CheckpointError, load, save
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks
+from fastdl import distributed, utils    # torch's paths; MPI loads only in init_process_group
 
 __version__ = _core.version()
 

@@ -53,8 +53,10 @@ class Tensor:
         >>> x.grad
         tensor([2., 4., 6.])
     """
+    # _post_hooks is set only by register_post_accumulate_grad_hook (never in
+    # __init__/_wrap, so ops pay nothing for it); backward reads it with getattr.
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_oidx", "_retains_grad",
-                 "__weakref__")
+                 "_post_hooks", "__weakref__")
     __array_ufunc__ = None      # make ndarray <op> Tensor defer to Tensor's reflected ops
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -124,6 +126,40 @@ class Tensor:
         """Keep .grad of this non-leaf tensor after backward."""
         if self._node is not None:
             self._retains_grad = True
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` during backward, right after this leaf's .grad is updated.
+
+        As in PyTorch: leaves only, the hook returns None, and backward visits
+        a leaf as soon as every op that used it has produced its gradient (the
+        last layer's weights first), so the hook can start work (a gradient
+        all-reduce) while backward goes on through the earlier layers.
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> w = fastdl.ones(3, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+            >>> (w * 2).sum().backward()
+            tensor([2., 2., 2.])
+        """
+        if not callable(hook):
+            raise TypeError("register_post_accumulate_grad_hook: expected a callable, got %r"
+                            % (hook,))
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on "
+                               "a tensor that doesn't require gradient")
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = {}
+        key = builtins.max(hooks, default=0) + 1
+        hooks[key] = hook
+        autograd.engine.hooks_registered()
+        return autograd.engine.RemovableHandle(hooks, key)
 
     @property
     def shape(self):

@@ -403,3 +403,87 @@ def test_gradcheck_leaves_inputs_unchanged(rng):
     before = x.detach().numpy().copy()
     gradcheck(fastdl.exp, [x])
     np.testing.assert_array_equal(x.detach().numpy(), before)
+
+
+# ---- post-accumulate grad hooks (what DistributedDataParallel overlaps on) -------------------
+
+def test_post_accumulate_hook_sees_complete_grad_once():
+    w = fastdl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    # w is used by two ops: the hook runs once, after both contributions are summed
+    ((w * 2).sum() + (w * w).sum()).backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [4.0, 6.0, 8.0])
+    (w * 3).sum().backward()            # accumulates: the hook sees the running .grad
+    np.testing.assert_array_equal(seen[1], [7.0, 9.0, 11.0])
+
+
+def test_post_accumulate_hooks_run_last_layer_first_during_backward():
+    fastdl.manual_seed(0)
+    model = fastdl.nn.Sequential(fastdl.nn.Linear(4, 5), fastdl.nn.ReLU(),
+                                 fastdl.nn.Linear(5, 3), fastdl.nn.ReLU(),
+                                 fastdl.nn.Linear(3, 2))
+    names = {id(p): n for n, p in model.named_parameters()}
+    fired = []
+    for p in model.parameters():
+        p.register_post_accumulate_grad_hook(
+            lambda t: fired.append((names[id(t)], model[0].weight.grad is None)))
+    model(fastdl.randn(6, 4)).sum().backward()
+    order = [n for n, _ in fired]
+    assert sorted(order) == sorted(names.values())
+    # the last layer's parameters come first, the first layer's last...
+    assert order.index("4.weight") < order.index("2.weight") < order.index("0.weight")
+    # ...and the last layer's hooks ran before backward reached the first layer
+    assert dict(fired)["4.weight"] is True and dict(fired)["4.bias"] is True
+
+
+def test_hooks_leave_every_gradient_bitwise_unchanged():
+    # early accumulation of hooked leaves must not change any gradient: the same
+    # graph (shared weights, a tensor with three consumers, conv) with and without hooks
+    def grads(hooked):
+        fastdl.manual_seed(0)
+        lin = fastdl.nn.Linear(6, 6)
+        conv = fastdl.nn.Conv2d(1, 2, 3, padding=1)
+        x = fastdl.randn(3, 1, 4, 4, requires_grad=True)
+        params = list(lin.parameters()) + list(conv.parameters())
+        if hooked:
+            for p in params:
+                p.register_post_accumulate_grad_hook(lambda t: None)
+        h = fastdl.nn.functional.relu(conv(x)).reshape(3, 32)[:, :6]
+        out = lin(fastdl.nn.functional.tanh(lin(h))) + lin(h)
+        (out * out).mean().backward()
+        return [p.grad.numpy().copy() for p in params] + [x.grad.numpy().copy()]
+
+    for a, b in zip(grads(False), grads(True)):
+        assert np.array_equal(a, b)
+
+
+def test_hook_changing_grad_in_place_does_not_leak_into_other_gradients():
+    # add's backward hands one array to both inputs; a hook that edits one leaf's .grad
+    # in place must not change the other's
+    a = fastdl.ones(3, requires_grad=True)
+    b = fastdl.ones(3, requires_grad=True)
+    a.register_post_accumulate_grad_hook(lambda t: t.grad.numpy().__imul__(10))
+    c = fastdl.ones(3, requires_grad=True)
+    h = c * 1.0
+    (a + b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [10, 10, 10])
+    np.testing.assert_array_equal(b.grad.numpy(), [1, 1, 1])
+    (a + h).sum().backward()                 # the other holder is a non-leaf
+    np.testing.assert_array_equal(c.grad.numpy(), [1, 1, 1])
+
+
+def test_post_accumulate_hook_remove_and_errors():
+    w = fastdl.ones(2, requires_grad=True)
+    calls = []
+    h = w.register_post_accumulate_grad_hook(lambda t: calls.append(1))
+    h.remove()
+    (w * 2).sum().backward()
+    assert calls == []
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        fastdl.ones(2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(TypeError, match="callable"):
+        w.register_post_accumulate_grad_hook(3)

@@ -6,10 +6,72 @@ reachable from the roots topologically, walks them consumers-first, and for
 each Node calls its backward once with the summed gradient of every output
 (None for outputs that got none). Leaves get their gradient accumulated
 into ``.grad`` at the end, or handed back to ``autograd.grad``.
+
+A leaf with post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_hook``)
+gets its gradient as soon as the last node that uses it has run, and its hooks run
+then, while the walk goes on (DistributedDataParallel starts its all-reduce there).
 """
 import numpy as np
 
 __all__ = ["run_backward"]
+
+_n_hooked = 0           # tensors that ever had a post-accumulate hook; 0: skip the bookkeeping
+
+
+class RemovableHandle:
+    """Returned by hook registrations; ``remove()`` unregisters the hook."""
+    __slots__ = ("hooks", "key")
+
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
+def hooks_registered():
+    global _n_hooked
+    _n_hooked += 1
+
+
+def _hooked_leaf_uses(order):
+    """id(leaf) -> number of uses by the nodes in order, for leaves with hooks."""
+    waits = {}
+    for node in order:
+        for inp in node.inputs:
+            if inp is not None and inp._node is None and inp._requires_grad \
+                    and getattr(inp, "_post_hooks", None):
+                waits[id(inp)] = waits.get(id(inp), 0) + 1
+    return waits or None
+
+
+def _accumulate(leaf, g, handed):
+    # Arrays a leaf may adopt as its .grad without a copy: made by a backward
+    # rule (not the caller's gradient), owning their memory, and handed to
+    # exactly one tensor (a rule may return the same array for two inputs).
+    owned = g.base is None and g.flags.owndata and id(g) not in handed
+    handed.add(id(g))
+    leaf._accumulate_grad(g, owned)
+    hooks = getattr(leaf, "_post_hooks", None)
+    if hooks:
+        for hook in list(hooks.values()):
+            hook(leaf)
+
+
+def _last_use(node, waits, leaves, handed):
+    """Accumulate (and run the hooks of) the hooked leaves whose last user was node."""
+    for inp in node.inputs:
+        k = id(inp)
+        n = waits.get(k)
+        if n is None:
+            continue
+        if n > 1:
+            waits[k] = n - 1
+            continue
+        del waits[k]
+        e = leaves.pop(k, None)
+        if e is not None:
+            _accumulate(e[0], e[1], handed)
 
 
 def _topo_nodes(roots):
@@ -83,6 +145,8 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
     order, retained = _topo_nodes(root_nodes)
     for t in retained_roots:
         retained[(t._node, t._oidx)] = t
+    handed = {id(g) for g in grads}      # arrays no leaf may adopt (see _accumulate)
+    waits = _hooked_leaf_uses(order) if _n_hooked and inputs is None else None
     captured = None
     if inputs is not None:
         captured = {}
@@ -94,6 +158,8 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
     for node in order:
         got = buf.pop(node, None)
         if got is None:
+            if waits is not None:
+                _last_use(node, waits, leaves, handed)
             continue
         single = node.nout == 1
         if retained:
@@ -116,6 +182,12 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
             node._release()
         if type(res) is not tuple:
             res = (res,)
+        if waits is not None and len(res) > 1:
+            # one array returned for two inputs: a hook may change the .grad that adopted
+            # it while the other holder still needs it, so neither may adopt it
+            for i, gi in enumerate(res):
+                if gi is not None and any(r is gi for r in res[i + 1:]):
+                    handed.add(id(gi))
         for inp, gi in zip(node.inputs, res):
             if gi is None or inp is None or not inp._requires_grad:
                 continue
@@ -136,19 +208,15 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                 buf[p] = gi if prev is None else _sum(prev, gi)
             else:
                 _put(buf, p, inp._oidx, gi)
+        if waits is not None:
+            _last_use(node, waits, leaves, handed)
 
     if captured is not None:
         for leaf, g in leaves.values():
             captured[id(leaf)] = g
         return [captured.get(id(t)) for t in inputs]
-    # Arrays a leaf may adopt as its .grad without a copy: made by a backward
-    # rule (not the caller's gradient), owning their memory, and handed to
-    # exactly one tensor (a rule may return the same array for two inputs).
-    handed = {id(g) for g in grads}
     for leaf, g in leaves.values():
-        owned = g.base is None and g.flags.owndata and id(g) not in handed
-        handed.add(id(g))
-        leaf._accumulate_grad(g, owned)
+        _accumulate(leaf, g, handed)
     return None
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from fastdl import random as _random
 from fastdl.autograd import no_grad
 from fastdl.tensor import Tensor
+from fastdl.train import distributed as _distributed
 from fastdl.train.callbacks import (CallbackList, History, LearningRateScheduler, ProgressBar,
                                     TerminateOnNaN, check_verbose)
 from fastdl.train.losses import KerasLoss, LOSS_NAMES, get_loss
@@ -178,6 +179,10 @@ class Trainer:
             (``scheduler.step_per_batch`` is True: OneCycleLR and CyclicLR, or any
             scheduler on which you set it). ReduceLROnPlateau is stepped with
             val_loss (or loss without validation data).
+        distributed: True (or a fastdl.train.distributed.DataParallel) to train
+            data-parallel over MPI ranks (``mpiexec -n N python train.py``):
+            batch_size is the global batch, split over the ranks; logs are global
+            on every rank; rank 0 alone prints and writes files.
 
     Wrong types, unknown names and dict keys that name no output raise when the
     Trainer is built (or, when the outputs are only known from the model, at its
@@ -197,12 +202,16 @@ class Trainer:
         (256, 2)
     """
 
-    def __init__(self, model, optimizer, loss, metrics=None, loss_weights=None, scheduler=None):
+    def __init__(self, model, optimizer, loss, metrics=None, loss_weights=None, scheduler=None,
+                 distributed=False):
         from fastdl.nn import Module
         if not isinstance(model, Module):
             raise TypeError("Trainer: model must be a fastdl.nn.Module, got %s"
                             % type(model).__name__)
         self.model = model
+        self._dist = _distributed.resolve(distributed)
+        if self._dist is not None:
+            self._dist.setup(model)
         self.optimizer = self._build_optimizer(optimizer)
         if loss is None:
             raise ValueError("Trainer: a loss is required (a name such as %s, a fastdl.nn "
@@ -525,7 +534,9 @@ class Trainer:
                                  "yield dict batches {'x', 'y', 'sample_weight'} instead"
                                  % (op, type(x).__name__))
             if isinstance(x, Dataset):
-                x = DataLoader(x, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+                x = self._data_loader(x, batch_size, shuffle, drop_last, op)
+            elif self._dist is not None:
+                self._dist.check_loader(x, op)
             return x
         if x is None:
             raise ValueError("%s: x is required" % op)
@@ -544,10 +555,20 @@ class Trainer:
         tensors = [_cast(a, self._dtype) for a in xs + ys]
         if sw is not None:
             tensors.append(_cast(sw, self._dtype))
-        loader = DataLoader(TensorDataset(*tensors), batch_size=batch_size, shuffle=shuffle,
-                            drop_last=drop_last)
+        loader = self._data_loader(TensorDataset(*tensors), batch_size, shuffle, drop_last, op)
         loader._fdl_layout = _Layout(len(xs), keys, len(ys), sw is not None)
         return loader
+
+    def _data_loader(self, ds, batch_size, shuffle, drop_last, op):
+        """A DataLoader over ds; distributed: this rank's share (training: of every
+        global batch, through a DistributedSampler; validation/evaluate: an unpadded
+        split, so the reduced metrics equal one process's)."""
+        from fastdl.data import DataLoader
+        if self._dist is None:
+            return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+        if op == "fit" and shuffle is not None:
+            return self._dist.train_loader(ds, batch_size, shuffle, drop_last)
+        return self._dist.eval_loader(ds, batch_size)
 
     def _sample_weights(self, sample_weight, class_weight, ys, n, op):
         """Keras: per-sample weights from sample_weight times class_weight[label]."""
@@ -745,9 +766,9 @@ class Trainer:
                                      % len(validation_data))
                 vx, vy = validation_data[0], validation_data[1]
                 vsw = validation_data[2] if len(validation_data) == 3 else None
-                val_loader = self._make_loader(vx, vy, vsw, val_bs, False, op="fit")
+                val_loader = self._make_loader(vx, vy, vsw, val_bs, None, op="fit")
             else:
-                val_loader = self._make_loader(validation_data, None, None, val_bs, False,
+                val_loader = self._make_loader(validation_data, None, None, val_bs, None,
                                                op="fit")
         cbs = list(callbacks or [])
         if not any(isinstance(c, TerminateOnNaN) for c in cbs):
@@ -755,6 +776,8 @@ class Trainer:
         if verbose and not any(isinstance(c, ProgressBar) for c in cbs):
             cbs.append(ProgressBar(verbose))
         cbs.insert(0, self.history)     # first, so checkpoints see this epoch's logs
+        if self._dist is not None:
+            cbs = self._dist.rank_callbacks(cbs)
         self._callbacks = cbs
         pending = getattr(self, "_pending_callback_sched", None)
         if pending:
@@ -774,6 +797,8 @@ class Trainer:
         self._running_metrics = any(getattr(c, "shows_running_metrics", False) for c in cbs)
         for epoch in range(initial_epoch, epochs):
             self.epoch = epoch
+            if self._dist is not None:
+                self._dist.set_epoch(loader, epoch)
             cbl.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
             logs = self._train_epoch(loader, cbl, grad_accum_steps, steps_per_epoch)
@@ -787,7 +812,10 @@ class Trainer:
             self._step_scheduler(logs, val_loader is not None)
             cbl.on_epoch_end(epoch, logs)
             self.epoch = epoch + 1
-            if self.stop_training or getattr(self.model, "stop_training", False):
+            stop = self.stop_training or getattr(self.model, "stop_training", False)
+            if self._dist is not None:
+                stop = self._dist.any(stop)     # every rank stops at the same epoch
+            if stop:
                 break
         cbl.on_train_end({})
         self._train_iter = None
@@ -819,11 +847,14 @@ class Trainer:
         bs = getattr(loader, "batch_size", None)
         if ds is None or not bs or not hasattr(ds, "__len__") or not hasattr(loader, "__len__"):
             return None
-        return [min(bs, len(ds) - i * bs) for i in range(len(loader))]
+        sampler = getattr(loader, "sampler", None)     # a DistributedSampler: this rank's share
+        n = len(sampler) if hasattr(sampler, "__len__") else len(ds)
+        return [min(bs, n - i * bs) for i in range(len(loader))]
 
     def _forward(self, batch, layout):
         xb, yb, sw = self._split_batch(batch, layout)
-        out = self.model(*xb) if isinstance(xb, (tuple, list)) else self.model(xb)
+        model = self.model if self._dist is None else self._dist.model
+        out = model(*xb) if isinstance(xb, (tuple, list)) else model(xb)
         return self._compute_loss(out, yb, sw)
 
     def _epoch_batches(self, loader, steps):
@@ -858,7 +889,12 @@ class Trainer:
         pending = 0
         for i, batch in self._epoch_batches(loader, steps_per_epoch):
             cbl.on_train_batch_begin(i, {})
-            loss, parts, outs, targets = self._forward(batch, layout)
+            if self._dist is None:
+                loss, parts, outs, targets = self._forward(batch, layout)
+            else:       # all-reduce only the last backward of each accumulation group
+                last = k == 1 or pending + 1 == k or nb is None or i == nb - 1
+                with self._dist.sync(last):
+                    loss, parts, outs, targets = self._forward(batch, layout)
             if k > 1:
                 bsz = len(next(iter(outs.values())))
                 if sizes is not None:        # weight by the batch's share of its group
@@ -877,6 +913,8 @@ class Trainer:
             # Keras's batch logs: running means over the epoch so far (metrics only
             # when a callback shows them, since computing them costs per batch)
             blogs = stats.logs() if self._running_metrics else {"loss": stats.running_loss()}
+            if self._dist is not None:      # the same running loss (and NaN stop) everywhere
+                blogs["loss"] = self._dist.running_loss(stats.sum_loss, stats.seen)
             blogs["size"] = bsz
             cbl.on_train_batch_end(i, blogs)
             if self.stop_training:
@@ -885,6 +923,8 @@ class Trainer:
                 break
         if pending:      # an iterable of unknown length ended inside a group
             self._optimizer_step()
+        if self._dist is not None:
+            self._dist.reduce_stats(stats)
         return stats.logs()
 
     def _optimizer_step(self):
@@ -924,6 +964,8 @@ class Trainer:
                         bar.update(i + 1, {"loss": stats.running_loss()}, finalize=False)
         finally:
             self.model.train(was_training)
+        if self._dist is not None:
+            self._dist.reduce_stats(stats)
         if stats.seen == 0:
             raise ValueError("evaluate: no samples to evaluate")
         logs = stats.logs()
@@ -947,6 +989,8 @@ class Trainer:
             steps: evaluate only the first `steps` batches.
         """
         v = check_verbose(verbose, "evaluate")
+        if self._dist is not None and not self._dist.is_main:
+            v = 0                       # rank 0 alone prints
         batch_size = self._check_batch_size(batch_size, "evaluate", "batch_size")
         if steps is not None and (not _is_int(steps) or steps < 1):
             raise ValueError("evaluate: steps must be None or an int >= 1, got %r" % (steps,))
@@ -973,6 +1017,8 @@ class Trainer:
         """
         from fastdl.data import DataLoader, Dataset, TensorDataset
         v = check_verbose(verbose, "predict")
+        if self._dist is not None and not self._dist.is_main:
+            v = 0                       # rank 0 alone prints
         batch_size = self._check_batch_size(batch_size, "predict", "batch_size")
         user = isinstance(x, (DataLoader, Dataset))
         if isinstance(x, DataLoader):
@@ -1053,6 +1099,8 @@ class Trainer:
     def save_checkpoint(self, path, epoch=None):
         """Write model, optimizer, scheduler, epoch, RNG state and history (atomically)."""
         from fastdl.io import save
+        if self._dist is not None and not self._dist.is_main:
+            return                      # the replicas are equal: rank 0 writes the one file
         save(self.state_dict(epoch), path)
 
     def load_checkpoint(self, path):
