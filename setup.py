@@ -16,6 +16,9 @@ The code compiled for an ISA is only called after run-time CPU detection.
 Environment switches (build time):
   FASTDL_NO_OPENMP=1   build without OpenMP; kernels run serially.
   FASTDL_DEBUG=1       -O0 -g, for gdb and sanitizers.
+  FASTDL_SANITIZE=1    AddressSanitizer in libfastdl and the extensions (-g kept);
+                       run with libasan preloaded: LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+                       ASAN_OPTIONS=detect_leaks=0 (CPython itself is not instrumented).
 """
 import os
 import shutil
@@ -50,6 +53,12 @@ def _env_on(name):
 
 def _opt_flags():
     return ["-O0", "-g"] if _env_on("FASTDL_DEBUG") else ["-O3"]
+
+
+def sanitize_flags():
+    """Compile and link flags of the FASTDL_SANITIZE=1 build (empty otherwise)."""
+    return ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"] \
+        if _env_on("FASTDL_SANITIZE") else []
 
 
 def _is_x86():
@@ -124,8 +133,10 @@ class BuildExt(build_ext):
         self._cc = os.environ.get("CC") or sysconfig.get_config_var("CC").split()[0] or "gcc"
         omp = openmp_flags(self._cc)
         self.fastdl_openmp = bool(omp)
-        base = BASE_CFLAGS + _opt_flags() + omp
-        tmp = Path(self.build_temp) / ("libfastdl-omp" if omp else "libfastdl-serial")
+        san = sanitize_flags()
+        base = BASE_CFLAGS + _opt_flags() + omp + san
+        tmp = Path(self.build_temp) / (("libfastdl-omp" if omp else "libfastdl-serial")
+                                       + ("-asan" if san else ""))
         jobs = []
         for src in c_sources():
             isa = isa_of(src)
@@ -142,7 +153,7 @@ class BuildExt(build_ext):
         lib = libdir / "libfastdl.so"
         tmp_lib = libdir / ".libfastdl.so.tmp"
         cmd = [self._cc, "-shared", "-o", str(tmp_lib), *map(str, objs),
-               "-Wl,-soname,libfastdl.so", *omp, "-pthread", "-lm"]
+               "-Wl,-soname,libfastdl.so", *omp, *san, "-pthread", "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("linking libfastdl.so failed:\n%s" % r.stderr)
@@ -155,14 +166,25 @@ class BuildExt(build_ext):
         return libdir
 
     def build_extensions(self):
+        # pip builds in the source tree's build/: extensions compiled with the other
+        # FASTDL_SANITIZE setting must not be reused (a sanitized extension in a plain
+        # install refuses to load without libasan preloaded)
+        stamp = Path(self.build_temp) / "fastdl-sanitize.stamp"
+        mode = "asan" if sanitize_flags() else "plain"
+        if not stamp.exists() or stamp.read_text() != mode:
+            self.force = True
         libdir = self.build_libfastdl()
         for ext in self.extensions:
             ext.library_dirs.append(str(libdir))
             ext.libraries.append("fastdl")
             ext.extra_link_args.append("-Wl,-rpath,$ORIGIN/../lib")
+            ext.extra_compile_args.extend(sanitize_flags())
+            ext.extra_link_args.extend(sanitize_flags())
         if self.parallel is None:
             self.parallel = os.cpu_count() or 1
         super().build_extensions()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(mode)
 
 
 def extensions():

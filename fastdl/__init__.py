@@ -8,6 +8,7 @@ from fastdl.config import (config, get_include, get_lib, get_num_threads, set_nu
                            show_config, empty_cache, tune_malloc, _check_isa_env)
 from fastdl import autograd
 from fastdl.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from fastdl.autograd.inference_mode import inference_mode, is_inference_mode_enabled
 from fastdl.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from fastdl.tensor import Tensor
 from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, div,
@@ -19,6 +20,8 @@ from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
 from fastdl.io import CheckpointError, load, save
+from fastdl.dlpack import from_dlpack
+from fastdl import onnx
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks

@@ -15,11 +15,22 @@ _ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT
 
 
 def set_num_threads(n):
-    """Threads used by fastdl's kernels (ignored, always 1, in a build without OpenMP)."""
+    """Threads used by fastdl's kernels (ignored, always 1, in a build without OpenMP).
+
+    A process forked (os.fork, multiprocessing 'fork') from one that has had 2 or
+    more threads runs its kernels serially: OpenMP's thread pool does not survive
+    fork, and a new team there would hang. Asking for more threads in such a
+    child warns and keeps 1.
+    """
     n = int(n)
     if n < 1:
         raise ValueError("set_num_threads: expected a positive count, got %d" % n)
     _core.set_num_threads(n)
+    if n > 1 and _core.has_openmp() and _core.get_num_threads() == 1:
+        warnings.warn("set_num_threads(%d): this process was forked from one where fastdl "
+                      "used OpenMP threads, which cannot restart after fork; kernels stay serial "
+                      "(start the process with the 'spawn' or 'forkserver' method for threads)"
+                      % n, RuntimeWarning, stacklevel=2)
 
 
 def get_num_threads():

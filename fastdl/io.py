@@ -1,18 +1,20 @@
 """fastdl.save / fastdl.load: state dicts and checkpoints in safetensors files.
 
-A file is a standard safetensors file: every tensor (or NumPy array) in the
-object is stored under its dotted path ("model.0.weight"), so other tools can
-read the weights. The structure around them (nested dicts and lists, numbers,
-strings, None) is JSON in the safetensors metadata under "fastdl", with a
-SHA-256 of each tensor (over its dtype, shape and bytes) and of the JSON
-itself. Loading parses JSON and raw tensor bytes only; no pickle, so a file
-never runs code.
+A file is a standard safetensors file, written and parsed by the
+``safetensors`` library: every tensor (or NumPy array) in the object is
+stored under its dotted path ("model.0.weight"), so other tools can read the
+weights. What the library does not know, fastdl keeps in the safetensors
+metadata under "fastdl": the structure around the tensors (nested dicts and
+lists, numbers, strings, None) as JSON, a SHA-256 of each tensor (over its
+dtype, shape and bytes), and a SHA-256 of that JSON. Loading parses JSON and
+raw tensor bytes only; no pickle, so a file never runs code.
 
-``load`` validates the whole file before returning anything: header length,
-JSON, each tensor's dtype, shape and byte range (no gaps, no overlaps, sizes
-that match), the structure that references them, and (unless
-``verify=False``) every checksum. Any problem raises :class:`CheckpointError`
-(a ValueError) naming the file and the problem; a corrupt tensor is named.
+``load`` refuses a file before returning anything when the library finds its
+header, dtypes, shapes or byte ranges malformed (truncation, gaps, overlaps,
+sizes that do not match), when the structure does not match the tensors, or
+(unless ``verify=False``) when a checksum fails. Any problem raises
+:class:`CheckpointError` (a ValueError) naming the file and the problem; a
+corrupt tensor is named.
 
 Writes go to a temporary file beside the target, are flushed to disk, then
 renamed over it, so a crash mid-save leaves the previous file intact. The
@@ -26,12 +28,15 @@ import hashlib
 import json
 import math
 import os
+import re
 import secrets
 import socket
 import stat
 import threading
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from fastdl.tensor import Tensor
 
@@ -41,15 +46,16 @@ __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes", "atomic_open
 _META_KEY = "fastdl"
 _META_SHA_KEY = "fastdl.sha256"
 _FORMAT = 1
-_MAX_HEADER = 100 << 20             # the safetensors limit, also csrc's FDL_ST_MAX_HEADER
 
-# safetensors dtype names <-> NumPy (little-endian on disk)
+# The dtypes fastdl stores: safetensors name <-> NumPy. The names are part of each tensor's
+# checksum, so they must stay the format's names.
 _DTYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype("u1"), "I8": np.dtype("i1"),
            "U16": np.dtype("<u2"), "I16": np.dtype("<i2"), "F16": np.dtype("<f2"),
            "U32": np.dtype("<u4"), "I32": np.dtype("<i4"), "F32": np.dtype("<f4"),
            "U64": np.dtype("<u8"), "I64": np.dtype("<i8"), "F64": np.dtype("<f8")}
 _NAMES = {(dt.kind, dt.itemsize): name for name, dt in _DTYPES.items()}
-_UNSUPPORTED = {"BF16": "bfloat16", "F8_E4M3": "float8 e4m3", "F8_E5M2": "float8 e5m2"}
+_UNSUPPORTED = {"BF16": "bfloat16", "F8_E4M3": "float8 e4m3", "F8_E5M2": "float8 e5m2",
+                "C64": "complex64"}
 
 
 class CheckpointError(ValueError):
@@ -240,10 +246,10 @@ def _le(arr):
     return np.require(arr, requirements="C")
 
 
-def _tensor_sha(name, shape, arr):
+def _tensor_sha(name, shape, data):
+    """SHA-256 over the safetensors dtype name, the shape and the little-endian bytes."""
     h = hashlib.sha256(("%s %s " % (name, list(shape))).encode())
-    if arr.size:
-        h.update(arr.reshape(-1).view(np.uint8))
+    h.update(data)
     return h.hexdigest()
 
 
@@ -261,37 +267,24 @@ def save(obj, path):
     """
     tensors = {}
     structure = _flatten(obj, "", tensors)
-    entries, arrays, checksums = {}, [], {}
-    # largest items first, so every tensor starts at a multiple of its item size
-    order = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))
-    offset = 0
-    for key in order:
-        arr = tensors[key]
+    checksums = {}
+    for key, arr in tensors.items():
         dt = arr.dtype
         name = _NAMES.get((dt.kind, dt.itemsize)) if dt.kind in "biuf" else None
         if name is None:
-            raise TypeError("save: tensor %r has dtype %s, which safetensors cannot store "
+            raise TypeError("save: tensor %r has dtype %s, which fastdl cannot store "
                             "(bool, int8-64, uint8-64, float16/32/64 are supported)" % (key, dt))
-        arr = _le(arr)
-        shape = list(arr.shape)
-        entries[key] = {"dtype": name, "shape": shape,
-                        "data_offsets": [offset, offset + arr.nbytes]}
-        checksums[key] = _tensor_sha(name, shape, arr)
-        arrays.append(arr)
-        offset += arr.nbytes
+        # C-contiguous little-endian: what the checksum covers, and safetensors.numpy.save
+        # (0.8) reads each array through its data pointer without checking contiguity.
+        tensors[key] = arr = _le(arr)
+        checksums[key] = _tensor_sha(name, arr.shape, arr.reshape(-1).view(np.uint8))
     meta_json = json.dumps({"format": _FORMAT, "structure": structure, "checksums": checksums},
                            allow_nan=False)
-    header = {"__metadata__": {_META_KEY: meta_json,
-                               _META_SHA_KEY: hashlib.sha256(meta_json.encode()).hexdigest()}}
-    header.update(entries)
-    hb = json.dumps(header, separators=(",", ":")).encode()
-    hb += b" " * (-len(hb) % 8)
-    with atomic_open(path) as f:
-        f.write(len(hb).to_bytes(8, "little"))
-        f.write(hb)
-        for arr in arrays:
-            if arr.size:
-                f.write(arr.reshape(-1).view(np.uint8).data)
+    meta = {_META_KEY: meta_json, _META_SHA_KEY: hashlib.sha256(meta_json.encode()).hexdigest()}
+    # safetensors.numpy.save, not save_file: save_file (0.8) writes its own 0600 ".tmpXXXX"
+    # file and renames it, which bypasses the umask, fsync and stale-temp handling of
+    # atomic_open. The price is one in-memory copy of the file while it is written.
+    atomic_write_bytes(path, safetensors.numpy.save(tensors, metadata=meta))
 
 
 # ---- load -----------------------------------------------------------------------------------
@@ -312,77 +305,78 @@ def _check_map_location(map_location):
 
 
 def _read(path):
+    """(header, [(name, {"dtype", "shape", "data"})]): the file parsed by the safetensors library.
+
+    safetensors.deserialize checks the header (length, JSON, dtypes, shapes) and that the
+    tensors' byte ranges cover the data exactly (no gap, overlap or truncation). It works on
+    the bytes in memory, so a file changed while it is read cannot fault a mapping, and it
+    imports nothing, whereas safe_open imports numpy and sys through builtins.__import__ on
+    every call (test_load_never_runs_code forbids any import during a load). deserialize
+    does not return the metadata, so the header it validated is decoded again with json.
+    """
     if os.path.isdir(path):
         raise CheckpointError(path, "is a directory, not a safetensors file")
     with open(path, "rb") as f:
-        return f.read()
-
-
-def _parse_header(path, raw):
-    """(tensor entries {name: (dtype, shape, begin, end)}, metadata dict, data start)."""
-    n = len(raw)
-    if n == 0:
-        raise CheckpointError(path, "empty file (0 bytes); not a safetensors file")
-    if n < 8:
-        raise CheckpointError(path, "only %d bytes: truncated, or not a safetensors file" % n)
-    hlen = int.from_bytes(raw[:8], "little")
-    if hlen > _MAX_HEADER or hlen > n - 8:
-        raise CheckpointError(path, "truncated or not a safetensors file: the first 8 bytes give "
-                              "a header of %d bytes, the file has %d after them" % (hlen, n - 8))
+        raw = f.read()
     try:
-        header = json.loads(raw[8:8 + hlen].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise CheckpointError(path, "corrupt or foreign: the header is not valid JSON (%s)"
-                              % str(e)[:200]) from None
-    if not isinstance(header, dict):
-        raise CheckpointError(path, "corrupt: the header is JSON %s, not an object"
-                              % type(header).__name__)
-    meta = header.pop("__metadata__", None)
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                             for k, v in meta.items()):
-        raise CheckpointError(path, "corrupt: __metadata__ must map strings to strings")
-    data_len = n - 8 - hlen
-    entries = {}
+        items = safetensors.deserialize(raw)
+        header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+    except (safetensors.SafetensorError, ValueError, RecursionError) as e:
+        raise _explain(path, raw, e) from None
+    # safetensors ignores fields it does not know in a tensor's entry; fastdl never writes
+    # any, and a file with them is not one whose layout we can vouch for.
     for name, e in header.items():
-        if not isinstance(e, dict) or set(e) != {"dtype", "shape", "data_offsets"}:
+        if name != "__metadata__" and set(e) != {"dtype", "shape", "data_offsets"}:
             raise CheckpointError(path, "corrupt: tensor %r: header entry must have exactly "
                                   "dtype, shape and data_offsets, got %.200r" % (name, e))
-        dname, shape, offs = e["dtype"], e["shape"], e["data_offsets"]
-        if dname in _UNSUPPORTED:
-            raise CheckpointError(path, "tensor %r has dtype %s (%s), which NumPy and fastdl "
-                                  "cannot hold" % (name, dname, _UNSUPPORTED[dname]))
-        if not isinstance(dname, str) or dname not in _DTYPES:
-            raise CheckpointError(path, "corrupt: tensor %r has unknown dtype %.50r (known: %s)"
-                                  % (name, dname, ", ".join(_DTYPES)))
-        if (not isinstance(shape, list) or len(shape) > 64
-                or not all(type(d) is int and d >= 0 for d in shape)):
-            raise CheckpointError(path, "corrupt: tensor %r has shape %.200r; expected a list of "
-                                  "non-negative integers" % (name, shape))
-        if (not isinstance(offs, list) or len(offs) != 2
-                or not all(type(o) is int and o >= 0 for o in offs) or offs[0] > offs[1]):
-            raise CheckpointError(path, "corrupt: tensor %r has data_offsets %.200r; expected "
-                                  "[begin, end] with 0 <= begin <= end" % (name, offs))
-        dt = _DTYPES[dname]
-        want = math.prod(shape) * dt.itemsize
-        if offs[1] - offs[0] != want:
-            raise CheckpointError(path, "corrupt: tensor %r: dtype %s and shape %s need %d bytes, "
-                                  "data_offsets %s span %d" % (name, dname, shape, want, offs,
-                                                               offs[1] - offs[0]))
-        entries[name] = (dt, tuple(shape), offs[0], offs[1])
-    pos = 0
-    for name, (_, _, b, e) in sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3])):
-        if b != pos:
-            raise CheckpointError(path, "corrupt: tensor %r starts at data byte %d, expected %d "
-                                  "(%s)" % (name, b, pos, "overlap" if b < pos else "gap"))
-        pos = e
-    if pos != data_len:
-        if pos > data_len:
-            raise CheckpointError(path, "truncated: the tensors need %d data bytes, the file has "
-                                  "%d" % (pos, data_len))
-        raise CheckpointError(path, "corrupt: %d bytes after the last tensor" % (data_len - pos))
-    return entries, meta, 8 + hlen
+    for name, e in items:
+        d = e["dtype"]
+        if d not in _DTYPES:
+            raise CheckpointError(path, "tensor %r has dtype %s%s, which fastdl cannot hold "
+                                  "(supported: %s)" % (name, d, " (%s)" % _UNSUPPORTED[d]
+                                                       if d in _UNSUPPORTED else "",
+                                                       ", ".join(_DTYPES)))
+    return header, items
+
+
+def _explain(path, raw, err):
+    """CheckpointError for what the safetensors library refused, with its reason.
+
+    The library's "invalid shape, data type, or offset for tensor" does not say which
+    tensor, and "file not fully covered" does not say whether data is missing or extra;
+    when the header is readable, _misfit says which tensor does not fit.
+    """
+    problem = re.sub(r"^Error while deserializing( header)?: ", "", str(err))
+    try:
+        problem += _misfit(raw)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        pass                                # the library's reason is all there is
+    return CheckpointError(path, "not a valid safetensors file (truncated, corrupt or foreign): "
+                           + problem)
+
+
+def _misfit(raw):
+    """"; <which tensor does not fit and how>" from a JSON header, or "" if none is found."""
+    hlen = int.from_bytes(raw[:8], "little")
+    have = len(raw) - 8 - hlen
+    if have < 0:
+        return ""
+    header = json.loads(raw[8:8 + hlen])
+    header.pop("__metadata__", None)
+    last = (0, None)
+    for name, e in header.items():
+        (b, end), shape = e["data_offsets"], e["shape"]
+        if not all(type(d) is int and d >= 0 for d in shape + [b, end]):
+            return ""
+        need = math.prod(shape) * _DTYPES[e["dtype"]].itemsize
+        if end - b != need:
+            return "; tensor %r: dtype %s and shape %s need %d bytes, data_offsets %s span %d" \
+                % (name, e["dtype"], shape, need, [b, end], end - b)
+        last = max(last, (end, name))
+    if last[0] > have:
+        return "; truncated: tensor %r ends at data byte %d, the file has %d" % (last[1], last[0],
+                                                                              have)
+    return "; %d bytes after the last tensor" % (have - last[0]) if last[0] < have else ""
 
 
 def _check_structure(path, node, names, seen, where="<root>"):
@@ -502,8 +496,9 @@ def _fastdl_meta(path, meta, names, verify):
 def load(path, map_location=None, *, verify=True):
     """Load what save() wrote (or any safetensors file, as a flat dict of Tensors).
 
-    Every byte range, dtype and shape is validated before anything is returned,
-    and each tensor's SHA-256 (written by save) is checked.
+    The safetensors library validates every byte range, dtype and shape; fastdl then
+    validates the structure and each tensor's SHA-256 (written by save) before
+    anything is returned.
 
     Args:
         path: the file.
@@ -526,26 +521,27 @@ def load(path, map_location=None, *, verify=True):
     """
     _check_map_location(map_location)
     path = os.fspath(path)
-    raw = _read(path)
-    entries, meta, start = _parse_header(path, raw)
-    info = _fastdl_meta(path, meta, entries, verify)
+    header, items = _read(path)
+    names = [name for name, _ in items]
+    info = _fastdl_meta(path, header.get("__metadata__") or {}, names, verify)
     if info is not None:
         seen = set()
-        _check_structure(path, info["structure"], entries, seen)
-        unused = set(entries) - seen
+        _check_structure(path, info["structure"], set(names), seen)
+        unused = set(names) - seen
         if unused:
             raise CheckpointError(path, "corrupt: tensors %s are in the file but not in its "
                                   "structure" % sorted(unused)[:5])
     checksums = (info or {}).get("checksums") if verify else None
-    names = {dt: n for n, dt in _DTYPES.items()}
     tensors = {}
-    for name, (dt, shape, b, e) in entries.items():
-        arr = np.frombuffer(raw, dtype=dt, count=math.prod(shape), offset=start + b)
-        if checksums is not None and _tensor_sha(names[dt], shape, arr) != checksums[name]:
+    while items:                          # pop each tensor's bytes once it is copied
+        name, e = items.pop()
+        if checksums is not None and \
+                _tensor_sha(e["dtype"], e["shape"], e["data"]) != checksums[name]:
             raise CheckpointError(path, "corrupt: tensor %r does not match its checksum (its "
                                   "bytes, dtype or shape changed after it was saved)" % name)
-        arr = arr.astype(dt.newbyteorder("="), copy=True).reshape(shape)
-        tensors[name] = Tensor._wrap(arr)
+        dt = _DTYPES[e["dtype"]]
+        arr = np.frombuffer(e["data"], dtype=dt).reshape(e["shape"])
+        tensors[name] = Tensor._wrap(arr.astype(dt.newbyteorder("="), copy=True))  # writable
     if info is None:
         return tensors
     return _unflatten(info["structure"], tensors)
@@ -613,11 +609,12 @@ def check_trainer_checkpoint(ck, path, model, optimizer):
         p, g = params[j]
         fresh = {}
         optimizer._init_state(p, g, fresh)
-        if set(s) != set(fresh):
+        lazy = {k: p._data for k in optimizer._lazy_state if k in s and k not in fresh}
+        missing, unexpected = set(fresh) - set(s), set(s) - set(fresh) - set(lazy)
+        if missing or unexpected:
             bad("optimizer state[%r] keys differ from what %s keeps: missing %s, unexpected %s"
-                % (j, type(optimizer).__name__, sorted(set(fresh) - set(s)),
-                   sorted(set(s) - set(fresh))))
-        for k, ref in fresh.items():
+                % (j, type(optimizer).__name__, sorted(missing), sorted(unexpected)))
+        for k, ref in {**fresh, **lazy}.items():
             v = s[k]
             if isinstance(ref, np.ndarray):
                 arr = v._data if isinstance(v, Tensor) else None

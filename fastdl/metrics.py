@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from fastdl._C import metrics as _C
+from fastdl._intcheck import check_int64_range
 
 __all__ = ["Metric", "Accuracy", "Precision", "Recall", "F1Score", "ConfusionMatrix",
            "MeanAbsoluteError", "MeanSquaredError", "RootMeanSquaredError", "R2Score",
@@ -72,6 +73,7 @@ def _labels(y, op, what="target"):
                              % (op, what))
         return y.astype(np.int64)
     if y.dtype.kind in "iub":
+        check_int64_range(y, op, what + " label", ValueError)
         return y.astype(np.int64, copy=False)
     raise TypeError("%s: %s must hold integer class labels, got dtype %s" % (op, what, y.dtype))
 

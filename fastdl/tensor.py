@@ -19,6 +19,7 @@ import numpy as np
 
 from fastdl import autograd
 from fastdl._C import _core
+from fastdl._intcheck import check_int64_range
 from fastdl.autograd import _mode
 from fastdl.autograd._functions import tensor as _fn
 
@@ -423,7 +424,7 @@ class Tensor:
 
     def __setitem__(self, idx, value):
         self._check_inplace("setitem")
-        self._data[_index_arrays(idx)] = value._data if isinstance(value, Tensor) else value
+        self._data[_index_arrays(idx, "setitem")] = value._data if isinstance(value, Tensor) else value
 
 
 def _scaled(other, alpha):
@@ -883,14 +884,17 @@ def expand(x, *shape):
 
 # ---- indexing and joins --------------------------------------------------------------------
 
-def _index_arrays(idx):
-    """Replace Tensors inside an index by their arrays."""
+def _index_arrays(idx, op="getitem"):
+    """Replace Tensors inside an index by their arrays (uint64 ones checked:
+    NumPy would wrap 2**64 - 1 to -1, the last element)."""
     if isinstance(idx, Tensor):
-        return idx._data
-    if isinstance(idx, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in idx)
-    if isinstance(idx, list):
-        return np.asarray([i._data if isinstance(i, Tensor) else i for i in idx])
+        idx = idx._data
+    elif isinstance(idx, tuple):
+        idx = tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+    elif isinstance(idx, list):
+        idx = np.asarray([i._data if isinstance(i, Tensor) else i for i in idx])
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        check_int64_range(i, op)
     return idx
 
 

@@ -63,3 +63,30 @@ def _restore_global_state():
 def to_np(t):
     """A float64 copy of a Tensor's values (for references)."""
     return np.asarray(t.detach().numpy(), dtype=np.float64)
+
+
+@pytest.fixture
+def run_isolated(tmp_path):
+    """Run Python code in a child process, so a crash or hang fails one test
+    instead of killing the suite. Returns the CompletedProcess; the child's
+    exit code, stdout and stderr are in the failure message."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    def run(code, timeout=120, env=None, check=True):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        try:
+            # cwd outside the checkout: the child imports the installed fastdl
+            r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=timeout, env=full_env)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail("child process hung (no exit after %ss)\nstdout:\n%s\nstderr:\n%s"
+                        % (timeout, e.stdout, e.stderr))
+        if check and r.returncode != 0:
+            pytest.fail("child process failed with exit code %d\nstdout:\n%s\nstderr:\n%s"
+                        % (r.returncode, r.stdout, r.stderr[-4000:]))
+        return r
+    return run

@@ -306,6 +306,32 @@ def test_exact_resume_with_batchnorm_and_dropout(tmp_path):
     assert other.history.history["loss"] != ref.history.history["loss"][2:]
 
 
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: fastdl.optim.SGD(ps, lr=0.05, momentum=0.9),      # momentum_buffer made on step 1
+    lambda ps: fastdl.optim.SGD(ps, lr=0.05),
+    lambda ps: fastdl.optim.RMSprop(ps, lr=1e-2, momentum=0.5, centered=True),
+    lambda ps: fastdl.optim.AdamW(ps, lr=1e-2),
+    lambda ps: fastdl.optim.Adagrad(ps, lr=1e-2),
+    lambda ps: fastdl.optim.Adadelta(ps),
+], ids=["sgd-momentum", "sgd", "rmsprop", "adamw", "adagrad", "adadelta"])
+def test_every_optimizer_resumes_exactly(tmp_path, make_opt):
+    x, y = _data()
+
+    def trainer(seed):
+        fastdl.manual_seed(seed)
+        model = _bn_dropout_model()
+        return fastdl.Trainer(model, make_opt(model.parameters()), nn.CrossEntropyLoss())
+
+    ref = trainer(0)
+    ck = fastdl.callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch}.safetensors"),
+                                          save_weights_only=False)
+    _fit(ref, x, y, 3, callbacks=[ck])
+    resumed = trainer(4)
+    _fit(resumed, x, y, 3, resume_from=str(tmp_path / "ck-1.safetensors"))
+    for k, v in ref.model.state_dict().items():
+        assert resumed.model.state_dict()[k].numpy().tobytes() == v.numpy().tobytes(), k
+
+
 def _resave(path, fn):
     """Load a checkpoint, let fn edit it, save it again (a consistent, well-formed file)."""
     ck = fastdl.load(path)
@@ -566,6 +592,26 @@ def test_foreign_files_directories_empty_files(tmp_path):
     with pytest.raises(FileNotFoundError):
         fastdl.load(tmp_path / "missing.safetensors")
     assert issubclass(CheckpointError, ValueError) and fastdl.CheckpointError is CheckpointError
+
+
+def test_library_refusals_name_the_file_tensor_and_problem(tmp_path):
+    """safetensors parses the file; what it refuses is explained with the tensor that misfits."""
+    cases = {
+        "span": (_st({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 4]}}, bytes(4)),
+                 r"tensor 'a': dtype F64 and shape \[1\] need 8 bytes, data_offsets \[0, 4\] span 4"),
+        "short": (_st({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}, bytes(5)),
+                  r"truncated: tensor 'a' ends at data byte 12, the file has 5"),
+        "extra": (_st({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, bytes(7)),
+                  r"3 bytes after the last tensor"),
+        "c64": (_st({"a": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}}, bytes(8)),
+                r"tensor 'a' has dtype C64 \(complex64\), which fastdl cannot hold"),
+    }
+    for name, (data, match) in cases.items():
+        q = tmp_path / name
+        q.write_bytes(data)
+        with pytest.raises(CheckpointError, match=match) as e:
+            fastdl.load(q)
+        assert e.value.path == str(q) and str(e.value).startswith(str(q) + ": "), name
 
 
 def _st(header, data):

@@ -39,13 +39,16 @@
  * (floats). Passing less returns FDL_ERR_WORKSPACE; passing more is fine.
  *
  * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
- * size of later kernel calls). Kernels may be called from several OS threads
- * at once on disjoint outputs. The library never changes the process's
- * environment, allocator or OpenMP settings. On a machine shared with other
- * busy processes, OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=1000, spin
- * briefly then sleep) keeps OpenMP workers from spinning at barriers while
- * the other thread of their team is descheduled; fdl_omp_wait_policy()
- * reports the setting in force.
+ * size of later kernel calls). A child forked from a process that has had
+ * 2 or more threads runs serially for good (libgomp's pool does not survive
+ * fork; a team there would hang), and fdl_get_num_threads() says 1. Kernels
+ * may be called from several OS threads at once on disjoint outputs. The
+ * library never changes the process's environment, allocator or OpenMP
+ * settings. On a machine shared with other busy processes,
+ * OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=1000, spin briefly then sleep)
+ * keeps OpenMP workers from spinning at barriers while the other thread of
+ * their team is descheduled; fdl_omp_wait_policy() reports the setting in
+ * force.
  *
  * Visibility: libfastdl exports exactly the functions declared with FDL_API
  * (all named fdl_*); everything else is hidden.

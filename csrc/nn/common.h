@@ -91,10 +91,10 @@ static inline int nn_targets_bad(const int64_t *t, int64_t N, int64_t C, int64_t
     return 0;
 }
 
-/* 1 when one of idx[n] lies outside [0, limit). */
-static inline int nn_indices_bad(const int64_t *idx, int64_t n, int64_t limit) {
+/* 1 when one of idx[n] lies outside [lo, hi). */
+static inline int nn_indices_bad(const int64_t *idx, int64_t n, int64_t lo, int64_t hi) {
     int bad = 0;
-    for (int64_t i = 0; i < n; i++) bad |= idx[i] < 0 || idx[i] >= limit;
+    for (int64_t i = 0; i < n; i++) bad |= idx[i] < lo || idx[i] >= hi;
     return bad;
 }
 

@@ -1,13 +1,18 @@
 /* pool_impl.h — pooling kernels over T; see pool.c for the legend. */
 
 /* x[P, H, W] -> out[P, OH, OW], argmax[P, OH, OW] = h * W + w of the max
- * (NaN wins, like PyTorch); padding counts as -inf */
+ * (NaN wins, like PyTorch); padding counts as -inf. A window that lies
+ * entirely in the padding (possible with dilation or ceil_mode) gives -inf
+ * and argmax -1, which backward skips: PyTorch stores an index outside the
+ * plane there and then scatters out of bounds. */
 static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, int64_t H,
                                 int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
                                 int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
                                 int64_t dw) {
     int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
-    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
+        2 * OH <= H && 2 * OW <= W) {
+        /* (ceil_mode's partial last window takes the general loop below) */
         /* The CNN case: straight-line selects instead of the general window
          * loops (about 5x faster); same comparison order, so same result. */
         NN_OMP_FOR
@@ -57,8 +62,12 @@ static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64
             for (int64_t ow = 0; ow < OW; ow++) {
                 int64_t ws = ow * sw - pw;
                 int64_t j0 = ws < 0 ? FDL_CDIV(-ws, dw) : 0, j1 = FDL_MIN(kw, FDL_CDIV(W - ws, dw));
-                int64_t idx = (hs + i0 * dh) * W + ws + j0 * dw;
-                T best = i0 < i1 && j0 < j1 ? xp[idx] : -(T)INFINITY;
+                int64_t idx = -1;
+                T best = -(T)INFINITY;
+                if (i0 < i1 && j0 < j1) {
+                    idx = (hs + i0 * dh) * W + ws + j0 * dw;
+                    best = xp[idx];
+                }
                 for (int64_t i = i0; i < i1; i++) {
                     const T *row = xp + (hs + i * dh) * W + ws;
                     for (int64_t j = j0; j < j1; j++) {
@@ -75,7 +84,8 @@ static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64
 }
 
 /* dx[P, H, W] += dout routed through argmax; planes are disjoint, so the
- * plane-parallel loop needs no atomics */
+ * plane-parallel loop needs no atomics. An argmax outside [0, H W) (-1 for
+ * an all-padding window) routes nothing: backward never leaves its plane. */
 static void FN(nn_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
                                  int64_t H, int64_t W, int64_t OH, int64_t OW) {
     int nt_ = fdl_threads_for(P * (OH * OW + H * W));
@@ -84,7 +94,8 @@ static void FN(nn_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *do
         T *dp = dx + p * H * W;
         const T *gp = dout + p * OH * OW;
         const int64_t *ap = argmax + p * OH * OW;
-        for (int64_t k = 0; k < OH * OW; k++) dp[ap[k]] += gp[k];
+        for (int64_t k = 0; k < OH * OW; k++)
+            if ((uint64_t)ap[k] < (uint64_t)(H * W)) dp[ap[k]] += gp[k];
     }
 }
 

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <pthread.h>
+#endif
 
 #include "runtime/internal.h"
 
@@ -108,9 +111,34 @@ static int default_threads(void) {
 #endif
 }
 
+/* ---- fork safety ----
+ * libgomp keeps its worker pool across fork() but the workers do not exist in
+ * the child: the child's first team of 2 or more threads waits for them
+ * forever (a team of 1 never touches the pool; measured on gcc's libgomp).
+ * So once this process has had a thread count above 1 (a team may have run),
+ * a forked child runs every kernel serially. The child cannot get teams back:
+ * a later fdl_set_num_threads(n > 1) there would hang, so it keeps 1. A child
+ * of a process that never had more than 1 thread may set threads as it likes. */
+#ifdef _OPENMP
+static int g_teams_possible = 0;   /* g_threads has been above 1 */
+static int g_fork_serial = 0;      /* forked after that: serial for good */
+
+static void fork_child_go_serial(void) {
+    if (g_teams_possible) {
+        g_fork_serial = 1;
+        g_threads = 1;
+    }
+}
+
+__attribute__((constructor)) static void register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, fork_child_go_serial);
+}
+#endif
+
 void fdl_set_num_threads(int n) {
 #ifdef _OPENMP
-    g_threads = n >= 1 ? n : default_threads();
+    g_threads = g_fork_serial ? 1 : n >= 1 ? n : default_threads();
+    if (g_threads > 1) g_teams_possible = 1;
 #else
     (void)n;
     g_threads = 1;

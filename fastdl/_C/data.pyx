@@ -14,6 +14,8 @@ from libc.stdint cimport int64_t, uint64_t, uint8_t
 from fastdl._C.data cimport *
 from fastdl._C._core cimport fdl_strerror
 
+from fastdl._intcheck import check_int64_range
+
 cnp.import_array()
 
 
@@ -40,6 +42,7 @@ def as_index(idx, str op="gather_rows"):
         if a.size == 0 and a.dtype.kind == "f":
             return np.zeros((<object>a).shape, dtype=np.int64)
         raise TypeError("%s: indices must be integers, got dtype %s" % (op, a.dtype))
+    check_int64_range(a, op)
     return np.ascontiguousarray(a, dtype=np.int64)
 
 

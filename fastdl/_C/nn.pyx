@@ -1048,7 +1048,8 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
         if d: st = fdl_max_pool2d_backward_f64(<D *>pd, <int64_t *>pa, <D *>pg, P, H, W, OH, OW)
         else: st = fdl_max_pool2d_backward_f32(<F *>pd, <int64_t *>pa, <F *>pg, P, H, W, OH, OW)
     if st == FDL_ERR_ARG:
-        _indices(am, H * W, "max_pool2d", "index", "elements of an input plane")
+        # -1 marks a window entirely in the padding (nothing to route)
+        _indices(am, H * W, "max_pool2d", "index", "elements of an input plane", True, -1)
     check(st, "max_pool2d")
     return dx
 

@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 
 from fastdl import random as _random
+from fastdl._intcheck import check_int64_range
 from fastdl.autograd._functions import nn as _fn
 from fastdl.tensor import Tensor, _promote
 
@@ -374,6 +375,7 @@ def _class_rows(op, x, target, prob):
         tr = np.ascontiguousarray(np.moveaxis(t, 1, -1) if t.ndim > 2 else t,
                                   dtype=x.dtype).reshape(-1, C)
     else:
+        check_int64_range(t, op, "target class index", ValueError)
         tr = np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
     return rows, tr, C, back, out_shape
 
@@ -521,6 +523,9 @@ def _pool_input(op, input):
     if x.ndim not in (3, 4):
         raise ValueError("%s: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape %s"
                          % (op, x.shape))
+    if 0 in x.shape[-2:]:     # (padding could give windows, but no value to pool: PyTorch refuses)
+        raise ValueError("%s: expected an input with non-zero H and W, got shape %s"
+                         % (op, x.shape))
     return x
 
 
@@ -545,7 +550,10 @@ def _pool_out(op, L, k, s, p, d, ceil, in_shape, axis):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax."""
+    """2-D max pooling over (H, W). With return_indices, also the flat h * W + w argmax.
+
+    A window entirely in the padding (dilation, ceil_mode) gives -inf and index -1.
+    """
     op = "max_pool2d"
     x = _pool_input(op, input)
     kh, kw = _pair(kernel_size, op, "kernel_size")

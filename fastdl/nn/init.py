@@ -5,6 +5,7 @@ the same weights for any thread count. Each fills the tensor in place and
 returns it.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -115,12 +116,18 @@ def _fan(tensor, mode):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    if 0 in tensor.shape:    # PyTorch: a no-op with a warning, not a division by zero
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return tensor
     fan = _fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    if 0 in tensor.shape:    # PyTorch: a no-op with a warning, not a division by zero
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return tensor
     fan = _fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
 

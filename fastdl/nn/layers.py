@@ -2,6 +2,7 @@
 default initializations. Each forward is one call into fastdl.nn.functional.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -15,6 +16,26 @@ __all__ = ["Identity", "Linear", "Flatten", "Unflatten", "ReLU", "LeakyReLU", "E
            "SiLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax", "Dropout",
            "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Conv1d", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+def _int_arg(layer, name, v, minimum):
+    """v as an int >= minimum, or a TypeError/ValueError naming the layer and argument."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError("%s: %s must be an integer, got %r" % (layer, name, v))
+    if v < minimum:
+        raise ValueError("%s: %s must be %s, got %d"
+                         % (layer, name, "positive" if minimum == 1 else ">= %d" % minimum, v))
+    return int(v)
+
+
+def _ints(layer, name, v, n, minimum):
+    """An int or a sequence of n ints, each >= minimum, as an n-tuple."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError("%s: %s must be an int or a sequence of %d ints, got %r"
+                             % (layer, name, n, v))
+        return tuple(_int_arg(layer, name, x, minimum) for x in v)
+    return (_int_arg(layer, name, v, minimum),) * n
 
 
 def _pair(v, name="argument"):
@@ -54,7 +75,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _int_arg("Linear", "in_features", in_features, 0)
+        self.out_features = _int_arg("Linear", "out_features", out_features, 0)
         dt = dtype or np.float32
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
         if bias:
@@ -172,7 +194,8 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        num_features = _int_arg(type(self).__name__, "num_features", num_features, 0)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = dtype or np.float32
         if affine:
@@ -276,10 +299,14 @@ class LayerNorm(Module):
 class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        num_embeddings = _int_arg("Embedding", "num_embeddings", num_embeddings, 0)
+        embedding_dim = _int_arg("Embedding", "embedding_dim", embedding_dim, 0)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
+            padding_idx = _int_arg("Embedding", "padding_idx", padding_idx, -num_embeddings)
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("Embedding: padding_idx must be within num_embeddings")
+                raise ValueError("Embedding: padding_idx must be within num_embeddings (%d), "
+                                 "got %d" % (num_embeddings, padding_idx))
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
@@ -307,19 +334,31 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
+        name, n = type(self).__name__, self._n
         if padding_mode != "zeros":
             raise ValueError("%s: only padding_mode='zeros' is supported, got %r"
-                             % (type(self).__name__, padding_mode))
+                             % (name, padding_mode))
+        # PyTorch's checks and messages, plus sizes (it defers those to forward)
+        in_channels = _int_arg(name, "in_channels", in_channels, 0)
+        out_channels = _int_arg(name, "out_channels", out_channels, 1)
+        groups = _int_arg(name, "groups", groups, 1)
         if in_channels % groups or out_channels % groups:
             raise ValueError("%s: in_channels (%d) and out_channels (%d) must be divisible by "
-                             "groups (%d)" % (type(self).__name__, in_channels, out_channels,
-                                              groups))
-        tup = (lambda v: _pair(v)) if self._n == 2 else (lambda v: (int(v[0]) if isinstance(
-            v, (tuple, list)) else int(v),))
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride = tup(kernel_size), tup(stride)
-        self.padding, self.dilation = tup(padding), tup(dilation)
-        self.groups = int(groups)
+                             "groups (%d)" % (name, in_channels, out_channels, groups))
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _ints(name, "kernel_size", kernel_size, n, 1)
+        self.stride = _ints(name, "stride", stride, n, 1)
+        self.dilation = _ints(name, "dilation", dilation, n, 1)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError("%s: invalid padding string %r, should be one of "
+                                 "{'valid', 'same'}" % (name, padding))
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("%s: padding='same' is not supported for strided "
+                                 "convolutions, got stride=%s" % (name, self.stride))
+            self.padding = padding
+        else:
+            self.padding = _ints(name, "padding", padding, n, 0)
         dt = dtype or np.float32
         self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size,
                                          dtype=dt))
@@ -339,8 +378,9 @@ class _ConvNd(Module):
     def extra_repr(self):
         s = "%d, %d, kernel_size=%s, stride=%s" % (self.in_channels, self.out_channels,
                                                    self.kernel_size, self.stride)
-        if any(self.padding):
-            s += ", padding=%s" % (self.padding,)
+        if isinstance(self.padding, str) or any(self.padding):
+            s += ", padding=%s" % (self.padding if isinstance(self.padding, tuple)
+                                   else repr(self.padding),)
         if any(d != 1 for d in self.dilation):
             s += ", dilation=%s" % (self.dilation,)
         if self.groups != 1:
@@ -366,7 +406,8 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         _check_ndim(self, input, (3,), "3-D (N, C, L)")
-        return F.conv1d(input, self.weight, self.bias, self.stride[0], self.padding[0],
+        return F.conv1d(input, self.weight, self.bias, self.stride[0],
+                        self.padding if isinstance(self.padding, str) else self.padding[0],
                         self.dilation[0], self.groups)
 
 

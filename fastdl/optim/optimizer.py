@@ -175,6 +175,10 @@ class Optimizer:
                     data[...] = work
         return loss
 
+    # buffers that _update creates on a later step (PyTorch's SGD makes
+    # momentum_buffer on the first step with momentum); a checkpoint may hold them
+    _lazy_state = ()
+
     def _init_state(self, p, group, state):
         """Create the per-parameter buffers of this optimizer in `state`."""
         raise NotImplementedError

@@ -43,6 +43,8 @@ class RMSprop(Optimizer):
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
+    _lazy_state = ("momentum_buffer", "grad_avg")   # when momentum/centered are turned on later
+
     def _init_state(self, p, group, state):
         state["step"] = _new_step()
         state["square_avg"] = np.zeros_like(p._data)

@@ -42,8 +42,9 @@ class SGD(Optimizer):
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
+    _lazy_state = ("momentum_buffer",)   # PyTorch creates it on the first step with momentum
+
     def _init_state(self, p, group, state):
-        # PyTorch creates momentum_buffer on the first step that uses momentum.
         pass
 
     def _update(self, data, grad, state, group):

@@ -46,7 +46,7 @@ class Linear(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])   # -1 is ambiguous at size 0
         ctx.save_for_backward(x2, w)
         return _gemm().matmul(x2, w, transb=True, bias=b).reshape(x.shape[:-1] + (w.shape[0],))
 
@@ -55,7 +55,7 @@ class Linear(KernelFunction):
         x2, w = ctx.saved_tensors
         rx, rw, rb = ctx.needs_input_grad
         gemm = _gemm()
-        g2 = g.reshape(-1, w.shape[0])
+        g2 = g.reshape(x2.shape[0], w.shape[0])
         gx = gemm.matmul(g2, w).reshape(ctx.inputs[0]._data.shape) if rx else None
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
         gb = _core.sum(g2, (0,), False) if rb else None
