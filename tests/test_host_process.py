@@ -115,3 +115,14 @@ def test_shared_library_exports_only_fdl_symbols():
             declared |= set(re.findall(r"FDL_API[^(;]*?\b(fdl_\w+)\(", f.read()))
     assert set(names) == declared, (sorted(set(names) - declared)[:10],
                                     sorted(declared - set(names))[:10])
+
+
+def test_tune_malloc_is_an_explicit_opt_in():
+    applied = fastdl.tune_malloc()
+    if sys.platform.startswith("linux"):
+        import ctypes.util
+        glibc = (ctypes.util.find_library("c") or "").startswith("libc.so")
+        assert applied is glibc
+    if applied:
+        assert fastdl.config()["malloc"].startswith("glibc tuned by fastdl.tune_malloc()")
+        assert fastdl.tune_malloc() is True       # idempotent
