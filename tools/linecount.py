@@ -21,7 +21,7 @@ LAYERS = [
     ("C optim, data, metrics", ["csrc/optim", "csrc/data", "csrc/metrics"], (".c", ".h")),
     ("C training layer", ["csrc/train"], (".c", ".h")),
     ("Cython boundary", ["fastdl/_C"], (".pyx", ".pxd")),
-    ("Tensor + autograd", ["fastdl/tensor.py", "fastdl/autograd.py", "fastdl/creation.py"],
+    ("Tensor + autograd", ["fastdl/tensor.py", "fastdl/autograd", "fastdl/creation.py"],
      (".py",)),
     ("nn", ["fastdl/nn"], (".py",)),
     ("optim", ["fastdl/optim"], (".py",)),
