@@ -4,6 +4,9 @@ One shared library holds every kernel, the ISA dispatch and the thread
 setting; each Cython module links against it (rpath $ORIGIN/../lib), so the
 Python extension and a C program use the very same code and state.
 
+Only functions declared with FDL_API (csrc/include/fastdl/export.h) are
+exported: the library is compiled with -fvisibility=hidden.
+
 Per-file ISA flags, chosen by file name, keep the build portable (never a
 flag for the build machine's own CPU): `*_avx512.c` get AVX-512 flags,
 `*_avx2.c` get AVX2+FMA flags, everything else is plain x86-64 (or whatever
@@ -40,7 +43,7 @@ ISA_FLAGS = {
                "-mavx2", "-mfma", "-mf16c"],
     "avx2": ["-mavx2", "-mfma", "-mf16c"],
 }
-BASE_CFLAGS = ["-std=gnu11", "-fPIC", "-fno-math-errno", "-fvisibility=default",
+BASE_CFLAGS = ["-std=gnu11", "-fPIC", "-fno-math-errno", "-fvisibility=hidden", "-pthread",
                "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-function"]
 
 
@@ -150,7 +153,7 @@ class BuildExt(build_ext):
         lib = libdir / "libfastdl.so"
         tmp_lib = libdir / ".libfastdl.so.tmp"
         cmd = [self._cc, "-shared", "-o", str(tmp_lib), *map(str, objs),
-               "-Wl,-soname,libfastdl.so", *omp, *san, "-lm"]
+               "-Wl,-soname,libfastdl.so", *omp, *san, "-pthread", "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("linking libfastdl.so failed:\n%s" % r.stderr)

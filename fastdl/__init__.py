@@ -21,27 +21,13 @@ Example:
     >>> fastdl.ones(2, dtype=fastdl.long).dtype == fastdl.int64
     True
 """
-import os as _os
-
-# How idle OpenMP threads wait, unless the user chose (OMP_WAIT_POLICY or
-# GOMP_SPINCOUNT): spin ~1000 rounds, then sleep. Measured on the MNIST MLP
-# step (2 cores): libgomp's default spin (300000) gives 0.49 ms alone but
-# 77 ms with a second training job on the machine; always sleeping gives
-# 0.86 ms in both cases but 0.95 ms alone (each kernel wakes a sleeping
-# thread); 1000 rounds gives 0.50 ms alone and 1.34 ms with the second job.
-# libgomp reads the variable once, when libfastdl loads it, so it is set only
-# for that moment.
-_SPIN_DEFAULT = "1000"
-_WAIT_POLICY_DEFAULT = not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(_os.environ))
-if _WAIT_POLICY_DEFAULT:
-    _os.environ["GOMP_SPINCOUNT"] = _SPIN_DEFAULT
-try:
-    from fastdl._C import _core
-finally:
-    if _WAIT_POLICY_DEFAULT:
-        del _os.environ["GOMP_SPINCOUNT"]
+# Importing fastdl changes nothing process-wide: no environment variable is
+# set, malloc keeps its settings, no OpenMP team is started. How idle OpenMP
+# threads wait is the user's choice (OMP_WAIT_POLICY / GOMP_SPINCOUNT, see the
+# README); show_config() reports the setting libgomp saw.
+from fastdl._C import _core
 from fastdl.config import (config, get_include, get_lib, get_num_threads, set_num_threads,
-                           show_config, tune_malloc, _check_isa_env)
+                           show_config, empty_cache, tune_malloc, _check_isa_env)
 from fastdl import autograd
 from fastdl.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from fastdl.autograd.inference_mode import inference_mode, is_inference_mode_enabled
@@ -66,5 +52,4 @@ from fastdl import distributed, utils    # torch's paths; MPI loads only in init
 __version__ = _core.version()
 
 _check_isa_env()
-tune_malloc()
 del _creation_all

@@ -8,10 +8,10 @@ import numpy as np
 from fastdl._C import _core
 
 __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_include",
-           "get_lib"]
+           "get_lib", "empty_cache", "tune_malloc"]
 
 _ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
-             "FASTDL_MALLOC_TUNE", "FASTDL_DATA")
+             "FASTDL_DATA")
 
 
 def set_num_threads(n):
@@ -54,6 +54,21 @@ def get_num_threads():
         True
     """
     return _core.get_num_threads()
+
+
+def empty_cache():
+    """Release the scratch memory fastdl keeps cached between calls.
+
+    The matrix products take their packing buffers (a few MiB per thread)
+    from a pool and give them back after each call, so that the next call
+    does not allocate again. This frees the idle ones; later calls allocate
+    what they need. Buffers in use by a running call are kept.
+    (PyTorch's name: torch.cuda.empty_cache.)
+
+    Example:
+        >>> fastdl.empty_cache()
+    """
+    _core.empty_cache()
 
 
 def get_include():
@@ -100,8 +115,9 @@ def config():
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
         "omp_wait_policy": _wait_policy(),
-        "malloc": ("glibc tuned: freed blocks up to 512 MiB kept for reuse (FASTDL_MALLOC_TUNE=0 "
-                   "disables)" if _MALLOC_TUNED else "system defaults"),
+        "malloc": ("glibc tuned by fastdl.tune_malloc(): freed blocks up to 512 MiB kept for "
+                   "reuse" if _MALLOC_TUNED else "system defaults"),
+        "scratch_cached_bytes": _core.cached_bytes(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "env": {k: os.environ.get(k) for k in _ENV_VARS if os.environ.get(k) is not None},
@@ -113,7 +129,10 @@ _MALLOC_TUNED = None
 
 
 def tune_malloc():
-    """Keep freed large blocks for reuse instead of returning them to the OS.
+    """Opt-in: keep freed large blocks for reuse instead of returning them to the OS.
+
+    fastdl never calls this itself: it changes glibc's malloc for the whole
+    process, which is the application's decision, not a library's.
 
     Every op allocates its output (NumPy storage), and a training step frees
     and reallocates the same multi-megabyte buffers over and over. With glibc's
@@ -121,18 +140,20 @@ def tune_malloc():
     zero: relu forward + backward over 4M floats took 5.9 ms, 2.4 ms with
     this (the kernels themselves take about 1.8 ms). It sets glibc's
     M_MMAP_THRESHOLD to 256 MiB and M_TRIM_THRESHOLD to 512 MiB for the whole
-    process, so up to 512 MiB of freed heap stays mapped, which is what a
-    training process wants. Called once at import unless FASTDL_MALLOC_TUNE=0;
-    a no-op off glibc. Returns True when applied.
+    process, so up to 512 MiB of freed heap stays mapped. A no-op off glibc.
+    Returns True when applied.
 
     Example:
-        >>> fastdl.tune_malloc() == fastdl.config()["malloc"].startswith("glibc tuned")
-        True
+        >>> import subprocess, sys                  # a fresh process: the setting is process-wide
+        >>> code = "import fastdl; print(fastdl.tune_malloc(), fastdl.config()['malloc'])"
+        >>> print(subprocess.run([sys.executable, "-c", code], capture_output=True,
+        ...                      text=True).stdout)  # doctest: +ELLIPSIS
+        True glibc tuned by fastdl.tune_malloc(): freed blocks up to 512 MiB kept for reuse
     """
     global _MALLOC_TUNED
-    if _MALLOC_TUNED is None:
+    if not _MALLOC_TUNED:
         _MALLOC_TUNED = False
-        if os.environ.get("FASTDL_MALLOC_TUNE", "1") != "0" and sys.platform.startswith("linux"):
+        if sys.platform.startswith("linux"):
             try:
                 import ctypes
                 libc = ctypes.CDLL("libc.so.6")
@@ -151,14 +172,15 @@ def _sgemm_kernel():
 
 
 def _wait_policy():
-    import fastdl
+    """The OpenMP wait policy in force, as libgomp read it when libfastdl loaded."""
     if not _core.has_openmp():
         return "n/a (serial build)"
-    if getattr(fastdl, "_WAIT_POLICY_DEFAULT", False):
-        return ("spin %s rounds, then sleep (fastdl's default; OMP_WAIT_POLICY or "
-                "GOMP_SPINCOUNT override it)" % fastdl._SPIN_DEFAULT)
-    return ", ".join("%s=%s" % (k, os.environ[k]) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-                     if k in os.environ)
+    seen = _core.omp_wait_policy()
+    if seen:
+        return seen
+    return ("OpenMP runtime default (OMP_WAIT_POLICY and GOMP_SPINCOUNT unset; libgomp spins "
+            "~300000 rounds before sleeping). On a shared machine set "
+            "OMP_WAIT_POLICY=passive or GOMP_SPINCOUNT=1000")
 
 
 def show_config():
@@ -188,6 +210,8 @@ def show_config():
         "  denormals:     %s" % c["denormals"],
         "  omp wait:      %s" % c["omp_wait_policy"],
         "  malloc:        %s" % c["malloc"],
+        "  scratch cache: %d bytes idle (fastdl.empty_cache() frees them)"
+        % c["scratch_cached_bytes"],
         "  python/numpy:  %s / %s" % (c["python"], c["numpy"]),
         "  library:       %s" % c["lib"],
     ]

@@ -28,10 +28,8 @@ __all__ = ["Tensor"]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.dtype(np.float32)
 
-_ADD, _SUB, _MUL, _DIV = (_core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div"))
-_CMP = _core.COMPARE_OPS
-
-_binary = _core.binary
+# The binary ops are the _core functions themselves (no op codes).
+_ADD, _SUB, _MUL, _DIV = _core.add, _core.sub, _core.mul, _core.div
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -374,9 +372,9 @@ class Tensor:
                 g = np.array(g, copy=True, order="C")
             self.grad = Tensor._wrap(g)
         elif self.grad._data.flags.writeable:
-            _binary(_ADD, self.grad._data, g, out=self.grad._data)
+            _ADD(self.grad._data, g, out=self.grad._data)
         else:       # a read-only .grad the user assigned: never write through it
-            self.grad = Tensor._wrap(_binary(_ADD, self.grad._data, g))
+            self.grad = Tensor._wrap(_ADD(self.grad._data, g))
 
     def zero_(self):
         """Fill with zeros in place and return self."""
@@ -447,9 +445,9 @@ class Tensor:
             self._data[...] = res
             return self
         if not self._data.flags.c_contiguous:
-            self._data[...] = _binary(op, self._data, b.astype(self._data.dtype, copy=False))
+            self._data[...] = op(self._data, b.astype(self._data.dtype, copy=False))
             return self
-        _binary(op, self._data, b.astype(self._data.dtype, copy=False), out=self._data)
+        op(self._data, b.astype(self._data.dtype, copy=False), out=self._data)
         return self
 
     def __eq__(self, other): return _compare("eq", self, other)
@@ -476,9 +474,13 @@ def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else np.asarray(other) * alpha
 
 
+_NP_BINARY = {_core.add: np.add, _core.sub: np.subtract, _core.mul: np.multiply,
+              _core.div: np.true_divide, _core.pow: np.power, _core.maximum: np.maximum,
+              _core.minimum: np.minimum}
+
+
 def _np_binary(op, a, b):
-    fn = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)[op]
-    return fn(a, b)
+    return _NP_BINARY[op](a, b)
 
 
 def _needs_grad(*ts):
@@ -550,7 +552,7 @@ def _binary_op(fn, a, b):
         return Tensor._wrap(_np_binary(fn.op, a._data, b._data))
     if (a._requires_grad or b._requires_grad) and _mode.enabled:
         return fn.apply(a, b)
-    return Tensor._wrap(_binary(fn.op, a._data, b._data))     # nothing to record
+    return Tensor._wrap(fn.op(a._data, b._data))     # nothing to record
 
 
 def add(a, b, alpha=1):
@@ -677,7 +679,7 @@ def minimum(a, b):
 def _compare(name, a, b):
     a, b = _promote(a, b)
     if _is_float(a._data):
-        return Tensor._wrap(_core.compare(_CMP[name], a._data, b._data))
+        return Tensor._wrap(getattr(_core, name)(a._data, b._data))
     fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
           "gt": np.greater, "ge": np.greater_equal}[name]
     return Tensor._wrap(fn(a._data, b._data))
@@ -1009,7 +1011,7 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
     if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
         return Tensor._wrap(_np_argreduce(np.argmax, x._data, ax, keepdim, "argmax"))
-    return Tensor._wrap(_core.argreduce(False, x._data, ax, keepdim))
+    return Tensor._wrap(_core.argmax(x._data, ax, keepdim))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -1029,7 +1031,7 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
     if not _is_float(x._data):      # exact for int64 beyond 2**53, where float64 is not
         return Tensor._wrap(_np_argreduce(np.argmin, x._data, ax, keepdim, "argmin"))
-    return Tensor._wrap(_core.argreduce(True, x._data, ax, keepdim))
+    return Tensor._wrap(_core.argmin(x._data, ax, keepdim))
 
 
 def var(x, dim=None, keepdim=False, *, axis=None, keepdims=None, correction=None,

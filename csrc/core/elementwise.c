@@ -12,25 +12,12 @@
  */
 #include <string.h>
 
+#include "core/ops.h"
 #include "core/rows_table.h"
+#include "runtime/dispatch.h"
 #include "runtime/internal.h"
 
-extern const fdl_rows fdl_rows_generic;
-#if defined(__x86_64__) || defined(__i386__)
-extern const fdl_rows fdl_rows_avx2;
-extern const fdl_rows fdl_rows_avx512;
-#endif
-
-const fdl_rows *fdl_rows_active(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_rows_avx512;
-    case FDL_ISA_AVX2: return &fdl_rows_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_rows_generic;
-}
+const fdl_rows *fdl_rows_active(void) { return fdl_isa_kernels()->rows; }
 
 enum { EW_BIN_F32, EW_BIN_F64, EW_CMP_F32, EW_CMP_F64, EW_UN_F32, EW_UN_F64 };
 
@@ -137,27 +124,27 @@ static void ew_run(int kind, int op, int nd, const int64_t *shape, void *o, int6
     }
 }
 
-void fdl_unary_f32(int op, int nd, const int64_t *shape, float *out,
+void fdl_ew_unary_f32(int op, int nd, const int64_t *shape, float *out,
                    const float *x, const int64_t *xs, float p0, float p1) {
     ew_run(EW_UN_F32, op, nd, shape, out, 4, x, xs, NULL, NULL, 4, p0, p1);
 }
-void fdl_unary_f64(int op, int nd, const int64_t *shape, double *out,
+void fdl_ew_unary_f64(int op, int nd, const int64_t *shape, double *out,
                    const double *x, const int64_t *xs, double p0, double p1) {
     ew_run(EW_UN_F64, op, nd, shape, out, 8, x, xs, NULL, NULL, 8, p0, p1);
 }
-void fdl_binary_f32(int op, int nd, const int64_t *shape, float *out,
+void fdl_ew_binary_f32(int op, int nd, const int64_t *shape, float *out,
                     const float *a, const int64_t *as, const float *b, const int64_t *bs) {
     ew_run(EW_BIN_F32, op, nd, shape, out, 4, a, as, b, bs, 4, 0, 0);
 }
-void fdl_binary_f64(int op, int nd, const int64_t *shape, double *out,
+void fdl_ew_binary_f64(int op, int nd, const int64_t *shape, double *out,
                     const double *a, const int64_t *as, const double *b, const int64_t *bs) {
     ew_run(EW_BIN_F64, op, nd, shape, out, 8, a, as, b, bs, 8, 0, 0);
 }
-void fdl_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
+void fdl_ew_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
                      const float *a, const int64_t *as, const float *b, const int64_t *bs) {
     ew_run(EW_CMP_F32, op, nd, shape, out, 1, a, as, b, bs, 4, 0, 0);
 }
-void fdl_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
+void fdl_ew_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
                      const double *a, const int64_t *as, const double *b, const int64_t *bs) {
     ew_run(EW_CMP_F64, op, nd, shape, out, 1, a, as, b, bs, 8, 0, 0);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "fastdl.h"
+#include "core/ops.h"
 
 #define FDL_HAVE_SIMD_F32 1
 

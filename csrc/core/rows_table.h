@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "core/ops.h"
+
 typedef struct {
     void (*bin_f32)(int, int64_t, float *, const float *, int64_t, const float *, int64_t);
     void (*bin_f64)(int, int64_t, double *, const double *, int64_t, const double *, int64_t);

@@ -37,8 +37,10 @@ static inline double ffloor(double v) {
 }
 
 /* out, x (N, C, H, W); angles_deg (N,) */
-void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
+int fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                     int64_t N, int64_t C, int64_t H, int64_t W, float fill) {
+    if (N < 0 || C < 0 || H < 0 || W < 0) return FDL_ERR_ARG;
+    if (N * C * H * W > 0 && (!out || !x || !angles_deg)) return FDL_ERR_NULL;
     const int64_t plane = H * W;
     const double cx = 0.5 * (double)(W - 1), cy = 0.5 * (double)(H - 1);
     int nt = fdl_threads_for(N * C * plane * ROT_WORK);
@@ -98,6 +100,7 @@ void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
             }
         }
     }
+    return FDL_OK;
 }
 
 /* out, x (N, C, H, W); flags (N,) or NULL */
@@ -124,9 +127,11 @@ int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
 }
 
 /* out (N, C, OH, OW), x (N, C, H, W), offsets (N, 2) */
-void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
+int fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
                   int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                   int64_t pad_top, int64_t pad_left, float fill) {
+    if (N < 0 || C < 0 || H < 0 || W < 0 || OH < 0 || OW < 0) return FDL_ERR_ARG;
+    if (N * C * OH * OW > 0 && (!out || !x || !offsets)) return FDL_ERR_NULL;
     const int64_t rows = N * C * OH;
     int nt = fdl_copy_threads(rows * OW * (int64_t)sizeof(float));
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
@@ -149,17 +154,21 @@ void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
             memcpy(o + jlo, src + (left + jlo - pad_left), (size_t)(jhi - jlo) * sizeof(float));
         for (int64_t j = jhi; j < OW; j++) o[j] = fill;
     }
+    return FDL_OK;
 }
 
-void fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
+int fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
                              int64_t N, int64_t C, int64_t H, int64_t W,
                              float min_deg, float max_deg, float fill,
                              uint64_t seed, uint64_t stream) {
+    if (N < 0 || C < 0 || H < 0 || W < 0) return FDL_ERR_ARG;
+    if (N * C * H * W > 0 && (!out || !x || !angles_out)) return FDL_ERR_NULL;
     if (max_deg > min_deg)
-        fdl_rng_uniform(angles_out, N, seed, stream, 0, min_deg, max_deg);
+        fdl_rng_uniform_f32(angles_out, N, seed, stream, 0, min_deg, max_deg);
     else
         for (int64_t s = 0; s < N; s++) angles_out[s] = min_deg;
     fdl_rotate_f32(out, x, angles_out, N, C, H, W, fill);
+    return FDL_OK;
 }
 
 int fdl_random_flip_f32(float *out, uint8_t *flags_out, const float *x,
@@ -195,8 +204,10 @@ int fdl_random_crop_f32(float *out, int64_t *offsets_out, const float *x,
 #define NOISE_CHUNK 512
 
 /* out, x (n,) */
-void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
+int fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
                             uint64_t seed, uint64_t stream) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && (!out || !x)) return FDL_ERR_NULL;
     const int64_t chunks = FDL_CDIV(n, NOISE_CHUNK);
     int nt = fdl_threads_for(n * 8);
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
@@ -205,7 +216,8 @@ void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
         const int64_t lo = k * NOISE_CHUNK, len = FDL_MIN(NOISE_CHUNK, n - lo);
         /* counter = element index; Box-Muller pairs never straddle chunks
          * since NOISE_CHUNK is even */
-        fdl_rng_normal(z, len, seed, stream, (uint64_t)lo, 0.0f, std);
+        fdl_rng_normal_f32(z, len, seed, stream, (uint64_t)lo, 0.0f, std);
         for (int64_t i = 0; i < len; i++) out[lo + i] = x[lo + i] + z[i];
     }
+    return FDL_OK;
 }

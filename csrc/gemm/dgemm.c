@@ -16,8 +16,10 @@
 #define KC FDL_DGEMM_KC
 #define NC FDL_DGEMM_NC
 
-static _Thread_local double tls_da[MC * KC] __attribute__((aligned(64)));
-static _Thread_local double tls_db[KC * NC] __attribute__((aligned(64)));
+/* Scratch from the pool (runtime/pool.c): one KC x NC panel of B, then one
+ * MC x KC block of A per thread. */
+#define DBUF_B ((size_t)KC * NC)
+#define DBUF_A ((size_t)MC * KC)
 
 /* C[mc, nc] += alpha * Ab[mc, kc] @ Bb[kc, nc], row-major blocks */
 static void dgemm_block(int64_t mc, int64_t nc, int64_t kc, double alpha,
@@ -49,15 +51,18 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     const int compute = K > 0 && alpha != 0.0;
     if (compute && (!A || !B)) return FDL_ERR_NULL;
 
-#ifdef _OPENMP
     const int nt = 2.0 * M * N * K < FDL_GEMM_PAR_MIN_FLOPS ? 1 : fdl_get_num_threads();
-#endif
+    double *buf = NULL;
+    if (compute) {
+        buf = fdl_scratch_get(sizeof(double) * (DBUF_B + DBUF_A * (size_t)nt));
+        if (!buf) return FDL_ERR_NOMEM;
+    }
     /* beta is applied first so a beta == 0 never reads C. */
     for (int64_t i = 0; i < M; ++i) {
         double *c = C + i * ldc;
         for (int64_t j = 0; j < N; ++j) c[j] = beta != 0.0 ? beta * c[j] : 0.0;
     }
-    double *const bb = tls_db;
+    double *const bb = buf;
     for (int64_t jc = 0; compute && jc < N; jc += NC) {
         const int64_t nc = FDL_MIN(NC, N - jc);
         for (int64_t pc = 0; pc < K; pc += KC) {
@@ -71,7 +76,11 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
             for (int64_t ib = 0; ib < nblk; ++ib) {
-                double *const ab = tls_da;
+#ifdef _OPENMP
+                double *const ab = buf + DBUF_B + DBUF_A * (size_t)omp_get_thread_num();
+#else
+                double *const ab = buf + DBUF_B;
+#endif
                 const int64_t ic = ib * MC, mc = FDL_MIN(MC, M - ic);
                 for (int64_t i = 0; i < mc; ++i)
                     for (int64_t p = 0; p < kc; ++p)
@@ -81,6 +90,7 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
             }
         }
     }
+    fdl_scratch_put(buf);
     if (bias || act == FDL_ACT_RELU) {
         for (int64_t i = 0; i < M; ++i) {
             double *c = C + i * ldc;

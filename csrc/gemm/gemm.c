@@ -47,13 +47,12 @@ static const sgemm_cfg g_cfg[3] = {
 #endif
 };
 
-/* Packing buffers. Thread-local so concurrent callers never share one; the
- * B panel of the thread that starts a team is shared with its workers by
- * pointer, each thread's A block stays its own. */
-static _Thread_local float tls_a[FDL_SGEMM_ABUF_FLOATS]
-    __attribute__((aligned(64)));
-static _Thread_local float tls_b[FDL_SGEMM_BBUF_FLOATS]
-    __attribute__((aligned(64)));
+/* Packing buffers come from the scratch pool (runtime/pool.c), taken for
+ * one call and given back at its end. A team shares one B panel; each
+ * thread packs its own A block. One scratch unit is one B panel followed by
+ * one A block per thread. */
+#define BBUF_BYTES ((size_t)FDL_SGEMM_BBUF_FLOATS * sizeof(float))
+#define ABUF_BYTES ((size_t)FDL_SGEMM_ABUF_FLOATS * sizeof(float))
 
 /* Operands read in place must stay cache-resident across the tiles that
  * reuse them; above this size a packed copy is faster (set aliasing from
@@ -130,7 +129,7 @@ static void split_threads(int nth, int64_t mtiles, int64_t ntiles, int *tm, int 
 /* The work of thread tid of nth on one product; every thread of the team
  * runs the same jc/pc loops, so all meet at the same barriers. */
 static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbuf,
-                           int tid, int nth) {
+                           float *abufs, int tid, int nth) {
     const int mr = cfg->mr, nr = cfg->nr;
     const int64_t M = g->M, N = g->N, K = g->K;
     const int64_t MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
@@ -138,7 +137,7 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     const int direct_a = rep == 1 && M * FDL_MIN(K, KC) * 4 <= DIRECT_MAX_BYTES;
     const int direct_b = !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * 4 <= DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
-    float *const abuf = tls_a;
+    float *const abuf = abufs + (size_t)tid * FDL_SGEMM_ABUF_FLOATS;
     int tm, tn;
     split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
     const int ti = tid % tm, tj = tid / tm;
@@ -235,18 +234,19 @@ static void blocked_thread(const sgemm_cfg *cfg, const sgemm_args *g, float *bbu
     }
 }
 
-static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
-    /* The caller's B buffer, shared with the team. */
-    float *const bbuf = tls_b;
+/* buf: one B panel, then nt A blocks (BBUF_BYTES + nt * ABUF_BYTES). */
+static void sgemm_blocked(const sgemm_cfg *cfg, const sgemm_args *g, int nt, float *buf) {
+    float *const bbuf = buf;
+    float *const abufs = buf + FDL_SGEMM_BBUF_FLOATS;
     if (nt <= 1) {
-        blocked_thread(cfg, g, bbuf, 0, 1);
+        blocked_thread(cfg, g, bbuf, abufs, 0, 1);
         return;
     }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
-    blocked_thread(cfg, g, bbuf, omp_get_thread_num(), omp_get_num_threads());
+    blocked_thread(cfg, g, bbuf, abufs, omp_get_thread_num(), omp_get_num_threads());
 #else
-    blocked_thread(cfg, g, bbuf, 0, 1);
+    blocked_thread(cfg, g, bbuf, abufs, 0, 1);
 #endif
 }
 
@@ -255,12 +255,12 @@ static int threads_for(const sgemm_args *g) {
     return flops < (double)FDL_GEMM_PAR_MIN_FLOPS ? 1 : fdl_get_num_threads();
 }
 
-static void sgemm_one(const sgemm_cfg *cfg, const sgemm_args *g, int nt) {
+static void sgemm_one(const sgemm_cfg *cfg, const sgemm_args *g, int nt, float *buf) {
     if (g->K == 0 || g->alpha == 0.0f) {
         scale_c(g);
         return;
     }
-    sgemm_blocked(cfg, g, nt);
+    sgemm_blocked(cfg, g, nt, buf);
 }
 
 /* ---- public entry points ----------------------------------------------- */
@@ -286,7 +286,10 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
     if (nt == 1 && batch > 1 && nt_all > 1 &&
         2.0 * (double)M * (double)N * (double)K * (double)batch >= FDL_GEMM_PAR_MIN_FLOPS) {
         /* Small products: one whole product per thread, each with its own
-         * thread-local buffers. */
+         * scratch unit. */
+        const size_t unit = BBUF_BYTES + ABUF_BYTES;
+        char *buf = fdl_scratch_get(unit * (size_t)nt_all);
+        if (!buf) return FDL_ERR_NOMEM;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt_all)
 #endif
@@ -295,17 +298,29 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
             gb.A = A ? A + b * strideA : NULL;
             gb.B = B ? B + b * strideB : NULL;
             gb.C = C + b * strideC;
-            sgemm_one(cfg, &gb, 1);
+#ifdef _OPENMP
+            float *mine = (float *)(buf + unit * (size_t)omp_get_thread_num());
+#else
+            float *mine = (float *)buf;
+#endif
+            sgemm_one(cfg, &gb, 1, mine);
         }
+        fdl_scratch_put(buf);
         return FDL_OK;
+    }
+    float *buf = NULL;
+    if (K > 0 && alpha != 0.0f) {
+        buf = fdl_scratch_get(BBUF_BYTES + ABUF_BYTES * (size_t)nt);
+        if (!buf) return FDL_ERR_NOMEM;
     }
     for (int64_t b = 0; b < batch; ++b) {
         sgemm_args gb = g;
         gb.A = A ? A + b * strideA : NULL;
         gb.B = B ? B + b * strideB : NULL;
         gb.C = C + b * strideC;
-        sgemm_one(cfg, &gb, nt);
+        sgemm_one(cfg, &gb, nt, buf);
     }
+    fdl_scratch_put(buf);
     return FDL_OK;
 }
 

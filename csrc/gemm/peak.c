@@ -7,6 +7,7 @@
  */
 #include "runtime/internal.h"
 #include "gemm/gemm_internal.h"
+#include "runtime/dispatch.h"
 
 /* 48 independent lanes: on baseline SSE2 that is 12 four-lane chains of a
  * multiply then an add, enough to cover their 6-cycle latency on two
@@ -25,15 +26,7 @@ int64_t fdl_fma_loop_generic(int64_t iters) {
     return iters * 48 * 2;
 }
 
-static int64_t fma_loop_isa(int64_t iters) {
-    switch (fdl_active_isa()) {
-#if defined(__x86_64__) || defined(__i386__)
-    case FDL_ISA_AVX512: return fdl_fma_loop_avx512(iters);
-    case FDL_ISA_AVX2: return fdl_fma_loop_avx2(iters);
-#endif
-    default: return fdl_fma_loop_generic(iters);
-    }
-}
+static int64_t fma_loop_isa(int64_t iters) { return fdl_isa_kernels()->fma_loop(iters); }
 
 int64_t fdl_fma_loop(int64_t iters, int nthreads) {
     if (iters < 0) iters = 0;

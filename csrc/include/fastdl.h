@@ -6,11 +6,14 @@
  *
  * Rules that hold for every kernel:
  *   - Pure functions over raw pointers and int64_t sizes. Inputs are const.
- *   - No kernel allocates, prints or exits. Scratch space comes from the
- *     caller; the size a kernel needs is given by fdl_<op>_workspace_size().
- *   - Functions that can fail return an int status (FDL_OK == 0, negative on
- *     error); fdl_strerror() turns it into text. Kernels that cannot fail
- *     (their arguments were validated by the caller) return void.
+ *   - Names: fdl_<op>_<forward|backward>_<f32|f64> for kernels with a
+ *     gradient, fdl_<op>_<f32|f64> for the others; fdl_sgemm / fdl_dgemm
+ *     keep their BLAS names. One function per op: no op codes.
+ *   - No kernel prints or exits, and none allocates except the GEMM's
+ *     scratch pool (below). Other scratch space comes from the caller; the
+ *     size a kernel needs is given by fdl_<op>_workspace_size().
+ *   - Every kernel checks its arguments and returns an int status (FDL_OK ==
+ *     0, negative on error); fdl_strerror() turns it into text.
  *   - Threads: OpenMP over independent output blocks, never over a reduction,
  *     so results are bitwise identical for any thread count. Small problems
  *     run on the calling thread.
@@ -19,8 +22,10 @@
  * Ownership: the caller allocates every input, output and workspace buffer
  * and keeps ownership; no kernel keeps a pointer after it returns. The only
  * exceptions are explicit and documented where they are declared:
- *   - the GEMM's packing buffers: static thread-local arrays inside the
- *     library, no malloc (fastdl/gemm.h);
+ *   - the GEMM's packing buffers: blocks of a scratch pool inside the
+ *     library, taken for one call and given back at its end; idle blocks
+ *     stay cached for the next call until fdl_empty_cache() frees them
+ *     (fastdl/gemm.h);
  *   - fastdl/train.h, the C training layer: fdl_arena_create/_destroy
  *     allocate and free, and the safetensors functions use a temporary
  *     header buffer freed before they return.
@@ -36,16 +41,24 @@
  * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
  * size of later kernel calls). A child forked from a process that has had
  * 2 or more threads runs serially for good (libgomp's pool does not survive
- * fork; a team there would hang), and fdl_get_num_threads() says 1. Kernels may be called from several OS threads
- * at once on disjoint outputs. On a machine shared with other busy processes,
- * OMP_WAIT_POLICY=passive keeps OpenMP workers from spinning at barriers
- * while the other thread of their team is descheduled.
+ * fork; a team there would hang), and fdl_get_num_threads() says 1. Kernels
+ * may be called from several OS threads at once on disjoint outputs. The
+ * library never changes the process's environment, allocator or OpenMP
+ * settings. On a machine shared with other busy processes,
+ * OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=1000, spin briefly then sleep)
+ * keeps OpenMP workers from spinning at barriers while the other thread of
+ * their team is descheduled; fdl_omp_wait_policy() reports the setting in
+ * force.
+ *
+ * Visibility: libfastdl exports exactly the functions declared with FDL_API
+ * (all named fdl_*); everything else is hidden.
  *
  * Errors: status codes are the FDL_ERR_* values below, stable across
  * versions; fdl_strerror(status) gives a short text for any int (unknown
- * codes included). Functions that return a status check their arguments
- * before computing; each family header lists what it checks. Kernels that
- * return void trust the caller (the Cython layer validates for Python).
+ * codes included). Kernels check their arguments before computing (sizes,
+ * NULL pointers, enum values, class and pooling indices); each family
+ * header lists what it checks. Buffer lengths cannot be checked in C: they
+ * are the caller's promise (the Cython layer checks them for Python).
  *
  * Linking: libfastdl.so / libfastdl.a and fastdl.pc come from `make -C csrc
  * install PREFIX=...`; the Python package carries the same library and
@@ -56,6 +69,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fastdl/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,9 +90,10 @@ enum {
     FDL_ERR_ISA = -4,        /* the requested ISA is not supported by this CPU */
     FDL_ERR_WORKSPACE = -5,  /* workspace missing or too small */
     FDL_ERR_IO = -6,         /* a file could not be read or written */
-    FDL_ERR_FORMAT = -7      /* a file is not in the expected format */
+    FDL_ERR_FORMAT = -7,     /* a file is not in the expected format */
+    FDL_ERR_NOMEM = -8       /* scratch memory could not be allocated */
 };
-const char *fdl_strerror(int status);
+FDL_API const char *fdl_strerror(int status);
 
 /* ---- runtime: ISA dispatch, threads, build facts ------------------- */
 typedef enum {
@@ -87,27 +103,40 @@ typedef enum {
 } fdl_isa;
 
 /* Best ISA this CPU (and OS) supports. */
-fdl_isa fdl_detected_isa(void);
+FDL_API fdl_isa fdl_detected_isa(void);
 /* ISA the kernels use now. On first use it is the detected one, or the one
  * named by the environment variable FASTDL_ISA=avx512|avx2|generic when the
  * CPU supports it (otherwise the detected one; fdl_isa_env_status() tells). */
-fdl_isa fdl_active_isa(void);
+FDL_API fdl_isa fdl_active_isa(void);
 /* FDL_OK, or FDL_ERR_ISA when FASTDL_ISA named an ISA the CPU lacks, or
  * FDL_ERR_ARG when it named no ISA at all. */
-int fdl_isa_env_status(void);
+FDL_API int fdl_isa_env_status(void);
 /* Force an ISA. FDL_ERR_ISA if the CPU lacks it; the active ISA is kept. */
-int fdl_set_isa(fdl_isa isa);
-const char *fdl_isa_name(fdl_isa isa);
+FDL_API int fdl_set_isa(fdl_isa isa);
+FDL_API const char *fdl_isa_name(fdl_isa isa);
 /* Parse "avx512" / "avx2" / "generic"; -1 if unknown. */
-int fdl_isa_from_name(const char *name);
+FDL_API int fdl_isa_from_name(const char *name);
 
 /* Threads used by kernels; n < 1 means "default" (OMP_NUM_THREADS or the
  * number of processors). Always 1 in a build without OpenMP. */
-void fdl_set_num_threads(int n);
-int fdl_get_num_threads(void);
-int fdl_has_openmp(void);
-const char *fdl_compiler(void);
-const char *fdl_version(void);
+FDL_API void fdl_set_num_threads(int n);
+FDL_API int fdl_get_num_threads(void);
+FDL_API int fdl_has_openmp(void);
+FDL_API const char *fdl_compiler(void);
+FDL_API const char *fdl_version(void);
+/* How idle OpenMP threads wait, as the OpenMP runtime read it when the
+ * library was loaded: "OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT=1000",
+ * both joined by ", ", or "" when neither was set (the runtime's default).
+ * "n/a" in a build without OpenMP. */
+FDL_API const char *fdl_omp_wait_policy(void);
+
+/* ---- scratch memory ------------------------------------------------- */
+/* Free the idle blocks of the library's scratch pool (the GEMM packing
+ * buffers); blocks in use by a running call are kept. Later calls allocate
+ * again. Safe to call from any thread at any time. */
+FDL_API void fdl_empty_cache(void);
+/* Bytes held by idle blocks of the scratch pool. */
+FDL_API int64_t fdl_cached_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,3 @@
 /* act_avx2.c — activation rows (act_rows.h) compiled for avx2 (see setup.py). */
-#define NN_ISA avx2
+#define FDL_SFX avx2
 #include "nn/act_isa.h"

@@ -1,3 +1,3 @@
 /* act_generic.c — activation rows (act_rows.h) compiled for generic (see setup.py). */
-#define NN_ISA generic
+#define FDL_SFX generic
 #include "nn/act_isa.h"

@@ -15,7 +15,7 @@
 #define NN_INV_SQRT_2PI 0.39894228040143267794
 #define NN_SQRT_2_PI 0.79788456080286535588
 
-static void NN_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1) {
+static void FDL_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1) {
     switch (op) {
     case NN_RELU: ROW(v > 0 ? v : (v == v ? (T)0 : v)); break;
     case NN_LEAKY_RELU: ROW(v > 0 ? v : v * p0); break;
@@ -58,7 +58,7 @@ static void NN_CAT(act_fwd, S)(int op, int64_t n, T *out, const T *x, T p0, T p1
     }
 }
 
-static void NN_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *out,
+static void FDL_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *out,
                                const T *dout, T p0, T p1) {
     switch (op) {
     case NN_RELU: ROWB(v > 0 ? g : (T)0); break;
@@ -100,7 +100,7 @@ static void NN_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *ou
 
 /* Row max and sums use 16 independent lanes combined in a fixed order:
  * vectorizable without -ffast-math, and the same for any thread count. */
-static T NN_CAT(row_max, S)(int64_t n, const T *x) {
+static T FDL_CAT(row_max, S)(int64_t n, const T *x) {
     T acc[16];
     int64_t i = 0;
     for (int l = 0; l < 16; l++) acc[l] = x[0];
@@ -111,14 +111,14 @@ static T NN_CAT(row_max, S)(int64_t n, const T *x) {
     return acc[0];
 }
 
-static T NN_CAT(lanes_sum, S)(T *acc) {
+static T FDL_CAT(lanes_sum, S)(T *acc) {
     for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];
     for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
 /* sum of exp(x - m); stores the exponentials in e when e != NULL */
-static T NN_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
+static T FDL_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
     T acc[16] = {0};
     int64_t i = 0;
     if (e) {
@@ -130,10 +130,10 @@ static T NN_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
             for (int l = 0; l < 16; l++) acc[l] += EXP(x[i + l] - m);
         for (; i < n; i++) acc[i & 15] += EXP(x[i] - m);
     }
-    return NN_CAT(lanes_sum, S)(acc);
+    return FDL_CAT(lanes_sum, S)(acc);
 }
 
-static T NN_CAT(row_dot, S)(int64_t n, const T *a, const T *b) {
+static T FDL_CAT(row_dot, S)(int64_t n, const T *a, const T *b) {
     T acc[16] = {0};
     int64_t i = 0;
     if (b) {
@@ -145,40 +145,40 @@ static T NN_CAT(row_dot, S)(int64_t n, const T *a, const T *b) {
             for (int l = 0; l < 16; l++) acc[l] += a[i + l];
         for (; i < n; i++) acc[i & 15] += a[i];
     }
-    return NN_CAT(lanes_sum, S)(acc);
+    return FDL_CAT(lanes_sum, S)(acc);
 }
 
 /* logsumexp of a row; -inf max (all -inf) gives -inf, not NaN */
-static T NN_CAT(row_lse, S)(int64_t n, const T *x) {
-    T m = NN_CAT(row_max, S)(n, x);
+static T FDL_CAT(row_lse, S)(int64_t n, const T *x) {
+    T m = FDL_CAT(row_max, S)(n, x);
     if (m == -(T)INFINITY) return m;
-    return m + LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
+    return m + LOG(FDL_CAT(row_sumexp, S)(n, NULL, x, m));
 }
 
-static void NN_CAT(softmax_row, S)(int is_log, int64_t n, T *out, const T *x) {
-    T m = NN_CAT(row_max, S)(n, x);
+static void FDL_CAT(softmax_row, S)(int is_log, int64_t n, T *out, const T *x) {
+    T m = FDL_CAT(row_max, S)(n, x);
     if (is_log) {
         /* (x - m) - log(sum) keeps the result exact for large equal logits */
-        T c = LOG(NN_CAT(row_sumexp, S)(n, NULL, x, m));
+        T c = LOG(FDL_CAT(row_sumexp, S)(n, NULL, x, m));
         for (int64_t i = 0; i < n; i++) out[i] = (x[i] - m) - c;
     } else {
-        T r = (T)1 / NN_CAT(row_sumexp, S)(n, out, x, m);
+        T r = (T)1 / FDL_CAT(row_sumexp, S)(n, out, x, m);
         for (int64_t i = 0; i < n; i++) out[i] *= r;
     }
 }
 
-static void NN_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *out,
+static void FDL_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *out,
                                        const T *dout) {
     if (is_log) {
-        T s = NN_CAT(row_dot, S)(n, dout, NULL);
+        T s = FDL_CAT(row_dot, S)(n, dout, NULL);
         for (int64_t i = 0; i < n; i++) dx[i] += dout[i] - EXP(out[i]) * s;
     } else {
-        T s = NN_CAT(row_dot, S)(n, dout, out);
+        T s = FDL_CAT(row_dot, S)(n, dout, out);
         for (int64_t i = 0; i < n; i++) dx[i] += out[i] * (dout[i] - s);
     }
 }
 
-static void NN_CAT(expadd_row, S)(int64_t n, T *restrict d, const T *restrict x, T shift, T a) {
+static void FDL_CAT(expadd_row, S)(int64_t n, T *restrict d, const T *restrict x, T shift, T a) {
     for (int64_t i = 0; i < n; i++) d[i] += a * EXP(x[i] - shift);
 }
 

@@ -16,10 +16,7 @@
 #include "runtime/internal.h"
 #include "core/vmath.h"
 
-#define NN_CAT_(a, b) a##_##b
-#define NN_CAT(a, b) NN_CAT_(a, b)
-/* FN(fdl_relu_forward) -> fdl_relu_forward_f32 */
-#define FN(name) NN_CAT(name, S)
+#include "runtime/template.h"
 
 /* One OpenMP loop per kernel: declare `int nt_ = fdl_threads_for(work);`
  * right before it. Serial (no fork) when nt_ == 1. */
@@ -82,6 +79,23 @@ static inline float nn_phi_f32(float x) {
     tail = (x < 0 ? -x : x) > 14.8f ? 0.0f : tail;
     float r = x < 0 ? tail : 1.0f - tail;
     return x != x ? x : r;
+}
+
+/* Argument checks of the public wrappers (never inside the compute loops). */
+/* 1 when a class index lies outside [0, C) and is not ignore_index (when
+ * has_ignore). */
+static inline int nn_targets_bad(const int64_t *t, int64_t N, int64_t C, int64_t ignore_index,
+                                 int has_ignore) {
+    for (int64_t i = 0; i < N; i++)
+        if ((t[i] < 0 || t[i] >= C) && !(has_ignore && t[i] == ignore_index)) return 1;
+    return 0;
+}
+
+/* 1 when one of idx[n] lies outside [lo, hi). */
+static inline int nn_indices_bad(const int64_t *idx, int64_t n, int64_t lo, int64_t hi) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= idx[i] < lo || idx[i] >= hi;
+    return bad;
 }
 
 #endif

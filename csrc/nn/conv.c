@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "runtime/template.h"
 
 #define CONV_MAX_SLOTS 8
 /* Below this many multiply-adds a convolution runs on one thread: an OpenMP
@@ -92,165 +93,52 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
-#define DEFINE_CONV(T, SFX, GEMM)                                                         \
-/* col[CRS, PQ] from one sample's channel group x[Cg, H, W] */                            \
-static void im2col_##SFX(T *col, const T *x, int64_t Cg, const fdl_conv2d_params *p,      \
-                         int64_t P, int64_t Q) {                                          \
-    const int64_t H = p->H, W = p->W, R = p->R, S = p->S, sw = p->stride_w;               \
-    for (int64_t c = 0; c < Cg; c++)                                                      \
-        for (int64_t r = 0; r < R; r++)                                                   \
-            for (int64_t s = 0; s < S; s++) {                                             \
-                T *row = col + ((c * R + r) * S + s) * P * Q;                             \
-                int64_t off = s * p->dil_w - p->pad_w, lo, hi;                            \
-                valid_q(off, sw, W, Q, &lo, &hi);                                         \
-                for (int64_t pp = 0; pp < P; pp++) {                                      \
-                    int64_t ih = pp * p->stride_h - p->pad_h + r * p->dil_h;              \
-                    T *dst = row + pp * Q;                                                \
-                    if (ih < 0 || ih >= H) { memset(dst, 0, Q * sizeof(T)); continue; }   \
-                    const T *src = x + (c * H + ih) * W + off;                            \
-                    for (int64_t q = 0; q < lo; q++) dst[q] = 0;                          \
-                    if (sw == 1) memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));       \
-                    else for (int64_t q = lo; q < hi; q++) dst[q] = src[q * sw];          \
-                    for (int64_t q = hi; q < Q; q++) dst[q] = 0;                          \
-                }                                                                         \
-            }                                                                             \
-}                                                                                         \
-/* dx[Cg, H, W] += col2im(dcol[CRS, PQ]) */                                               \
-static void col2im_##SFX(T *dx, const T *dcol, int64_t Cg, const fdl_conv2d_params *p,    \
-                         int64_t P, int64_t Q) {                                          \
-    const int64_t H = p->H, W = p->W, R = p->R, S = p->S, sw = p->stride_w;               \
-    for (int64_t c = 0; c < Cg; c++)                                                      \
-        for (int64_t r = 0; r < R; r++)                                                   \
-            for (int64_t s = 0; s < S; s++) {                                             \
-                const T *row = dcol + ((c * R + r) * S + s) * P * Q;                      \
-                int64_t off = s * p->dil_w - p->pad_w, lo, hi;                            \
-                valid_q(off, sw, W, Q, &lo, &hi);                                         \
-                for (int64_t pp = 0; pp < P; pp++) {                                      \
-                    int64_t ih = pp * p->stride_h - p->pad_h + r * p->dil_h;              \
-                    if (ih < 0 || ih >= H) continue;                                      \
-                    T *dst = dx + (c * H + ih) * W + off;                                 \
-                    const T *src = row + pp * Q;                                          \
-                    for (int64_t q = lo; q < hi; q++) dst[q * sw] += src[q];              \
-                }                                                                         \
-            }                                                                             \
-}                                                                                         \
-                                                                                          \
-int fdl_conv2d_forward##SFX(T *out, const T *x, const T *w, const T *bias,                \
-                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {     \
-    int64_t P, Q;                                                                         \
-    int st = conv_dims(p, &P, &Q);                                                        \
-    if (st != FDL_OK) return st;                                                          \
-    if (p->N == 0) return FDL_OK;                                                         \
-    if (!out || !x || !w) return FDL_ERR_NULL;                                            \
-    const int64_t G = p->groups, Cg = p->C / G, Kg = p->K / G, PQ = P * Q;                \
-    const int64_t CRS = Cg * p->R * p->S, HW = p->H * p->W;                               \
-    const int direct = is_direct(p);                                                      \
-    const int64_t panel = conv_panel(p, P, Q);                                            \
-    int64_t nt = conv_threads(p, P, Q);                                                   \
-    if (panel) {                                                                          \
-        if (!ws) return FDL_ERR_WORKSPACE;                                                \
-        nt = FDL_MIN(nt, ws_bytes / (int64_t)sizeof(T) / panel);                          \
-        if (nt < 1) return FDL_ERR_WORKSPACE;                                             \
-    }                                                                                     \
-    T *wsT = (T *)ws;                                                                     \
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")               \
-    for (int64_t n = 0; n < p->N; n++) {                                                  \
-        T *col = panel ? wsT + thread_id() * panel : NULL;                                \
-        for (int64_t g = 0; g < G; g++) {                                                 \
-            const T *xg = x + (n * p->C + g * Cg) * HW;                                   \
-            T *og = out + (n * p->K + g * Kg) * PQ;                                       \
-            const T *B = xg;                                                              \
-            if (!direct) { im2col_##SFX(col, xg, Cg, p, P, Q); B = col; }                 \
-            T beta = 0;                                                                   \
-            if (bias) {                                                                   \
-                for (int64_t k = 0; k < Kg; k++) {                                        \
-                    T b = bias[g * Kg + k];                                               \
-                    for (int64_t i = 0; i < PQ; i++) og[k * PQ + i] = b;                  \
-                }                                                                         \
-                beta = 1;                                                                 \
-            }                                                                             \
-            GEMM(0, 0, Kg, PQ, CRS, 1, w + g * Kg * CRS, CRS, B, PQ, beta, og, PQ);       \
-        }                                                                                 \
-    }                                                                                     \
-    return FDL_OK;                                                                        \
-}                                                                                         \
-                                                                                          \
-int fdl_conv2d_backward##SFX(T *dx, T *dw, T *db, const T *dout, const T *x, const T *w,  \
-                             const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {    \
-    int64_t P, Q;                                                                         \
-    int st = conv_dims(p, &P, &Q);                                                        \
-    if (st != FDL_OK) return st;                                                          \
-    if (p->N == 0) return FDL_OK;                                                         \
-    if (!dout || (dx && !w) || (dw && !x)) return FDL_ERR_NULL;                           \
-    const int64_t G = p->groups, Cg = p->C / G, Kg = p->K / G, PQ = P * Q;                \
-    const int64_t CRS = Cg * p->R * p->S, HW = p->H * p->W, wsz = p->K * CRS;             \
-    const int direct = is_direct(p);                                                      \
-    const int64_t panel = conv_panel(p, P, Q);                                            \
-    const int64_t ns = dw ? conv_slots(p) : 0;                                            \
-    int64_t avail = ws ? ws_bytes / (int64_t)sizeof(T) - ns * wsz : 0;                    \
-    if (ns && avail < 0) return FDL_ERR_WORKSPACE;                                        \
-    int64_t nt = conv_threads(p, P, Q);                                                   \
-    if (panel) {                                                                          \
-        nt = FDL_MIN(nt, avail / panel);                                                  \
-        if (nt < 1) return FDL_ERR_WORKSPACE;                                             \
-    }                                                                                     \
-    T *wsT = (T *)ws;                                                                     \
-    if (dx) {                                                                             \
-        _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")           \
-        for (int64_t n = 0; n < p->N; n++) {                                              \
-            T *dcol = panel ? wsT + thread_id() * panel : NULL;                           \
-            for (int64_t g = 0; g < G; g++) {                                             \
-                const T *wg = w + g * Kg * CRS;                                           \
-                const T *dg = dout + (n * p->K + g * Kg) * PQ;                            \
-                T *dxg = dx + (n * p->C + g * Cg) * HW;                                   \
-                if (direct) {                                                             \
-                    GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 1, dxg, PQ);              \
-                } else {                                                                  \
-                    GEMM(1, 0, CRS, PQ, Kg, 1, wg, CRS, dg, PQ, 0, dcol, PQ);             \
-                    col2im_##SFX(dxg, dcol, Cg, p, P, Q);                                 \
-                }                                                                         \
-            }                                                                             \
-        }                                                                                 \
-    }                                                                                     \
-    if (dw) {                                                                             \
-        T *slots = wsT + (panel ? nt * panel : 0);                                        \
-        memset(slots, 0, ns * wsz * sizeof(T));                                           \
-        int64_t nts = FDL_MIN(nt, ns);                                                    \
-        _Pragma("omp parallel for schedule(static) num_threads(nts) if(nts > 1)")         \
-        for (int64_t s = 0; s < ns; s++) {                                                \
-            T *col = panel ? wsT + thread_id() * panel : NULL;                            \
-            for (int64_t n = s; n < p->N; n += ns)                                        \
-                for (int64_t g = 0; g < G; g++) {                                         \
-                    const T *xg = x + (n * p->C + g * Cg) * HW;                           \
-                    const T *dg = dout + (n * p->K + g * Kg) * PQ;                        \
-                    const T *B = xg;                                                      \
-                    if (!direct) { im2col_##SFX(col, xg, Cg, p, P, Q); B = col; }         \
-                    GEMM(0, 1, Kg, CRS, PQ, 1, dg, PQ, B, PQ, 1,                          \
-                         slots + s * wsz + g * Kg * CRS, CRS);                            \
-                }                                                                         \
-        }                                                                                 \
-        int nt2 = fdl_threads_for(wsz * ns);                                              \
-        _Pragma("omp parallel for schedule(static) num_threads(nt2) if(nt2 > 1)")         \
-        for (int64_t i = 0; i < wsz; i++) {                                               \
-            T acc = 0;                                                                    \
-            for (int64_t s = 0; s < ns; s++) acc += slots[s * wsz + i];                   \
-            dw[i] += acc;                                                                 \
-        }                                                                                 \
-    }                                                                                     \
-    if (db) {                                                                             \
-        int ntb = fdl_threads_for(p->N * p->K * PQ);                                      \
-        _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")         \
-        for (int64_t k = 0; k < p->K; k++) {                                              \
-            double acc = 0;                                                               \
-            for (int64_t n = 0; n < p->N; n++) {                                          \
-                const T *d = dout + (n * p->K + k) * PQ;                                  \
-                for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];                     \
-            }                                                                             \
-            db[k] += (T)acc;                                                              \
-        }                                                                                 \
-    }                                                                                     \
-    return FDL_OK;                                                                        \
+/* Keep the first failed GEMM status (out of scratch memory: the shapes were
+ * checked); threads that fail write the same kind of value, once. */
+#define CONV_NOTE(err, call)                                                     \
+    do {                                                                         \
+        int e_ = (call);                                                         \
+        if (FDL_UNLIKELY(e_ != FDL_OK)) {                                        \
+            _Pragma("omp atomic write")                                          \
+            err = e_;                                                            \
+        }                                                                        \
+    } while (0)
+
+/* The kernel width, read here: inside a body S names the type suffix. */
+static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
+
+#include "runtime/types_begin.h"
+#define CONV_GEMM fdl_sgemm
+#include "nn/conv_impl.h"
+#undef CONV_GEMM
+#include "runtime/types_end.h"
+#define NN_F64
+#include "runtime/types_begin.h"
+#define CONV_GEMM fdl_dgemm
+#include "nn/conv_impl.h"
+#undef CONV_GEMM
+#include "runtime/types_end.h"
+
+/* ---- the public functions (fastdl/conv.h) ---------------------------------------- */
+
+int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
+                           const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    return conv2d_forward_f32(out, x, w, bias, p, ws, ws_bytes);
 }
 
-DEFINE_CONV(float, , fdl_sgemm)
-DEFINE_CONV(double, _f64, fdl_dgemm)
+int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
+                           const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    return conv2d_forward_f64(out, x, w, bias, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout, const float *x,
+                            const float *w, const fdl_conv2d_params *p, void *ws,
+                            int64_t ws_bytes) {
+    return conv2d_backward_f32(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
+                            const double *x, const double *w, const fdl_conv2d_params *p,
+                            void *ws, int64_t ws_bytes) {
+    return conv2d_backward_f64(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+}

@@ -45,7 +45,7 @@
         }                                                                        \
         break;
 
-static void NN_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const T *w,
+static void FDL_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const T *w,
                                  const T *pw, int64_t n, T p0, int ip) {
     int nt_ = fdl_threads_for(n * 4);
     NN_OMP_FOR
@@ -56,7 +56,7 @@ static void NN_CAT(ploss_fwd, S)(int op, T *loss, const T *x, const T *yv, const
     (void)pw; (void)ip; (void)p0;
 }
 
-static void NN_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T *w,
+static void FDL_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T *w,
                                  const T *pw, const T *dout, int64_t n, int64_t ds, T scale,
                                  T p0, int ip) {
     int nt_ = fdl_threads_for(n * 4);
@@ -69,80 +69,80 @@ static void NN_CAT(ploss_bwd, S)(int op, T *dx, const T *x, const T *yv, const T
 }
 
 /* loss[N] = (x - y)^2 */
-void FN(fdl_mse_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_MSE, loss, x, y, NULL, NULL, n, 0, 0);
+static void FN(nn_mse_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+    FDL_CAT(ploss_fwd, S)(NN_MSE, loss, x, y, NULL, NULL, n, 0, 0);
 }
 /* dx[N] += dout[i * ds] * scale * dL/dx (ds = 0: one scalar grad for a reduced loss) */
-void FN(fdl_mse_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_mse_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_MSE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_MSE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_L1, loss, x, y, NULL, NULL, n, 0, 0);
+static void FN(nn_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+    FDL_CAT(ploss_fwd, S)(NN_L1, loss, x, y, NULL, NULL, n, 0, 0);
 }
-void FN(fdl_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                               int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_L1, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_L1, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_huber_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T delta) {
-    NN_CAT(ploss_fwd, S)(NN_HUBER, loss, x, y, NULL, NULL, n, delta, 0);
+static void FN(nn_huber_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T delta) {
+    FDL_CAT(ploss_fwd, S)(NN_HUBER, loss, x, y, NULL, NULL, n, delta, 0);
 }
-void FN(fdl_huber_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_huber_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale, T delta) {
-    NN_CAT(ploss_bwd, S)(NN_HUBER, dx, x, y, NULL, NULL, dout, n, ds, scale, delta, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HUBER, dx, x, y, NULL, NULL, dout, n, ds, scale, delta, 0);
 }
 /* beta == 0 is l1_loss */
-void FN(fdl_smooth_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T beta) {
-    NN_CAT(ploss_fwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, loss, x, y, NULL, NULL, n, beta, 0);
+static void FN(nn_smooth_l1_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T beta) {
+    FDL_CAT(ploss_fwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, loss, x, y, NULL, NULL, n, beta, 0);
 }
-void FN(fdl_smooth_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_smooth_l1_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                      int64_t ds, T scale, T beta) {
-    NN_CAT(ploss_bwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, dx, x, y, NULL, NULL, dout, n, ds,
+    FDL_CAT(ploss_bwd, S)(beta > 0 ? NN_SMOOTH_L1 : NN_L1, dx, x, y, NULL, NULL, dout, n, ds,
                          scale, beta, 0);
 }
 /* x in [0, 1], y in [0, 1], weight[N] or NULL; logs clamped at -100 */
-void FN(fdl_binary_cross_entropy_forward)(T *loss, const T *x, const T *y, const T *weight,
+static void FN(nn_binary_cross_entropy_forward)(T *loss, const T *x, const T *y, const T *weight,
                                           int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_BCE, loss, x, y, weight, NULL, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_BCE, loss, x, y, weight, NULL, n, 0, 0);
 }
-void FN(fdl_binary_cross_entropy_backward)(T *dx, const T *x, const T *y, const T *weight,
+static void FN(nn_binary_cross_entropy_backward)(T *dx, const T *x, const T *y, const T *weight,
                                            const T *dout, int64_t n, int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_BCE, dx, x, y, weight, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_BCE, dx, x, y, weight, NULL, dout, n, ds, scale, 0, 0);
 }
 /* weight[N], pos_weight[N] (broadcast by the caller) or NULL */
-void FN(fdl_binary_cross_entropy_with_logits_forward)(T *loss, const T *x, const T *y,
+static void FN(nn_binary_cross_entropy_with_logits_forward)(T *loss, const T *x, const T *y,
                                                       const T *weight, const T *pos_weight,
                                                       int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_BCE_LOGITS, loss, x, y, weight, pos_weight, n, 0, 0);
+    FDL_CAT(ploss_fwd, S)(NN_BCE_LOGITS, loss, x, y, weight, pos_weight, n, 0, 0);
 }
-void FN(fdl_binary_cross_entropy_with_logits_backward)(T *dx, const T *x, const T *y,
+static void FN(nn_binary_cross_entropy_with_logits_backward)(T *dx, const T *x, const T *y,
                                                        const T *weight, const T *pos_weight,
                                                        const T *dout, int64_t n, int64_t ds,
                                                        T scale) {
-    NN_CAT(ploss_bwd, S)(NN_BCE_LOGITS, dx, x, y, weight, pos_weight, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_BCE_LOGITS, dx, x, y, weight, pos_weight, dout, n, ds, scale, 0, 0);
 }
 /* y in {-1, +1}: max(0, 1 - y x) */
-void FN(fdl_hinge_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
-    NN_CAT(ploss_fwd, S)(NN_HINGE, loss, x, y, NULL, NULL, n, 0, 0);
+static void FN(nn_hinge_loss_forward)(T *loss, const T *x, const T *y, int64_t n) {
+    FDL_CAT(ploss_fwd, S)(NN_HINGE, loss, x, y, NULL, NULL, n, 0, 0);
 }
-void FN(fdl_hinge_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_hinge_loss_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                                  int64_t ds, T scale) {
-    NN_CAT(ploss_bwd, S)(NN_HINGE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HINGE, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, 0);
 }
-void FN(fdl_hinge_embedding_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T margin) {
-    NN_CAT(ploss_fwd, S)(NN_HINGE_EMB, loss, x, y, NULL, NULL, n, margin, 0);
+static void FN(nn_hinge_embedding_loss_forward)(T *loss, const T *x, const T *y, int64_t n, T margin) {
+    FDL_CAT(ploss_fwd, S)(NN_HINGE_EMB, loss, x, y, NULL, NULL, n, margin, 0);
 }
-void FN(fdl_hinge_embedding_loss_backward)(T *dx, const T *x, const T *y, const T *dout,
+static void FN(nn_hinge_embedding_loss_backward)(T *dx, const T *x, const T *y, const T *dout,
                                            int64_t n, int64_t ds, T scale, T margin) {
-    NN_CAT(ploss_bwd, S)(NN_HINGE_EMB, dx, x, y, NULL, NULL, dout, n, ds, scale, margin, 0);
+    FDL_CAT(ploss_bwd, S)(NN_HINGE_EMB, dx, x, y, NULL, NULL, dout, n, ds, scale, margin, 0);
 }
 /* x = log-probabilities; y = probabilities (or log-probabilities if log_target) */
-void FN(fdl_kl_div_forward)(T *loss, const T *x, const T *y, int64_t n, int log_target) {
-    NN_CAT(ploss_fwd, S)(NN_KL_DIV, loss, x, y, NULL, NULL, n, 0, log_target);
+static void FN(nn_kl_div_forward)(T *loss, const T *x, const T *y, int64_t n, int log_target) {
+    FDL_CAT(ploss_fwd, S)(NN_KL_DIV, loss, x, y, NULL, NULL, n, 0, log_target);
 }
-void FN(fdl_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
+static void FN(nn_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64_t n,
                              int64_t ds, T scale, int log_target) {
-    NN_CAT(ploss_bwd, S)(NN_KL_DIV, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, log_target);
+    FDL_CAT(ploss_bwd, S)(NN_KL_DIV, dx, x, y, NULL, NULL, dout, n, ds, scale, 0, log_target);
 }
 
 /* ---- class losses over rows x[N, C] ---------------------------------------- */
@@ -150,7 +150,7 @@ void FN(fdl_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout, int64
 /* loss[N] = w[t] (lse - x[t]) mixed with label smoothing; lse[N] saved.
  * Ignored rows get loss 0. Per-row losses are not divided by anything:
  * the caller applies the reduction. */
-void FN(fdl_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *target,
+static void FN(nn_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *target,
                                    const T *weight, int64_t N, int64_t C, int64_t ignore_index,
                                    T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -158,7 +158,7 @@ void FN(fdl_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *t
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *xr = x + i * C;
-        T l = rows->NN_CAT(lse, S)(C, xr);
+        T l = rows->FDL_CAT(lse, S)(C, xr);
         lse[i] = l;
         int64_t t = target[i];
         if (t == ignore_index) { loss[i] = 0; continue; }
@@ -175,7 +175,7 @@ void FN(fdl_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *t
 }
 
 /* dx[N, C] += g_i ((1 - e) w_t (p - onehot) + e / C (W p - w)), g_i = dout[i ds] scale */
-void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64_t *target,
+static void FN(nn_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64_t *target,
                                     const T *weight, const T *dout, int64_t N, int64_t C,
                                     int64_t ds, T scale, int64_t ignore_index,
                                     T label_smoothing) {
@@ -191,7 +191,7 @@ void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64
         T g = dout[i * ds] * scale;
         T a = g * ((T)1 - label_smoothing) * (weight ? weight[t] : (T)1);
         T e = g * label_smoothing / (T)C;
-        rows->NN_CAT(expadd, S)(C, d, x + i * C, lse[i], a + e * W);
+        rows->FDL_CAT(expadd, S)(C, d, x + i * C, lse[i], a + e * W);
         if (weight && label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e * weight[c];
         else if (label_smoothing > 0) for (int64_t c = 0; c < C; c++) d[c] -= e;
         d[t] -= a;
@@ -199,7 +199,7 @@ void FN(fdl_cross_entropy_backward)(T *dx, const T *lse, const T *x, const int64
 }
 
 /* probability targets tp[N, C]: loss = sum_c w_c t'_c (lse - x_c), t' = (1 - e) t + e / C */
-void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp,
+static void FN(nn_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp,
                                         const T *weight, int64_t N, int64_t C,
                                         T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -207,7 +207,7 @@ void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *xr = x + i * C, *tr = tp + i * C;
-        T l = rows->NN_CAT(lse, S)(C, xr), s = 0;
+        T l = rows->FDL_CAT(lse, S)(C, xr), s = 0;
         lse[i] = l;
         for (int64_t c = 0; c < C; c++) {
             T tc = ((T)1 - label_smoothing) * tr[c] + label_smoothing / (T)C;
@@ -218,7 +218,7 @@ void FN(fdl_cross_entropy_prob_forward)(T *loss, T *lse, const T *x, const T *tp
 }
 
 /* dx += g_i ((sum_k w_k t'_k) p_c - w_c t'_c) */
-void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const T *tp,
+static void FN(nn_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const T *tp,
                                          const T *weight, const T *dout, int64_t N, int64_t C,
                                          int64_t ds, T scale, T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
@@ -230,13 +230,13 @@ void FN(fdl_cross_entropy_prob_backward)(T *dx, const T *lse, const T *x, const 
         T g = dout[i * ds] * scale, l = lse[i], sw = 0;
         T e = label_smoothing / (T)C, k = (T)1 - label_smoothing;
         for (int64_t c = 0; c < C; c++) sw += (weight ? weight[c] : (T)1) * (k * tr[c] + e);
-        rows->NN_CAT(expadd, S)(C, d, xr, l, g * sw);
+        rows->FDL_CAT(expadd, S)(C, d, xr, l, g * sw);
         for (int64_t c = 0; c < C; c++) d[c] -= g * (weight ? weight[c] : (T)1) * (k * tr[c] + e);
     }
 }
 
 /* x[N, C] log-probabilities: loss[N] = -w[t] x[t]; ignored rows 0 */
-void FN(fdl_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const T *weight,
+static void FN(nn_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const T *weight,
                               int64_t N, int64_t C, int64_t ignore_index) {
     for (int64_t i = 0; i < N; i++) {
         int64_t t = target[i];
@@ -244,7 +244,7 @@ void FN(fdl_nll_loss_forward)(T *loss, const T *x, const int64_t *target, const 
     }
 }
 
-void FN(fdl_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, const T *dout,
+static void FN(nn_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, const T *dout,
                                int64_t N, int64_t C, int64_t ds, T scale, int64_t ignore_index) {
     for (int64_t i = 0; i < N; i++) {
         int64_t t = target[i];
@@ -253,7 +253,7 @@ void FN(fdl_nll_loss_backward)(T *dx, const int64_t *target, const T *weight, co
 }
 
 /* loss[N] = sum_{c != t} w_t max(0, margin - x_t + x_c)^p / C, p in {1, 2} */
-void FN(fdl_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *target,
+static void FN(nn_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *target,
                                        const T *weight, int64_t N, int64_t C, int p, T margin) {
     int nt_ = fdl_threads_for(N * C);
     NN_OMP_FOR
@@ -269,7 +269,7 @@ void FN(fdl_multi_margin_loss_forward)(T *loss, const T *x, const int64_t *targe
     }
 }
 
-void FN(fdl_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *target,
+static void FN(nn_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *target,
                                         const T *weight, const T *dout, int64_t N, int64_t C,
                                         int64_t ds, T scale, int p, T margin) {
     int nt_ = fdl_threads_for(N * C);
@@ -292,7 +292,7 @@ void FN(fdl_multi_margin_loss_backward)(T *dx, const T *x, const int64_t *target
 }
 
 /* ||a - b + eps||_p of one row */
-static T NN_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
+static T FDL_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
     T s = 0;
     if (p == 2) { for (int64_t j = 0; j < D; j++) { T v = a[j] - b[j] + eps; s += v * v; } return SQRT(s); }
     if (p == 1) { for (int64_t j = 0; j < D; j++) s += FABS(a[j] - b[j] + eps); return s; }
@@ -301,7 +301,7 @@ static T NN_CAT(pdist, S)(const T *a, const T *b, int64_t D, T p, T eps) {
 }
 
 /* ga[j] += g d||v||_p / dv_j, gb[j] -= the same, v = a - b + eps, dist = ||v||_p */
-static void NN_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t D, T p, T eps,
+static void FDL_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t D, T p, T eps,
                                   T dist, T g) {
     if (dist == 0) return;
     for (int64_t j = 0; j < D; j++) {
@@ -316,15 +316,15 @@ static void NN_CAT(pdist_grad, S)(T *ga, T *gb, const T *a, const T *b, int64_t 
 
 /* a, pos, neg [N, D]; dist[N, 3] saved = (d(a,pos), d(a,neg), d(pos,neg));
  * loss[N] = max(0, d(a,pos) - d_neg + margin), d_neg = swap ? min(d(a,neg), d(pos,neg)) : d(a,neg) */
-void FN(fdl_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *pos,
+static void FN(nn_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *pos,
                                          const T *neg, int64_t N, int64_t D, T margin, T p,
                                          T eps, int swap) {
     int nt_ = fdl_threads_for(N * D * 3);
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *ai = a + i * D, *pi = pos + i * D, *ni = neg + i * D;
-        T dap = NN_CAT(pdist, S)(ai, pi, D, p, eps), dan = NN_CAT(pdist, S)(ai, ni, D, p, eps);
-        T dpn = swap ? NN_CAT(pdist, S)(pi, ni, D, p, eps) : dan;
+        T dap = FDL_CAT(pdist, S)(ai, pi, D, p, eps), dan = FDL_CAT(pdist, S)(ai, ni, D, p, eps);
+        T dpn = swap ? FDL_CAT(pdist, S)(pi, ni, D, p, eps) : dan;
         T dneg = dpn < dan ? dpn : dan;
         T l = dap - dneg + margin;
         dist[3 * i] = dap; dist[3 * i + 1] = dan; dist[3 * i + 2] = dpn;
@@ -332,7 +332,7 @@ void FN(fdl_triplet_margin_loss_forward)(T *loss, T *dist, const T *a, const T *
     }
 }
 
-void FN(fdl_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, const T *a,
+static void FN(nn_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, const T *a,
                                           const T *pos, const T *neg, const T *dout, int64_t N,
                                           int64_t D, int64_t ds, T scale, T margin, T p, T eps,
                                           int swap) {
@@ -344,17 +344,17 @@ void FN(fdl_triplet_margin_loss_backward)(T *da, T *dp, T *dn, const T *dist, co
         T dneg = dpn < dan ? dpn : dan;
         if (dap - dneg + margin <= 0) continue;
         T g = dout[i * ds] * scale;
-        NN_CAT(pdist_grad, S)(da + i * D, dp + i * D, ai, pi, D, p, eps, dap, g);
+        FDL_CAT(pdist_grad, S)(da + i * D, dp + i * D, ai, pi, D, p, eps, dap, g);
         if (swap && dpn < dan)
-            NN_CAT(pdist_grad, S)(dp + i * D, dn + i * D, pi, ni, D, p, eps, dpn, -g);
+            FDL_CAT(pdist_grad, S)(dp + i * D, dn + i * D, pi, ni, D, p, eps, dpn, -g);
         else
-            NN_CAT(pdist_grad, S)(da + i * D, dn + i * D, ai, ni, D, p, eps, dan, -g);
+            FDL_CAT(pdist_grad, S)(da + i * D, dn + i * D, ai, ni, D, p, eps, dan, -g);
     }
 }
 
 /* x1, x2 [N, D], y[N] in {-1, 1}; saved[N, 3] = (dot, |x1|^2 + 1e-12, |x2|^2 + 1e-12);
  * loss = 1 - cos (y = 1), max(0, cos - margin) (y = -1) */
-void FN(fdl_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const T *x2,
+static void FN(nn_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const T *x2,
                                            const T *y, int64_t N, int64_t D, T margin) {
     int nt_ = fdl_threads_for(N * D * 2);
     NN_OMP_FOR
@@ -370,7 +370,7 @@ void FN(fdl_cosine_embedding_loss_forward)(T *loss, T *saved, const T *x1, const
     }
 }
 
-void FN(fdl_cosine_embedding_loss_backward)(T *dx1, T *dx2, const T *saved, const T *x1,
+static void FN(nn_cosine_embedding_loss_backward)(T *dx1, T *dx2, const T *saved, const T *x1,
                                             const T *x2, const T *y, const T *dout, int64_t N,
                                             int64_t D, int64_t ds, T scale, T margin) {
     int nt_ = fdl_threads_for(N * D * 2);

@@ -5,7 +5,7 @@
 /* x[N] -> out[N] = mask ? x / (1 - p) : 0, mask[N] in {0, 1} saved. The mask
  * of element i is a pure function of (seed, stream, i), so the result does
  * not depend on the thread count. Chunks keep the mask in L1 for the scale. */
-void FN(fdl_dropout_forward)(T *out, uint8_t *mask, const T *x, int64_t n, T p, uint64_t seed,
+static void FN(nn_dropout_forward)(T *out, uint8_t *mask, const T *x, int64_t n, T p, uint64_t seed,
                              uint64_t stream) {
     T scale = p < 1 ? (T)1 / ((T)1 - p) : (T)0;
     int64_t nc = FDL_CDIV(n, NN_DROP_CHUNK);
@@ -20,7 +20,7 @@ void FN(fdl_dropout_forward)(T *out, uint8_t *mask, const T *x, int64_t n, T p, 
 }
 
 /* dx[N] += mask ? dout / (1 - p) : 0 */
-void FN(fdl_dropout_backward)(T *dx, const uint8_t *mask, const T *dout, int64_t n, T p) {
+static void FN(nn_dropout_backward)(T *dx, const uint8_t *mask, const T *dout, int64_t n, T p) {
     T scale = p < 1 ? (T)1 / ((T)1 - p) : (T)0;
     int nt_ = fdl_threads_for(n * 2);
     NN_OMP_FOR
@@ -31,7 +31,7 @@ void FN(fdl_dropout_backward)(T *dx, const uint8_t *mask, const T *dout, int64_t
 }
 
 /* weight[V, D], idx[N] (validated in [0, V)) -> out[N, D] */
-void FN(fdl_embedding_forward)(T *out, const int64_t *idx, const T *weight, int64_t N,
+static void FN(nn_embedding_forward)(T *out, const int64_t *idx, const T *weight, int64_t N,
                                int64_t D) {
     int nt_ = fdl_threads_for(N * D);
     NN_OMP_FOR
@@ -41,7 +41,7 @@ void FN(fdl_embedding_forward)(T *out, const int64_t *idx, const T *weight, int6
 /* dweight[V, D] += scatter of dout[N, D] by idx; rows equal to padding_idx
  * (negative: none) are skipped. Threads split the D columns and each walks
  * all N indices in order: no atomics, same sums for any thread count. */
-void FN(fdl_embedding_backward)(T *dweight, const int64_t *idx, const T *dout, int64_t N,
+static void FN(nn_embedding_backward)(T *dweight, const int64_t *idx, const T *dout, int64_t N,
                                 int64_t D, int64_t padding_idx) {
     int nt_ = fdl_threads_for(N * D * 2);
     if (D < 64 * nt_) nt_ = 1;

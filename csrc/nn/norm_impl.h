@@ -3,14 +3,14 @@
 /* Sums over a channel's segments in 16 double lanes, combined in a fixed
  * order: gcc vectorizes the lane loop (a single serial double accumulator
  * would not), and the order does not depend on threads. */
-static inline double NN_CAT(lanes_total, S)(double *acc) {
+static inline double FDL_CAT(lanes_total, S)(double *acc) {
     for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];
     for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
 /* sum of x[k] - shift (or its square when sq) over one segment, added into acc */
-static inline void NN_CAT(seg_sum, S)(double *acc, const T *x, int64_t n, double shift, int sq) {
+static inline void FDL_CAT(seg_sum, S)(double *acc, const T *x, int64_t n, double shift, int sq) {
     int64_t k = 0;
     if (sq) {
         for (; k + 16 <= n; k += 16)
@@ -24,7 +24,7 @@ static inline void NN_CAT(seg_sum, S)(double *acc, const T *x, int64_t n, double
 }
 
 /* sum of g[k] and of g[k] * (x[k] - mu) over one segment */
-static inline void NN_CAT(seg_gsum, S)(double *ag, double *agx, const T *g, const T *x,
+static inline void FDL_CAT(seg_gsum, S)(double *ag, double *agx, const T *g, const T *x,
                                       int64_t n, T mu) {
     int64_t k = 0;
     for (; k + 16 <= n; k += 16)
@@ -38,7 +38,7 @@ static inline void NN_CAT(seg_gsum, S)(double *ag, double *agx, const T *g, cons
 /* x[N, C, S] -> out; mean[C], rstd[C] saved. training: batch statistics, and
  * running_mean/var (either may be NULL) updated in place with momentum, the
  * variance unbiased; eval: the running statistics. weight/bias may be NULL. */
-void FN(fdl_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
+static void FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
                                 const T *x, const T *weight, const T *bias, int64_t N,
                                 int64_t C, int64_t S, int training, T momentum, T eps) {
     int64_t M = N * S;
@@ -48,10 +48,10 @@ void FN(fdl_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *ru
         T mu, rs;
         if (training) {
             double acc[16] = {0}, accq[16] = {0};
-            for (int64_t n = 0; n < N; n++) NN_CAT(seg_sum, S)(acc, x + (n * C + c) * S, S, 0, 0);
-            double m = NN_CAT(lanes_total, S)(acc) / (double)M;
-            for (int64_t n = 0; n < N; n++) NN_CAT(seg_sum, S)(accq, x + (n * C + c) * S, S, m, 1);
-            double q = NN_CAT(lanes_total, S)(accq);
+            for (int64_t n = 0; n < N; n++) FDL_CAT(seg_sum, S)(acc, x + (n * C + c) * S, S, 0, 0);
+            double m = FDL_CAT(lanes_total, S)(acc) / (double)M;
+            for (int64_t n = 0; n < N; n++) FDL_CAT(seg_sum, S)(accq, x + (n * C + c) * S, S, m, 1);
+            double q = FDL_CAT(lanes_total, S)(accq);
             double var = q / (double)M;
             mu = (T)m;
             rs = (T)(1.0 / sqrt(var + (double)eps));
@@ -77,7 +77,7 @@ void FN(fdl_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *ru
 
 /* dx[N, C, S] += ..., dweight[C] += sum dout xhat, dbias[C] += sum dout; any
  * of dx, dweight, dbias may be NULL. One thread owns a channel's slices. */
-void FN(fdl_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
+static void FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                  const T *x, const T *weight, const T *dout, int64_t N,
                                  int64_t C, int64_t S, int training) {
     int64_t M = N * S;
@@ -87,8 +87,8 @@ void FN(fdl_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, con
         T mu = mean[c], rs = rstd[c];
         double ag[16] = {0}, agx[16] = {0};
         for (int64_t n = 0; n < N; n++)
-            NN_CAT(seg_gsum, S)(ag, agx, dout + (n * C + c) * S, x + (n * C + c) * S, S, mu);
-        double sg = NN_CAT(lanes_total, S)(ag), sgx = NN_CAT(lanes_total, S)(agx) * (double)rs;
+            FDL_CAT(seg_gsum, S)(ag, agx, dout + (n * C + c) * S, x + (n * C + c) * S, S, mu);
+        double sg = FDL_CAT(lanes_total, S)(ag), sgx = FDL_CAT(lanes_total, S)(agx) * (double)rs;
         if (dweight) dweight[c] += (T)sgx;
         if (dbias) dbias[c] += (T)sg;
         if (!dx) continue;
@@ -104,7 +104,7 @@ void FN(fdl_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, con
 }
 
 /* x[R, D] -> out, normalized over D; mean[R], rstd[R] saved */
-void FN(fdl_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *weight,
+static void FN(nn_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *weight,
                                 const T *bias, int64_t R, int64_t D, T eps) {
     int nt_ = fdl_threads_for(R * D * 3);
     NN_OMP_FOR
@@ -112,10 +112,10 @@ void FN(fdl_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *w
         const T *xr = x + r * D;
         T *orow = out + r * D;
         double acc[16] = {0}, accq[16] = {0};
-        NN_CAT(seg_sum, S)(acc, xr, D, 0, 0);
-        double m = NN_CAT(lanes_total, S)(acc) / (double)D;
-        NN_CAT(seg_sum, S)(accq, xr, D, m, 1);
-        double q = NN_CAT(lanes_total, S)(accq);
+        FDL_CAT(seg_sum, S)(acc, xr, D, 0, 0);
+        double m = FDL_CAT(lanes_total, S)(acc) / (double)D;
+        FDL_CAT(seg_sum, S)(accq, xr, D, m, 1);
+        double q = FDL_CAT(lanes_total, S)(accq);
         T mu = (T)m, rs = (T)(1.0 / sqrt(q / (double)D + (double)eps));
         mean[r] = mu;
         rstd[r] = rs;
@@ -128,7 +128,7 @@ void FN(fdl_layer_norm_forward)(T *out, T *mean, T *rstd, const T *x, const T *w
 
 /* Two loop nests writing disjoint memory: rows for dx, column blocks for
  * dweight/dbias (each column summed over rows in order by one thread). */
-void FN(fdl_layer_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
+static void FN(nn_layer_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                  const T *x, const T *weight, const T *dout, int64_t R,
                                  int64_t D) {
     if (dx) {

@@ -5,7 +5,7 @@
  * entirely in the padding (possible with dilation or ceil_mode) gives -inf
  * and argmax -1, which backward skips: PyTorch stores an index outside the
  * plane there and then scatters out of bounds. */
-void FN(fdl_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, int64_t H,
+static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, int64_t H,
                                 int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
                                 int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
                                 int64_t dw) {
@@ -86,7 +86,7 @@ void FN(fdl_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, 
 /* dx[P, H, W] += dout routed through argmax; planes are disjoint, so the
  * plane-parallel loop needs no atomics. An argmax outside [0, H W) (-1 for
  * an all-padding window) routes nothing: backward never leaves its plane. */
-void FN(fdl_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
+static void FN(nn_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
                                  int64_t H, int64_t W, int64_t OH, int64_t OW) {
     int nt_ = fdl_threads_for(P * (OH * OW + H * W));
     NN_OMP_FOR
@@ -110,7 +110,7 @@ void FN(fdl_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, in
     T div = (T)(count_include_pad ? pool : (he - hs) * (we - ws));
 
 /* x[P, H, W] -> out[P, OH, OW] */
-void FN(fdl_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
+static void FN(nn_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
                                 int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
                                 int64_t sw, int64_t ph, int64_t pw, int count_include_pad) {
     int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
@@ -128,7 +128,7 @@ void FN(fdl_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_
     }
 }
 
-void FN(fdl_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
+static void FN(nn_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
                                  int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
                                  int64_t sw, int64_t ph, int64_t pw, int count_include_pad) {
     int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
@@ -147,7 +147,7 @@ void FN(fdl_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int
 }
 
 /* x[P, H, W] -> out[P, OH, OW]; window of oh is [floor(oh H / OH), ceil((oh + 1) H / OH)) */
-void FN(fdl_adaptive_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
+static void FN(nn_adaptive_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
                                          int64_t OH, int64_t OW) {
     int nt_ = fdl_threads_for(P * H * W);
     NN_OMP_FOR
@@ -166,7 +166,7 @@ void FN(fdl_adaptive_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t 
     }
 }
 
-void FN(fdl_adaptive_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
+static void FN(nn_adaptive_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
                                           int64_t OH, int64_t OW) {
     int nt_ = fdl_threads_for(P * H * W);
     NN_OMP_FOR

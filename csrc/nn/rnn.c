@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "runtime/template.h"
 #include "nn/rnn_isa.h"
+#include "runtime/dispatch.h"
 
 /* ---- row loops: generic float32 and float64 ------------------------------------- */
 #define FT float
@@ -26,7 +28,7 @@
 #undef SIGM
 #undef TANH
 
-static const FDL_RNN_ROWS_F32(generic)
+const FDL_RNN_ROWS_F32(generic)
 
 #define FT double
 #define ROW(n) n##_f64
@@ -43,16 +45,7 @@ static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_f
 
 static const fdl_rnn_rows_f64 *rows_f64(void) { return &rows_f64_table; }
 
-static const fdl_rnn_rows_f32 *rows_f32(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_rnn_rows_f32_avx512;
-    case FDL_ISA_AVX2: return &fdl_rnn_rows_f32_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_rnn_rows_f32_generic;
-}
+static const fdl_rnn_rows_f32 *rows_f32(void) { return fdl_isa_kernels()->rnn_f32; }
 
 /* Threads for B rows of G*H gate elements each. A transcendental costs
  * about as much as 8 streamed elements, hence the weight. */
@@ -69,81 +62,121 @@ static inline int cell_threads(int64_t B, int64_t GH) {
 
 /* ---- cell kernels ---------------------------------------------------------------- */
 /* pre, h: (B,H) */
-void fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
+int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
                               fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, H, r->rnn_fwd(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
-void fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
+int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
                               fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
     ROWS_LOOP(B, H, rnn_fwd_f64(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
 /* dpre, h, dh: (B,H) */
-void fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
+int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
                                int64_t H, fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, H, r->rnn_bwd(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
-void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
+int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
                                int64_t H, fdl_rnn_act act) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, H, rnn_bwd_f64(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    return FDL_OK;
 }
 
 /* gates, act: (B,4H); h, c, tanh_c, c_prev: (B,H) */
 #define LSTM_FWD_ARGS() h + b * H, c + b * H, act + b * 4 * H, tanh_c + b * H,             \
                          gates + b * 4 * H, c_prev + b * H, H, H
-void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                const float *gates, const float *c_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !c || !act || !tanh_c || !gates || !c_prev)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 4 * H, r->lstm_fwd(LSTM_FWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
                                const double *gates, const double *c_prev, int64_t B,
                                int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !c || !act || !tanh_c || !gates || !c_prev)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 4 * H, lstm_fwd_f64(LSTM_FWD_ARGS()));
+    return FDL_OK;
 }
 
 /* dgates, act: (B,4H); the rest (B,H) */
 #define LSTM_BWD_ARGS() dgates + b * 4 * H, dc_prev + b * H, act + b * 4 * H,                \
                         tanh_c + b * H, c_prev + b * H, dh + b * H, dc ? dc + b * H : NULL, H, H
-void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
+int fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act,
                                 const float *tanh_c, const float *c_prev, const float *dh,
                                 const float *dc, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgates || !dc_prev || !act || !tanh_c || !c_prev || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 4 * H, r->lstm_bwd(LSTM_BWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
+int fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
                                 const double *tanh_c, const double *c_prev, const double *dh,
                                 const double *dc, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgates || !dc_prev || !act || !tanh_c || !c_prev || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 4 * H, lstm_bwd_f64(LSTM_BWD_ARGS()));
+    return FDL_OK;
 }
 
 /* gi, gh, act: (B,3H); h, ghn, h_prev: (B,H) */
 #define GRU_FWD_ARGS() h + b * H, act + b * 3 * H, ghn + b * H, gi + b * 3 * H,             \
                        gh + b * 3 * H, h_prev + b * H, H, H
-void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
+int fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi,
                               const float *gh, const float *h_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !act || !ghn || !gi || !gh || !h_prev)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 3 * H, r->gru_fwd(GRU_FWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
+int fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
                               const double *gh, const double *h_prev, int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!h || !act || !ghn || !gi || !gh || !h_prev)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 3 * H, gru_fwd_f64(GRU_FWD_ARGS()));
+    return FDL_OK;
 }
 
 /* dgi, dgh, act: (B,3H); the rest (B,H) */
 #define GRU_BWD_ARGS() dgi + b * 3 * H, dgh + b * 3 * H, dh_prev ? dh_prev + b * H : NULL,    \
                        act + b * 3 * H, ghn + b * H, h_prev + b * H, dh + b * H, H, H
-void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
+int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
                                const float *ghn, const float *h_prev, const float *dh,
                                int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgi || !dgh || !act || !ghn || !h_prev || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
     ROWS_LOOP(B, 3 * H, r->gru_bwd(GRU_BWD_ARGS()));
+    return FDL_OK;
 }
-void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
+int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
                                const double *ghn, const double *h_prev, const double *dh,
                                int64_t B, int64_t H) {
+    if (B < 0 || H < 0) return FDL_ERR_ARG;
+    if (B * H > 0 && (!dgi || !dgh || !act || !ghn || !h_prev || !dh)) return FDL_ERR_NULL;
     ROWS_LOOP(B, 3 * H, gru_bwd_f64(GRU_BWD_ARGS()));
+    return FDL_OK;
 }
 
 /* ---- layer kernels ----------------------------------------------------------------- */
@@ -185,25 +218,121 @@ static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
 }
 
 #define FT float
-#define FN(n) n##_f32
+#define S f32
 #define GEMM_EX fdl_sgemm_ex
 #define ROWS rows_f32
 #define ROWS_T fdl_rnn_rows_f32
 #include "nn/rnn_layer.h"
 #undef FT
-#undef FN
+#undef S
 #undef GEMM_EX
 #undef ROWS
 #undef ROWS_T
 
 #define FT double
-#define FN(n) n##_f64
+#define S f64
 #define GEMM_EX fdl_dgemm_ex
 #define ROWS rows_f64
 #define ROWS_T fdl_rnn_rows_f64
 #include "nn/rnn_layer.h"
 #undef FT
-#undef FN
+#undef S
 #undef GEMM_EX
 #undef ROWS
 #undef ROWS_T
+
+/* ---- the public layer kernels (fastdl/rnn.h); the bodies check their arguments */
+
+int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_forward_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_forward_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+}
+
+int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return rnn_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+}
+
+int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work, const float *x, const float *h0, const float *c0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !cs || !act || !tanh_c || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_forward_f32(hs, cs, act, tanh_c, work, x, h0, c0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work, const double *x, const double *h0, const double *c0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !cs || !act || !tanh_c || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_forward_f64(hs, cs, act, tanh_c, work, x, h0, c0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *cs, const float *act, const float *tanh_c, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, const float *dc_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !cs || !act || !tanh_c || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_backward_f32(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, work, hs, cs, act, tanh_c, x, w_ih, w_hh, dy, ldy, dh_n, dc_n, Ts, B, I, H, reverse);
+}
+
+int fdl_lstm_layer_backward_f64(double *dx, double *dh0, double *dc0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *cs, const double *act, const double *tanh_c, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, const double *dc_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !cs || !act || !tanh_c || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return lstm_layer_backward_f64(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, work, hs, cs, act, tanh_c, x, w_ih, w_hh, dy, ldy, dh_n, dc_n, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !act || !ghn || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_forward_f32(hs, act, ghn, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (Ts > 0 && B > 0 && H > 0 && (!hs || !act || !ghn || !work || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_forward_f64(hs, act, ghn, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *act, const float *ghn, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !act || !ghn || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, act, ghn, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse);
+}
+
+int fdl_gru_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *act, const double *ghn, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
+    if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
+    if (dy && ldy < H) return FDL_ERR_SHAPE;
+    if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !act || !ghn || !w_hh)) return FDL_ERR_NULL;
+    if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
+    return gru_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, act, ghn, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse);
+}

@@ -2,8 +2,8 @@
  * rnn_isa.h — the float32 cell rows of rnn_rows.h, one table per ISA
  * (rnn.c generic, rnn_avx2.c, rnn_avx512.c), picked at run time.
  */
-#ifndef FDL_RNN_ISA_H
-#define FDL_RNN_ISA_H
+#ifndef FDL_RFDL_SFX_H
+#define FDL_RFDL_SFX_H
 
 #include <stdint.h>
 

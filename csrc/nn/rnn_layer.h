@@ -48,7 +48,7 @@
 #define NOTE_ERR(status, st)                                                             \
     do {                                                                                 \
         if (st) {                                                                        \
-            _Pragma("omp critical(fdl_rnn_err)")                                         \
+            _Pragma("omp critical")                                                    \
             status = status ? status : st;                                               \
         }                                                                                \
     } while (0)
@@ -152,7 +152,7 @@ static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
 /* x (Ts,B,I) -> hs (Ts+1,B,H). The input projection is written straight into
  * the output slots, and each step adds h_prev W_hh^T + b_hh there and
  * activates in place. */
-int FN(fdl_rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
+static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H,
                               int reverse, fdl_rnn_act act) {
@@ -185,7 +185,7 @@ int FN(fdl_rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
 }
 
 /* work: Ts*B*H (dH, turned into d pre-activations in place) */
-int FN(fdl_rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
+static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
                                FT *work, const FT *hs, const FT *x,
                                const FT *w_ih, const FT *w_hh,
                                const FT *dy, int64_t ldy, const FT *dh_n,
@@ -230,7 +230,7 @@ int FN(fdl_rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih,
 /* x (Ts,B,I) -> hs, cs (Ts+1,B,H), act (Ts,B,4H), tanh_c (Ts,B,H).
  * act first holds the pre-activations (projection, then + h_prev W_hh^T + b_hh
  * per step); the cell kernel activates them in place. */
-int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
+static int FN(lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
                                const FT *x, const FT *h0, const FT *c0,
                                const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
@@ -270,7 +270,7 @@ int FN(fdl_lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
 }
 
 /* work: Ts*B*4H (dG) + Ts*B*H (dH) + B*H (dc) */
-int FN(fdl_lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
+static int FN(lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
                                 FT *db_ih, FT *db_hh, FT *work,
                                 const FT *hs, const FT *cs, const FT *act, const FT *tanh_c,
                                 const FT *x, const FT *w_ih, const FT *w_hh,
@@ -322,7 +322,7 @@ int FN(fdl_lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
 /* x (Ts,B,I) -> hs (Ts+1,B,H), act (Ts,B,3H) (r, z, n), ghn (Ts,B,H).
  * work: W_hh^T (H,3H), then gh (B,3H) = h_prev W_hh^T + b_hh, which stays
  * apart from the input projection because r multiplies only its n block. */
-int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
+static int FN(gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
                               const FT *x, const FT *h0,
                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
@@ -360,7 +360,7 @@ int FN(fdl_gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
 }
 
 /* work: 2 * Ts*B*3H (dgi, dgh) + Ts*B*H (dH) */
-int FN(fdl_gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
+static int FN(gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
                                FT *work, const FT *hs, const FT *act, const FT *ghn,
                                const FT *x, const FT *w_ih, const FT *w_hh,
                                const FT *dy, int64_t ldy, const FT *dh_n,

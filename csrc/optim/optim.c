@@ -14,24 +14,10 @@
 #include <math.h>
 
 #include "optim/optim_table.h"
+#include "runtime/dispatch.h"
 #include "runtime/internal.h"
 
-extern const fdl_optim_kernels fdl_optim_kernels_generic;
-#if defined(__x86_64__) || defined(__i386__)
-extern const fdl_optim_kernels fdl_optim_kernels_avx2;
-extern const fdl_optim_kernels fdl_optim_kernels_avx512;
-#endif
-
-static const fdl_optim_kernels *active(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    switch (fdl_active_isa()) {
-    case FDL_ISA_AVX512: return &fdl_optim_kernels_avx512;
-    case FDL_ISA_AVX2: return &fdl_optim_kernels_avx2;
-    default: break;
-    }
-#endif
-    return &fdl_optim_kernels_generic;
-}
+static const fdl_optim_kernels *active(void) { return fdl_isa_kernels()->optim; }
 
 #define FDL_OPT_BLOCK 16
 
@@ -67,7 +53,7 @@ static fdl_optim_args args(float *p, float *s0, float *s1, float *s2, const floa
     return a;
 }
 
-int fdl_sgd_step(float *p, float *momentum_buffer, const float *g, int64_t n,
+int fdl_sgd_step_f32(float *p, float *momentum_buffer, const float *g, int64_t n,
                  double lr, double momentum, double dampening, double weight_decay,
                  int nesterov, int maximize, int first_step) {
     int st = check(p, g, n);
@@ -86,7 +72,7 @@ int fdl_sgd_step(float *p, float *momentum_buffer, const float *g, int64_t n,
     return FDL_OK;
 }
 
-int fdl_adam_step(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq,
+int fdl_adam_step_f32(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq,
                   const float *g, int64_t n, double step, double lr, double beta1,
                   double beta2, double eps, double weight_decay, int decoupled,
                   int amsgrad, int maximize) {
@@ -112,7 +98,7 @@ int fdl_adam_step(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_av
     return FDL_OK;
 }
 
-int fdl_rmsprop_step(float *p, float *square_avg, float *grad_avg, float *momentum_buffer,
+int fdl_rmsprop_step_f32(float *p, float *square_avg, float *grad_avg, float *momentum_buffer,
                      const float *g, int64_t n, double lr, double alpha, double eps,
                      double weight_decay, double momentum, int centered, int maximize) {
     int st = check(p, g, n);
@@ -133,7 +119,7 @@ int fdl_rmsprop_step(float *p, float *square_avg, float *grad_avg, float *moment
     return FDL_OK;
 }
 
-int fdl_adagrad_step(float *p, float *sum, const float *g, int64_t n, double step,
+int fdl_adagrad_step_f32(float *p, float *sum, const float *g, int64_t n, double step,
                      double lr, double lr_decay, double eps, double weight_decay, int maximize) {
     int st = check(p, g, n);
     if (st != FDL_OK) return st;
@@ -146,7 +132,7 @@ int fdl_adagrad_step(float *p, float *sum, const float *g, int64_t n, double ste
     return FDL_OK;
 }
 
-int fdl_adadelta_step(float *p, float *square_avg, float *acc_delta, const float *g,
+int fdl_adadelta_step_f32(float *p, float *square_avg, float *acc_delta, const float *g,
                       int64_t n, double lr, double rho, double eps, double weight_decay,
                       int maximize) {
     int st = check(p, g, n);
@@ -170,8 +156,7 @@ int fdl_adadelta_step(float *p, float *square_avg, float *acc_delta, const float
 #define FDL_NORM_CHUNKS 1024
 #define FDL_NORM_MIN_CHUNK (1 << 16)
 
-double fdl_grad_sq_norm(const float *g, int64_t n) {
-    if (n <= 0 || !g) return 0.0;
+static double grad_sq_norm(const float *g, int64_t n) {
     const fdl_optim_kernels *k = active();
     int64_t chunk = FDL_MAX((int64_t)FDL_NORM_MIN_CHUNK, FDL_CDIV(n, FDL_NORM_CHUNKS));
     chunk = FDL_CDIV(chunk, FDL_OPT_BLOCK) * FDL_OPT_BLOCK;
@@ -190,8 +175,7 @@ double fdl_grad_sq_norm(const float *g, int64_t n) {
     return s;
 }
 
-float fdl_grad_max_abs(const float *g, int64_t n) {
-    if (n <= 0 || !g) return 0.0f;
+static float grad_max_abs(const float *g, int64_t n) {
     const fdl_optim_kernels *k = active();
     int nt = fdl_threads_for(n);
     if (nt <= 1) return k->max_abs(g, n);
@@ -213,7 +197,21 @@ float fdl_grad_max_abs(const float *g, int64_t n) {
     return m;
 }
 
-int fdl_grad_scale(float *g, int64_t n, float scale) {
+int fdl_grad_sq_norm_f32(double *out, const float *g, int64_t n) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (!out || (n > 0 && !g)) return FDL_ERR_NULL;
+    *out = n == 0 ? 0.0 : grad_sq_norm(g, n);
+    return FDL_OK;
+}
+
+int fdl_grad_max_abs_f32(float *out, const float *g, int64_t n) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (!out || (n > 0 && !g)) return FDL_ERR_NULL;
+    *out = n == 0 ? 0.0f : grad_max_abs(g, n);
+    return FDL_OK;
+}
+
+int fdl_grad_scale_f32(float *g, int64_t n, float scale) {
     if (n < 0) return FDL_ERR_ARG;
     if (n > 0 && !g) return FDL_ERR_NULL;
     fdl_optim_args a = {g, NULL, NULL, NULL, NULL, {scale}, 0};
@@ -221,7 +219,7 @@ int fdl_grad_scale(float *g, int64_t n, float scale) {
     return FDL_OK;
 }
 
-int fdl_grad_clamp(float *g, int64_t n, float lo, float hi) {
+int fdl_grad_clamp_f32(float *g, int64_t n, float lo, float hi) {
     if (n < 0) return FDL_ERR_ARG;
     if (n > 0 && !g) return FDL_ERR_NULL;
     fdl_optim_args a = {g, NULL, NULL, NULL, NULL, {lo, hi}, 0};

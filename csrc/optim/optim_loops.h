@@ -22,9 +22,7 @@
 #include "fastdl.h"
 #include "optim/optim_table.h"
 
-#define FDL_CAT_(a, b) a##_##b
-#define FDL_CAT(a, b) FDL_CAT_(a, b)
-#define FDL_NAME(n) FDL_CAT(n, FDL_SFX)
+#include "runtime/template.h"
 
 #if defined(__GNUC__)
 #define FDL_INLINE static inline __attribute__((always_inline))

@@ -7,6 +7,7 @@
 #ifndef FDL_INTERNAL_H
 #define FDL_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "fastdl.h"
 
@@ -29,6 +30,12 @@ static inline int fdl_threads_for(int64_t work) {
     int64_t cap = work / (FDL_PAR_MIN_ELEMS / 2);
     return (int)(cap < n ? (cap < 1 ? 1 : cap) : n);
 }
+
+/* Scratch pool (runtime/pool.c): a 64-byte aligned block of at least
+ * `bytes`, or NULL when out of memory; give it back with fdl_scratch_put
+ * (NULL is ignored). Blocks given back stay cached until fdl_empty_cache. */
+void *fdl_scratch_get(size_t bytes);
+void fdl_scratch_put(void *p);
 
 #if defined(__GNUC__)
 #define FDL_LIKELY(x) __builtin_expect(!!(x), 1)

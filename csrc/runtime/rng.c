@@ -73,60 +73,81 @@ static inline double u01d_open(uint32_t hi, uint32_t lo) {
         }                                                                    \
     } while (0)
 
-void fdl_rng_uniform(float *out, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_uniform_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
                      uint64_t offset, float low, float high) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
     float span = high - low;
     RNG_LOOP(n, offset, 4, {
         float v = low + span * u01f(blk.v[lane]);
         out[i] = v < high ? v : low;   /* rounding may hit high; keep [low, high) */
     });
+    return FDL_OK;
 }
 
-void fdl_rng_normal(float *out, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_normal_f32(float *out, int64_t n, uint64_t seed, uint64_t stream,
                     uint64_t offset, float mean, float std) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
     RNG_LOOP(n, offset, 2, {
         /* one Box-Muller pair per block, from lanes 0 and 1 */
         float r = sqrtf(-2.0f * logf(u01f_open(blk.v[0])));
         float th = 6.28318530717958648f * u01f(blk.v[1]);
         out[i] = mean + std * (lane ? r * sinf(th) : r * cosf(th));
     });
+    return FDL_OK;
 }
 
-void fdl_rng_uniform_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_uniform_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
                          uint64_t offset, double low, double high) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
     double span = high - low;
     RNG_LOOP(n, offset, 2, {
         double v = low + span * u01d(blk.v[2 * lane], blk.v[2 * lane + 1]);
         out[i] = v < high ? v : low;
     });
+    return FDL_OK;
 }
 
-void fdl_rng_normal_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_normal_f64(double *out, int64_t n, uint64_t seed, uint64_t stream,
                         uint64_t offset, double mean, double std) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
     RNG_LOOP(n, offset, 2, {
         double r = sqrt(-2.0 * log(u01d_open(blk.v[0], blk.v[1])));
         double th = 6.283185307179586477 * u01d(blk.v[2], blk.v[3]);
         out[i] = mean + std * (lane ? r * sin(th) : r * cos(th));
     });
+    return FDL_OK;
 }
 
-void fdl_rng_randint(int64_t *out, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_randint(int64_t *out, int64_t n, uint64_t seed, uint64_t stream,
                      uint64_t offset, int64_t low, int64_t high) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
+    if (n > 0 && high <= low) return FDL_ERR_ARG;
     unsigned __int128 span = (unsigned __int128)(uint64_t)(high - low);
     RNG_LOOP(n, offset, 2, {
         uint64_t u = ((uint64_t)blk.v[2 * lane] << 32) | blk.v[2 * lane + 1];
         out[i] = low + (int64_t)(uint64_t)(((unsigned __int128)u * span) >> 64);
     });
+    return FDL_OK;
 }
 
-void fdl_rng_bernoulli(uint8_t *mask, int64_t n, uint64_t seed, uint64_t stream,
+int fdl_rng_bernoulli(uint8_t *mask, int64_t n, uint64_t seed, uint64_t stream,
                        uint64_t offset, float keep) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !mask) return FDL_ERR_NULL;
     double t = (double)keep * 4294967296.0;
     uint64_t thresh = keep >= 1.0f ? UINT64_MAX : (keep <= 0.0f ? 0 : (uint64_t)t);
     RNG_LOOP(n, offset, 4, { mask[i] = (uint64_t)blk.v[lane] < thresh; });
+    return FDL_OK;
 }
 
-void fdl_rng_permutation(int64_t *out, int64_t n, uint64_t seed, uint64_t stream) {
+int fdl_rng_permutation(int64_t *out, int64_t n, uint64_t seed, uint64_t stream) {
+    if (n < 0) return FDL_ERR_ARG;
+    if (n > 0 && !out) return FDL_ERR_NULL;
     for (int64_t i = 0; i < n; i++) out[i] = i;
     for (int64_t i = n - 1; i > 0; i--) {
         philox_block b = philox((uint64_t)i, stream, seed);
@@ -134,4 +155,5 @@ void fdl_rng_permutation(int64_t *out, int64_t n, uint64_t seed, uint64_t stream
         int64_t j = (int64_t)(((unsigned __int128)u * (unsigned __int128)(uint64_t)(i + 1)) >> 64);
         int64_t tmp = out[i]; out[i] = out[j]; out[j] = tmp;
     }
+    return FDL_OK;
 }

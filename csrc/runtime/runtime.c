@@ -6,6 +6,7 @@
  * saves the wide registers), unless FASTDL_ISA forces one. Kernels read the
  * choice with fdl_active_isa(), one load per call.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,7 @@ const char *fdl_strerror(int status) {
     case FDL_ERR_WORKSPACE: return "workspace missing or too small";
     case FDL_ERR_IO: return "I/O error";
     case FDL_ERR_FORMAT: return "bad file format";
+    case FDL_ERR_NOMEM: return "out of memory for scratch buffers";
     default: return "unknown fastdl status";
     }
 }
@@ -167,3 +169,28 @@ const char *fdl_compiler(void) {
 }
 
 const char *fdl_version(void) { return FDL_VERSION_STRING; }
+
+/* libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, in its constructor,
+ * which runs before this library's (libfastdl depends on it). Capturing the
+ * two variables here records what it saw, even if the program changes its
+ * environment later. */
+static char g_wait_policy[160];
+
+__attribute__((constructor)) static void capture_wait_policy(void) {
+#ifdef _OPENMP
+    const char *names[2] = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"};
+    size_t used = 0;
+    for (int i = 0; i < 2; ++i) {
+        const char *v = getenv(names[i]);
+        if (!v) continue;
+        int n = snprintf(g_wait_policy + used, sizeof g_wait_policy - used, "%s%s=%s",
+                         used ? ", " : "", names[i], v);
+        if (n < 0 || (size_t)n >= sizeof g_wait_policy - used) break;
+        used += (size_t)n;
+    }
+#else
+    snprintf(g_wait_policy, sizeof g_wait_policy, "n/a");
+#endif
+}
+
+const char *fdl_omp_wait_policy(void) { return g_wait_policy; }

@@ -118,7 +118,7 @@ int fdl_adam_arena_step(fdl_adam_config *c, float *params, const float *grads,
     /* Because Adam is elementwise, one call over the arena performs exactly
      * the per-tensor updates PyTorch makes, bit for bit. */
     float *m = state, *v = state + n, *vmax = c->amsgrad ? state + 2 * n : NULL;
-    int st = fdl_adam_step(params, m, v, vmax, grads, n, (double)(c->step + 1), c->lr,
+    int st = fdl_adam_step_f32(params, m, v, vmax, grads, n, (double)(c->step + 1), c->lr,
                            c->beta1, c->beta2, c->eps, c->weight_decay, c->decoupled,
                            c->amsgrad, 0);
     if (st == FDL_OK) c->step++;
@@ -129,6 +129,6 @@ int fdl_sgd_arena_step(float *params, const float *grads, float *state, int64_t 
                        double lr, double momentum, double weight_decay, int nesterov,
                        int first_step)
 {
-    return fdl_sgd_step(params, momentum != 0.0 ? state : NULL, grads, n, lr, momentum, 0.0,
+    return fdl_sgd_step_f32(params, momentum != 0.0 ? state : NULL, grads, n, lr, momentum, 0.0,
                         weight_decay, nesterov, 0, first_step);
 }

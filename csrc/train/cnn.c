@@ -161,9 +161,9 @@ int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed)
         /* kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
          * the same bound PyTorch uses for the bias. */
         float bound = (float)(1.0 / sqrt((double)fan_in[l]));
-        fdl_rng_uniform(params + m->w_off[l], fan_out[l] * fan_in[l], seed, (uint64_t)(2 * l),
+        fdl_rng_uniform_f32(params + m->w_off[l], fan_out[l] * fan_in[l], seed, (uint64_t)(2 * l),
                         0, -bound, bound);
-        fdl_rng_uniform(params + m->b_off[l], fan_out[l], seed, (uint64_t)(2 * l + 1), 0,
+        fdl_rng_uniform_f32(params + m->b_off[l], fan_out[l], seed, (uint64_t)(2 * l + 1), 0,
                         -bound, bound);
     }
     return FDL_OK;
@@ -212,7 +212,7 @@ int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
     const int64_t n1 = B * C1 * CNN_IN * CNN_IN, n2 = B * C2 * CNN_S1 * CNN_S1;
 
     fdl_conv2d_params pa = conv_params(B, 1, C1, CNN_IN);
-    st = fdl_conv2d_forward(w.r1, x, params + m->w_off[0], params + m->b_off[0], &pa, w.cws,
+    st = fdl_conv2d_forward_f32(w.r1, x, params + m->w_off[0], params + m->b_off[0], &pa, w.cws,
                             w.cws_bytes);
     if (st != FDL_OK) return fdl__fail(st, "cnn: conv 0 forward: %s", fdl_strerror(st));
     fdl_relu_forward_f32(w.r1, w.r1, n1);
@@ -220,7 +220,7 @@ int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
                                2, 2, 2, 2, 0, 0, 1, 1);
 
     fdl_conv2d_params pb = conv_params(B, C1, C2, CNN_S1);
-    st = fdl_conv2d_forward(w.r2, w.p1, params + m->w_off[1], params + m->b_off[1], &pb, w.cws,
+    st = fdl_conv2d_forward_f32(w.r2, w.p1, params + m->w_off[1], params + m->b_off[1], &pb, w.cws,
                             w.cws_bytes);
     if (st != FDL_OK) return fdl__fail(st, "cnn: conv 3 forward: %s", fdl_strerror(st));
     fdl_relu_forward_f32(w.r2, w.r2, n2);
@@ -245,7 +245,7 @@ int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
 /* db[n] += column sums of g[B, n], in a fixed order (double accumulation). */
 static void bias_grad(float *db, float *colsum, const float *g, int64_t B, int64_t n)
 {
-    fdl_reduce_f32(FDL_RED_SUM, 1, B, n, colsum, g);
+    fdl_sum_f32(1, B, n, colsum, g);
     for (int64_t j = 0; j < n; j++) db[j] += colsum[j];
 }
 
@@ -299,7 +299,7 @@ int fdl_cnn_backward(const fdl_cnn *m, const float *params, float *grads, const 
     /* Conv 3: dw, db and dp1 */
     memset(gn, 0, sizeof(float) * (size_t)q1);
     fdl_conv2d_params pb = conv_params(B, C1, C2, CNN_S1);
-    st = fdl_conv2d_backward(gn, grads + m->w_off[1], grads + m->b_off[1], g, w.p1,
+    st = fdl_conv2d_backward_f32(gn, grads + m->w_off[1], grads + m->b_off[1], g, w.p1,
                              params + m->w_off[1], &pb, w.cws, w.cws_bytes);
     if (st != FDL_OK) return fdl__fail(st, "cnn: conv 3 backward: %s", fdl_strerror(st));
     t = g; g = gn; gn = t;
@@ -312,7 +312,7 @@ int fdl_cnn_backward(const fdl_cnn *m, const float *params, float *grads, const 
 
     /* Conv 0: no gradient wrt the input */
     fdl_conv2d_params pa = conv_params(B, 1, C1, CNN_IN);
-    st = fdl_conv2d_backward(NULL, grads + m->w_off[0], grads + m->b_off[0], g, x,
+    st = fdl_conv2d_backward_f32(NULL, grads + m->w_off[0], grads + m->b_off[0], g, x,
                              params + m->w_off[0], &pa, w.cws, w.cws_bytes);
     if (st != FDL_OK) return fdl__fail(st, "cnn: conv 0 backward: %s", fdl_strerror(st));
     return FDL_OK;

@@ -10,7 +10,7 @@
  * Each forward layer is one GEMM with the bias and ReLU fused into its
  * epilogue, so no activation is read twice. Backward per layer:
  *   dW_l += g^T a_{l-1}           one GEMM (transposed A, beta = 1)
- *   db_l += column sums of g      fdl_reduce_f32 (double, fixed order)
+ *   db_l += column sums of g      fdl_sum_f32 (double, fixed order)
  *   g    <- (g W_l) * (a_{l-1} > 0)
  * The ReLU mask is read from the saved post-ReLU output (a > 0 iff its
  * input > 0), so the pre-activations are never stored.
@@ -80,9 +80,9 @@ int fdl_mlp_init_params(const fdl_mlp *m, float *params, uint64_t seed)
         /* kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
          * the same bound PyTorch uses for the bias. */
         float bound = (float)(1.0 / sqrt((double)m->dims[l]));
-        fdl_rng_uniform(params + m->w_off[l], m->dims[l + 1] * m->dims[l], seed,
+        fdl_rng_uniform_f32(params + m->w_off[l], m->dims[l + 1] * m->dims[l], seed,
                         (uint64_t)(2 * l), 0, -bound, bound);
-        fdl_rng_uniform(params + m->b_off[l], m->dims[l + 1], seed, (uint64_t)(2 * l + 1), 0,
+        fdl_rng_uniform_f32(params + m->b_off[l], m->dims[l + 1], seed, (uint64_t)(2 * l + 1), 0,
                         -bound, bound);
     }
     return FDL_OK;
@@ -240,7 +240,8 @@ int fdl_mlp_forward_backward(const fdl_mlp *m, const float *params, float *grads
         st = fdl_sgemm(1, 0, dout, din, B, 1.0f, g, dout, in, din, 1.0f,
                        grads + m->w_off[k], din);
         if (st != FDL_OK) return st;
-        fdl_reduce_f32(FDL_RED_SUM, 1, B, dout, w.colsum, g);
+        st = fdl_sum_f32(1, B, dout, w.colsum, g);
+        if (st != FDL_OK) return st;
         float *db = grads + m->b_off[k];
         for (int64_t j = 0; j < dout; j++) db[j] += w.colsum[j];
         if (k == 0) break;   /* no gradient wrt the input */

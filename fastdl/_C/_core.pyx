@@ -6,6 +6,7 @@ the output, then calls the C kernel once with the GIL released.
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cnp.import_array()
@@ -62,25 +63,24 @@ def version():
     return fdl_version().decode()
 
 
-cdef int check(int status, str op) except -1:
-    if status != FDL_OK:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
+def omp_wait_policy():
+    """OMP_WAIT_POLICY / GOMP_SPINCOUNT as the OpenMP runtime read them at load."""
+    return fdl_omp_wait_policy().decode()
+
+
+def empty_cache():
+    """Free the idle blocks of libfastdl's scratch pool (GEMM packing buffers)."""
+    fdl_empty_cache()
+
+
+def cached_bytes():
+    """Bytes held by idle blocks of libfastdl's scratch pool."""
+    return fdl_cached_bytes()
+
+
 
 
 # ---- shapes and dtypes ---------------------------------------------------
-
-UNARY_OPS = {"neg": 0, "exp": 1, "log": 2, "sqrt": 3, "abs": 4, "square": 5,
-             "reciprocal": 6, "pow": 7, "clip": 8, "sign": 9, "copy": 10, "affine": 11}
-BINARY_OPS = {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "maximum": 5, "minimum": 6}
-COMPARE_OPS = {"eq": 0, "ne": 1, "lt": 2, "le": 3, "gt": 4, "ge": 5}
-REDUCE_OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3}
-
-cdef list _UNARY_NAMES = sorted(UNARY_OPS, key=UNARY_OPS.get)
-cdef list _BINARY_NAMES = sorted(BINARY_OPS, key=BINARY_OPS.get)
-cdef list _COMPARE_NAMES = sorted(COMPARE_OPS, key=COMPARE_OPS.get)
-cdef list _REDUCE_NAMES = sorted(REDUCE_OPS, key=REDUCE_OPS.get)
-
 
 cdef inline int _float_type(cnp.ndarray x, str op) except -1:
     cdef int t = cnp.PyArray_TYPE(x)
@@ -193,15 +193,37 @@ cdef inline int _binary_layout(cnp.ndarray a, cnp.ndarray b, int64_t *shape, int
     return nd
 
 
-def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+# One dispatch helper per signature: it checks, allocates, forks on the
+# dtype once and calls the named C function it is given; each public wrapper
+# below is one line that names its fdl_* functions.
+ctypedef int (*bin32_t)(int, const int64_t *, float *, const float *, const int64_t *,
+                        const float *, const int64_t *) noexcept nogil
+ctypedef int (*bin64_t)(int, const int64_t *, double *, const double *, const int64_t *,
+                        const double *, const int64_t *) noexcept nogil
+ctypedef int (*cmp32_t)(int, const int64_t *, uint8_t *, const float *, const int64_t *,
+                        const float *, const int64_t *) noexcept nogil
+ctypedef int (*cmp64_t)(int, const int64_t *, uint8_t *, const double *, const int64_t *,
+                        const double *, const int64_t *) noexcept nogil
+ctypedef int (*un32_t)(int, const int64_t *, float *, const float *,
+                       const int64_t *) noexcept nogil
+ctypedef int (*un64_t)(int, const int64_t *, double *, const double *,
+                       const int64_t *) noexcept nogil
+ctypedef int (*unp32_t)(int, const int64_t *, float *, const float *, const int64_t *,
+                        float, float) noexcept nogil
+ctypedef int (*unp64_t)(int, const int64_t *, double *, const double *, const int64_t *,
+                        double, double) noexcept nogil
+
+
+cdef object _binary(cnp.ndarray a, cnp.ndarray b, object out, str name,
+                    bin32_t f32, bin64_t f64):
     """out = a <op> b with NumPy broadcasting; a and b share a float dtype."""
-    cdef str name = _BINARY_NAMES[op] if 0 <= op < len(_BINARY_NAMES) else "binary"
     cdef int64_t shape[8]
     cdef int64_t as_[8]
     cdef int64_t bs[8]
     cdef int nd = _binary_layout(a, b, shape, as_, bs, name)
     cdef int t = cnp.PyArray_TYPE(a)
     cdef cnp.ndarray o
+    cdef int st
     if out is None:
         o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
     else:
@@ -217,40 +239,44 @@ def binary(int op, cnp.ndarray a not None, cnp.ndarray b not None, out=None):
     cdef void *pb = cnp.PyArray_DATA(b)
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_binary_f32(op, nd, shape, <float *>po, <float *>pa, as_, <float *>pb, bs)
+            st = f32(nd, shape, <float *>po, <float *>pa, as_, <float *>pb, bs)
         else:
-            fdl_binary_f64(op, nd, shape, <double *>po, <double *>pa, as_, <double *>pb, bs)
+            st = f64(nd, shape, <double *>po, <double *>pa, as_, <double *>pb, bs)
+    check(st, name)
     return o
 
 
-def compare(int op, cnp.ndarray a not None, cnp.ndarray b not None):
+cdef object _compare(cnp.ndarray a, cnp.ndarray b, str name, cmp32_t f32, cmp64_t f64):
     """bool array of a <cmp> b with NumPy broadcasting."""
-    cdef str name = _COMPARE_NAMES[op] if 0 <= op < len(_COMPARE_NAMES) else "compare"
     cdef int64_t shape[8]
     cdef int64_t as_[8]
     cdef int64_t bs[8]
     cdef int nd = _binary_layout(a, b, shape, as_, bs, name)
     cdef int t = cnp.PyArray_TYPE(a)
+    cdef int st
     cdef cnp.ndarray o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, cnp.NPY_BOOL, 0)
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_compare_f32(op, nd, shape, <uint8_t *>po, <float *>pa, as_, <float *>pb, bs)
+            st = f32(nd, shape, <uint8_t *>po, <float *>pa, as_, <float *>pb, bs)
         else:
-            fdl_compare_f64(op, nd, shape, <uint8_t *>po, <double *>pa, as_, <double *>pb, bs)
+            st = f64(nd, shape, <uint8_t *>po, <double *>pa, as_, <double *>pb, bs)
+    check(st, name)
     return o
 
 
-def unary(int op, cnp.ndarray x not None, double p0=0.0, double p1=0.0, out=None):
-    """out = f(x; p0, p1) for any strides of x; out is C-contiguous."""
-    cdef str name = _UNARY_NAMES[op] if 0 <= op < len(_UNARY_NAMES) else "unary"
+cdef object _unary(cnp.ndarray x, object out, str name, un32_t f32, un64_t f64,
+                   unp32_t p32=NULL, unp64_t p64=NULL, double p0=0.0, double p1=0.0):
+    """out = f(x) (or f(x; p0, p1) through p32/p64) for any strides of x."""
+    if x is None:
+        raise TypeError("%s: expected a numpy array, got None" % name)
     cdef int t = _float_type(x, name)
     cdef int nd = cnp.PyArray_NDIM(x)
     cdef int64_t shape[8]
     cdef int64_t xs[8]
-    cdef int d
+    cdef int d, st
     if nd > FDL_MAX_DIMS:
         raise ValueError("%s: at most %d dims are supported, got shape %s"
                          % (name, FDL_MAX_DIMS, (<object>x).shape))
@@ -269,10 +295,152 @@ def unary(int op, cnp.ndarray x not None, double p0=0.0, double p1=0.0, out=None
     cdef void *px = cnp.PyArray_DATA(x)
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_unary_f32(op, nd, shape, <float *>po, <float *>px, xs, <float>p0, <float>p1)
+            if p32 != NULL:
+                st = p32(nd, shape, <float *>po, <float *>px, xs, <float>p0, <float>p1)
+            else:
+                st = f32(nd, shape, <float *>po, <float *>px, xs)
         else:
-            fdl_unary_f64(op, nd, shape, <double *>po, <double *>px, xs, p0, p1)
+            if p64 != NULL:
+                st = p64(nd, shape, <double *>po, <double *>px, xs, p0, p1)
+            else:
+                st = f64(nd, shape, <double *>po, <double *>px, xs)
+    check(st, name)
     return o
+
+
+cdef int _pow_scalar_f32(int nd, const int64_t *shape, float *out, const float *x,
+                         const int64_t *xs, float p, float unused) noexcept nogil:
+    return fdl_pow_scalar_f32(nd, shape, out, x, xs, p)
+
+
+cdef int _pow_scalar_f64(int nd, const int64_t *shape, double *out, const double *x,
+                         const int64_t *xs, double p, double unused) noexcept nogil:
+    return fdl_pow_scalar_f64(nd, shape, out, x, xs, p)
+
+
+def add(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """a + b with NumPy broadcasting (fdl_add_f32/_f64)."""
+    return _binary(a, b, out, "add", fdl_add_f32, fdl_add_f64)
+
+
+def sub(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """a - b with NumPy broadcasting (fdl_sub_f32/_f64)."""
+    return _binary(a, b, out, "sub", fdl_sub_f32, fdl_sub_f64)
+
+
+def mul(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """a * b with NumPy broadcasting (fdl_mul_f32/_f64)."""
+    return _binary(a, b, out, "mul", fdl_mul_f32, fdl_mul_f64)
+
+
+def div(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """a / b with NumPy broadcasting (fdl_div_f32/_f64)."""
+    return _binary(a, b, out, "div", fdl_div_f32, fdl_div_f64)
+
+
+def pow(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """a ** b with NumPy broadcasting (fdl_pow_f32/_f64)."""
+    return _binary(a, b, out, "pow", fdl_pow_f32, fdl_pow_f64)
+
+
+def maximum(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """elementwise max, NaN-propagating with NumPy broadcasting (fdl_maximum_f32/_f64)."""
+    return _binary(a, b, out, "maximum", fdl_maximum_f32, fdl_maximum_f64)
+
+
+def minimum(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
+    """elementwise min, NaN-propagating with NumPy broadcasting (fdl_minimum_f32/_f64)."""
+    return _binary(a, b, out, "minimum", fdl_minimum_f32, fdl_minimum_f64)
+
+
+def eq(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a == b with NumPy broadcasting (fdl_eq_f32/_f64)."""
+    return _compare(a, b, "eq", fdl_eq_f32, fdl_eq_f64)
+
+
+def ne(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a != b with NumPy broadcasting (fdl_ne_f32/_f64)."""
+    return _compare(a, b, "ne", fdl_ne_f32, fdl_ne_f64)
+
+
+def lt(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a < b with NumPy broadcasting (fdl_lt_f32/_f64)."""
+    return _compare(a, b, "lt", fdl_lt_f32, fdl_lt_f64)
+
+
+def le(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a <= b with NumPy broadcasting (fdl_le_f32/_f64)."""
+    return _compare(a, b, "le", fdl_le_f32, fdl_le_f64)
+
+
+def gt(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a > b with NumPy broadcasting (fdl_gt_f32/_f64)."""
+    return _compare(a, b, "gt", fdl_gt_f32, fdl_gt_f64)
+
+
+def ge(cnp.ndarray a not None, cnp.ndarray b not None):
+    """bool array of a >= b with NumPy broadcasting (fdl_ge_f32/_f64)."""
+    return _compare(a, b, "ge", fdl_ge_f32, fdl_ge_f64)
+
+
+def neg(cnp.ndarray x not None, out=None):
+    """neg(x) elementwise, any strides of x (fdl_neg_f32/_f64)."""
+    return _unary(x, out, "neg", fdl_neg_f32, fdl_neg_f64)
+
+
+def exp(cnp.ndarray x not None, out=None):
+    """exp(x) elementwise, any strides of x (fdl_exp_f32/_f64)."""
+    return _unary(x, out, "exp", fdl_exp_f32, fdl_exp_f64)
+
+
+def log(cnp.ndarray x not None, out=None):
+    """log(x) elementwise, any strides of x (fdl_log_f32/_f64)."""
+    return _unary(x, out, "log", fdl_log_f32, fdl_log_f64)
+
+
+def sqrt(cnp.ndarray x not None, out=None):
+    """sqrt(x) elementwise, any strides of x (fdl_sqrt_f32/_f64)."""
+    return _unary(x, out, "sqrt", fdl_sqrt_f32, fdl_sqrt_f64)
+
+
+def abs(cnp.ndarray x not None, out=None):
+    """abs(x) elementwise, any strides of x (fdl_abs_f32/_f64)."""
+    return _unary(x, out, "abs", fdl_abs_f32, fdl_abs_f64)
+
+
+def square(cnp.ndarray x not None, out=None):
+    """square(x) elementwise, any strides of x (fdl_square_f32/_f64)."""
+    return _unary(x, out, "square", fdl_square_f32, fdl_square_f64)
+
+
+def reciprocal(cnp.ndarray x not None, out=None):
+    """reciprocal(x) elementwise, any strides of x (fdl_reciprocal_f32/_f64)."""
+    return _unary(x, out, "reciprocal", fdl_reciprocal_f32, fdl_reciprocal_f64)
+
+
+def sign(cnp.ndarray x not None, out=None):
+    """sign(x) elementwise, any strides of x (fdl_sign_f32/_f64)."""
+    return _unary(x, out, "sign", fdl_sign_f32, fdl_sign_f64)
+
+
+def copy(cnp.ndarray x not None, out=None):
+    """copy(x) elementwise, any strides of x (fdl_copy_f32/_f64)."""
+    return _unary(x, out, "copy", fdl_copy_f32, fdl_copy_f64)
+
+
+def pow_scalar(cnp.ndarray x not None, double p, out=None):
+    """x ** p for a scalar p (fdl_pow_scalar_f32/_f64)."""
+    return _unary(x, out, "pow", NULL, NULL, _pow_scalar_f32, _pow_scalar_f64, p, 0.0)
+
+
+def clip(cnp.ndarray x not None, double lo, double hi, out=None):
+    """min(max(x, lo), hi); NaN stays NaN (fdl_clip_f32/_f64)."""
+    return _unary(x, out, "clip", NULL, NULL, fdl_clip_f32, fdl_clip_f64, lo, hi)
+
+
+def affine(cnp.ndarray x not None, double scale, double shift, out=None):
+    """scale * x + shift (fdl_affine_f32/_f64)."""
+    return _unary(x, out, "affine", NULL, NULL, fdl_affine_f32, fdl_affine_f64, scale, shift)
 
 
 # ---- reductions ------------------------------------------------------------
@@ -337,17 +505,26 @@ def _out_shape(shape, tuple axes, bint keepdims):
     return tuple(s for d, s in enumerate(shape) if d not in axes)
 
 
-def reduce(int op, cnp.ndarray x not None, axis=None, bint keepdims=False):
-    """sum / mean / max / min over `axis` (int, tuple or None)."""
-    cdef str name = _REDUCE_NAMES[op] if 0 <= op < len(_REDUCE_NAMES) else "reduce"
+ctypedef int (*red32_t)(int64_t, int64_t, int64_t, float *, const float *) noexcept nogil
+ctypedef int (*red64_t)(int64_t, int64_t, int64_t, double *, const double *) noexcept nogil
+ctypedef int (*arg32_t)(int64_t, int64_t, int64_t, int64_t *, const float *) noexcept nogil
+ctypedef int (*arg64_t)(int64_t, int64_t, int64_t, int64_t *, const double *) noexcept nogil
+
+
+cdef object _reduce(cnp.ndarray x, object axis, bint keepdims, str name, bint needs_item,
+                    red32_t f32, red64_t f64):
+    """The reduction over `axis` (int, tuple or None); needs_item: max/min (no identity)."""
+    if x is None:
+        raise TypeError("%s: expected a numpy array, got None" % name)
     cdef int t = _float_type(x, name)
     cdef int nd = cnp.PyArray_NDIM(x)
     cdef cnp.ndarray o
     cdef int64_t n
+    cdef int st
     cdef void *po
     cdef void *px
     if axis is None and not keepdims and cnp.PyArray_IS_C_CONTIGUOUS(x) and \
-            (cnp.PyArray_SIZE(x) > 0 or op < 2):
+            (cnp.PyArray_SIZE(x) > 0 or not needs_item):
         # the common loss.mean() / x.sum() case, without the tuple work below
         # (about 1.9 -> 0.3 us per call on 10 elements)
         n = cnp.PyArray_SIZE(x)
@@ -356,13 +533,14 @@ def reduce(int op, cnp.ndarray x not None, axis=None, bint keepdims=False):
         px = cnp.PyArray_DATA(x)
         with nogil:
             if t == cnp.NPY_FLOAT32:
-                fdl_reduce_f32(op, 1, n, 1, <float *>po, <float *>px)
+                st = f32(1, n, 1, <float *>po, <float *>px)
             else:
-                fdl_reduce_f64(op, 1, n, 1, <double *>po, <double *>px)
+                st = f64(1, n, 1, <double *>po, <double *>px)
+        check(st, name)
         return o
     axes = normalize_axes(axis, nd, name)
     shape = (<object>x).shape
-    if op >= 2:
+    if needs_item:
         for d in axes:
             if shape[d] == 0:
                 raise ValueError("%s: cannot reduce over dim %d of size 0 (shape %s); "
@@ -376,16 +554,38 @@ def reduce(int op, cnp.ndarray x not None, axis=None, bint keepdims=False):
     px = cnp.PyArray_DATA(xa)
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_reduce_f32(op, o_, r_, i_, <float *>po, <float *>px)
+            st = f32(o_, r_, i_, <float *>po, <float *>px)
         else:
-            fdl_reduce_f64(op, o_, r_, i_, <double *>po, <double *>px)
+            st = f64(o_, r_, i_, <double *>po, <double *>px)
+    check(st, name)
     return o
 
 
-def argreduce(bint is_min, cnp.ndarray x not None, axis=None, bint keepdims=False):
-    """argmax (is_min=False) / argmin over one axis, or the flattened array."""
-    cdef str name = "argmin" if is_min else "argmax"
+def sum(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """Sum over `axis` (int, tuple or None), double accumulation (fdl_sum_f32/_f64)."""
+    return _reduce(x, axis, keepdims, "sum", False, fdl_sum_f32, fdl_sum_f64)
+
+
+def mean(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """Mean over `axis`; NaN over an empty axis (fdl_mean_f32/_f64)."""
+    return _reduce(x, axis, keepdims, "mean", False, fdl_mean_f32, fdl_mean_f64)
+
+
+def amax(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """Max over `axis`, NaN-propagating (fdl_amax_f32/_f64)."""
+    return _reduce(x, axis, keepdims, "max", True, fdl_amax_f32, fdl_amax_f64)
+
+
+def amin(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """Min over `axis`, NaN-propagating (fdl_amin_f32/_f64)."""
+    return _reduce(x, axis, keepdims, "min", True, fdl_amin_f32, fdl_amin_f64)
+
+
+cdef object _argreduce(cnp.ndarray x, object axis, bint keepdims, str name,
+                       arg32_t f32, arg64_t f64):
+    """Index of the max/min over one axis, or over the flattened array."""
     cdef int t = _float_type(x, name)
+    cdef int st
     shape = (<object>x).shape
     if axis is None:
         xa_obj = np.ascontiguousarray(x).reshape(-1)
@@ -407,10 +607,21 @@ def argreduce(bint is_min, cnp.ndarray x not None, axis=None, bint keepdims=Fals
     cdef void *px = cnp.PyArray_DATA(xa)
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_argreduce_f32(is_min, o_, r_, i_, <int64_t *>po, <float *>px)
+            st = f32(o_, r_, i_, <int64_t *>po, <float *>px)
         else:
-            fdl_argreduce_f64(is_min, o_, r_, i_, <int64_t *>po, <double *>px)
+            st = f64(o_, r_, i_, <int64_t *>po, <double *>px)
+    check(st, name)
     return o
+
+
+def argmax(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """First index of the max (or of the first NaN) (fdl_argmax_f32/_f64)."""
+    return _argreduce(x, axis, keepdims, "argmax", fdl_argmax_f32, fdl_argmax_f64)
+
+
+def argmin(cnp.ndarray x not None, axis=None, bint keepdims=False):
+    """First index of the min (or of the first NaN) (fdl_argmin_f32/_f64)."""
+    return _argreduce(x, axis, keepdims, "argmin", fdl_argmin_f32, fdl_argmin_f64)
 
 
 # ---- random numbers --------------------------------------------------------
@@ -427,6 +638,7 @@ def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
     cdef int64_t n
     cdef void *p
     cdef int64_t lo, hi
+    cdef int st = 0
     if kind == "randint":
         lo, hi = <int64_t>a, <int64_t>b
         if hi <= lo:
@@ -443,23 +655,24 @@ def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
     if kind == "uniform":
         with nogil:
             if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                fdl_rng_uniform(<float *>p, n, seed, stream, offset, <float>a, <float>b)
+                st = fdl_rng_uniform_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
             else:
-                fdl_rng_uniform_f64(<double *>p, n, seed, stream, offset, a, b)
+                st = fdl_rng_uniform_f64(<double *>p, n, seed, stream, offset, a, b)
     elif kind == "normal":
         with nogil:
             if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                fdl_rng_normal(<float *>p, n, seed, stream, offset, <float>a, <float>b)
+                st = fdl_rng_normal_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
             else:
-                fdl_rng_normal_f64(<double *>p, n, seed, stream, offset, a, b)
+                st = fdl_rng_normal_f64(<double *>p, n, seed, stream, offset, a, b)
     elif kind == "randint":
         with nogil:
-            fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
+            st = fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
     elif kind == "bernoulli":
         with nogil:
-            fdl_rng_bernoulli(<uint8_t *>p, n, seed, stream, offset, <float>a)
+            st = fdl_rng_bernoulli(<uint8_t *>p, n, seed, stream, offset, <float>a)
     else:
         raise ValueError("rng_fill: unknown kind %r" % kind)
+    check(st, kind)
     return o
 
 
@@ -468,6 +681,8 @@ def rng_permutation(int64_t n, uint64_t seed, uint64_t stream):
         raise ValueError("randperm: n must be non-negative, got %d" % n)
     cdef cnp.ndarray o = np.empty(n, dtype=np.int64)
     cdef void *p = cnp.PyArray_DATA(o)
+    cdef int st
     with nogil:
-        fdl_rng_permutation(<int64_t *>p, n, seed, stream)
+        st = fdl_rng_permutation(<int64_t *>p, n, seed, stream)
+    check(st, "randperm")
     return o

@@ -12,9 +12,9 @@ cdef extern from "fastdl.h" nogil:
 
     int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q)
     int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads)
-    int fdl_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
+    int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
-    int fdl_conv2d_backward(float *dx, float *dw, float *db, const float *dout,
+    int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout,
                             const float *x, const float *w,
                             const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
     int fdl_conv2d_forward_f64(double *out, const double *x, const double *w,

@@ -3,6 +3,7 @@
 libfastdl once with the GIL released."""
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C._core cimport fdl_get_num_threads, fdl_strerror
@@ -46,10 +47,6 @@ cdef int _params(fdl_conv2d_params *p, tuple xs, tuple ws_, stride, padding, dil
     return 0
 
 
-cdef int _check(int st, str op) except -1:
-    if st != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(st).decode(), st))
-    return 0
 
 
 def _float(a, str op, str what):
@@ -63,7 +60,7 @@ def output_size(tuple xshape, tuple wshape, stride, padding, dilation, int64_t g
     cdef fdl_conv2d_params p
     cdef int64_t P, Q
     _params(&p, xshape, wshape, stride, padding, dilation, groups, "conv2d")
-    _check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d")
+    check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d")
     return P, Q
 
 
@@ -85,7 +82,7 @@ def forward(x, w, bias, stride, padding, dilation, int64_t groups):
         if bias.shape != (p.K,):
             raise ValueError("conv2d: bias must have shape (%d,), got %s" % (p.K, bias.shape))
     cdef int64_t P, Q
-    _check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d")
+    check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d")
     out = np.empty((p.N, p.K, P, Q), dtype=x.dtype)
     ws = _workspace(&p)
     cdef void *po = cnp.PyArray_DATA(out)
@@ -98,12 +95,12 @@ def forward(x, w, bias, stride, padding, dilation, int64_t groups):
     cdef bint f32 = x.dtype == np.float32
     with nogil:
         if f32:
-            st = fdl_conv2d_forward(<float *>po, <float *>px, <float *>pw, <float *>pb, &p,
+            st = fdl_conv2d_forward_f32(<float *>po, <float *>px, <float *>pw, <float *>pb, &p,
                                     pws, nws)
         else:
             st = fdl_conv2d_forward_f64(<double *>po, <double *>px, <double *>pw,
                                         <double *>pb, &p, pws, nws)
-    _check(st, "conv2d")
+    check(st, "conv2d")
     return out
 
 
@@ -131,11 +128,11 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
     cdef bint f32 = x.dtype == np.float32
     with nogil:
         if f32:
-            st = fdl_conv2d_backward(<float *>pdx, <float *>pdw, <float *>pdb, <float *>pdo,
+            st = fdl_conv2d_backward_f32(<float *>pdx, <float *>pdw, <float *>pdb, <float *>pdo,
                                      <float *>px, <float *>pw, &p, pws, nws)
         else:
             st = fdl_conv2d_backward_f64(<double *>pdx, <double *>pdw, <double *>pdb,
                                          <double *>pdo, <double *>px, <double *>pw, &p,
                                          pws, nws)
-    _check(st, "conv2d_backward")
+    check(st, "conv2d_backward")
     return dx, dw, db

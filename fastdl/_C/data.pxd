@@ -5,15 +5,15 @@ cdef extern from "fastdl.h" nogil:
     int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
                         int64_t src_rows, int64_t src_stride, int64_t row_bytes)
 
-    void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
+    int fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                         int64_t N, int64_t C, int64_t H, int64_t W, float fill)
     int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
                      int64_t N, int64_t C, int64_t H, int64_t W, int dim)
-    void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
+    int fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
                       int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                       int64_t pad_top, int64_t pad_left, float fill)
 
-    void fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
+    int fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
                                  int64_t N, int64_t C, int64_t H, int64_t W,
                                  float min_deg, float max_deg, float fill,
                                  uint64_t seed, uint64_t stream)
@@ -24,5 +24,5 @@ cdef extern from "fastdl.h" nogil:
                             int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                             int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
                             int64_t pad_right, float fill, uint64_t seed, uint64_t stream)
-    void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
+    int fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
                                 uint64_t seed, uint64_t stream)

@@ -8,6 +8,7 @@ wrappers return the drawn per-sample parameters beside the output.
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 from fastdl._C.data cimport *
@@ -18,10 +19,6 @@ from fastdl._intcheck import check_int64_range
 cnp.import_array()
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 # ---- gather ------------------------------------------------------------------
@@ -110,7 +107,7 @@ def gather_rows(cnp.ndarray src not None, idx, out=None):
         if bad.size:
             raise IndexError("gather_rows: index %d is out of bounds for %d rows (%d bad "
                              "indices)" % (bad[0], rows, bad.size))
-        _check(st, "gather_rows")
+        check(st, "gather_rows")
     return o
 
 
@@ -148,8 +145,10 @@ def rotate(x, angles, float fill=0.0):
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef float *pa = <float *>cnp.PyArray_DATA(an)
+    cdef int st = 0
     with nogil:
-        fdl_rotate_f32(po, px, pa, N, C, H, W, fill)
+        st = fdl_rotate_f32(po, px, pa, N, C, H, W, fill)
+    check(st, "rotate")
     return o
 
 
@@ -171,7 +170,7 @@ def flip(x, flags, int dim):
     cdef int st
     with nogil:
         st = fdl_flip_f32(po, px, pf, N, C, H, W, dim)
-    _check(st, "flip")
+    check(st, "flip")
     return o
 
 
@@ -214,8 +213,10 @@ def crop(x, offsets, size, padding=None, float fill=0.0):
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef int64_t *poff = <int64_t *>cnp.PyArray_DATA(off)
     cdef int64_t t_ = pt, l_ = pl
+    cdef int st = 0
     with nogil:
-        fdl_crop_f32(po, px, poff, N, C, H, W, OH, OW, t_, l_, fill)
+        st = fdl_crop_f32(po, px, poff, N, C, H, W, OH, OW, t_, l_, fill)
+    check(st, "crop")
     return o
 
 
@@ -232,8 +233,10 @@ def random_rotation(x, float min_deg, float max_deg, float fill, uint64_t seed, 
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
     cdef float *pa = <float *>cnp.PyArray_DATA(an)
+    cdef int st = 0
     with nogil:
-        fdl_random_rotation_f32(po, pa, px, N, C, H, W, min_deg, max_deg, fill, seed, stream)
+        st = fdl_random_rotation_f32(po, pa, px, N, C, H, W, min_deg, max_deg, fill, seed, stream)
+    check(st, "random_rotation")
     return o, an
 
 
@@ -254,7 +257,7 @@ def random_flip(x, int dim, float p, uint64_t seed, uint64_t stream):
     cdef int st
     with nogil:
         st = fdl_random_flip_f32(po, pf, px, N, C, H, W, dim, p, seed, stream)
-    _check(st, "random_flip")
+    check(st, "random_flip")
     return o, fl.astype(bool)
 
 
@@ -278,7 +281,7 @@ def random_crop(x, size, padding, float fill, uint64_t seed, uint64_t stream):
     with nogil:
         st = fdl_random_crop_f32(po, poff, px, N, C, H, W, OH, OW, pt, pb, pl, pr, fill,
                                  seed, stream)
-    _check(st, "random_crop")
+    check(st, "random_crop")
     return o, off
 
 
@@ -296,6 +299,8 @@ def gaussian_noise(x, float std, uint64_t seed, uint64_t stream):
     cdef int64_t n = xa.size
     cdef float *po = <float *>cnp.PyArray_DATA(o)
     cdef float *px = <float *>cnp.PyArray_DATA(xa)
+    cdef int st = 0
     with nogil:
-        fdl_gaussian_noise_f32(po, px, n, std, seed, stream)
+        st = fdl_gaussian_noise_f32(po, px, n, std, seed, stream)
+    check(st, "gaussian_noise")
     return o

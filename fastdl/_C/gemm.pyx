@@ -9,6 +9,7 @@ once. The GIL is released once around the C call(s).
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C.gemm cimport *
@@ -21,10 +22,6 @@ cdef inline str _shape(x):
     return str(tuple(x))
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef bint _span(cnp.ndarray x, char **lo, char **hi):
@@ -251,7 +248,7 @@ def matmul(a, b, *, transa=False, transb=False, bias=None, relu=False, out=None)
                                   (<double *>pc) + i * sc, N, <const double *>pbias, act)
                 if st != 0:
                     break
-    _check(st, "matmul")
+    check(st, "matmul")
     return C
 
 
@@ -264,6 +261,27 @@ cdef int64_t _ld_rowmajor(cnp.ndarray x, str name) except -1:
         raise ValueError("sgemm: %s must have a unit inner stride, got strides %s"
                          % (name, _shape((<object>x).strides)))
     return ld
+
+
+cdef tuple _sgemm_operands(A, B, C, bint ta, bint tb, str op):
+    """Check A, B, C for C = op(A) @ op(B); returns (M, N, K, lda, ldb, ldc)."""
+    for name, x in (("A", A), ("B", B), ("C", C)):
+        if not isinstance(x, np.ndarray):
+            raise TypeError("%s: expected %s as a numpy array, got %s"
+                            % (op, name, type(x).__name__))
+    cdef cnp.ndarray a = A, b = B, c = C
+    cdef int64_t lda = _ld_rowmajor(a, "A"), ldb = _ld_rowmajor(b, "B"), ldc = _ld_rowmajor(c, "C")
+    if not c.flags.writeable:
+        raise ValueError("%s: C must be writeable" % op)
+    cdef int64_t M = c.shape[0], N = c.shape[1]
+    cdef int64_t K = a.shape[0] if ta else a.shape[1]
+    exp_a = (K, M) if ta else (M, K)
+    exp_b = (N, K) if tb else (K, N)
+    if tuple((<object>a).shape) != exp_a or tuple((<object>b).shape) != exp_b:
+        raise ValueError("%s: with C %s, expected A %s and B %s, got A %s and B %s"
+                         % (op, _shape((<object>c).shape), _shape(exp_a), _shape(exp_b),
+                            _shape((<object>a).shape), _shape((<object>b).shape)))
+    return M, N, K, lda, ldb, ldc
 
 
 def sgemm(transa, transb, alpha, A, B, beta, C):
@@ -279,23 +297,10 @@ def sgemm(transa, transb, alpha, A, B, beta, C):
         >>> C = np.zeros((2, 2), np.float32)
         >>> sgemm(False, False, 1.0, np.eye(2, dtype=np.float32), C + 1, 0.0, C)
     """
-    for name, x in (("A", A), ("B", B), ("C", C)):
-        if not isinstance(x, np.ndarray):
-            raise TypeError("sgemm: expected %s as a numpy array, got %s" % (name, type(x).__name__))
-    cdef cnp.ndarray a = A, b = B, c = C
-    cdef int64_t lda = _ld_rowmajor(a, "A"), ldb = _ld_rowmajor(b, "B"), ldc = _ld_rowmajor(c, "C")
-    if not c.flags.writeable:
-        raise ValueError("sgemm: C must be writeable")
     cdef int ta = 1 if transa else 0, tb = 1 if transb else 0
-    cdef int64_t M = c.shape[0], N = c.shape[1]
-    cdef int64_t K = a.shape[0] if ta else a.shape[1]
-    exp_a = (K, M) if ta else (M, K)
-    exp_b = (N, K) if tb else (K, N)
-    if (a.shape[0] if ta else a.shape[1]) != K or (a.shape[1] if ta else a.shape[0]) != M \
-            or tuple((<object>b).shape) != exp_b:
-        raise ValueError("sgemm: with C %s, expected A %s and B %s, got A %s and B %s"
-                         % (_shape((<object>c).shape), _shape(exp_a), _shape(exp_b),
-                            _shape((<object>a).shape), _shape((<object>b).shape)))
+    cdef int64_t M, N, K, lda, ldb, ldc
+    M, N, K, lda, ldb, ldc = _sgemm_operands(A, B, C, ta, tb, "sgemm")
+    cdef cnp.ndarray a = A, b = B, c = C
     cdef float al = alpha, be = beta
     cdef const float *pa = <const float *>cnp.PyArray_DATA(a)
     cdef const float *pb = <const float *>cnp.PyArray_DATA(b)
@@ -303,19 +308,21 @@ def sgemm(transa, transb, alpha, A, B, beta, C):
     cdef int st
     with nogil:
         st = fdl_sgemm(ta, tb, M, N, K, al, pa, lda, pb, ldb, be, pc, ldc)
-    _check(st, "sgemm")
+    check(st, "sgemm")
 
 
 def sgemm_ref(transa, transb, alpha, A, B, beta, C, bias=None, relu=False):
     """fdl_sgemm_ref (the C oracle) with sgemm's conventions; for tests."""
-    cdef cnp.ndarray a = A, b = B, c = C
-    cdef int64_t lda = _ld_rowmajor(a, "A"), ldb = _ld_rowmajor(b, "B"), ldc = _ld_rowmajor(c, "C")
     cdef int ta = 1 if transa else 0, tb = 1 if transb else 0
-    cdef int64_t M = c.shape[0], N = c.shape[1]
-    cdef int64_t K = a.shape[0] if ta else a.shape[1]
+    cdef int64_t M, N, K, lda, ldb, ldc
+    M, N, K, lda, ldb, ldc = _sgemm_operands(A, B, C, ta, tb, "sgemm_ref")
+    cdef cnp.ndarray a = A, b = B, c = C
     cdef cnp.ndarray bi = None if bias is None else np.ascontiguousarray(bias, np.float32)
+    if bi is not None and bi.size != N:
+        raise ValueError("sgemm_ref: expected bias of %d elements, got shape %s"
+                         % (N, _shape((<object>bi).shape)))
     cdef float *pbias = NULL if bi is None else <float *>cnp.PyArray_DATA(bi)
-    _check(fdl_sgemm_ref(ta, tb, M, N, K, alpha, <const float *>cnp.PyArray_DATA(a), lda,
+    check(fdl_sgemm_ref(ta, tb, M, N, K, alpha, <const float *>cnp.PyArray_DATA(a), lda,
                          <const float *>cnp.PyArray_DATA(b), ldb, beta,
                          <float *>cnp.PyArray_DATA(c), ldc, pbias,
                          FDL_ACT_RELU if relu else FDL_ACT_NONE), "sgemm_ref")

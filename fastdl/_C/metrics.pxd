@@ -31,4 +31,4 @@ cdef extern from "fastdl.h" nogil:
                                   const float *target, int64_t N, int64_t D)
     int fdl_regression_update_f64(double *state, const double *pred,
                                   const double *target, int64_t N, int64_t D)
-    void fdl_regression_merge(double *a, const double *b)
+    int fdl_regression_merge(double *a, const double *b)

@@ -8,6 +8,7 @@ array in place with one C call, GIL released.
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C.metrics cimport *
@@ -19,10 +20,6 @@ REG_STATE = FDL_REG_STATE
 REG_BLOCK = FDL_REG_BLOCK
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef cnp.ndarray _labels(object labels, str what, str op):
@@ -120,7 +117,7 @@ def confusion_update(cm, preds, labels, str op="confusion_matrix"):
         with nogil:
             st = fdl_confusion_update_labels(cmp, wp, ws, <const int64_t *>cnp.PyArray_DATA(p),
                                              lp, N, C)
-    _check(st, op)
+    check(st, op)
     return cm
 
 
@@ -147,7 +144,7 @@ def confusion_update_binary(cm, scores, labels, double threshold, str op="binary
         with nogil:
             st = fdl_confusion_update_binary_f64(cmp, <const double *>cnp.PyArray_DATA(s), lp, N,
                                                  threshold)
-    _check(st, op)
+    check(st, op)
     return cm
 
 
@@ -175,7 +172,7 @@ def topk_correct(scores, labels, int64_t k, str op="top_k_accuracy"):
     else:
         with nogil:
             st = fdl_topk_correct_f64(&correct, <const double *>cnp.PyArray_DATA(s), lp, N, C, k)
-    _check(st, op)
+    check(st, op)
     return correct
 
 
@@ -208,5 +205,5 @@ def regression_update(state, pred, target, str op="regression"):
         with nogil:
             st = fdl_regression_update_f64(sp, <const double *>cnp.PyArray_DATA(p),
                                            <const double *>cnp.PyArray_DATA(t), N, D)
-    _check(st, op)
+    check(st, op)
     return state

@@ -3,275 +3,275 @@ from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cdef extern from "fastdl.h" nogil:
     # Activations
-    void fdl_relu_forward_f32(float *out, const float *x, int64_t n)
-    void fdl_relu_forward_f64(double *out, const double *x, int64_t n)
-    void fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n)
-    void fdl_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n)
-    void fdl_leaky_relu_forward_f32(float *out, const float *x, int64_t n, float negative_slope)
-    void fdl_leaky_relu_forward_f64(double *out, const double *x, int64_t n,
+    int fdl_relu_forward_f32(float *out, const float *x, int64_t n)
+    int fdl_relu_forward_f64(double *out, const double *x, int64_t n)
+    int fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n)
+    int fdl_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n)
+    int fdl_leaky_relu_forward_f32(float *out, const float *x, int64_t n, float negative_slope)
+    int fdl_leaky_relu_forward_f64(double *out, const double *x, int64_t n,
             double negative_slope)
-    void fdl_leaky_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+    int fdl_leaky_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
             float negative_slope)
-    void fdl_leaky_relu_backward_f64(double *dx, const double *x, const double *dout,
+    int fdl_leaky_relu_backward_f64(double *dx, const double *x, const double *dout,
             int64_t n, double negative_slope)
-    void fdl_elu_forward_f32(float *out, const float *x, int64_t n, float alpha)
-    void fdl_elu_forward_f64(double *out, const double *x, int64_t n, double alpha)
-    void fdl_elu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+    int fdl_elu_forward_f32(float *out, const float *x, int64_t n, float alpha)
+    int fdl_elu_forward_f64(double *out, const double *x, int64_t n, double alpha)
+    int fdl_elu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
             float alpha)
-    void fdl_elu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+    int fdl_elu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
             double alpha)
-    void fdl_gelu_forward_f32(float *out, const float *x, int64_t n, int approximate_tanh)
-    void fdl_gelu_forward_f64(double *out, const double *x, int64_t n, int approximate_tanh)
-    void fdl_gelu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+    int fdl_gelu_forward_f32(float *out, const float *x, int64_t n, int approximate_tanh)
+    int fdl_gelu_forward_f64(double *out, const double *x, int64_t n, int approximate_tanh)
+    int fdl_gelu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
             int approximate_tanh)
-    void fdl_gelu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+    int fdl_gelu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
             int approximate_tanh)
-    void fdl_sigmoid_forward_f32(float *out, const float *x, int64_t n)
-    void fdl_sigmoid_forward_f64(double *out, const double *x, int64_t n)
-    void fdl_sigmoid_backward_f32(float *dx, const float *out, const float *dout, int64_t n)
-    void fdl_sigmoid_backward_f64(double *dx, const double *out, const double *dout, int64_t n)
-    void fdl_tanh_forward_f32(float *out, const float *x, int64_t n)
-    void fdl_tanh_forward_f64(double *out, const double *x, int64_t n)
-    void fdl_tanh_backward_f32(float *dx, const float *out, const float *dout, int64_t n)
-    void fdl_tanh_backward_f64(double *dx, const double *out, const double *dout, int64_t n)
-    void fdl_softplus_forward_f32(float *out, const float *x, int64_t n, float beta,
+    int fdl_sigmoid_forward_f32(float *out, const float *x, int64_t n)
+    int fdl_sigmoid_forward_f64(double *out, const double *x, int64_t n)
+    int fdl_sigmoid_backward_f32(float *dx, const float *out, const float *dout, int64_t n)
+    int fdl_sigmoid_backward_f64(double *dx, const double *out, const double *dout, int64_t n)
+    int fdl_tanh_forward_f32(float *out, const float *x, int64_t n)
+    int fdl_tanh_forward_f64(double *out, const double *x, int64_t n)
+    int fdl_tanh_backward_f32(float *dx, const float *out, const float *dout, int64_t n)
+    int fdl_tanh_backward_f64(double *dx, const double *out, const double *dout, int64_t n)
+    int fdl_softplus_forward_f32(float *out, const float *x, int64_t n, float beta,
             float threshold)
-    void fdl_softplus_forward_f64(double *out, const double *x, int64_t n, double beta,
+    int fdl_softplus_forward_f64(double *out, const double *x, int64_t n, double beta,
             double threshold)
-    void fdl_softplus_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+    int fdl_softplus_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
             float beta, float threshold)
-    void fdl_softplus_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+    int fdl_softplus_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
             double beta, double threshold)
-    void fdl_silu_forward_f32(float *out, const float *x, int64_t n)
-    void fdl_silu_forward_f64(double *out, const double *x, int64_t n)
-    void fdl_silu_backward_f32(float *dx, const float *x, const float *dout, int64_t n)
-    void fdl_silu_backward_f64(double *dx, const double *x, const double *dout, int64_t n)
-    void fdl_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
+    int fdl_silu_forward_f32(float *out, const float *x, int64_t n)
+    int fdl_silu_forward_f64(double *out, const double *x, int64_t n)
+    int fdl_silu_backward_f32(float *dx, const float *x, const float *dout, int64_t n)
+    int fdl_silu_backward_f64(double *dx, const double *x, const double *dout, int64_t n)
+    int fdl_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
             int64_t inner)
-    void fdl_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
+    int fdl_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
             int64_t inner)
-    void fdl_softmax_backward_f32(float *dx, const float *out, const float *dout,
+    int fdl_softmax_backward_f32(float *dx, const float *out, const float *dout,
             int64_t outer, int64_t dim, int64_t inner)
-    void fdl_softmax_backward_f64(double *dx, const double *out, const double *dout,
+    int fdl_softmax_backward_f64(double *dx, const double *out, const double *dout,
             int64_t outer, int64_t dim, int64_t inner)
-    void fdl_log_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
+    int fdl_log_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
             int64_t inner)
-    void fdl_log_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
+    int fdl_log_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
             int64_t inner)
-    void fdl_log_softmax_backward_f32(float *dx, const float *out, const float *dout,
+    int fdl_log_softmax_backward_f32(float *dx, const float *out, const float *dout,
             int64_t outer, int64_t dim, int64_t inner)
-    void fdl_log_softmax_backward_f64(double *dx, const double *out, const double *dout,
+    int fdl_log_softmax_backward_f64(double *dx, const double *out, const double *dout,
             int64_t outer, int64_t dim, int64_t inner)
 
     # Losses
-    void fdl_mse_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
-    void fdl_mse_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
-    void fdl_mse_loss_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_mse_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
+    int fdl_mse_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
+    int fdl_mse_loss_backward_f32(float *dx, const float *x, const float *y,
             const float *dout, int64_t n, int64_t ds, float scale)
-    void fdl_mse_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_mse_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale)
-    void fdl_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
-    void fdl_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
-    void fdl_l1_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+    int fdl_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
+    int fdl_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
+    int fdl_l1_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
             int64_t n, int64_t ds, float scale)
-    void fdl_l1_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_l1_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale)
-    void fdl_huber_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+    int fdl_huber_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
             float delta)
-    void fdl_huber_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
+    int fdl_huber_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
             double delta)
-    void fdl_huber_loss_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_huber_loss_backward_f32(float *dx, const float *x, const float *y,
             const float *dout, int64_t n, int64_t ds, float scale, float delta)
-    void fdl_huber_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_huber_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale, double delta)
-    void fdl_smooth_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+    int fdl_smooth_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
             float beta)
-    void fdl_smooth_l1_loss_forward_f64(double *loss, const double *x, const double *y,
+    int fdl_smooth_l1_loss_forward_f64(double *loss, const double *x, const double *y,
             int64_t n, double beta)
-    void fdl_smooth_l1_loss_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_smooth_l1_loss_backward_f32(float *dx, const float *x, const float *y,
             const float *dout, int64_t n, int64_t ds, float scale, float beta)
-    void fdl_smooth_l1_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_smooth_l1_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale, double beta)
-    void fdl_binary_cross_entropy_forward_f32(float *loss, const float *x, const float *y,
+    int fdl_binary_cross_entropy_forward_f32(float *loss, const float *x, const float *y,
             const float *weight, int64_t n)
-    void fdl_binary_cross_entropy_forward_f64(double *loss, const double *x, const double *y,
+    int fdl_binary_cross_entropy_forward_f64(double *loss, const double *x, const double *y,
             const double *weight, int64_t n)
-    void fdl_binary_cross_entropy_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_binary_cross_entropy_backward_f32(float *dx, const float *x, const float *y,
             const float *weight, const float *dout, int64_t n, int64_t ds, float scale)
-    void fdl_binary_cross_entropy_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_binary_cross_entropy_backward_f64(double *dx, const double *x, const double *y,
             const double *weight, const double *dout, int64_t n, int64_t ds, double scale)
-    void fdl_binary_cross_entropy_with_logits_forward_f32(float *loss, const float *x,
+    int fdl_binary_cross_entropy_with_logits_forward_f32(float *loss, const float *x,
             const float *y, const float *weight, const float *pos_weight, int64_t n)
-    void fdl_binary_cross_entropy_with_logits_forward_f64(double *loss, const double *x,
+    int fdl_binary_cross_entropy_with_logits_forward_f64(double *loss, const double *x,
             const double *y, const double *weight, const double *pos_weight, int64_t n)
-    void fdl_binary_cross_entropy_with_logits_backward_f32(float *dx, const float *x,
+    int fdl_binary_cross_entropy_with_logits_backward_f32(float *dx, const float *x,
             const float *y, const float *weight, const float *pos_weight, const float *dout,
             int64_t n, int64_t ds, float scale)
-    void fdl_binary_cross_entropy_with_logits_backward_f64(double *dx, const double *x,
+    int fdl_binary_cross_entropy_with_logits_backward_f64(double *dx, const double *x,
             const double *y, const double *weight, const double *pos_weight,
             const double *dout, int64_t n, int64_t ds, double scale)
-    void fdl_hinge_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
-    void fdl_hinge_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
-    void fdl_hinge_loss_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_hinge_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n)
+    int fdl_hinge_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n)
+    int fdl_hinge_loss_backward_f32(float *dx, const float *x, const float *y,
             const float *dout, int64_t n, int64_t ds, float scale)
-    void fdl_hinge_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_hinge_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale)
-    void fdl_hinge_embedding_loss_forward_f32(float *loss, const float *x, const float *y,
+    int fdl_hinge_embedding_loss_forward_f32(float *loss, const float *x, const float *y,
             int64_t n, float margin)
-    void fdl_hinge_embedding_loss_forward_f64(double *loss, const double *x, const double *y,
+    int fdl_hinge_embedding_loss_forward_f64(double *loss, const double *x, const double *y,
             int64_t n, double margin)
-    void fdl_hinge_embedding_loss_backward_f32(float *dx, const float *x, const float *y,
+    int fdl_hinge_embedding_loss_backward_f32(float *dx, const float *x, const float *y,
             const float *dout, int64_t n, int64_t ds, float scale, float margin)
-    void fdl_hinge_embedding_loss_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_hinge_embedding_loss_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale, double margin)
-    void fdl_kl_div_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+    int fdl_kl_div_forward_f32(float *loss, const float *x, const float *y, int64_t n,
             int log_target)
-    void fdl_kl_div_forward_f64(double *loss, const double *x, const double *y, int64_t n,
+    int fdl_kl_div_forward_f64(double *loss, const double *x, const double *y, int64_t n,
             int log_target)
-    void fdl_kl_div_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+    int fdl_kl_div_backward_f32(float *dx, const float *x, const float *y, const float *dout,
             int64_t n, int64_t ds, float scale, int log_target)
-    void fdl_kl_div_backward_f64(double *dx, const double *x, const double *y,
+    int fdl_kl_div_backward_f64(double *dx, const double *x, const double *y,
             const double *dout, int64_t n, int64_t ds, double scale, int log_target)
-    void fdl_cross_entropy_forward_f32(float *loss, float *lse, const float *x,
+    int fdl_cross_entropy_forward_f32(float *loss, float *lse, const float *x,
             const int64_t *target, const float *weight, int64_t N, int64_t C,
             int64_t ignore_index, float label_smoothing)
-    void fdl_cross_entropy_forward_f64(double *loss, double *lse, const double *x,
+    int fdl_cross_entropy_forward_f64(double *loss, double *lse, const double *x,
             const int64_t *target, const double *weight, int64_t N, int64_t C,
             int64_t ignore_index, double label_smoothing)
-    void fdl_cross_entropy_backward_f32(float *dx, const float *lse, const float *x,
+    int fdl_cross_entropy_backward_f32(float *dx, const float *lse, const float *x,
             const int64_t *target, const float *weight, const float *dout, int64_t N,
             int64_t C, int64_t ds, float scale, int64_t ignore_index, float label_smoothing)
-    void fdl_cross_entropy_backward_f64(double *dx, const double *lse, const double *x,
+    int fdl_cross_entropy_backward_f64(double *dx, const double *lse, const double *x,
             const int64_t *target, const double *weight, const double *dout, int64_t N,
             int64_t C, int64_t ds, double scale, int64_t ignore_index, double label_smoothing)
-    void fdl_cross_entropy_prob_forward_f32(float *loss, float *lse, const float *x,
+    int fdl_cross_entropy_prob_forward_f32(float *loss, float *lse, const float *x,
             const float *tp, const float *weight, int64_t N, int64_t C, float label_smoothing)
-    void fdl_cross_entropy_prob_forward_f64(double *loss, double *lse, const double *x,
+    int fdl_cross_entropy_prob_forward_f64(double *loss, double *lse, const double *x,
             const double *tp, const double *weight, int64_t N, int64_t C,
             double label_smoothing)
-    void fdl_cross_entropy_prob_backward_f32(float *dx, const float *lse, const float *x,
+    int fdl_cross_entropy_prob_backward_f32(float *dx, const float *lse, const float *x,
             const float *tp, const float *weight, const float *dout, int64_t N, int64_t C,
             int64_t ds, float scale, float label_smoothing)
-    void fdl_cross_entropy_prob_backward_f64(double *dx, const double *lse, const double *x,
+    int fdl_cross_entropy_prob_backward_f64(double *dx, const double *lse, const double *x,
             const double *tp, const double *weight, const double *dout, int64_t N, int64_t C,
             int64_t ds, double scale, double label_smoothing)
-    void fdl_nll_loss_forward_f32(float *loss, const float *x, const int64_t *target,
+    int fdl_nll_loss_forward_f32(float *loss, const float *x, const int64_t *target,
             const float *weight, int64_t N, int64_t C, int64_t ignore_index)
-    void fdl_nll_loss_forward_f64(double *loss, const double *x, const int64_t *target,
+    int fdl_nll_loss_forward_f64(double *loss, const double *x, const int64_t *target,
             const double *weight, int64_t N, int64_t C, int64_t ignore_index)
-    void fdl_nll_loss_backward_f32(float *dx, const int64_t *target, const float *weight,
+    int fdl_nll_loss_backward_f32(float *dx, const int64_t *target, const float *weight,
             const float *dout, int64_t N, int64_t C, int64_t ds, float scale,
             int64_t ignore_index)
-    void fdl_nll_loss_backward_f64(double *dx, const int64_t *target, const double *weight,
+    int fdl_nll_loss_backward_f64(double *dx, const int64_t *target, const double *weight,
             const double *dout, int64_t N, int64_t C, int64_t ds, double scale,
             int64_t ignore_index)
-    void fdl_multi_margin_loss_forward_f32(float *loss, const float *x, const int64_t *target,
+    int fdl_multi_margin_loss_forward_f32(float *loss, const float *x, const int64_t *target,
             const float *weight, int64_t N, int64_t C, int p, float margin)
-    void fdl_multi_margin_loss_forward_f64(double *loss, const double *x,
+    int fdl_multi_margin_loss_forward_f64(double *loss, const double *x,
             const int64_t *target, const double *weight, int64_t N, int64_t C, int p,
             double margin)
-    void fdl_multi_margin_loss_backward_f32(float *dx, const float *x, const int64_t *target,
+    int fdl_multi_margin_loss_backward_f32(float *dx, const float *x, const int64_t *target,
             const float *weight, const float *dout, int64_t N, int64_t C, int64_t ds,
             float scale, int p, float margin)
-    void fdl_multi_margin_loss_backward_f64(double *dx, const double *x, const int64_t *target,
+    int fdl_multi_margin_loss_backward_f64(double *dx, const double *x, const int64_t *target,
             const double *weight, const double *dout, int64_t N, int64_t C, int64_t ds,
             double scale, int p, double margin)
-    void fdl_triplet_margin_loss_forward_f32(float *loss, float *dist, const float *a,
+    int fdl_triplet_margin_loss_forward_f32(float *loss, float *dist, const float *a,
             const float *pos, const float *neg, int64_t N, int64_t D, float margin, float p,
             float eps, int swap)
-    void fdl_triplet_margin_loss_forward_f64(double *loss, double *dist, const double *a,
+    int fdl_triplet_margin_loss_forward_f64(double *loss, double *dist, const double *a,
             const double *pos, const double *neg, int64_t N, int64_t D, double margin,
             double p, double eps, int swap)
-    void fdl_triplet_margin_loss_backward_f32(float *da, float *dp, float *dn,
+    int fdl_triplet_margin_loss_backward_f32(float *da, float *dp, float *dn,
             const float *dist, const float *a, const float *pos, const float *neg,
             const float *dout, int64_t N, int64_t D, int64_t ds, float scale, float margin,
             float p, float eps, int swap)
-    void fdl_triplet_margin_loss_backward_f64(double *da, double *dp, double *dn,
+    int fdl_triplet_margin_loss_backward_f64(double *da, double *dp, double *dn,
             const double *dist, const double *a, const double *pos, const double *neg,
             const double *dout, int64_t N, int64_t D, int64_t ds, double scale, double margin,
             double p, double eps, int swap)
-    void fdl_cosine_embedding_loss_forward_f32(float *loss, float *saved, const float *x1,
+    int fdl_cosine_embedding_loss_forward_f32(float *loss, float *saved, const float *x1,
             const float *x2, const float *y, int64_t N, int64_t D, float margin)
-    void fdl_cosine_embedding_loss_forward_f64(double *loss, double *saved, const double *x1,
+    int fdl_cosine_embedding_loss_forward_f64(double *loss, double *saved, const double *x1,
             const double *x2, const double *y, int64_t N, int64_t D, double margin)
-    void fdl_cosine_embedding_loss_backward_f32(float *dx1, float *dx2, const float *saved,
+    int fdl_cosine_embedding_loss_backward_f32(float *dx1, float *dx2, const float *saved,
             const float *x1, const float *x2, const float *y, const float *dout, int64_t N,
             int64_t D, int64_t ds, float scale, float margin)
-    void fdl_cosine_embedding_loss_backward_f64(double *dx1, double *dx2, const double *saved,
+    int fdl_cosine_embedding_loss_backward_f64(double *dx1, double *dx2, const double *saved,
             const double *x1, const double *x2, const double *y, const double *dout, int64_t N,
             int64_t D, int64_t ds, double scale, double margin)
 
     # Pooling
-    void fdl_max_pool2d_forward_f32(float *out, int64_t *argmax, const float *x, int64_t P,
+    int fdl_max_pool2d_forward_f32(float *out, int64_t *argmax, const float *x, int64_t P,
             int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
             int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw)
-    void fdl_max_pool2d_forward_f64(double *out, int64_t *argmax, const double *x, int64_t P,
+    int fdl_max_pool2d_forward_f64(double *out, int64_t *argmax, const double *x, int64_t P,
             int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
             int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw)
-    void fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const float *dout,
+    int fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const float *dout,
             int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW)
-    void fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
+    int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
             int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW)
-    void fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
+    int fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int count_include_pad)
-    void fdl_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H,
+    int fdl_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int count_include_pad)
-    void fdl_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H,
+    int fdl_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int count_include_pad)
-    void fdl_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
+    int fdl_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int count_include_pad)
-    void fdl_adaptive_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
+    int fdl_adaptive_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW)
-    void fdl_adaptive_avg_pool2d_forward_f64(double *out, const double *x, int64_t P,
+    int fdl_adaptive_avg_pool2d_forward_f64(double *out, const double *x, int64_t P,
             int64_t H, int64_t W, int64_t OH, int64_t OW)
-    void fdl_adaptive_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P,
+    int fdl_adaptive_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P,
             int64_t H, int64_t W, int64_t OH, int64_t OW)
-    void fdl_adaptive_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P,
+    int fdl_adaptive_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P,
             int64_t H, int64_t W, int64_t OH, int64_t OW)
 
     # Normalization
-    void fdl_batch_norm_forward_f32(float *out, float *mean, float *rstd, float *running_mean,
+    int fdl_batch_norm_forward_f32(float *out, float *mean, float *rstd, float *running_mean,
             float *running_var, const float *x, const float *weight, const float *bias,
             int64_t N, int64_t C, int64_t S, int training, float momentum, float eps)
-    void fdl_batch_norm_forward_f64(double *out, double *mean, double *rstd,
+    int fdl_batch_norm_forward_f64(double *out, double *mean, double *rstd,
             double *running_mean, double *running_var, const double *x, const double *weight,
             const double *bias, int64_t N, int64_t C, int64_t S, int training, double momentum,
             double eps)
-    void fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias,
+    int fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias,
             const float *mean, const float *rstd, const float *x, const float *weight,
             const float *dout, int64_t N, int64_t C, int64_t S, int training)
-    void fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
+    int fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
             const double *mean, const double *rstd, const double *x, const double *weight,
             const double *dout, int64_t N, int64_t C, int64_t S, int training)
-    void fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
+    int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
             const float *weight, const float *bias, int64_t R, int64_t D, float eps)
-    void fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,
+    int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,
             const double *weight, const double *bias, int64_t R, int64_t D, double eps)
-    void fdl_layer_norm_backward_f32(float *dx, float *dweight, float *dbias,
+    int fdl_layer_norm_backward_f32(float *dx, float *dweight, float *dbias,
             const float *mean, const float *rstd, const float *x, const float *weight,
             const float *dout, int64_t R, int64_t D)
-    void fdl_layer_norm_backward_f64(double *dx, double *dweight, double *dbias,
+    int fdl_layer_norm_backward_f64(double *dx, double *dweight, double *dbias,
             const double *mean, const double *rstd, const double *x, const double *weight,
             const double *dout, int64_t R, int64_t D)
 
     # Dropout
-    void fdl_dropout_forward_f32(float *out, uint8_t *mask, const float *x, int64_t n, float p,
+    int fdl_dropout_forward_f32(float *out, uint8_t *mask, const float *x, int64_t n, float p,
             uint64_t seed, uint64_t stream)
-    void fdl_dropout_forward_f64(double *out, uint8_t *mask, const double *x, int64_t n,
+    int fdl_dropout_forward_f64(double *out, uint8_t *mask, const double *x, int64_t n,
             double p, uint64_t seed, uint64_t stream)
-    void fdl_dropout_backward_f32(float *dx, const uint8_t *mask, const float *dout, int64_t n,
+    int fdl_dropout_backward_f32(float *dx, const uint8_t *mask, const float *dout, int64_t n,
             float p)
-    void fdl_dropout_backward_f64(double *dx, const uint8_t *mask, const double *dout,
+    int fdl_dropout_backward_f64(double *dx, const uint8_t *mask, const double *dout,
             int64_t n, double p)
-    void fdl_embedding_forward_f32(float *out, const int64_t *idx, const float *weight,
+    int fdl_embedding_forward_f32(float *out, const int64_t *idx, const float *weight,
             int64_t N, int64_t D)
-    void fdl_embedding_forward_f64(double *out, const int64_t *idx, const double *weight,
+    int fdl_embedding_forward_f64(double *out, const int64_t *idx, const double *weight,
             int64_t N, int64_t D)
-    void fdl_embedding_backward_f32(float *dweight, const int64_t *idx, const float *dout,
+    int fdl_embedding_backward_f32(float *dweight, const int64_t *idx, const float *dout,
             int64_t N, int64_t D, int64_t padding_idx)
-    void fdl_embedding_backward_f64(double *dweight, const int64_t *idx, const double *dout,
+    int fdl_embedding_backward_f64(double *dweight, const int64_t *idx, const double *dout,
             int64_t N, int64_t D, int64_t padding_idx)

@@ -9,6 +9,11 @@ op in every error.
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
+
+cdef extern from "fastdl.h":
+    enum:
+        FDL_ERR_ARG
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cnp.import_array()
@@ -51,86 +56,87 @@ cdef inline int _size(cnp.ndarray a, int64_t n, str op, str what) except -1:
     return 0
 
 
+cdef inline int _rank(cnp.ndarray x, int want, str op, str what, str layout) except -1:
+    """x must have `want` dims (want < 0: at least -want)."""
+    cdef int nd = cnp.PyArray_NDIM(x)
+    if (want >= 0 and nd != want) or (want < 0 and nd < -want):
+        raise ValueError("%s: expected %s of shape %s, got shape %s"
+                         % (op, what, layout, (<object>x).shape))
+    return 0
+
+
+cdef int _indices(cnp.ndarray ix, int64_t hi, str op, str what, str of, bint has_ignore=False,
+                  int64_t ignore=0) except -1:
+    """Every int64 element of ix lies in [0, hi) (or equals ignore when has_ignore)."""
+    cdef const int64_t *p = <const int64_t *>cnp.PyArray_DATA(ix)
+    cdef int64_t i, v, n = cnp.PyArray_SIZE(ix)
+    for i in range(n):
+        v = p[i]
+        if (v < 0 or v >= hi) and not (has_ignore and v == ignore):
+            raise IndexError("%s: %s %d is out of bounds for %d %s" % (op, what, v, hi, of))
+    return 0
+
+
+cdef int _pool_out(int64_t H, int64_t OH, int64_t k, int64_t s, int64_t pad, int64_t dil,
+                   str op, str dim) except -1:
+    """k, s, dil >= 1, pad >= 0, and 0 <= OH <= the ceil_mode output size."""
+    if k < 1 or s < 1 or dil < 1 or pad < 0:
+        raise ValueError("%s: kernel, stride and dilation must be >= 1 and padding >= 0, got "
+                         "kernel %d, stride %d, padding %d, dilation %d along %s"
+                         % (op, k, s, pad, dil, dim))
+    cdef int64_t span = H + 2 * pad - dil * (k - 1) - 1
+    cdef int64_t most = (span + s - 1) // s + 1 if span >= 0 else 0
+    if OH < 0 or OH > most:
+        raise ValueError("%s: output %s %d does not fit an input %s of %d (at most %d)"
+                         % (op, dim, OH, dim, H, most))
+    return 0
+
+
+cdef int _pool_grad(cnp.ndarray g, tuple in_shape, str op) except -1:
+    """dout (..., OH, OW) and in_shape (..., H, W) share their leading dims."""
+    if len(in_shape) < 2 or cnp.PyArray_NDIM(g) < 2 or \
+            tuple((<object>g).shape[:-2]) != tuple(in_shape[:-2]):
+        raise ValueError("%s: expected grad_output (..., OH, OW) and input shape (..., H, W) "
+                         "with the same leading dims, got %s and %s"
+                         % (op, (<object>g).shape, in_shape))
+    return 0
+
+
 # ---- activations -----------------------------------------------------------
+# One dispatch helper per direction: it checks, allocates, forks on the dtype
+# once and calls the kernel pair it is given. The kernels' own parameters
+# travel as (p0, p1); the small adapters below pass each kernel the ones it
+# takes. Each public wrapper names its fdl_* pair.
 
-ACTIVATIONS = {"relu": 0, "leaky_relu": 1, "elu": 2, "gelu": 3, "gelu_tanh": 4, "sigmoid": 5,
-               "tanh": 6, "softplus": 7, "silu": 8}
-cdef list _ACT_NAMES = sorted(ACTIVATIONS, key=ACTIVATIONS.get)
-# backward reads the forward output (True) or the input (False)
-ACT_USES_OUTPUT = {"sigmoid": True, "tanh": True}
+# backward reads the forward output (not the input) for these
+ACT_USES_OUTPUT = frozenset(("sigmoid", "tanh"))
 
-
-cdef void _act_fwd(int op, bint d, void *o, void *x, int64_t n, double p0, double p1) noexcept nogil:
-    if op == 0:
-        if d: fdl_relu_forward_f64(<D *>o, <D *>x, n)
-        else: fdl_relu_forward_f32(<F *>o, <F *>x, n)
-    elif op == 1:
-        if d: fdl_leaky_relu_forward_f64(<D *>o, <D *>x, n, p0)
-        else: fdl_leaky_relu_forward_f32(<F *>o, <F *>x, n, <F>p0)
-    elif op == 2:
-        if d: fdl_elu_forward_f64(<D *>o, <D *>x, n, p0)
-        else: fdl_elu_forward_f32(<F *>o, <F *>x, n, <F>p0)
-    elif op == 3 or op == 4:
-        if d: fdl_gelu_forward_f64(<D *>o, <D *>x, n, op == 4)
-        else: fdl_gelu_forward_f32(<F *>o, <F *>x, n, op == 4)
-    elif op == 5:
-        if d: fdl_sigmoid_forward_f64(<D *>o, <D *>x, n)
-        else: fdl_sigmoid_forward_f32(<F *>o, <F *>x, n)
-    elif op == 6:
-        if d: fdl_tanh_forward_f64(<D *>o, <D *>x, n)
-        else: fdl_tanh_forward_f32(<F *>o, <F *>x, n)
-    elif op == 7:
-        if d: fdl_softplus_forward_f64(<D *>o, <D *>x, n, p0, p1)
-        else: fdl_softplus_forward_f32(<F *>o, <F *>x, n, <F>p0, <F>p1)
-    elif op == 8:
-        if d: fdl_silu_forward_f64(<D *>o, <D *>x, n)
-        else: fdl_silu_forward_f32(<F *>o, <F *>x, n)
+ctypedef int (*act_fwd32_t)(F *, const F *, int64_t, double, double) noexcept nogil
+ctypedef int (*act_fwd64_t)(D *, const D *, int64_t, double, double) noexcept nogil
+ctypedef int (*act_bwd32_t)(F *, const F *, const F *, int64_t, double, double) noexcept nogil
+ctypedef int (*act_bwd64_t)(D *, const D *, const D *, int64_t, double, double) noexcept nogil
 
 
-cdef void _act_bwd(int op, bint d, void *dx, void *s, void *g, int64_t n, double p0, double p1) noexcept nogil:
-    if op == 0:
-        if d: fdl_relu_backward_f64(<D *>dx, <D *>s, <D *>g, n)
-        else: fdl_relu_backward_f32(<F *>dx, <F *>s, <F *>g, n)
-    elif op == 1:
-        if d: fdl_leaky_relu_backward_f64(<D *>dx, <D *>s, <D *>g, n, p0)
-        else: fdl_leaky_relu_backward_f32(<F *>dx, <F *>s, <F *>g, n, <F>p0)
-    elif op == 2:
-        if d: fdl_elu_backward_f64(<D *>dx, <D *>s, <D *>g, n, p0)
-        else: fdl_elu_backward_f32(<F *>dx, <F *>s, <F *>g, n, <F>p0)
-    elif op == 3 or op == 4:
-        if d: fdl_gelu_backward_f64(<D *>dx, <D *>s, <D *>g, n, op == 4)
-        else: fdl_gelu_backward_f32(<F *>dx, <F *>s, <F *>g, n, op == 4)
-    elif op == 5:
-        if d: fdl_sigmoid_backward_f64(<D *>dx, <D *>s, <D *>g, n)
-        else: fdl_sigmoid_backward_f32(<F *>dx, <F *>s, <F *>g, n)
-    elif op == 6:
-        if d: fdl_tanh_backward_f64(<D *>dx, <D *>s, <D *>g, n)
-        else: fdl_tanh_backward_f32(<F *>dx, <F *>s, <F *>g, n)
-    elif op == 7:
-        if d: fdl_softplus_backward_f64(<D *>dx, <D *>s, <D *>g, n, p0, p1)
-        else: fdl_softplus_backward_f32(<F *>dx, <F *>s, <F *>g, n, <F>p0, <F>p1)
-    elif op == 8:
-        if d: fdl_silu_backward_f64(<D *>dx, <D *>s, <D *>g, n)
-        else: fdl_silu_backward_f32(<F *>dx, <F *>s, <F *>g, n)
-
-
-def activation_forward(int op, cnp.ndarray x not None, double p0=0.0, double p1=0.0):
-    """out = act(x) for op in ACTIVATIONS; p0, p1 are the op's parameters."""
-    cdef str name = _ACT_NAMES[op]
+cdef object _act_forward(cnp.ndarray x, str name, act_fwd32_t f32, act_fwd64_t f64,
+                         double p0, double p1):
+    """out = act(x)."""
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     cdef cnp.ndarray out = np.empty_like(x)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
     cdef int64_t n = x.size
+    cdef int st
     with nogil:
-        _act_fwd(op, d, po, px, n, p0, p1)
+        if d: st = f64(<D *>po, <D *>px, n, p0, p1)
+        else: st = f32(<F *>po, <F *>px, n, p0, p1)
+    check(st, name)
     return out
 
 
-def activation_backward(int op, cnp.ndarray saved not None, dout, double p0=0.0, double p1=0.0):
-    """dx for op; saved is the forward input, or its output for sigmoid and tanh."""
-    cdef str name = _ACT_NAMES[op]
+cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd32_t f32,
+                          act_bwd64_t f64, double p0, double p1):
+    """dx; saved is the forward input, or its output for sigmoid and tanh."""
     cdef bint d = _f64(saved, name)
     saved = np.ascontiguousarray(saved)
     cdef cnp.ndarray g = _c(dout, saved.dtype, name, "grad_output")
@@ -140,33 +146,237 @@ def activation_backward(int op, cnp.ndarray saved not None, dout, double p0=0.0,
     cdef void *ps = _p(saved)
     cdef void *pg = _p(g)
     cdef int64_t n = saved.size
+    cdef int st
     with nogil:
-        _act_bwd(op, d, pd, ps, pg, n, p0, p1)
+        if d: st = f64(<D *>pd, <D *>ps, <D *>pg, n, p0, p1)
+        else: st = f32(<F *>pd, <F *>ps, <F *>pg, n, p0, p1)
+    check(st, name)
     return dx
+
+
+cdef int _relu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_relu_forward_f32(o, x, n)
+
+cdef int _relu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_relu_backward_f32(dx, s, g, n)
+
+cdef int _relu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_relu_forward_f64(o, x, n)
+
+cdef int _relu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_relu_backward_f64(dx, s, g, n)
+
+cdef int _leaky_relu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_leaky_relu_forward_f32(o, x, n, <F>p0)
+
+cdef int _leaky_relu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_leaky_relu_backward_f32(dx, s, g, n, <F>p0)
+
+cdef int _leaky_relu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_leaky_relu_forward_f64(o, x, n, <D>p0)
+
+cdef int _leaky_relu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_leaky_relu_backward_f64(dx, s, g, n, <D>p0)
+
+cdef int _elu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_elu_forward_f32(o, x, n, <F>p0)
+
+cdef int _elu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_elu_backward_f32(dx, s, g, n, <F>p0)
+
+cdef int _elu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_elu_forward_f64(o, x, n, <D>p0)
+
+cdef int _elu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_elu_backward_f64(dx, s, g, n, <D>p0)
+
+cdef int _gelu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_gelu_forward_f32(o, x, n, <int>p0)
+
+cdef int _gelu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_gelu_backward_f32(dx, s, g, n, <int>p0)
+
+cdef int _gelu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_gelu_forward_f64(o, x, n, <int>p0)
+
+cdef int _gelu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_gelu_backward_f64(dx, s, g, n, <int>p0)
+
+cdef int _sigmoid_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_sigmoid_forward_f32(o, x, n)
+
+cdef int _sigmoid_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_sigmoid_backward_f32(dx, s, g, n)
+
+cdef int _sigmoid_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_sigmoid_forward_f64(o, x, n)
+
+cdef int _sigmoid_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_sigmoid_backward_f64(dx, s, g, n)
+
+cdef int _tanh_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_tanh_forward_f32(o, x, n)
+
+cdef int _tanh_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_tanh_backward_f32(dx, s, g, n)
+
+cdef int _tanh_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_tanh_forward_f64(o, x, n)
+
+cdef int _tanh_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_tanh_backward_f64(dx, s, g, n)
+
+cdef int _softplus_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_softplus_forward_f32(o, x, n, <F>p0, <F>p1)
+
+cdef int _softplus_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_softplus_backward_f32(dx, s, g, n, <F>p0, <F>p1)
+
+cdef int _softplus_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_softplus_forward_f64(o, x, n, <D>p0, <D>p1)
+
+cdef int _softplus_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_softplus_backward_f64(dx, s, g, n, <D>p0, <D>p1)
+
+cdef int _silu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_silu_forward_f32(o, x, n)
+
+cdef int _silu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_silu_backward_f32(dx, s, g, n)
+
+cdef int _silu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
+    return fdl_silu_forward_f64(o, x, n)
+
+cdef int _silu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
+                    double p1) noexcept nogil:
+    return fdl_silu_backward_f64(dx, s, g, n)
+
+
+def relu_forward(cnp.ndarray x not None):
+    """fdl_relu_forward_f32/_f64."""
+    return _act_forward(x, "relu", _relu_fwd_f32, _relu_fwd_f64, 0.0, 0.0)
+
+
+def relu_backward(cnp.ndarray saved not None, dout):
+    """dx of relu; saved is the forward input (fdl_relu_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "relu", _relu_bwd_f32, _relu_bwd_f64, 0.0, 0.0)
+
+
+def leaky_relu_forward(cnp.ndarray x not None, double negative_slope):
+    """fdl_leaky_relu_forward_f32/_f64."""
+    return _act_forward(x, "leaky_relu", _leaky_relu_fwd_f32, _leaky_relu_fwd_f64, negative_slope, 0.0)
+
+
+def leaky_relu_backward(cnp.ndarray saved not None, dout, double negative_slope):
+    """dx of leaky_relu; saved is the forward input (fdl_leaky_relu_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "leaky_relu", _leaky_relu_bwd_f32, _leaky_relu_bwd_f64, negative_slope, 0.0)
+
+
+def elu_forward(cnp.ndarray x not None, double alpha):
+    """fdl_elu_forward_f32/_f64."""
+    return _act_forward(x, "elu", _elu_fwd_f32, _elu_fwd_f64, alpha, 0.0)
+
+
+def elu_backward(cnp.ndarray saved not None, dout, double alpha):
+    """dx of elu; saved is the forward input (fdl_elu_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "elu", _elu_bwd_f32, _elu_bwd_f64, alpha, 0.0)
+
+
+def gelu_forward(cnp.ndarray x not None, bint approximate_tanh):
+    """fdl_gelu_forward_f32/_f64."""
+    return _act_forward(x, "gelu", _gelu_fwd_f32, _gelu_fwd_f64, approximate_tanh, 0.0)
+
+
+def gelu_backward(cnp.ndarray saved not None, dout, bint approximate_tanh):
+    """dx of gelu; saved is the forward input (fdl_gelu_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "gelu", _gelu_bwd_f32, _gelu_bwd_f64, approximate_tanh, 0.0)
+
+
+def sigmoid_forward(cnp.ndarray x not None):
+    """fdl_sigmoid_forward_f32/_f64."""
+    return _act_forward(x, "sigmoid", _sigmoid_fwd_f32, _sigmoid_fwd_f64, 0.0, 0.0)
+
+
+def sigmoid_backward(cnp.ndarray saved not None, dout):
+    """dx of sigmoid; saved is the forward output (fdl_sigmoid_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "sigmoid", _sigmoid_bwd_f32, _sigmoid_bwd_f64, 0.0, 0.0)
+
+
+def tanh_forward(cnp.ndarray x not None):
+    """fdl_tanh_forward_f32/_f64."""
+    return _act_forward(x, "tanh", _tanh_fwd_f32, _tanh_fwd_f64, 0.0, 0.0)
+
+
+def tanh_backward(cnp.ndarray saved not None, dout):
+    """dx of tanh; saved is the forward output (fdl_tanh_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "tanh", _tanh_bwd_f32, _tanh_bwd_f64, 0.0, 0.0)
+
+
+def softplus_forward(cnp.ndarray x not None, double beta, double threshold):
+    """fdl_softplus_forward_f32/_f64."""
+    return _act_forward(x, "softplus", _softplus_fwd_f32, _softplus_fwd_f64, beta, threshold)
+
+
+def softplus_backward(cnp.ndarray saved not None, dout, double beta, double threshold):
+    """dx of softplus; saved is the forward input (fdl_softplus_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "softplus", _softplus_bwd_f32, _softplus_bwd_f64, beta, threshold)
+
+
+def silu_forward(cnp.ndarray x not None):
+    """fdl_silu_forward_f32/_f64."""
+    return _act_forward(x, "silu", _silu_fwd_f32, _silu_fwd_f64, 0.0, 0.0)
+
+
+def silu_backward(cnp.ndarray saved not None, dout):
+    """dx of silu; saved is the forward input (fdl_silu_backward_f32/_f64)."""
+    return _act_backward(saved, dout, "silu", _silu_bwd_f32, _silu_bwd_f64, 0.0, 0.0)
 
 
 def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t inner, bint log):
     """softmax (or log_softmax) over the middle axis of x viewed as [outer, dim, inner]."""
     cdef str name = "log_softmax" if log else "softmax"
+    if outer < 0 or dim < 0 or inner < 0:
+        raise ValueError("%s: sizes must be >= 0, got outer %d, dim %d, inner %d"
+                         % (name, outer, dim, inner))
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     _size(x, outer * dim * inner, name, "input")
     cdef cnp.ndarray out = np.empty_like(x)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
+    cdef int st = 0
     with nogil:
         if d:
-            if log: fdl_log_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
-            else: fdl_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
+            if log: st = fdl_log_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
+            else: st = fdl_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
         else:
-            if log: fdl_log_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
-            else: fdl_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
+            if log: st = fdl_log_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
+            else: st = fdl_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
+    check(st, name)
     return out
 
 
 def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim, int64_t inner,
                      bint log):
     cdef str name = "log_softmax" if log else "softmax"
+    if outer < 0 or dim < 0 or inner < 0:
+        raise ValueError("%s: sizes must be >= 0, got outer %d, dim %d, inner %d"
+                         % (name, outer, dim, inner))
     cdef bint d = _f64(out, name)
     out = np.ascontiguousarray(out)
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
@@ -176,79 +386,40 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef void *pd = _p(dx)
     cdef void *po = _p(out)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
         if d:
-            if log: fdl_log_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
-            else: fdl_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
+            if log: st = fdl_log_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
+            else: st = fdl_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
         else:
-            if log: fdl_log_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
-            else: fdl_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
+            if log: st = fdl_log_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
+            else: st = fdl_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
+    check(st, name)
     return dx
 
 
 # ---- pointwise losses ---------------------------------------------------------
+# As the activations: one helper per direction over a uniform adapter
+# signature (weight, pos_weight may be NULL; p0, p1 the loss's parameters).
 
-POINTWISE_LOSSES = {"mse_loss": 0, "l1_loss": 1, "huber_loss": 2, "smooth_l1_loss": 3,
-                    "binary_cross_entropy": 4, "binary_cross_entropy_with_logits": 5,
-                    "hinge_loss": 6, "hinge_embedding_loss": 7, "kl_div": 8}
-cdef list _PL_NAMES = sorted(POINTWISE_LOSSES, key=POINTWISE_LOSSES.get)
-
-
-cdef void _pl_fwd(int op, bint d, void *l, void *x, void *y, void *w, void *pw, int64_t n,
-                  double p0, int ip) noexcept nogil:
-    if d:
-        if op == 0: fdl_mse_loss_forward_f64(<D *>l, <D *>x, <D *>y, n)
-        elif op == 1: fdl_l1_loss_forward_f64(<D *>l, <D *>x, <D *>y, n)
-        elif op == 2: fdl_huber_loss_forward_f64(<D *>l, <D *>x, <D *>y, n, p0)
-        elif op == 3: fdl_smooth_l1_loss_forward_f64(<D *>l, <D *>x, <D *>y, n, p0)
-        elif op == 4: fdl_binary_cross_entropy_forward_f64(<D *>l, <D *>x, <D *>y, <D *>w, n)
-        elif op == 5: fdl_binary_cross_entropy_with_logits_forward_f64(<D *>l, <D *>x, <D *>y, <D *>w, <D *>pw, n)
-        elif op == 6: fdl_hinge_loss_forward_f64(<D *>l, <D *>x, <D *>y, n)
-        elif op == 7: fdl_hinge_embedding_loss_forward_f64(<D *>l, <D *>x, <D *>y, n, p0)
-        elif op == 8: fdl_kl_div_forward_f64(<D *>l, <D *>x, <D *>y, n, ip)
-    else:
-        if op == 0: fdl_mse_loss_forward_f32(<F *>l, <F *>x, <F *>y, n)
-        elif op == 1: fdl_l1_loss_forward_f32(<F *>l, <F *>x, <F *>y, n)
-        elif op == 2: fdl_huber_loss_forward_f32(<F *>l, <F *>x, <F *>y, n, <F>p0)
-        elif op == 3: fdl_smooth_l1_loss_forward_f32(<F *>l, <F *>x, <F *>y, n, <F>p0)
-        elif op == 4: fdl_binary_cross_entropy_forward_f32(<F *>l, <F *>x, <F *>y, <F *>w, n)
-        elif op == 5: fdl_binary_cross_entropy_with_logits_forward_f32(<F *>l, <F *>x, <F *>y, <F *>w, <F *>pw, n)
-        elif op == 6: fdl_hinge_loss_forward_f32(<F *>l, <F *>x, <F *>y, n)
-        elif op == 7: fdl_hinge_embedding_loss_forward_f32(<F *>l, <F *>x, <F *>y, n, <F>p0)
-        elif op == 8: fdl_kl_div_forward_f32(<F *>l, <F *>x, <F *>y, n, ip)
+ctypedef int (*pl_fwd32_t)(F *, const F *, const F *, const F *, const F *, int64_t,
+                           double, double) noexcept nogil
+ctypedef int (*pl_fwd64_t)(D *, const D *, const D *, const D *, const D *, int64_t,
+                           double, double) noexcept nogil
+ctypedef int (*pl_bwd32_t)(F *, const F *, const F *, const F *, const F *, const F *,
+                           int64_t, int64_t, double, double, double) noexcept nogil
+ctypedef int (*pl_bwd64_t)(D *, const D *, const D *, const D *, const D *, const D *,
+                           int64_t, int64_t, double, double, double) noexcept nogil
 
 
-cdef void _pl_bwd(int op, bint d, void *dx, void *x, void *y, void *w, void *pw, void *g,
-                  int64_t n, int64_t ds, double sc, double p0, int ip) noexcept nogil:
-    if d:
-        if op == 0: fdl_mse_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc)
-        elif op == 1: fdl_l1_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc)
-        elif op == 2: fdl_huber_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc, p0)
-        elif op == 3: fdl_smooth_l1_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc, p0)
-        elif op == 4: fdl_binary_cross_entropy_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>w, <D *>g, n, ds, sc)
-        elif op == 5: fdl_binary_cross_entropy_with_logits_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>w, <D *>pw, <D *>g, n, ds, sc)
-        elif op == 6: fdl_hinge_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc)
-        elif op == 7: fdl_hinge_embedding_loss_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc, p0)
-        elif op == 8: fdl_kl_div_backward_f64(<D *>dx, <D *>x, <D *>y, <D *>g, n, ds, sc, ip)
-    else:
-        if op == 0: fdl_mse_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc)
-        elif op == 1: fdl_l1_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc)
-        elif op == 2: fdl_huber_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc, <F>p0)
-        elif op == 3: fdl_smooth_l1_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc, <F>p0)
-        elif op == 4: fdl_binary_cross_entropy_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>w, <F *>g, n, ds, <F>sc)
-        elif op == 5: fdl_binary_cross_entropy_with_logits_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>w, <F *>pw, <F *>g, n, ds, <F>sc)
-        elif op == 6: fdl_hinge_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc)
-        elif op == 7: fdl_hinge_embedding_loss_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc, <F>p0)
-        elif op == 8: fdl_kl_div_backward_f32(<F *>dx, <F *>x, <F *>y, <F *>g, n, ds, <F>sc, ip)
-
-
-def pointwise_loss_forward(int op, cnp.ndarray x not None, target, weight=None, pos_weight=None,
-                           double p0=0.0, int ip=0):
+cdef object _pl_forward(cnp.ndarray x, object target, object weight, object pos_weight,
+                        str name, pl_fwd32_t f32, pl_fwd64_t f64, double p0, double p1):
     """Unreduced loss, shaped like x. target, weight, pos_weight: same size as x."""
-    cdef str name = _PL_NAMES[op]
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     cdef cnp.ndarray y = _c(target, x.dtype, name, "target")
+    if y is None:
+        raise TypeError("%s: target is required" % name)
     cdef cnp.ndarray w = _c(weight, x.dtype, name, "weight")
     cdef cnp.ndarray pw = _c(pos_weight, x.dtype, name, "pos_weight")
     _size(y, x.size, name, "target"); _size(w, x.size, name, "weight")
@@ -260,21 +431,28 @@ def pointwise_loss_forward(int op, cnp.ndarray x not None, target, weight=None, 
     cdef void *pww = _p(w)
     cdef void *ppw = _p(pw)
     cdef int64_t n = x.size
+    cdef int st
     with nogil:
-        _pl_fwd(op, d, pl, px, py, pww, ppw, n, p0, ip)
+        if d: st = f64(<D *>pl, <D *>px, <D *>py, <D *>pww, <D *>ppw, n, p0, p1)
+        else: st = f32(<F *>pl, <F *>px, <F *>py, <F *>pww, <F *>ppw, n, p0, p1)
+    check(st, name)
     return out
 
 
-def pointwise_loss_backward(int op, cnp.ndarray x not None, target, weight, pos_weight, dout,
-                            double scale, double p0=0.0, int ip=0):
+cdef object _pl_backward(cnp.ndarray x, object target, object weight, object pos_weight,
+                         object dout, double scale, str name, pl_bwd32_t f32, pl_bwd64_t f64,
+                         double p0, double p1):
     """dx; dout is a scalar (reduced loss) or shaped like x."""
-    cdef str name = _PL_NAMES[op]
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     cdef cnp.ndarray y = _c(target, x.dtype, name, "target")
+    if y is None:
+        raise TypeError("%s: target is required" % name)
     cdef cnp.ndarray w = _c(weight, x.dtype, name, "weight")
     cdef cnp.ndarray pw = _c(pos_weight, x.dtype, name, "pos_weight")
     cdef cnp.ndarray g = _c(dout, x.dtype, name, "grad_output")
+    if g is None:
+        raise TypeError("%s: grad_output is required" % name)
     _size(y, x.size, name, "target"); _size(w, x.size, name, "weight")
     _size(pw, x.size, name, "pos_weight")
     cdef int64_t ds = 0 if g.size == 1 else 1
@@ -288,9 +466,247 @@ def pointwise_loss_backward(int op, cnp.ndarray x not None, target, weight, pos_
     cdef void *ppw = _p(pw)
     cdef void *pg = _p(g)
     cdef int64_t n = x.size
+    cdef int st
     with nogil:
-        _pl_bwd(op, d, pd, px, py, pww, ppw, pg, n, ds, scale, p0, ip)
+        if d: st = f64(<D *>pd, <D *>px, <D *>py, <D *>pww, <D *>ppw, <D *>pg, n, ds, scale, p0, p1)
+        else: st = f32(<F *>pd, <F *>px, <F *>py, <F *>pww, <F *>ppw, <F *>pg, n, ds, scale, p0, p1)
+    check(st, name)
     return dx
+
+
+cdef int _mse_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_mse_loss_forward_f32(l, x, y, n)
+
+cdef int _mse_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_mse_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
+
+cdef int _mse_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_mse_loss_forward_f64(l, x, y, n)
+
+cdef int _mse_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_mse_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
+
+cdef int _l1_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_l1_loss_forward_f32(l, x, y, n)
+
+cdef int _l1_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_l1_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
+
+cdef int _l1_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_l1_loss_forward_f64(l, x, y, n)
+
+cdef int _l1_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_l1_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
+
+cdef int _huber_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_huber_loss_forward_f32(l, x, y, n, <F>p0)
+
+cdef int _huber_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_huber_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
+
+cdef int _huber_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_huber_loss_forward_f64(l, x, y, n, <D>p0)
+
+cdef int _huber_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_huber_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
+
+cdef int _smooth_l1_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_smooth_l1_loss_forward_f32(l, x, y, n, <F>p0)
+
+cdef int _smooth_l1_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_smooth_l1_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
+
+cdef int _smooth_l1_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_smooth_l1_loss_forward_f64(l, x, y, n, <D>p0)
+
+cdef int _smooth_l1_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_smooth_l1_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
+
+cdef int _binary_cross_entropy_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_forward_f32(l, x, y, w, n)
+
+cdef int _binary_cross_entropy_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_backward_f32(dx, x, y, w, g, n, ds, <F>sc)
+
+cdef int _binary_cross_entropy_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_forward_f64(l, x, y, w, n)
+
+cdef int _binary_cross_entropy_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_backward_f64(dx, x, y, w, g, n, ds, <D>sc)
+
+cdef int _binary_cross_entropy_with_logits_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_with_logits_forward_f32(l, x, y, w, pw, n)
+
+cdef int _binary_cross_entropy_with_logits_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_with_logits_backward_f32(dx, x, y, w, pw, g, n, ds, <F>sc)
+
+cdef int _binary_cross_entropy_with_logits_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_with_logits_forward_f64(l, x, y, w, pw, n)
+
+cdef int _binary_cross_entropy_with_logits_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_binary_cross_entropy_with_logits_backward_f64(dx, x, y, w, pw, g, n, ds, <D>sc)
+
+cdef int _hinge_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_hinge_loss_forward_f32(l, x, y, n)
+
+cdef int _hinge_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_hinge_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
+
+cdef int _hinge_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_hinge_loss_forward_f64(l, x, y, n)
+
+cdef int _hinge_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_hinge_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
+
+cdef int _hinge_embedding_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_hinge_embedding_loss_forward_f32(l, x, y, n, <F>p0)
+
+cdef int _hinge_embedding_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_hinge_embedding_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
+
+cdef int _hinge_embedding_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_hinge_embedding_loss_forward_f64(l, x, y, n, <D>p0)
+
+cdef int _hinge_embedding_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_hinge_embedding_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
+
+cdef int _kl_div_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_kl_div_forward_f32(l, x, y, n, <int>p0)
+
+cdef int _kl_div_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_kl_div_backward_f32(dx, x, y, g, n, ds, <F>sc, <int>p0)
+
+cdef int _kl_div_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
+                    double p0, double p1) noexcept nogil:
+    return fdl_kl_div_forward_f64(l, x, y, n, <int>p0)
+
+cdef int _kl_div_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
+                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return fdl_kl_div_backward_f64(dx, x, y, g, n, ds, <D>sc, <int>p0)
+
+
+def mse_loss_forward(cnp.ndarray x not None, target):
+    """Unreduced loss shaped like x (fdl_mse_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "mse_loss", _mse_loss_fwd_f32, _mse_loss_fwd_f64, 0.0, 0.0)
+
+
+def mse_loss_backward(cnp.ndarray x not None, target, dout, double scale):
+    """dx += scale * dout * dloss/dx (fdl_mse_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "mse_loss", _mse_loss_bwd_f32, _mse_loss_bwd_f64, 0.0, 0.0)
+
+
+def l1_loss_forward(cnp.ndarray x not None, target):
+    """Unreduced loss shaped like x (fdl_l1_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "l1_loss", _l1_loss_fwd_f32, _l1_loss_fwd_f64, 0.0, 0.0)
+
+
+def l1_loss_backward(cnp.ndarray x not None, target, dout, double scale):
+    """dx += scale * dout * dloss/dx (fdl_l1_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "l1_loss", _l1_loss_bwd_f32, _l1_loss_bwd_f64, 0.0, 0.0)
+
+
+def huber_loss_forward(cnp.ndarray x not None, target, double delta):
+    """Unreduced loss shaped like x (fdl_huber_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "huber_loss", _huber_loss_fwd_f32, _huber_loss_fwd_f64, delta, 0.0)
+
+
+def huber_loss_backward(cnp.ndarray x not None, target, dout, double scale, double delta):
+    """dx += scale * dout * dloss/dx (fdl_huber_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "huber_loss", _huber_loss_bwd_f32, _huber_loss_bwd_f64, delta, 0.0)
+
+
+def smooth_l1_loss_forward(cnp.ndarray x not None, target, double beta):
+    """Unreduced loss shaped like x (fdl_smooth_l1_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "smooth_l1_loss", _smooth_l1_loss_fwd_f32, _smooth_l1_loss_fwd_f64, beta, 0.0)
+
+
+def smooth_l1_loss_backward(cnp.ndarray x not None, target, dout, double scale, double beta):
+    """dx += scale * dout * dloss/dx (fdl_smooth_l1_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "smooth_l1_loss", _smooth_l1_loss_bwd_f32, _smooth_l1_loss_bwd_f64, beta, 0.0)
+
+
+def binary_cross_entropy_forward(cnp.ndarray x not None, target, weight=None):
+    """Unreduced loss shaped like x (fdl_binary_cross_entropy_forward_f32/_f64)."""
+    return _pl_forward(x, target, weight, None, "binary_cross_entropy", _binary_cross_entropy_fwd_f32, _binary_cross_entropy_fwd_f64, 0.0, 0.0)
+
+
+def binary_cross_entropy_backward(cnp.ndarray x not None, target, dout, double scale, weight=None):
+    """dx += scale * dout * dloss/dx (fdl_binary_cross_entropy_backward_f32/_f64)."""
+    return _pl_backward(x, target, weight, None, dout, scale, "binary_cross_entropy", _binary_cross_entropy_bwd_f32, _binary_cross_entropy_bwd_f64, 0.0, 0.0)
+
+
+def binary_cross_entropy_with_logits_forward(cnp.ndarray x not None, target, weight=None, pos_weight=None):
+    """Unreduced loss shaped like x (fdl_binary_cross_entropy_with_logits_forward_f32/_f64)."""
+    return _pl_forward(x, target, weight, pos_weight, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_fwd_f32, _binary_cross_entropy_with_logits_fwd_f64, 0.0, 0.0)
+
+
+def binary_cross_entropy_with_logits_backward(cnp.ndarray x not None, target, dout, double scale, weight=None, pos_weight=None):
+    """dx += scale * dout * dloss/dx (fdl_binary_cross_entropy_with_logits_backward_f32/_f64)."""
+    return _pl_backward(x, target, weight, pos_weight, dout, scale, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_bwd_f32, _binary_cross_entropy_with_logits_bwd_f64, 0.0, 0.0)
+
+
+def hinge_loss_forward(cnp.ndarray x not None, target):
+    """Unreduced loss shaped like x (fdl_hinge_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "hinge_loss", _hinge_loss_fwd_f32, _hinge_loss_fwd_f64, 0.0, 0.0)
+
+
+def hinge_loss_backward(cnp.ndarray x not None, target, dout, double scale):
+    """dx += scale * dout * dloss/dx (fdl_hinge_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "hinge_loss", _hinge_loss_bwd_f32, _hinge_loss_bwd_f64, 0.0, 0.0)
+
+
+def hinge_embedding_loss_forward(cnp.ndarray x not None, target, double margin):
+    """Unreduced loss shaped like x (fdl_hinge_embedding_loss_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "hinge_embedding_loss", _hinge_embedding_loss_fwd_f32, _hinge_embedding_loss_fwd_f64, margin, 0.0)
+
+
+def hinge_embedding_loss_backward(cnp.ndarray x not None, target, dout, double scale, double margin):
+    """dx += scale * dout * dloss/dx (fdl_hinge_embedding_loss_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "hinge_embedding_loss", _hinge_embedding_loss_bwd_f32, _hinge_embedding_loss_bwd_f64, margin, 0.0)
+
+
+def kl_div_forward(cnp.ndarray x not None, target, bint log_target):
+    """Unreduced loss shaped like x (fdl_kl_div_forward_f32/_f64)."""
+    return _pl_forward(x, target, None, None, "kl_div", _kl_div_fwd_f32, _kl_div_fwd_f64, log_target, 0.0)
+
+
+def kl_div_backward(cnp.ndarray x not None, target, dout, double scale, bint log_target):
+    """dx += scale * dout * dloss/dx (fdl_kl_div_backward_f32/_f64)."""
+    return _pl_backward(x, target, None, None, dout, scale, "kl_div", _kl_div_bwd_f32, _kl_div_bwd_f64, log_target, 0.0)
 
 
 # ---- class losses over rows [N, C] ------------------------------------------------
@@ -306,6 +722,7 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
                           double label_smoothing):
     """(loss[N], lse[N]) of logits x[N, C]; target int64[N] or probabilities [N, C]."""
     cdef bint d = _f64(x, "cross_entropy")
+    _rank(x, 2, "cross_entropy", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef bint prob = np.asarray(target).dtype.kind == "f"
@@ -320,19 +737,24 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
+    cdef int st = 0
     with nogil:
         if prob:
-            if d: fdl_cross_entropy_prob_forward_f64(<D *>pl, <D *>ps, <D *>px, <D *>pt, <D *>pw, N, C, label_smoothing)
-            else: fdl_cross_entropy_prob_forward_f32(<F *>pl, <F *>ps, <F *>px, <F *>pt, <F *>pw, N, C, <F>label_smoothing)
+            if d: st = fdl_cross_entropy_prob_forward_f64(<D *>pl, <D *>ps, <D *>px, <D *>pt, <D *>pw, N, C, label_smoothing)
+            else: st = fdl_cross_entropy_prob_forward_f32(<F *>pl, <F *>ps, <F *>px, <F *>pt, <F *>pw, N, C, <F>label_smoothing)
         else:
-            if d: fdl_cross_entropy_forward_f64(<D *>pl, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index, label_smoothing)
-            else: fdl_cross_entropy_forward_f32(<F *>pl, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index, <F>label_smoothing)
+            if d: st = fdl_cross_entropy_forward_f64(<D *>pl, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index, label_smoothing)
+            else: st = fdl_cross_entropy_forward_f32(<F *>pl, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index, <F>label_smoothing)
+    if st == FDL_ERR_ARG and not prob:
+        _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
+    check(st, "cross_entropy")
     return loss, lse
 
 
 def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, target, weight, dout,
                            double scale, int64_t ignore_index, double label_smoothing):
     cdef bint d = _f64(x, "cross_entropy")
+    _rank(x, 2, "cross_entropy", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef bint prob = np.asarray(target).dtype.kind == "f"
@@ -351,18 +773,23 @@ def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, tar
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
         if prob:
-            if d: fdl_cross_entropy_prob_backward_f64(<D *>pd, <D *>ps, <D *>px, <D *>pt, <D *>pw, <D *>pg, N, C, ds, scale, label_smoothing)
-            else: fdl_cross_entropy_prob_backward_f32(<F *>pd, <F *>ps, <F *>px, <F *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, <F>label_smoothing)
+            if d: st = fdl_cross_entropy_prob_backward_f64(<D *>pd, <D *>ps, <D *>px, <D *>pt, <D *>pw, <D *>pg, N, C, ds, scale, label_smoothing)
+            else: st = fdl_cross_entropy_prob_backward_f32(<F *>pd, <F *>ps, <F *>px, <F *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, <F>label_smoothing)
         else:
-            if d: fdl_cross_entropy_backward_f64(<D *>pd, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index, label_smoothing)
-            else: fdl_cross_entropy_backward_f32(<F *>pd, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index, <F>label_smoothing)
+            if d: st = fdl_cross_entropy_backward_f64(<D *>pd, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index, label_smoothing)
+            else: st = fdl_cross_entropy_backward_f32(<F *>pd, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index, <F>label_smoothing)
+    if st == FDL_ERR_ARG and not prob:
+        _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
+    check(st, "cross_entropy")
     return dx
 
 
 def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_index):
     cdef bint d = _f64(x, "nll_loss")
+    _rank(x, 2, "nll_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "nll_loss", "target")
@@ -373,15 +800,20 @@ def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_inde
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
+    cdef int st = 0
     with nogil:
-        if d: fdl_nll_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index)
-        else: fdl_nll_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index)
+        if d: st = fdl_nll_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index)
+        else: st = fdl_nll_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
+    check(st, "nll_loss")
     return loss
 
 
 def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale,
                       int64_t ignore_index):
     cdef bint d = _f64(x, "nll_loss")
+    _rank(x, 2, "nll_loss", "input", "(N, C)")
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "nll_loss", "target")
     cdef cnp.ndarray w = _c(weight, x.dtype, "nll_loss", "weight")
@@ -393,14 +825,19 @@ def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_nll_loss_backward_f64(<D *>pd, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index)
-        else: fdl_nll_loss_backward_f32(<F *>pd, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index)
+        if d: st = fdl_nll_loss_backward_f64(<D *>pd, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index)
+        else: st = fdl_nll_loss_backward_f32(<F *>pd, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
+    check(st, "nll_loss")
     return dx
 
 
 def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, double margin):
     cdef bint d = _f64(x, "multi_margin_loss")
+    _rank(x, 2, "multi_margin_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "multi_margin_loss", "target")
@@ -411,15 +848,20 @@ def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, dou
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
+    cdef int st = 0
     with nogil:
-        if d: fdl_multi_margin_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, p, margin)
-        else: fdl_multi_margin_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, p, <F>margin)
+        if d: st = fdl_multi_margin_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, p, margin)
+        else: st = fdl_multi_margin_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, p, <F>margin)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "multi_margin_loss", "target", "classes", False)
+    check(st, "multi_margin_loss")
     return loss
 
 
 def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale, int p,
                                double margin):
     cdef bint d = _f64(x, "multi_margin_loss")
+    _rank(x, 2, "multi_margin_loss", "input", "(N, C)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef cnp.ndarray t = _c(target, np.int64, "multi_margin_loss", "target")
@@ -433,9 +875,13 @@ def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, dou
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_multi_margin_loss_backward_f64(<D *>pd, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, p, margin)
-        else: fdl_multi_margin_loss_backward_f32(<F *>pd, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, p, <F>margin)
+        if d: st = fdl_multi_margin_loss_backward_f64(<D *>pd, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, p, margin)
+        else: st = fdl_multi_margin_loss_backward_f32(<F *>pd, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, p, <F>margin)
+    if st == FDL_ERR_ARG:
+        _indices(t, C, "multi_margin_loss", "target", "classes", False)
+    check(st, "multi_margin_loss")
     return dx
 
 
@@ -443,6 +889,7 @@ def triplet_margin_loss_forward(cnp.ndarray a not None, positive, negative, doub
                                 double p, double eps, bint swap):
     """(loss[N], dist[N, 3]) for a, positive, negative [N, D]."""
     cdef bint d = _f64(a, "triplet_margin_loss")
+    _rank(a, 2, "triplet_margin_loss", "input", "(N, D)")
     a = np.ascontiguousarray(a)
     cdef cnp.ndarray po = _c(positive, a.dtype, "triplet_margin_loss", "positive")
     cdef cnp.ndarray ne = _c(negative, a.dtype, "triplet_margin_loss", "negative")
@@ -456,9 +903,11 @@ def triplet_margin_loss_forward(cnp.ndarray a not None, positive, negative, doub
     cdef void *pa = _p(a)
     cdef void *pp = _p(po)
     cdef void *pn = _p(ne)
+    cdef int st = 0
     with nogil:
-        if d: fdl_triplet_margin_loss_forward_f64(<D *>pl, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, N, D_, margin, p, eps, swap)
-        else: fdl_triplet_margin_loss_forward_f32(<F *>pl, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, N, D_, <F>margin, <F>p, <F>eps, swap)
+        if d: st = fdl_triplet_margin_loss_forward_f64(<D *>pl, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, N, D_, margin, p, eps, swap)
+        else: st = fdl_triplet_margin_loss_forward_f32(<F *>pl, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, N, D_, <F>margin, <F>p, <F>eps, swap)
+    check(st, "triplet_margin_loss")
     return loss, dist
 
 
@@ -467,6 +916,7 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
                                  double eps, bint swap):
     """(d_anchor, d_positive, d_negative)."""
     cdef bint d = _f64(a, "triplet_margin_loss")
+    _rank(a, 2, "triplet_margin_loss", "input", "(N, D)")
     a = np.ascontiguousarray(a)
     cdef cnp.ndarray po = _c(positive, a.dtype, "triplet_margin_loss", "positive")
     cdef cnp.ndarray ne = _c(negative, a.dtype, "triplet_margin_loss", "negative")
@@ -488,15 +938,18 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
     cdef void *pp = _p(po)
     cdef void *pn = _p(ne)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_triplet_margin_loss_backward_f64(<D *>pda, <D *>pdp, <D *>pdn, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, <D *>pg, N, D_, gs, scale, margin, p, eps, swap)
-        else: fdl_triplet_margin_loss_backward_f32(<F *>pda, <F *>pdp, <F *>pdn, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, <F *>pg, N, D_, gs, <F>scale, <F>margin, <F>p, <F>eps, swap)
+        if d: st = fdl_triplet_margin_loss_backward_f64(<D *>pda, <D *>pdp, <D *>pdn, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, <D *>pg, N, D_, gs, scale, margin, p, eps, swap)
+        else: st = fdl_triplet_margin_loss_backward_f32(<F *>pda, <F *>pdp, <F *>pdn, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, <F *>pg, N, D_, gs, <F>scale, <F>margin, <F>p, <F>eps, swap)
+    check(st, "triplet_margin_loss")
     return da, dp, dn
 
 
 def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin):
     """(loss[N], saved[N, 3]) for x1, x2 [N, D] and y[N] in {-1, 1}."""
     cdef bint d = _f64(x1, "cosine_embedding_loss")
+    _rank(x1, 2, "cosine_embedding_loss", "input", "(N, D)")
     x1 = np.ascontiguousarray(x1)
     cdef cnp.ndarray b = _c(x2, x1.dtype, "cosine_embedding_loss", "input2")
     cdef cnp.ndarray yy = _c(y, x1.dtype, "cosine_embedding_loss", "target")
@@ -510,15 +963,18 @@ def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin)
     cdef void *pa = _p(x1)
     cdef void *pb = _p(b)
     cdef void *py = _p(yy)
+    cdef int st = 0
     with nogil:
-        if d: fdl_cosine_embedding_loss_forward_f64(<D *>pl, <D *>ps, <D *>pa, <D *>pb, <D *>py, N, D_, margin)
-        else: fdl_cosine_embedding_loss_forward_f32(<F *>pl, <F *>ps, <F *>pa, <F *>pb, <F *>py, N, D_, <F>margin)
+        if d: st = fdl_cosine_embedding_loss_forward_f64(<D *>pl, <D *>ps, <D *>pa, <D *>pb, <D *>py, N, D_, margin)
+        else: st = fdl_cosine_embedding_loss_forward_f32(<F *>pl, <F *>ps, <F *>pa, <F *>pb, <F *>py, N, D_, <F>margin)
+    check(st, "cosine_embedding_loss")
     return loss, saved
 
 
 def cosine_embedding_loss_backward(cnp.ndarray saved not None, cnp.ndarray x1 not None, x2, y,
                                    dout, double scale, double margin):
     cdef bint d = _f64(x1, "cosine_embedding_loss")
+    _rank(x1, 2, "cosine_embedding_loss", "input", "(N, D)")
     x1 = np.ascontiguousarray(x1)
     cdef cnp.ndarray b = _c(x2, x1.dtype, "cosine_embedding_loss", "input2")
     cdef cnp.ndarray yy = _c(y, x1.dtype, "cosine_embedding_loss", "target")
@@ -538,9 +994,11 @@ def cosine_embedding_loss_backward(cnp.ndarray saved not None, cnp.ndarray x1 no
     cdef void *pb = _p(b)
     cdef void *py = _p(yy)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_cosine_embedding_loss_backward_f64(<D *>p1, <D *>p2, <D *>ps, <D *>pa, <D *>pb, <D *>py, <D *>pg, N, D_, gs, scale, margin)
-        else: fdl_cosine_embedding_loss_backward_f32(<F *>p1, <F *>p2, <F *>ps, <F *>pa, <F *>pb, <F *>py, <F *>pg, N, D_, gs, <F>scale, <F>margin)
+        if d: st = fdl_cosine_embedding_loss_backward_f64(<D *>p1, <D *>p2, <D *>ps, <D *>pa, <D *>pb, <D *>py, <D *>pg, N, D_, gs, scale, margin)
+        else: st = fdl_cosine_embedding_loss_backward_f32(<F *>p1, <F *>p2, <F *>ps, <F *>pa, <F *>pb, <F *>py, <F *>pg, N, D_, gs, <F>scale, <F>margin)
+    check(st, "cosine_embedding_loss")
     return d1, d2
 
 
@@ -550,18 +1008,23 @@ def max_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw):
     """(out[..., OH, OW], argmax int64) of x[..., H, W]."""
     cdef bint d = _f64(x, "max_pool2d")
+    _rank(x, -2, "max_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    _pool_out(H, OH, kh, sh, ph, dh, "max_pool2d", "height")
+    _pool_out(W, OW, kw, sw, pw, dw, "max_pool2d", "width")
     shape = (<object>x).shape[:-2] + (OH, OW)
     cdef cnp.ndarray out = np.empty(shape, x.dtype)
     cdef cnp.ndarray am = np.empty(shape, np.int64)
     cdef void *po = _p(out)
     cdef void *pa = _p(am)
     cdef void *px = _p(x)
+    cdef int st = 0
     with nogil:
-        if d: fdl_max_pool2d_forward_f64(<D *>po, <int64_t *>pa, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
-        else: fdl_max_pool2d_forward_f32(<F *>po, <int64_t *>pa, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+        if d: st = fdl_max_pool2d_forward_f64(<D *>po, <int64_t *>pa, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+        else: st = fdl_max_pool2d_forward_f32(<F *>po, <int64_t *>pa, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+    check(st, "max_pool2d")
     return out, am
 
 
@@ -569,6 +1032,7 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     g = np.ascontiguousarray(dout)
     cdef cnp.ndarray gg = g
     cdef bint d = _f64(gg, "max_pool2d")
+    _pool_grad(gg, in_shape, "max_pool2d")
     cdef cnp.ndarray am = _c(argmax, np.int64, "max_pool2d", "indices")
     _size(am, gg.size, "max_pool2d", "indices")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
@@ -579,24 +1043,34 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     cdef void *pd = _p(dx)
     cdef void *pa = _p(am)
     cdef void *pg = _p(gg)
+    cdef int st = 0
     with nogil:
-        if d: fdl_max_pool2d_backward_f64(<D *>pd, <int64_t *>pa, <D *>pg, P, H, W, OH, OW)
-        else: fdl_max_pool2d_backward_f32(<F *>pd, <int64_t *>pa, <F *>pg, P, H, W, OH, OW)
+        if d: st = fdl_max_pool2d_backward_f64(<D *>pd, <int64_t *>pa, <D *>pg, P, H, W, OH, OW)
+        else: st = fdl_max_pool2d_backward_f32(<F *>pd, <int64_t *>pa, <F *>pg, P, H, W, OH, OW)
+    if st == FDL_ERR_ARG:
+        # -1 marks a window entirely in the padding (nothing to route)
+        _indices(am, H * W, "max_pool2d", "index", "elements of an input plane", True, -1)
+    check(st, "max_pool2d")
     return dx
 
 
 def avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, bint count_include_pad):
     cdef bint d = _f64(x, "avg_pool2d")
+    _rank(x, -2, "avg_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    _pool_out(H, OH, kh, sh, ph, 1, "avg_pool2d", "height")
+    _pool_out(W, OW, kw, sw, pw, 1, "avg_pool2d", "width")
     cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
+    cdef int st = 0
     with nogil:
-        if d: fdl_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
-        else: fdl_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        if d: st = fdl_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        else: st = fdl_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+    check(st, "avg_pool2d")
     return out
 
 
@@ -604,6 +1078,7 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
                         int64_t ph, int64_t pw, bint count_include_pad):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "avg_pool2d")
+    _pool_grad(g, in_shape, "avg_pool2d")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
@@ -611,29 +1086,37 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
     _size(dx, P * H * W, "avg_pool2d", "input")
     cdef void *pd = _p(dx)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
-        else: fdl_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        if d: st = fdl_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        else: st = fdl_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+    check(st, "avg_pool2d")
     return dx
 
 
 def adaptive_avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW):
     cdef bint d = _f64(x, "adaptive_avg_pool2d")
+    _rank(x, -2, "adaptive_avg_pool2d", "input", "(..., H, W)")
     x = np.ascontiguousarray(x)
     cdef int64_t H = x.shape[x.ndim - 2], W = x.shape[x.ndim - 1]
     cdef int64_t P = x.size // (H * W) if H * W else 0
+    if OH < 1 or OW < 1:
+        raise ValueError("adaptive_avg_pool2d: output size must be >= 1, got (%d, %d)" % (OH, OW))
     cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
+    cdef int st = 0
     with nogil:
-        if d: fdl_adaptive_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW)
-        else: fdl_adaptive_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW)
+        if d: st = fdl_adaptive_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW)
+        else: st = fdl_adaptive_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW)
+    check(st, "adaptive_avg_pool2d")
     return out
 
 
 def adaptive_avg_pool2d_backward(dout, tuple in_shape):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "adaptive_avg_pool2d")
+    _pool_grad(g, in_shape, "adaptive_avg_pool2d")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
@@ -641,9 +1124,11 @@ def adaptive_avg_pool2d_backward(dout, tuple in_shape):
     _size(dx, P * H * W, "adaptive_avg_pool2d", "input")
     cdef void *pd = _p(dx)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_adaptive_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW)
-        else: fdl_adaptive_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW)
+        if d: st = fdl_adaptive_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW)
+        else: st = fdl_adaptive_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW)
+    check(st, "adaptive_avg_pool2d")
     return dx
 
 
@@ -665,6 +1150,7 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
                        bint training, double momentum, double eps):
     """(out, mean[C], rstd[C]) for x[N, C, S...]; running stats updated in place when training."""
     cdef bint d = _f64(x, "batch_norm")
+    _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef int64_t S = x.size // (N * C) if N * C else 0
@@ -686,9 +1172,11 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
     cdef void *px = _p(x)
     cdef void *pw = _p(w)
     cdef void *pb = _p(b)
+    cdef int st = 0
     with nogil:
-        if d: fdl_batch_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>prm, <D *>prv, <D *>px, <D *>pw, <D *>pb, N, C, S, training, momentum, eps)
-        else: fdl_batch_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>prm, <F *>prv, <F *>px, <F *>pw, <F *>pb, N, C, S, training, <F>momentum, <F>eps)
+        if d: st = fdl_batch_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>prm, <D *>prv, <D *>px, <D *>pw, <D *>pb, N, C, S, training, momentum, eps)
+        else: st = fdl_batch_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>prm, <F *>prv, <F *>px, <F *>pw, <F *>pb, N, C, S, training, <F>momentum, <F>eps)
+    check(st, "batch_norm")
     return out, mean, rstd
 
 
@@ -697,6 +1185,7 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
                         bint need_dw, bint need_db):
     """(dx, dweight, dbias), None for those not needed."""
     cdef bint d = _f64(x, "batch_norm")
+    _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
     cdef int64_t N = x.shape[0], C = x.shape[1]
     cdef int64_t S = x.size // (N * C) if N * C else 0
@@ -717,15 +1206,20 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef void *px = _p(x)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_batch_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, N, C, S, training)
-        else: fdl_batch_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, N, C, S, training)
+        if d: st = fdl_batch_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, N, C, S, training)
+        else: st = fdl_batch_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, N, C, S, training)
+    check(st, "batch_norm")
     return dx, dw, db
 
 
 def layer_norm_forward(cnp.ndarray x not None, int64_t D_, weight, bias, double eps):
     """(out, mean[R], rstd[R]) normalizing x over its last D_ elements per row."""
     cdef bint d = _f64(x, "layer_norm")
+    if D_ < 1 or x.size % D_:
+        raise ValueError("layer_norm: normalized size %d must be >= 1 and divide the input's %d "
+                         "elements" % (D_, x.size))
     x = np.ascontiguousarray(x)
     cdef int64_t R = x.size // D_ if D_ else 0
     cdef cnp.ndarray w = _c(weight, x.dtype, "layer_norm", "weight")
@@ -740,9 +1234,11 @@ def layer_norm_forward(cnp.ndarray x not None, int64_t D_, weight, bias, double 
     cdef void *px = _p(x)
     cdef void *pw = _p(w)
     cdef void *pb = _p(b)
+    cdef int st = 0
     with nogil:
-        if d: fdl_layer_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>px, <D *>pw, <D *>pb, R, D_, eps)
-        else: fdl_layer_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>px, <F *>pw, <F *>pb, R, D_, <F>eps)
+        if d: st = fdl_layer_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>px, <D *>pw, <D *>pb, R, D_, eps)
+        else: st = fdl_layer_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>px, <F *>pw, <F *>pb, R, D_, <F>eps)
+    check(st, "layer_norm")
     return out, mean, rstd
 
 
@@ -750,6 +1246,9 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
                         cnp.ndarray x not None, weight, dout, int64_t D_, bint need_dx,
                         bint need_dw, bint need_db):
     cdef bint d = _f64(x, "layer_norm")
+    if D_ < 1 or x.size % D_:
+        raise ValueError("layer_norm: normalized size %d must be >= 1 and divide the input's %d "
+                         "elements" % (D_, x.size))
     x = np.ascontiguousarray(x)
     cdef int64_t R = x.size // D_ if D_ else 0
     cdef cnp.ndarray w = _c(weight, x.dtype, "layer_norm", "weight")
@@ -769,9 +1268,11 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef void *px = _p(x)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_layer_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, R, D_)
-        else: fdl_layer_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, R, D_)
+        if d: st = fdl_layer_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, R, D_)
+        else: st = fdl_layer_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, R, D_)
+    check(st, "layer_norm")
     return dx, dw, db
 
 
@@ -780,6 +1281,8 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
 def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t stream):
     """(out, mask uint8) with inverted scaling 1 / (1 - p)."""
     cdef bint d = _f64(x, "dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     x = np.ascontiguousarray(x)
     cdef cnp.ndarray out = np.empty_like(x)
     cdef cnp.ndarray mask = np.empty((<object>x).shape, np.uint8)
@@ -787,15 +1290,19 @@ def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t st
     cdef void *pm = _p(mask)
     cdef void *px = _p(x)
     cdef int64_t n = x.size
+    cdef int st = 0
     with nogil:
-        if d: fdl_dropout_forward_f64(<D *>po, <uint8_t *>pm, <D *>px, n, p, seed, stream)
-        else: fdl_dropout_forward_f32(<F *>po, <uint8_t *>pm, <F *>px, n, <F>p, seed, stream)
+        if d: st = fdl_dropout_forward_f64(<D *>po, <uint8_t *>pm, <D *>px, n, p, seed, stream)
+        else: st = fdl_dropout_forward_f32(<F *>po, <uint8_t *>pm, <F *>px, n, <F>p, seed, stream)
+    check(st, "dropout")
     return out, mask
 
 
 def dropout_backward(cnp.ndarray mask not None, dout, double p):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     cdef cnp.ndarray m = _c(mask, np.uint8, "dropout", "mask")
     _size(m, g.size, "dropout", "mask")
     cdef cnp.ndarray dx = np.zeros_like(g)
@@ -803,25 +1310,31 @@ def dropout_backward(cnp.ndarray mask not None, dout, double p):
     cdef void *pm = _p(m)
     cdef void *pg = _p(g)
     cdef int64_t n = g.size
+    cdef int st = 0
     with nogil:
-        if d: fdl_dropout_backward_f64(<D *>pd, <uint8_t *>pm, <D *>pg, n, p)
-        else: fdl_dropout_backward_f32(<F *>pd, <uint8_t *>pm, <F *>pg, n, <F>p)
+        if d: st = fdl_dropout_backward_f64(<D *>pd, <uint8_t *>pm, <D *>pg, n, p)
+        else: st = fdl_dropout_backward_f32(<F *>pd, <uint8_t *>pm, <F *>pg, n, <F>p)
+    check(st, "dropout")
     return dx
 
 
 def embedding_forward(idx, cnp.ndarray weight not None):
-    """weight[idx] for int64 idx (validated in range by the caller)."""
+    """weight[idx] for int64 idx in [0, V), weight (V, D)."""
     cdef bint d = _f64(weight, "embedding")
+    _rank(weight, 2, "embedding", "weight", "(V, D)")
     weight = np.ascontiguousarray(weight)
     cdef cnp.ndarray ix = _c(idx, np.int64, "embedding", "input")
     cdef int64_t N = ix.size, D_ = weight.shape[1]
+    _indices(ix, weight.shape[0], "embedding", "index", "rows of weight")
     cdef cnp.ndarray out = np.empty((<object>ix).shape + (D_,), weight.dtype)
     cdef void *po = _p(out)
     cdef void *pi = _p(ix)
     cdef void *pw = _p(weight)
+    cdef int st = 0
     with nogil:
-        if d: fdl_embedding_forward_f64(<D *>po, <int64_t *>pi, <D *>pw, N, D_)
-        else: fdl_embedding_forward_f32(<F *>po, <int64_t *>pi, <F *>pw, N, D_)
+        if d: st = fdl_embedding_forward_f64(<D *>po, <int64_t *>pi, <D *>pw, N, D_)
+        else: st = fdl_embedding_forward_f32(<F *>po, <int64_t *>pi, <F *>pw, N, D_)
+    check(st, "embedding")
     return out
 
 
@@ -829,13 +1342,18 @@ def embedding_backward(idx, dout, tuple weight_shape, int64_t padding_idx):
     cdef cnp.ndarray g = np.ascontiguousarray(dout)
     cdef bint d = _f64(g, "embedding")
     cdef cnp.ndarray ix = _c(idx, np.int64, "embedding", "input")
+    if len(weight_shape) != 2 or weight_shape[0] < 0 or weight_shape[1] < 0:
+        raise ValueError("embedding: expected weight shape (V, D), got %s" % (weight_shape,))
     cdef int64_t N = ix.size, D_ = weight_shape[1]
+    _indices(ix, weight_shape[0], "embedding", "index", "rows of weight")
     _size(g, N * D_, "embedding", "grad_output")
     cdef cnp.ndarray dw = np.zeros(weight_shape, g.dtype)
     cdef void *pd = _p(dw)
     cdef void *pi = _p(ix)
     cdef void *pg = _p(g)
+    cdef int st = 0
     with nogil:
-        if d: fdl_embedding_backward_f64(<D *>pd, <int64_t *>pi, <D *>pg, N, D_, padding_idx)
-        else: fdl_embedding_backward_f32(<F *>pd, <int64_t *>pi, <F *>pg, N, D_, padding_idx)
+        if d: st = fdl_embedding_backward_f64(<D *>pd, <int64_t *>pi, <D *>pg, N, D_, padding_idx)
+        else: st = fdl_embedding_backward_f32(<F *>pd, <int64_t *>pi, <F *>pg, N, D_, padding_idx)
+    check(st, "embedding")
     return dw

@@ -8,6 +8,7 @@ float32 only: other dtypes raise TypeError (fastdl.optim documents this).
 """
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t, uintptr_t
 
 from fastdl._C._core cimport fdl_strerror, FDL_OK
@@ -15,10 +16,6 @@ from fastdl._C._core cimport fdl_strerror, FDL_OK
 cnp.import_array()
 
 
-cdef int _check_status(int status, str op) except -1:
-    if status != FDL_OK:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef class _Bufs:
@@ -93,9 +90,9 @@ def sgd_step(p, g, momentum_buffer, double lr, double momentum=0.0, double dampe
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_sgd_step(pp, bp, gp, n, lr, momentum, dampening, weight_decay,
+        st = fdl_sgd_step_f32(pp, bp, gp, n, lr, momentum, dampening, weight_decay,
                           nesterov, maximize, first_step)
-    _check_status(st, "sgd_step")
+    check(st, "sgd_step")
 
 
 def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, double step, double lr,
@@ -115,9 +112,9 @@ def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, double step, double lr,
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_adam_step(pp, mp, vp, xp, gp, n, step, lr, beta1, beta2, eps,
+        st = fdl_adam_step_f32(pp, mp, vp, xp, gp, n, step, lr, beta1, beta2, eps,
                            weight_decay, decoupled, amsgrad, maximize)
-    _check_status(st, "adam_step")
+    check(st, "adam_step")
 
 
 def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, double lr, double alpha,
@@ -133,9 +130,9 @@ def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, double lr, double 
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_rmsprop_step(pp, sp, ap, bp, gp, n, lr, alpha, eps, weight_decay,
+        st = fdl_rmsprop_step_f32(pp, sp, ap, bp, gp, n, lr, alpha, eps, weight_decay,
                               momentum, centered, maximize)
-    _check_status(st, "rmsprop_step")
+    check(st, "rmsprop_step")
 
 
 def adagrad_step(p, g, state_sum, double step, double lr, double lr_decay=0.0,
@@ -150,8 +147,8 @@ def adagrad_step(p, g, state_sum, double step, double lr, double lr_decay=0.0,
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_adagrad_step(pp, sp, gp, n, step, lr, lr_decay, eps, weight_decay, maximize)
-    _check_status(st, "adagrad_step")
+        st = fdl_adagrad_step_f32(pp, sp, gp, n, step, lr, lr_decay, eps, weight_decay, maximize)
+    check(st, "adagrad_step")
 
 
 def adadelta_step(p, g, square_avg, acc_delta, double lr, double rho, double eps,
@@ -165,8 +162,8 @@ def adadelta_step(p, g, square_avg, acc_delta, double lr, double rho, double eps
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_adadelta_step(pp, sp, ap, gp, n, lr, rho, eps, weight_decay, maximize)
-    _check_status(st, "adadelta_step")
+        st = fdl_adadelta_step_f32(pp, sp, ap, gp, n, lr, rho, eps, weight_decay, maximize)
+    check(st, "adadelta_step")
 
 
 # ---- gradient clipping ---------------------------------------------------
@@ -178,8 +175,10 @@ def grad_sq_norm(g):
     cdef const float *gp = b.add(g, "grad", False, True)
     cdef int64_t n = b.n
     cdef double s
+    cdef int st
     with nogil:
-        s = fdl_grad_sq_norm(gp, n)
+        st = fdl_grad_sq_norm_f32(&s, gp, n)
+    check(st, "grad_sq_norm")
     return s
 
 
@@ -189,8 +188,10 @@ def grad_max_abs(g):
     cdef const float *gp = b.add(g, "grad", False, True)
     cdef int64_t n = b.n
     cdef float m
+    cdef int st
     with nogil:
-        m = fdl_grad_max_abs(gp, n)
+        st = fdl_grad_max_abs_f32(&m, gp, n)
+    check(st, "grad_max_abs")
     return m
 
 
@@ -201,8 +202,8 @@ def grad_scale_(g, float scale):
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_grad_scale(gp, n, scale)
-    _check_status(st, "grad_scale_")
+        st = fdl_grad_scale_f32(gp, n, scale)
+    check(st, "grad_scale_")
 
 
 def grad_clamp_(g, float lo, float hi):
@@ -212,5 +213,5 @@ def grad_clamp_(g, float lo, float hi):
     cdef int64_t n = b.n
     cdef int st
     with nogil:
-        st = fdl_grad_clamp(gp, n, lo, hi)
-    _check_status(st, "grad_clamp_")
+        st = fdl_grad_clamp_f32(gp, n, lo, hi)
+    check(st, "grad_clamp_")

@@ -6,30 +6,30 @@ cdef extern from "fastdl.h" nogil:
         FDL_RNN_TANH
         FDL_RNN_RELU
 
-    void fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act)
-    void fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act)
-    void fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
+    int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act)
+    int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act)
+    int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
                                    fdl_rnn_act act)
-    void fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
+    int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
                                    fdl_rnn_act act)
-    void fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+    int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                    const float *gates, const float *c_prev, int64_t B, int64_t H)
-    void fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+    int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
                                    const double *gates, const double *c_prev, int64_t B, int64_t H)
-    void fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act, const float *tanh_c,
+    int fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev, const float *act, const float *tanh_c,
                                     const float *c_prev, const float *dh, const float *dc,
                                     int64_t B, int64_t H)
-    void fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
+    int fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev, const double *act,
                                     const double *tanh_c, const double *c_prev, const double *dh,
                                     const double *dc, int64_t B, int64_t H)
-    void fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi, const float *gh,
+    int fdl_gru_cell_forward_f32(float *h, float *act, float *ghn, const float *gi, const float *gh,
                                   const float *h_prev, int64_t B, int64_t H)
-    void fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
+    int fdl_gru_cell_forward_f64(double *h, double *act, double *ghn, const double *gi,
                                   const double *gh, const double *h_prev, int64_t B, int64_t H)
-    void fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
+    int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev, const float *act,
                                    const float *ghn, const float *h_prev, const float *dh,
                                    int64_t B, int64_t H)
-    void fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
+    int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev, const double *act,
                                    const double *ghn, const double *h_prev, const double *dh,
                                    int64_t B, int64_t H)
 

@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 cimport numpy as cnp
+from fastdl._C._status cimport check
 from libc.stdint cimport int64_t
 
 from fastdl._C.rnn cimport *
@@ -52,10 +53,6 @@ def release_scratch():
     _tls.cache = {}
 
 
-cdef int _check(int status, str op) except -1:
-    if status != 0:
-        raise RuntimeError("%s: %s (status %d)" % (op, fdl_strerror(status).decode(), status))
-    return 0
 
 
 cdef inline void *_p(object x):
@@ -114,11 +111,13 @@ def rnn_cell_forward(pre, bint relu=False):
     cdef void *ph = _p(h)
     cdef void *pp = _p(pre)
     cdef fdl_rnn_act a = FDL_RNN_RELU if relu else FDL_RNN_TANH
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_rnn_cell_forward_f32(<float *>ph, <float *>pp, B, H, a)
+            st = fdl_rnn_cell_forward_f32(<float *>ph, <float *>pp, B, H, a)
         else:
-            fdl_rnn_cell_forward_f64(<double *>ph, <double *>pp, B, H, a)
+            st = fdl_rnn_cell_forward_f64(<double *>ph, <double *>pp, B, H, a)
+    check(st, "rnn_cell_forward")
     return h
 
 
@@ -134,11 +133,13 @@ def rnn_cell_backward(h, dh, bint relu=False):
     cdef void *ph = _p(h)
     cdef void *pg = _p(dh)
     cdef fdl_rnn_act a = FDL_RNN_RELU if relu else FDL_RNN_TANH
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_rnn_cell_backward_f32(<float *>pd, <float *>ph, <float *>pg, B, H, a)
+            st = fdl_rnn_cell_backward_f32(<float *>pd, <float *>ph, <float *>pg, B, H, a)
         else:
-            fdl_rnn_cell_backward_f64(<double *>pd, <double *>ph, <double *>pg, B, H, a)
+            st = fdl_rnn_cell_backward_f64(<double *>pd, <double *>ph, <double *>pg, B, H, a)
+    check(st, "rnn_cell_backward")
     return d
 
 
@@ -161,13 +162,15 @@ def lstm_cell_forward(gates, c_prev):
     cdef void *pt = _p(tc)
     cdef void *pg = _p(gates)
     cdef void *pcp = _p(c_prev)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_lstm_cell_forward_f32(<float *>ph, <float *>pc, <float *>pa, <float *>pt,
+            st = fdl_lstm_cell_forward_f32(<float *>ph, <float *>pc, <float *>pa, <float *>pt,
                                       <float *>pg, <float *>pcp, B, H)
         else:
-            fdl_lstm_cell_forward_f64(<double *>ph, <double *>pc, <double *>pa, <double *>pt,
+            st = fdl_lstm_cell_forward_f64(<double *>ph, <double *>pc, <double *>pa, <double *>pt,
                                       <double *>pg, <double *>pcp, B, H)
+    check(st, "lstm_cell_forward")
     return h, c, act, tc
 
 
@@ -190,13 +193,15 @@ def lstm_cell_backward(act, tanh_c, c_prev, dh, dc=None):
     cdef void *p4 = _p(c_prev)
     cdef void *p5 = _p(dh)
     cdef void *p6 = _p(dc)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_lstm_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_lstm_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                        <float *>p4, <float *>p5, <float *>p6, B, H)
         else:
-            fdl_lstm_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_lstm_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                        <double *>p4, <double *>p5, <double *>p6, B, H)
+    check(st, "lstm_cell_backward")
     return dg, dcp
 
 
@@ -219,13 +224,15 @@ def gru_cell_forward(gi, gh, h_prev):
     cdef void *p3 = _p(gi)
     cdef void *p4 = _p(gh)
     cdef void *p5 = _p(h_prev)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_gru_cell_forward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_gru_cell_forward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                      <float *>p4, <float *>p5, B, H)
         else:
-            fdl_gru_cell_forward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_gru_cell_forward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                      <double *>p4, <double *>p5, B, H)
+    check(st, "gru_cell_forward")
     return h, act, ghn
 
 
@@ -248,13 +255,15 @@ def gru_cell_backward(act, ghn, h_prev, dh):
     cdef void *p4 = _p(ghn)
     cdef void *p5 = _p(h_prev)
     cdef void *p6 = _p(dh)
+    cdef int st = 0
     with nogil:
         if t == cnp.NPY_FLOAT32:
-            fdl_gru_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
+            st = fdl_gru_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
                                       <float *>p4, <float *>p5, <float *>p6, B, H)
         else:
-            fdl_gru_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
+            st = fdl_gru_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
                                       <double *>p4, <double *>p5, <double *>p6, B, H)
+    check(st, "gru_cell_backward")
     return dgi, dgh, dhp
 
 
@@ -348,7 +357,7 @@ def layer_forward(int mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, bint reverse=Fals
                 st = fdl_rnn_layer_forward_f64(<double *>phs, <double *>pw, <double *>px, <double *>ph0,
                                                <double *>pwi, <double *>pwh, <double *>pbi,
                                                <double *>pbh, Ts, B, I, H, rev, a)
-    _check(st, op)
+    check(st, op)
     return hs, (hs, cs, act, aux)
 
 
@@ -364,6 +373,9 @@ def layer_backward(int mode, tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, 
     cdef str op = "layer_backward"
     if mode < 0 or mode > 3:
         raise ValueError("%s: mode must be 0..3, got %d" % (op, mode))
+    if len(saved) != 4:
+        raise ValueError("%s: expected saved = (hs, cs, act, aux) from layer_forward, got %d "
+                         "items" % (op, len(saved)))
     hs, cs, act, aux = saved
     cdef int t = _typ(x, op)
     cdef int64_t G = GATES[mode]
@@ -466,4 +478,4 @@ def layer_backward(int mode, tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, 
                     <double *>p_dbi, <double *>p_dbh, <double *>p_work, <double *>p_hs,
                     <double *>p_x, <double *>p_wi, <double *>p_wh, <double *>pdy, ldy,
                     <double *>p_dhn, Ts, B, I, H, rev, a)
-    _check(st, op)
+    check(st, op)

@@ -1,7 +1,7 @@
 """fastdl.nn.utils: gradient clipping with ``torch.nn.utils``'s names and semantics.
 
-float32 gradients go through the C helpers (fdl_grad_sq_norm, fdl_grad_scale,
-fdl_grad_clamp), whose norm is summed in double in a fixed order, so it is the
+float32 gradients go through the C helpers (fdl_grad_sq_norm_f32, fdl_grad_scale_f32,
+fdl_grad_clamp_f32), whose norm is summed in double in a fixed order, so it is the
 same for any thread count. Gradients of other dtypes use NumPy (float64
 accumulation), documented rather than hidden.
 """

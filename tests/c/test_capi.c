@@ -43,7 +43,7 @@ static char tmpdir[512];
 
 static void fill(float *x, int64_t n, uint64_t seed, float lo, float hi)
 {
-    fdl_rng_uniform(x, n, seed, 0, 0, lo, hi);
+    fdl_rng_uniform_f32(x, n, seed, 0, 0, lo, hi);
 }
 
 static void path_in_tmp(char *out, size_t cap, const char *name)
@@ -78,7 +78,7 @@ static unsigned char *read_file(const char *path, size_t *n)
 static void test_runtime(void)
 {
     const int codes[] = {FDL_OK, FDL_ERR_ARG, FDL_ERR_NULL, FDL_ERR_SHAPE, FDL_ERR_ISA,
-                         FDL_ERR_WORKSPACE, FDL_ERR_IO, FDL_ERR_FORMAT};
+                         FDL_ERR_WORKSPACE, FDL_ERR_IO, FDL_ERR_FORMAT, FDL_ERR_NOMEM};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         const char *s = fdl_strerror(codes[i]);
         CHECK(s && s[0], "code %d has no text", codes[i]);
@@ -104,23 +104,23 @@ static void test_argument_errors(void)
     CHECK_ST(fdl_sgemm(0, 0, 2, 3, 2, 1.f, a, 1, b, 3, 0.f, c, 3), FDL_ERR_SHAPE);
     CHECK_ST(fdl_sgemm(0, 0, 2, 3, 2, 1.f, a, 2, b, 3, 0.f, c, 2), FDL_ERR_SHAPE);
     CHECK_ST(fdl_sgemm(0, 0, 0, 0, 0, 1.f, NULL, 1, NULL, 1, 0.f, NULL, 1), FDL_OK);
-    CHECK_ST(fdl_adam_step(a, b, c, NULL, a, -1, 1, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
+    CHECK_ST(fdl_adam_step_f32(a, b, c, NULL, a, -1, 1, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
              FDL_ERR_ARG);
-    CHECK_ST(fdl_adam_step(a, NULL, c, NULL, a, 4, 1, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
+    CHECK_ST(fdl_adam_step_f32(a, NULL, c, NULL, a, 4, 1, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
              FDL_ERR_NULL);
-    CHECK_ST(fdl_adam_step(a, b, c, NULL, a, 4, 0, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
+    CHECK_ST(fdl_adam_step_f32(a, b, c, NULL, a, 4, 0, 1e-3, .9, .999, 1e-8, 0, 0, 0, 0),
              FDL_ERR_ARG);
-    CHECK_ST(fdl_sgd_step(a, NULL, b, 4, 0.1, 0.9, 0, 0, 0, 0, 1), FDL_ERR_NULL);
+    CHECK_ST(fdl_sgd_step_f32(a, NULL, b, 4, 0.1, 0.9, 0, 0, 0, 0, 1), FDL_ERR_NULL);
 
     fdl_conv2d_params p = {1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1};
     float x[25] = {0}, w[9] = {0}, out[9];
     char ws[8];
     CHECK(fdl_conv2d_workspace_size(&p, 1) > 8, "conv workspace %lld",
           (long long)fdl_conv2d_workspace_size(&p, 1));
-    CHECK_ST(fdl_conv2d_forward(out, x, w, NULL, &p, ws, sizeof ws), FDL_ERR_WORKSPACE);
+    CHECK_ST(fdl_conv2d_forward_f32(out, x, w, NULL, &p, ws, sizeof ws), FDL_ERR_WORKSPACE);
     fdl_conv2d_params bad = p;
     bad.stride_h = 0;
-    CHECK_ST(fdl_conv2d_forward(out, x, w, NULL, &bad, ws, sizeof ws), FDL_ERR_ARG);
+    CHECK_ST(fdl_conv2d_forward_f32(out, x, w, NULL, &bad, ws, sizeof ws), FDL_ERR_ARG);
     bad = p;
     bad.R = 7;
     int64_t P, Q;
@@ -239,6 +239,14 @@ static void test_gemm_reference(void)
             CHECK(err < 1e-5, "transa=%d transb=%d max error %g", ta, tb, err);
         }
     free(a); free(b); free(c1); free(c2);
+
+    /* The packing buffers come from the scratch pool: cached after a
+     * product, freed by fdl_empty_cache, allocated again by the next one. */
+    CHECK(fdl_cached_bytes() > 0, "no scratch cached after a product");
+    fdl_empty_cache();
+    CHECK(fdl_cached_bytes() == 0, "%lld bytes still cached", (long long)fdl_cached_bytes());
+    CHECK_ST(fdl_sgemm(0, 0, 2, 2, 2, 1.f, A, 2, B, 2, 0.f, C, 2), FDL_OK);
+    CHECK(C[0] == 19 && C[3] == 50, "after empty_cache: %g %g", C[0], C[3]);
 }
 
 static void test_adam_reference(void)
@@ -251,7 +259,7 @@ static void test_adam_reference(void)
     const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     for (int step = 1; step <= 2; step++) {
         const float *g = step == 1 ? g1 : g2;
-        CHECK_ST(fdl_adam_step(p, m, v, NULL, g, 3, step, lr, b1, b2, eps, 0, 0, 0, 0),
+        CHECK_ST(fdl_adam_step_f32(p, m, v, NULL, g, 3, step, lr, b1, b2, eps, 0, 0, 0, 0),
                  FDL_OK);
         for (int i = 0; i < 3; i++) {
             Mm[i] = b1 * Mm[i] + (1 - b1) * g[i];
@@ -272,14 +280,14 @@ static void test_adam_reference(void)
     CHECK_ST(fdl_adam_arena_step(&c, q, g1, st, 3), FDL_OK);
     CHECK_ST(fdl_adam_arena_step(&c, q, g2, st, 3), FDL_OK);
     CHECK(c.step == 2, "step %lld", (long long)c.step);
-    CHECK(memcmp(p, q, sizeof p) == 0, "arena step differs from fdl_adam_step");
+    CHECK(memcmp(p, q, sizeof p) == 0, "arena step differs from fdl_adam_step_f32");
 }
 
 static void test_rng_reduce(void)
 {
     float a[1000], b[1000];
-    fdl_rng_uniform(a, 1000, 42, 7, 0, -2.0f, 3.0f);
-    fdl_rng_uniform(b, 1000, 42, 7, 0, -2.0f, 3.0f);
+    fdl_rng_uniform_f32(a, 1000, 42, 7, 0, -2.0f, 3.0f);
+    fdl_rng_uniform_f32(b, 1000, 42, 7, 0, -2.0f, 3.0f);
     CHECK(memcmp(a, b, sizeof a) == 0, "same key, different numbers");
     int inside = 1;
     double mean = 0;
@@ -290,11 +298,11 @@ static void test_rng_reduce(void)
     CHECK(inside, "uniform outside [low, high)");
     CHECK(fabs(mean - 0.5) < 0.2, "mean %g", mean);
     /* an offset continues the same stream */
-    fdl_rng_uniform(b, 500, 42, 7, 500, -2.0f, 3.0f);
+    fdl_rng_uniform_f32(b, 500, 42, 7, 500, -2.0f, 3.0f);
     CHECK(memcmp(a + 500, b, 500 * sizeof(float)) == 0, "offset does not continue");
 
     float x[6] = {1, 2, 3, 4, 5, 6}, out[3];
-    fdl_reduce_f32(FDL_RED_SUM, 1, 2, 3, out, x);
+    CHECK_ST(fdl_sum_f32(1, 2, 3, out, x), FDL_OK);
     CHECK(out[0] == 5 && out[1] == 7 && out[2] == 9, "%g %g %g", out[0], out[1], out[2]);
 }
 

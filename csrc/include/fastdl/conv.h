@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,21 +43,21 @@ typedef struct {
 } fdl_conv2d_params;
 
 /* Output size P, Q of p; FDL_ERR_ARG / FDL_ERR_SHAPE when invalid. */
-int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q);
+FDL_API int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q);
 /* Workspace bytes for `nthreads` threads working at once (forward and backward). */
-int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads);
+FDL_API int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads);
 
 /* out[N,K,P,Q] = conv(x, w) + bias */
-int fdl_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
+FDL_API int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                        const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 /* dx[N,C,H,W] += dL/dx, dw[K,C/G,R,S] += dL/dw, db[K] += dL/db, from dout[N,K,P,Q] */
-int fdl_conv2d_backward(float *dx, float *dw, float *db, const float *dout,
+FDL_API int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout,
                         const float *x, const float *w,
                         const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 /* float64 versions (gradient checks, float64 models). */
-int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
+FDL_API int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
-int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
+FDL_API int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
                             const double *x, const double *w,
                             const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 

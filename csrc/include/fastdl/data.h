@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,7 +30,7 @@ extern "C" {
  * checked before anything is written: FDL_ERR_ARG if one is outside
  * [-src_rows, src_rows), FDL_ERR_NULL for a missing pointer.
  * Shapes: out (n, row_bytes) bytes, idx (n,). */
-int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
+FDL_API int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
                     int64_t src_rows, int64_t src_stride, int64_t row_bytes);
 
 /* ---- deterministic image kernels (the oracles of the random ones) ---- */
@@ -37,14 +39,14 @@ int fdl_gather_rows(void *out, const void *src, const int64_t *idx, int64_t n,
  * centre ((W-1)/2, (H-1)/2); bilinear; source points outside the image read
  * `fill`. out must not alias x.
  * Shapes: out, x (N, C, H, W); angles_deg (N,). */
-void fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
+FDL_API int fdl_rotate_f32(float *out, const float *x, const float *angles_deg,
                     int64_t N, int64_t C, int64_t H, int64_t W, float fill);
 
 /* Flip sample s along W (dim 3, horizontal) or H (dim 2, vertical) when
  * flags[s] != 0 (flags NULL: flip every sample); other samples are copied.
  * out must not alias x. FDL_ERR_ARG if dim is not 2 or 3.
  * Shapes: out, x (N, C, H, W); flags (N,). */
-int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
+FDL_API int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
                  int64_t N, int64_t C, int64_t H, int64_t W, int dim);
 
 /* Crop an OH x OW window from each sample padded with `fill` (pad_top rows
@@ -53,20 +55,20 @@ int fdl_flip_f32(float *out, const float *x, const uint8_t *flags,
  * padded coordinates: out[s, c, i, j] = x[s, c, top + i - pad_top,
  * left + j - pad_left], or fill outside x.
  * Shapes: out (N, C, OH, OW), x (N, C, H, W), offsets (N, 2). */
-void fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
+FDL_API int fdl_crop_f32(float *out, const float *x, const int64_t *offsets,
                   int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                   int64_t pad_top, int64_t pad_left, float fill);
 
 /* ---- seeded augmentation ---------------------------------------------- */
 
 /* angles_out[s] ~ U[min_deg, max_deg), then fdl_rotate_f32. */
-void fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
+FDL_API int fdl_random_rotation_f32(float *out, float *angles_out, const float *x,
                              int64_t N, int64_t C, int64_t H, int64_t W,
                              float min_deg, float max_deg, float fill,
                              uint64_t seed, uint64_t stream);
 
 /* flags_out[s] = 1 with probability p, then fdl_flip_f32 along dim. */
-int fdl_random_flip_f32(float *out, uint8_t *flags_out, const float *x,
+FDL_API int fdl_random_flip_f32(float *out, uint8_t *flags_out, const float *x,
                         int64_t N, int64_t C, int64_t H, int64_t W, int dim, float p,
                         uint64_t seed, uint64_t stream);
 
@@ -75,7 +77,7 @@ int fdl_random_flip_f32(float *out, uint8_t *flags_out, const float *x,
  * then fdl_crop_f32. FDL_ERR_SHAPE if the window is larger than the padded
  * image.
  * Shapes: out (N, C, OH, OW), offsets_out (N, 2), x (N, C, H, W). */
-int fdl_random_crop_f32(float *out, int64_t *offsets_out, const float *x,
+FDL_API int fdl_random_crop_f32(float *out, int64_t *offsets_out, const float *x,
                         int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW,
                         int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
                         int64_t pad_right, float fill, uint64_t seed, uint64_t stream);
@@ -83,7 +85,7 @@ int fdl_random_crop_f32(float *out, int64_t *offsets_out, const float *x,
 /* out[i] = x[i] + std * z_i, z_i standard normal from Philox at counter i
  * (so per sample s the noise is keyed by s * per_sample + j). out may alias x.
  * Shapes: out, x (n,). */
-void fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
+FDL_API int fdl_gaussian_noise_f32(float *out, const float *x, int64_t n, float std,
                             uint64_t seed, uint64_t stream);
 
 #ifdef __cplusplus

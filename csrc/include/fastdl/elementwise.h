@@ -7,12 +7,17 @@
  * The output may alias an input only when that input is C-contiguous with
  * the output's shape (in-place ops).
  *
- * The caller validates shapes; these functions do not fail.
+ * Every function is named after its op and dtype and returns FDL_OK, or
+ * FDL_ERR_ARG (nd outside [0, FDL_MAX_DIMS], a negative size or stride) or
+ * FDL_ERR_NULL (a pointer that the sizes require is NULL). It does not check
+ * that the strides stay inside the caller's buffers.
  */
 #ifndef FASTDL_ELEMENTWISE_H
 #define FASTDL_ELEMENTWISE_H
 
 #include <stdint.h>
+
+#include "fastdl/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,64 +25,131 @@ extern "C" {
 
 #define FDL_MAX_DIMS 8
 
-typedef enum {
-    FDL_UN_NEG = 0,
-    FDL_UN_EXP = 1,
-    FDL_UN_LOG = 2,
-    FDL_UN_SQRT = 3,
-    FDL_UN_ABS = 4,
-    FDL_UN_SQUARE = 5,
-    FDL_UN_RECIPROCAL = 6,
-    FDL_UN_POW = 7,       /* x ** p0 */
-    FDL_UN_CLIP = 8,      /* min(max(x, p0), p1); NaN stays NaN */
-    FDL_UN_SIGN = 9,
-    FDL_UN_COPY = 10,     /* strided gather into contiguous */
-    FDL_UN_AFFINE = 11,   /* p0 * x + p1 */
-    FDL_UN_COUNT
-} fdl_unary_op;
-
-typedef enum {
-    FDL_BIN_ADD = 0,
-    FDL_BIN_SUB = 1,
-    FDL_BIN_MUL = 2,
-    FDL_BIN_DIV = 3,
-    FDL_BIN_POW = 4,
-    FDL_BIN_MAX = 5,      /* NaN-propagating, like numpy.maximum */
-    FDL_BIN_MIN = 6,
-    FDL_BIN_COUNT
-} fdl_binary_op;
-
-typedef enum {
-    FDL_CMP_EQ = 0,
-    FDL_CMP_NE = 1,
-    FDL_CMP_LT = 2,
-    FDL_CMP_LE = 3,
-    FDL_CMP_GT = 4,
-    FDL_CMP_GE = 5,
-    FDL_CMP_COUNT
-} fdl_compare_op;
-
-/* out[shape] = op(x[shape; xs], p0, p1) */
-void fdl_unary_f32(int op, int nd, const int64_t *shape, float *out,
-                   const float *x, const int64_t *xs, float p0, float p1);
-void fdl_unary_f64(int op, int nd, const int64_t *shape, double *out,
-                   const double *x, const int64_t *xs, double p0, double p1);
-
-/* out[shape] = a[shape; as] op b[shape; bs] */
-void fdl_binary_f32(int op, int nd, const int64_t *shape, float *out,
-                    const float *a, const int64_t *as, const float *b,
-                    const int64_t *bs);
-void fdl_binary_f64(int op, int nd, const int64_t *shape, double *out,
-                    const double *a, const int64_t *as, const double *b,
-                    const int64_t *bs);
-
-/* out[shape] (0/1 bytes) = a[shape; as] cmp b[shape; bs] */
-void fdl_compare_f32(int op, int nd, const int64_t *shape, uint8_t *out,
-                     const float *a, const int64_t *as, const float *b,
-                     const int64_t *bs);
-void fdl_compare_f64(int op, int nd, const int64_t *shape, uint8_t *out,
-                     const double *a, const int64_t *as, const double *b,
-                     const int64_t *bs);
+/* out = -x */
+FDL_API int fdl_neg_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_neg_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = exp(x) */
+FDL_API int fdl_exp_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_exp_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = log(x) */
+FDL_API int fdl_log_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_log_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = sqrt(x) */
+FDL_API int fdl_sqrt_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_sqrt_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = |x| */
+FDL_API int fdl_abs_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_abs_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = x * x */
+FDL_API int fdl_square_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_square_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = 1 / x */
+FDL_API int fdl_reciprocal_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_reciprocal_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = sign(x) (0 at 0, NaN stays NaN) */
+FDL_API int fdl_sign_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_sign_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = x (a strided gather into contiguous out) */
+FDL_API int fdl_copy_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs);
+FDL_API int fdl_copy_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs);
+/* out = x ** p */
+FDL_API int fdl_pow_scalar_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs, float p);
+FDL_API int fdl_pow_scalar_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs, double p);
+/* out = min(max(x, lo), hi); NaN stays NaN */
+FDL_API int fdl_clip_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs, float lo, float hi);
+FDL_API int fdl_clip_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs, double lo, double hi);
+/* out = scale * x + shift */
+FDL_API int fdl_affine_f32(int nd, const int64_t *shape, float *out, const float *x,
+        const int64_t *xs, float scale, float shift);
+FDL_API int fdl_affine_f64(int nd, const int64_t *shape, double *out, const double *x,
+        const int64_t *xs, double scale, double shift);
+/* out = a + b */
+FDL_API int fdl_add_f32(int nd, const int64_t *shape, float *out, const float *a, const int64_t *as,
+        const float *b, const int64_t *bs);
+FDL_API int fdl_add_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = a - b */
+FDL_API int fdl_sub_f32(int nd, const int64_t *shape, float *out, const float *a, const int64_t *as,
+        const float *b, const int64_t *bs);
+FDL_API int fdl_sub_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = a * b */
+FDL_API int fdl_mul_f32(int nd, const int64_t *shape, float *out, const float *a, const int64_t *as,
+        const float *b, const int64_t *bs);
+FDL_API int fdl_mul_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = a / b */
+FDL_API int fdl_div_f32(int nd, const int64_t *shape, float *out, const float *a, const int64_t *as,
+        const float *b, const int64_t *bs);
+FDL_API int fdl_div_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = a ** b */
+FDL_API int fdl_pow_f32(int nd, const int64_t *shape, float *out, const float *a, const int64_t *as,
+        const float *b, const int64_t *bs);
+FDL_API int fdl_pow_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = max(a, b), NaN-propagating like numpy.maximum */
+FDL_API int fdl_maximum_f32(int nd, const int64_t *shape, float *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_maximum_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out = min(a, b), NaN-propagating */
+FDL_API int fdl_minimum_f32(int nd, const int64_t *shape, float *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_minimum_f64(int nd, const int64_t *shape, double *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a == b */
+FDL_API int fdl_eq_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_eq_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a != b */
+FDL_API int fdl_ne_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_ne_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a < b */
+FDL_API int fdl_lt_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_lt_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a <= b */
+FDL_API int fdl_le_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_le_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a > b */
+FDL_API int fdl_gt_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_gt_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
+/* out (0/1 bytes) = a >= b */
+FDL_API int fdl_ge_f32(int nd, const int64_t *shape, uint8_t *out, const float *a,
+        const int64_t *as, const float *b, const int64_t *bs);
+FDL_API int fdl_ge_f64(int nd, const int64_t *shape, uint8_t *out, const double *a,
+        const int64_t *as, const double *b, const int64_t *bs);
 
 #ifdef __cplusplus
 }

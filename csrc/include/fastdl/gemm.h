@@ -14,19 +14,21 @@
  * leading dimension or batch stride too small), FDL_ERR_NULL (a pointer the
  * sizes require is NULL).
  *
- * Buffers and threads: packing buffers are static thread-local arrays owned
- * by libfastdl (about 5.4 MiB per thread that runs a product or is an OpenMP
- * worker of one; the C runtime provides them on the thread's first use and
- * frees them when the thread exits). No function here calls malloc and the
- * caller passes no workspace. Two OS threads may call these functions at the
- * same time: each uses its own buffers, and its OpenMP team's workers use
- * theirs. Work is split over independent blocks of C and never over K, so
+ * Buffers and threads: the packing buffers (about 4.2 MiB for one thread,
+ * plus 192 KiB per extra OpenMP worker) come from libfastdl's scratch pool:
+ * taken at the start of a call, given back at its end, cached for the next
+ * call until fdl_empty_cache() frees them. The caller passes no workspace.
+ * Status FDL_ERR_NOMEM when the pool cannot allocate. Two OS threads may call
+ * these functions at the same time: each call uses its own blocks. Work is
+ * split over independent blocks of C and never over K, so
  * the result is bitwise identical for any fdl_get_num_threads().
  */
 #ifndef FASTDL_GEMM_H
 #define FASTDL_GEMM_H
 
 #include <stdint.h>
+
+#include "fastdl/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,7 +41,7 @@ typedef enum {
 } fdl_act;
 
 /* C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] */
-int fdl_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
+FDL_API int fdl_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb,
               float beta, float *C, int64_t ldc);
@@ -47,7 +49,7 @@ int fdl_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
 /* C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N] + bias[N])
  * bias may be NULL (no bias). The epilogue is applied in registers, once per
  * element, after the whole K reduction. */
-int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
+FDL_API int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                  float alpha, const float *A, int64_t lda,
                  const float *B, int64_t ldb,
                  float beta, float *C, int64_t ldc,
@@ -57,7 +59,7 @@ int fdl_sgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
  *   C_b[M,N] = alpha * op(A_b)[M,K] @ op(B_b)[K,N] + beta * C_b[M,N]
  * with X_b = X + b * strideX (in elements). strideA or strideB may be 0 (the
  * operand is shared by every product); the C_b must not overlap. */
-int fdl_sgemm_strided_batched(int transa, int transb,
+FDL_API int fdl_sgemm_strided_batched(int transa, int transb,
                               int64_t M, int64_t N, int64_t K, float alpha,
                               const float *A, int64_t lda, int64_t strideA,
                               const float *B, int64_t ldb, int64_t strideB,
@@ -66,7 +68,7 @@ int fdl_sgemm_strided_batched(int transa, int transb,
 
 /* As fdl_sgemm_strided_batched, with the epilogue of fdl_sgemm_ex
  * (the same bias[N] for every product). */
-int fdl_sgemm_strided_batched_ex(int transa, int transb,
+FDL_API int fdl_sgemm_strided_batched_ex(int transa, int transb,
                                  int64_t M, int64_t N, int64_t K, float alpha,
                                  const float *A, int64_t lda, int64_t strideA,
                                  const float *B, int64_t ldb, int64_t strideB,
@@ -75,7 +77,7 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
 
 /* Portable reference of fdl_sgemm_ex: plain loops, float64 accumulation,
  * one thread. Slow; it is the oracle for the C tests. */
-int fdl_sgemm_ref(int transa, int transb, int64_t M, int64_t N, int64_t K,
+FDL_API int fdl_sgemm_ref(int transa, int transb, int64_t M, int64_t N, int64_t K,
                   float alpha, const float *A, int64_t lda,
                   const float *B, int64_t ldb,
                   float beta, float *C, int64_t ldc,
@@ -83,13 +85,13 @@ int fdl_sgemm_ref(int transa, int transb, int64_t M, int64_t N, int64_t K,
 
 /* float64: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N]
  * Same rules as fdl_sgemm; cache-blocked portable C (no ISA kernels). */
-int fdl_dgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
+FDL_API int fdl_dgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               double alpha, const double *A, int64_t lda,
               const double *B, int64_t ldb,
               double beta, double *C, int64_t ldc);
 
 /* float64: C[M,N] = act(alpha * op(A) @ op(B) + beta * C + bias[N]) */
-int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
+FDL_API int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
                  double alpha, const double *A, int64_t lda,
                  const double *B, int64_t ldb,
                  double beta, double *C, int64_t ldc,
@@ -97,13 +99,13 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
 
 /* Name of the sgemm micro-kernel the active ISA uses, e.g.
  * "sgemm_avx512_12x32"; for show_config(). */
-const char *fdl_sgemm_kernel_name(void);
+FDL_API const char *fdl_sgemm_kernel_name(void);
 
 /* Peak probe: runs `iters` rounds of independent fp32 FMAs with the widest
  * vectors of the active ISA on `nthreads` threads (OpenMP; clamped to >= 1)
  * and returns the floating-point operations done (2 per FMA lane). The
  * caller times it; flops / seconds is the machine's fp32 FMA peak. */
-int64_t fdl_fma_loop(int64_t iters, int nthreads);
+FDL_API int64_t fdl_fma_loop(int64_t iters, int nthreads);
 
 #ifdef __cplusplus
 }

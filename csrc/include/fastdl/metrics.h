@@ -16,18 +16,20 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Index of the first label outside [0, C), or -1 when all are valid.
  * labels [N] */
-int64_t fdl_labels_first_invalid(const int64_t *labels, int64_t N, int64_t C);
+FDL_API int64_t fdl_labels_first_invalid(const int64_t *labels, int64_t N, int64_t C);
 
 /* int64 elements of workspace that lets the confusion-matrix kernels use
  * the current thread count on a batch of N samples; 0 means they run
  * serially (small N, or C*C too large for private per-thread matrices). */
-int64_t fdl_confusion_workspace_size(int64_t N, int64_t C);
+FDL_API int64_t fdl_confusion_workspace_size(int64_t N, int64_t C);
 
 /* cm[t, p] += number of samples with true label t and predicted class p.
  * The prediction is the argmax of each row of scores (the first maximum
@@ -36,25 +38,25 @@ int64_t fdl_confusion_workspace_size(int64_t N, int64_t C);
  * work [ws] int64 scratch (may be NULL when ws == 0).
  * Counts are exact integers, so the result is the same for any thread count;
  * threads still fill private matrices summed in thread order. */
-int fdl_confusion_update_scores_f32(int64_t *cm, int64_t *work, int64_t ws,
+FDL_API int fdl_confusion_update_scores_f32(int64_t *cm, int64_t *work, int64_t ws,
                                     const float *scores, const int64_t *labels,
                                     int64_t N, int64_t C);
-int fdl_confusion_update_scores_f64(int64_t *cm, int64_t *work, int64_t ws,
+FDL_API int fdl_confusion_update_scores_f64(int64_t *cm, int64_t *work, int64_t ws,
                                     const double *scores, const int64_t *labels,
                                     int64_t N, int64_t C);
 
 /* Same, from predicted labels. cm [C, C], preds [N], labels [N]. */
-int fdl_confusion_update_labels(int64_t *cm, int64_t *work, int64_t ws,
+FDL_API int fdl_confusion_update_labels(int64_t *cm, int64_t *work, int64_t ws,
                                 const int64_t *preds, const int64_t *labels,
                                 int64_t N, int64_t C);
 
 /* Binary: predicted class is 1 when score > threshold (strictly, as Keras's
  * BinaryAccuracy), else 0. For logits pass threshold = log(t / (1 - t)).
  * cm [2, 2], scores [N], labels [N] in {0, 1}. NaN scores predict 0. */
-int fdl_confusion_update_binary_f32(int64_t *cm, const float *scores,
+FDL_API int fdl_confusion_update_binary_f32(int64_t *cm, const float *scores,
                                     const int64_t *labels, int64_t N,
                                     double threshold);
-int fdl_confusion_update_binary_f64(int64_t *cm, const double *scores,
+FDL_API int fdl_confusion_update_binary_f64(int64_t *cm, const double *scores,
                                     const int64_t *labels, int64_t N,
                                     double threshold);
 
@@ -65,9 +67,9 @@ int fdl_confusion_update_binary_f64(int64_t *cm, const double *scores,
  * exactly torch.topk-based accuracy. A NaN label score is a miss; NaN
  * scores of other classes never rank above it.
  * scores [N, C], labels [N], 1 <= k. */
-int fdl_topk_correct_f32(int64_t *correct, const float *scores,
+FDL_API int fdl_topk_correct_f32(int64_t *correct, const float *scores,
                          const int64_t *labels, int64_t N, int64_t C, int64_t k);
-int fdl_topk_correct_f64(int64_t *correct, const double *scores,
+FDL_API int fdl_topk_correct_f64(int64_t *correct, const double *scores,
                          const int64_t *labels, int64_t N, int64_t C, int64_t k);
 
 /* Regression moments, merged into state [D, FDL_REG_STATE] per output column:
@@ -81,13 +83,13 @@ int fdl_topk_correct_f64(int64_t *correct, const double *scores,
  * any thread count. pred, target [N, D] row-major. */
 #define FDL_REG_STATE 5
 #define FDL_REG_BLOCK 4096
-int fdl_regression_update_f32(double *state, const float *pred,
+FDL_API int fdl_regression_update_f32(double *state, const float *pred,
                               const float *target, int64_t N, int64_t D);
-int fdl_regression_update_f64(double *state, const double *pred,
+FDL_API int fdl_regression_update_f64(double *state, const double *pred,
                               const double *target, int64_t N, int64_t D);
 /* Merge moments b into a (both [FDL_REG_STATE]); Chan et al.'s pairwise
  * update. Lets callers combine states from separate streams. */
-void fdl_regression_merge(double *a, const double *b);
+FDL_API int fdl_regression_merge(double *a, const double *b);
 
 #ifdef __cplusplus
 }

@@ -5,13 +5,20 @@
  *
  * Argument order: outputs, saved buffers, inputs, sizes, parameters.
  * Backward kernels add into gradients (+=); the caller zeroes them.
- * Arguments are validated by the caller (the Python layer does it);
- * the kernels trust them. Shapes per kernel are in csrc/nn/<family>_impl.h.
+ * Every function checks its arguments and returns FDL_OK, FDL_ERR_ARG (a
+ * negative size, a kernel size, stride or dilation below 1, a class index
+ * outside [0, C) other than ignore_index, a max-pool index outside its
+ * plane) or FDL_ERR_NULL (a required pointer is NULL while there is work;
+ * weight, pos_weight, bias, running_mean/var, dweight, dbias and the
+ * dropout mask may be NULL). Buffer lengths are the caller's promise.
+ * Shapes per kernel are in csrc/nn/<family>_impl.h.
  */
 #ifndef FASTDL_NN_H
 #define FASTDL_NN_H
 
 #include <stdint.h>
+
+#include "fastdl/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,274 +26,274 @@ extern "C" {
 
 /* ---- Activations: x[N] elementwise; softmax over dim of x[outer, dim,
         inner]. Backward adds into dx. */
-void fdl_relu_forward_f32(float *out, const float *x, int64_t n);
-void fdl_relu_forward_f64(double *out, const double *x, int64_t n);
-void fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
-void fdl_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n);
-void fdl_leaky_relu_forward_f32(float *out, const float *x, int64_t n, float negative_slope);
-void fdl_leaky_relu_forward_f64(double *out, const double *x, int64_t n, double negative_slope);
-void fdl_leaky_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+FDL_API int fdl_relu_forward_f32(float *out, const float *x, int64_t n);
+FDL_API int fdl_relu_forward_f64(double *out, const double *x, int64_t n);
+FDL_API int fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
+FDL_API int fdl_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n);
+FDL_API int fdl_leaky_relu_forward_f32(float *out, const float *x, int64_t n, float negative_slope);
+FDL_API int fdl_leaky_relu_forward_f64(double *out, const double *x, int64_t n, double negative_slope);
+FDL_API int fdl_leaky_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
         float negative_slope);
-void fdl_leaky_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+FDL_API int fdl_leaky_relu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
         double negative_slope);
-void fdl_elu_forward_f32(float *out, const float *x, int64_t n, float alpha);
-void fdl_elu_forward_f64(double *out, const double *x, int64_t n, double alpha);
-void fdl_elu_backward_f32(float *dx, const float *x, const float *dout, int64_t n, float alpha);
-void fdl_elu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+FDL_API int fdl_elu_forward_f32(float *out, const float *x, int64_t n, float alpha);
+FDL_API int fdl_elu_forward_f64(double *out, const double *x, int64_t n, double alpha);
+FDL_API int fdl_elu_backward_f32(float *dx, const float *x, const float *dout, int64_t n, float alpha);
+FDL_API int fdl_elu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
         double alpha);
-void fdl_gelu_forward_f32(float *out, const float *x, int64_t n, int approximate_tanh);
-void fdl_gelu_forward_f64(double *out, const double *x, int64_t n, int approximate_tanh);
-void fdl_gelu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+FDL_API int fdl_gelu_forward_f32(float *out, const float *x, int64_t n, int approximate_tanh);
+FDL_API int fdl_gelu_forward_f64(double *out, const double *x, int64_t n, int approximate_tanh);
+FDL_API int fdl_gelu_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
         int approximate_tanh);
-void fdl_gelu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+FDL_API int fdl_gelu_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
         int approximate_tanh);
-void fdl_sigmoid_forward_f32(float *out, const float *x, int64_t n);
-void fdl_sigmoid_forward_f64(double *out, const double *x, int64_t n);
-void fdl_sigmoid_backward_f32(float *dx, const float *out, const float *dout, int64_t n);
-void fdl_sigmoid_backward_f64(double *dx, const double *out, const double *dout, int64_t n);
-void fdl_tanh_forward_f32(float *out, const float *x, int64_t n);
-void fdl_tanh_forward_f64(double *out, const double *x, int64_t n);
-void fdl_tanh_backward_f32(float *dx, const float *out, const float *dout, int64_t n);
-void fdl_tanh_backward_f64(double *dx, const double *out, const double *dout, int64_t n);
-void fdl_softplus_forward_f32(float *out, const float *x, int64_t n, float beta,
+FDL_API int fdl_sigmoid_forward_f32(float *out, const float *x, int64_t n);
+FDL_API int fdl_sigmoid_forward_f64(double *out, const double *x, int64_t n);
+FDL_API int fdl_sigmoid_backward_f32(float *dx, const float *out, const float *dout, int64_t n);
+FDL_API int fdl_sigmoid_backward_f64(double *dx, const double *out, const double *dout, int64_t n);
+FDL_API int fdl_tanh_forward_f32(float *out, const float *x, int64_t n);
+FDL_API int fdl_tanh_forward_f64(double *out, const double *x, int64_t n);
+FDL_API int fdl_tanh_backward_f32(float *dx, const float *out, const float *dout, int64_t n);
+FDL_API int fdl_tanh_backward_f64(double *dx, const double *out, const double *dout, int64_t n);
+FDL_API int fdl_softplus_forward_f32(float *out, const float *x, int64_t n, float beta,
         float threshold);
-void fdl_softplus_forward_f64(double *out, const double *x, int64_t n, double beta,
+FDL_API int fdl_softplus_forward_f64(double *out, const double *x, int64_t n, double beta,
         double threshold);
-void fdl_softplus_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
+FDL_API int fdl_softplus_backward_f32(float *dx, const float *x, const float *dout, int64_t n,
         float beta, float threshold);
-void fdl_softplus_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
+FDL_API int fdl_softplus_backward_f64(double *dx, const double *x, const double *dout, int64_t n,
         double beta, double threshold);
-void fdl_silu_forward_f32(float *out, const float *x, int64_t n);
-void fdl_silu_forward_f64(double *out, const double *x, int64_t n);
-void fdl_silu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
-void fdl_silu_backward_f64(double *dx, const double *x, const double *dout, int64_t n);
-void fdl_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
+FDL_API int fdl_silu_forward_f32(float *out, const float *x, int64_t n);
+FDL_API int fdl_silu_forward_f64(double *out, const double *x, int64_t n);
+FDL_API int fdl_silu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
+FDL_API int fdl_silu_backward_f64(double *dx, const double *x, const double *dout, int64_t n);
+FDL_API int fdl_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
         int64_t inner);
-void fdl_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
+FDL_API int fdl_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
         int64_t inner);
-void fdl_softmax_backward_f32(float *dx, const float *out, const float *dout, int64_t outer,
+FDL_API int fdl_softmax_backward_f32(float *dx, const float *out, const float *dout, int64_t outer,
         int64_t dim, int64_t inner);
-void fdl_softmax_backward_f64(double *dx, const double *out, const double *dout, int64_t outer,
+FDL_API int fdl_softmax_backward_f64(double *dx, const double *out, const double *dout, int64_t outer,
         int64_t dim, int64_t inner);
-void fdl_log_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
+FDL_API int fdl_log_softmax_forward_f32(float *out, const float *x, int64_t outer, int64_t dim,
         int64_t inner);
-void fdl_log_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
+FDL_API int fdl_log_softmax_forward_f64(double *out, const double *x, int64_t outer, int64_t dim,
         int64_t inner);
-void fdl_log_softmax_backward_f32(float *dx, const float *out, const float *dout,
+FDL_API int fdl_log_softmax_backward_f32(float *dx, const float *out, const float *dout,
         int64_t outer, int64_t dim, int64_t inner);
-void fdl_log_softmax_backward_f64(double *dx, const double *out, const double *dout,
+FDL_API int fdl_log_softmax_backward_f64(double *dx, const double *out, const double *dout,
         int64_t outer, int64_t dim, int64_t inner);
 
 /* ---- Losses: forward writes unreduced per-element/per-row losses; backward adds
  * dout[i * ds] * scale * dL/dx into dx (ds = 0 for a reduced loss). */
-void fdl_mse_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
-void fdl_mse_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
-void fdl_mse_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+FDL_API int fdl_mse_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
+FDL_API int fdl_mse_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
+FDL_API int fdl_mse_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
         int64_t n, int64_t ds, float scale);
-void fdl_mse_loss_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_mse_loss_backward_f64(double *dx, const double *x, const double *y,
         const double *dout, int64_t n, int64_t ds, double scale);
-void fdl_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
-void fdl_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
-void fdl_l1_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+FDL_API int fdl_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
+FDL_API int fdl_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
+FDL_API int fdl_l1_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
         int64_t n, int64_t ds, float scale);
-void fdl_l1_loss_backward_f64(double *dx, const double *x, const double *y, const double *dout,
+FDL_API int fdl_l1_loss_backward_f64(double *dx, const double *x, const double *y, const double *dout,
         int64_t n, int64_t ds, double scale);
-void fdl_huber_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+FDL_API int fdl_huber_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
         float delta);
-void fdl_huber_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
+FDL_API int fdl_huber_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
         double delta);
-void fdl_huber_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+FDL_API int fdl_huber_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
         int64_t n, int64_t ds, float scale, float delta);
-void fdl_huber_loss_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_huber_loss_backward_f64(double *dx, const double *x, const double *y,
         const double *dout, int64_t n, int64_t ds, double scale, double delta);
-void fdl_smooth_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+FDL_API int fdl_smooth_l1_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n,
         float beta);
-void fdl_smooth_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
+FDL_API int fdl_smooth_l1_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n,
         double beta);
-void fdl_smooth_l1_loss_backward_f32(float *dx, const float *x, const float *y,
+FDL_API int fdl_smooth_l1_loss_backward_f32(float *dx, const float *x, const float *y,
         const float *dout, int64_t n, int64_t ds, float scale, float beta);
-void fdl_smooth_l1_loss_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_smooth_l1_loss_backward_f64(double *dx, const double *x, const double *y,
         const double *dout, int64_t n, int64_t ds, double scale, double beta);
-void fdl_binary_cross_entropy_forward_f32(float *loss, const float *x, const float *y,
+FDL_API int fdl_binary_cross_entropy_forward_f32(float *loss, const float *x, const float *y,
         const float *weight, int64_t n);
-void fdl_binary_cross_entropy_forward_f64(double *loss, const double *x, const double *y,
+FDL_API int fdl_binary_cross_entropy_forward_f64(double *loss, const double *x, const double *y,
         const double *weight, int64_t n);
-void fdl_binary_cross_entropy_backward_f32(float *dx, const float *x, const float *y,
+FDL_API int fdl_binary_cross_entropy_backward_f32(float *dx, const float *x, const float *y,
         const float *weight, const float *dout, int64_t n, int64_t ds, float scale);
-void fdl_binary_cross_entropy_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_binary_cross_entropy_backward_f64(double *dx, const double *x, const double *y,
         const double *weight, const double *dout, int64_t n, int64_t ds, double scale);
-void fdl_binary_cross_entropy_with_logits_forward_f32(float *loss, const float *x,
+FDL_API int fdl_binary_cross_entropy_with_logits_forward_f32(float *loss, const float *x,
         const float *y, const float *weight, const float *pos_weight, int64_t n);
-void fdl_binary_cross_entropy_with_logits_forward_f64(double *loss, const double *x,
+FDL_API int fdl_binary_cross_entropy_with_logits_forward_f64(double *loss, const double *x,
         const double *y, const double *weight, const double *pos_weight, int64_t n);
-void fdl_binary_cross_entropy_with_logits_backward_f32(float *dx, const float *x,
+FDL_API int fdl_binary_cross_entropy_with_logits_backward_f32(float *dx, const float *x,
         const float *y, const float *weight, const float *pos_weight, const float *dout,
         int64_t n, int64_t ds, float scale);
-void fdl_binary_cross_entropy_with_logits_backward_f64(double *dx, const double *x,
+FDL_API int fdl_binary_cross_entropy_with_logits_backward_f64(double *dx, const double *x,
         const double *y, const double *weight, const double *pos_weight, const double *dout,
         int64_t n, int64_t ds, double scale);
-void fdl_hinge_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
-void fdl_hinge_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
-void fdl_hinge_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+FDL_API int fdl_hinge_loss_forward_f32(float *loss, const float *x, const float *y, int64_t n);
+FDL_API int fdl_hinge_loss_forward_f64(double *loss, const double *x, const double *y, int64_t n);
+FDL_API int fdl_hinge_loss_backward_f32(float *dx, const float *x, const float *y, const float *dout,
         int64_t n, int64_t ds, float scale);
-void fdl_hinge_loss_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_hinge_loss_backward_f64(double *dx, const double *x, const double *y,
         const double *dout, int64_t n, int64_t ds, double scale);
-void fdl_hinge_embedding_loss_forward_f32(float *loss, const float *x, const float *y,
+FDL_API int fdl_hinge_embedding_loss_forward_f32(float *loss, const float *x, const float *y,
         int64_t n, float margin);
-void fdl_hinge_embedding_loss_forward_f64(double *loss, const double *x, const double *y,
+FDL_API int fdl_hinge_embedding_loss_forward_f64(double *loss, const double *x, const double *y,
         int64_t n, double margin);
-void fdl_hinge_embedding_loss_backward_f32(float *dx, const float *x, const float *y,
+FDL_API int fdl_hinge_embedding_loss_backward_f32(float *dx, const float *x, const float *y,
         const float *dout, int64_t n, int64_t ds, float scale, float margin);
-void fdl_hinge_embedding_loss_backward_f64(double *dx, const double *x, const double *y,
+FDL_API int fdl_hinge_embedding_loss_backward_f64(double *dx, const double *x, const double *y,
         const double *dout, int64_t n, int64_t ds, double scale, double margin);
-void fdl_kl_div_forward_f32(float *loss, const float *x, const float *y, int64_t n,
+FDL_API int fdl_kl_div_forward_f32(float *loss, const float *x, const float *y, int64_t n,
         int log_target);
-void fdl_kl_div_forward_f64(double *loss, const double *x, const double *y, int64_t n,
+FDL_API int fdl_kl_div_forward_f64(double *loss, const double *x, const double *y, int64_t n,
         int log_target);
-void fdl_kl_div_backward_f32(float *dx, const float *x, const float *y, const float *dout,
+FDL_API int fdl_kl_div_backward_f32(float *dx, const float *x, const float *y, const float *dout,
         int64_t n, int64_t ds, float scale, int log_target);
-void fdl_kl_div_backward_f64(double *dx, const double *x, const double *y, const double *dout,
+FDL_API int fdl_kl_div_backward_f64(double *dx, const double *x, const double *y, const double *dout,
         int64_t n, int64_t ds, double scale, int log_target);
-void fdl_cross_entropy_forward_f32(float *loss, float *lse, const float *x,
+FDL_API int fdl_cross_entropy_forward_f32(float *loss, float *lse, const float *x,
         const int64_t *target, const float *weight, int64_t N, int64_t C, int64_t ignore_index,
         float label_smoothing);
-void fdl_cross_entropy_forward_f64(double *loss, double *lse, const double *x,
+FDL_API int fdl_cross_entropy_forward_f64(double *loss, double *lse, const double *x,
         const int64_t *target, const double *weight, int64_t N, int64_t C,
         int64_t ignore_index, double label_smoothing);
-void fdl_cross_entropy_backward_f32(float *dx, const float *lse, const float *x,
+FDL_API int fdl_cross_entropy_backward_f32(float *dx, const float *lse, const float *x,
         const int64_t *target, const float *weight, const float *dout, int64_t N, int64_t C,
         int64_t ds, float scale, int64_t ignore_index, float label_smoothing);
-void fdl_cross_entropy_backward_f64(double *dx, const double *lse, const double *x,
+FDL_API int fdl_cross_entropy_backward_f64(double *dx, const double *lse, const double *x,
         const int64_t *target, const double *weight, const double *dout, int64_t N, int64_t C,
         int64_t ds, double scale, int64_t ignore_index, double label_smoothing);
-void fdl_cross_entropy_prob_forward_f32(float *loss, float *lse, const float *x,
+FDL_API int fdl_cross_entropy_prob_forward_f32(float *loss, float *lse, const float *x,
         const float *tp, const float *weight, int64_t N, int64_t C, float label_smoothing);
-void fdl_cross_entropy_prob_forward_f64(double *loss, double *lse, const double *x,
+FDL_API int fdl_cross_entropy_prob_forward_f64(double *loss, double *lse, const double *x,
         const double *tp, const double *weight, int64_t N, int64_t C, double label_smoothing);
-void fdl_cross_entropy_prob_backward_f32(float *dx, const float *lse, const float *x,
+FDL_API int fdl_cross_entropy_prob_backward_f32(float *dx, const float *lse, const float *x,
         const float *tp, const float *weight, const float *dout, int64_t N, int64_t C,
         int64_t ds, float scale, float label_smoothing);
-void fdl_cross_entropy_prob_backward_f64(double *dx, const double *lse, const double *x,
+FDL_API int fdl_cross_entropy_prob_backward_f64(double *dx, const double *lse, const double *x,
         const double *tp, const double *weight, const double *dout, int64_t N, int64_t C,
         int64_t ds, double scale, double label_smoothing);
-void fdl_nll_loss_forward_f32(float *loss, const float *x, const int64_t *target,
+FDL_API int fdl_nll_loss_forward_f32(float *loss, const float *x, const int64_t *target,
         const float *weight, int64_t N, int64_t C, int64_t ignore_index);
-void fdl_nll_loss_forward_f64(double *loss, const double *x, const int64_t *target,
+FDL_API int fdl_nll_loss_forward_f64(double *loss, const double *x, const int64_t *target,
         const double *weight, int64_t N, int64_t C, int64_t ignore_index);
-void fdl_nll_loss_backward_f32(float *dx, const int64_t *target, const float *weight,
+FDL_API int fdl_nll_loss_backward_f32(float *dx, const int64_t *target, const float *weight,
         const float *dout, int64_t N, int64_t C, int64_t ds, float scale,
         int64_t ignore_index);
-void fdl_nll_loss_backward_f64(double *dx, const int64_t *target, const double *weight,
+FDL_API int fdl_nll_loss_backward_f64(double *dx, const int64_t *target, const double *weight,
         const double *dout, int64_t N, int64_t C, int64_t ds, double scale,
         int64_t ignore_index);
-void fdl_multi_margin_loss_forward_f32(float *loss, const float *x, const int64_t *target,
+FDL_API int fdl_multi_margin_loss_forward_f32(float *loss, const float *x, const int64_t *target,
         const float *weight, int64_t N, int64_t C, int p, float margin);
-void fdl_multi_margin_loss_forward_f64(double *loss, const double *x, const int64_t *target,
+FDL_API int fdl_multi_margin_loss_forward_f64(double *loss, const double *x, const int64_t *target,
         const double *weight, int64_t N, int64_t C, int p, double margin);
-void fdl_multi_margin_loss_backward_f32(float *dx, const float *x, const int64_t *target,
+FDL_API int fdl_multi_margin_loss_backward_f32(float *dx, const float *x, const int64_t *target,
         const float *weight, const float *dout, int64_t N, int64_t C, int64_t ds, float scale,
         int p, float margin);
-void fdl_multi_margin_loss_backward_f64(double *dx, const double *x, const int64_t *target,
+FDL_API int fdl_multi_margin_loss_backward_f64(double *dx, const double *x, const int64_t *target,
         const double *weight, const double *dout, int64_t N, int64_t C, int64_t ds,
         double scale, int p, double margin);
-void fdl_triplet_margin_loss_forward_f32(float *loss, float *dist, const float *a,
+FDL_API int fdl_triplet_margin_loss_forward_f32(float *loss, float *dist, const float *a,
         const float *pos, const float *neg, int64_t N, int64_t D, float margin, float p,
         float eps, int swap);
-void fdl_triplet_margin_loss_forward_f64(double *loss, double *dist, const double *a,
+FDL_API int fdl_triplet_margin_loss_forward_f64(double *loss, double *dist, const double *a,
         const double *pos, const double *neg, int64_t N, int64_t D, double margin, double p,
         double eps, int swap);
-void fdl_triplet_margin_loss_backward_f32(float *da, float *dp, float *dn, const float *dist,
+FDL_API int fdl_triplet_margin_loss_backward_f32(float *da, float *dp, float *dn, const float *dist,
         const float *a, const float *pos, const float *neg, const float *dout, int64_t N,
         int64_t D, int64_t ds, float scale, float margin, float p, float eps, int swap);
-void fdl_triplet_margin_loss_backward_f64(double *da, double *dp, double *dn,
+FDL_API int fdl_triplet_margin_loss_backward_f64(double *da, double *dp, double *dn,
         const double *dist, const double *a, const double *pos, const double *neg,
         const double *dout, int64_t N, int64_t D, int64_t ds, double scale, double margin,
         double p, double eps, int swap);
-void fdl_cosine_embedding_loss_forward_f32(float *loss, float *saved, const float *x1,
+FDL_API int fdl_cosine_embedding_loss_forward_f32(float *loss, float *saved, const float *x1,
         const float *x2, const float *y, int64_t N, int64_t D, float margin);
-void fdl_cosine_embedding_loss_forward_f64(double *loss, double *saved, const double *x1,
+FDL_API int fdl_cosine_embedding_loss_forward_f64(double *loss, double *saved, const double *x1,
         const double *x2, const double *y, int64_t N, int64_t D, double margin);
-void fdl_cosine_embedding_loss_backward_f32(float *dx1, float *dx2, const float *saved,
+FDL_API int fdl_cosine_embedding_loss_backward_f32(float *dx1, float *dx2, const float *saved,
         const float *x1, const float *x2, const float *y, const float *dout, int64_t N,
         int64_t D, int64_t ds, float scale, float margin);
-void fdl_cosine_embedding_loss_backward_f64(double *dx1, double *dx2, const double *saved,
+FDL_API int fdl_cosine_embedding_loss_backward_f64(double *dx1, double *dx2, const double *saved,
         const double *x1, const double *x2, const double *y, const double *dout, int64_t N,
         int64_t D, int64_t ds, double scale, double margin);
 
 /* ---- Pooling: P = N * C planes, x[P, H, W] -> out[P, OH, OW]. max_pool2d's argmax is
- * h * W + w, or -1 for a window entirely in the padding (out -inf); backward skips
- * any argmax outside [0, H W). */
-void fdl_max_pool2d_forward_f32(float *out, int64_t *argmax, const float *x, int64_t P,
+ * h * W + w, or -1 for a window entirely in the padding (out -inf), which backward
+ * skips; backward returns FDL_ERR_ARG for any other argmax outside [0, H W). */
+FDL_API int fdl_max_pool2d_forward_f32(float *out, int64_t *argmax, const float *x, int64_t P,
         int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
         int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
-void fdl_max_pool2d_forward_f64(double *out, int64_t *argmax, const double *x, int64_t P,
+FDL_API int fdl_max_pool2d_forward_f64(double *out, int64_t *argmax, const double *x, int64_t P,
         int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
         int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
-void fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const float *dout,
+FDL_API int fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const float *dout,
         int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW);
-void fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
+FDL_API int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
         int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW);
-void fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H, int64_t W,
+FDL_API int fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H, int64_t W,
         int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
         int64_t pw, int count_include_pad);
-void fdl_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H, int64_t W,
+FDL_API int fdl_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H, int64_t W,
         int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
         int64_t pw, int count_include_pad);
-void fdl_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H, int64_t W,
+FDL_API int fdl_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H, int64_t W,
         int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
         int64_t pw, int count_include_pad);
-void fdl_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
+FDL_API int fdl_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
         int64_t ph, int64_t pw, int count_include_pad);
-void fdl_adaptive_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
+FDL_API int fdl_adaptive_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW);
-void fdl_adaptive_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H,
+FDL_API int fdl_adaptive_avg_pool2d_forward_f64(double *out, const double *x, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW);
-void fdl_adaptive_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H,
+FDL_API int fdl_adaptive_avg_pool2d_backward_f32(float *dx, const float *dout, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW);
-void fdl_adaptive_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
+FDL_API int fdl_adaptive_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW);
 
 /* ---- Normalization: batch_norm x[N, C, S]; layer_norm x[R, D]. */
-void fdl_batch_norm_forward_f32(float *out, float *mean, float *rstd, float *running_mean,
+FDL_API int fdl_batch_norm_forward_f32(float *out, float *mean, float *rstd, float *running_mean,
         float *running_var, const float *x, const float *weight, const float *bias, int64_t N,
         int64_t C, int64_t S, int training, float momentum, float eps);
-void fdl_batch_norm_forward_f64(double *out, double *mean, double *rstd, double *running_mean,
+FDL_API int fdl_batch_norm_forward_f64(double *out, double *mean, double *rstd, double *running_mean,
         double *running_var, const double *x, const double *weight, const double *bias,
         int64_t N, int64_t C, int64_t S, int training, double momentum, double eps);
-void fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *mean,
+FDL_API int fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *mean,
         const float *rstd, const float *x, const float *weight, const float *dout, int64_t N,
         int64_t C, int64_t S, int training);
-void fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
+FDL_API int fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
         const double *mean, const double *rstd, const double *x, const double *weight,
         const double *dout, int64_t N, int64_t C, int64_t S, int training);
-void fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
+FDL_API int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
         const float *weight, const float *bias, int64_t R, int64_t D, float eps);
-void fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,
+FDL_API int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,
         const double *weight, const double *bias, int64_t R, int64_t D, double eps);
-void fdl_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *mean,
+FDL_API int fdl_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *mean,
         const float *rstd, const float *x, const float *weight, const float *dout, int64_t R,
         int64_t D);
-void fdl_layer_norm_backward_f64(double *dx, double *dweight, double *dbias,
+FDL_API int fdl_layer_norm_backward_f64(double *dx, double *dweight, double *dbias,
         const double *mean, const double *rstd, const double *x, const double *weight,
         const double *dout, int64_t R, int64_t D);
 
 /* ---- Dropout x[N] and embedding weight[V, D], idx[N]. */
-void fdl_dropout_forward_f32(float *out, uint8_t *mask, const float *x, int64_t n, float p,
+FDL_API int fdl_dropout_forward_f32(float *out, uint8_t *mask, const float *x, int64_t n, float p,
         uint64_t seed, uint64_t stream);
-void fdl_dropout_forward_f64(double *out, uint8_t *mask, const double *x, int64_t n, double p,
+FDL_API int fdl_dropout_forward_f64(double *out, uint8_t *mask, const double *x, int64_t n, double p,
         uint64_t seed, uint64_t stream);
-void fdl_dropout_backward_f32(float *dx, const uint8_t *mask, const float *dout, int64_t n,
+FDL_API int fdl_dropout_backward_f32(float *dx, const uint8_t *mask, const float *dout, int64_t n,
         float p);
-void fdl_dropout_backward_f64(double *dx, const uint8_t *mask, const double *dout, int64_t n,
+FDL_API int fdl_dropout_backward_f64(double *dx, const uint8_t *mask, const double *dout, int64_t n,
         double p);
-void fdl_embedding_forward_f32(float *out, const int64_t *idx, const float *weight, int64_t N,
+FDL_API int fdl_embedding_forward_f32(float *out, const int64_t *idx, const float *weight, int64_t N,
         int64_t D);
-void fdl_embedding_forward_f64(double *out, const int64_t *idx, const double *weight,
+FDL_API int fdl_embedding_forward_f64(double *out, const int64_t *idx, const double *weight,
         int64_t N, int64_t D);
-void fdl_embedding_backward_f32(float *dweight, const int64_t *idx, const float *dout,
+FDL_API int fdl_embedding_backward_f32(float *dweight, const int64_t *idx, const float *dout,
         int64_t N, int64_t D, int64_t padding_idx);
-void fdl_embedding_backward_f64(double *dweight, const int64_t *idx, const double *dout,
+FDL_API int fdl_embedding_backward_f64(double *dweight, const int64_t *idx, const double *dout,
         int64_t N, int64_t D, int64_t padding_idx);
 
 #ifdef __cplusplus

@@ -21,6 +21,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,7 +34,7 @@ extern "C" {
  *   buf = first ? d : momentum * buf + (1 - dampening) * d
  *   d = nesterov ? d + momentum * buf : buf
  *   p -= lr * d                                                         */
-int fdl_sgd_step(float *p, float *momentum_buffer, const float *g, int64_t n,
+FDL_API int fdl_sgd_step_f32(float *p, float *momentum_buffer, const float *g, int64_t n,
                  double lr, double momentum, double dampening, double weight_decay,
                  int nesterov, int maximize, int first_step);
 
@@ -42,7 +44,7 @@ int fdl_sgd_step(float *p, float *momentum_buffer, const float *g, int64_t n,
  *   m = beta1 * m + (1 - beta1) * d;  v = beta2 * v + (1 - beta2) * d^2
  *   vmax = max(vmax, v)  (amsgrad)
  *   p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps) */
-int fdl_adam_step(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq,
+FDL_API int fdl_adam_step_f32(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq,
                   const float *g, int64_t n, double step, double lr, double beta1,
                   double beta2, double eps, double weight_decay, int decoupled,
                   int amsgrad, int maximize);
@@ -53,36 +55,36 @@ int fdl_adam_step(float *p, float *exp_avg, float *exp_avg_sq, float *max_exp_av
  *   avg = sqrt(centered ? s - ga^2 : s) + eps
  *   momentum > 0: buf = momentum * buf + d / avg;  p -= lr * buf
  *   else:         p -= lr * d / avg                                     */
-int fdl_rmsprop_step(float *p, float *square_avg, float *grad_avg, float *momentum_buffer,
+FDL_API int fdl_rmsprop_step_f32(float *p, float *square_avg, float *grad_avg, float *momentum_buffer,
                      const float *g, int64_t n, double lr, double alpha, double eps,
                      double weight_decay, double momentum, int centered, int maximize);
 
 /* Adagrad.
  *   clr = lr / (1 + (step - 1) * lr_decay)
  *   sum += d^2;  p -= clr * d / (sqrt(sum) + eps)                       */
-int fdl_adagrad_step(float *p, float *sum, const float *g, int64_t n, double step,
+FDL_API int fdl_adagrad_step_f32(float *p, float *sum, const float *g, int64_t n, double step,
                      double lr, double lr_decay, double eps, double weight_decay, int maximize);
 
 /* Adadelta.
  *   s = rho * s + (1 - rho) * d^2
  *   delta = sqrt(acc + eps) / sqrt(s + eps) * d
  *   acc = rho * acc + (1 - rho) * delta^2;  p -= lr * delta             */
-int fdl_adadelta_step(float *p, float *square_avg, float *acc_delta, const float *g,
+FDL_API int fdl_adadelta_step_f32(float *p, float *square_avg, float *acc_delta, const float *g,
                       int64_t n, double lr, double rho, double eps, double weight_decay,
                       int maximize);
 
 /* ---- gradient clipping ---------------------------------------------- */
 
-/* Sum of g[i]^2 in double. The summation order depends only on n (fixed
- * chunks combined in index order), never on the thread count, so the result
- * is deterministic. Returns 0 for n <= 0 or g == NULL. */
-double fdl_grad_sq_norm(const float *g, int64_t n);
-/* max |g[i]| (NaN if any element is NaN); 0 for n <= 0 or g == NULL. */
-float fdl_grad_max_abs(const float *g, int64_t n);
+/* *out = sum of g[i]^2 in double. The summation order depends only on n
+ * (fixed chunks combined in index order), never on the thread count, so the
+ * result is deterministic. 0 for n == 0. */
+FDL_API int fdl_grad_sq_norm_f32(double *out, const float *g, int64_t n);
+/* *out = max |g[i]| (NaN if any element is NaN); 0 for n == 0. */
+FDL_API int fdl_grad_max_abs_f32(float *out, const float *g, int64_t n);
 /* g *= scale, in place. */
-int fdl_grad_scale(float *g, int64_t n, float scale);
+FDL_API int fdl_grad_scale_f32(float *g, int64_t n, float scale);
 /* g = min(max(g, lo), hi), in place (NaN stays NaN). */
-int fdl_grad_clamp(float *g, int64_t n, float lo, float hi);
+FDL_API int fdl_grad_clamp_f32(float *g, int64_t n, float lo, float hi);
 
 #ifdef __cplusplus
 }

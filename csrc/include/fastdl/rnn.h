@@ -16,7 +16,8 @@
  * Every function exists for float (_f32) and double (_f64); double is there
  * so that gradients can be checked by finite differences.
  *
- * Cell kernels cannot fail and return void. Their backward kernels *write*
+ * Cell kernels return FDL_OK, FDL_ERR_ARG (negative B or H, unknown act) or
+ * FDL_ERR_NULL (a required pointer is NULL). Their backward kernels *write*
  * the gradients w.r.t. the step's pre-activations and previous cell state
  * (per-step scratch that the caller feeds to GEMMs); only the GRU's dh_prev
  * is added to, since the layer kernel sums it with dy and the W_hh GEMM.
@@ -50,6 +51,8 @@
 
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,81 +62,143 @@ typedef enum {
     FDL_RNN_RELU = 1
 } fdl_rnn_act;
 
-#define FDL_RNN_DECLARE(T, S)                                                              \
-/* ---- cell kernels ---- */                                                               \
-/* h (B,H) = act(pre (B,H)); h may alias pre. */                                           \
-void fdl_rnn_cell_forward_##S(T *h, const T *pre, int64_t B, int64_t H, fdl_rnn_act act);  \
-/* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */          \
-void fdl_rnn_cell_backward_##S(T *dpre, const T *h, const T *dh, int64_t B, int64_t H,     \
-                               fdl_rnn_act act);                                           \
-/* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates          \
- * and tanh_c (B,H). act may alias gates. */                                               \
-void fdl_lstm_cell_forward_##S(T *h, T *c, T *act, T *tanh_c,                              \
-                               const T *gates, const T *c_prev, int64_t B, int64_t H);     \
-/* dh, dc (B,H) (dc may be NULL: zero) -> dgates (B,4H), dc_prev (B,H).                    \
- * dc_prev may alias dc. */                                                                \
-void fdl_lstm_cell_backward_##S(T *dgates, T *dc_prev,                                     \
-                                const T *act, const T *tanh_c, const T *c_prev,            \
-                                const T *dh, const T *dc, int64_t B, int64_t H);           \
-/* gi, gh (B,3H), h_prev (B,H) -> h (B,H); saves act (B,3H) = (r, z, n) and                \
- * ghn (B,H) = gh's n block. act may alias gi. */                                          \
-void fdl_gru_cell_forward_##S(T *h, T *act, T *ghn,                                        \
-                              const T *gi, const T *gh, const T *h_prev,                   \
-                              int64_t B, int64_t H);                                       \
-/* dh (B,H) -> dgi, dgh (B,3H); dh_prev (B,H) += dh * z, the direct part (NULL:          \
- * skipped; the caller adds dgh W_hh). */                                                  \
-void fdl_gru_cell_backward_##S(T *dgi, T *dgh, T *dh_prev,                                 \
-                               const T *act, const T *ghn, const T *h_prev, const T *dh,   \
-                               int64_t B, int64_t H);                                      \
-/* ---- layer kernels (one layer, one direction) ---- */                                   \
-/* x (T,B,I), h0 (B,H) (NULL: zeros), w_ih (G*H,I), w_hh (G*H,H), b_* (G*H) or NULL,       \
- * G = 1 (RNN), 4 (LSTM), 3 (GRU). Saves hs (T+1,B,H) and:                                 \
- *   RNN:  nothing else;                                                                   \
- *   LSTM: cs (T+1,B,H), act (T,B,4H), tanh_c (T,B,H); c0 (B,H) or NULL;                   \
- *   GRU:  act (T,B,3H), ghn (T,B,H). */                                                   \
-int fdl_rnn_layer_forward_##S(T *hs, T *work, const T *x, const T *h0,                     \
-                              const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,  \
-                              int64_t Ts, int64_t B, int64_t I, int64_t H,                 \
-                              int reverse, fdl_rnn_act act);                               \
-int fdl_lstm_layer_forward_##S(T *hs, T *cs, T *act, T *tanh_c, T *work,                   \
-                               const T *x, const T *h0, const T *c0,                       \
-                               const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh, \
-                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);  \
-int fdl_gru_layer_forward_##S(T *hs, T *act, T *ghn, T *work,                              \
-                              const T *x, const T *h0,                                     \
-                              const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,  \
-                              int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);   \
-/* dy (T,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),              \
- * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (T,B,I), dh0, dc0 (B,H),                  \
- * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */                    \
-int fdl_rnn_layer_backward_##S(T *dx, T *dh0, T *dw_ih, T *dw_hh, T *db_ih, T *db_hh,      \
-                               T *work, const T *hs, const T *x,                           \
-                               const T *w_ih, const T *w_hh,                               \
-                               const T *dy, int64_t ldy, const T *dh_n,                    \
-                               int64_t Ts, int64_t B, int64_t I, int64_t H,                \
-                               int reverse, fdl_rnn_act act);                              \
-int fdl_lstm_layer_backward_##S(T *dx, T *dh0, T *dc0, T *dw_ih, T *dw_hh,                 \
-                                T *db_ih, T *db_hh, T *work,                               \
-                                const T *hs, const T *cs, const T *act, const T *tanh_c,   \
-                                const T *x, const T *w_ih, const T *w_hh,                  \
-                                const T *dy, int64_t ldy, const T *dh_n, const T *dc_n,    \
-                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse); \
-int fdl_gru_layer_backward_##S(T *dx, T *dh0, T *dw_ih, T *dw_hh, T *db_ih, T *db_hh,      \
-                               T *work, const T *hs, const T *act, const T *ghn,           \
-                               const T *x, const T *w_ih, const T *w_hh,                   \
-                               const T *dy, int64_t ldy, const T *dh_n,                    \
+/* float32 */
+/* ---- cell kernels ---- */
+/* h (B,H) = act(pre (B,H)); h may alias pre. */
+FDL_API int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act);
+/* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
+FDL_API int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
+                               fdl_rnn_act act);
+/* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
+ * and tanh_c (B,H). act may alias gates. */
+FDL_API int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
+                               const float *gates, const float *c_prev, int64_t B, int64_t H);
+/* dh, dc (B,H) (dc may be NULL: zero) -> dgates (B,4H), dc_prev (B,H).
+ * dc_prev may alias dc. */
+FDL_API int fdl_lstm_cell_backward_f32(float *dgates, float *dc_prev,
+                                const float *act, const float *tanh_c, const float *c_prev,
+                                const float *dh, const float *dc, int64_t B, int64_t H);
+/* gi, gh (B,3H), h_prev (B,H) -> h (B,H); saves act (B,3H) = (r, z, n) and
+ * ghn (B,H) = gh's n block. act may alias gi. */
+FDL_API int fdl_gru_cell_forward_f32(float *h, float *act, float *ghn,
+                              const float *gi, const float *gh, const float *h_prev,
+                              int64_t B, int64_t H);
+/* dh (B,H) -> dgi, dgh (B,3H); dh_prev (B,H) += dh * z, the direct part (NULL:
+ * skipped; the caller adds dgh W_hh). */
+FDL_API int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev,
+                               const float *act, const float *ghn, const float *h_prev, const float *dh,
+                               int64_t B, int64_t H);
+/* ---- layer kernels (one layer, one direction) ---- */
+/* x (float,B,I), h0 (B,H) (NULL: zeros), w_ih (G*H,I), w_hh (G*H,H), b_* (G*H) or NULL,
+ * G = 1 (RNN), 4 (LSTM), 3 (GRU). Saves hs (float+1,B,H) and:
+ *   RNN:  nothing else;
+ *   LSTM: cs (float+1,B,H), act (float,B,4H), tanh_c (float,B,H); c0 (B,H) or NULL;
+ *   GRU:  act (float,B,3H), ghn (float,B,H). */
+FDL_API int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
+                              const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                              int64_t Ts, int64_t B, int64_t I, int64_t H,
+                              int reverse, fdl_rnn_act act);
+FDL_API int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work,
+                               const float *x, const float *h0, const float *c0,
+                               const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+FDL_API int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *work,
+                              const float *x, const float *h0,
+                              const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                              int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+/* dy (float,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
+ * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (float,B,I), dh0, dc0 (B,H),
+ * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
+FDL_API int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                               float *work, const float *hs, const float *x,
+                               const float *w_ih, const float *w_hh,
+                               const float *dy, int64_t ldy, const float *dh_n,
+                               int64_t Ts, int64_t B, int64_t I, int64_t H,
+                               int reverse, fdl_rnn_act act);
+FDL_API int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
+                                float *db_ih, float *db_hh, float *work,
+                                const float *hs, const float *cs, const float *act, const float *tanh_c,
+                                const float *x, const float *w_ih, const float *w_hh,
+                                const float *dy, int64_t ldy, const float *dh_n, const float *dc_n,
+                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+FDL_API int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                               float *work, const float *hs, const float *act, const float *ghn,
+                               const float *x, const float *w_ih, const float *w_hh,
+                               const float *dy, int64_t ldy, const float *dh_n,
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
 
-FDL_RNN_DECLARE(float, f32)
-FDL_RNN_DECLARE(double, f64)
+/* float64: the same functions over double */
+/* ---- cell kernels ---- */
+/* h (B,H) = act(pre (B,H)); h may alias pre. */
+FDL_API int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act);
+/* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
+FDL_API int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
+                               fdl_rnn_act act);
+/* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
+ * and tanh_c (B,H). act may alias gates. */
+FDL_API int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
+                               const double *gates, const double *c_prev, int64_t B, int64_t H);
+/* dh, dc (B,H) (dc may be NULL: zero) -> dgates (B,4H), dc_prev (B,H).
+ * dc_prev may alias dc. */
+FDL_API int fdl_lstm_cell_backward_f64(double *dgates, double *dc_prev,
+                                const double *act, const double *tanh_c, const double *c_prev,
+                                const double *dh, const double *dc, int64_t B, int64_t H);
+/* gi, gh (B,3H), h_prev (B,H) -> h (B,H); saves act (B,3H) = (r, z, n) and
+ * ghn (B,H) = gh's n block. act may alias gi. */
+FDL_API int fdl_gru_cell_forward_f64(double *h, double *act, double *ghn,
+                              const double *gi, const double *gh, const double *h_prev,
+                              int64_t B, int64_t H);
+/* dh (B,H) -> dgi, dgh (B,3H); dh_prev (B,H) += dh * z, the direct part (NULL:
+ * skipped; the caller adds dgh W_hh). */
+FDL_API int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev,
+                               const double *act, const double *ghn, const double *h_prev, const double *dh,
+                               int64_t B, int64_t H);
+/* ---- layer kernels (one layer, one direction) ---- */
+/* x (double,B,I), h0 (B,H) (NULL: zeros), w_ih (G*H,I), w_hh (G*H,H), b_* (G*H) or NULL,
+ * G = 1 (RNN), 4 (LSTM), 3 (GRU). Saves hs (double+1,B,H) and:
+ *   RNN:  nothing else;
+ *   LSTM: cs (double+1,B,H), act (double,B,4H), tanh_c (double,B,H); c0 (B,H) or NULL;
+ *   GRU:  act (double,B,3H), ghn (double,B,H). */
+FDL_API int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
+                              const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
+                              int64_t Ts, int64_t B, int64_t I, int64_t H,
+                              int reverse, fdl_rnn_act act);
+FDL_API int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work,
+                               const double *x, const double *h0, const double *c0,
+                               const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
+                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+FDL_API int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *work,
+                              const double *x, const double *h0,
+                              const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
+                              int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+/* dy (double,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
+ * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (double,B,I), dh0, dc0 (B,H),
+ * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
+FDL_API int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
+                               double *work, const double *hs, const double *x,
+                               const double *w_ih, const double *w_hh,
+                               const double *dy, int64_t ldy, const double *dh_n,
+                               int64_t Ts, int64_t B, int64_t I, int64_t H,
+                               int reverse, fdl_rnn_act act);
+FDL_API int fdl_lstm_layer_backward_f64(double *dx, double *dh0, double *dc0, double *dw_ih, double *dw_hh,
+                                double *db_ih, double *db_hh, double *work,
+                                const double *hs, const double *cs, const double *act, const double *tanh_c,
+                                const double *x, const double *w_ih, const double *w_hh,
+                                const double *dy, int64_t ldy, const double *dh_n, const double *dc_n,
+                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+FDL_API int fdl_gru_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
+                               double *work, const double *hs, const double *act, const double *ghn,
+                               const double *x, const double *w_ih, const double *w_hh,
+                               const double *dy, int64_t ldy, const double *dh_n,
+                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
 
 /* Elements of `work` the layer kernels need. */
-int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H);
-int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H);
-int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H);
-int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
-int64_t fdl_lstm_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
-int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
+FDL_API int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H);
+FDL_API int64_t fdl_lstm_layer_forward_workspace(int64_t B, int64_t H);
+FDL_API int64_t fdl_gru_layer_forward_workspace(int64_t B, int64_t H);
+FDL_API int64_t fdl_rnn_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
+FDL_API int64_t fdl_lstm_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
+FDL_API int64_t fdl_gru_layer_backward_workspace(int64_t Ts, int64_t B, int64_t H);
 
 #ifdef __cplusplus
 }

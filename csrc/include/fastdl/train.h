@@ -40,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastdl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -47,7 +49,7 @@ extern "C" {
 /* Text describing the last failure of a train.h function on this thread
  * ("" when none). Owned by libfastdl (thread-local); valid until the next
  * train.h call on this thread. */
-const char *fdl_train_last_error(void);
+FDL_API const char *fdl_train_last_error(void);
 
 /* ---- arenas ----------------------------------------------------------- */
 
@@ -62,20 +64,20 @@ typedef struct {
 } fdl_arena;
 
 /* Floats that fdl_arena_take() of `n` floats consumes (n rounded up to 16). */
-int64_t fdl_arena_round(int64_t n);
+FDL_API int64_t fdl_arena_round(int64_t n);
 /* Arena over caller memory (`data` of `capacity` floats); nothing allocated.
  * FDL_ERR_NULL, FDL_ERR_ARG (capacity < 0). */
-int fdl_arena_wrap(fdl_arena *a, float *data, int64_t capacity);
+FDL_API int fdl_arena_wrap(fdl_arena *a, float *data, int64_t capacity);
 /* Allocates `capacity` floats, zeroed, 64-byte aligned. FDL_ERR_ARG when
  * the allocation fails or capacity < 0. Free with fdl_arena_destroy(). */
-int fdl_arena_create(fdl_arena *a, int64_t capacity);
+FDL_API int fdl_arena_create(fdl_arena *a, int64_t capacity);
 /* Frees what fdl_arena_create allocated (no-op for wrapped memory and for
  * NULL); leaves *a empty. */
-void fdl_arena_destroy(fdl_arena *a);
+FDL_API void fdl_arena_destroy(fdl_arena *a);
 /* Next `n` floats of the arena, or NULL when it is full (or n < 0). */
-float *fdl_arena_take(fdl_arena *a, int64_t n);
+FDL_API float *fdl_arena_take(fdl_arena *a, int64_t n);
 /* Sets the used part (data[0 .. used)) to 0; e.g. before each backward. */
-void fdl_arena_zero(fdl_arena *a);
+FDL_API void fdl_arena_zero(fdl_arena *a);
 
 /* ---- fused optimizer steps over an arena ----------------------------- */
 
@@ -87,19 +89,19 @@ typedef struct {
     int amsgrad;
     int64_t step;       /* steps taken so far; fdl_adam_arena_step bumps it */
 } fdl_adam_config;
-void fdl_adam_defaults(fdl_adam_config *c);
+FDL_API void fdl_adam_defaults(fdl_adam_config *c);
 /* Optimizer-state floats Adam needs for n parameters: exp_avg and
  * exp_avg_sq (and max_exp_avg_sq with amsgrad), n each. */
-int64_t fdl_adam_state_size(const fdl_adam_config *c, int64_t n);
+FDL_API int64_t fdl_adam_state_size(const fdl_adam_config *c, int64_t n);
 /* One Adam step over params[0..n) with grads[0..n): the same per-element
  * update as torch.optim.Adam (and fastdl.optim.Adam) applied to every
  * tensor of the model, in one pass. state holds fdl_adam_state_size floats,
  * zero before the first step. Increments c->step first. */
-int fdl_adam_arena_step(fdl_adam_config *c, float *params, const float *grads,
+FDL_API int fdl_adam_arena_step(fdl_adam_config *c, float *params, const float *grads,
                         float *state, int64_t n);
 /* SGD with momentum (PyTorch's rules); state is n floats (unused and may be
  * NULL when momentum == 0). first_step != 0 on the first call. */
-int fdl_sgd_arena_step(float *params, const float *grads, float *state, int64_t n,
+FDL_API int fdl_sgd_arena_step(float *params, const float *grads, float *state, int64_t n,
                        double lr, double momentum, double weight_decay, int nesterov,
                        int first_step);
 
@@ -117,21 +119,21 @@ typedef struct {
 
 /* Fills the layout for dims[0..nlayers]; no memory is touched.
  * FDL_ERR_NULL, FDL_ERR_ARG (nlayers out of range, a dim < 1). */
-int fdl_mlp_init(fdl_mlp *m, int nlayers, const int64_t *dims);
+FDL_API int fdl_mlp_init(fdl_mlp *m, int nlayers, const int64_t *dims);
 /* Floats of the params (and of the grads) array. */
-int64_t fdl_mlp_num_params(const fdl_mlp *m);
+FDL_API int64_t fdl_mlp_num_params(const fdl_mlp *m);
 /* Floats of workspace for batches of up to `batch` rows: every layer's
  * output plus two gradient buffers. -1 on bad arguments. */
-int64_t fdl_mlp_workspace_size(const fdl_mlp *m, int64_t batch);
+FDL_API int64_t fdl_mlp_workspace_size(const fdl_mlp *m, int64_t batch);
 /* PyTorch's nn.Linear initialisation (kaiming_uniform(a=sqrt(5)) weights,
  * bias U(-1/sqrt(in), 1/sqrt(in))), from fastdl's Philox RNG keyed by seed:
  * the same numbers for any thread count, not the same numbers as torch. */
-int fdl_mlp_init_params(const fdl_mlp *m, float *params, uint64_t seed);
+FDL_API int fdl_mlp_init_params(const fdl_mlp *m, float *params, uint64_t seed);
 
 /* logits[B, classes] of x[B, dims[0]] (logits is the caller's buffer).
  * ws: at least fdl_mlp_workspace_size(m, B) floats (ws_floats says how
  * many there are; FDL_ERR_WORKSPACE when too few). */
-int fdl_mlp_forward(const fdl_mlp *m, const float *params, const float *x, int64_t B,
+FDL_API int fdl_mlp_forward(const fdl_mlp *m, const float *params, const float *x, int64_t B,
                     float *ws, int64_t ws_floats, float *logits);
 
 /* Forward and backward of the mean softmax cross-entropy of x[B, dims[0]]
@@ -140,12 +142,12 @@ int fdl_mlp_forward(const fdl_mlp *m, const float *params, const float *x, int64
  * nn.CrossEntropyLoss()), correct (may be NULL) the number of rows whose
  * argmax equals the label. FDL_ERR_ARG when a label is out of range (then
  * grads are untouched), FDL_ERR_WORKSPACE, FDL_ERR_NULL. */
-int fdl_mlp_forward_backward(const fdl_mlp *m, const float *params, float *grads,
+FDL_API int fdl_mlp_forward_backward(const fdl_mlp *m, const float *params, float *grads,
                              const float *x, const int64_t *labels, int64_t B,
                              float *ws, int64_t ws_floats, float *loss, int64_t *correct);
 
 /* Mean loss and correct count of a batch without gradients. */
-int fdl_mlp_evaluate(const fdl_mlp *m, const float *params, const float *x,
+FDL_API int fdl_mlp_evaluate(const fdl_mlp *m, const float *params, const float *x,
                      const int64_t *labels, int64_t B, float *ws, int64_t ws_floats,
                      float *loss, int64_t *correct);
 
@@ -166,7 +168,7 @@ typedef struct {
  * file carries fastdl's metadata, so fastdl.load(path) returns a flat dict
  * {name: Tensor} - a state dict. FDL_ERR_ARG (bad name, duplicate, ndim),
  * FDL_ERR_NULL, FDL_ERR_IO. */
-int fdl_safetensors_save(const char *path, const fdl_tensor_ref *t, int n);
+FDL_API int fdl_safetensors_save(const char *path, const fdl_tensor_ref *t, int n);
 
 /* Strict load: every tensor in t[0..n) must be in the file with dtype F32
  * and exactly t[i].shape, and the file must hold no other tensor (as
@@ -175,15 +177,15 @@ int fdl_safetensors_save(const char *path, const fdl_tensor_ref *t, int n);
  * FDL_ERR_IO (cannot open or read), FDL_ERR_FORMAT (truncated, corrupt,
  * wrong dtype, missing or extra tensor), FDL_ERR_SHAPE (shape differs),
  * FDL_ERR_NULL / FDL_ERR_ARG. On failure the buffers may be partly written. */
-int fdl_safetensors_load(const char *path, const fdl_tensor_ref *t, int n);
+FDL_API int fdl_safetensors_load(const char *path, const fdl_tensor_ref *t, int n);
 
 /* Tensor list of an MLP over `params` ("0.weight", "0.bias", "2.weight",
  * ...); t must have room for 2 * m->nlayers entries, names points into a
  * static table. Returns the count. */
-int fdl_mlp_tensors(const fdl_mlp *m, float *params, fdl_tensor_ref *t);
+FDL_API int fdl_mlp_tensors(const fdl_mlp *m, float *params, fdl_tensor_ref *t);
 /* fdl_safetensors_save/load of fdl_mlp_tensors. */
-int fdl_mlp_save(const fdl_mlp *m, const float *params, const char *path);
-int fdl_mlp_load(const fdl_mlp *m, float *params, const char *path);
+FDL_API int fdl_mlp_save(const fdl_mlp *m, const float *params, const char *path);
+FDL_API int fdl_mlp_load(const fdl_mlp *m, float *params, const char *path);
 
 /* ---- CNN: the MNIST benchmark network, softmax cross-entropy -------- */
 
@@ -218,18 +220,18 @@ typedef struct {
 } fdl_cnn;
 
 /* Fills the layout; no memory is touched. FDL_ERR_NULL, FDL_ERR_ARG (a size < 1). */
-int fdl_cnn_init(fdl_cnn *m, int64_t c1, int64_t c2, int64_t hidden);
+FDL_API int fdl_cnn_init(fdl_cnn *m, int64_t c1, int64_t c2, int64_t hidden);
 /* Floats of the params (and of the grads) array; -1 for NULL. */
-int64_t fdl_cnn_num_params(const fdl_cnn *m);
+FDL_API int64_t fdl_cnn_num_params(const fdl_cnn *m);
 /* Floats of workspace for batches of up to `batch` images: the saved
  * activations and pooling indices, two gradient buffers and the
  * convolutions' im2col panels for fdl_get_num_threads() threads (fewer
  * threads work when the thread count has grown since; results are the
  * same). -1 on bad arguments. */
-int64_t fdl_cnn_workspace_size(const fdl_cnn *m, int64_t batch);
+FDL_API int64_t fdl_cnn_workspace_size(const fdl_cnn *m, int64_t batch);
 /* PyTorch's Conv2d/Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
  * for weights and biases, from fastdl's Philox RNG keyed by seed. */
-int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed);
+FDL_API int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed);
 
 /* Forward of x[B, 1, 28, 28]; saves in ws what fdl_cnn_backward needs.
  * logits (may be NULL) receives [B, 10]. With labels[B] in [0, 10) also
@@ -238,22 +240,22 @@ int fdl_cnn_init_params(const fdl_cnn *m, float *params, uint64_t seed);
  * inference, then loss and correct are not written. FDL_ERR_ARG (bad
  * label, B < 0, ws not 8-byte aligned: it holds int64 pooling indices;
  * malloc and fdl_arena_create give 64), FDL_ERR_WORKSPACE, FDL_ERR_NULL. */
-int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
+FDL_API int fdl_cnn_forward(const fdl_cnn *m, const float *params, const float *x,
                     const int64_t *labels, int64_t B, float *ws, int64_t ws_floats,
                     float *logits, float *loss, int64_t *correct);
 
 /* Adds d(mean cross-entropy)/dparams into grads (+=). Uses the activations
  * the last fdl_cnn_forward left in ws, so call it right after that forward
  * with the same params, x, labels, B and ws. */
-int fdl_cnn_backward(const fdl_cnn *m, const float *params, float *grads, const float *x,
+FDL_API int fdl_cnn_backward(const fdl_cnn *m, const float *params, float *grads, const float *x,
                      const int64_t *labels, int64_t B, float *ws, int64_t ws_floats);
 
 /* Tensor list over `params` (FDL_CNN_NTENSORS entries; names static). Returns
  * the count, 0 on bad arguments. */
-int fdl_cnn_tensors(const fdl_cnn *m, float *params, fdl_tensor_ref *t);
+FDL_API int fdl_cnn_tensors(const fdl_cnn *m, float *params, fdl_tensor_ref *t);
 /* fdl_safetensors_save/load (strict) of fdl_cnn_tensors. */
-int fdl_cnn_save(const fdl_cnn *m, const float *params, const char *path);
-int fdl_cnn_load(const fdl_cnn *m, float *params, const char *path);
+FDL_API int fdl_cnn_save(const fdl_cnn *m, const float *params, const char *path);
+FDL_API int fdl_cnn_load(const fdl_cnn *m, float *params, const char *path);
 
 #ifdef __cplusplus
 }

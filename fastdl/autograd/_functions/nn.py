@@ -11,7 +11,6 @@ from fastdl._C import _core
 from fastdl._C import nn as _nn
 from fastdl.autograd.function import KernelFunction
 
-_SUM = _core.REDUCE_OPS["sum"]
 
 
 def _gemm():
@@ -24,7 +23,7 @@ def reduce_loss(loss, reduction, count):
     if reduction == "none":
         return loss, 1.0
     flat = loss.reshape(-1)
-    total = _core.reduce(_SUM, flat, 0, False) if flat.size else np.zeros((), loss.dtype)
+    total = _core.sum(flat, 0, False) if flat.size else np.zeros((), loss.dtype)
     if reduction == "sum":
         return np.asarray(total, dtype=loss.dtype), 1.0
     if count == 0:
@@ -59,13 +58,29 @@ class Linear(KernelFunction):
         g2 = g.reshape(x2.shape[0], w.shape[0])
         gx = gemm.matmul(g2, w).reshape(ctx.inputs[0]._data.shape) if rx else None
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
-        gb = _core.reduce(_SUM, g2, (0,), False) if rb else None
+        gb = _core.sum(g2, (0,), False) if rb else None
         return gx, gw, gb
 
 
-_ACT = {name: (op, name.title().replace("_", "") + "Backward",     # e.g. LeakyReluBackward
-                bool(_nn.ACT_USES_OUTPUT.get(name)))
-        for name, op in _nn.ACTIVATIONS.items()}
+def _act_entry(name, kernel, params):
+    """(forward wrapper, backward wrapper, node name, backward reads the output,
+    the kernel's parameters from (p0, p1))."""
+    return (getattr(_nn, kernel + "_forward"), getattr(_nn, kernel + "_backward"),
+            name.title().replace("_", "") + "Backward",     # e.g. LeakyReluBackward
+            kernel in _nn.ACT_USES_OUTPUT, params)
+
+
+_ACT = {name: _act_entry(name, kernel, params) for name, kernel, params in (
+    ("relu", "relu", lambda p0, p1: ()),
+    ("leaky_relu", "leaky_relu", lambda p0, p1: (p0,)),
+    ("elu", "elu", lambda p0, p1: (p0,)),
+    ("gelu", "gelu", lambda p0, p1: (False,)),
+    ("gelu_tanh", "gelu", lambda p0, p1: (True,)),
+    ("sigmoid", "sigmoid", lambda p0, p1: ()),
+    ("tanh", "tanh", lambda p0, p1: ()),
+    ("softplus", "softplus", lambda p0, p1: (p0, p1)),
+    ("silu", "silu", lambda p0, p1: ()),
+)}
 
 
 class Activation(KernelFunction):
@@ -75,17 +90,18 @@ class Activation(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, name, p0, p1):
-        op, ctx.name, uses_out = _ACT[name]
-        out = _nn.activation_forward(op, x, p0, p1)
+        fwd, bwd, ctx.name, uses_out, params = _ACT[name]
+        ps = params(p0, p1)
+        out = fwd(x, *ps)
         if out.ndim != x.ndim:
             out = out.reshape(x.shape)      # the kernel returns 0-d input as (1,)
-        ctx.save_for_backward(out if uses_out else x, op, p0, p1)
+        ctx.save_for_backward(out if uses_out else x, bwd, ps)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        saved, op, p0, p1 = ctx.saved_tensors
-        d = _nn.activation_backward(op, saved, g, p0, p1)
+        saved, bwd, ps = ctx.saved_tensors
+        d = bwd(saved, g, *ps)
         return d if d.ndim == saved.ndim else d.reshape(saved.shape)
 
 
@@ -105,6 +121,13 @@ class Softmax(KernelFunction):
         return _nn.softmax_backward(out, g, *ctx.dims).reshape(out.shape)
 
 
+_PL = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
+       for n in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+                 "binary_cross_entropy_with_logits", "hinge_loss", "hinge_embedding_loss",
+                 "kl_div")}
+_PL_SCALAR = ("huber_loss", "smooth_l1_loss", "hinge_embedding_loss")   # one float parameter
+
+
 class PointwiseLoss(KernelFunction):
     """Elementwise losses (mse, l1, huber, bce, kl_div, hinge...) with their reduction.
 
@@ -117,21 +140,23 @@ class PointwiseLoss(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, t, y, w, pw, name, p0, ip, reduction, count, nan_check):
-        op = _nn.POINTWISE_LOSSES[name]
+        fwd, bwd = _PL[name]
+        params = (p0,) if name in _PL_SCALAR else (bool(ip),) if name == "kl_div" else ()
+        kw = {k: v for k, v in (("weight", w), ("pos_weight", pw)) if v is not None}
         ctx.name = name.title().replace("_", "") + "Backward"     # e.g. MseLossBackward
-        loss = _nn.pointwise_loss_forward(op, x, y, w, pw, p0, ip).reshape(x.shape)
+        loss = fwd(x, y, *params, **kw).reshape(x.shape)
         if nan_check:
             loss = _nan_where(loss, np.isnan(x) | np.isnan(y))
         out, scale = reduce_loss(loss, reduction, x.size if count is None else count)
-        ctx.save_for_backward(x, y, w, pw)
-        ctx.args = (op, scale, p0, ip)
+        ctx.save_for_backward(x, y)
+        ctx.args = (bwd, scale, params, kw)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y, w, pw = ctx.saved_tensors
-        op, scale, p0, ip = ctx.args
-        dx = _nn.pointwise_loss_backward(op, x, y, w, pw, g, scale, p0, ip).reshape(x.shape)
+        x, y = ctx.saved_tensors
+        bwd, scale, params, kw = ctx.args
+        dx = bwd(x, y, g, scale, *params, **kw).reshape(x.shape)
         return dx, (np.negative(dx) if ctx.needs_input_grad[1] else None)
 
 

@@ -12,21 +12,15 @@ import numpy as np
 from fastdl._C import _core
 from fastdl.autograd.function import KernelFunction
 
+# Each op is its own _core function (no op codes).
 _ADD, _SUB, _MUL, _DIV, _POW, _MAXIMUM, _MINIMUM = (
-    _core.BINARY_OPS[k] for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
-_U = _core.UNARY_OPS
-_CMP = _core.COMPARE_OPS
-_R = _core.REDUCE_OPS
-
-_binary = _core.binary
-_unary = _core.unary
-_reduce = _core.reduce
+    _core.add, _core.sub, _core.mul, _core.div, _core.pow, _core.maximum, _core.minimum)
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _mul(a, b):
-    return _binary(_MUL, a, b)
+    return _MUL(a, b)
 
 
 def _contig(a):
@@ -42,7 +36,7 @@ def _unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
     if axes:
-        g = (_reduce(_R["sum"], g, axes, True) if g.dtype in _FLOATS
+        g = (_core.sum(g, axes, True) if g.dtype in _FLOATS
              else g.sum(axes, keepdims=True))
     return g.reshape(shape)
 
@@ -67,7 +61,7 @@ class Add(KernelFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary(_ADD, a, b)
+        return _ADD(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -82,14 +76,14 @@ class Sub(KernelFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary(_SUB, a, b)
+        return _SUB(a, b)
 
     @staticmethod
     def backward(ctx, g):
         sa, sb = _shapes(ctx)
         ra, rb = ctx.needs_input_grad
         return (_unbroadcast(g, sa) if ra else None,
-                _unbroadcast(_unary(_U["neg"], g), sb) if rb else None)
+                _unbroadcast(_core.neg(g), sb) if rb else None)
 
 
 class Mul(KernelFunction):
@@ -99,7 +93,7 @@ class Mul(KernelFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary(_MUL, a, b)
+        return _MUL(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -115,7 +109,7 @@ class Div(KernelFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _binary(_DIV, a, b)
+        out = _DIV(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -123,9 +117,9 @@ class Div(KernelFunction):
     def backward(ctx, g):
         a, b, o = ctx.saved_tensors
         ra, rb = ctx.needs_input_grad
-        ga = _unbroadcast(_binary(_DIV, g, b), a.shape) if ra else None
+        ga = _unbroadcast(_DIV(g, b), a.shape) if ra else None
         # d(a/b)/db = -a/b^2 = -out/b
-        gb = (_unbroadcast(_unary(_U["neg"], _binary(_DIV, _mul(g, o), b)), b.shape)
+        gb = (_unbroadcast(_core.neg(_DIV(_mul(g, o), b)), b.shape)
               if rb else None)
         return ga, gb
 
@@ -136,7 +130,7 @@ class Pow(KernelFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _binary(_POW, a, b)
+        out = _POW(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -147,11 +141,11 @@ class Pow(KernelFunction):
         ga = gb = None
         if ra:
             # b * a^(b-1), written without a^(b-1) so a == 0 with b >= 1 stays finite
-            bm1 = _binary(_SUB, b, np.ones((), b.dtype))
-            ga = _unbroadcast(_mul(g, _mul(b, _binary(_POW, a, bm1))), a.shape)
+            bm1 = _SUB(b, np.ones((), b.dtype))
+            ga = _unbroadcast(_mul(g, _mul(b, _POW(a, bm1))), a.shape)
         if rb:
             # a^b * log(a); define the a == 0 case as 0 (the limit where it exists)
-            la = _unary(_U["log"], a)
+            la = _core.log(a)
             d = np.asarray(np.where(a == 0, 0, _mul(o, la)), dtype=o.dtype)
             gb = _unbroadcast(_mul(g, d), b.shape)
         return ga, gb
@@ -166,20 +160,20 @@ class PowScalar(KernelFunction):
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
         ctx.p = p
-        return _unary(_U["pow"], x, p)
+        return _core.pow_scalar(x, p)
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
         p = ctx.p
         if p == 2.0:
-            d = _unary(_U["affine"], x, 2.0, 0.0)
+            d = _core.affine(x, 2.0, 0.0)
         elif p == 1.0:
             return g
         elif p == 0.0:
             return np.zeros_like(g)      # 0 * x**-1 would be NaN at x == 0
         else:
-            d = _unary(_U["affine"], _unary(_U["pow"], x, p - 1.0), p, 0.0)
+            d = _core.affine(_core.pow_scalar(x, p - 1.0), p, 0.0)
         return _mul(g, d)
 
 
@@ -193,11 +187,11 @@ class _Extremum(KernelFunction):
     def _backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         ra, rb = ctx.needs_input_grad
-        win_a = _core.compare(_CMP[cls.cmp], a, b)
-        tie = _core.compare(_CMP["eq"], a, b)
+        win_a = getattr(_core, cls.cmp)(a, b)
+        tie = _core.eq(a, b)
         wa = np.asarray(win_a.astype(g.dtype) + g.dtype.type(0.5) * tie.astype(g.dtype))
         ga = _unbroadcast(_mul(g, wa), a.shape) if ra else None
-        gb = _unbroadcast(_mul(g, _binary(_SUB, np.ones((), g.dtype), wa)), b.shape) if rb \
+        gb = _unbroadcast(_mul(g, _SUB(np.ones((), g.dtype), wa)), b.shape) if rb \
             else None
         return ga, gb
 
@@ -208,7 +202,7 @@ class Maximum(_Extremum):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary(_MAXIMUM, a, b)
+        return _MAXIMUM(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -221,7 +215,7 @@ class Minimum(_Extremum):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _binary(_MINIMUM, a, b)
+        return _MINIMUM(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -258,7 +252,8 @@ class Unary(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, name, p0=0.0, p1=0.0):
-        out = _unary(_U[name], x, p0, p1)
+        fn = getattr(_core, name)
+        out = fn(x, p0, p1) if name == "clip" else fn(x)
         ctx.save_for_backward(x, out)
         ctx.rule = name
         ctx.params = (p0, p1)
@@ -278,12 +273,12 @@ def _clip_rule(g, x, o, lo, hi):
 
 Unary.rules.update(
     copy=lambda g, x, o, p0, p1: g,
-    neg=lambda g, x, o, p0, p1: _unary(_U["neg"], g),
+    neg=lambda g, x, o, p0, p1: _core.neg(g),
     exp=lambda g, x, o, p0, p1: _mul(g, o),
-    log=lambda g, x, o, p0, p1: _binary(_DIV, g, x),
+    log=lambda g, x, o, p0, p1: _DIV(g, x),
     # d sqrt(x) = 1 / (2 sqrt(x))
-    sqrt=lambda g, x, o, p0, p1: _binary(_DIV, g, _unary(_U["affine"], o, 2.0, 0.0)),
-    abs=lambda g, x, o, p0, p1: _mul(g, _unary(_U["sign"], x)),
+    sqrt=lambda g, x, o, p0, p1: _DIV(g, _core.affine(o, 2.0, 0.0)),
+    abs=lambda g, x, o, p0, p1: _mul(g, _core.sign(x)),
     clip=_clip_rule,
 )
 
@@ -310,7 +305,7 @@ class Sum(KernelFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
-        return _reduce(_R["sum"], x, axes, keepdim)
+        return _core.sum(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -325,14 +320,14 @@ class Mean(KernelFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
-        return _reduce(_R["mean"], x, axes, keepdim)
+        return _core.mean(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         shape = ctx.inputs[0]._data.shape
         axes = ctx.axes
         n = int(np.prod([shape[d] for d in axes])) if axes else 1
-        g = _unary(_U["affine"], g, 1.0 / builtins.max(n, 1), 0.0)
+        g = _core.affine(g, 1.0 / builtins.max(n, 1), 0.0)
         return np.broadcast_to(_expand_grad(g, shape, axes, ctx.keepdim), shape).copy()
 
 
@@ -345,12 +340,12 @@ class Std(KernelFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
         n = int(np.prod([x.shape[d] for d in axes])) if axes else 1
-        m = _reduce(_R["mean"], x, axes, True)
-        d = _binary(_SUB, x, m)
-        v = _reduce(_R["sum"], _mul(d, d), axes, keepdim)
+        m = _core.mean(x, axes, True)
+        d = _SUB(x, m)
+        v = _core.sum(_mul(d, d), axes, keepdim)
         den = builtins.max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _unary(_U["sqrt"], _binary(_DIV, v, np.asarray(den, v.dtype)))
+            out = _core.sqrt(_DIV(v, np.asarray(den, v.dtype)))
         ctx.save_for_backward(d, out)
         ctx.axes, ctx.keepdim, ctx.den = axes, keepdim, den
         return out
@@ -375,7 +370,7 @@ class Extreme(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, is_min, axes, keepdim, name):
-        out = _reduce(_R["min" if is_min else "max"], x, axes, keepdim)
+        out = (_core.amin if is_min else _core.amax)(x, axes, keepdim)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim, ctx.name = axes, keepdim, name
         return out
@@ -385,10 +380,10 @@ class Extreme(KernelFunction):
         x, out = ctx.saved_tensors
         shape, axes, keepdim = x.shape, ctx.axes, ctx.keepdim
         ok = _expand_grad(out, shape, axes, keepdim)
-        mask = _core.compare(_CMP["eq"], x, ok).astype(x.dtype)
-        cnt = _reduce(_R["sum"], mask, axes, True)
+        mask = _core.eq(x, ok).astype(x.dtype)
+        cnt = _core.sum(mask, axes, True)
         ge = _expand_grad(g, shape, axes, keepdim)
-        return _mul(mask, _binary(_DIV, ge, cnt))
+        return _mul(mask, _DIV(ge, cnt))
 
 
 class MaxMinDim(KernelFunction):
@@ -399,8 +394,8 @@ class MaxMinDim(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, is_min, axis, keepdim, name):
-        values = _reduce(_R["min" if is_min else "max"], x, (axis,), keepdim)
-        indices = _core.argreduce(is_min, x, axis, keepdim)
+        values = (_core.amin if is_min else _core.amax)(x, (axis,), keepdim)
+        indices = (_core.argmin if is_min else _core.argmax)(x, axis, keepdim)
         ctx.mark_non_differentiable(indices)
         ctx.idx, ctx.axis, ctx.keepdim = indices, axis, keepdim
         ctx.name = name.capitalize() + "Backward"

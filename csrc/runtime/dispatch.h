@@ -1,0 +1,31 @@
+/*
+ * runtime/dispatch.h — the one place where the active ISA picks its kernels.
+ *
+ * Every family compiled once per ISA (core rows, activation rows, optimizer
+ * loops, RNN cell rows, the FMA probe) registers its per-ISA table here;
+ * kernels ask fdl_isa_kernels() for the active ISA's set. The GEMM keeps its
+ * own table of block sizes and micro-kernels (gemm/gemm.c, indexed by the
+ * same fdl_isa), since those are configuration as much as code.
+ */
+#ifndef FDL_DISPATCH_H
+#define FDL_DISPATCH_H
+
+#include <stdint.h>
+
+#include "core/rows_table.h"
+#include "nn/act_table.h"
+#include "nn/rnn_isa.h"
+#include "optim/optim_table.h"
+
+typedef struct {
+    const fdl_rows *rows;              /* elementwise and reduction rows (core/rows.h) */
+    const nn_act_rows *act;            /* activation and softmax rows (nn/act_rows.h) */
+    const fdl_optim_kernels *optim;    /* optimizer loops (optim/optim_loops.h) */
+    const fdl_rnn_rows_f32 *rnn_f32;   /* float32 RNN cell rows (nn/rnn_rows.h) */
+    int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
+} fdl_isa_kernels_t;
+
+/* The kernel tables of fdl_active_isa(). */
+const fdl_isa_kernels_t *fdl_isa_kernels(void);
+
+#endif
