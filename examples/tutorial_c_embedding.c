@@ -118,7 +118,9 @@ static int train(const char *out, fdl_mlp *m, int epochs)
     /* Data from fastdl's counter-based generator: the same points for a seed. */
     float *x = malloc(sizeof(float) * n * 2);
     int64_t *y = malloc(sizeof(int64_t) * n);
-    fdl_rng_uniform(x, n * 2, /*seed=*/42, /*stream=*/0, /*offset=*/0, -1.0f, 1.0f);
+    int st = fdl_rng_uniform_f32(x, n * 2, /*seed=*/42, /*stream=*/0, /*offset=*/0, -1.0f, 1.0f);
+    if (st != FDL_OK)
+        return fail("rng", st);
     for (int64_t i = 0; i < n; i++) {
         double a = atan2(x[2 * i + 1], x[2 * i]) + pi;      /* [0, 2 pi] */
         int64_t c = (int64_t)(a / (2 * pi) * classes);
@@ -135,7 +137,7 @@ static int train(const char *out, fdl_mlp *m, int epochs)
     float *state = calloc((size_t)fdl_adam_state_size(&adam, np_), sizeof(float));
     int64_t ws_floats = fdl_mlp_workspace_size(m, batch);
     float *ws = malloc(sizeof(float) * (size_t)ws_floats);
-    int st = fdl_mlp_init_params(m, params, /*seed=*/0);
+    st = fdl_mlp_init_params(m, params, /*seed=*/0);
     if (st != FDL_OK)
         return fail("init", st);
 
