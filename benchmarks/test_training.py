@@ -12,9 +12,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import training  # noqa: E402
 
-DATA = os.environ.get("FASTDL_DATA", training.DEFAULT_DATA)
-if not os.path.exists(os.path.join(DATA, "train-images-idx3-ubyte.gz")):
-    pytest.skip("MNIST files not found at %s (set FASTDL_DATA)" % DATA, allow_module_level=True)
+DATA = os.environ.get("FASTDL_DATA")
+if not DATA or not os.path.exists(os.path.join(DATA, "train-images-idx3-ubyte.gz")):
+    pytest.skip("MNIST files not found (set FASTDL_DATA to the folder of the IDX files)",
+                allow_module_level=True)
 
 _cache = {}
 

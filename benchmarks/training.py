@@ -24,9 +24,6 @@ import numpy_models as npm  # noqa: E402
 import fastdl  # noqa: E402
 from fastdl import nn  # noqa: E402
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                            "data", "mnist")
-
 
 def load_mnist(root):
     xtr, ytr = fastdl.datasets.mnist(root, "train", download=False)
@@ -160,7 +157,8 @@ RUNNERS = {"fastdl": run_fastdl, "numpy": run_numpy, "torch": run_torch}
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", default=os.environ.get("FASTDL_DATA", DEFAULT_DATA))
+    p.add_argument("--data", default=None,
+                   help="MNIST IDX folder (default: $FASTDL_DATA, then the fastdl cache)")
     p.add_argument("--epochs-mlp", type=int, default=3)
     p.add_argument("--epochs-cnn", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="300 batches each, no accuracy")
