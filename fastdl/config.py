@@ -60,9 +60,11 @@ def empty_cache():
     """Release the scratch memory fastdl keeps cached between calls.
 
     The matrix products take their packing buffers (a few MiB per thread)
-    from a pool and give them back after each call, so that the next call
-    does not allocate again. This frees the idle ones; later calls allocate
-    what they need. Buffers in use by a running call are kept.
+    from a block cache and give them back after each call, and the storage
+    of large tensors that fastdl's kernels make (256 KiB and up) returns to
+    the same cache when the last array using it is gone, so the next step
+    does not page-fault fresh memory in. This frees the idle blocks; later
+    calls allocate what they need. Blocks in use are kept.
     (PyTorch's name: torch.cuda.empty_cache.)
 
     Example:
@@ -134,11 +136,11 @@ def tune_malloc():
     fastdl never calls this itself: it changes glibc's malloc for the whole
     process, which is the application's decision, not a library's.
 
-    Every op allocates its output (NumPy storage), and a training step frees
-    and reallocates the same multi-megabyte buffers over and over. With glibc's
-    defaults each such buffer is a fresh mmap that the kernel must fault in and
-    zero: relu forward + backward over 4M floats took 5.9 ms, 2.4 ms with
-    this (the kernels themselves take about 1.8 ms). It sets glibc's
+    fastdl's kernels already keep their large outputs and gradients in
+    fastdl's own block cache (see empty_cache), so this matters for the
+    other large NumPy buffers of a program (its own temporaries, NumPy ops on
+    tensors): with glibc's defaults each is a fresh mmap that the kernel must
+    fault in and zero again after every free. It sets glibc's
     M_MMAP_THRESHOLD to 256 MiB and M_TRIM_THRESHOLD to 512 MiB for the whole
     process, so up to 512 MiB of freed heap stays mapped. A no-op off glibc.
     Returns True when applied.

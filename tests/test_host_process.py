@@ -126,3 +126,84 @@ def test_tune_malloc_is_an_explicit_opt_in():
     if applied:
         assert fastdl.config()["malloc"].startswith("glibc tuned by fastdl.tune_malloc()")
         assert fastdl.tune_malloc() is True       # idempotent
+
+
+# ---- large tensors in fastdl's block cache (fdl_cache_alloc) ----------------------------
+
+def _cached_bytes():
+    return fastdl.config()["scratch_cached_bytes"]
+
+
+def test_large_kernel_outputs_come_back_to_the_cache():
+    import fastdl.nn.functional as F
+    fastdl.empty_cache()
+    x = fastdl.randn(1024, 1024, requires_grad=True)        # 4 MiB
+    y = F.relu(x)
+    assert type(y.detach().numpy().base).__name__ == "_Block"   # storage from the cache
+    y.sum().backward()
+    del y
+    x.grad = None
+    held = _cached_bytes()
+    assert held >= 4 << 20, held                            # freed outputs are idle blocks
+    with fastdl.no_grad():
+        y2 = F.relu(x)                                      # reuses an idle block
+    assert _cached_bytes() < held
+    np.testing.assert_array_equal(y2.numpy(), np.maximum(x.detach().numpy(), 0))
+    del y2
+    fastdl.empty_cache()
+    assert _cached_bytes() == 0
+
+
+def test_small_outputs_stay_with_numpy():
+    import fastdl.nn.functional as F
+    y = F.relu(fastdl.randn(16, 16))
+    assert type(y.numpy().base).__name__ != "_Block"
+
+
+def test_a_view_keeps_its_block_alive():
+    from fastdl._C import _alloc
+    fastdl.empty_cache()
+    a = _alloc.empty((512, 1024), np.float32)                # 2 MiB
+    a[...] = 7.0
+    view = a[100:200]
+    del a                                                   # the view still owns the block
+    assert _cached_bytes() == 0
+    others = [_alloc.zeros((512, 1024), np.float32) for _ in range(3)]
+    assert (view == 7.0).all()                              # not handed out again
+    assert all((o == 0).all() for o in others)
+    del view, others
+    assert _cached_bytes() >= 4 * (2 << 20)
+
+
+def test_a_small_request_does_not_pin_a_large_block():
+    from fastdl._C import _alloc
+    fastdl.empty_cache()
+    big = _alloc.empty((16 << 20,), np.float32)             # 64 MiB
+    del big
+    held = _cached_bytes()
+    small = _alloc.zeros((1 << 18,), np.float32)            # 1 MiB: not from the 64 MiB block
+    assert _cached_bytes() == held
+    assert (small == 0).all()
+    del small
+    fastdl.empty_cache()
+
+
+@pytest.mark.parametrize("fn, arg", [("empty", (3, -1)), ("zeros", (2, -5))])
+def test_negative_shape_is_refused(fn, arg):
+    from fastdl._C import _alloc
+    with pytest.raises(ValueError, match="negative dimension"):
+        getattr(_alloc, fn)(arg, np.float32)
+
+
+def test_cache_works_in_a_forked_child():
+    code = ("import os, numpy as np, fastdl, fastdl.nn.functional as F\n"
+            "x = fastdl.randn(1024, 1024); F.relu(x); fastdl.set_num_threads(2); F.relu(x)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    y = F.relu(x).numpy(); ok = (y == np.maximum(x.numpy(), 0)).all()\n"
+            "    os._exit(0 if ok else 3)\n"
+            "_, st = os.waitpid(pid, 0); print(os.waitstatus_to_exitcode(st))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=60, cwd=os.path.dirname(os.path.abspath(__file__)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0"

@@ -25,7 +25,8 @@
  *   - the GEMM's packing buffers: blocks of a scratch pool inside the
  *     library, taken for one call and given back at its end; idle blocks
  *     stay cached for the next call until fdl_empty_cache() frees them
- *     (fastdl/gemm.h);
+ *     (fastdl/gemm.h); fdl_cache_alloc/fdl_cache_free hand out blocks of
+ *     the same cache to a caller that asks for them;
  *   - fastdl/train.h, the C training layer: fdl_arena_create/_destroy
  *     allocate and free, and the safetensors functions use a temporary
  *     header buffer freed before they return.
@@ -137,6 +138,14 @@ FDL_API const char *fdl_omp_wait_policy(void);
 FDL_API void fdl_empty_cache(void);
 /* Bytes held by idle blocks of the scratch pool. */
 FDL_API int64_t fdl_cached_bytes(void);
+/* A 64-byte aligned block of at least `bytes` from the same cache, or NULL
+ * when out of memory; give it back with fdl_cache_free (NULL is ignored).
+ * A block given back is reused by a later request of up to its size and at
+ * least half of it, until fdl_empty_cache frees it. The Python package keeps
+ * the storage of large tensors here, so a training step reuses memory instead
+ * of page-faulting fresh pages in; any thread may call these. */
+FDL_API void *fdl_cache_alloc(size_t bytes);
+FDL_API void fdl_cache_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@ the output, then calls the C kernel once with the GIL released.
 import numpy as np
 cimport numpy as cnp
 from fastdl._C._status cimport check
+from fastdl._C cimport _alloc
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cnp.import_array()
@@ -225,7 +226,7 @@ cdef object _binary(cnp.ndarray a, cnp.ndarray b, object out, str name,
     cdef cnp.ndarray o
     cdef int st
     if out is None:
-        o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
+        o = _alloc.empty_dims(nd, <cnp.npy_intp *>shape, t)
     else:
         o = _check_out(out, nd, shape, t, name)
         if _unsafe_alias(a, as_, o, nd, shape):
@@ -285,7 +286,7 @@ cdef object _unary(cnp.ndarray x, object out, str name, un32_t f32, un64_t f64,
     _elem_strides(x, xs, nd, shape, name)
     cdef cnp.ndarray o
     if out is None:
-        o = cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, t, 0)
+        o = _alloc.empty_dims(nd, <cnp.npy_intp *>shape, t)
     else:
         o = _check_out(out, nd, shape, t, name)
         if _unsafe_alias(x, xs, o, nd, shape):
@@ -548,7 +549,7 @@ cdef object _reduce(cnp.ndarray x, object axis, bint keepdims, str name, bint ne
     xc, outer, r, inner = _as_orI(x, axes, name)
     cdef cnp.ndarray xa = <cnp.ndarray>xc
     oshape = _out_shape(shape, axes, keepdims)
-    o = np.empty(oshape, dtype=x.dtype)
+    o = _alloc.empty(oshape, x.dtype)
     cdef int64_t o_ = outer, r_ = r, i_ = inner
     po = cnp.PyArray_DATA(o)
     px = cnp.PyArray_DATA(xa)
@@ -601,7 +602,7 @@ cdef object _argreduce(cnp.ndarray x, object axis, bint keepdims, str name,
         raise ValueError("%s: cannot take %s over an empty dim (shape %s)" % (name, name, shape))
     xc, outer, r, inner = _as_orI(<cnp.ndarray>xa_obj, axes, name)
     cdef cnp.ndarray xa = <cnp.ndarray>xc
-    cdef cnp.ndarray o = np.empty(oshape, dtype=np.int64)
+    cdef cnp.ndarray o = _alloc.empty(oshape, np.int64)
     cdef int64_t o_ = outer, r_ = r, i_ = inner
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *px = cnp.PyArray_DATA(xa)
@@ -643,11 +644,11 @@ def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
         lo, hi = <int64_t>a, <int64_t>b
         if hi <= lo:
             raise ValueError("randint: high (%d) must be greater than low (%d)" % (hi, lo))
-        o = np.empty(shape, dtype=np.int64)
+        o = _alloc.empty(shape, np.int64)
     elif kind == "bernoulli":
-        o = np.empty(shape, dtype=np.uint8)
+        o = _alloc.empty(shape, np.uint8)
     elif dt == np.float32 or dt == np.float64:
-        o = np.empty(shape, dtype=dt)
+        o = _alloc.empty(shape, dt)
     else:
         raise TypeError("%s: expected a float dtype, got %s" % (kind, dt))
     n = o.size
@@ -679,7 +680,7 @@ def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
 def rng_permutation(int64_t n, uint64_t seed, uint64_t stream):
     if n < 0:
         raise ValueError("randperm: n must be non-negative, got %d" % n)
-    cdef cnp.ndarray o = np.empty(n, dtype=np.int64)
+    cdef cnp.ndarray o = _alloc.empty(n, np.int64)
     cdef void *p = cnp.PyArray_DATA(o)
     cdef int st
     with nogil:

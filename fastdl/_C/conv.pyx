@@ -4,6 +4,7 @@ libfastdl once with the GIL released."""
 import numpy as np
 cimport numpy as cnp
 from fastdl._C._status cimport check
+from fastdl._C cimport _alloc
 from libc.stdint cimport int64_t
 
 from fastdl._C._core cimport fdl_get_num_threads, fdl_strerror
@@ -66,7 +67,7 @@ def output_size(tuple xshape, tuple wshape, stride, padding, dilation, int64_t g
 
 cdef object _workspace(fdl_conv2d_params *p):
     cdef int64_t nbytes = fdl_conv2d_workspace_size(p, fdl_get_num_threads())
-    return np.empty(max(nbytes, 8), dtype=np.uint8)
+    return _alloc.empty(max(nbytes, 8), np.uint8)
 
 
 def forward(x, w, bias, stride, padding, dilation, int64_t groups):
@@ -83,7 +84,7 @@ def forward(x, w, bias, stride, padding, dilation, int64_t groups):
             raise ValueError("conv2d: bias must have shape (%d,), got %s" % (p.K, bias.shape))
     cdef int64_t P, Q
     check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d")
-    out = np.empty((p.N, p.K, P, Q), dtype=x.dtype)
+    out = _alloc.empty((p.N, p.K, P, Q), x.dtype)
     ws = _workspace(&p)
     cdef void *po = cnp.PyArray_DATA(out)
     cdef void *px = cnp.PyArray_DATA(x)
@@ -112,9 +113,9 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
     dout = _float(dout, "conv2d_backward", "grad_output").astype(x.dtype, copy=False)
     cdef fdl_conv2d_params p
     _params(&p, x.shape, w.shape, stride, padding, dilation, groups, "conv2d_backward")
-    dx = np.zeros(x.shape, dtype=x.dtype) if need_dx else None
-    dw = np.zeros(w.shape, dtype=x.dtype) if need_dw else None
-    db = np.zeros(p.K, dtype=x.dtype) if need_db else None
+    dx = _alloc.zeros(x.shape, x.dtype) if need_dx else None
+    dw = _alloc.zeros(w.shape, x.dtype) if need_dw else None
+    db = _alloc.zeros(p.K, x.dtype) if need_db else None
     ws = _workspace(&p)
     cdef void *pdx = NULL if dx is None else cnp.PyArray_DATA(dx)
     cdef void *pdw = NULL if dw is None else cnp.PyArray_DATA(dw)

@@ -10,6 +10,7 @@ op in every error.
 import numpy as np
 cimport numpy as cnp
 from fastdl._C._status cimport check
+from fastdl._C cimport _alloc
 
 cdef extern from "fastdl.h":
     enum:
@@ -122,7 +123,7 @@ cdef object _act_forward(cnp.ndarray x, str name, act_fwd32_t f32, act_fwd64_t f
     """out = act(x)."""
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
-    cdef cnp.ndarray out = np.empty_like(x)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
     cdef int64_t n = x.size
@@ -141,7 +142,7 @@ cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd32_t 
     saved = np.ascontiguousarray(saved)
     cdef cnp.ndarray g = _c(dout, saved.dtype, name, "grad_output")
     _size(g, saved.size, name, "grad_output")
-    cdef cnp.ndarray dx = np.zeros_like(saved)
+    cdef cnp.ndarray dx = _alloc.zeros_like(saved)
     cdef void *pd = _p(dx)
     cdef void *ps = _p(saved)
     cdef void *pg = _p(g)
@@ -356,7 +357,7 @@ def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t 
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
     _size(x, outer * dim * inner, name, "input")
-    cdef cnp.ndarray out = np.empty_like(x)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
     cdef int st = 0
@@ -382,7 +383,7 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
     _size(out, outer * dim * inner, name, "output")
     _size(g, outer * dim * inner, name, "grad_output")
-    cdef cnp.ndarray dx = np.zeros_like(out)
+    cdef cnp.ndarray dx = _alloc.zeros_like(out)
     cdef void *pd = _p(dx)
     cdef void *po = _p(out)
     cdef void *pg = _p(g)
@@ -424,7 +425,7 @@ cdef object _pl_forward(cnp.ndarray x, object target, object weight, object pos_
     cdef cnp.ndarray pw = _c(pos_weight, x.dtype, name, "pos_weight")
     _size(y, x.size, name, "target"); _size(w, x.size, name, "weight")
     _size(pw, x.size, name, "pos_weight")
-    cdef cnp.ndarray out = np.empty_like(x)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
     cdef void *pl = _p(out)
     cdef void *px = _p(x)
     cdef void *py = _p(y)
@@ -458,7 +459,7 @@ cdef object _pl_backward(cnp.ndarray x, object target, object weight, object pos
     cdef int64_t ds = 0 if g.size == 1 else 1
     if ds:
         _size(g, x.size, name, "grad_output")
-    cdef cnp.ndarray dx = np.zeros_like(x)
+    cdef cnp.ndarray dx = _alloc.zeros_like(x)
     cdef void *pd = _p(dx)
     cdef void *px = _p(x)
     cdef void *py = _p(y)
@@ -730,8 +731,8 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
     cdef cnp.ndarray w = _c(weight, x.dtype, "cross_entropy", "weight")
     _size(t, N * C if prob else N, "cross_entropy", "target")
     _size(w, C, "cross_entropy", "weight")
-    cdef cnp.ndarray loss = np.empty(N, x.dtype)
-    cdef cnp.ndarray lse = np.empty(N, x.dtype)
+    cdef cnp.ndarray loss = _alloc.empty(N, x.dtype)
+    cdef cnp.ndarray lse = _alloc.empty(N, x.dtype)
     cdef void *pl = _p(loss)
     cdef void *ps = _p(lse)
     cdef void *px = _p(x)
@@ -766,7 +767,7 @@ def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, tar
     _size(w, C, "cross_entropy", "weight")
     _size(s, N, "cross_entropy", "lse")
     cdef int64_t ds = _gstride(g, N, "cross_entropy")
-    cdef cnp.ndarray dx = np.zeros_like(x)
+    cdef cnp.ndarray dx = _alloc.zeros_like(x)
     cdef void *pd = _p(dx)
     cdef void *ps = _p(s)
     cdef void *px = _p(x)
@@ -795,7 +796,7 @@ def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_inde
     cdef cnp.ndarray t = _c(target, np.int64, "nll_loss", "target")
     cdef cnp.ndarray w = _c(weight, x.dtype, "nll_loss", "weight")
     _size(t, N, "nll_loss", "target"); _size(w, C, "nll_loss", "weight")
-    cdef cnp.ndarray loss = np.empty(N, x.dtype)
+    cdef cnp.ndarray loss = _alloc.empty(N, x.dtype)
     cdef void *pl = _p(loss)
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
@@ -820,7 +821,7 @@ def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale
     cdef cnp.ndarray g = _c(dout, x.dtype, "nll_loss", "grad_output")
     _size(t, N, "nll_loss", "target"); _size(w, C, "nll_loss", "weight")
     cdef int64_t ds = _gstride(g, N, "nll_loss")
-    cdef cnp.ndarray dx = np.zeros((N, C), x.dtype)
+    cdef cnp.ndarray dx = _alloc.zeros((N, C), x.dtype)
     cdef void *pd = _p(dx)
     cdef void *pt = _p(t)
     cdef void *pw = _p(w)
@@ -843,7 +844,7 @@ def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, dou
     cdef cnp.ndarray t = _c(target, np.int64, "multi_margin_loss", "target")
     cdef cnp.ndarray w = _c(weight, x.dtype, "multi_margin_loss", "weight")
     _size(t, N, "multi_margin_loss", "target"); _size(w, C, "multi_margin_loss", "weight")
-    cdef cnp.ndarray loss = np.empty(N, x.dtype)
+    cdef cnp.ndarray loss = _alloc.empty(N, x.dtype)
     cdef void *pl = _p(loss)
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
@@ -869,7 +870,7 @@ def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, dou
     cdef cnp.ndarray g = _c(dout, x.dtype, "multi_margin_loss", "grad_output")
     _size(t, N, "multi_margin_loss", "target"); _size(w, C, "multi_margin_loss", "weight")
     cdef int64_t ds = _gstride(g, N, "multi_margin_loss")
-    cdef cnp.ndarray dx = np.zeros_like(x)
+    cdef cnp.ndarray dx = _alloc.zeros_like(x)
     cdef void *pd = _p(dx)
     cdef void *px = _p(x)
     cdef void *pt = _p(t)
@@ -896,8 +897,8 @@ def triplet_margin_loss_forward(cnp.ndarray a not None, positive, negative, doub
     cdef int64_t N = a.shape[0], D_ = a.shape[1]
     _size(po, N * D_, "triplet_margin_loss", "positive")
     _size(ne, N * D_, "triplet_margin_loss", "negative")
-    cdef cnp.ndarray loss = np.empty(N, a.dtype)
-    cdef cnp.ndarray dist = np.empty((N, 3), a.dtype)
+    cdef cnp.ndarray loss = _alloc.empty(N, a.dtype)
+    cdef cnp.ndarray dist = _alloc.empty((N, 3), a.dtype)
     cdef void *pl = _p(loss)
     cdef void *pdist = _p(dist)
     cdef void *pa = _p(a)
@@ -927,9 +928,9 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
     _size(ne, N * D_, "triplet_margin_loss", "negative")
     _size(ds_, N * 3, "triplet_margin_loss", "dist")
     cdef int64_t gs = _gstride(g, N, "triplet_margin_loss")
-    cdef cnp.ndarray da = np.zeros_like(a)
-    cdef cnp.ndarray dp = np.zeros_like(a)
-    cdef cnp.ndarray dn = np.zeros_like(a)
+    cdef cnp.ndarray da = _alloc.zeros_like(a)
+    cdef cnp.ndarray dp = _alloc.zeros_like(a)
+    cdef cnp.ndarray dn = _alloc.zeros_like(a)
     cdef void *pda = _p(da)
     cdef void *pdp = _p(dp)
     cdef void *pdn = _p(dn)
@@ -956,8 +957,8 @@ def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin)
     cdef int64_t N = x1.shape[0], D_ = x1.shape[1]
     _size(b, N * D_, "cosine_embedding_loss", "input2")
     _size(yy, N, "cosine_embedding_loss", "target")
-    cdef cnp.ndarray loss = np.empty(N, x1.dtype)
-    cdef cnp.ndarray saved = np.empty((N, 3), x1.dtype)
+    cdef cnp.ndarray loss = _alloc.empty(N, x1.dtype)
+    cdef cnp.ndarray saved = _alloc.empty((N, 3), x1.dtype)
     cdef void *pl = _p(loss)
     cdef void *ps = _p(saved)
     cdef void *pa = _p(x1)
@@ -985,8 +986,8 @@ def cosine_embedding_loss_backward(cnp.ndarray saved not None, cnp.ndarray x1 no
     _size(yy, N, "cosine_embedding_loss", "target")
     _size(sv, N * 3, "cosine_embedding_loss", "saved")
     cdef int64_t gs = _gstride(g, N, "cosine_embedding_loss")
-    cdef cnp.ndarray d1 = np.zeros_like(x1)
-    cdef cnp.ndarray d2 = np.zeros_like(x1)
+    cdef cnp.ndarray d1 = _alloc.zeros_like(x1)
+    cdef cnp.ndarray d2 = _alloc.zeros_like(x1)
     cdef void *p1 = _p(d1)
     cdef void *p2 = _p(d2)
     cdef void *ps = _p(sv)
@@ -1015,8 +1016,8 @@ def max_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
     _pool_out(H, OH, kh, sh, ph, dh, "max_pool2d", "height")
     _pool_out(W, OW, kw, sw, pw, dw, "max_pool2d", "width")
     shape = (<object>x).shape[:-2] + (OH, OW)
-    cdef cnp.ndarray out = np.empty(shape, x.dtype)
-    cdef cnp.ndarray am = np.empty(shape, np.int64)
+    cdef cnp.ndarray out = _alloc.empty(shape, x.dtype)
+    cdef cnp.ndarray am = _alloc.empty(shape, np.int64)
     cdef void *po = _p(out)
     cdef void *pa = _p(am)
     cdef void *px = _p(x)
@@ -1038,7 +1039,7 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = gg.shape[gg.ndim - 2], OW = gg.shape[gg.ndim - 1]
     cdef int64_t P = gg.size // (OH * OW) if OH * OW else 0
-    cdef cnp.ndarray dx = np.zeros(in_shape, gg.dtype)
+    cdef cnp.ndarray dx = _alloc.zeros(in_shape, gg.dtype)
     _size(dx, P * H * W, "max_pool2d", "input")
     cdef void *pd = _p(dx)
     cdef void *pa = _p(am)
@@ -1063,7 +1064,7 @@ def avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
     cdef int64_t P = x.size // (H * W) if H * W else 0
     _pool_out(H, OH, kh, sh, ph, 1, "avg_pool2d", "height")
     _pool_out(W, OW, kw, sw, pw, 1, "avg_pool2d", "width")
-    cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
+    cdef cnp.ndarray out = _alloc.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
     cdef int st = 0
@@ -1082,7 +1083,7 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
-    cdef cnp.ndarray dx = np.zeros(in_shape, g.dtype)
+    cdef cnp.ndarray dx = _alloc.zeros(in_shape, g.dtype)
     _size(dx, P * H * W, "avg_pool2d", "input")
     cdef void *pd = _p(dx)
     cdef void *pg = _p(g)
@@ -1102,7 +1103,7 @@ def adaptive_avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW):
     cdef int64_t P = x.size // (H * W) if H * W else 0
     if OH < 1 or OW < 1:
         raise ValueError("adaptive_avg_pool2d: output size must be >= 1, got (%d, %d)" % (OH, OW))
-    cdef cnp.ndarray out = np.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
+    cdef cnp.ndarray out = _alloc.empty((<object>x).shape[:-2] + (OH, OW), x.dtype)
     cdef void *po = _p(out)
     cdef void *px = _p(x)
     cdef int st = 0
@@ -1120,7 +1121,7 @@ def adaptive_avg_pool2d_backward(dout, tuple in_shape):
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = g.shape[g.ndim - 2], OW = g.shape[g.ndim - 1]
     cdef int64_t P = g.size // (OH * OW) if OH * OW else 0
-    cdef cnp.ndarray dx = np.zeros(in_shape, g.dtype)
+    cdef cnp.ndarray dx = _alloc.zeros(in_shape, g.dtype)
     _size(dx, P * H * W, "adaptive_avg_pool2d", "input")
     cdef void *pd = _p(dx)
     cdef void *pg = _p(g)
@@ -1161,9 +1162,9 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
     _size(w, C, "batch_norm", "weight"); _size(b, C, "batch_norm", "bias")
     if not training and (rm is None or rv is None):
         raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    cdef cnp.ndarray out = np.empty_like(x)
-    cdef cnp.ndarray mean = np.empty(C, x.dtype)
-    cdef cnp.ndarray rstd = np.empty(C, x.dtype)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
+    cdef cnp.ndarray mean = _alloc.empty(C, x.dtype)
+    cdef cnp.ndarray rstd = _alloc.empty(C, x.dtype)
     cdef void *po = _p(out)
     cdef void *pm = _p(mean)
     cdef void *ps = _p(rstd)
@@ -1195,9 +1196,9 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef cnp.ndarray r = _c(rstd, x.dtype, "batch_norm", "rstd")
     _size(w, C, "batch_norm", "weight"); _size(g, x.size, "batch_norm", "grad_output")
     _size(m, C, "batch_norm", "mean"); _size(r, C, "batch_norm", "rstd")
-    cdef cnp.ndarray dx = np.zeros_like(x) if need_dx else None
-    cdef cnp.ndarray dw = np.zeros(C, x.dtype) if need_dw else None
-    cdef cnp.ndarray db = np.zeros(C, x.dtype) if need_db else None
+    cdef cnp.ndarray dx = _alloc.zeros_like(x) if need_dx else None
+    cdef cnp.ndarray dw = _alloc.zeros(C, x.dtype) if need_dw else None
+    cdef cnp.ndarray db = _alloc.zeros(C, x.dtype) if need_db else None
     cdef void *pdx = _p(dx)
     cdef void *pdw = _p(dw)
     cdef void *pdb = _p(db)
@@ -1225,9 +1226,9 @@ def layer_norm_forward(cnp.ndarray x not None, int64_t D_, weight, bias, double 
     cdef cnp.ndarray w = _c(weight, x.dtype, "layer_norm", "weight")
     cdef cnp.ndarray b = _c(bias, x.dtype, "layer_norm", "bias")
     _size(w, D_, "layer_norm", "weight"); _size(b, D_, "layer_norm", "bias")
-    cdef cnp.ndarray out = np.empty_like(x)
-    cdef cnp.ndarray mean = np.empty(R, x.dtype)
-    cdef cnp.ndarray rstd = np.empty(R, x.dtype)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
+    cdef cnp.ndarray mean = _alloc.empty(R, x.dtype)
+    cdef cnp.ndarray rstd = _alloc.empty(R, x.dtype)
     cdef void *po = _p(out)
     cdef void *pm = _p(mean)
     cdef void *ps = _p(rstd)
@@ -1257,9 +1258,9 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef cnp.ndarray r = _c(rstd, x.dtype, "layer_norm", "rstd")
     _size(w, D_, "layer_norm", "weight"); _size(g, x.size, "layer_norm", "grad_output")
     _size(m, R, "layer_norm", "mean"); _size(r, R, "layer_norm", "rstd")
-    cdef cnp.ndarray dx = np.zeros_like(x) if need_dx else None
-    cdef cnp.ndarray dw = np.zeros(D_, x.dtype) if need_dw else None
-    cdef cnp.ndarray db = np.zeros(D_, x.dtype) if need_db else None
+    cdef cnp.ndarray dx = _alloc.zeros_like(x) if need_dx else None
+    cdef cnp.ndarray dw = _alloc.zeros(D_, x.dtype) if need_dw else None
+    cdef cnp.ndarray db = _alloc.zeros(D_, x.dtype) if need_db else None
     cdef void *pdx = _p(dx)
     cdef void *pdw = _p(dw)
     cdef void *pdb = _p(db)
@@ -1284,8 +1285,8 @@ def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t st
     if not 0.0 <= p <= 1.0:
         raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     x = np.ascontiguousarray(x)
-    cdef cnp.ndarray out = np.empty_like(x)
-    cdef cnp.ndarray mask = np.empty((<object>x).shape, np.uint8)
+    cdef cnp.ndarray out = _alloc.empty_like(x)
+    cdef cnp.ndarray mask = _alloc.empty((<object>x).shape, np.uint8)
     cdef void *po = _p(out)
     cdef void *pm = _p(mask)
     cdef void *px = _p(x)
@@ -1305,7 +1306,7 @@ def dropout_backward(cnp.ndarray mask not None, dout, double p):
         raise ValueError("dropout: probability must be in [0, 1], got %r" % p)
     cdef cnp.ndarray m = _c(mask, np.uint8, "dropout", "mask")
     _size(m, g.size, "dropout", "mask")
-    cdef cnp.ndarray dx = np.zeros_like(g)
+    cdef cnp.ndarray dx = _alloc.zeros_like(g)
     cdef void *pd = _p(dx)
     cdef void *pm = _p(m)
     cdef void *pg = _p(g)
@@ -1326,7 +1327,7 @@ def embedding_forward(idx, cnp.ndarray weight not None):
     cdef cnp.ndarray ix = _c(idx, np.int64, "embedding", "input")
     cdef int64_t N = ix.size, D_ = weight.shape[1]
     _indices(ix, weight.shape[0], "embedding", "index", "rows of weight")
-    cdef cnp.ndarray out = np.empty((<object>ix).shape + (D_,), weight.dtype)
+    cdef cnp.ndarray out = _alloc.empty((<object>ix).shape + (D_,), weight.dtype)
     cdef void *po = _p(out)
     cdef void *pi = _p(ix)
     cdef void *pw = _p(weight)
@@ -1347,7 +1348,7 @@ def embedding_backward(idx, dout, tuple weight_shape, int64_t padding_idx):
     cdef int64_t N = ix.size, D_ = weight_shape[1]
     _indices(ix, weight_shape[0], "embedding", "index", "rows of weight")
     _size(g, N * D_, "embedding", "grad_output")
-    cdef cnp.ndarray dw = np.zeros(weight_shape, g.dtype)
+    cdef cnp.ndarray dw = _alloc.zeros(weight_shape, g.dtype)
     cdef void *pd = _p(dw)
     cdef void *pi = _p(ix)
     cdef void *pg = _p(g)

@@ -3,7 +3,8 @@
  * Elman RNN (tanh/relu), LSTM and GRU, and whole-sequence layer kernels that
  * run one layer in one direction forward and backward through time.
  *
- * Legend: T time steps, B batch, I input features, H hidden features.
+ * Legend: T time steps, B batch, I input features (parameter In: <complex.h>
+ * defines I), H hidden features.
  * Gate order and equations are PyTorch's:
  *   RNN   h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh),  act = tanh | relu
  *   LSTM  gates (i, f, g, o):  i, f, o = sigmoid(.), g = tanh(.)
@@ -96,16 +97,16 @@ FDL_API int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev,
  *   GRU:  act (float,B,3H), ghn (float,B,H). */
 FDL_API int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
                               const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                              int64_t Ts, int64_t B, int64_t I, int64_t H,
+                              int64_t Ts, int64_t B, int64_t In, int64_t H,
                               int reverse, fdl_rnn_act act);
 FDL_API int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work,
                                const float *x, const float *h0, const float *c0,
                                const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                               int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 FDL_API int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *work,
                               const float *x, const float *h0,
                               const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                              int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                              int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 /* dy (float,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
  * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (float,B,I), dh0, dc0 (B,H),
  * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
@@ -113,19 +114,19 @@ FDL_API int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, floa
                                float *work, const float *hs, const float *x,
                                const float *w_ih, const float *w_hh,
                                const float *dy, int64_t ldy, const float *dh_n,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H,
+                               int64_t Ts, int64_t B, int64_t In, int64_t H,
                                int reverse, fdl_rnn_act act);
 FDL_API int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                                 float *db_ih, float *db_hh, float *work,
                                 const float *hs, const float *cs, const float *act, const float *tanh_c,
                                 const float *x, const float *w_ih, const float *w_hh,
                                 const float *dy, int64_t ldy, const float *dh_n, const float *dc_n,
-                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                                int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 FDL_API int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                                float *work, const float *hs, const float *act, const float *ghn,
                                const float *x, const float *w_ih, const float *w_hh,
                                const float *dy, int64_t ldy, const float *dh_n,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                               int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 
 /* float64: the same functions over double */
 /* ---- cell kernels ---- */
@@ -161,16 +162,16 @@ FDL_API int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev,
  *   GRU:  act (double,B,3H), ghn (double,B,H). */
 FDL_API int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
                               const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
-                              int64_t Ts, int64_t B, int64_t I, int64_t H,
+                              int64_t Ts, int64_t B, int64_t In, int64_t H,
                               int reverse, fdl_rnn_act act);
 FDL_API int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work,
                                const double *x, const double *h0, const double *c0,
                                const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                               int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 FDL_API int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, double *work,
                               const double *x, const double *h0,
                               const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
-                              int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                              int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 /* dy (double,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
  * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (double,B,I), dh0, dc0 (B,H),
  * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
@@ -178,19 +179,19 @@ FDL_API int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, d
                                double *work, const double *hs, const double *x,
                                const double *w_ih, const double *w_hh,
                                const double *dy, int64_t ldy, const double *dh_n,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H,
+                               int64_t Ts, int64_t B, int64_t In, int64_t H,
                                int reverse, fdl_rnn_act act);
 FDL_API int fdl_lstm_layer_backward_f64(double *dx, double *dh0, double *dc0, double *dw_ih, double *dw_hh,
                                 double *db_ih, double *db_hh, double *work,
                                 const double *hs, const double *cs, const double *act, const double *tanh_c,
                                 const double *x, const double *w_ih, const double *w_hh,
                                 const double *dy, int64_t ldy, const double *dh_n, const double *dc_n,
-                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                                int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 FDL_API int fdl_gru_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
                                double *work, const double *hs, const double *act, const double *ghn,
                                const double *x, const double *w_ih, const double *w_hh,
                                const double *dy, int64_t ldy, const double *dh_n,
-                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse);
+                               int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse);
 
 /* Elements of `work` the layer kernels need. */
 FDL_API int64_t fdl_rnn_layer_forward_workspace(int64_t B, int64_t H);
