@@ -22,6 +22,13 @@ CASES = [
     ("add_shapes", "C.add(f(3), f(4))", "ValueError", ["add", "(3,)", "(4,)"]),
     ("add_out_shape", "C.add(f(3), f(3), out=f(2))", "ValueError", ["add", "out"]),
     ("add_out_not_array", "C.add(f(3), f(3), out=[0, 0, 0])", "TypeError", ["add", "out"]),
+    ("add_out_read_only", "C.add(f(3), f(3), out=np.frombuffer(bytes(12), np.float32))",
+     "ValueError", ["add", "read-only"]),
+    ("exp_out_read_only", "C.exp(f(3), out=np.frombuffer(bytes(12), np.float32))",
+     "ValueError", ["exp", "read-only"]),
+    ("gather_out_read_only", "data.gather_rows(f(4, 3), np.array([0, 1]), "
+     "out=np.frombuffer(bytes(24), np.float32).reshape(2, 3))", "ValueError",
+     ["gather_rows", "read-only"]),
     ("add_too_many_dims", "C.add(f(*(1,) * 9), f(1))", "ValueError", ["add", "dims"]),
     ("exp_int", "C.exp(np.ones(3, np.int64))", "TypeError", ["exp", "int64"]),
     ("clip_none", "C.clip(None, 0.0, 1.0)", "TypeError", []),

@@ -143,6 +143,8 @@ cdef inline cnp.ndarray _check_out(object out, int nd, int64_t *shape, int typen
                             (<object>o).shape, (<object>o).dtype))
     if not cnp.PyArray_IS_C_CONTIGUOUS(o):
         raise ValueError("%s: out must be C-contiguous" % op)
+    if not cnp.PyArray_ISWRITEABLE(o):
+        raise ValueError("%s: out is read-only (its writeable flag is off)" % op)
     return o
 
 

@@ -92,6 +92,8 @@ def gather_rows(cnp.ndarray src not None, idx, out=None):
         if (<object>o).shape != shape or o.dtype != src.dtype or not cnp.PyArray_IS_C_CONTIGUOUS(o):
             raise ValueError("gather_rows: out must be C-contiguous with shape %s and dtype %s, "
                              "got %s %s" % (shape, src.dtype, (<object>o).shape, o.dtype))
+        if not cnp.PyArray_ISWRITEABLE(o):
+            raise ValueError("gather_rows: out is read-only (its writeable flag is off)")
     cdef int64_t row_bytes = cnp.PyArray_ITEMSIZE(src)
     cdef int d
     for d in range(1, cnp.PyArray_NDIM(src)):
