@@ -29,11 +29,18 @@ static inline int ex_die(const char *prog, const char *what, int st)
     return 1;
 }
 
-/* --data default: $FASTDL_DATA, else ../shared/data/mnist (as the Python side). */
+/* --data default, as the Python side: $FASTDL_DATA, else fastdl's MNIST cache
+ * $XDG_CACHE_HOME/fastdl/mnist (~/.cache/fastdl/mnist), where `fastdl demo` or
+ * fastdl.datasets.mnist() downloads the files. */
 static inline const char *ex_default_data(void)
 {
+    static char path[512];
     const char *env = getenv("FASTDL_DATA");
-    return env && *env ? env : "../shared/data/mnist";
+    if (env && *env) return env;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(path, sizeof path, "%s/fastdl/mnist", xdg);
+    else snprintf(path, sizeof path, "%s/.cache/fastdl/mnist", home ? home : ".");
+    return path;
 }
 
 /* "256,128" -> hidden[] (at most max entries); returns the count. */
