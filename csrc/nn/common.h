@@ -91,17 +91,4 @@ static inline int nn_targets_bad(const int64_t *t, int64_t N, int64_t C, int64_t
     return 0;
 }
 
-/* 1 when one of idx[n] lies outside [lo, hi). */
-/* The scan reads as many bytes as the kernel it guards (max_pool2d backward
- * over 400k windows: 0.4 ms serial), so it runs on the kernel's threads; an
- * OR reduction gives the same answer in any order. */
-static inline int nn_indices_bad(const int64_t *idx, int64_t n, int64_t lo, int64_t hi) {
-    int bad = 0;
-    int nt = fdl_threads_for(n);
-    (void)nt;
-    #pragma omp parallel for schedule(static) reduction(|:bad) num_threads(nt) if(nt > 1)
-    for (int64_t i = 0; i < n; i++) bad |= idx[i] < lo || idx[i] >= hi;
-    return bad;
-}
-
 #endif

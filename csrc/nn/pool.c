@@ -35,16 +35,14 @@ int fdl_max_pool2d_forward_f64(double *out, int64_t *argmax, const double *x, in
 int fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const float *dout, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW) {
     if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0) return FDL_ERR_ARG;
     if (P > 0 && H > 0 && W > 0 && OH > 0 && OW > 0 && (!dx || !argmax || !dout)) return FDL_ERR_NULL;
-    if (P > 0 && OH > 0 && OW > 0 && nn_indices_bad(argmax, P * OH * OW, -1, H * W)) return FDL_ERR_ARG;
-    nn_max_pool2d_backward_f32(dx, argmax, dout, P, H, W, OH, OW);
+    if (nn_max_pool2d_backward_f32(dx, argmax, dout, P, H, W, OH, OW)) return FDL_ERR_ARG;
     return FDL_OK;
 }
 
 int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW) {
     if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0) return FDL_ERR_ARG;
     if (P > 0 && H > 0 && W > 0 && OH > 0 && OW > 0 && (!dx || !argmax || !dout)) return FDL_ERR_NULL;
-    if (P > 0 && OH > 0 && OW > 0 && nn_indices_bad(argmax, P * OH * OW, -1, H * W)) return FDL_ERR_ARG;
-    nn_max_pool2d_backward_f64(dx, argmax, dout, P, H, W, OH, OW);
+    if (nn_max_pool2d_backward_f64(dx, argmax, dout, P, H, W, OH, OW)) return FDL_ERR_ARG;
     return FDL_OK;
 }
 

@@ -85,18 +85,27 @@ static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64
 
 /* dx[P, H, W] += dout routed through argmax; planes are disjoint, so the
  * plane-parallel loop needs no atomics. An argmax outside [0, H W) (-1 for
- * an all-padding window) routes nothing: backward never leaves its plane. */
-static void FN(nn_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
-                                 int64_t H, int64_t W, int64_t OH, int64_t OW) {
+ * an all-padding window) routes nothing: backward never leaves its plane.
+ * Returns 1 when some argmax other than -1 lies outside its plane. The check
+ * rides on the scatter's own bounds test: a separate pass over the int64
+ * indices cost as much as the scatter (max_pool2d backward, 64x32x28x28:
+ * 0.26 ms -> 0.40 ms on 2 threads). */
+static int FN(nn_max_pool2d_backward)(T *dx, const int64_t *argmax, const T *dout, int64_t P,
+                                int64_t H, int64_t W, int64_t OH, int64_t OW) {
     int nt_ = fdl_threads_for(P * (OH * OW + H * W));
-    NN_OMP_FOR
+    int bad = 0;
+    (void)nt_;
+    #pragma omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1) reduction(|:bad)
     for (int64_t p = 0; p < P; p++) {
         T *dp = dx + p * H * W;
         const T *gp = dout + p * OH * OW;
         const int64_t *ap = argmax + p * OH * OW;
-        for (int64_t k = 0; k < OH * OW; k++)
+        for (int64_t k = 0; k < OH * OW; k++) {
             if ((uint64_t)ap[k] < (uint64_t)(H * W)) dp[ap[k]] += gp[k];
+            else bad |= ap[k] != -1;
+        }
     }
+    return bad;
 }
 
 /* window [hs, he) x [ws, we) of output (oh, ow) and its divisor, PyTorch's rule:

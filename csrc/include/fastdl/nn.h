@@ -222,7 +222,8 @@ FDL_API int fdl_cosine_embedding_loss_backward_f64(double *dx1, double *dx2, con
 
 /* ---- Pooling: P = N * C planes, x[P, H, W] -> out[P, OH, OW]. max_pool2d's argmax is
  * h * W + w, or -1 for a window entirely in the padding (out -inf), which backward
- * skips; backward returns FDL_ERR_ARG for any other argmax outside [0, H W). */
+ * skips; backward returns FDL_ERR_ARG for any other argmax outside [0, H W)
+ * (found during the scatter, so dx then holds the valid indices' part). */
 FDL_API int fdl_max_pool2d_forward_f32(float *out, int64_t *argmax, const float *x, int64_t P,
         int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
         int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
