@@ -12,6 +12,15 @@ class _GradMode(threading.local):
 _mode = _GradMode()
 
 
+def _run_inside(fn, make_context):
+    """fn as a decorator gives it: each call runs inside a fresh make_context()."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 def is_grad_enabled():
     """Whether operations are being recorded for autograd in this thread (torch.is_grad_enabled).
 
@@ -53,12 +62,7 @@ class set_grad_enabled:
     def __call__(self, fn):
         mode = _mode.enabled
         _mode.enabled = self.prev
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _run_inside(fn, lambda: set_grad_enabled(mode))
 
 
 class _GradModeContext:
@@ -83,11 +87,7 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-        return wrapper
+        return _run_inside(fn, type(self))
 
 
 class no_grad(_GradModeContext):

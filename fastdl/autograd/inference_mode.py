@@ -9,10 +9,9 @@ fastdl has no version counters to skip, so the difference from ``no_grad`` is
 the flag ``fastdl.is_inference_mode_enabled()``; what makes inference fast at
 batch 1 is the no-grad path itself (benchmarks/inference.py measures it).
 """
-import functools
 import threading
 
-from fastdl.autograd.grad_mode import _mode
+from fastdl.autograd.grad_mode import _mode, _run_inside
 
 __all__ = ["inference_mode", "is_inference_mode_enabled"]
 
@@ -78,12 +77,7 @@ class inference_mode:
 
     def __call__(self, fn):
         mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _run_inside(fn, lambda: inference_mode(mode))
 
     def clone(self):
         return inference_mode(self.mode)
