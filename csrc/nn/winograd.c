@@ -1,0 +1,366 @@
+/*
+ * nn/winograd.c — float32 3x3 stride-1 convolution by Winograd F(4x4, 3x3)
+ * (Lavin and Gray, 2016): forward, input gradient and weight gradient.
+ *
+ * Legend: N batch, C/K input/output channels, H x W input, P x Q output
+ * (P = H + 2 pad_h - 2), a tile is 4x4 outputs read from a 6x6 input patch,
+ * TH x TW tiles per image, T = N*TH*TW tiles in the batch, xi in [0, 36) a
+ * position of the 6x6 transformed tile, Tb the tiles of one block.
+ *
+ *   forward  out = A^T [ U[xi] @ V[xi] ] A     U[xi] [K, C] = (G w G^T)[xi]
+ *                                             V[xi] [C, Tb] = (B^T d B)[xi]
+ *   dx       the forward of dout (K channels, padding 2 - pad) with the
+ *            180-degree rotated, transposed filter w'[c, k] = rot(w[k, c])
+ *   dw       dU[xi] [K, C] = sum over tiles of Y[xi] [K, Tb] @ V[xi]^T,
+ *            Y[xi] = (A g A^T)[xi] of the 4x4 dout tiles g; dw += G^T dU G
+ *
+ * Tiles are numbered over the whole batch (tile t of image t / (TH*TW)), so
+ * small maps still give each GEMM many columns. The 36 products of a block
+ * are fdl_sgemm calls (the packed micro-kernels); the tile transforms are
+ * the per-ISA kernels of winograd_kernels.h, taken from dispatch.c.
+ *
+ * Blocks: forward and dx transform, multiply and write back one block of Tb
+ * tiles at a time per thread, so V and M of a block stay in the thread's
+ * cache instead of streaming 36x the input through memory. dw runs blocks
+ * in order on the whole team: the transforms split the block's tiles over
+ * threads, then each thread owns some xi and adds that block's product into
+ * dU[xi]. Tb depends only on the shapes, each output element is made by one
+ * thread, and dU[xi] sums the blocks in block order: any thread count gives
+ * the same bits, with no atomics.
+ *
+ * Accuracy (tests/test_winograd.py, unit-scale data, float64 direct
+ * convolution as the reference): max |error| / max |reference| about 2e-6
+ * forward and dx, 1e-6 dw at C = K = 64, against 3e-7 for im2col. F(6x6, 3x3) would cut
+ * the products another 1.8x but its transforms (points +-1/2, +-3/2 ... )
+ * lose about 10x more precision in float32; F(4x4) is the usual compromise.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime/dispatch.h"
+#include "runtime/internal.h"
+#include "nn/winograd.h"
+
+/* Scratch per block: 36 x (C + K) x Tb floats. A block of about 2 MiB sits
+ * in L2 + L3 while it is transformed, multiplied and written back. */
+#define WINO_BLOCK_BYTES (2 << 20)
+#define WINO_TB_MAX 512
+/* Below this many multiply-adds (direct count) a layer runs on one thread. */
+#define WINO_PAR_MIN_MACS ((int64_t)1 << 21)
+
+/* ---- algorithm choice -------------------------------------------------------------- */
+
+static int g_algo = -1;
+
+static void algo_init(void) {
+    const char *env = getenv("FASTDL_CONV_ALGO");
+    int a = FDL_CONV_ALGO_AUTO;
+    if (env && !strcasecmp(env, "im2col")) a = FDL_CONV_ALGO_IM2COL;
+    else if (env && !strcasecmp(env, "winograd")) a = FDL_CONV_ALGO_WINOGRAD;
+    g_algo = a;
+}
+
+int fdl_conv2d_get_algo(void) {
+    if (g_algo < 0) algo_init();
+    return g_algo;
+}
+
+int fdl_conv2d_set_algo(int algo) {
+    if (algo != FDL_CONV_ALGO_AUTO && algo != FDL_CONV_ALGO_IM2COL &&
+        algo != FDL_CONV_ALGO_WINOGRAD)
+        return FDL_ERR_ARG;
+    g_algo = algo;
+    return FDL_OK;
+}
+
+/* Layers Winograd F(4x4, 3x3) computes: P and Q follow from stride 1, and
+ * dx as a forward pass needs padding 2 - pad >= 0. */
+static int wino_applies(const fdl_conv2d_params *p) {
+    return p && p->N >= 1 && p->C >= 1 && p->K >= 1 && p->R == 3 && p->S == 3 &&
+           p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->dil_w == 1 &&
+           p->groups == 1 && p->pad_h >= 0 && p->pad_h <= 2 && p->pad_w >= 0 &&
+           p->pad_w <= 2 && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
+}
+
+/* The measured rule for FDL_CONV_ALGO_AUTO (benchmarks in the commit log):
+ * Winograd needs enough channels for its 36 products to outweigh the tile
+ * transforms (cost per tile ~ C + K, products ~ C*K) and maps of at least
+ * a few tiles. */
+static int wino_pays(const fdl_conv2d_params *p) {
+    int64_t P = p->H + 2 * p->pad_h - 2, Q = p->W + 2 * p->pad_w - 2;
+    return p->C >= 16 && p->K >= 16 && P >= 4 && Q >= 4;
+}
+
+static int wino_use(const fdl_conv2d_params *p) {
+    int a = fdl_conv2d_get_algo();
+    if (a == FDL_CONV_ALGO_IM2COL || !wino_applies(p)) return 0;
+    return a == FDL_CONV_ALGO_WINOGRAD || wino_pays(p);
+}
+
+const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return "invalid";
+    return wino_use(p) ? "winograd_f4x4_3x3" : "im2col";
+}
+
+/* ---- filter transforms (small: K*C tiles, scalar, in double) ----------------------- */
+
+/* u[6][6] = G g G^T of a 3x3 g (rotated 180 degrees when rot) */
+static void filter_tf(double u[36], const float *g9, int rot) {
+    double g[9], t[18];
+    for (int i = 0; i < 9; i++) g[i] = g9[rot ? 8 - i : i];
+    for (int j = 0; j < 3; j++) {          /* t[6][3] = G g */
+        double a = g[j], b = g[3 + j], c = g[6 + j];
+        t[0 * 3 + j] = a / 4;
+        t[1 * 3 + j] = -(a + b + c) / 6;
+        t[2 * 3 + j] = -(a - b + c) / 6;
+        t[3 * 3 + j] = a / 24 + b / 12 + c / 6;
+        t[4 * 3 + j] = a / 24 - b / 12 + c / 6;
+        t[5 * 3 + j] = c;
+    }
+    for (int i = 0; i < 6; i++) {          /* u = t G^T */
+        double a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
+        u[i * 6 + 0] = a / 4;
+        u[i * 6 + 1] = -(a + b + c) / 6;
+        u[i * 6 + 2] = -(a - b + c) / 6;
+        u[i * 6 + 3] = a / 24 + b / 12 + c / 6;
+        u[i * 6 + 4] = a / 24 - b / 12 + c / 6;
+        u[i * 6 + 5] = c;
+    }
+}
+
+/* g[3][3] += G^T u G of a 6x6 u (the weight gradient's way back) */
+static void filter_tf_back(float *g9, const double u[36]) {
+    double t[18];
+    for (int j = 0; j < 6; j++) {          /* t[3][6] = G^T u */
+        double u0 = u[j], u1 = u[6 + j], u2 = u[12 + j], u3 = u[18 + j], u4 = u[24 + j],
+               u5 = u[30 + j];
+        t[0 * 6 + j] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
+        t[1 * 6 + j] = (u2 - u1) / 6 + (u3 - u4) / 12;
+        t[2 * 6 + j] = -(u1 + u2) / 6 + (u3 + u4) / 6 + u5;
+    }
+    for (int i = 0; i < 3; i++) {          /* g += t G */
+        const double *r = t + i * 6;
+        g9[i * 3 + 0] += (float)(r[0] / 4 - (r[1] + r[2]) / 6 + (r[3] + r[4]) / 24);
+        g9[i * 3 + 1] += (float)((r[2] - r[1]) / 6 + (r[3] - r[4]) / 12);
+        g9[i * 3 + 2] += (float)(-(r[1] + r[2]) / 6 + (r[3] + r[4]) / 6 + r[5]);
+    }
+}
+
+/* U[xi][Ko][Ci]: forward (w as [Ko][Ci][3][3]) or, when dx, the rotated
+ * transpose (w as [Ci][Ko][3][3]: U[xi][c][k] from w[k][c]) */
+static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
+    int nt = fdl_threads_for(Ko * Ci * 36);
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t o = 0; o < Ko; o++)
+        for (int64_t i = 0; i < Ci; i++) {
+            double u[36];
+            filter_tf(u, w + (dx ? i * Ko + o : o * Ci + i) * 9, dx);
+            for (int x = 0; x < 36; x++) U[(x * Ko + o) * Ci + i] = (float)u[x];
+        }
+}
+
+/* ---- tiles ------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t TH, TW, T;
+} wino_grid;
+
+/* Lanes of the 16 tiles t0.. (at most nt) in a plane of an image of `chans`
+ * planes of H x W, patches starting at (4*th - ph, 4*tw - pw). */
+static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t nt,
+                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw) {
+    L->n = (int)FDL_MIN(nt, NN_WINO_L);
+    for (int l = 0; l < NN_WINO_L; l++) {
+        int64_t t = t0 + FDL_MIN(l, L->n - 1);
+        int64_t n = t / (g->TH * g->TW), r = t % (g->TH * g->TW);
+        int64_t h0 = 4 * (r / g->TW) - ph, w0 = 4 * (r % g->TW) - pw;
+        L->h0[l] = (int32_t)h0;
+        L->w0[l] = (int32_t)w0;
+        L->off[l] = n * chans * H * W + h0 * W + w0;
+    }
+}
+
+/* Tiles per block: a multiple of 32 (the widest GEMM panel) from the cache
+ * budget, at most an eighth of the batch's tiles so the blocks spread over
+ * threads; a function of the shapes only. */
+static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T) {
+    int64_t tb = WINO_BLOCK_BYTES / (36 * (Ci + Ko) * (int64_t)sizeof(float));
+    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
+    const char *env = getenv("FASTDL_WINO_TB");
+    if (env && atoi(env) > 0) tb = atoi(env);
+    tb = (tb + 31) / 32 * 32;
+    return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
+}
+
+static int threads_for_macs(int64_t macs, int64_t units) {
+    if (macs < WINO_PAR_MIN_MACS) return 1;
+    return (int)FDL_MAX(1, FDL_MIN((int64_t)fdl_get_num_threads(), units));
+}
+
+#define WINO_NOTE(err, call)                                                     \
+    do {                                                                         \
+        int e_ = (call);                                                         \
+        if (FDL_UNLIKELY(e_ != FDL_OK)) {                                        \
+            _Pragma("omp atomic write")                                          \
+            err = e_;                                                            \
+        }                                                                        \
+    } while (0)
+
+static inline int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
+ * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko]. */
+static int wino_conv(float *out, int accumulate, const float *bias, const float *in,
+                     const float *U, int64_t N, int64_t Ci, int64_t Hi, int64_t Wi, int64_t Ko,
+                     int64_t ph, int64_t pw) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
+    wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
+    g.T = N * g.TH * g.TW;
+    const int64_t Tb = block_tiles(Ci, Ko, g.T), nblk = FDL_CDIV(g.T, Tb);
+    const int64_t per = 36 * (Ci + Ko) * Tb;
+    const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
+    float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
+    if (!buf) return FDL_ERR_NOMEM;
+    int err = FDL_OK;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t b = 0; b < nblk; b++) {
+        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
+        const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+        nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
+        for (int64_t q = 0; q < ng; q++) {
+            int64_t tq = t0 + q * NN_WINO_L;
+            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw);
+            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0);
+        }
+        for (int64_t c = 0; c < Ci; c++)
+            for (int64_t q = 0; q < ng; q++)
+                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi, &Lin[q]);
+        const int64_t cols = ng * NN_WINO_L;
+        for (int x = 0; x < 36; x++)
+            WINO_NOTE(err, fdl_sgemm(0, 0, Ko, cols, Ci, 1.0f, U + x * Ko * Ci, Ci,
+                                     V + x * Ci * Tb, Tb, 0.0f, M + x * Ko * Tb, Tb));
+        for (int64_t k = 0; k < Ko; k++)
+            for (int64_t q = 0; q < ng; q++)
+                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
+                           &Lout[q], bias ? bias[k] : 0.0f, accumulate);
+    }
+    fdl_scratch_put(buf);
+    return err;
+}
+
+/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q] */
+static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2d_params *p,
+                   int64_t P, int64_t Q) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const int64_t C = p->C, K = p->K, H = p->H, W = p->W;
+    wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
+    g.T = p->N * g.TH * g.TW;
+    const int64_t Tb = block_tiles(C, K, g.T), nblk = FDL_CDIV(g.T, Tb);
+    const int64_t ngmax = Tb / NN_WINO_L;
+    float *buf = fdl_scratch_get((size_t)(36 * (C + K) * Tb + 36 * K * C) * sizeof(float));
+    if (!buf) return FDL_ERR_NOMEM;
+    float *V = buf, *Y = V + 36 * C * Tb, *dU = Y + 36 * K * Tb;
+    memset(dU, 0, (size_t)36 * K * C * sizeof(float));
+    const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ngmax);
+    int err = FDL_OK;
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
+    for (int64_t b = 0; b < nblk; b++) {
+        const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+        _Pragma("omp for schedule(static)")
+        for (int64_t q = 0; q < ng; q++) {
+            nn_wino_lanes Lin, Lout;
+            const int64_t tq = t0 + q * NN_WINO_L;
+            lanes_of(&Lin, &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w);
+            lanes_of(&Lout, &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0);
+            for (int64_t c = 0; c < C; c++)
+                kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin);
+            for (int64_t k = 0; k < K; k++)
+                kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout);
+        }
+        const int64_t cols = ng * NN_WINO_L;
+        _Pragma("omp for schedule(static)")
+        for (int x = 0; x < 36; x++)
+            WINO_NOTE(err, fdl_sgemm(0, 1, K, C, cols, 1.0f, Y + x * K * Tb, Tb,
+                                     V + x * C * Tb, Tb, 1.0f, dU + x * K * C, C));
+    }
+    int ntf = fdl_threads_for(K * C * 36);
+    _Pragma("omp parallel for schedule(static) num_threads(ntf) if(ntf > 1)")
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t c = 0; c < C; c++) {
+            double u[36];
+            for (int x = 0; x < 36; x++) u[x] = dU[(x * K + k) * C + c];
+            filter_tf_back(dw + (k * C + c) * 9, u);
+        }
+    fdl_scratch_put(buf);
+    return err;
+}
+
+/* ---- entry points (hooked at the top of conv.c's float32 functions) ---------------- */
+
+static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
+    return ws && ws_bytes >= fdl_conv2d_workspace_size(p, 1);
+}
+
+int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
+                                   const float *w, const float *bias, void *ws,
+                                   int64_t ws_bytes, int *status) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !out || !x || !w ||
+        !ws_ok(p, ws, ws_bytes))
+        return 0;
+    float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
+    if (!U) {
+        *status = FDL_ERR_NOMEM;
+        return 1;
+    }
+    filter_transform(U, w, p->K, p->C, 0);
+    *status = wino_conv(out, 0, bias, x, U, p->N, p->C, p->H, p->W, p->K, p->pad_h, p->pad_w);
+    fdl_scratch_put(U);
+    return 1;
+}
+
+int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
+                                    float *db, const float *dout, const float *x,
+                                    const float *w, void *ws, int64_t ws_bytes, int *status) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !dout ||
+        (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
+        return 0;
+    int st = FDL_OK;
+    if (dx) {
+        float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
+        if (!U) {
+            *status = FDL_ERR_NOMEM;
+            return 1;
+        }
+        filter_transform(U, w, p->C, p->K, 1);
+        st = wino_conv(dx, 1, NULL, dout, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+                       2 - p->pad_w);
+        fdl_scratch_put(U);
+    }
+    if (dw && st == FDL_OK) st = wino_dw(dw, dout, x, p, P, Q);
+    if (db && st == FDL_OK) {
+        const int64_t PQ = P * Q;
+        int ntb = fdl_threads_for(p->N * p->K * PQ);
+        _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
+        for (int64_t k = 0; k < p->K; k++) {
+            double acc = 0;
+            for (int64_t n = 0; n < p->N; n++) {
+                const float *d = dout + (n * p->K + k) * PQ;
+                for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];
+            }
+            db[k] += (float)acc;
+        }
+    }
+    *status = st;
+    return 1;
+}
