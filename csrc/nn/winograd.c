@@ -106,26 +106,31 @@ const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
 
 /* ---- filter transforms (small: K*C tiles, scalar, in double) ----------------------- */
 
+#define D4 0.25
+#define D6 (1.0 / 6.0)
+#define D12 (1.0 / 12.0)
+#define D24 (1.0 / 24.0)
+
 /* u[6][6] = G g G^T of a 3x3 g (rotated 180 degrees when rot) */
 static void filter_tf(double u[36], const float *g9, int rot) {
     double g[9], t[18];
     for (int i = 0; i < 9; i++) g[i] = g9[rot ? 8 - i : i];
     for (int j = 0; j < 3; j++) {          /* t[6][3] = G g */
         double a = g[j], b = g[3 + j], c = g[6 + j];
-        t[0 * 3 + j] = a / 4;
-        t[1 * 3 + j] = -(a + b + c) / 6;
-        t[2 * 3 + j] = -(a - b + c) / 6;
-        t[3 * 3 + j] = a / 24 + b / 12 + c / 6;
-        t[4 * 3 + j] = a / 24 - b / 12 + c / 6;
+        t[0 * 3 + j] = a * D4;
+        t[1 * 3 + j] = -(a + b + c) * D6;
+        t[2 * 3 + j] = -(a - b + c) * D6;
+        t[3 * 3 + j] = a * D24 + b * D12 + c * D6;
+        t[4 * 3 + j] = a * D24 - b * D12 + c * D6;
         t[5 * 3 + j] = c;
     }
     for (int i = 0; i < 6; i++) {          /* u = t G^T */
         double a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
-        u[i * 6 + 0] = a / 4;
-        u[i * 6 + 1] = -(a + b + c) / 6;
-        u[i * 6 + 2] = -(a - b + c) / 6;
-        u[i * 6 + 3] = a / 24 + b / 12 + c / 6;
-        u[i * 6 + 4] = a / 24 - b / 12 + c / 6;
+        u[i * 6 + 0] = a * D4;
+        u[i * 6 + 1] = -(a + b + c) * D6;
+        u[i * 6 + 2] = -(a - b + c) * D6;
+        u[i * 6 + 3] = a * D24 + b * D12 + c * D6;
+        u[i * 6 + 4] = a * D24 - b * D12 + c * D6;
         u[i * 6 + 5] = c;
     }
 }
@@ -136,15 +141,15 @@ static void filter_tf_back(float *g9, const double u[36]) {
     for (int j = 0; j < 6; j++) {          /* t[3][6] = G^T u */
         double u0 = u[j], u1 = u[6 + j], u2 = u[12 + j], u3 = u[18 + j], u4 = u[24 + j],
                u5 = u[30 + j];
-        t[0 * 6 + j] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
-        t[1 * 6 + j] = (u2 - u1) / 6 + (u3 - u4) / 12;
-        t[2 * 6 + j] = -(u1 + u2) / 6 + (u3 + u4) / 6 + u5;
+        t[0 * 6 + j] = u0 * D4 - (u1 + u2) * D6 + (u3 + u4) * D24;
+        t[1 * 6 + j] = (u2 - u1) * D6 + (u3 - u4) * D12;
+        t[2 * 6 + j] = -(u1 + u2) * D6 + (u3 + u4) * D6 + u5;
     }
     for (int i = 0; i < 3; i++) {          /* g += t G */
         const double *r = t + i * 6;
-        g9[i * 3 + 0] += (float)(r[0] / 4 - (r[1] + r[2]) / 6 + (r[3] + r[4]) / 24);
-        g9[i * 3 + 1] += (float)((r[2] - r[1]) / 6 + (r[3] - r[4]) / 12);
-        g9[i * 3 + 2] += (float)(-(r[1] + r[2]) / 6 + (r[3] + r[4]) / 6 + r[5]);
+        g9[i * 3 + 0] += (float)(r[0] * D4 - (r[1] + r[2]) * D6 + (r[3] + r[4]) * D24);
+        g9[i * 3 + 1] += (float)((r[2] - r[1]) * D6 + (r[3] - r[4]) * D12);
+        g9[i * 3 + 2] += (float)(-(r[1] + r[2]) * D6 + (r[3] + r[4]) * D6 + r[5]);
     }
 }
 
@@ -154,10 +159,18 @@ static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, i
     int nt = fdl_threads_for(Ko * Ci * 36);
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t o = 0; o < Ko; o++)
-        for (int64_t i = 0; i < Ci; i++) {
-            double u[36];
-            filter_tf(u, w + (dx ? i * Ko + o : o * Ci + i) * 9, dx);
-            for (int x = 0; x < 36; x++) U[(x * Ko + o) * Ci + i] = (float)u[x];
+        for (int64_t i0 = 0; i0 < Ci; i0 += 16) {
+            /* 16 filters at a time: U's 36 planes are 4 KiB multiples apart,
+             * one store per plane per filter would keep evicting L1 sets */
+            float u16[36][16];
+            const int64_t ni = FDL_MIN(16, Ci - i0);
+            for (int64_t i = 0; i < ni; i++) {
+                double u[36];
+                filter_tf(u, w + (dx ? (i0 + i) * Ko + o : o * Ci + i0 + i) * 9, dx);
+                for (int x = 0; x < 36; x++) u16[x][i] = (float)u[x];
+            }
+            for (int x = 0; x < 36; x++)
+                memcpy(U + (x * Ko + o) * Ci + i0, u16[x], (size_t)ni * sizeof(float));
         }
 }
 
