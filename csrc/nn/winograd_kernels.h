@@ -63,27 +63,39 @@ static inline void tr16(__m512 r[16]) {
 }
 
 /* d[i*cols + j][l] = plane[off[l] + i*W + j] inside the plane and for
- * l < n, else 0; rows and cols are 6 or 4, two rows per transposed block */
+ * l < n, else 0; rows and cols are 6 or 4. Two rows per transposed block,
+ * each in 8 lanes: a plain 8-float load when those 8 columns lie in the
+ * row, else a masked one (masked loads measured 3x slower on Zen 4). */
 static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
                                 const nn_wino_lanes *Ls, int rows, int cols) {
     __m512 r[16];
     for (int b = 0; b < rows / 2; b++) {
         for (int l = 0; l < L; l++) {
-            __m512 v = _mm512_setzero_ps();
+            __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
             if (l < Ls->n) {
-                const int64_t h0 = Ls->h0[l], w0 = Ls->w0[l];
-                unsigned cm = 0;
-                for (int j = 0; j < cols; j++) cm |= (unsigned)(w0 + j >= 0 && w0 + j < W) << j;
+                const int64_t h0 = Ls->h0[l] + 2 * b, w0 = Ls->w0[l];
                 const float *s = plane + Ls->off[l] + 2 * b * W;
-                if (h0 + 2 * b >= 0 && h0 + 2 * b < H)
-                    v = _mm512_maskz_loadu_ps((__mmask16)cm, s);
-                if (h0 + 2 * b + 1 >= 0 && h0 + 2 * b + 1 < H)
-                    v = _mm512_mask_loadu_ps(v, (__mmask16)(cm << cols), s + W - cols);
+                /* the next channel's plane (H*W floats on, usually a new
+                 * page, where hardware prefetch stops) */
+                _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
+                _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
+                if (w0 >= 0 && w0 + 8 <= W) {
+                    if (h0 >= 0 && h0 < H) lo = _mm256_loadu_ps(s);
+                    if (h0 + 1 >= 0 && h0 + 1 < H) hi = _mm256_loadu_ps(s + W);
+                } else {
+                    unsigned cm = 0;
+                    for (int j = 0; j < cols; j++) cm |= (unsigned)(w0 + j >= 0 && w0 + j < W) << j;
+                    if (h0 >= 0 && h0 < H) lo = _mm256_maskz_loadu_ps((__mmask8)cm, s);
+                    if (h0 + 1 >= 0 && h0 + 1 < H) hi = _mm256_maskz_loadu_ps((__mmask8)cm, s + W);
+                }
             }
-            r[l] = v;
+            r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
         }
         tr16(r);
-        for (int k = 0; k < 2 * cols; k++) _mm512_store_ps(d[2 * b * cols + k], r[k]);
+        for (int k = 0; k < cols; k++) {
+            _mm512_store_ps(d[2 * b * cols + k], r[k]);
+            _mm512_store_ps(d[(2 * b + 1) * cols + k], r[8 + k]);
+        }
     }
 }
 
