@@ -178,8 +178,8 @@ def _sgemm_kernel():
 def _conv_algo():
     from fastdl._C import winograd
     a = winograd.get_algo()
-    rule = {"auto": "Winograd F(4x4,3x3) for float32 3x3 stride-1 layers with >= 16 in and out "
-                    "channels and maps >= 4x4, im2col + GEMM otherwise",
+    rule = {"auto": "Winograd F(4x4,3x3) for float32 3x3 stride-1 layers with >= 8 in and out "
+                    "channels and >= 512 output pixels over the batch, im2col + GEMM otherwise",
             "im2col": "im2col + GEMM for every layer",
             "winograd": "Winograd F(4x4,3x3) for every float32 3x3 stride-1 layer"}[a]
     return "%s (%s)" % (a, rule)

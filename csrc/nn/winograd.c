@@ -86,13 +86,21 @@ static int wino_applies(const fdl_conv2d_params *p) {
            p->pad_w <= 2 && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
 }
 
-/* The measured rule for FDL_CONV_ALGO_AUTO (benchmarks in the commit log):
- * Winograd needs enough channels for its 36 products to outweigh the tile
- * transforms (cost per tile ~ C + K, products ~ C*K) and maps of at least
- * a few tiles. */
+/* The measured rule for FDL_CONV_ALGO_AUTO. Speed of Winograd over im2col,
+ * fwd + dx + dw + db, 1 thread, CPU time, Zen 4 (N, C->K, map):
+ *   64, 1->32, 28: 0.36x    64, 3->16, 32: 0.64x    64, 4->32, 32: 0.60x
+ *   64, 8->8, 28: 1.31x     64, 8->16, 28: 1.05x    64, 16->16, 28: 1.41x
+ *   64, 16->32, 14: 1.22x   64, 32->64, 14: 1.5x    64, 64->64, 32: 2.2x
+ *   64, 64->64, 2: 2.0x     64, 256->256, 4: 2.6x   (small maps: im2col's
+ *   per-sample products degenerate, Winograd batches tiles over N)
+ *   1, 64->64, 8: 0.24x     2, 128->128, 16: 1.04x  8, 64->64, 8: 1.37x
+ *   8, 256->256, 8: 1.21x   2, 64->64, 16: 1.25x
+ * The transforms cost per channel, the products per channel pair: few
+ * input or output channels lose. The filter transforms cost per K*C like the
+ * products, but once per call: few output pixels (N*P*Q) lose. */
 static int wino_pays(const fdl_conv2d_params *p) {
     int64_t P = p->H + 2 * p->pad_h - 2, Q = p->W + 2 * p->pad_w - 2;
-    return p->C >= 16 && p->K >= 16 && P >= 4 && Q >= 4;
+    return p->C >= 8 && p->K >= 8 && p->N * P * Q >= 512;
 }
 
 static int wino_use(const fdl_conv2d_params *p) {
@@ -184,9 +192,9 @@ typedef struct {
 } wino_grid;
 
 /* Lanes of the 16 tiles t0.. (at most nt) in a plane of an image of `chans`
- * planes of H x W, patches starting at (4*th - ph, 4*tw - pw). */
+ * planes of H x W, size x size patches starting at (4*th - ph, 4*tw - pw). */
 static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t nt,
-                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw) {
+                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw, int size) {
     L->n = (int)FDL_MIN(nt, NN_WINO_L);
     for (int l = 0; l < NN_WINO_L; l++) {
         int64_t t = t0 + FDL_MIN(l, L->n - 1);
@@ -195,6 +203,14 @@ static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t n
         L->h0[l] = (int32_t)h0;
         L->w0[l] = (int32_t)w0;
         L->off[l] = n * chans * H * W + h0 * W + w0;
+        unsigned rm = 0, cm = 0;
+        for (int i = 0; i < size; i++) {
+            rm |= (unsigned)(h0 + i >= 0 && h0 + i < H) << i;
+            cm |= (unsigned)(w0 + i >= 0 && w0 + i < W) << i;
+        }
+        L->rows[l] = (uint8_t)(l < L->n ? rm : 0);
+        L->cols[l] = (uint8_t)cm;
+        L->whole8[l] = (uint8_t)(w0 >= 0 && w0 + 8 <= W);
     }
 }
 
@@ -252,8 +268,8 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
         nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
         for (int64_t q = 0; q < ng; q++) {
             int64_t tq = t0 + q * NN_WINO_L;
-            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw);
-            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0);
+            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw, 6);
+            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0, 4);
         }
         for (int64_t c = 0; c < Ci; c++)
             for (int64_t q = 0; q < ng; q++)
@@ -306,8 +322,8 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
             nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
             for (int64_t q = 0; q < ng; q++) {
                 const int64_t tq = t0 + q * NN_WINO_L;
-                lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w);
-                lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0);
+                lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w, 6);
+                lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0, 4);
             }
             for (int64_t c = 0; c < C; c++)
                 for (int64_t q = 0; q < ng; q++)

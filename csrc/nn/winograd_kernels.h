@@ -72,22 +72,19 @@ static inline void load_patches(float (*restrict d)[L], const float *plane, int6
     for (int b = 0; b < rows / 2; b++) {
         for (int l = 0; l < L; l++) {
             __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-            if (l < Ls->n) {
-                const int64_t h0 = Ls->h0[l] + 2 * b, w0 = Ls->w0[l];
-                const float *s = plane + Ls->off[l] + 2 * b * W;
-                /* the next channel's plane (H*W floats on, usually a new
-                 * page, where hardware prefetch stops) */
-                _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
-                _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
-                if (w0 >= 0 && w0 + 8 <= W) {
-                    if (h0 >= 0 && h0 < H) lo = _mm256_loadu_ps(s);
-                    if (h0 + 1 >= 0 && h0 + 1 < H) hi = _mm256_loadu_ps(s + W);
-                } else {
-                    unsigned cm = 0;
-                    for (int j = 0; j < cols; j++) cm |= (unsigned)(w0 + j >= 0 && w0 + j < W) << j;
-                    if (h0 >= 0 && h0 < H) lo = _mm256_maskz_loadu_ps((__mmask8)cm, s);
-                    if (h0 + 1 >= 0 && h0 + 1 < H) hi = _mm256_maskz_loadu_ps((__mmask8)cm, s + W);
-                }
+            const unsigned rm = (unsigned)Ls->rows[l] >> (2 * b);
+            const float *s = plane + Ls->off[l] + 2 * b * W;
+            /* the next channel's plane (H*W floats on, usually a new page,
+             * where hardware prefetch stops) */
+            _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
+            _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
+            if (Ls->whole8[l]) {
+                if (rm & 1) lo = _mm256_loadu_ps(s);
+                if (rm & 2) hi = _mm256_loadu_ps(s + W);
+            } else {
+                const __mmask8 cm = (__mmask8)Ls->cols[l];
+                if (rm & 1) lo = _mm256_maskz_loadu_ps(cm, s);
+                if (rm & 2) hi = _mm256_maskz_loadu_ps(cm, s + W);
             }
             r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
         }

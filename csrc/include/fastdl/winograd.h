@@ -3,8 +3,9 @@
  *
  * fdl_conv2d_forward_f32 / fdl_conv2d_backward_f32 run 3x3, stride-1,
  * dilation-1, ungrouped layers with padding <= 2 through Winograd
- * F(4x4, 3x3) when the layer is large enough for it to pay (see
- * nn/winograd.c for the measured rule); every other layer, and all float64
+ * F(4x4, 3x3) when the layer is large enough for it to pay (at least 8
+ * input and 8 output channels and 512 output pixels over the batch; the
+ * measurements are in nn/winograd.c); every other layer, and all float64
  * calls, use the im2col + GEMM path. Winograd results differ from the direct
  * sum by rounding only (about 1e-6 of the output's scale on unit-scale data,
  * see tests/test_winograd.py), and are the same bits for any thread count.
