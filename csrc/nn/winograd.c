@@ -275,9 +275,8 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
             for (int64_t q = 0; q < ng; q++)
                 kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi, &Lin[q]);
         const int64_t cols = ng * NN_WINO_L;
-        for (int x = 0; x < 36; x++)
-            WINO_NOTE(err, fdl_sgemm(0, 0, Ko, cols, Ci, 1.0f, U + x * Ko * Ci, Ci,
-                                     V + x * Ci * Tb, Tb, 0.0f, M + x * Ko * Tb, Tb));
+        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
+                                                 V, Tb, Ci * Tb, 0.0f, M, Tb, Ko * Tb, 36));
         for (int64_t k = 0; k < Ko; k++)
             for (int64_t q = 0; q < ng; q++)
                 kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
@@ -332,9 +331,8 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
                 for (int64_t q = 0; q < ng; q++)
                     kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout[q]);
             const int64_t cols = ng * NN_WINO_L;
-            for (int xi = 0; xi < 36; xi++)
-                WINO_NOTE(err, fdl_sgemm(0, 1, K, C, cols, 1.0f, Y + xi * K * Tb, Tb,
-                                         V + xi * C * Tb, Tb, 1.0f, dU + xi * K * C, C));
+            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
+                                                     V, Tb, C * Tb, 1.0f, dU, C, K * C, 36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
