@@ -217,3 +217,22 @@ def test_environment_variable(value, expect, run_isolated):
     got, cfg = r.stdout.split(None, 1)
     assert got == expect
     assert cfg.startswith(expect)
+
+
+def test_c_api_of_the_switch():
+    """fastdl/winograd.h called directly: bad values are refused, NULL is safe."""
+    import ctypes
+    import os
+    lib = ctypes.CDLL(os.path.join(fastdl.get_lib(), "libfastdl.so"))
+    lib.fdl_conv2d_algo_name.restype = ctypes.c_char_p
+    prev = lib.fdl_conv2d_get_algo()
+    try:
+        assert lib.fdl_conv2d_set_algo(7) != 0
+        assert lib.fdl_conv2d_set_algo(-1) != 0
+        assert lib.fdl_conv2d_get_algo() == prev
+        assert lib.fdl_conv2d_set_algo(1) == 0 and winograd.get_algo() == "im2col"
+        assert lib.fdl_conv2d_algo_name(None) == b"invalid"
+    finally:
+        lib.fdl_conv2d_set_algo(prev)
+    with pytest.raises(ValueError, match="algo_name"):
+        winograd.algo_name((1, 2, 3), (1, 2, 3, 3))

@@ -24,6 +24,9 @@ def algo_name(tuple xshape, tuple wshape, stride=(1, 1), padding=(0, 0), dilatio
               int64_t groups=1):
     """The algorithm a float32 conv2d of these shapes runs ('winograd_f4x4_3x3' or 'im2col')."""
     cdef fdl_conv2d_params p
+    if len(xshape) != 4 or len(wshape) != 4:
+        raise ValueError("conv2d algo_name: expected 4-D input and weight shapes, got %s and %s"
+                         % (xshape, wshape))
     p.N, p.C, p.H, p.W = xshape
     p.K, _, p.R, p.S = wshape
     p.stride_h, p.stride_w = stride
