@@ -217,9 +217,8 @@ static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t n
             rm |= (unsigned)(h0 + i >= 0 && h0 + i < H) << i;
             cm |= (unsigned)(w0 + i >= 0 && w0 + i < W) << i;
         }
-        L->rows[l] = (uint8_t)(l < L->n ? rm : 0);
-        L->cols[l] = (uint8_t)cm;
-        L->whole8[l] = (uint8_t)(w0 >= 0 && w0 + 8 <= W);
+        if (l >= L->n) rm = 0;
+        for (int i = 0; i < 6; i++) L->rmask[i][l] = (uint8_t)(rm >> i & 1 ? cm : 0);
     }
 }
 

@@ -24,11 +24,10 @@
 typedef struct {
     int64_t off[NN_WINO_L];
     int32_t h0[NN_WINO_L], w0[NN_WINO_L];
-    /* per lane, for a patch of `size` rows and columns (6 input, 4 output):
-     * bit i of rows: row h0+i inside the plane (0 for empty lanes); bit j
-     * of cols: column w0+j inside; whole8: columns w0..w0+7 all inside (one
-     * plain 8-float load reads a patch row) */
-    uint8_t rows[NN_WINO_L], cols[NN_WINO_L], whole8[NN_WINO_L];
+    /* load mask of row i of lane l's patch (6 rows and columns for input,
+     * 4 for output patches): bit j set when column w0+j is inside the plane,
+     * all clear when row h0+i is outside or the lane is empty */
+    uint8_t rmask[6][NN_WINO_L];
     int n;
 } nn_wino_lanes;
 

@@ -32,7 +32,9 @@
  * [lane][position] into [position][lane]; the output goes back the same way.
  * Measured on Zen 4 (AVX-512 as two 256-bit halves): masked gathers and
  * scatters cost more than scalar moves there, the transposes less than
- * either. Other ISAs move scalars. */
+ * either. Other ISAs move scalars. The next channel's rows are prefetched:
+ * each channel plane of a small map starts a new page, where the hardware
+ * prefetchers stop (measured 58.7 -> 47.4 ms, 64->64 32x32 fwd + bwd). */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define WINO_T512 1
@@ -64,28 +66,22 @@ static inline void tr16(__m512 r[16]) {
 
 /* d[i*cols + j][l] = plane[off[l] + i*W + j] inside the plane and for
  * l < n, else 0; rows and cols are 6 or 4. Two rows per transposed block,
- * each in 8 lanes: a plain 8-float load when those 8 columns lie in the
- * row, else a masked one (masked loads measured 3x slower on Zen 4). */
+ * each a masked 8-float load (the lane masks are computed once per tile
+ * group, not per channel: branch-free, measured 43.4 -> 40.8 ms on the
+ * 64->64 32x32 layer against per-lane tests and plain loads). */
 static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
                                 const nn_wino_lanes *Ls, int rows, int cols) {
     __m512 r[16];
     for (int b = 0; b < rows / 2; b++) {
         for (int l = 0; l < L; l++) {
             __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-            const unsigned rm = (unsigned)Ls->rows[l] >> (2 * b);
             const float *s = plane + Ls->off[l] + 2 * b * W;
             /* the next channel's plane (H*W floats on, usually a new page,
              * where hardware prefetch stops) */
             _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
             _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
-            if (Ls->whole8[l]) {
-                if (rm & 1) lo = _mm256_loadu_ps(s);
-                if (rm & 2) hi = _mm256_loadu_ps(s + W);
-            } else {
-                const __mmask8 cm = (__mmask8)Ls->cols[l];
-                if (rm & 1) lo = _mm256_maskz_loadu_ps(cm, s);
-                if (rm & 2) hi = _mm256_maskz_loadu_ps(cm, s + W);
-            }
+            lo = _mm256_maskz_loadu_ps((__mmask8)Ls->rmask[2 * b][l], s);
+            hi = _mm256_maskz_loadu_ps((__mmask8)Ls->rmask[2 * b + 1][l], s + W);
             r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
         }
         tr16(r);
@@ -103,13 +99,13 @@ static inline void store_tiles(float *plane, const float (*restrict y)[L], int64
     __m512 r[16];
     for (int k = 0; k < 16; k++) r[k] = _mm512_load_ps(y[k]);
     tr16(r);
+    (void)P;
     for (int l = 0; l < Ls->n; l++) {
         float *o = plane + Ls->off[l];
-        const int64_t hn = FDL_MIN(4, P - Ls->h0[l]), wn = FDL_MIN(4, Q - Ls->w0[l]);
-        const __mmask8 m = (__mmask8)((1u << wn) - 1u);
         __m128 q[4] = {_mm512_extractf32x4_ps(r[l], 0), _mm512_extractf32x4_ps(r[l], 1),
                        _mm512_extractf32x4_ps(r[l], 2), _mm512_extractf32x4_ps(r[l], 3)};
-        for (int64_t i = 0; i < hn; i++) {
+        for (int i = 0; i < 4; i++) {
+            const __mmask8 m = (__mmask8)Ls->rmask[i][l];
             __m128 v = q[i];
             if (accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(m, o + i * Q));
             _mm_mask_storeu_ps(o + i * Q, m, v);
