@@ -7,9 +7,8 @@
  *
  * Every loop over the 16 lanes has a constant trip count and unit stride,
  * so the compiler turns it into one zmm, two ymm or four xmm operations per
- * statement for the ISA of the file; the patches are gathered into lane
- * order once (scalar moves, 36 per tile and channel), which costs less than
- * the arithmetic that follows once vectorized.
+ * statement for the ISA of the file. Moving patches into lane order and
+ * tiles back out is the costly part; see load_patches / store_tiles.
  *
  * B^T, A^T over the points 0, 1, -1, 2, -2, inf (Lavin and Gray, 2016):
  *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
@@ -25,19 +24,20 @@
 #define L NN_WINO_L
 #define LANES for (int l = 0; l < L; l++)
 
-
 /* ---- patches into lane order ------------------------------------------------------
  * AVX-512: each lane's patch rows are loaded with masked vector loads (the
  * mask zeroes padding), two rows per register, and 16x16 transposes turn
  * [lane][position] into [position][lane]; the output goes back the same way.
  * Measured on Zen 4 (AVX-512 as two 256-bit halves): masked gathers and
  * scatters cost more than scalar moves there, the transposes less than
- * either. Other ISAs move scalars. The next channel's rows are prefetched:
- * each channel plane of a small map starts a new page, where the hardware
- * prefetchers stop (measured 58.7 -> 47.4 ms, 64->64 32x32 fwd + bwd). */
+ * either. AVX2 does the same with 8x8 transposes (64->64 32x32 fwd + bwd
+ * 68 -> 56 ms against scalar moves); the generic build moves scalars. The
+ * next channel's rows are prefetched: each channel plane of a small map
+ * starts a new page, where the hardware prefetchers stop (measured 58.7 ->
+ * 47.4 ms, 64->64 32x32 fwd + bwd, AVX-512). */
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#define WINO_T512 1
+#define WINO_VEC 1
 
 /* r[j] <- column j of the 16x16 matrix with rows r[0..15] */
 static inline void tr16(__m512 r[16]) {
@@ -112,8 +112,86 @@ static inline void store_tiles(float *plane, const float (*restrict y)[L], int64
         }
     }
 }
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define WINO_VEC 1   /* the same two functions, on 8x8 transposes */
+
+/* r[j] <- column j of the 8x8 matrix with rows r[0..7] */
+static inline void tr8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+}
+
+/* the lanes of bits -> an all-ones / all-zeros int32 vector mask */
+static inline __m256i mask8(unsigned bits) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), bit), bit);
+}
+
+/* as the AVX-512 load_patches: one masked row load per lane and patch row,
+ * 8x8 transposes */
+static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
+                                const nn_wino_lanes *Ls, int rows, int cols) {
+    for (int i = 0; i < rows; i++)
+        for (int h = 0; h < L; h += 8) {
+            __m256 r[8];
+            for (int l = 0; l < 8; l++) {
+                const float *s = plane + Ls->off[h + l] + i * W;
+                _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
+                r[l] = _mm256_maskload_ps(s, mask8(Ls->rmask[i][h + l]));
+            }
+            tr8(r);
+            for (int j = 0; j < cols; j++) _mm256_store_ps(d[i * cols + j] + h, r[j]);
+        }
+}
+
+/* as the AVX-512 store_tiles; full rows by plain stores (masked stores are
+ * slow on AMD cores) */
+static inline void store_tiles(float *plane, const float (*restrict y)[L], int64_t P, int64_t Q,
+                               const nn_wino_lanes *Ls, int accumulate) {
+    (void)P;
+    for (int h = 0; h < L && h < Ls->n; h += 8) {
+        __m256 a[8], b[8];
+        for (int k = 0; k < 8; k++) {
+            a[k] = _mm256_load_ps(y[k] + h);
+            b[k] = _mm256_load_ps(y[8 + k] + h);
+        }
+        tr8(a);
+        tr8(b);
+        for (int l = 0; l < 8 && h + l < Ls->n; l++) {
+            float *o = plane + Ls->off[h + l];
+            __m128 q[4] = {_mm256_castps256_ps128(a[l]), _mm256_extractf128_ps(a[l], 1),
+                           _mm256_castps256_ps128(b[l]), _mm256_extractf128_ps(b[l], 1)};
+            for (int i = 0; i < 4; i++) {
+                const unsigned bits = Ls->rmask[i][h + l];
+                __m128 v = q[i];
+                if (bits == 0xF) {
+                    if (accumulate) v = _mm_add_ps(v, _mm_loadu_ps(o + i * Q));
+                    _mm_storeu_ps(o + i * Q, v);
+                } else if (bits) {
+                    const __m128i m = _mm256_castsi256_si128(mask8(bits));
+                    if (accumulate) v = _mm_add_ps(v, _mm_maskload_ps(o + i * Q, m));
+                    _mm_maskstore_ps(o + i * Q, m, v);
+                }
+            }
+        }
+    }
+}
 #else
-#define WINO_T512 0
+#define WINO_VEC 0
 #endif
 
 /* The scalar way: d[i*cols + j][l] as load_patches */
@@ -175,7 +253,7 @@ static inline void input_tf(float *restrict V, int64_t sxi, const float (*restri
 static void FDL_CAT(wino_input, FDL_SFX)(float *V, int64_t sxi, const float *plane, int64_t H,
                                           int64_t W, const nn_wino_lanes *Ls) {
     float d[36][L] __attribute__((aligned(64)));
-#if WINO_T512
+#if WINO_VEC
     load_patches(d, plane, H, W, Ls, 6, 6);
 #else
     load_patches_scalar(d, plane, H, W, Ls, 6, 6);
@@ -210,7 +288,7 @@ static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t 
         at6(r, t[i * 6], L);
         for (int j = 0; j < 4; j++) LANES y[i * 4 + j][l] = r[j][l] + bias;
     }
-#if WINO_T512
+#if WINO_VEC
     store_tiles(plane, y, P, Q, Ls, accumulate);
     return;
 #endif
@@ -245,7 +323,7 @@ static void FDL_CAT(wino_grad, FDL_SFX)(float *Y, int64_t sxi, const float *plan
     float g[16][L] __attribute__((aligned(64)));
     float t[24][L] __attribute__((aligned(64)));   /* t[i*4 + j] = (A g)[i][j] */
     float r[6][L] __attribute__((aligned(64)));
-#if WINO_T512
+#if WINO_VEC
     load_patches(g, plane, P, Q, Ls, 4, 4);
 #else
     load_patches_scalar(g, plane, P, Q, Ls, 4, 4);
