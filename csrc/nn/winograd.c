@@ -177,6 +177,7 @@ static void filter_tf_back(float *g9, const double u[36]) {
  * transpose (w as [Ci][Ko][3][3]: U[xi][c][k] from w[k][c]) */
 static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
     int nt = fdl_threads_for(Ko * Ci * 36);
+    (void)nt;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t o = 0; o < Ko; o++)
         for (int64_t i0 = 0; i0 < Ci; i0 += 16) {
@@ -346,6 +347,7 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
      * (dU's 36 planes are 4 KiB multiples apart, see filter_transform) */
     int ntr = fdl_threads_for(KC36 * ns);
+    (void)ntr;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(ntr) if(ntr > 1)")
     for (int64_t i0 = 0; i0 < KC36; i0 += 4096)
         for (int64_t sl = 1; sl < ns; sl++) {
@@ -353,6 +355,7 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
             for (int64_t i = i0; i < FDL_MIN(i0 + 4096, KC36); i++) slots[i] += src[i];
         }
     int ntf = fdl_threads_for(KC36);
+    (void)ntf;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(ntf) if(ntf > 1)")
     for (int64_t k = 0; k < K; k++)
         for (int64_t c0 = 0; c0 < C; c0 += 16) {
@@ -417,6 +420,7 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
     if (db && st == FDL_OK) {
         const int64_t PQ = P * Q;
         int ntb = fdl_threads_for(p->N * p->K * PQ);
+        (void)ntb;   /* unused in a build without OpenMP */
         _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
         for (int64_t k = 0; k < p->K; k++) {
             double acc = 0;
