@@ -320,7 +320,6 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
     float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
     float *buf = slots + ns * KC36;
-    memset(slots, 0, (size_t)(ns * KC36) * sizeof(float));
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t sl = 0; sl < ns; sl++) {
@@ -340,8 +339,10 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
                 for (int64_t q = 0; q < ng; q++)
                     kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout[q]);
             const int64_t cols = ng * NN_WINO_L;
+            /* a slot's first block writes it (ns <= nblk: every slot has one) */
             WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
-                                                     V, Tb, C * Tb, 1.0f, dU, C, K * C, 36));
+                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f, dU,
+                                                     C, K * C, 36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time

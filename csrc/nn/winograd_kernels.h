@@ -204,6 +204,7 @@ static inline void load_patches_scalar(float (*restrict d)[L], const float *plan
         }
         const float *s = plane + Ls->off[l];
         const int64_t h0 = Ls->h0[l], w0 = Ls->w0[l];
+        for (int i = 0; i < rows; i++) __builtin_prefetch(s + H * W + i * W);
         if (h0 >= 0 && w0 >= 0 && h0 + rows <= H && w0 + cols <= W) {
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++) d[i * cols + j][l] = s[i * W + j];
