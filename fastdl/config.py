@@ -235,6 +235,10 @@ def show_config():
 
 
 def _check_isa_env():
+    algo = os.environ.get("FASTDL_CONV_ALGO", "")
+    if algo.lower() not in ("", "auto", "im2col", "winograd"):
+        warnings.warn("FASTDL_CONV_ALGO=%s is not one of auto, im2col, winograd; using auto"
+                      % algo, RuntimeWarning, stacklevel=3)
     st = _core.isa_env_status()
     if st != 0:
         want = os.environ.get("FASTDL_ISA")

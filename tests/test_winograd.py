@@ -236,3 +236,16 @@ def test_c_api_of_the_switch():
         lib.fdl_conv2d_set_algo(prev)
     with pytest.raises(ValueError, match="algo_name"):
         winograd.algo_name((1, 2, 3), (1, 2, 3, 3))
+
+
+def test_unknown_environment_value_warns(run_isolated):
+    r = run_isolated("""
+        import warnings
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            import fastdl
+        from fastdl._C import winograd
+        print(winograd.get_algo(), [str(x.message) for x in w])
+    """, env={"FASTDL_CONV_ALGO": "fft"})
+    assert r.stdout.startswith("auto")
+    assert "FASTDL_CONV_ALGO=fft is not one of auto, im2col, winograd" in r.stdout
