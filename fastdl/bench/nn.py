@@ -236,7 +236,8 @@ def main(argv=None):
         from fastdl.bench.gemm import measure_peak
         peak = {t: measure_peak(t) for t in (1, 2)}
         print("convolutions (3x3, padding 1), forward + backward (dx, dw); GFLOP/s counts the "
-              "three GEMM-sized products; fp32 peak measured now: %.0f (1T) / %.0f (2T) GFLOP/s"
+              "three direct-convolution products (an effective rate where Winograd does fewer); "
+              "fp32 peak measured now: %.0f (1T) / %.0f (2T) GFLOP/s"
               % (peak[1], peak[2]))
         chdr = "%-29s %8s %8s %8s %8s | %8s %8s %7s" % (
             "op", "fdl 1T", "fdl 2T", "numpy", "torch", "GF/s 2T", "%peak", "np/fdl")
