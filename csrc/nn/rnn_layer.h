@@ -155,7 +155,7 @@ static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
 static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H,
-                              int reverse, fdl_rnn_act act) {
+                              int reverse, int relu) {
     const int64_t BH = B * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
@@ -163,7 +163,7 @@ static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
     int st = FN(project_inputs)(out, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, H, H);
     if (st) return st;
     const ROWS_T *R = ROWS();
-    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    const int nt = step_threads(B, H, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
     int64_t j0, j1;
@@ -190,7 +190,7 @@ static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
                                const FT *w_ih, const FT *w_hh,
                                const FT *dy, int64_t ldy, const FT *dh_n,
                                int64_t Ts, int64_t B, int64_t I, int64_t H,
-                               int reverse, fdl_rnn_act act) {
+                               int reverse, int relu) {
     const int64_t BH = B * H;
     if (Ts == 0) {                              /* h_n is h0 */
         if (dh0 && dh_n) FN(add_to)(dh0, dh_n, BH);
@@ -200,7 +200,7 @@ static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
     FT *dH = work;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
     const ROWS_T *R = ROWS();
-    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    const int nt = step_threads(B, H, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
     int64_t j0, j1;

@@ -629,53 +629,67 @@ def argmin(cnp.ndarray x not None, axis=None, bint keepdims=False):
 
 # ---- random numbers --------------------------------------------------------
 
-def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
-             double a=0.0, double b=1.0, dtype=np.float32):
-    """Fill a new array from the counter-based generator.
-
-    kind: 'uniform' in [a, b), 'normal' (mean a, std b), 'randint' in [a, b),
-    'bernoulli' (keep probability a, uint8 0/1).
-    """
+cdef cnp.ndarray _float_out(shape, dtype, str op):
     dt = np.dtype(dtype)
-    cdef cnp.ndarray o
-    cdef int64_t n
-    cdef void *p
-    cdef int64_t lo, hi
-    cdef int st = 0
-    if kind == "randint":
-        lo, hi = <int64_t>a, <int64_t>b
-        if hi <= lo:
-            raise ValueError("randint: high (%d) must be greater than low (%d)" % (hi, lo))
-        o = _alloc.empty(shape, np.int64)
-    elif kind == "bernoulli":
-        o = _alloc.empty(shape, np.uint8)
-    elif dt == np.float32 or dt == np.float64:
-        o = _alloc.empty(shape, dt)
-    else:
-        raise TypeError("%s: expected a float dtype, got %s" % (kind, dt))
-    n = o.size
-    p = cnp.PyArray_DATA(o)
-    if kind == "uniform":
-        with nogil:
-            if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                st = fdl_rng_uniform_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
-            else:
-                st = fdl_rng_uniform_f64(<double *>p, n, seed, stream, offset, a, b)
-    elif kind == "normal":
-        with nogil:
-            if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                st = fdl_rng_normal_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
-            else:
-                st = fdl_rng_normal_f64(<double *>p, n, seed, stream, offset, a, b)
-    elif kind == "randint":
-        with nogil:
-            st = fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
-    elif kind == "bernoulli":
-        with nogil:
-            st = fdl_rng_bernoulli(<uint8_t *>p, n, seed, stream, offset, <float>a)
-    else:
-        raise ValueError("rng_fill: unknown kind %r" % kind)
-    check(st, kind)
+    if dt != np.float32 and dt != np.float64:
+        raise TypeError("%s: expected a float dtype, got %s" % (op, dt))
+    return _alloc.empty(shape, dt)
+
+
+def rng_uniform(shape, uint64_t seed, uint64_t stream, uint64_t offset, double low=0.0,
+                double high=1.0, dtype=np.float32):
+    """A new array uniform in [low, high) from the counter-based generator (fdl_rng_uniform_f32/_f64)."""
+    cdef cnp.ndarray o = _float_out(shape, dtype, "uniform")
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef bint d = cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT64
+    cdef int st
+    with nogil:
+        if d: st = fdl_rng_uniform_f64(<double *>p, n, seed, stream, offset, low, high)
+        else: st = fdl_rng_uniform_f32(<float *>p, n, seed, stream, offset, <float>low, <float>high)
+    check(st, "uniform")
+    return o
+
+
+def rng_normal(shape, uint64_t seed, uint64_t stream, uint64_t offset, double mean=0.0,
+               double std=1.0, dtype=np.float32):
+    """A new array of normal(mean, std) draws (fdl_rng_normal_f32/_f64)."""
+    cdef cnp.ndarray o = _float_out(shape, dtype, "normal")
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef bint d = cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT64
+    cdef int st
+    with nogil:
+        if d: st = fdl_rng_normal_f64(<double *>p, n, seed, stream, offset, mean, std)
+        else: st = fdl_rng_normal_f32(<float *>p, n, seed, stream, offset, <float>mean, <float>std)
+    check(st, "normal")
+    return o
+
+
+def rng_randint(shape, uint64_t seed, uint64_t stream, uint64_t offset, double low, double high):
+    """A new int64 array uniform in [int(low), int(high)) (fdl_rng_randint)."""
+    cdef int64_t lo = <int64_t>low, hi = <int64_t>high
+    if hi <= lo:
+        raise ValueError("randint: high (%d) must be greater than low (%d)" % (hi, lo))
+    cdef cnp.ndarray o = _alloc.empty(shape, np.int64)
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef int st
+    with nogil:
+        st = fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
+    check(st, "randint")
+    return o
+
+
+def rng_bernoulli(shape, uint64_t seed, uint64_t stream, uint64_t offset, double p):
+    """A new uint8 0/1 array, 1 with probability p (fdl_rng_bernoulli)."""
+    cdef cnp.ndarray o = _alloc.empty(shape, np.uint8)
+    cdef int64_t n = o.size
+    cdef void *po = cnp.PyArray_DATA(o)
+    cdef int st
+    with nogil:
+        st = fdl_rng_bernoulli(<uint8_t *>po, n, seed, stream, offset, <float>p)
+    check(st, "bernoulli")
     return o
 
 
