@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 cimport numpy as cnp
-from fastdl._C._status cimport check
+from fastdl._C._status cimport check, by_dtype
 from libc.stdint cimport int64_t
 
 from fastdl._C.rnn cimport *
@@ -109,10 +109,7 @@ cdef object _rnn_cell_forward(pre, str op, cellf32_t f32, cellf64_t f64):
     cdef void *pp = _p(pre)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(<float *>ph, <float *>pp, B, H)
-        else:
-            st = f64(<double *>ph, <double *>pp, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, ph, pp, B, H)
     check(st, op)
     return h
 
@@ -130,10 +127,7 @@ cdef object _rnn_cell_backward(h, dh, str op, cellb32_t f32, cellb64_t f64):
     cdef void *pg = _p(dh)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(<float *>pd, <float *>ph, <float *>pg, B, H)
-        else:
-            st = f64(<double *>pd, <double *>ph, <double *>pg, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, pd, ph, pg, B, H)
     check(st, op)
     return d
 
@@ -183,12 +177,8 @@ def lstm_cell_forward(gates, c_prev):
     cdef void *pcp = _p(c_prev)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_lstm_cell_forward_f32(<float *>ph, <float *>pc, <float *>pa, <float *>pt,
-                                      <float *>pg, <float *>pcp, B, H)
-        else:
-            st = fdl_lstm_cell_forward_f64(<double *>ph, <double *>pc, <double *>pa, <double *>pt,
-                                      <double *>pg, <double *>pcp, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_lstm_cell_forward_f64, fdl_lstm_cell_forward_f32,
+                      ph, pc, pa, pt, pg, pcp, B, H)
     check(st, "lstm_cell_forward")
     return h, c, act, tc
 
@@ -214,12 +204,8 @@ def lstm_cell_backward(act, tanh_c, c_prev, dh, dc=None):
     cdef void *p6 = _p(dc)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_lstm_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
-                                       <float *>p4, <float *>p5, <float *>p6, B, H)
-        else:
-            st = fdl_lstm_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
-                                       <double *>p4, <double *>p5, <double *>p6, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_lstm_cell_backward_f64, fdl_lstm_cell_backward_f32,
+                      p0, p1, p2, p3, p4, p5, p6, B, H)
     check(st, "lstm_cell_backward")
     return dg, dcp
 
@@ -245,12 +231,8 @@ def gru_cell_forward(gi, gh, h_prev):
     cdef void *p5 = _p(h_prev)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_gru_cell_forward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
-                                     <float *>p4, <float *>p5, B, H)
-        else:
-            st = fdl_gru_cell_forward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
-                                     <double *>p4, <double *>p5, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_gru_cell_forward_f64, fdl_gru_cell_forward_f32, p0,
+                      p1, p2, p3, p4, p5, B, H)
     check(st, "gru_cell_forward")
     return h, act, ghn
 
@@ -276,12 +258,8 @@ def gru_cell_backward(act, ghn, h_prev, dh):
     cdef void *p6 = _p(dh)
     cdef int st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_gru_cell_backward_f32(<float *>p0, <float *>p1, <float *>p2, <float *>p3,
-                                      <float *>p4, <float *>p5, <float *>p6, B, H)
-        else:
-            st = fdl_gru_cell_backward_f64(<double *>p0, <double *>p1, <double *>p2, <double *>p3,
-                                      <double *>p4, <double *>p5, <double *>p6, B, H)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_gru_cell_backward_f64, fdl_gru_cell_backward_f32,
+                      p0, p1, p2, p3, p4, p5, p6, B, H)
     check(st, "gru_cell_backward")
     return dgi, dgh, dhp
 
@@ -336,12 +314,8 @@ cdef object _rnn_layer_forward(str op, x, h0, w_ih, w_hh, b_ih, b_hh, bint rever
     cdef void *pbh = _p(b_hh)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(<float *>phs, <float *>pw, <float *>px, <float *>ph0, <float *>pwi,
-                     <float *>pwh, <float *>pbi, <float *>pbh, Ts, B, I, H, rev)
-        else:
-            st = f64(<double *>phs, <double *>pw, <double *>px, <double *>ph0, <double *>pwi,
-                     <double *>pwh, <double *>pbi, <double *>pbh, Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, phs, pw, px, ph0, pwi, pwh, pbi, pbh, Ts, B,
+                      I, H, rev)
     check(st, op)
     return hs, (hs, None, None, None)
 
@@ -395,17 +369,8 @@ def lstm_layer_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bint reverse=False):
     cdef void *pbh = _p(b_hh)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_lstm_layer_forward_f32(<float *>phs, <float *>pcs, <float *>pact,
-                                            <float *>ptc, <float *>pw, <float *>px, <float *>ph0,
-                                            <float *>pc0, <float *>pwi, <float *>pwh,
-                                            <float *>pbi, <float *>pbh, Ts, B, I, H, rev)
-        else:
-            st = fdl_lstm_layer_forward_f64(<double *>phs, <double *>pcs, <double *>pact,
-                                            <double *>ptc, <double *>pw, <double *>px,
-                                            <double *>ph0, <double *>pc0, <double *>pwi,
-                                            <double *>pwh, <double *>pbi, <double *>pbh,
-                                            Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_lstm_layer_forward_f64, fdl_lstm_layer_forward_f32,
+                      phs, pcs, pact, ptc, pw, px, ph0, pc0, pwi, pwh, pbi, pbh, Ts, B, I, H, rev)
     check(st, op)
     return hs, (hs, cs, act, tc)
 
@@ -433,16 +398,8 @@ def gru_layer_forward(x, h0, w_ih, w_hh, b_ih, b_hh, bint reverse=False):
     cdef void *pbh = _p(b_hh)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_gru_layer_forward_f32(<float *>phs, <float *>pact, <float *>pgh,
-                                           <float *>pw, <float *>px, <float *>ph0,
-                                           <float *>pwi, <float *>pwh, <float *>pbi,
-                                           <float *>pbh, Ts, B, I, H, rev)
-        else:
-            st = fdl_gru_layer_forward_f64(<double *>phs, <double *>pact, <double *>pgh,
-                                           <double *>pw, <double *>px, <double *>ph0,
-                                           <double *>pwi, <double *>pwh, <double *>pbi,
-                                           <double *>pbh, Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_gru_layer_forward_f64, fdl_gru_layer_forward_f32,
+                      phs, pact, pgh, pw, px, ph0, pwi, pwh, pbi, pbh, Ts, B, I, H, rev)
     check(st, op)
     return hs, (hs, None, act, ghn)
 
@@ -522,16 +479,8 @@ cdef object _rnn_layer_backward(str op, tuple saved, x, w_ih, w_hh, dy, int64_t 
     cdef void *p_dhn = _p(dh_n)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(<float *>p_dx, <float *>p_dh0, <float *>p_dwi, <float *>p_dwh,
-                     <float *>p_dbi, <float *>p_dbh, <float *>p_work, <float *>p_hs,
-                     <float *>p_x, <float *>p_wi, <float *>p_wh, <float *>pdy, ldy,
-                     <float *>p_dhn, Ts, B, I, H, rev)
-        else:
-            st = f64(<double *>p_dx, <double *>p_dh0, <double *>p_dwi, <double *>p_dwh,
-                     <double *>p_dbi, <double *>p_dbh, <double *>p_work, <double *>p_hs,
-                     <double *>p_x, <double *>p_wi, <double *>p_wh, <double *>pdy, ldy,
-                     <double *>p_dhn, Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, p_dx, p_dh0, p_dwi, p_dwh, p_dbi, p_dbh,
+                      p_work, p_hs, p_x, p_wi, p_wh, pdy, ldy, p_dhn, Ts, B, I, H, rev)
     check(st, op)
 
 
@@ -596,20 +545,9 @@ def lstm_layer_backward(tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, dh_n,
     cdef void *p_dcn = _p(dc_n)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_lstm_layer_backward_f32(
-                <float *>p_dx, <float *>p_dh0, <float *>p_dc0, <float *>p_dwi,
-                <float *>p_dwh, <float *>p_dbi, <float *>p_dbh, <float *>p_work,
-                <float *>p_hs, <float *>p_cs, <float *>p_act, <float *>p_tc, <float *>p_x,
-                <float *>p_wi, <float *>p_wh, <float *>pdy, ldy, <float *>p_dhn,
-                <float *>p_dcn, Ts, B, I, H, rev)
-        else:
-            st = fdl_lstm_layer_backward_f64(
-                <double *>p_dx, <double *>p_dh0, <double *>p_dc0, <double *>p_dwi,
-                <double *>p_dwh, <double *>p_dbi, <double *>p_dbh, <double *>p_work,
-                <double *>p_hs, <double *>p_cs, <double *>p_act, <double *>p_tc,
-                <double *>p_x, <double *>p_wi, <double *>p_wh, <double *>pdy, ldy,
-                <double *>p_dhn, <double *>p_dcn, Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_lstm_layer_backward_f64, fdl_lstm_layer_backward_f32,
+                      p_dx, p_dh0, p_dc0, p_dwi, p_dwh, p_dbi, p_dbh, p_work, p_hs, p_cs, p_act,
+                      p_tc, p_x, p_wi, p_wh, pdy, ldy, p_dhn, p_dcn, Ts, B, I, H, rev)
     check(st, op)
 
 
@@ -642,16 +580,7 @@ def gru_layer_backward(tuple saved, x, w_ih, w_hh, dy, int64_t dy_offset, dh_n, 
     cdef void *p_dhn = _p(dh_n)
     cdef int rev = reverse, st = 0
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = fdl_gru_layer_backward_f32(
-                <float *>p_dx, <float *>p_dh0, <float *>p_dwi, <float *>p_dwh,
-                <float *>p_dbi, <float *>p_dbh, <float *>p_work, <float *>p_hs,
-                <float *>p_act, <float *>p_ghn, <float *>p_x, <float *>p_wi, <float *>p_wh,
-                <float *>pdy, ldy, <float *>p_dhn, Ts, B, I, H, rev)
-        else:
-            st = fdl_gru_layer_backward_f64(
-                <double *>p_dx, <double *>p_dh0, <double *>p_dwi, <double *>p_dwh,
-                <double *>p_dbi, <double *>p_dbh, <double *>p_work, <double *>p_hs,
-                <double *>p_act, <double *>p_ghn, <double *>p_x, <double *>p_wi,
-                <double *>p_wh, <double *>pdy, ldy, <double *>p_dhn, Ts, B, I, H, rev)
+        st = by_dtype(t != cnp.NPY_FLOAT32, fdl_gru_layer_backward_f64, fdl_gru_layer_backward_f32,
+                      p_dx, p_dh0, p_dwi, p_dwh, p_dbi, p_dbh, p_work, p_hs, p_act, p_ghn, p_x,
+                      p_wi, p_wh, pdy, ldy, p_dhn, Ts, B, I, H, rev)
     check(st, op)
