@@ -17,7 +17,6 @@ from fastdl._C._status cimport check, by_dtype
 from libc.stdint cimport int64_t
 
 from fastdl._C.rnn cimport *
-from fastdl._C._core cimport fdl_strerror
 
 cnp.import_array()
 
@@ -42,8 +41,6 @@ def _scratch(int64_t n, dt):
 def release_scratch():
     """Free this thread's cached scratch buffers."""
     _tls.cache = {}
-
-
 
 
 cdef inline void *_p(object x):
