@@ -17,28 +17,14 @@
 #include "nn/rnn_isa.h"
 #include "runtime/dispatch.h"
 
-/* ---- row loops: generic float32 and float64 ------------------------------------- */
-#define FT float
-#define ROW(n) n##_f32_generic
-#define SIGM(x) FDL_SIGMF(x)
-#define TANH(x) fdl_rnn_tanhf(x)
-#include "nn/rnn_rows.h"
-#undef FT
-#undef ROW
-#undef SIGM
-#undef TANH
+/* ---- row loops: generic float32 (the ISA table's fallback) and float64 ---------- */
+#define FDL_SFX generic
+#include "nn/rnn_isa_rows.h"
 
-const FDL_RNN_ROWS_F32(generic)
-
-#define FT double
-#define ROW(n) n##_f64
-#define SIGM(x) (1.0 / (1.0 + exp(-(x))))
-#define TANH(x) tanh(x)
+#define NN_F64
+#include "runtime/types_begin.h"
 #include "nn/rnn_rows.h"
-#undef FT
-#undef ROW
-#undef SIGM
-#undef TANH
+#include "runtime/types_end.h"
 
 static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_fwd_f64,
                                                  lstm_bwd_f64, gru_fwd_f64, gru_bwd_f64};
@@ -213,29 +199,17 @@ static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
     *j1 = FDL_MIN(H, ((tid + 1) * nb / nth) * 16);
 }
 
-#define FT float
-#define S f32
-#define GEMM_EX fdl_sgemm_ex
-#define ROWS rows_f32
-#define ROWS_T fdl_rnn_rows_f32
-#include "nn/rnn_layer.h"
-#undef FT
-#undef S
-#undef GEMM_EX
-#undef ROWS
-#undef ROWS_T
+/* the layer template's GEMM per type */
+#define gemm_ex_f32 fdl_sgemm_ex
+#define gemm_ex_f64 fdl_dgemm_ex
 
-#define FT double
-#define S f64
-#define GEMM_EX fdl_dgemm_ex
-#define ROWS rows_f64
-#define ROWS_T fdl_rnn_rows_f64
+#include "runtime/types_begin.h"
 #include "nn/rnn_layer.h"
-#undef FT
-#undef S
-#undef GEMM_EX
-#undef ROWS
-#undef ROWS_T
+#include "runtime/types_end.h"
+#define NN_F64
+#include "runtime/types_begin.h"
+#include "nn/rnn_layer.h"
+#include "runtime/types_end.h"
 
 /* ---- the public layer kernels (fastdl/rnn.h); the bodies check their arguments */
 
