@@ -559,6 +559,20 @@ def test_clear_errors():
         crnn.rnn_tanh_cell_forward(np.zeros((2, 3), np.int32))
 
 
+def test_rnnbase_mode_is_pytorchs_string():
+    # PyTorch's RNNBase(mode, ...) with mode 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'
+    assert LSTM(3, 4).mode == "LSTM" and GRU(3, 4).mode == "GRU"
+    assert RNN(3, 4).mode == "RNN_TANH" and RNN(3, 4, nonlinearity="relu").mode == "RNN_RELU"
+    fastdl.manual_seed(0)
+    base = fastdl.nn.rnn.RNNBase("GRU", 3, 4)
+    fastdl.manual_seed(0)
+    gru = GRU(3, 4)
+    x = fastdl.randn(5, 2, 3)
+    np.testing.assert_array_equal(base(x)[0].detach().numpy(), gru(x)[0].detach().numpy())
+    with pytest.raises(ValueError, match="Unrecognized RNN mode"):
+        fastdl.nn.rnn.RNNBase("RNN_SIGMOID", 3, 4)
+
+
 def test_load_state_dict_from_other_architecture_fails():
     m = LSTM(3, 4, 2)
     with pytest.raises(RuntimeError, match="weight_ih_l1"):
