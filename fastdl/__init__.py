@@ -44,6 +44,8 @@ from fastdl import nn, optim
 from fastdl.io import CheckpointError, load, save
 from fastdl.dlpack import from_dlpack
 from fastdl import onnx
+from fastdl._device import device
+from fastdl import accelerator, cuda
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks

@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from fastdl import autograd
+from fastdl import _device
 from fastdl._C import _core
 from fastdl._intcheck import check_int64_range
 from fastdl.autograd import _mode
@@ -32,6 +33,10 @@ _F32 = np.dtype(np.float32)
 _ADD, _SUB, _MUL, _DIV = _core.add, _core.sub, _core.mul, _core.div
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.bool_): "BoolTensor", np.dtype(np.uint8): "ByteTensor"}
 
 
 def _is_float(arr):
@@ -282,24 +287,96 @@ class Tensor:
         """This tensor as bool (self if it already is)."""
         return self.to(np.bool_)
 
-    def to(self, dtype):
-        """This tensor converted to a dtype (self if it already has it); gradients flow through float casts.
+    @property
+    def device(self):
+        """The device holding this tensor: always ``fastdl.device("cpu")``."""
+        return _device.CPU
 
-        Args:
-            dtype: a fastdl/NumPy dtype such as fastdl.float64.
+    @property
+    def is_cuda(self):
+        """False: fastdl tensors live on the CPU."""
+        return False
+
+    def cpu(self):
+        """This tensor on the CPU: self (fastdl tensors always are)."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Refused: fastdl runs on the CPU only (raises RuntimeError)."""
+        raise RuntimeError("cuda: fastdl runs on the CPU only; there is no CUDA device "
+                           "(use .cpu() or .to('cpu'))")
+
+    def half(self):
+        """Refused: fastdl computes in float32/float64, not float16 (raises TypeError)."""
+        raise TypeError("half: float16 tensors are not supported by fastdl (float32 and "
+                        "float64 only)")
+
+    def bfloat16(self):
+        """Refused: fastdl computes in float32/float64, not bfloat16 (raises TypeError)."""
+        raise TypeError("bfloat16: bfloat16 tensors are not supported by fastdl (float32 and "
+                        "float64 only)")
+
+    def to(self, *args, **kwargs):
+        """This tensor converted to a dtype (self if nothing changes), as torch.Tensor.to.
+
+        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)`` (other's dtype) and the keywords ``dtype``, ``device``,
+        ``non_blocking``, ``copy``. The device must be the CPU ("cpu",
+        "cpu:0" or ``fastdl.device``); any other raises. Gradients flow
+        through float casts.
 
         Example:
             >>> fastdl.tensor([1.7, -2.2]).to(fastdl.int64)
             tensor([ 1, -2])
+            >>> fastdl.ones(2).to("cpu", fastdl.float64).dtype
+            dtype('float64')
         """
-        dtype = np.dtype(dtype)
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError("to: unexpected keyword arguments %s" % sorted(kwargs))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._data.dtype
+            elif _device.is_device(a):
+                dev = a
+            elif isinstance(a, bool) or a is None:
+                continue
+            else:
+                dtype = a
+        _device.check_device(dev, "to")
+        if dtype is None:
+            return self.clone() if copy else self
+        if isinstance(dtype, str) and dtype in ("float16", "half", "bfloat16"):
+            dtype = None
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError("to: expected a dtype or a device, got %r" % (dtype,)) from None
+        if dtype.kind == "f" and dtype not in _FLOATS:
+            raise TypeError("to: %s tensors are not supported by fastdl (float32 and float64 "
+                            "only)" % dtype)
         if dtype == self._data.dtype:
-            return self
+            return self.clone() if copy else self
         if dtype in _FLOATS and self._data.dtype in _FLOATS:
             return _fn.To.apply(self, dtype)
         return Tensor._wrap(self._data.astype(dtype))
 
-    type = to
+    def type(self, dtype=None, non_blocking=False):
+        """The dtype's name with no argument ('torch.FloatTensor' style), else ``to(dtype)``.
+
+        Example:
+            >>> fastdl.ones(2).type()
+            'fastdl.FloatTensor'
+            >>> fastdl.ones(2).type(fastdl.int64).dtype
+            dtype('int64')
+        """
+        if dtype is None:
+            return "fastdl." + _TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))
+        return self.to(dtype)
+
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(",
