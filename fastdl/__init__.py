@@ -38,6 +38,7 @@ from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, chunk, cla
                            neg, permute, pow, reshape, split, sqrt, square, squeeze, stack, std,
                            sub, sum, transpose, unbind, unsqueeze, var, where)
 from fastdl.creation import *  # noqa: F401,F403  (tensor, zeros, ..., dtypes)
+from fastdl.ops import *  # noqa: F401,F403  (sin, gather, sort, einsum, ...)
 from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim

@@ -119,9 +119,14 @@ def is_device(x):
 
 
 def accepts_device(fn):
-    """Decorator: fn accepts a keyword ``device`` (checked, then dropped)."""
+    """Decorator: fn accepts the keywords ``device`` (checked, then dropped),
+    ``pin_memory`` (ignored) and ``generator`` (a fastdl.Generator whose stream
+    the call draws from instead of the global one)."""
     @functools.wraps(fn)
-    def wrapper(*args, device=None, pin_memory=False, **kwargs):
+    def wrapper(*args, device=None, pin_memory=False, generator=None, **kwargs):
         check_device(device, fn.__name__)
-        return fn(*args, **kwargs)
+        if generator is None:
+            return fn(*args, **kwargs)
+        from fastdl import random as _random
+        return _random.run_with_generator(generator, fn, args, kwargs)
     return wrapper
