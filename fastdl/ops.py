@@ -1337,8 +1337,8 @@ def _install():
                 return self._inplace_via(name, lambda p: fn(p.clone(), *args, **kwargs))
             r = fn(self, *args, **kwargs)
             if r._data.shape != self._data.shape:
-                raise RuntimeError("%s: output with shape %s doesn't match the broadcast shape "
-                                   "%s" % (name, list(self._data.shape), list(r._data.shape)))
+                raise ValueError("%s: output with shape %s doesn't match the broadcast shape "
+                                 "%s" % (name, self._data.shape, r._data.shape))
             np.copyto(self._data, r._data, casting="unsafe")
             self._bump()
             return self

@@ -520,8 +520,8 @@ class Tensor:
         if out._data.dtype != self._data.dtype:
             out = out.to(self._data.dtype)
         if out._data.shape != self._data.shape:
-            raise RuntimeError("%s: output with shape %s doesn't match the broadcast shape %s"
-                               % (op, list(self._data.shape), list(out._data.shape)))
+            raise ValueError("%s: output with shape %s doesn't match the broadcast shape %s"
+                             % (op, self._data.shape, out._data.shape))
         base = self._view_base()
         np.copyto(self._data, out._data)
         # nodes made before keep seeing the old producer (engine._edge)
@@ -602,9 +602,9 @@ class Tensor:
             self._data[...] = op(self._data, b.astype(self._data.dtype, copy=False))
         else:
             if np.broadcast_shapes(self._data.shape, b.shape) != self._data.shape:
-                raise RuntimeError("%s: output with shape %s doesn't match the broadcast shape "
-                                   "%s" % (name, list(self._data.shape),
-                                           list(np.broadcast_shapes(self._data.shape, b.shape))))
+                raise ValueError("%s: output with shape %s doesn't match the broadcast shape %s"
+                                 % (name, self._data.shape,
+                                    np.broadcast_shapes(self._data.shape, b.shape)))
             op(self._data, b.astype(self._data.dtype, copy=False), out=self._data)
         self._bump()
         return self
