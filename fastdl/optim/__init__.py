@@ -2,7 +2,7 @@
 
 Each optimizer follows ``torch.optim``'s constructor arguments, state keys and
 update equations; one C kernel per optimizer updates a parameter and its state
-in a single pass. Parameters must be float32 (TypeError otherwise).
+in a single pass. Parameters are float32 (fused C kernels) or float64 (the same formulas in NumPy).
 """
 from fastdl.optim.optimizer import Optimizer
 from fastdl.optim.sgd import SGD
