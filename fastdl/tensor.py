@@ -1504,7 +1504,8 @@ def getitem(x, idx):
     xd = x._data
     try:
         if not _needs_grad(x):
-            return Tensor._wrap(xd[idx])
+            out = xd[idx]
+            return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
         return _fn.Index.apply(x, idx, _is_basic(idx))
     except IndexError as e:
         raise IndexError("getitem: %s (tensor of shape %s)" % (e, xd.shape)) from None

@@ -10,7 +10,8 @@ from fastdl.optim.adam import Adam, AdamW
 from fastdl.optim.rmsprop import RMSprop
 from fastdl.optim.adagrad import Adagrad
 from fastdl.optim.adadelta import Adadelta
+from fastdl.optim.lbfgs import LBFGS
 from fastdl.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
            "lr_scheduler"]

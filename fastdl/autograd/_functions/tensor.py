@@ -507,7 +507,8 @@ class Index(KernelFunction):
     @staticmethod
     def forward(ctx, x, idx, basic):
         ctx.idx, ctx.basic = idx, basic
-        return x[idx]
+        out = x[idx]
+        return out if type(out) is np.ndarray else np.asarray(out)     # x[i] of a 1-D: 0-d
 
     @staticmethod
     def backward(ctx, g):
