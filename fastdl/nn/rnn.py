@@ -289,6 +289,10 @@ class RNNBase(Module):
             s += ", bidirectional=True"
         return s
 
+    def flatten_parameters(self):
+        """A no-op kept for PyTorch code (cuDNN's weight compaction has no CPU meaning)."""
+        return None
+
 
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
