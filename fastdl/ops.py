@@ -1378,6 +1378,33 @@ def _install():
     Tensor.addcmul = inplace["addcmul_"]
     Tensor.addcdiv = inplace["addcdiv_"]
 
+    def _bitwise(fn, name):
+        def op(self, other):
+            o = other._data if isinstance(other, Tensor) else other
+            if self._data.dtype.kind not in "biu" or (isinstance(o, np.ndarray)
+                                                    and o.dtype.kind not in "biu"):
+                raise TypeError("%s: only integer and bool tensors, got %s" % (name, self.dtype))
+            return Tensor._wrap(np.asarray(fn(self._data, o)))
+        op.__name__ = name
+        return op
+    for nm, fn in (("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor)):
+        f = _bitwise(fn, "__%s__" % nm)
+        setattr(Tensor, "__%s__" % nm, f)
+        setattr(Tensor, "__r%s__" % nm, f)
+        setattr(Tensor, "bitwise_%s" % nm, f)
+        setattr(Tensor, "logical_%s" % nm,
+                lambda self, other, fn=fn: Tensor._wrap(np.asarray(fn(
+                    self._data.astype(bool), (other._data if isinstance(other, Tensor)
+                                              else np.asarray(other)).astype(bool)))))
+
+    def __invert__(self):
+        if self._data.dtype.kind not in "biu":
+            raise TypeError("__invert__: only integer and bool tensors, got %s" % self.dtype)
+        return Tensor._wrap(np.invert(self._data))
+    Tensor.__invert__ = __invert__
+    Tensor.bitwise_not = __invert__
+    Tensor.logical_not = lambda self: Tensor._wrap(~self._data.astype(bool))
+
     def __format__(self, spec):
         if self._data.size == 1 and self._data.ndim == 0:
             return format(self._data.item(), spec)
