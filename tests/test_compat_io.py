@@ -53,3 +53,17 @@ def test_whole_module_and_optimizer_refused_pointing_to_state_dict(tmp_path):
     assert not (tmp_path / "m.pt").exists()
     with pytest.raises(ValueError, match="CPU only"):
         fastdl.load(tmp_path / "x.pt", map_location="cuda:0")
+
+
+def test_random_sampler_with_replacement_draws_lazily():
+    from fastdl.data import dataloader
+    from fastdl.utils.data import RandomSampler
+    huge = RandomSampler(range(10), replacement=True, num_samples=10 ** 12, generator=3)
+    it = iter(huge)
+    first = [next(it) for _ in range(5)]
+    assert len(huge) == 10 ** 12 and all(0 <= i < 10 for i in first)
+    # chunked draws are the same indices as one draw from the same key
+    m = dataloader._CHUNK * 2 + 5
+    a = list(RandomSampler(range(7), replacement=True, num_samples=m, generator=5))
+    b = RandomSampler(range(7), replacement=True, num_samples=m, generator=5)._indices().tolist()
+    assert a == b
