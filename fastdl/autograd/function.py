@@ -143,21 +143,33 @@ _REBIND = [0]
 
 
 def _root(a):
-    if Tensor is not None and isinstance(a, Tensor):
-        a = a._data
-    if not isinstance(a, np.ndarray):
-        return None
-    while isinstance(a.base, np.ndarray):
-        a = a.base
+    if type(a) is not np.ndarray:
+        if Tensor is not None and isinstance(a, Tensor):
+            a = a._data
+        elif not isinstance(a, np.ndarray):
+            return None
+    b = a.base
+    while b is not None:
+        if not isinstance(b, np.ndarray):
+            break
+        a, b = b, b.base
     return a
 
 
 def _version(a):
-    r = _root(a)
-    if r is None:
+    # hot once the table is non-empty (every save_for_backward): the common cases
+    # (None, a parameter tuple, an array owning its memory) take no loop
+    if a is None:
         return 0
-    e = _versions.get(id(r))
-    return 0 if e is None or e[1]() is not r else e[0]
+    if type(a) is np.ndarray and a.base is None:
+        e = _versions.get(id(a))
+    else:
+        r = _root(a)
+        if r is None:
+            return 0
+        a = r
+        e = _versions.get(id(r))
+    return 0 if e is None or e[1]() is not a else e[0]
 
 
 def bump_version(arr):
