@@ -1119,12 +1119,12 @@ def _key(generator):
 
 def _uniform(shape, dtype, generator=None):
     seed, stream = _key(generator)
-    return _core.rng_fill("uniform", tuple(shape), seed, stream, 0, 0.0, 1.0, dtype)
+    return _core.rng_uniform(tuple(shape), seed, stream, 0, 0.0, 1.0, dtype)
 
 
 def _normal(shape, dtype, mean, std, generator=None):
     seed, stream = _key(generator)
-    return _core.rng_fill("normal", tuple(shape), seed, stream, 0, float(mean), float(std), dtype)
+    return _core.rng_normal(tuple(shape), seed, stream, 0, float(mean), float(std), dtype)
 
 
 def bernoulli(input, p=None, *, generator=None):

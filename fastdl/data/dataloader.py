@@ -135,7 +135,7 @@ class RandomSampler(Sampler):
         s, st = self._keys.next()
         for start in range(0, m, _CHUNK):
             k = min(_CHUNK, m - start)
-            yield from _core.rng_fill("randint", (k,), s, st, start, 0, n).tolist()
+            yield from _core.rng_randint((k,), s, st, start, 0, n).tolist()
 
     def __len__(self):
         return self.num_samples

@@ -270,7 +270,7 @@ def _channel_dropout(input, p, training, op, ndim_ok):
     mshape = keep_shape + (1,) * (x.ndim - len(keep_shape))
     seed, stream = _random.next_key()
     from fastdl._C import _core
-    u = _core.rng_fill("uniform", mshape, seed, stream, 0, 0.0, 1.0, np.dtype(np.float64))
+    u = _core.rng_uniform(mshape, seed, stream, 0, 0.0, 1.0, np.dtype(np.float64))
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = ((u >= p) * scale).astype(x.dtype)
     return x * Tensor._wrap(mask)
