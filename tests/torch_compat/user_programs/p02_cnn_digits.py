@@ -12,11 +12,11 @@ Y = torch.from_numpy(y)
 Xtr, Ytr, Xte, Yte = X[:1500], Y[:1500], X[1500:], Y[1500:]
 
 model = nn.Sequential(
-    nn.Conv2d(1, 16, kernel_size=3, padding=1),
-    nn.BatchNorm2d(16),
+    nn.Conv2d(1, 8, kernel_size=3, padding=1),
+    nn.BatchNorm2d(8),
     nn.ReLU(inplace=True),
     nn.MaxPool2d(2),
-    nn.Conv2d(16, 32, 3, padding=1),
+    nn.Conv2d(8, 32, 3, padding=1),
     nn.ReLU(),
     nn.AdaptiveAvgPool2d((1, 1)),
     nn.Flatten(),
@@ -38,11 +38,11 @@ def init_weights(m):
 model.apply(init_weights)
 model = model.to(device)
 optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
+scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
 criterion = nn.CrossEntropyLoss()
 loader = DataLoader(TensorDataset(Xtr, Ytr), batch_size=32, shuffle=True, drop_last=True)
 hist = []
-for epoch in range(8):
+for epoch in range(4):
     model.train()
     tot, n = 0.0, 0
     for xb, yb in loader:

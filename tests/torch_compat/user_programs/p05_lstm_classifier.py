@@ -27,7 +27,7 @@ model = LSTMClassifier(V)
 opt = torch.optim.Adam(model.parameters(), lr=0.01)
 loader = DataLoader(TensorDataset(seqs[:1000], labels[:1000]), batch_size=50, shuffle=True)
 losses = []
-for epoch in range(6):
+for epoch in range(4):
     model.train()
     total = 0
     for xb, yb in loader:

@@ -23,7 +23,7 @@ opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 loss_fn = nn.MSELoss()
 loader = DataLoader(TensorDataset(data), batch_size=128, shuffle=True)
 hist = []
-for epoch in range(10):
+for epoch in range(6):
     epoch_loss = 0.0
     for (batch,) in loader:
         recon = model(batch)

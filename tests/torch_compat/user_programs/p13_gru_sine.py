@@ -25,11 +25,11 @@ class GRUModel(nn.Module):
 
 model = GRUModel()
 opt = torch.optim.Adam(model.parameters(), lr=0.01)
-sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=60)
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40)
 crit = nn.MSELoss()
 losses = []
-for epoch in range(60):
-    idx = torch.randint(0, len(X), (128,))
+for epoch in range(40):
+    idx = torch.randint(0, len(X), (64,))
     pred = model(X[idx])
     loss = crit(pred, Y[idx])
     opt.zero_grad()

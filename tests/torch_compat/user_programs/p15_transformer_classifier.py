@@ -20,7 +20,7 @@ class Classifier(nn.Module):
         self.pos = nn.Parameter(torch.randn(1, L, D) * 0.02)
         layer = nn.TransformerEncoderLayer(d_model=D, nhead=4, dim_feedforward=64, dropout=0.0,
                                            batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, num_layers=2)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=1)
         self.fc = nn.Linear(D, 2)
 
     def forward(self, x, pad_mask=None):
@@ -31,8 +31,8 @@ class Classifier(nn.Module):
 model = Classifier()
 opt = torch.optim.Adam(model.parameters(), lr=2e-3)
 losses = []
-for step in range(150):
-    xb, yb = make(64)
+for step in range(80):
+    xb, yb = make(32)
     loss = F.cross_entropy(model(xb), yb)
     opt.zero_grad()
     loss.backward()
