@@ -1286,7 +1286,7 @@ def fmod(input, other):
     a, b = _div_operands(input, other, "fmod")
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.fmod(a._data, b._data)
-        q = np.trunc((a._data - value) / b._data) if _is_float(a._data) else None
+        q = np.rint((a._data - value) / b._data) if _is_float(a._data) else None  # an integer
     return _with_quotient_grad(a, b, value, q)
 
 
