@@ -1257,7 +1257,7 @@ def remainder(input, other):
         >>> fastdl.tensor([-3, -1, 2, 7]) % 3
         tensor([0, 2, 2, 1])
         >>> fastdl.remainder(fastdl.tensor([5.5, -5.5]), 2.0)
-        tensor([1.5000, 0.5000])
+        tensor([1.5, 0.5])
     """
     a, b = _div_operands(input, other, "remainder")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1281,7 +1281,7 @@ def fmod(input, other):
         >>> fastdl.fmod(fastdl.tensor([-3, -1, 2, 7]), 3)
         tensor([ 0, -1,  2,  1])
         >>> fastdl.tensor([5.5, -5.5]).fmod(2.0)
-        tensor([ 1.5000, -1.5000])
+        tensor([ 1.5, -1.5])
     """
     a, b = _div_operands(input, other, "fmod")
     with np.errstate(divide="ignore", invalid="ignore"):
