@@ -142,7 +142,7 @@ cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd32_t 
     saved = np.ascontiguousarray(saved)
     cdef cnp.ndarray g = _c(dout, saved.dtype, name, "grad_output")
     _size(g, saved.size, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.zeros_like(saved)
+    cdef cnp.ndarray dx = _alloc.empty_like(saved)     # the kernels write every element
     cdef void *pd = _p(dx)
     cdef void *ps = _p(saved)
     cdef void *pg = _p(g)
@@ -383,7 +383,7 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
     _size(out, outer * dim * inner, name, "output")
     _size(g, outer * dim * inner, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.zeros_like(out)
+    cdef cnp.ndarray dx = _alloc.empty_like(out)       # the kernel writes every element
     cdef void *pd = _p(dx)
     cdef void *po = _p(out)
     cdef void *pg = _p(g)

@@ -4,7 +4,10 @@
  * and float64 (_f64).
  *
  * Argument order: outputs, saved buffers, inputs, sizes, parameters.
- * Backward kernels add into gradients (+=); the caller zeroes them.
+ * Backward kernels add into gradients (+=); the caller zeroes them. The
+ * activation and softmax backward kernels are the exception: they write dx
+ * (=), as an activation's input gradient is fresh in every graph, so no
+ * zeroing pass and no read of dx is paid on these memory-bound steps.
  * Every function checks its arguments and returns FDL_OK, FDL_ERR_ARG (a
  * negative size, a kernel size, stride or dilation below 1, a class index
  * outside [0, C) other than ignore_index, a max-pool index outside its
@@ -25,7 +28,7 @@ extern "C" {
 #endif
 
 /* ---- Activations: x[N] elementwise; softmax over dim of x[outer, dim,
-        inner]. Backward adds into dx. */
+        inner]. Backward writes dx (=). */
 FDL_API int fdl_relu_forward_f32(float *out, const float *x, int64_t n);
 FDL_API int fdl_relu_forward_f64(double *out, const double *x, int64_t n);
 FDL_API int fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
