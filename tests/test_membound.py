@@ -231,3 +231,69 @@ def test_training_script_runs_offline_without_torch(monkeypatch):
                         "--no-numpy"]) == 0
     out = buf.getvalue()
     assert "ResNet-8" in out and "| fastdl |" in out
+
+
+def np_batch_norm_grads(x, w, g, eps=1e-5):
+    """float64 (dx, dw, db) of training-mode batch_norm over (N, C, S)."""
+    x, w, g = (np.asarray(a, np.float64) for a in (x, w, g))
+    ax = (0, 2)
+    mu = x.mean(ax, keepdims=True)
+    rstd = 1 / np.sqrt(x.var(ax, keepdims=True) + eps)
+    xh = (x - mu) * rstd
+    gw = g * w.reshape(1, -1, 1)
+    dx = rstd * (gw - gw.mean(ax, keepdims=True) - xh * (gw * xh).mean(ax, keepdims=True))
+    return dx, (g * xh).sum(ax), g.sum(ax)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 2), (3, 5, 7, 1), (4, 17, 3, 5), (64, 8, 33, 1),
+                                   (16, 32, 17, 9)])     # the last above the cache threshold
+def test_batch_norm_backward_writes_dx(isa, rng, shape):
+    x = rng.standard_normal(shape).astype(np.float32) * 3 + 1
+    w = rng.standard_normal(shape[1]).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    junk = _alloc.empty_like(x)
+    junk[...] = np.nan           # a stale block the wrapper may get back uninitialized
+    del junk
+    xt = fastdl.tensor(x, requires_grad=True)
+    wt = fastdl.tensor(w, requires_grad=True)
+    bt = fastdl.zeros(shape[1], requires_grad=True)
+    F.batch_norm(xt, None, None, wt, bt, training=True).backward(fastdl.tensor(g))
+    N, C = shape[:2]
+    dx, dw, db = np_batch_norm_grads(x.reshape(N, C, -1), w, g.reshape(N, C, -1))
+    np.testing.assert_allclose(xt.grad.numpy().reshape(N, C, -1), dx, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(wt.grad.numpy(), dw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bt.grad.numpy(), db, rtol=1e-4, atol=1e-4)
+
+
+def test_batch_norm_backward_finite_differences(rng):
+    x = rng.standard_normal((3, 4, 5))
+    g = rng.standard_normal((3, 4, 5))
+    w = rng.standard_normal(4)
+    xt = fastdl.tensor(x, requires_grad=True)
+    F.batch_norm(xt, None, None, fastdl.tensor(w), None, training=True).backward(
+        fastdl.tensor(g))
+    h = 1e-6
+    for idx in [(0, 0, 0), (2, 3, 4), (1, 2, 0)]:
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        yp = F.batch_norm(fastdl.tensor(xp), None, None, fastdl.tensor(w), None,
+                          training=True).numpy()
+        ym = F.batch_norm(fastdl.tensor(xm), None, None, fastdl.tensor(w), None,
+                          training=True).numpy()
+        fd = ((yp - ym) * g).sum() / (2 * h)
+        assert abs(xt.grad.numpy()[idx] - fd) < 1e-6 * (1 + abs(fd))
+
+
+def test_batch_norm_bitwise_identical_for_1_and_2_threads(rng):
+    x = rng.standard_normal((16, 32, 17, 9)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        fastdl.set_num_threads(n)
+        xt = fastdl.tensor(x, requires_grad=True)
+        wt = fastdl.ones(32, requires_grad=True)
+        F.batch_norm(xt, None, None, wt, None, training=True).backward(fastdl.tensor(g))
+        res.append((xt.grad.numpy().copy(), wt.grad.numpy().copy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])

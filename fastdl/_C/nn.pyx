@@ -1196,7 +1196,7 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef cnp.ndarray r = _c(rstd, x.dtype, "batch_norm", "rstd")
     _size(w, C, "batch_norm", "weight"); _size(g, x.size, "batch_norm", "grad_output")
     _size(m, C, "batch_norm", "mean"); _size(r, C, "batch_norm", "rstd")
-    cdef cnp.ndarray dx = _alloc.zeros_like(x) if need_dx else None
+    cdef cnp.ndarray dx = _alloc.empty_like(x) if need_dx else None     # written, not added
     cdef cnp.ndarray dw = _alloc.zeros(C, x.dtype) if need_dw else None
     cdef cnp.ndarray db = _alloc.zeros(C, x.dtype) if need_db else None
     cdef void *pdx = _p(dx)
