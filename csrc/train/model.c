@@ -714,7 +714,16 @@ void fdl_model_train(fdl_model *m, int training)
     if (m) m->training = training != 0;
 }
 
-int64_t fdl_model_num_params(const fdl_model *m) { return m ? m->np : -1; }
+int64_t fdl_model_num_params(const fdl_model *m)
+{
+    if (!m) return -1;
+    int64_t n = 0;
+    for (int i = 0; i < m->nt; i++)
+        if (!m->t[i].buffer) n += prod(m->t[i].shape, m->t[i].ndim);
+    return n;
+}
+
+int64_t fdl_model_arena_size(const fdl_model *m) { return m ? m->np : -1; }
 float *fdl_model_params(fdl_model *m) { return m ? m->params : NULL; }
 float *fdl_model_grads(fdl_model *m) { return m ? m->grads : NULL; }
 

@@ -160,8 +160,11 @@ FDL_API void fdl_model_manual_seed(fdl_model *m, uint64_t seed, uint64_t stream)
 FDL_API void fdl_model_train(fdl_model *m, int training);
 
 /* ---- parameters ---- */
-/* Floats in the parameter (and gradient) arena, padding included. */
+/* Parameters (as sum(p.numel() for p in model.parameters())). */
 FDL_API int64_t fdl_model_num_params(const fdl_model *m);
+/* Floats in the parameter (and gradient) arena: the parameters plus the
+ * padding that starts each tensor on a 64-byte boundary (kept at 0). */
+FDL_API int64_t fdl_model_arena_size(const fdl_model *m);
 FDL_API float *fdl_model_params(fdl_model *m);
 FDL_API float *fdl_model_grads(fdl_model *m);
 /* Sets every gradient to 0. */
