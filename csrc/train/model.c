@@ -55,6 +55,7 @@ typedef struct {
     int t0, nt;                 /* tensors [t0, t0 + nt) of the model */
     int alias;                  /* output is the input (views) */
     int fuse_relu;              /* Linear: the next ReLU runs in the epilogue */
+    int fused;                  /* ReLU already applied by the Linear before it */
     int inplace;                /* ReLU computed in place over its input */
     int64_t cap;                /* batch the buffers below are sized for */
     float *y;
@@ -639,10 +640,11 @@ static int infer_shapes(fdl_model *m)
         fdl_layer_kind k = l->d.kind;
         l->alias = k == FDL_LAYER_FLATTEN || k == FDL_LAYER_IDENTITY;
         l->fuse_relu = 0;
+        l->fused = 0;
         l->inplace = 0;
         if (k == FDL_LAYER_RELU && i > 0 && readonly_output_kind(m->L[i - 1].d.kind)) {
             l->inplace = 1;
-            if (m->L[i - 1].d.kind == FDL_LAYER_LINEAR) m->L[i - 1].fuse_relu = 1;
+            if (m->L[i - 1].d.kind == FDL_LAYER_LINEAR) m->L[i - 1].fuse_relu = l->fused = 1;
         }
     }
     return FDL_OK;
@@ -804,7 +806,7 @@ static void aux_sizes(const layer *l, int64_t B, int64_t sz[6])
 static int prepare(fdl_model *m, int64_t B)
 {
     if (B <= 0) return FDL_OK;
-    int64_t gmax = 1, cws = 0, rw = 0, cs = 1;
+    int64_t gmax = m->in_n > 1 ? m->in_n : 1, cws = 0, rw = 0, cs = 1;
     int nthreads = fdl_get_num_threads();
     for (int i = 0; i < m->n; i++) {
         layer *l = &m->L[i];
@@ -922,6 +924,7 @@ static int layer_forward(fdl_model *m, int i, const void *xin, int64_t B, int tr
     const int t0 = l->t0;
     if (l->alias) { l->y = (float *)x; return FDL_OK; }
     if (l->inplace) l->y = (float *)x;
+    if (l->fused) return FDL_OK;     /* the Linear's epilogue applied it */
     float *y = l->y;
     switch (d->kind) {
     case FDL_LAYER_LINEAR: {

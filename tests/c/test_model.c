@@ -182,6 +182,19 @@ static void test_errors(void)
     CHECK_ST(fdl_model_add_layer(m, &emb), FDL_ERR_ARG);         /* only as the first layer */
     fdl_model_free(m);
     fdl_model_free(NULL);
+
+    /* a model with no layers is the identity, and trains (nothing) without error */
+    CHECK_ST(fdl_model_new(&m), FDL_OK);
+    int64_t s3[1] = {3};
+    CHECK_ST(fdl_model_set_input_shape(m, 1, s3), FDL_OK);
+    float xe[6] = {1, 2, 3, -1, -2, -3}, te[6] = {0}, le = 0, dxe[6];
+    fdl_optim_init(&o, FDL_OPTIM_SGD, 0.1);
+    CHECK_ST(fdl_model_train_step(m, xe, te, 2, FDL_LOSS_MSE, &o, &le, NULL), FDL_OK);
+    CHECK(fabsf(le - 28.0f / 6.0f) < 1e-5f, "mse of the identity %g", le);
+    CHECK(fdl_model_num_params(m) == 0, "params of an empty model");
+    CHECK_ST(fdl_model_backward(m, xe, dxe), FDL_OK);
+    CHECK(dxe[2] == 3 && dxe[5] == -3, "identity backward");
+    fdl_model_free(m);
     CHECK(strcmp(fdl_layer_name(FDL_LAYER_BATCHNORM2D), "BatchNorm2d") == 0, "name");
     CHECK(strcmp(fdl_layer_name(FDL_LAYER_COUNT), "") == 0, "name of an unknown kind");
 }
