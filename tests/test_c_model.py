@@ -496,6 +496,15 @@ def _bad_cases():
     cases["lstm_not_batch_first"] = ({}, dict(a, input_shape=[2, 3], layers=[
         {"type": "LSTM", "input_size": 3, "hidden_size": 2, "batch_first": False}]),
         FDL_ERR_FORMAT, "batch_first")
+    big = 2 ** 31
+    cases["huge_linear"] = ({}, dict(a, input_shape=[big], layers=[
+        {"type": "Linear", "in_features": big, "out_features": big}]), FDL_ERR_FORMAT,
+        "too large")
+    cases["huge_conv"] = ({}, dict(a, input_shape=[big, 8, 8], layers=[
+        {"type": "Conv2d", "in_channels": big, "out_channels": big, "kernel_size": 65536}]),
+        FDL_ERR_FORMAT, "too large")
+    cases["huge_input"] = ({}, dict(a, input_shape=[big] * 5, layers=[{"type": "ReLU"}]),
+                           FDL_ERR_FORMAT, "too large")
     return cases
 
 

@@ -202,10 +202,17 @@ int fdl_model_layer(const fdl_model *m, int i, fdl_layer_desc *d)
 
 /* ---- descriptors: checks, tensors, init ---------------------------------- */
 
+#define NUMEL_LIM ((int64_t)1 << 40)
+
+/* Product of sizes, or -1 when it exceeds NUMEL_LIM (never overflows). */
 static int64_t prod(const int64_t *s, int n)
 {
     int64_t p = 1;
-    for (int i = 0; i < n; i++) p *= s[i];
+    for (int i = 0; i < n; i++) {
+        if (s[i] < 0) return -1;
+        if (s[i] > 0 && p > NUMEL_LIM / s[i]) return -1;
+        p *= s[i];
+    }
     return p;
 }
 
@@ -298,13 +305,15 @@ static int add_tensor(fdl_model *m, const char *name, int ndim, const int64_t *s
         m->t = t;
         m->cap_t = nc;
     }
+    int64_t n = prod(shape, ndim);
+    if (n < 0 || n > ((int64_t)1 << 34) || m->np > NUMEL_LIM || m->nb > NUMEL_LIM)
+        return fdl__fail(FDL_ERR_ARG, "tensor %s is too large", name);
     tensor *t = &m->t[m->nt++];
     memset(t, 0, sizeof *t);
     snprintf(t->name, NAME_LEN, "%s", name);
     t->ndim = ndim;
     memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
     t->buffer = buffer;
-    int64_t n = prod(shape, ndim);
     if (buffer) { t->off = m->nb; m->nb += fdl_arena_round(n); }
     else { t->off = m->np; m->np += fdl_arena_round(n); }
     return FDL_OK;
@@ -460,7 +469,16 @@ int fdl_model_add_layer(fdl_model *m, const fdl_layer_desc *d)
     l->t0 = m->nt;
     int64_t onp = m->np, onb = m->nb;
     int ont = m->nt;
-    if ((st = layer_tensors(m, m->n, d)) || (st = grow_arenas(m, onp, onb))) {
+    if ((st = layer_tensors(m, m->n, d)) != FDL_OK) {
+        m->nt = ont; m->np = onp; m->nb = onb;
+        if (st == FDL_ERR_ARG) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "%s", fdl_model_last_error());
+            return fdl__fail(st, "layer %d (%s): %s", m->n, fdl_layer_name(d->kind), msg);
+        }
+        return fdl__fail(FDL_ERR_NOMEM, "fdl_model_add_layer: out of memory");
+    }
+    if ((st = grow_arenas(m, onp, onb)) != FDL_OK) {
         m->nt = ont; m->np = onp; m->nb = onb;
         return fdl__fail(FDL_ERR_NOMEM, "fdl_model_add_layer: out of memory");
     }
@@ -610,7 +628,7 @@ static int layer_shape(int idx, layer *l, int first_kind_embedding)
     }
     l->in_n = prod(l->in, l->in_nd);
     l->out_n = prod(l->out, l->out_nd);
-    if (l->in_n < 1 || l->out_n < 1 || l->out_n > ((int64_t)1 << 40))
+    if (l->in_n < 1 || l->out_n < 1)
         return SHAPE_FAIL("layer %d (%s): empty or oversized sample %s", idx, nm, got);
     return FDL_OK;
 }
@@ -665,6 +683,10 @@ int fdl_model_set_input_shape(fdl_model *m, int ndim, const int64_t *shape)
     memset(m->in, 0, sizeof m->in);
     memcpy(m->in, shape, sizeof(int64_t) * (size_t)ndim);
     m->in_n = prod(shape, ndim);
+    if (m->in_n < 1) {
+        m->shaped = 0;
+        return fdl__fail(FDL_ERR_ARG, "fdl_model_set_input_shape: the sample is too large");
+    }
     int st = infer_shapes(m);
     m->shaped = st == FDL_OK;
     return st;
@@ -806,6 +828,17 @@ static void aux_sizes(const layer *l, int64_t B, int64_t sz[6])
 static int prepare(fdl_model *m, int64_t B)
 {
     if (B <= 0) return FDL_OK;
+    for (int i = 0; i < m->n; i++) {
+        const layer *l = &m->L[i];
+        /* in double: the sizes of a hostile file must not overflow the check itself */
+        double big = (double)(l->in_n > l->out_n ? l->in_n : l->out_n);
+        if (l->T > 0)
+            big *= 4.0 * (double)(l->d.num_layers + 1) *
+                   (double)(l->d.hidden_size + l->d.input_size + 1);
+        if (big * (double)B > (double)(NUMEL_LIM / 8))
+            return fdl__fail(FDL_ERR_ARG, "model: batch %lld is too large for layer %d",
+                             (long long)B, i);
+    }
     int64_t gmax = m->in_n > 1 ? m->in_n : 1, cws = 0, rw = 0, cs = 1;
     int nthreads = fdl_get_num_threads();
     for (int i = 0; i < m->n; i++) {
