@@ -1,29 +1,72 @@
 /*
- * conv.c — 2-D convolution forward/backward as GEMMs over per-sample im2col
- * panels (see fastdl/conv.h for shapes and the workspace contract).
+ * conv.c — 2-D convolution forward/backward (see fastdl/conv.h for shapes
+ * and the workspace contract).
  *
  * Legend: N batch, C/K in/out channels, H W input, R S kernel, P Q output,
- * G groups, Cg = C/G, Kg = K/G, CRS = Cg*R*S (GEMM depth), PQ = P*Q.
+ * G groups, Cg = C/G, Kg = K/G, PQ = P*Q, Nb samples of one chunk.
+ * Taps: kernel positions (r, s). A tap that only ever reads padding (every
+ * output position puts it outside the input; 3x3 pad 1 on a 1x1 map has 8
+ * such taps) adds zeros: it is left out of the GEMM depth, which is then
+ * CRS = Cg * nr * ns over the nr x ns taps that can read the input.
  *
- * Threads: samples are independent, so forward and the input gradient run
- * one sample per thread (each thread owns an im2col panel in the workspace;
- * the GEMM inside is then single-threaded because nested OpenMP regions get
- * one thread). With fewer samples than threads, samples run in turn and the
- * GEMM itself is threaded. The weight gradient is a sum over samples: it is
- * accumulated in a fixed number of slots (sample n goes to slot n % NS, NS
- * from the shapes only) and the slots are added in order, so any thread
- * count gives the same bits.
+ * Paths, chosen from the shapes only (never from threads or workspace):
+ *   depthwise  groups == C == K: a direct kernel per (sample, channel) plane;
+ *              the weight gradient per channel, one thread per channel.
+ *   batched    a chunk of Nb samples is lowered to one im2col panel
+ *              col[CRS, Nb*PQ] (column n*PQ + pq; for a 1x1 stride-1
+ *              unpadded convolution this is a copy of the input in [C, N*HW]
+ *              order), so each GEMM is as wide as Nb samples: forward
+ *              tmp[Kg, Nb*PQ] = W[Kg, CRS] @ col, then one pass writes out
+ *              with bias and ReLU; the weight gradient is
+ *              dW += dout[Kg, Nb*PQ] @ col^T, one GEMM with depth Nb*PQ per
+ *              chunk and group; dcol = W^T @ dout then col2im. Nb is set by
+ *              a memory budget, so chunks depend on the shapes only.
+ *   per-sample forward when one sample already makes a wide GEMM
+ *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
+ *              thread's panel (none for 1x1 stride 1) and a GEMM writing
+ *              the output in place, bias and ReLU in its epilogue.
+ *
+ * Threads: GEMMs split over blocks of C and never over their depth; the
+ * copies (im2col, col2im, gathers) split over rows that write disjoint
+ * memory; per-sample work runs one sample per thread. So every result is
+ * bitwise identical for any thread count.
  */
 #include <string.h>
 
 #include "runtime/internal.h"
 #include "runtime/template.h"
 
-#define CONV_MAX_SLOTS 8
 /* Below this many multiply-adds a convolution runs on one thread: an OpenMP
  * fork/join costs a few microseconds, more than such a layer's whole work. */
 #define CONV_PAR_MIN_MACS ((int64_t)1 << 21)
-#define CONV_SLOT_ELEMS (1 << 22)   /* cap on slot memory, in elements */
+/* Elements of one chunk's buffers (col + dcol + dout panel): 8 MiB of
+ * float, about the L3 share of two cores; larger chunks gained nothing. */
+#define CONV_CHUNK_ELEMS ((int64_t)1 << 21)
+/* From this many output positions per sample, one sample is a wide enough
+ * GEMM and the forward skips the batched panel and its output pass. */
+#define CONV_SAMPLE_PQ 256
+/* Taps are listed (and skipped when they read only padding) for kernels up
+ * to this size per dimension; larger kernels keep every tap. */
+#define CONV_MAX_TAPS 32
+
+typedef struct {
+    int64_t P, Q, PQ, G, Cg, Kg;
+    int64_t nr, ns, crs;          /* taps kept per dimension, GEMM depth */
+    int cropped;                  /* some tap left out */
+    int64_t rl[CONV_MAX_TAPS], sl[CONV_MAX_TAPS];
+    int direct;                   /* 1x1, stride 1, no padding */
+    int depthwise;                /* groups == C == K */
+    int per_sample;               /* forward by sample */
+    int64_t nb;                   /* samples per chunk */
+} conv_plan;
+
+/* Can tap t (of a kernel dimension) read the input for some output index? */
+static int tap_reads_input(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in,
+                           int64_t out) {
+    int64_t lo = pad - t * dil;   /* the output index o reads input o*stride - lo */
+    int64_t omin = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+    return omin < out && omin * stride <= lo + in - 1;
+}
 
 static int conv_dims(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     if (!p) return FDL_ERR_NULL;
@@ -45,36 +88,62 @@ int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     return conv_dims(p, P, Q);
 }
 
-static int is_direct(const fdl_conv2d_params *p) {
-    return p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0;
+static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
+    int st = conv_dims(p, &pl->P, &pl->Q);
+    if (st != FDL_OK) return st;
+    pl->PQ = pl->P * pl->Q;
+    pl->G = p->groups;
+    pl->Cg = p->C / p->groups;
+    pl->Kg = p->K / p->groups;
+    pl->nr = pl->ns = 0;
+    if (p->R <= CONV_MAX_TAPS && p->S <= CONV_MAX_TAPS) {
+        for (int64_t r = 0; r < p->R; r++)
+            if (tap_reads_input(r, p->stride_h, p->pad_h, p->dil_h, p->H, pl->P))
+                pl->rl[pl->nr++] = r;
+        for (int64_t s = 0; s < p->S; s++)
+            if (tap_reads_input(s, p->stride_w, p->pad_w, p->dil_w, p->W, pl->Q))
+                pl->sl[pl->ns++] = s;
+        pl->cropped = pl->nr < p->R || pl->ns < p->S;
+    } else {
+        pl->cropped = 0;
+    }
+    if (!pl->cropped) {
+        pl->nr = p->R;
+        pl->ns = p->S;
+    }
+    pl->crs = pl->Cg * pl->nr * pl->ns;
+    pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                 p->pad_h == 0 && p->pad_w == 0;
+    pl->depthwise = p->groups == p->C && p->groups == p->K;
+    pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
+    int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
+    pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, CONV_CHUNK_ELEMS / per));
+    return FDL_OK;
 }
 
-static int64_t conv_slots(const fdl_conv2d_params *p) {
-    int64_t wsz = p->K * (p->C / p->groups) * p->R * p->S;
-    int64_t ns = FDL_MIN(p->N, CONV_MAX_SLOTS);
-    while (ns > 1 && ns * wsz > CONV_SLOT_ELEMS) ns--;
-    return ns < 1 ? 1 : ns;
-}
-
-static int64_t conv_threads(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
-    int64_t macs = p->N * p->K * P * Q * (p->C / p->groups) * p->R * p->S;
-    if (macs < CONV_PAR_MIN_MACS) return 1;
-    return FDL_MIN((int64_t)fdl_get_num_threads(), p->N);
-}
-
-static int64_t conv_panel(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
-    return is_direct(p) ? 0 : (p->C / p->groups) * p->R * p->S * P * Q;
+/* Elements of workspace (of either type): the per-sample panels of nt
+ * threads or one chunk's buffers, plus the gathered weight and its
+ * gradient when taps are left out. */
+static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, int64_t nt) {
+    if (pl->depthwise) return nt * pl->PQ;
+    int64_t wcrop = pl->cropped ? 2 * p->K * pl->crs : 0;
+    int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
+    int64_t chunk = (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+    return wcrop + FDL_MAX(sample, chunk);
 }
 
 int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads) {
-    int64_t P, Q;
-    if (conv_dims(p, &P, &Q) != FDL_OK) return 0;
+    conv_plan pl;
+    if (conv_plan_make(p, &pl) != FDL_OK) return 0;
     if (nthreads < 1) nthreads = 1;
-    int64_t wsz = p->K * (p->C / p->groups) * p->R * p->S;
-    /* two panels per thread (im2col and its gradient), plus the weight slots;
-     * counted in doubles so one size serves both dtypes */
-    return (int64_t)sizeof(double) * (2 * conv_panel(p, P, Q) * nthreads + conv_slots(p) * wsz) + 64;
+    /* counted in doubles so one size serves both dtypes */
+    return (int64_t)sizeof(double) * conv_ws_elems(p, &pl, nthreads) + 64;
+}
+
+static int64_t conv_threads(const fdl_conv2d_params *p, const conv_plan *pl) {
+    int64_t macs = p->N * p->K * pl->PQ * pl->Cg * p->R * p->S;
+    if (macs < CONV_PAR_MIN_MACS) return 1;
+    return FDL_MIN((int64_t)fdl_get_num_threads(), p->N);
 }
 
 static inline int thread_id(void) {
@@ -93,6 +162,10 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
+/* the kept taps: i-th row tap, j-th column tap */
+static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
+static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
+
 /* Keep the first failed GEMM status (out of scratch memory: the shapes were
  * checked); threads that fail write the same kind of value, once. */
 #define CONV_NOTE(err, call)                                                     \
@@ -109,36 +182,66 @@ static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
 
 #include "runtime/types_begin.h"
 #define CONV_GEMM fdl_sgemm
+#define CONV_GEMM_EX fdl_sgemm_ex
 #include "nn/conv_impl.h"
 #undef CONV_GEMM
+#undef CONV_GEMM_EX
 #include "runtime/types_end.h"
 #define NN_F64
 #include "runtime/types_begin.h"
 #define CONV_GEMM fdl_dgemm
+#define CONV_GEMM_EX fdl_dgemm_ex
 #include "nn/conv_impl.h"
 #undef CONV_GEMM
+#undef CONV_GEMM_EX
 #include "runtime/types_end.h"
 
 /* ---- the public functions (fastdl/conv.h) ---------------------------------------- */
 
 int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    return conv2d_forward_f32(out, x, w, bias, p, ws, ws_bytes);
+    return conv2d_forward_f32(out, x, w, bias, 0, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    return conv2d_forward_f64(out, x, w, bias, p, ws, ws_bytes);
+    return conv2d_forward_f64(out, x, w, bias, 0, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_forward_ex_f32(float *out, const float *x, const float *w, const float *bias,
+                              fdl_act act, const fdl_conv2d_params *p, void *ws,
+                              int64_t ws_bytes) {
+    if (act != FDL_ACT_NONE && act != FDL_ACT_RELU) return FDL_ERR_ARG;
+    return conv2d_forward_f32(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double *w, const double *bias,
+                              fdl_act act, const fdl_conv2d_params *p, void *ws,
+                              int64_t ws_bytes) {
+    if (act != FDL_ACT_NONE && act != FDL_ACT_RELU) return FDL_ERR_ARG;
+    return conv2d_forward_f64(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout, const float *x,
                             const float *w, const fdl_conv2d_params *p, void *ws,
                             int64_t ws_bytes) {
-    return conv2d_backward_f32(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+    return conv2d_backward_f32(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
                             const double *x, const double *w, const fdl_conv2d_params *p,
                             void *ws, int64_t ws_bytes) {
-    return conv2d_backward_f64(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+    return conv2d_backward_f64(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
+                               const float *y, const float *x, const float *w,
+                               const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    return conv2d_backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
+                               const double *y, const double *x, const double *w,
+                               const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    return conv2d_backward_f64(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
 }
