@@ -79,6 +79,9 @@ PATHS = {
     "depthwise_strided_dilated": (3, 5, 12, 13, 5, 3, 5, (2, 3), (2, 1), (2, 1), 5),
     "depthwise_large": (2, 3, 33, 31, 3, 5, 5, (1, 1), (2, 2), (1, 1), 3),
     "depthwise_multiplier2": (3, 4, 8, 9, 8, 3, 3, (1, 1), (1, 1), (1, 1), 4),
+    "wgrad_transposed": (3, 1, 6, 7, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "wgrad_transposed_pad_only_taps": (2, 2, 1, 1, 24, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "wgrad_transposed_grouped": (2, 2, 5, 6, 20, 3, 3, (1, 1), (1, 1), (1, 1), 2),
     "n1_odd": (1, 3, 5, 7, 5, 3, 2, (1, 1), (0, 1), (1, 1), 1),
     "kernel_is_input": (2, 3, 5, 6, 4, 5, 6, (1, 1), (0, 0), (1, 1), 1),
 }
@@ -123,7 +126,7 @@ def test_path_matches_float64_direct_convolution(name, dtype, relu, isa):
 
 
 @pytest.mark.parametrize("name", ["batched", "per_sample", "1x1_small_map",
-                                  "pad_only_taps_gaps", "strided", "dilated", "grouped",
+                                  "pad_only_taps_gaps", "strided", "wgrad_transposed_grouped", "dilated", "grouped",
                                   "depthwise_strided_dilated", "depthwise_multiplier2"])
 def test_gradients_by_finite_differences(name):
     N, C, H, W, K, R, S, st, pd, dl, g = PATHS[name]
@@ -140,6 +143,7 @@ def test_gradients_by_finite_differences(name):
 
 @pytest.mark.parametrize("name", ["batched_chunks", "per_sample", "1x1_small_map",
                                   "pad_only_taps_1x1_map", "strided_large", "grouped",
+                                  "wgrad_transposed",
                                   "depthwise_large"])
 @pytest.mark.parametrize("relu", [False, True])
 def test_bitwise_identical_for_1_and_2_threads(name, relu):

@@ -57,6 +57,7 @@ typedef struct {
     int direct;                   /* 1x1, stride 1, no padding */
     int depthwise;                /* groups == C == K */
     int per_sample;               /* forward by sample */
+    int dw_t;                     /* weight gradient as dW^T = col @ dout^T (CRS < Kg) */
     int64_t nb;                   /* samples per chunk */
 } conv_plan;
 
@@ -116,9 +117,21 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
                  p->pad_h == 0 && p->pad_w == 0;
     pl->depthwise = p->groups == p->C && p->groups == p->K;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
+    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
+     * Kg and CRS goes along N */
+    pl->dw_t = pl->crs < pl->Kg;
     int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
     pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, CONV_CHUNK_ELEMS / per));
     return FDL_OK;
+}
+
+/* The gathered weight (kept taps only) and the weight gradient's
+ * accumulator (kept taps, or transposed), at the start of the workspace. */
+static int64_t conv_wbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->cropped ? p->K * pl->crs : 0;
+}
+static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
 }
 
 /* Elements of workspace (of either type): the per-sample panels of nt
@@ -126,7 +139,7 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
  * gradient when taps are left out. */
 static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, int64_t nt) {
     if (pl->depthwise) return nt * pl->PQ;
-    int64_t wcrop = pl->cropped ? 2 * p->K * pl->crs : 0;
+    int64_t wcrop = conv_wbuf_elems(p, pl) + conv_dwbuf_elems(p, pl);
     int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
     int64_t chunk = (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
     return wcrop + FDL_MAX(sample, chunk);

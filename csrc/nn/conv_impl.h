@@ -76,16 +76,20 @@ static void FN(gather_taps)(T *wc, const T *w, const fdl_conv2d_params *p, const
             }
 }
 
-/* dw[K, Cg, R, S] += the kept taps' gradient dwc[K, CRS] */
+/* dw[K, Cg, R, S] += the kept taps' gradient: dwc[K, CRS], or per group
+ * dwc[CRS, Kg] when transposed */
 static void FN(scatter_taps)(T *dw, const T *dwc, const fdl_conv2d_params *p,
                              const conv_plan *pl) {
-    const int64_t KW = conv_kw(p), taps = pl->nr * pl->ns;
-    for (int64_t k = 0; k < p->K; k++)
+    const int64_t KW = conv_kw(p), taps = pl->nr * pl->ns, Kg = pl->Kg, crs = pl->crs;
+    for (int64_t k = 0; k < p->K; k++) {
+        const T *src = pl->dw_t ? dwc + (k / Kg) * Kg * crs + k % Kg : dwc + k * crs;
+        const int64_t step = pl->dw_t ? Kg : 1;
         for (int64_t c = 0; c < pl->Cg; c++)
             for (int64_t t = 0; t < taps; t++) {
                 int64_t r = tap_r(pl, t / pl->ns), s = tap_s(pl, t % pl->ns);
-                dw[((k * pl->Cg + c) * p->R + r) * KW + s] += dwc[(k * pl->Cg + c) * taps + t];
+                dw[((k * pl->Cg + c) * p->R + r) * KW + s] += src[(c * taps + t) * step];
             }
+    }
 }
 
 /* ---- depthwise (groups == C == K): one plane at a time ----------------------- */
@@ -208,7 +212,7 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
     const fdl_act act = relu ? FDL_ACT_RELU : FDL_ACT_NONE;
     T *wsT = (T *)ws;
     int64_t avail = ws ? ws_bytes / (int64_t)sizeof(T) : 0;
-    const int64_t wcrop = pl.cropped ? 2 * p->K * crs : 0;
+    const int64_t wcrop = conv_wbuf_elems(p, &pl) + conv_dwbuf_elems(p, &pl);
     if (avail < wcrop) return FDL_ERR_WORKSPACE;
     const T *wk = w;
     if (pl.cropped) {
@@ -324,15 +328,14 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
         return FDL_OK;
     }
 
-    const int64_t wcrop = pl.cropped ? 2 * K * crs : 0;
+    const int64_t wbuf = conv_wbuf_elems(p, &pl), dwbuf = conv_dwbuf_elems(p, &pl);
+    const int64_t wcrop = wbuf + dwbuf;
     const int64_t nb = pl.nb;
     if (avail < wcrop + (2 * crs + Kg) * nb * PQ) return FDL_ERR_WORKSPACE;
     const T *wk = w;
     T *dwk = dw;
-    if (pl.cropped) {
-        if (dx) { FN(gather_taps)(wsT, w, p, &pl); wk = wsT; }
-        if (dw) { dwk = wsT + K * crs; memset(dwk, 0, K * crs * sizeof(T)); }
-    }
+    if (pl.cropped && dx) { FN(gather_taps)(wsT, w, p, &pl); wk = wsT; }
+    if (dwbuf && dw) { dwk = wsT + wbuf; memset(dwk, 0, dwbuf * sizeof(T)); }
     T *col = wsT + wcrop, *dcol = col + crs * nb * PQ, *dg = dcol + crs * nb * PQ;
     for (int64_t n0 = 0; n0 < p->N; n0 += nb) {
         const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
@@ -357,8 +360,12 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
                 const T *xg = x + (n0 * p->C + g * Cg) * HW;
                 const T *B = xg;
                 if (!(pl.direct && nbc == 1)) { FN(im2col)(col, ld, xg, nbc, p, &pl, ntc); B = col; }
-                CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
-                                         dwk + g * Kg * crs, crs));
+                if (pl.dw_t)
+                    CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
+                                             dwk + g * Kg * crs, Kg));
+                else
+                    CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
+                                             dwk + g * Kg * crs, crs));
             }
             if (dx) {
                 T *dxg = dx + (n0 * p->C + g * Cg) * HW;
@@ -372,6 +379,6 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
             }
         }
     }
-    if (dw && pl.cropped) FN(scatter_taps)(dw, dwk, p, &pl);
+    if (dw && dwbuf) FN(scatter_taps)(dw, dwk, p, &pl);
     return err;
 }
