@@ -62,6 +62,8 @@ def ref_backward(dout, x, w, st, pd, dl, groups):
 PATHS = {
     "batched": (5, 3, 7, 9, 5, 3, 3, (1, 1), (1, 1), (1, 1), 1),
     "batched_chunks": (40, 17, 13, 14, 18, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "chunks_remainder": (7, 3, 10, 10, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "1x1_chunks_remainder": (7, 6, 10, 10, 7, 1, 1, (1, 1), (0, 0), (1, 1), 1),
     "per_sample": (3, 5, 17, 19, 7, 3, 3, (1, 1), (1, 1), (1, 1), 1),
     "1x1_small_map": (6, 19, 3, 5, 21, 1, 1, (1, 1), (0, 0), (1, 1), 1),
     "1x1_large_map": (3, 7, 17, 16, 9, 1, 1, (1, 1), (0, 0), (1, 1), 1),
@@ -142,6 +144,7 @@ def test_gradients_by_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", ["batched_chunks", "per_sample", "1x1_small_map",
+                                  "1x1_chunks_remainder",
                                   "pad_only_taps_1x1_map", "strided_large", "grouped",
                                   "wgrad_transposed",
                                   "depthwise_large"])

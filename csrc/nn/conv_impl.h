@@ -303,17 +303,23 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
         int ntb = fdl_threads_for(p->N * K * PQ);
         _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
         for (int64_t k = 0; k < K; k++) {
-            double acc = 0;
+            /* 8 independent sums: one running double sum is bound by the add latency */
+            double l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
             for (int64_t n = 0; n < p->N; n++) {
                 const T *d = dout + (n * K + k) * PQ;
-                if (y) {
-                    const T *yy = y + (n * K + k) * PQ;
-                    for (int64_t i = 0; i < PQ; i++) acc += yy[i] > 0 ? (double)d[i] : 0.0;
+                const T *yy = y ? y + (n * K + k) * PQ : NULL;
+                int64_t i = 0;
+                if (yy) {
+                    for (; i + 8 <= PQ; i += 8)
+                        for (int j = 0; j < 8; j++) l[j] += yy[i + j] > 0 ? (double)d[i + j] : 0.0;
+                    for (; i < PQ; i++) l[i & 7] += yy[i] > 0 ? (double)d[i] : 0.0;
                 } else {
-                    for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];
+                    for (; i + 8 <= PQ; i += 8)
+                        for (int j = 0; j < 8; j++) l[j] += (double)d[i + j];
+                    for (; i < PQ; i++) l[i & 7] += (double)d[i];
                 }
             }
-            db[k] += (T)acc;
+            db[k] += (T)(((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7])));
         }
     }
     if (!dx && !dw) return FDL_OK;
