@@ -10,7 +10,7 @@
  * CRS = Cg * nr * ns over the nr x ns taps that can read the input.
  *
  * Paths, chosen from the shapes only (never from threads or workspace):
- *   depthwise  groups == C == K: a direct kernel per (sample, channel) plane;
+ *   depthwise  groups == C == K > 1: a direct kernel per (sample, channel) plane;
  *              the weight gradient per channel, one thread per channel.
  *   batched    a chunk of Nb samples is lowered to one im2col panel
  *              col[CRS, Nb*PQ] (column n*PQ + pq; for a 1x1 stride-1
@@ -61,7 +61,7 @@ typedef struct {
     int cropped;                  /* some tap left out */
     int64_t rl[CONV_MAX_TAPS], sl[CONV_MAX_TAPS];
     int direct;                   /* 1x1, stride 1, no padding */
-    int depthwise;                /* groups == C == K */
+    int depthwise;                /* groups == C == K > 1 */
     int per_sample;               /* forward by sample */
     int dw_t;                     /* weight gradient as dW^T = col @ dout^T (CRS < Kg) */
     int64_t nb;                   /* samples per chunk */
@@ -110,6 +110,10 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
         for (int64_t s = 0; s < p->S; s++)
             if (tap_reads_input(s, p->stride_w, p->pad_w, p->dil_w, p->W, pl->Q))
                 pl->sl[pl->ns++] = s;
+        /* every tap reads padding only (the output is the bias): keep one,
+         * whose panel rows are zeros, so the GEMMs keep a nonzero depth */
+        if (pl->nr == 0) pl->rl[pl->nr++] = 0;
+        if (pl->ns == 0) pl->sl[pl->ns++] = 0;
         pl->cropped = pl->nr < p->R || pl->ns < p->S;
     } else {
         pl->cropped = 0;
@@ -121,7 +125,7 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
     pl->crs = pl->Cg * pl->nr * pl->ns;
     pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                  p->pad_h == 0 && p->pad_w == 0;
-    pl->depthwise = p->groups == p->C && p->groups == p->K;
+    pl->depthwise = p->groups > 1 && p->groups == p->C && p->groups == p->K;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
     /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
      * Kg and CRS goes along N */

@@ -13,7 +13,7 @@
  * gradient's, as wide as Nb samples; a layer whose one sample is already a
  * wide GEMM runs its forward per sample (a 1x1 / stride 1 / no-padding
  * convolution then reads the input in place). Depthwise convolutions
- * (groups == C == K) run a direct kernel.
+ * (groups == C == K > 1) run a direct kernel.
  *
  * Workspace: the caller passes `ws` of `ws_bytes` bytes, at least
  * fdl_conv2d_workspace_size(p, 1); more lets more threads work at once in
