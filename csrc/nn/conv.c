@@ -26,10 +26,13 @@
  *              thread's panel (none for 1x1 stride 1) and a GEMM writing
  *              the output in place, bias and ReLU in its epilogue.
  *
- * Threads: GEMMs split over blocks of C and never over their depth; the
- * copies (im2col, col2im, gathers) split over rows that write disjoint
- * memory; per-sample work runs one sample per thread. So every result is
- * bitwise identical for any thread count.
+ * Threads: chunks (and per-sample work) run one per thread with
+ * single-threaded GEMMs, so no barrier sits inside a chunk; a convolution
+ * of one chunk threads its GEMMs (split over blocks of C, never over the
+ * depth) and its copies (rows that write disjoint memory). The weight
+ * gradient adds chunk c into slot c % nslots, in chunk order, and sums the
+ * slots in order; nslots comes from the shapes. So every result is bitwise
+ * identical for any thread count.
  */
 #include <string.h>
 
@@ -54,6 +57,11 @@
 /* Taps are listed (and skipped when they read only padding) for kernels up
  * to this size per dimension; larger kernels keep every tap. */
 #define CONV_MAX_TAPS 32
+/* Chunks run one per thread (single-threaded GEMMs: no barrier inside a
+ * chunk); the weight gradient sums over at most this many slots, holding
+ * at most CONV_SLOT_ELEMS elements. */
+#define CONV_MAX_SLOTS 8
+#define CONV_SLOT_ELEMS ((int64_t)1 << 22)
 
 typedef struct {
     int64_t P, Q, PQ, G, Cg, Kg;
@@ -65,6 +73,7 @@ typedef struct {
     int per_sample;               /* forward by sample */
     int dw_t;                     /* weight gradient as dW^T = col @ dout^T (CRS < Kg) */
     int64_t nb;                   /* samples per chunk */
+    int64_t nchunks, nslots;      /* chunks of nb samples, weight-gradient slots */
 } conv_plan;
 
 /* Can tap t (of a kernel dimension) read the input for some output index? */
@@ -133,6 +142,12 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
     int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
     int64_t nb = FDL_MIN(FDL_CDIV(CONV_CHUNK_COLS, pl->PQ), CONV_CHUNK_ELEMS / per);
     pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, nb));
+    pl->nchunks = p->N ? FDL_CDIV(p->N, pl->nb) : 0;
+    /* weight-gradient slots: chunk c adds into slot c % ns, and the slots
+     * are summed in order; ns depends on the shapes only */
+    int64_t ns = FDL_MIN(pl->nchunks, (int64_t)CONV_MAX_SLOTS);
+    while (ns > 1 && ns * p->K * pl->crs > CONV_SLOT_ELEMS) ns--;
+    pl->nslots = FDL_MAX(ns, (int64_t)1);
     return FDL_OK;
 }
 
@@ -145,6 +160,14 @@ static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl)
     return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
 }
 
+/* One chunk's buffers (col, dcol, dout panel); the weight-gradient slots. */
+static int64_t conv_chunk_elems(const conv_plan *pl) {
+    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+}
+static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->nslots > 1 ? pl->nslots * p->K * pl->crs : 0;
+}
+
 /* Elements of workspace (of either type): the per-sample panels of nt
  * threads or one chunk's buffers, plus the gathered weight and its
  * gradient when taps are left out. */
@@ -152,7 +175,8 @@ static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, in
     if (pl->depthwise) return nt * pl->PQ;
     int64_t wcrop = conv_wbuf_elems(p, pl) + conv_dwbuf_elems(p, pl);
     int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
-    int64_t chunk = (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+    int64_t chunk = FDL_MIN(nt, FDL_MAX(pl->nchunks, (int64_t)1)) * conv_chunk_elems(pl) +
+                    conv_slot_elems(p, pl);
     return wcrop + FDL_MAX(sample, chunk);
 }
 

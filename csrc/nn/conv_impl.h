@@ -265,12 +265,16 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
         return err;
     }
 
-    const int64_t nb = pl.nb;
-    if (avail < (crs + Kg) * nb * PQ) return FDL_ERR_WORKSPACE;
-    T *col = rest, *tmp = rest + crs * nb * PQ;
-    for (int64_t n0 = 0; n0 < p->N; n0 += nb) {
+    const int64_t nb = pl.nb, cbuf = conv_chunk_elems(&pl);
+    int64_t nt = FDL_MIN(conv_threads(p, &pl), pl.nchunks);
+    nt = FDL_MIN(nt, avail / cbuf);
+    if (nt < 1) return FDL_ERR_WORKSPACE;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t ci = 0; ci < pl.nchunks; ci++) {
+        const int64_t n0 = ci * nb;
+        T *col = rest + thread_id() * cbuf, *tmp = col + crs * nb * PQ;
         const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
-        const int ntc = fdl_threads_for((crs + Kg) * ld);
+        const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
         for (int64_t g = 0; g < G; g++) {
             const T *xg = x + (n0 * p->C + g * Cg) * HW;
             const T *B = xg;
@@ -356,53 +360,81 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
 
     const int64_t wbuf = conv_wbuf_elems(p, &pl), dwbuf = conv_dwbuf_elems(p, &pl);
     const int64_t wcrop = wbuf + dwbuf;
-    const int64_t nb = pl.nb;
-    if (avail < wcrop + (2 * crs + Kg) * nb * PQ) return FDL_ERR_WORKSPACE;
+    const int64_t nb = pl.nb, cbuf = conv_chunk_elems(&pl);
+    const int64_t sbuf = dw ? conv_slot_elems(p, &pl) : 0;
+    /* dx alone: chunks write disjoint memory, any split will do */
+    const int64_t ns = dw ? pl.nslots : pl.nchunks;
+    if (avail < wcrop + sbuf + cbuf) return FDL_ERR_WORKSPACE;
+    int64_t nt = FDL_MIN(conv_threads(p, &pl), ns);
+    nt = FDL_MIN(nt, (avail - wcrop - sbuf) / cbuf);
     const T *wk = w;
     T *dwk = dw;
     if (pl.cropped && dx) { FN(gather_taps)(wsT, w, p, &pl); wk = wsT; }
     if (dwbuf && dw) { dwk = wsT + wbuf; memset(dwk, 0, dwbuf * sizeof(T)); }
-    T *col = wsT + wcrop, *dcol = col + crs * nb * PQ, *dg = dcol + crs * nb * PQ;
-    for (int64_t n0 = 0; n0 < p->N; n0 += nb) {
-        const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
-        const int ntc = fdl_threads_for((2 * crs + Kg) * ld);
-        for (int64_t g = 0; g < G; g++) {
-            /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
-            const T *D = dout + (n0 * K + g * Kg) * PQ;
-            if (nbc > 1 || y) {
-                _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
-                for (int64_t kn = 0; kn < Kg * nbc; kn++) {
-                    const int64_t k = kn / nbc, nl = kn % nbc;
-                    const int64_t at = ((n0 + nl) * K + g * Kg + k) * PQ;
-                    T *dst = dg + k * ld + nl * PQ;
-                    if (y)
-                        FN(relu_mask)(dst, dout + at, y + at, PQ);
+    T *slots = wsT + wcrop, *bufs = slots + sbuf;
+    if (sbuf) memset(slots, 0, sbuf * sizeof(T));
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t si = 0; si < ns; si++) {
+        T *col = bufs + thread_id() * cbuf, *dcol = col + crs * nb * PQ;
+        T *dg = dcol + crs * nb * PQ;
+        T *acc = sbuf ? slots + si * K * crs : dwk;
+        for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
+            const int64_t n0 = ci * nb;
+            const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
+            const int ntc = nt > 1 ? 1 : fdl_threads_for((2 * crs + Kg) * ld);
+            for (int64_t g = 0; g < G; g++) {
+                /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
+                const T *D = dout + (n0 * K + g * Kg) * PQ;
+                if (nbc > 1 || y) {
+                    _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
+                    for (int64_t kn = 0; kn < Kg * nbc; kn++) {
+                        const int64_t k = kn / nbc, nl = kn % nbc;
+                        const int64_t at = ((n0 + nl) * K + g * Kg + k) * PQ;
+                        T *dst = dg + k * ld + nl * PQ;
+                        if (y)
+                            FN(relu_mask)(dst, dout + at, y + at, PQ);
+                        else
+                            memcpy(dst, dout + at, PQ * sizeof(T));
+                    }
+                    D = dg;
+                }
+                if (dw) {
+                    const T *xg = x + (n0 * p->C + g * Cg) * HW;
+                    const T *B = xg;
+                    if (!(pl.direct && nbc == 1)) {
+                        FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
+                        B = col;
+                    }
+                    if (pl.dw_t)
+                        CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
+                                                 acc + g * Kg * crs, Kg));
                     else
-                        memcpy(dst, dout + at, PQ * sizeof(T));
+                        CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
+                                                 acc + g * Kg * crs, crs));
                 }
-                D = dg;
-            }
-            if (dw) {
-                const T *xg = x + (n0 * p->C + g * Cg) * HW;
-                const T *B = xg;
-                if (!(pl.direct && nbc == 1)) { FN(im2col)(col, ld, xg, nbc, p, &pl, ntc); B = col; }
-                if (pl.dw_t)
-                    CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
-                                             dwk + g * Kg * crs, Kg));
-                else
-                    CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
-                                             dwk + g * Kg * crs, crs));
-            }
-            if (dx) {
-                T *dxg = dx + (n0 * p->C + g * Cg) * HW;
-                const T *wg = wk + g * Kg * crs;
-                if (pl.direct && nbc == 1) {
-                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 1, dxg, ld));
-                } else {
-                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol, ld));
-                    FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                if (dx) {
+                    T *dxg = dx + (n0 * p->C + g * Cg) * HW;
+                    const T *wg = wk + g * Kg * crs;
+                    if (pl.direct && nbc == 1) {
+                        CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 1, dxg, ld));
+                    } else {
+                        CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
+                                                 ld));
+                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                    }
                 }
             }
+        }
+    }
+    if (sbuf) {
+        const int64_t wsz = K * crs;
+        int nt2 = fdl_threads_for(wsz * ns);
+        (void)nt2;
+        _Pragma("omp parallel for schedule(static) num_threads(nt2) if(nt2 > 1)")
+        for (int64_t i = 0; i < wsz; i++) {
+            T a = 0;
+            for (int64_t s2 = 0; s2 < ns; s2++) a += slots[s2 * wsz + i];
+            dwk[i] += a;
         }
     }
     if (dw && dwbuf) FN(scatter_taps)(dw, dwk, p, &pl);
