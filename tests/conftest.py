@@ -1,5 +1,13 @@
 """Shared fixtures: a seeded NumPy generator and a fixture running a test on
-every kernel ISA this CPU supports."""
+every kernel ISA this CPU supports.
+
+The `isa` fixture is for tests of code that dispatches on the ISA
+(csrc/runtime/dispatch.c: the elementwise and reduction rows, activation and
+softmax rows, optimizer steps, RNN float32 rows, sgemm micro-kernels and the
+FMA peak probe). Every test that takes it, as a fixture or as a parameter
+named `isa`, gets the `isa` marker: CI's `FASTDL_ISA=generic pytest -m isa`
+reruns exactly those tests, on the portable path only.
+"""
 import os
 
 # The test process is an application: it picks the OpenMP wait policy the
@@ -28,6 +36,30 @@ def available_isas():
         return (_core.get_isa(),)
     best = _core.detected_isa()
     return _ORDER[:_ORDER.index(best) + 1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "isa: the test checks code that dispatches on the ISA; it runs once per "
+        "ISA this CPU supports (only the forced one under FASTDL_ISA)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the ISA-parametrized tests; under FASTDL_ISA drop the variants
+    that name another ISA (a test parametrized over ISA names itself)."""
+    forced = _core.get_isa() if os.environ.get("FASTDL_ISA") else None
+    keep, dropped = [], []
+    for item in items:
+        if "isa" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.isa)
+            param = getattr(getattr(item, "callspec", None), "params", {}).get("isa")
+            if forced and param is not None and param != forced:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture
