@@ -189,20 +189,35 @@ def test_binary_noncontiguous(isa, op, view, dtype):
     assert_same(B[op](a, c), ref(NP_BINARY[op], a, c, dtype=dtype))
 
 
-BROADCASTS = [((), (5,)), ((5,), ()), ((), ()), ((3, 1), (1, 4)), ((1, 4), (3, 1)),
-              ((4,), (2, 3, 4)), ((2, 3, 4), (3, 1)), ((2, 1, 4), (3, 1)),
-              ((1,), (1023,)), ((7, 1, 1), (1, 1, 1)), ((0, 3), (1, 3)),
-              ((1, 0), (4, 1)), ((1, 1, 1, 1, 1, 1, 1, 2), (2, 1))]
+# each row-stride case of the ISA loops: scalar on either side, a long
+# broadcast row, an inner row shared by outer rows, an outer product
+BROADCAST_ROWS = [((), (5,)), ((5,), ()), ((1,), (1023,)), ((4,), (2, 3, 4)),
+                  ((3, 1), (1, 4))]
+# the driver's broadcasting of shapes around those rows (no per-ISA code)
+BROADCAST_SHAPES = [((), ()), ((1, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 1, 4), (3, 1)),
+                    ((7, 1, 1), (1, 1, 1)), ((0, 3), (1, 3)), ((1, 0), (4, 1)),
+                    ((1, 1, 1, 1, 1, 1, 1, 2), (2, 1))]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("sa,sb", BROADCASTS)
-@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
-def test_binary_broadcast(isa, op, sa, sb, dtype):
+def _check_broadcast(op, sa, sb, dtype):
     a, b = rand(sa, dtype, 6), rand(sb, dtype, 7)
     got = B[op](a, b)
     assert got.flags.c_contiguous
     assert_same(got, ref(NP_BINARY[op], a, b, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sa,sb", BROADCAST_ROWS)
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
+def test_binary_broadcast(isa, op, sa, sb, dtype):
+    _check_broadcast(op, sa, sb, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sa,sb", BROADCAST_SHAPES)
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
+def test_binary_broadcast_shapes(op, sa, sb, dtype):
+    _check_broadcast(op, sa, sb, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
