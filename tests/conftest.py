@@ -15,6 +15,11 @@ import os
 # libgomp's default spin makes the threaded tests crawl on a shared machine.
 if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
     os.environ["GOMP_SPINCOUNT"] = "1000"
+# NumPy's float64 oracles are small products; OpenBLAS's own threads, spinning
+# against fastdl's on a shared 2-core machine, made one 29x1100 @ 1100x45
+# reference take 0.2 s instead of 70 us. Single-threaded before NumPy loads.
+if not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"} & set(os.environ):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
