@@ -11,7 +11,7 @@ __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_i
            "get_lib", "empty_cache", "tune_malloc"]
 
 _ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
-             "FASTDL_DATA")
+             "FASTDL_DATA", "FASTDL_CONV_ALGO")
 
 
 def set_num_threads(n):
@@ -99,6 +99,7 @@ def config():
     """The build and run-time configuration as a dict (what show_config prints).
 
     Keys: version, compiler, openmp, isa_detected, isa_active, sgemm_kernel,
+    conv_algo (FASTDL_CONV_ALGO: auto, im2col or winograd, and its rule),
     threads, denormals, omp_wait_policy, malloc, python, numpy, env (the
     FASTDL_*/OMP_* variables that are set) and lib.
 
@@ -114,6 +115,7 @@ def config():
         "isa_detected": _core.detected_isa(),
         "isa_active": _core.get_isa(),
         "sgemm_kernel": _sgemm_kernel(),
+        "conv_algo": _conv_algo(),
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
         "omp_wait_policy": _wait_policy(),
@@ -173,6 +175,16 @@ def _sgemm_kernel():
     return gemm.kernel_name()
 
 
+def _conv_algo():
+    from fastdl._C import winograd
+    a = winograd.get_algo()
+    rule = {"auto": "Winograd F(4x4,3x3) for float32 3x3 stride-1 layers with >= 8 in and out "
+                    "channels and >= 512 output pixels over the batch, im2col + GEMM otherwise",
+            "im2col": "im2col + GEMM for every layer",
+            "winograd": "Winograd F(4x4,3x3) for every float32 3x3 stride-1 layer"}[a]
+    return "%s (%s)" % (a, rule)
+
+
 def _wait_policy():
     """The OpenMP wait policy in force, as libgomp read it when libfastdl loaded."""
     if not _core.has_openmp():
@@ -188,7 +200,8 @@ def _wait_policy():
 def show_config():
     """Print the version, compiler, OpenMP, detected and active ISA, GEMM kernel and threads.
 
-    Environment variables that change behaviour (FASTDL_ISA, OMP_NUM_THREADS,
+    Environment variables that change behaviour (FASTDL_ISA, FASTDL_CONV_ALGO,
+    OMP_NUM_THREADS,
     OMP_WAIT_POLICY, GOMP_SPINCOUNT, FASTDL_MALLOC_TUNE, FASTDL_DATA) are
     reported when set.
 
@@ -208,6 +221,7 @@ def show_config():
         "  isa active:    %s%s" % (c["isa_active"],
                                    "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
         "  sgemm kernel:  %s" % c["sgemm_kernel"],
+        "  conv2d algo:   %s" % c["conv_algo"],
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],
         "  omp wait:      %s" % c["omp_wait_policy"],
@@ -221,6 +235,10 @@ def show_config():
 
 
 def _check_isa_env():
+    algo = os.environ.get("FASTDL_CONV_ALGO", "")
+    if algo.lower() not in ("", "auto", "im2col", "winograd"):
+        warnings.warn("FASTDL_CONV_ALGO=%s is not one of auto, im2col, winograd; using auto"
+                      % algo, RuntimeWarning, stacklevel=3)
     st = _core.isa_env_status()
     if st != 0:
         want = os.environ.get("FASTDL_ISA")

@@ -2,7 +2,8 @@
  * runtime/dispatch.h — the one place where the active ISA picks its kernels.
  *
  * Every family compiled once per ISA (core rows, activation rows, optimizer
- * loops, RNN cell rows, the FMA probe) registers its per-ISA table here;
+ * loops, RNN cell rows, the FMA probe, the
+ * Winograd tile transforms) registers its per-ISA table here;
  * kernels ask fdl_isa_kernels() for the active ISA's set. The GEMM keeps its
  * own table of block sizes and micro-kernels (gemm/gemm.c, indexed by the
  * same fdl_isa), since those are configuration as much as code.
@@ -15,6 +16,7 @@
 #include "core/rows_table.h"
 #include "nn/act_table.h"
 #include "nn/rnn_isa.h"
+#include "nn/winograd.h"
 #include "optim/optim_table.h"
 
 typedef struct {
@@ -23,6 +25,7 @@ typedef struct {
     const fdl_optim_kernels *optim;    /* optimizer loops (optim/optim_loops.h) */
     const fdl_rnn_rows_f32 *rnn_f32;   /* float32 RNN cell rows (nn/rnn_rows.h) */
     int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
+    const nn_wino_kernels *wino;       /* Winograd tile transforms (nn/winograd_kernels.h) */
 } fdl_isa_kernels_t;
 
 /* The kernel tables of fdl_active_isa(). */
