@@ -14,8 +14,11 @@
  *   NC: the KC x NC panel of B fills min(L3/2, its buffer) (a multiple of NR)
  * and MC x KC x rep never exceeds the A buffer. A deeper KC reads and writes
  * C less often; the L2 holds the A block, the micro-panel in use and the
- * next one. On Zen 5 (L2 1 MiB) this gives the measured best sgemm blocking,
- * KC 1024 with MC 48-60 (the two were within noise at 1024^3 and 2048^3).
+ * next one. On Zen 5 (L1d 48 KiB, L2 1 MiB) it gives sgemm KC 1024, MC 60,
+ * NC 1024 and dgemm KC 1024, MC 24, NC 512. Measured there (1 thread, CPU
+ * time, one run): sgemm MC 60 and the earlier hand-tuned MC 48 within 2% of
+ * each other at 1024^3 and 2048^3; dgemm KC 1024 vs 512 (MC 60): equal at
+ * 256^3-512^3, 1024 up to 5% faster at 1024^3-2048^3.
  *
  * Sizes come from cpuid (AMD leaf 0x8000001D, Intel leaf 4: the
  * deterministic cache parameters), else from sysconf; when neither reports

@@ -7,7 +7,7 @@
  *
  * Legend: C[M,N] = act(alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias[N]).
  *
- * Small-M threshold (FDL_GEMM_SMALLM_MAX): see config.h and the measurements
+ * Small-M thresholds (FDL_GEMM_SMALLM_*_MAX): see config.h and the measurements
  * in benchmarks/bench_gemm.py.
  */
 #include <string.h>

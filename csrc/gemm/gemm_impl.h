@@ -18,8 +18,8 @@
  * Small shapes: A (either layout, full MR-row tiles) and op(B) = B (full NR
  * columns) are read in place instead of packed when they are small enough to
  * stay in cache, which is where packing costs most relative to the product;
- * only edge tiles are packed. With M <= FDL_GEMM_SMALLM_MAX nothing of B is
- * packed at all (the small-M kernels stream it). Every choice depends on the
+ * only edge tiles are packed. With M <= FDL_GEMM_SMALLM_*_MAX nothing of B
+ * is packed at all (the small-M kernels stream it). Every choice depends on the
  * shape alone, never on threads.
  */
 
@@ -217,7 +217,7 @@ static void FN(smallm_range)(const FN(gemm_cfg) *cfg, const FN(gemm_args) *g, co
         cfg->axpy(g->M, j1 - j0, g->K, x, ldx, g->B + j0, g->ldb, g->C + j0, g->ldc, &epi);
 }
 
-/* C[M<=SMALLM_MAX, N] with X = op(A) row-major (copied into xbuf when
+/* C[M, N] for a small M, with X = op(A) row-major (copied into xbuf when
  * transa); threads split N into ranges of whole vector chunks. */
 static void FN(smallm_product)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, int nt, T *xbuf) {
     const FN(gemm_cfg) *cfg = pl->k;
@@ -252,10 +252,17 @@ static int FN(threads_for)(const FN(gemm_args) *g) {
     return flops < (double)FDL_GEMM_PAR_MIN_FLOPS ? 1 : fdl_get_num_threads();
 }
 
+/* The small-M path applies (see config.h); the axpy form only for N of at
+ * least one vector (narrower ones are all tail, where packing won). */
+static int FN(use_smallm)(const FN(gemm_plan) *pl, const FN(gemm_args) *g) {
+    if (g->transb) return g->M <= FDL_GEMM_SMALLM_DOT_MAX;
+    return g->M <= FDL_GEMM_SMALLM_AXPY_MAX && g->N >= pl->k->smallm_vec;
+}
+
 /* Scratch bytes one product needs on nt threads. */
-static size_t FN(scratch_bytes)(const FN(gemm_args) *g, int nt) {
+static size_t FN(scratch_bytes)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, int nt) {
     if (g->K == 0 || g->alpha == (T)0) return 0;
-    if (g->M <= FDL_GEMM_SMALLM_MAX)
+    if (FN(use_smallm)(pl, g))
         return g->transa ? (size_t)(g->M * g->K) * sizeof(T) : 0;
     return (size_t)FDL_GEMM_BBUF_BYTES + (size_t)FDL_GEMM_ABUF_BYTES * (size_t)nt;
 }
@@ -263,7 +270,7 @@ static size_t FN(scratch_bytes)(const FN(gemm_args) *g, int nt) {
 static void FN(gemm_one)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, int nt, T *buf) {
     if (g->K == 0 || g->alpha == (T)0)
         FN(scale_c)(g);
-    else if (g->M <= FDL_GEMM_SMALLM_MAX)
+    else if (FN(use_smallm)(pl, g))
         FN(smallm_product)(pl, g, nt, buf);
     else
         FN(gemm_blocked)(pl, g, nt, buf);
@@ -281,7 +288,7 @@ static int FN(gemm_batched)(const FN(gemm_args) *g0, int64_t strideA, int64_t st
         flops * (double)batch >= FDL_GEMM_PAR_MIN_FLOPS) {
         /* Small products: one whole product per thread, each with its own
          * scratch unit. */
-        const size_t unit = FN(scratch_bytes)(g0, 1);
+        const size_t unit = FN(scratch_bytes)(&pl, g0, 1);
         char *buf = unit ? fdl_scratch_get(unit * (size_t)nt_all) : NULL;
         if (unit && !buf) return FDL_ERR_NOMEM;
 #ifdef _OPENMP
@@ -302,7 +309,7 @@ static int FN(gemm_batched)(const FN(gemm_args) *g0, int64_t strideA, int64_t st
         fdl_scratch_put(buf);
         return FDL_OK;
     }
-    const size_t bytes = FN(scratch_bytes)(g0, nt);
+    const size_t bytes = FN(scratch_bytes)(&pl, g0, nt);
     T *buf = NULL;
     if (bytes) {
         buf = fdl_scratch_get(bytes);

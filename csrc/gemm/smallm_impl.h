@@ -152,12 +152,18 @@ static void FN(smallm_axpy)(int64_t m, int64_t n, int64_t k, const T *x, int64_t
             else FN(axpy_cols)(1, 1, k, xi, ldx, b + j, ldb, acc);
             FN(axpy_store)(two ? 2 : 1, VL, acc, ci, ldc, j, e);
         }
-        /* Last columns one at a time: the same FMA chain over p as a lane. */
-        for (; j < n; ++j)
+        /* Last columns (fewer than a vector): one FMA chain over p per
+         * column, as in a lane, with the columns' chains interleaved. */
+        if (j < n)
             for (int r = 0; r < 1 + two; ++r) {
-                T s = (T)0;
-                for (int64_t p = 0; p < k; ++p) s += xi[r * ldx + p] * b[p * ldb + j];
-                ci[r * ldc + j] = FN(smallm_epi)(s, ci[r * ldc + j], e, j);
+                T s[VBYTES / sizeof(T)] = {0};
+                const int64_t w = n - j;
+                for (int64_t p = 0; p < k; ++p) {
+                    const T xp = xi[r * ldx + p];
+                    for (int64_t q = 0; q < w; ++q) s[q] += xp * b[p * ldb + j + q];
+                }
+                for (int64_t q = 0; q < w; ++q)
+                    ci[r * ldc + j + q] = FN(smallm_epi)(s[q], ci[r * ldc + j + q], e, j + q);
             }
     }
 }

@@ -15,8 +15,8 @@
  * sizes require is NULL).
  *
  * Buffers and threads: the packing buffers (about 4.3 MiB for one thread,
- * plus 256 KiB per extra OpenMP worker; none when M <= 8, where B is read in
- * place) come from libfastdl's scratch pool:
+ * plus 256 KiB per extra OpenMP worker; none on the small-M path, M <= 8 with
+ * transb and M <= 4 otherwise, where B is read in place) come from libfastdl's scratch pool:
  * taken at the start of a call, given back at its end, cached for the next
  * call until fdl_empty_cache() frees them. The caller passes no workspace.
  * Status FDL_ERR_NOMEM when the pool cannot allocate. Two OS threads may call
