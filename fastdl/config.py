@@ -99,9 +99,10 @@ def config():
     """The build and run-time configuration as a dict (what show_config prints).
 
     Keys: version, compiler, openmp, cpu, isa_detected, isa_active,
-    sgemm_kernel, dgemm_kernel, gemm_blocking (per dtype: MR, NR, MC, KC, NC and
-    the L1d/L2/L3 bytes they were derived from), threads, denormals, omp_wait_policy, malloc, python, numpy, env (the
-    FASTDL_*/OMP_* variables that are set) and lib.
+    sgemm_kernel, dgemm_kernel, gemm_blocking (per dtype: MR, NR, MC, KC, NC
+    and the L1d/L2/L3 bytes they were derived from), threads, denormals,
+    omp_wait_policy, malloc, python, numpy, env (the FASTDL_*/OMP_* variables
+    that are set) and lib.
 
     Example:
         >>> c = fastdl.config()
@@ -212,7 +213,7 @@ def _wait_policy():
 
 
 def show_config():
-    """Print the version, compiler, OpenMP, CPU and caches, ISA, GEMM kernels and blocking, threads.
+    """Print the version, compiler, OpenMP, CPU, caches, ISA, GEMM kernels and threads.
 
     Environment variables that change behaviour (FASTDL_ISA, OMP_NUM_THREADS,
     OMP_WAIT_POLICY, GOMP_SPINCOUNT, FASTDL_MALLOC_TUNE, FASTDL_DATA) are

@@ -20,10 +20,12 @@
 #include "runtime/types_end.h"
 
 const fdl_gemm_kernels fdl_gemm_kernels_avx2 = {
-    .f32 = {fdl_sgemm_avx2_6x16, NULL, 1, FDL_SGEMM_AVX2_MR, FDL_SGEMM_AVX2_NR, FDL_SGEMM_AVX2_MC,
+    .f32 = {fdl_sgemm_avx2_6x16, NULL, 1,
+            FDL_SGEMM_AVX2_MR, FDL_SGEMM_AVX2_NR, FDL_SGEMM_AVX2_MC,
             FDL_SGEMM_AVX2_KC, FDL_SGEMM_AVX2_NC, smallm_dot_f32, smallm_axpy_f32,
             VBYTES / sizeof(float), "sgemm_avx2_6x16"},
-    .f64 = {fdl_dgemm_avx2_6x8, NULL, 1, FDL_DGEMM_AVX2_MR, FDL_DGEMM_AVX2_NR, FDL_DGEMM_AVX2_MC,
+    .f64 = {fdl_dgemm_avx2_6x8, NULL, 1,
+            FDL_DGEMM_AVX2_MR, FDL_DGEMM_AVX2_NR, FDL_DGEMM_AVX2_MC,
             FDL_DGEMM_AVX2_KC, FDL_DGEMM_AVX2_NC, smallm_dot_f64, smallm_axpy_f64,
             VBYTES / sizeof(double), "dgemm_avx2_6x8"},
 };
