@@ -244,6 +244,8 @@ static void FN(smallm_product)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
         FN(smallm_range)(cfg, g, x, ldx, FDL_MIN(g->N, tid * chunks / nth * step),
                          FDL_MIN(g->N, (tid + 1) * chunks / nth * step));
     }
+#else
+    FN(smallm_range)(cfg, g, x, ldx, 0, g->N);
 #endif
 }
 
