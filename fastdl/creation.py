@@ -317,8 +317,8 @@ def rand(*size, dtype=None, requires_grad=False):
         tensor([0.399 , 0.8805, 0.7357])
     """
     seed, stream = _random.next_key()
-    arr = _core.rng_fill("uniform", _shape(size), seed, stream, 0, 0.0, 1.0,
-                         _float_dtype(dtype, "rand"))
+    arr = _core.rng_uniform(_shape(size), seed, stream, 0, 0.0, 1.0,
+                            _float_dtype(dtype, "rand"))
     return _make(arr, requires_grad)
 
 
@@ -337,8 +337,8 @@ def randn(*size, dtype=None, requires_grad=False):
                 [-0.1536,  0.1808]])
     """
     seed, stream = _random.next_key()
-    arr = _core.rng_fill("normal", _shape(size), seed, stream, 0, 0.0, 1.0,
-                         _float_dtype(dtype, "randn"))
+    arr = _core.rng_normal(_shape(size), seed, stream, 0, 0.0, 1.0,
+                           _float_dtype(dtype, "randn"))
     return _make(arr, requires_grad)
 
 
@@ -366,7 +366,7 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False):
     if requires_grad:
         raise RuntimeError("randint: only floating point tensors can require gradients")
     seed, stream = _random.next_key()
-    arr = _core.rng_fill("randint", _shape((size,)), seed, stream, 0, low, high)
+    arr = _core.rng_randint(_shape((size,)), seed, stream, 0, low, high)
     dt = _dtype(dtype) or int64
     return Tensor._wrap(arr if dt == int64 else arr.astype(dt))
 

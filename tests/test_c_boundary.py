@@ -36,8 +36,8 @@ CASES = [
     ("sum_bad_axis", "C.sum(f(2, 3), 5)", "ValueError", ["sum", "dim 5"]),
     ("argmax_tuple_axis", "C.argmax(f(2, 3), (0, 1))", "TypeError", ["argmax"]),
     ("argmin_empty", "C.argmin(f(0))", "ValueError", ["argmin"]),
-    ("randint_range", "C.rng_fill('randint', (3,), 0, 0, 0, 5, 1)", "ValueError", ["randint"]),
-    ("rng_kind", "C.rng_fill('bogus', (3,), 0, 0, 0)", "ValueError", ["bogus"]),
+    ("randint_range", "C.rng_randint((3,), 0, 0, 0, 5, 1)", "ValueError", ["randint"]),
+    ("rng_dtype", "C.rng_normal((3,), 0, 0, 0, 0.0, 1.0, np.int32)", "TypeError", ["normal", "float"]),
     ("randperm_negative", "C.rng_permutation(-1, 0, 0)", "ValueError", ["randperm"]),
     ("set_isa_name", "C.set_isa('sse9')", "ValueError", ["set_isa", "sse9"]),
     # ---- nn: indices out of range
@@ -123,10 +123,15 @@ CASES = [
      "ValueError", ["sgemm_ref", "(3, 2)"]),
     ("sgemm_ref_bias", "gemm.sgemm_ref(False, False, 1.0, f(2, 3), f(3, 2), 0.0, f(2, 2), f(1))",
      "ValueError", ["sgemm_ref", "bias"]),
-    ("rnn_saved", "rnn.layer_backward(0, (f(1),), f(2, 1, 3), f(4, 3), f(4, 4), None, 0, None, "
-     "None, None, None, None, None, None, None, None)", "ValueError", ["layer_backward", "saved"]),
-    ("rnn_mode", "rnn.layer_forward(7, f(2, 1, 3), None, None, f(4, 3), f(4, 4), None, None)",
-     "ValueError", ["mode"]),
+    ("rnn_saved", "rnn.rnn_tanh_layer_backward((f(1),), f(2, 1, 3), f(4, 3), f(4, 4), None, 0, "
+     "None, None, None, None, None, None, None)", "ValueError", ["rnn_tanh_layer_backward", "saved"]),
+    ("lstm_gates", "rnn.lstm_layer_forward(f(2, 1, 3), None, None, f(4, 3), f(4, 4), None, None)",
+     "ValueError", ["lstm_layer_forward", "w_ih", "(16, 3)"]),
+    ("gru_saved_act", "rnn.gru_layer_backward((f(3, 1, 1), None, f(2, 1, 2), f(2, 1, 1)), "
+     "f(2, 1, 3), f(3, 3), f(3, 1), None, 0, None, None, None, None, None, None, None)",
+     "ValueError", ["gru_layer_backward", "act", "(2, 1, 3)"]),
+    ("rnn_relu_cell_dtype", "rnn.rnn_relu_cell_forward(np.ones((2, 3), np.int32))", "TypeError",
+     ["rnn_relu_cell_forward", "float32"]),
 ]
 
 CHILD = textwrap.dedent("""

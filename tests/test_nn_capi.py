@@ -49,6 +49,25 @@ PROGRAM = textwrap.dedent(r"""
         fdl_max_pool2d_forward_f32(out, am, img, 1, 2, 4, 1, 2, 2, 2, 2, 2, 0, 0, 1, 1);
         fails += bad("max_pool2d", out[0], 5) + bad("max_pool2d", out[1], 9);
         fails += bad("argmax", (double)am[0], 1) + bad("argmax", (double)am[1], 6);
+        /* the Elman RNN: one function per activation, no act code */
+        float pre[3] = {-1.0f, 0.5f, 2.0f}, ht[3], hr[3];
+        fails += bad("rnn_tanh status", fdl_rnn_tanh_cell_forward_f32(ht, pre, 1, 3), FDL_OK);
+        fails += bad("rnn_relu status", fdl_rnn_relu_cell_forward_f32(hr, pre, 1, 3), FDL_OK);
+        for (int i = 0; i < 3; i++) {
+            fails += bad("rnn_tanh_cell", ht[i], tanh(pre[i]));
+            fails += bad("rnn_relu_cell", hr[i], pre[i] > 0 ? pre[i] : 0);
+        }
+        fails += bad("rnn_relu B < 0", fdl_rnn_relu_cell_forward_f32(hr, pre, -1, 3), FDL_ERR_ARG);
+        /* one relu layer step: T = 1, B = 1, In = 1, H = 1, h = relu(x w_ih + h0 w_hh) */
+        float xs[1] = {2.0f}, h0[1] = {-3.0f}, wi[1] = {0.5f}, wh[1] = {1.0f}, hs[2], work[8];
+        fails += bad("rnn_relu_layer status", fdl_rnn_relu_layer_forward_f32(hs, work, xs, h0,
+                     wi, wh, NULL, NULL, 1, 1, 1, 1, 0), FDL_OK);
+        fails += bad("rnn_relu_layer h0", hs[0], -3) + bad("rnn_relu_layer h1", hs[1], 0);
+        fails += bad("rnn_tanh_layer status", fdl_rnn_tanh_layer_forward_f32(hs, work, xs, h0,
+                     wi, wh, NULL, NULL, 1, 1, 1, 1, 0), FDL_OK);
+        fails += bad("rnn_tanh_layer h1", hs[1], tanh(-2.0));
+        fails += bad("rnn_tanh_layer NULL", fdl_rnn_tanh_layer_forward_f32(hs, NULL, xs, h0,
+                     wi, wh, NULL, NULL, 1, 1, 1, 1, 0), FDL_ERR_NULL);
         printf(fails ? "FAIL\n" : "OK\n");
         return fails != 0;
     }

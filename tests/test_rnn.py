@@ -147,9 +147,9 @@ def test_cell_kernels_forward_match_numpy(dtype, tol, B, H):
     np.testing.assert_allclose(ghn, gh[:, 2 * H:], atol=tol, rtol=0)
 
     pre = rng.standard_normal((B, H)) * 4
-    np.testing.assert_allclose(crnn.rnn_cell_forward(pre.astype(dtype)), np.tanh(pre),
+    np.testing.assert_allclose(crnn.rnn_tanh_cell_forward(pre.astype(dtype)), np.tanh(pre),
                                atol=tol, rtol=0)
-    np.testing.assert_array_equal(crnn.rnn_cell_forward(pre.astype(dtype), True),
+    np.testing.assert_array_equal(crnn.rnn_relu_cell_forward(pre.astype(dtype)),
                                   np.maximum(pre, 0).astype(dtype))
 
 
@@ -161,10 +161,10 @@ def test_cell_saturates_and_propagates_nan():
     assert np.isnan(act[0, 4]) and act[0, 5] == 0 and act[0, 6] == 0.5
     assert np.isnan(c[0, 0]) and np.isnan(h[0, 0]) and c[0, 1] == 0
     pre = np.array([[np.nan, -1.0, 50.0, -50.0, 1e-3]], np.float32)
-    t = crnn.rnn_cell_forward(pre)
+    t = crnn.rnn_tanh_cell_forward(pre)
     assert np.isnan(t[0, 0]) and t[0, 2] == 1 and t[0, 3] == -1
     assert abs(t[0, 4] - np.tanh(1e-3)) < 1e-7
-    assert np.isnan(crnn.rnn_cell_forward(pre, True)[0, 0])
+    assert np.isnan(crnn.rnn_relu_cell_forward(pre)[0, 0])
 
 
 def test_gradcheck_lstm_cell():
@@ -556,7 +556,21 @@ def test_clear_errors():
     with pytest.raises(ValueError, match=r"lstm_cell_forward: expected c_prev of shape \(2, 3\)"):
         crnn.lstm_cell_forward(np.zeros((2, 12), np.float32), np.zeros((2, 4), np.float32))
     with pytest.raises(TypeError, match="float32 or float64"):
-        crnn.rnn_cell_forward(np.zeros((2, 3), np.int32))
+        crnn.rnn_tanh_cell_forward(np.zeros((2, 3), np.int32))
+
+
+def test_rnnbase_mode_is_pytorchs_string():
+    # PyTorch's RNNBase(mode, ...) with mode 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'
+    assert LSTM(3, 4).mode == "LSTM" and GRU(3, 4).mode == "GRU"
+    assert RNN(3, 4).mode == "RNN_TANH" and RNN(3, 4, nonlinearity="relu").mode == "RNN_RELU"
+    fastdl.manual_seed(0)
+    base = fastdl.nn.rnn.RNNBase("GRU", 3, 4)
+    fastdl.manual_seed(0)
+    gru = GRU(3, 4)
+    x = fastdl.randn(5, 2, 3)
+    np.testing.assert_array_equal(base(x)[0].detach().numpy(), gru(x)[0].detach().numpy())
+    with pytest.raises(ValueError, match="Unrecognized RNN mode"):
+        fastdl.nn.rnn.RNNBase("RNN_SIGMOID", 3, 4)
 
 
 def test_load_state_dict_from_other_architecture_fails():

@@ -82,25 +82,28 @@ static inline __m256 log8(__m256 x) {
     return SEL(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), x, y);
 }
 
-#define FDL_MAP8(NAME, F)                                                      \
-static int NAME(int64_t n, float *o, const float *x) {                         \
-    int64_t i = 0;                                                             \
-    for (; i + 16 <= n; i += 16) {                                             \
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);   \
-        _mm256_storeu_ps(o + i, F(v0));                                        \
-        _mm256_storeu_ps(o + i + 8, F(v1));                                    \
-    }                                                                          \
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, F(_mm256_loadu_ps(x + i))); \
-    if (i < n) {                                                               \
-        float buf[8] = {0};                                                    \
-        memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));                   \
-        _mm256_storeu_ps(buf, F(_mm256_loadu_ps(buf)));                        \
-        memcpy(o + i, buf, (size_t)(n - i) * sizeof(float));                   \
-    }                                                                          \
-    return 1;                                                                  \
+/* o[i] = f(x[i]) for a contiguous row; inlined with a constant f, so each
+ * caller below compiles to its own loop with f inlined. */
+static inline __attribute__((always_inline)) int map8(int64_t n, float *o, const float *x,
+                                                      __m256 (*f)(__m256)) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        _mm256_storeu_ps(o + i, f(v0));
+        _mm256_storeu_ps(o + i + 8, f(v1));
+    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, f(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        float buf[8] = {0};
+        memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));
+        _mm256_storeu_ps(buf, f(_mm256_loadu_ps(buf)));
+        memcpy(o + i, buf, (size_t)(n - i) * sizeof(float));
+    }
+    return 1;
 }
-FDL_MAP8(fdl_simd_exp_f32, exp8)
-FDL_MAP8(fdl_simd_log_f32, log8)
+
+static int fdl_simd_exp_f32(int64_t n, float *o, const float *x) { return map8(n, o, x, exp8); }
+static int fdl_simd_log_f32(int64_t n, float *o, const float *x) { return map8(n, o, x, log8); }
 
 /* numpy.maximum: vmaxps(a, b) returns b when either is NaN, so only a NaN
  * in a needs the extra blend; equal values (-0 vs +0) give b, like

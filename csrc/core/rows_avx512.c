@@ -125,13 +125,14 @@ static inline int64_t nt_head(int64_t n, const float *o) {
     } while (0)
 
 #define FDL_LOAD_X(i, k) _mm512_maskz_loadu_ps((__mmask16)(k), x + (i))
-#define FDL_MAP16(NAME, F)                                                     \
-static int NAME(int64_t n, float *o, const float *x) {                         \
-    FDL_ROW16(n, o, FDL_LOAD_X, F);                                            \
-    return 1;                                                                  \
+static int fdl_simd_exp_f32(int64_t n, float *o, const float *x) {
+    FDL_ROW16(n, o, FDL_LOAD_X, exp16);
+    return 1;
 }
-FDL_MAP16(fdl_simd_exp_f32, exp16)
-FDL_MAP16(fdl_simd_log_f32, log16)
+static int fdl_simd_log_f32(int64_t n, float *o, const float *x) {
+    FDL_ROW16(n, o, FDL_LOAD_X, log16);
+    return 1;
+}
 
 /* numpy.maximum: a NaN in either input gives NaN. vmaxps(a, b) returns b
  * when either is NaN, so only a NaN in a needs the extra blend. Same

@@ -17,28 +17,14 @@
 #include "nn/rnn_isa.h"
 #include "runtime/dispatch.h"
 
-/* ---- row loops: generic float32 and float64 ------------------------------------- */
-#define FT float
-#define ROW(n) n##_f32_generic
-#define SIGM(x) FDL_SIGMF(x)
-#define TANH(x) fdl_rnn_tanhf(x)
-#include "nn/rnn_rows.h"
-#undef FT
-#undef ROW
-#undef SIGM
-#undef TANH
+/* ---- row loops: generic float32 (the ISA table's fallback) and float64 ---------- */
+#define FDL_SFX generic
+#include "nn/rnn_isa_rows.h"
 
-const FDL_RNN_ROWS_F32(generic)
-
-#define FT double
-#define ROW(n) n##_f64
-#define SIGM(x) (1.0 / (1.0 + exp(-(x))))
-#define TANH(x) tanh(x)
+#define NN_F64
+#include "runtime/types_begin.h"
 #include "nn/rnn_rows.h"
-#undef FT
-#undef ROW
-#undef SIGM
-#undef TANH
+#include "runtime/types_end.h"
 
 static const fdl_rnn_rows_f64 rows_f64_table = {rnn_fwd_f64, rnn_bwd_f64, lstm_fwd_f64,
                                                  lstm_bwd_f64, gru_fwd_f64, gru_bwd_f64};
@@ -62,39 +48,35 @@ static inline int cell_threads(int64_t B, int64_t GH) {
 
 /* ---- cell kernels ---------------------------------------------------------------- */
 /* pre, h: (B,H) */
-int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
-                              fdl_rnn_act act) {
+static int rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H,
+                              int relu) {
     if (B < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
-    ROWS_LOOP(B, H, r->rnn_fwd(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    ROWS_LOOP(B, H, r->rnn_fwd(h + b * H, pre + b * H, H, relu));
     return FDL_OK;
 }
-int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
-                              fdl_rnn_act act) {
+static int rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H,
+                              int relu) {
     if (B < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (B * H > 0 && (!h || !pre)) return FDL_ERR_NULL;
-    ROWS_LOOP(B, H, rnn_fwd_f64(h + b * H, pre + b * H, H, act == FDL_RNN_RELU));
+    ROWS_LOOP(B, H, rnn_fwd_f64(h + b * H, pre + b * H, H, relu));
     return FDL_OK;
 }
 /* dpre, h, dh: (B,H) */
-int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
-                               int64_t H, fdl_rnn_act act) {
+static int rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B,
+                               int64_t H, int relu) {
     if (B < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
     const fdl_rnn_rows_f32 *r = rows_f32();
-    ROWS_LOOP(B, H, r->rnn_bwd(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    ROWS_LOOP(B, H, r->rnn_bwd(dpre + b * H, h + b * H, dh + b * H, H, relu));
     return FDL_OK;
 }
-int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
-                               int64_t H, fdl_rnn_act act) {
+static int rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B,
+                               int64_t H, int relu) {
     if (B < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (B * H > 0 && (!dpre || !h || !dh)) return FDL_ERR_NULL;
-    ROWS_LOOP(B, H, rnn_bwd_f64(dpre + b * H, h + b * H, dh + b * H, H, act == FDL_RNN_RELU));
+    ROWS_LOOP(B, H, rnn_bwd_f64(dpre + b * H, h + b * H, dh + b * H, H, relu));
     return FDL_OK;
 }
 
@@ -217,64 +199,48 @@ static void unit_range(int64_t H, int tid, int nth, int64_t *j0, int64_t *j1) {
     *j1 = FDL_MIN(H, ((tid + 1) * nb / nth) * 16);
 }
 
-#define FT float
-#define S f32
-#define GEMM_EX fdl_sgemm_ex
-#define ROWS rows_f32
-#define ROWS_T fdl_rnn_rows_f32
-#include "nn/rnn_layer.h"
-#undef FT
-#undef S
-#undef GEMM_EX
-#undef ROWS
-#undef ROWS_T
+/* the layer template's GEMM per type */
+#define gemm_ex_f32 fdl_sgemm_ex
+#define gemm_ex_f64 fdl_dgemm_ex
 
-#define FT double
-#define S f64
-#define GEMM_EX fdl_dgemm_ex
-#define ROWS rows_f64
-#define ROWS_T fdl_rnn_rows_f64
+#include "runtime/types_begin.h"
 #include "nn/rnn_layer.h"
-#undef FT
-#undef S
-#undef GEMM_EX
-#undef ROWS
-#undef ROWS_T
+#include "runtime/types_end.h"
+#define NN_F64
+#include "runtime/types_begin.h"
+#include "nn/rnn_layer.h"
+#include "runtime/types_end.h"
 
 /* ---- the public layer kernels (fastdl/rnn.h); the bodies check their arguments */
 
-int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+static int rnn_layer_forward_checked_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, int relu) {
     if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
     if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
-    return rnn_layer_forward_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+    return rnn_layer_forward_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, relu);
 }
 
-int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+static int rnn_layer_forward_checked_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, int relu) {
     if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (Ts > 0 && B > 0 && H > 0 && (!hs || !work || !w_hh)) return FDL_ERR_NULL;
     if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
-    return rnn_layer_forward_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, act);
+    return rnn_layer_forward_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, I, H, reverse, relu);
 }
 
-int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+static int rnn_layer_backward_checked_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, int relu) {
     if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (dy && ldy < H) return FDL_ERR_SHAPE;
     if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
     if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
-    return rnn_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+    return rnn_layer_backward_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, relu);
 }
 
-int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, fdl_rnn_act act) {
+static int rnn_layer_backward_checked_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse, int relu) {
     if (Ts < 0 || B < 0 || I < 0 || H < 0) return FDL_ERR_ARG;
-    if (act != FDL_RNN_TANH && act != FDL_RNN_RELU) return FDL_ERR_ARG;
     if (dy && ldy < H) return FDL_ERR_SHAPE;
     if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !w_hh)) return FDL_ERR_NULL;
     if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
-    return rnn_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, act);
+    return rnn_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse, relu);
 }
 
 int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work, const float *x, const float *h0, const float *c0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
@@ -335,4 +301,70 @@ int fdl_gru_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *d
     if (Ts > 0 && B > 0 && H > 0 && (!work || !hs || !act || !ghn || !w_hh)) return FDL_ERR_NULL;
     if (Ts > 0 && B > 0 && H > 0 && I > 0 && (!x || !w_ih)) return FDL_ERR_NULL;
     return gru_layer_backward_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, act, ghn, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, I, H, reverse);
+}
+
+/* ---- the public Elman RNN kernels (fastdl/rnn.h): one function per activation */
+
+int fdl_rnn_tanh_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H) {
+    return rnn_cell_forward_f32(h, pre, B, H, 0);
+}
+
+int fdl_rnn_relu_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H) {
+    return rnn_cell_forward_f32(h, pre, B, H, 1);
+}
+
+int fdl_rnn_tanh_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H) {
+    return rnn_cell_backward_f32(dpre, h, dh, B, H, 0);
+}
+
+int fdl_rnn_relu_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H) {
+    return rnn_cell_backward_f32(dpre, h, dh, B, H, 1);
+}
+
+int fdl_rnn_tanh_layer_forward_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_forward_checked_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, In, H, reverse, 0);
+}
+
+int fdl_rnn_relu_layer_forward_f32(float *hs, float *work, const float *x, const float *h0, const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_forward_checked_f32(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, In, H, reverse, 1);
+}
+
+int fdl_rnn_tanh_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_backward_checked_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, In, H, reverse, 0);
+}
+
+int fdl_rnn_relu_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *work, const float *hs, const float *x, const float *w_ih, const float *w_hh, const float *dy, int64_t ldy, const float *dh_n, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_backward_checked_f32(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, In, H, reverse, 1);
+}
+
+int fdl_rnn_tanh_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H) {
+    return rnn_cell_forward_f64(h, pre, B, H, 0);
+}
+
+int fdl_rnn_relu_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H) {
+    return rnn_cell_forward_f64(h, pre, B, H, 1);
+}
+
+int fdl_rnn_tanh_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H) {
+    return rnn_cell_backward_f64(dpre, h, dh, B, H, 0);
+}
+
+int fdl_rnn_relu_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H) {
+    return rnn_cell_backward_f64(dpre, h, dh, B, H, 1);
+}
+
+int fdl_rnn_tanh_layer_forward_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_forward_checked_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, In, H, reverse, 0);
+}
+
+int fdl_rnn_relu_layer_forward_f64(double *hs, double *work, const double *x, const double *h0, const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_forward_checked_f64(hs, work, x, h0, w_ih, w_hh, b_ih, b_hh, Ts, B, In, H, reverse, 1);
+}
+
+int fdl_rnn_tanh_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_backward_checked_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, In, H, reverse, 0);
+}
+
+int fdl_rnn_relu_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh, double *work, const double *hs, const double *x, const double *w_ih, const double *w_hh, const double *dy, int64_t ldy, const double *dh_n, int64_t Ts, int64_t B, int64_t In, int64_t H, int reverse) {
+    return rnn_layer_backward_checked_f64(dx, dh0, dw_ih, dw_hh, db_ih, db_hh, work, hs, x, w_ih, w_hh, dy, ldy, dh_n, Ts, B, In, H, reverse, 1);
 }

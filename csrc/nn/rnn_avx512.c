@@ -1,11 +1,3 @@
 /* rnn_avx512.c — the float32 cell rows of rnn_rows.h compiled for avx512 (see setup.py). */
-#include "core/vmath.h"
-#include "nn/rnn_isa.h"
-
-#define FT float
-#define ROW(n) n##_f32_avx512
-#define SIGM(x) FDL_SIGMF(x)
-#define TANH(x) fdl_rnn_tanhf(x)
-#include "nn/rnn_rows.h"
-
-const FDL_RNN_ROWS_F32(avx512)
+#define FDL_SFX avx512
+#include "nn/rnn_isa_rows.h"

@@ -9,23 +9,34 @@
 
 #include "core/vmath.h"
 
-/* Row loops of rnn_rows.h for one element type; see there for the arguments. */
-#define FDL_RNN_ROWS_TYPE(FT, NAME)                                                         \
-    typedef struct {                                                                        \
-        void (*rnn_fwd)(FT *, const FT *, int64_t, int);                                    \
-        void (*rnn_bwd)(FT *, const FT *, const FT *, int64_t, int);                        \
-        void (*lstm_fwd)(FT *, FT *, FT *, FT *, const FT *, const FT *, int64_t, int64_t); \
-        void (*lstm_bwd)(FT *, FT *, const FT *, const FT *, const FT *, const FT *,        \
-                         const FT *, int64_t, int64_t);                                     \
-        void (*gru_fwd)(FT *, FT *, FT *, const FT *, const FT *, const FT *, int64_t,      \
-                        int64_t);                                                           \
-        void (*gru_bwd)(FT *, FT *, FT *, const FT *, const FT *, const FT *, const FT *,   \
-                        int64_t, int64_t);                                                  \
-    } NAME;
+/* The row loops of rnn_rows.h for one element type; see there for the arguments. */
+typedef struct {
+    void (*rnn_fwd)(float *, const float *, int64_t, int);
+    void (*rnn_bwd)(float *, const float *, const float *, int64_t, int);
+    void (*lstm_fwd)(float *, float *, float *, float *, const float *, const float *, int64_t,
+                     int64_t);
+    void (*lstm_bwd)(float *, float *, const float *, const float *, const float *,
+                     const float *, const float *, int64_t, int64_t);
+    void (*gru_fwd)(float *, float *, float *, const float *, const float *, const float *,
+                    int64_t, int64_t);
+    void (*gru_bwd)(float *, float *, float *, const float *, const float *, const float *,
+                    const float *, int64_t, int64_t);
+} fdl_rnn_rows_f32;
 
-FDL_RNN_ROWS_TYPE(float, fdl_rnn_rows_f32)
-FDL_RNN_ROWS_TYPE(double, fdl_rnn_rows_f64)
+typedef struct {
+    void (*rnn_fwd)(double *, const double *, int64_t, int);
+    void (*rnn_bwd)(double *, const double *, const double *, int64_t, int);
+    void (*lstm_fwd)(double *, double *, double *, double *, const double *, const double *,
+                     int64_t, int64_t);
+    void (*lstm_bwd)(double *, double *, const double *, const double *, const double *,
+                     const double *, const double *, int64_t, int64_t);
+    void (*gru_fwd)(double *, double *, double *, const double *, const double *,
+                    const double *, int64_t, int64_t);
+    void (*gru_bwd)(double *, double *, double *, const double *, const double *,
+                    const double *, const double *, int64_t, int64_t);
+} fdl_rnn_rows_f64;
 
+extern const fdl_rnn_rows_f32 fdl_rnn_rows_f32_generic;
 extern const fdl_rnn_rows_f32 fdl_rnn_rows_f32_avx2;
 extern const fdl_rnn_rows_f32 fdl_rnn_rows_f32_avx512;
 
@@ -39,10 +50,5 @@ static inline float fdl_rnn_tanhf(float x) {
     float t = (1.0f - e) / (1.0f + e);
     return x < 0.0f ? -t : t;
 }
-
-#define FDL_RNN_ROWS_F32(SFX)                                                         \
-    fdl_rnn_rows_f32 fdl_rnn_rows_f32_##SFX = {                                 \
-        rnn_fwd_f32_##SFX, rnn_bwd_f32_##SFX, lstm_fwd_f32_##SFX, lstm_bwd_f32_##SFX, \
-        gru_fwd_f32_##SFX, gru_bwd_f32_##SFX};
 
 #endif

@@ -23,9 +23,9 @@
  * bitwise identical for any thread count. GEMM errors cannot happen with the
  * sizes checked here; one would be reported after the loop.
  *
- * Before including, define FT (element type), FN(name) (type suffix),
- * GEMM_EX (fdl_sgemm_ex or fdl_dgemm_ex), ROWS (function returning the row
- * table) and ROWS_T (its type).
+ * Included between runtime/types_begin.h and types_end.h (T, S; FN(name) is
+ * name_f32 or name_f64); rnn.c defines gemm_ex_f32/_f64 (fdl_sgemm_ex,
+ * fdl_dgemm_ex) and rows_f32/_f64 (the cell row table) before including.
  */
 
 #define IP(t) (reverse ? (t) + 1 : (t))
@@ -56,16 +56,16 @@
 /* db[C] += column sums of m (R, C), and db2 += the same sums (db2 may be
  * NULL). Threads own column blocks and add rows in order, so the sum is the
  * same for any thread count. */
-static void FN(colsum_add)(FT *db, FT *db2, const FT *m, int64_t R, int64_t C) {
+static void FN(colsum_add)(T *db, T *db2, const T *m, int64_t R, int64_t C) {
     enum { CB = 64 };
     int64_t nb = FDL_CDIV(C, CB);
     int nt = (int)FDL_MIN(fdl_threads_for(R * C), nb);
     #pragma omp parallel for schedule(static) num_threads(nt) if(nt > 1)
     for (int64_t blk = 0; blk < nb; blk++) {
         int64_t j0 = blk * CB, n = FDL_MIN(CB, C - j0);
-        FT acc[CB] = {0};
+        T acc[CB] = {0};
         for (int64_t r = 0; r < R; r++) {
-            const FT *row = m + r * C + j0;
+            const T *row = m + r * C + j0;
             for (int64_t j = 0; j < n; j++) acc[j] += row[j];
         }
         if (db) for (int64_t j = 0; j < n; j++) db[j0 + j] += acc[j];
@@ -74,7 +74,7 @@ static void FN(colsum_add)(FT *db, FT *db2, const FT *m, int64_t R, int64_t C) {
 }
 
 /* dst (C, R) = src (R, C)^T, in 32x32 tiles; threads own row-tiles of dst. */
-static void FN(transpose)(FT *dst, const FT *src, int64_t R, int64_t C) {
+static void FN(transpose)(T *dst, const T *src, int64_t R, int64_t C) {
     enum { TB = 32 };
     int64_t nb = FDL_CDIV(C, TB);
     int nt = (int)FDL_MIN(fdl_threads_for(R * C), nb);
@@ -92,51 +92,51 @@ static void FN(transpose)(FT *dst, const FT *src, int64_t R, int64_t C) {
 /* The prelude every layer shares: the input projection of all Ts steps as one
  * GEMM, out[Ts*B, G] = x[Ts*B, I] w_ih^T + b_ih, and w_hh (G, H) transposed
  * into w_hh_t (H, G), the layout whose per-step GEMM packs fastest. */
-static int FN(project_inputs)(FT *out, FT *w_hh_t, const FT *x, const FT *w_ih,
-                              const FT *b_ih, const FT *w_hh, int64_t Ts, int64_t B,
+static int FN(project_inputs)(T *out, T *w_hh_t, const T *x, const T *w_ih,
+                              const T *b_ih, const T *w_hh, int64_t Ts, int64_t B,
                               int64_t I, int64_t G, int64_t H) {
-    int st = GEMM_EX(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, out, G, b_ih,
+    int st = FN(gemm_ex)(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, out, G, b_ih,
                      FDL_ACT_NONE);
     if (st) return st;
     FN(transpose)(w_hh_t, w_hh, G, H);
     return FDL_OK;
 }
 
-static void FN(add_to)(FT *dst, const FT *src, int64_t n) {
+static void FN(add_to)(T *dst, const T *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
 /* dH (Ts*B, H) = dy (rows of stride ldy) or 0, then dH[t_last] += dh_n */
-static void FN(init_dh)(FT *dH, const FT *dy, int64_t ldy, const FT *dh_n,
+static void FN(init_dh)(T *dH, const T *dy, int64_t ldy, const T *dh_n,
                         int64_t Ts, int64_t B, int64_t H, int reverse) {
     if (dy) {
-        for (int64_t r = 0; r < Ts * B; r++) memcpy(dH + r * H, dy + r * ldy, H * sizeof(FT));
+        for (int64_t r = 0; r < Ts * B; r++) memcpy(dH + r * H, dy + r * ldy, H * sizeof(T));
     } else {
-        memset(dH, 0, Ts * B * H * sizeof(FT));
+        memset(dH, 0, Ts * B * H * sizeof(T));
     }
     if (dh_n) FN(add_to)(dH + (reverse ? 0 : Ts - 1) * B * H, dh_n, B * H);
 }
 
-static void FN(set_state)(FT *slot, const FT *init, int64_t n) {
-    if (init) memcpy(slot, init, n * sizeof(FT));
-    else memset(slot, 0, n * sizeof(FT));
+static void FN(set_state)(T *slot, const T *init, int64_t n) {
+    if (init) memcpy(slot, init, n * sizeof(T));
+    else memset(slot, 0, n * sizeof(T));
 }
 
 /* The shared tail of every backward: dW_ih, dW_hh, dx and the biases from
  * the gate gradients of all steps at once. dgi, dgh (Ts*B, G); dgh may equal dgi. */
-static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
-                            const FT *dgi, const FT *dgh, const FT *hprev, const FT *x,
-                            const FT *w_ih, int64_t Ts, int64_t B, int64_t I, int64_t H,
+static int FN(weight_grads)(T *dx, T *dw_ih, T *dw_hh, T *db_ih, T *db_hh,
+                            const T *dgi, const T *dgh, const T *hprev, const T *x,
+                            const T *w_ih, int64_t Ts, int64_t B, int64_t I, int64_t H,
                             int64_t G) {
     int64_t R = Ts * B;
     int st;
-    if (dw_hh && (st = GEMM_EX(1, 0, G, H, R, 1, dgh, LD(G), hprev, LD(H), 1, dw_hh, LD(H),
+    if (dw_hh && (st = FN(gemm_ex)(1, 0, G, H, R, 1, dgh, LD(G), hprev, LD(H), 1, dw_hh, LD(H),
                                NULL, FDL_ACT_NONE)))
         return st;
-    if (dw_ih && (st = GEMM_EX(1, 0, G, I, R, 1, dgi, LD(G), x, LD(I), 1, dw_ih, LD(I),
+    if (dw_ih && (st = FN(gemm_ex)(1, 0, G, I, R, 1, dgi, LD(G), x, LD(I), 1, dw_ih, LD(I),
                                NULL, FDL_ACT_NONE)))
         return st;
-    if (dx && (st = GEMM_EX(0, 0, R, I, G, 1, dgi, LD(G), w_ih, LD(I), 1, dx, LD(I),
+    if (dx && (st = FN(gemm_ex)(0, 0, R, I, G, 1, dgi, LD(G), w_ih, LD(I), 1, dx, LD(I),
                             NULL, FDL_ACT_NONE)))
         return st;
     if (dgi == dgh) {               /* RNN, LSTM: both biases get the same sums */
@@ -152,18 +152,18 @@ static int FN(weight_grads)(FT *dx, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
 /* x (Ts,B,I) -> hs (Ts+1,B,H). The input projection is written straight into
  * the output slots, and each step adds h_prev W_hh^T + b_hh there and
  * activates in place. */
-static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
-                              const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
+static int FN(rnn_layer_forward)(T *hs, T *work, const T *x, const T *h0,
+                              const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H,
-                              int reverse, fdl_rnn_act act) {
+                              int reverse, int relu) {
     const int64_t BH = B * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    FT *out = hs + (reverse ? 0 : BH), *w_hh_t = work;
+    T *out = hs + (reverse ? 0 : BH), *w_hh_t = work;
     int st = FN(project_inputs)(out, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, H, H);
     if (st) return st;
-    const ROWS_T *R = ROWS();
-    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    const FN(fdl_rnn_rows) *R = FN(rows)();
+    const int nt = step_threads(B, H, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
     int64_t j0, j1;
@@ -171,9 +171,9 @@ static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
     const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
-        FT *ht = hs + IO(t) * BH;
+        T *ht = hs + IO(t) * BH;
         if (n > 0) {
-            int e = GEMM_EX(0, 0, B, n, H, 1, hs + IP(t) * BH, H, w_hh_t + j0, H, 1, ht + j0, H,
+            int e = FN(gemm_ex)(0, 0, B, n, H, 1, hs + IP(t) * BH, H, w_hh_t + j0, H, 1, ht + j0, H,
                             b_hh ? b_hh + j0 : NULL, FDL_ACT_NONE);
             NOTE_ERR(status, e);
             for (int64_t b = 0; b < B; b++) R->rnn_fwd(ht + b * H + j0, ht + b * H + j0, n, relu);
@@ -185,22 +185,22 @@ static int FN(rnn_layer_forward)(FT *hs, FT *work, const FT *x, const FT *h0,
 }
 
 /* work: Ts*B*H (dH, turned into d pre-activations in place) */
-static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
-                               FT *work, const FT *hs, const FT *x,
-                               const FT *w_ih, const FT *w_hh,
-                               const FT *dy, int64_t ldy, const FT *dh_n,
+static int FN(rnn_layer_backward)(T *dx, T *dh0, T *dw_ih, T *dw_hh, T *db_ih, T *db_hh,
+                               T *work, const T *hs, const T *x,
+                               const T *w_ih, const T *w_hh,
+                               const T *dy, int64_t ldy, const T *dh_n,
                                int64_t Ts, int64_t B, int64_t I, int64_t H,
-                               int reverse, fdl_rnn_act act) {
+                               int reverse, int relu) {
     const int64_t BH = B * H;
     if (Ts == 0) {                              /* h_n is h0 */
         if (dh0 && dh_n) FN(add_to)(dh0, dh_n, BH);
         return FDL_OK;
     }
     if (BH == 0) return FDL_OK;
-    FT *dH = work;
+    T *dH = work;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
-    const ROWS_T *R = ROWS();
-    const int relu = act == FDL_RNN_RELU, nt = step_threads(B, H, H);
+    const FN(fdl_rnn_rows) *R = FN(rows)();
+    const int nt = step_threads(B, H, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
     int64_t j0, j1;
@@ -208,14 +208,14 @@ static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
     const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
-        FT *dp = dH + t * BH;
-        const FT *ht = hs + IO(t) * BH;
+        T *dp = dH + t * BH;
+        const T *ht = hs + IO(t) * BH;
         for (int64_t b = 0; b < B && n > 0; b++)
             R->rnn_bwd(dp + b * H + j0, ht + b * H + j0, dp + b * H + j0, n, relu);
         TEAM_BARRIER();
-        FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
+        T *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
         if (dst && n > 0) {
-            int e = GEMM_EX(0, 0, B, n, H, 1, dp, H, w_hh + j0, H, 1, dst + j0, H, NULL,
+            int e = FN(gemm_ex)(0, 0, B, n, H, 1, dp, H, w_hh + j0, H, 1, dst + j0, H, NULL,
                             FDL_ACT_NONE);
             NOTE_ERR(status, e);
         }
@@ -230,18 +230,18 @@ static int FN(rnn_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
 /* x (Ts,B,I) -> hs, cs (Ts+1,B,H), act (Ts,B,4H), tanh_c (Ts,B,H).
  * act first holds the pre-activations (projection, then + h_prev W_hh^T + b_hh
  * per step); the cell kernel activates them in place. */
-static int FN(lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
-                               const FT *x, const FT *h0, const FT *c0,
-                               const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
+static int FN(lstm_layer_forward)(T *hs, T *cs, T *act, T *tanh_c, T *work,
+                               const T *x, const T *h0, const T *c0,
+                               const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
     const int64_t BH = B * H, G = 4 * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     FN(set_state)(cs + (reverse ? Ts : 0) * BH, c0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    FT *w_hh_t = work;
+    T *w_hh_t = work;
     int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
-    const ROWS_T *R = ROWS();
+    const FN(fdl_rnn_rows) *R = FN(rows)();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
@@ -250,16 +250,16 @@ static int FN(lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
     const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
-        FT *gt = act + t * B * G;
-        const FT *hp = hs + IP(t) * BH, *cp = cs + IP(t) * BH;
-        FT *ho = hs + IO(t) * BH, *co = cs + IO(t) * BH, *tc = tanh_c + t * BH;
+        T *gt = act + t * B * G;
+        const T *hp = hs + IP(t) * BH, *cp = cs + IP(t) * BH;
+        T *ho = hs + IO(t) * BH, *co = cs + IO(t) * BH, *tc = tanh_c + t * BH;
         for (int64_t g = 0; g < 4 && n > 0; g++) {
-            int e = GEMM_EX(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 1, gt + g * H + j0,
+            int e = FN(gemm_ex)(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 1, gt + g * H + j0,
                             G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
             NOTE_ERR(status, e);
         }
         for (int64_t b = 0; b < B && n > 0; b++) {
-            FT *gb = gt + b * G + j0;
+            T *gb = gt + b * G + j0;
             R->lstm_fwd(ho + b * H + j0, co + b * H + j0, gb, tc + b * H + j0, gb,
                         cp + b * H + j0, n, H);
         }
@@ -270,11 +270,11 @@ static int FN(lstm_layer_forward)(FT *hs, FT *cs, FT *act, FT *tanh_c, FT *work,
 }
 
 /* work: Ts*B*4H (dG) + Ts*B*H (dH) + B*H (dc) */
-static int FN(lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_hh,
-                                FT *db_ih, FT *db_hh, FT *work,
-                                const FT *hs, const FT *cs, const FT *act, const FT *tanh_c,
-                                const FT *x, const FT *w_ih, const FT *w_hh,
-                                const FT *dy, int64_t ldy, const FT *dh_n, const FT *dc_n,
+static int FN(lstm_layer_backward)(T *dx, T *dh0, T *dc0, T *dw_ih, T *dw_hh,
+                                T *db_ih, T *db_hh, T *work,
+                                const T *hs, const T *cs, const T *act, const T *tanh_c,
+                                const T *x, const T *w_ih, const T *w_hh,
+                                const T *dy, int64_t ldy, const T *dh_n, const T *dc_n,
                                 int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
     const int64_t BH = B * H, G = 4 * H;
     if (Ts == 0) {
@@ -283,10 +283,10 @@ static int FN(lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_h
         return FDL_OK;
     }
     if (BH == 0) return FDL_OK;
-    FT *dG = work, *dH = dG + Ts * B * G, *dc = dH + Ts * BH;
+    T *dG = work, *dH = dG + Ts * B * G, *dc = dH + Ts * BH;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
     FN(set_state)(dc, dc_n, BH);
-    const ROWS_T *R = ROWS();
+    const FN(fdl_rnn_rows) *R = FN(rows)();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
@@ -295,18 +295,18 @@ static int FN(lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_h
     const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
-        FT *dgt = dG + t * B * G;
-        const FT *at = act + t * B * G, *tc = tanh_c + t * BH, *cp = cs + IP(t) * BH;
-        const FT *dh = dH + t * BH;
+        T *dgt = dG + t * B * G;
+        const T *at = act + t * B * G, *tc = tanh_c + t * BH, *cp = cs + IP(t) * BH;
+        const T *dh = dH + t * BH;
         for (int64_t b = 0; b < B && n > 0; b++) {
             int64_t o = b * H + j0;
             R->lstm_bwd(dgt + b * G + j0, dc + o, at + b * G + j0, tc + o, cp + o, dh + o,
                         dc + o, n, H);
         }
         TEAM_BARRIER();
-        FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
+        T *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
         if (dst && n > 0) {
-            int e = GEMM_EX(0, 0, B, n, G, 1, dgt, G, w_hh + j0, H, 1, dst + j0, H, NULL,
+            int e = FN(gemm_ex)(0, 0, B, n, G, 1, dgt, G, w_hh + j0, H, 1, dst + j0, H, NULL,
                             FDL_ACT_NONE);
             NOTE_ERR(status, e);
         }
@@ -322,17 +322,17 @@ static int FN(lstm_layer_backward)(FT *dx, FT *dh0, FT *dc0, FT *dw_ih, FT *dw_h
 /* x (Ts,B,I) -> hs (Ts+1,B,H), act (Ts,B,3H) (r, z, n), ghn (Ts,B,H).
  * work: W_hh^T (H,3H), then gh (B,3H) = h_prev W_hh^T + b_hh, which stays
  * apart from the input projection because r multiplies only its n block. */
-static int FN(gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
-                              const FT *x, const FT *h0,
-                              const FT *w_ih, const FT *w_hh, const FT *b_ih, const FT *b_hh,
+static int FN(gru_layer_forward)(T *hs, T *act, T *ghn, T *work,
+                              const T *x, const T *h0,
+                              const T *w_ih, const T *w_hh, const T *b_ih, const T *b_hh,
                               int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
     const int64_t BH = B * H, G = 3 * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    FT *w_hh_t = work, *gh = work + G * H;
+    T *w_hh_t = work, *gh = work + G * H;
     int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
-    const ROWS_T *R = ROWS();
+    const FN(fdl_rnn_rows) *R = FN(rows)();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
@@ -341,10 +341,10 @@ static int FN(gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
     const int64_t n = j1 - j0;
     for (int64_t s = 0; s < Ts; s++) {
         int64_t t = STEP_T(s);
-        FT *at = act + t * B * G, *ho = hs + IO(t) * BH, *gn = ghn + t * BH;
-        const FT *hp = hs + IP(t) * BH;
+        T *at = act + t * B * G, *ho = hs + IO(t) * BH, *gn = ghn + t * BH;
+        const T *hp = hs + IP(t) * BH;
         for (int64_t g = 0; g < 3 && n > 0; g++) {
-            int e = GEMM_EX(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 0, gh + g * H + j0,
+            int e = FN(gemm_ex)(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 0, gh + g * H + j0,
                             G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
             NOTE_ERR(status, e);
         }
@@ -360,10 +360,10 @@ static int FN(gru_layer_forward)(FT *hs, FT *act, FT *ghn, FT *work,
 }
 
 /* work: 2 * Ts*B*3H (dgi, dgh) + Ts*B*H (dH) */
-static int FN(gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_ih, FT *db_hh,
-                               FT *work, const FT *hs, const FT *act, const FT *ghn,
-                               const FT *x, const FT *w_ih, const FT *w_hh,
-                               const FT *dy, int64_t ldy, const FT *dh_n,
+static int FN(gru_layer_backward)(T *dx, T *dh0, T *dw_ih, T *dw_hh, T *db_ih, T *db_hh,
+                               T *work, const T *hs, const T *act, const T *ghn,
+                               const T *x, const T *w_ih, const T *w_hh,
+                               const T *dy, int64_t ldy, const T *dh_n,
                                int64_t Ts, int64_t B, int64_t I, int64_t H, int reverse) {
     const int64_t BH = B * H, G = 3 * H;
     if (Ts == 0) {
@@ -371,9 +371,9 @@ static int FN(gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
         return FDL_OK;
     }
     if (BH == 0) return FDL_OK;
-    FT *dgi = work, *dgh = dgi + Ts * B * G, *dH = dgh + Ts * B * G;
+    T *dgi = work, *dgh = dgi + Ts * B * G, *dH = dgh + Ts * B * G;
     FN(init_dh)(dH, dy, ldy, dh_n, Ts, B, H, reverse);
-    const ROWS_T *R = ROWS();
+    const FN(fdl_rnn_rows) *R = FN(rows)();
     const int nt = step_threads(B, G, H);
     int status = FDL_OK;
     TEAM_BEGIN(nt)
@@ -382,10 +382,10 @@ static int FN(gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
     const int64_t n = j1 - j0;
     for (int64_t s = Ts - 1; s >= 0; s--) {
         int64_t t = STEP_T(s);
-        FT *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
-        FT *dgit = dgi + t * B * G, *dght = dgh + t * B * G;
-        const FT *at = act + t * B * G, *gn = ghn + t * BH, *hp = hs + IP(t) * BH;
-        const FT *dh = dH + t * BH;
+        T *dst = s > 0 ? dH + STEP_T(s - 1) * BH : dh0;
+        T *dgit = dgi + t * B * G, *dght = dgh + t * B * G;
+        const T *at = act + t * B * G, *gn = ghn + t * BH, *hp = hs + IP(t) * BH;
+        const T *dh = dH + t * BH;
         for (int64_t b = 0; b < B && n > 0; b++) {
             int64_t o = b * H + j0;
             R->gru_bwd(dgit + b * G + j0, dght + b * G + j0, dst ? dst + o : NULL,
@@ -393,7 +393,7 @@ static int FN(gru_layer_backward)(FT *dx, FT *dh0, FT *dw_ih, FT *dw_hh, FT *db_
         }
         TEAM_BARRIER();
         if (dst && n > 0) {
-            int e = GEMM_EX(0, 0, B, n, G, 1, dght, G, w_hh + j0, H, 1, dst + j0, H, NULL,
+            int e = FN(gemm_ex)(0, 0, B, n, G, 1, dght, G, w_hh + j0, H, 1, dst + j0, H, NULL,
                             FDL_ACT_NONE);
             NOTE_ERR(status, e);
         }

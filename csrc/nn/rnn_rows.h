@@ -7,10 +7,10 @@
  * one batch row; the OpenMP split lives in the caller (rnn.c, rnn_layer.h),
  * and these loops vectorize at the
  * width of the file that includes this header (rnn.c generic, rnn_avx2.c,
- * rnn_avx512.c). Before including, define:
- *   FT        the element type (float or double)
- *   ROW(n)    the name of row function n for this type and ISA
- *   SIGM(x)   logistic sigmoid, TANH(x) hyperbolic tangent, for FT
+ * rnn_avx512.c through rnn_isa_rows.h). It is a body of runtime/template.h,
+ * included between types_begin.h and types_end.h (T, S; FN(n) = n_f32 or
+ * n_f64); float32 uses the vectorizable sigmoid and tanh of rnn_isa.h,
+ * float64 libm's.
  *
  * In-place use (act == gates in lstm_fwd, act == gi in gru_fwd, dpre == dh in
  * rnn_bwd, dc_prev == dc in lstm_bwd) is exact aliasing: every iteration
@@ -27,35 +27,43 @@
 #endif
 #endif
 
+#ifdef NN_F64
+#define RNN_SIGM(x) (1.0 / (1.0 + exp(-(x))))
+#define RNN_TANH(x) tanh(x)
+#else
+#define RNN_SIGM(x) FDL_SIGMF(x)
+#define RNN_TANH(x) fdl_rnn_tanhf(x)
+#endif
+
 /* h[n] = act(pre[n]) */
-static void ROW(rnn_fwd)(FT *h, const FT *pre, int64_t n, int relu) {
+static void FN(rnn_fwd)(T *h, const T *pre, int64_t n, int relu) {
     if (relu) {
-        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = pre[j] < 0 ? (FT)0 : pre[j]; /* NaN stays NaN */
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = pre[j] < 0 ? (T)0 : pre[j]; /* NaN stays NaN */
     } else {
-        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = TANH(pre[j]);
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) h[j] = RNN_TANH(pre[j]);
     }
 }
 
 /* dpre[n] = dh * act'(pre), written from the saved output h */
-static void ROW(rnn_bwd)(FT *dpre, const FT *h, const FT *dh, int64_t n, int relu) {
+static void FN(rnn_bwd)(T *dpre, const T *h, const T *dh, int64_t n, int relu) {
     if (relu) {
-        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = h[j] > 0 ? dh[j] : (FT)0;
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = h[j] > 0 ? dh[j] : (T)0;
     } else {
-        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = dh[j] * ((FT)1 - h[j] * h[j]);
+        FDL_IVDEP for (int64_t j = 0; j < n; j++) dpre[j] = dh[j] * ((T)1 - h[j] * h[j]);
     }
 }
 
 /* gates (i, f, g, o pre-activations, blocks gs apart), c_prev[n] -> h, c,
  * act (blocks gs apart), tanh_c[n] */
-static void ROW(lstm_fwd)(FT *h, FT *c, FT *act, FT *tanh_c,
-                          const FT *gates, const FT *c_prev, int64_t n, int64_t gs) {
+static void FN(lstm_fwd)(T *h, T *c, T *act, T *tanh_c,
+                          const T *gates, const T *c_prev, int64_t n, int64_t gs) {
     FDL_IVDEP for (int64_t j = 0; j < n; j++) {
-        FT i = SIGM(gates[j]);
-        FT f = SIGM(gates[gs + j]);
-        FT g = TANH(gates[2 * gs + j]);
-        FT o = SIGM(gates[3 * gs + j]);
-        FT cn = f * c_prev[j] + i * g;
-        FT tc = TANH(cn);
+        T i = RNN_SIGM(gates[j]);
+        T f = RNN_SIGM(gates[gs + j]);
+        T g = RNN_TANH(gates[2 * gs + j]);
+        T o = RNN_SIGM(gates[3 * gs + j]);
+        T cn = f * c_prev[j] + i * g;
+        T tc = RNN_TANH(cn);
         act[j] = i;
         act[gs + j] = f;
         act[2 * gs + j] = g;
@@ -67,29 +75,29 @@ static void ROW(lstm_fwd)(FT *h, FT *c, FT *act, FT *tanh_c,
 }
 
 /* dh, dc (NULL: 0) -> dgates (d pre-activations, blocks gs apart), dc_prev[n] */
-static void ROW(lstm_bwd)(FT *dgates, FT *dc_prev, const FT *act, const FT *tanh_c,
-                          const FT *c_prev, const FT *dh, const FT *dc, int64_t n,
+static void FN(lstm_bwd)(T *dgates, T *dc_prev, const T *act, const T *tanh_c,
+                          const T *c_prev, const T *dh, const T *dc, int64_t n,
                           int64_t gs) {
     FDL_IVDEP for (int64_t j = 0; j < n; j++) {
-        FT i = act[j], f = act[gs + j], g = act[2 * gs + j], o = act[3 * gs + j];
-        FT tc = tanh_c[j];
-        FT dcj = dh[j] * o * ((FT)1 - tc * tc) + (dc ? dc[j] : (FT)0);
-        dgates[j] = dcj * g * i * ((FT)1 - i);
-        dgates[gs + j] = dcj * c_prev[j] * f * ((FT)1 - f);
-        dgates[2 * gs + j] = dcj * i * ((FT)1 - g * g);
-        dgates[3 * gs + j] = dh[j] * tc * o * ((FT)1 - o);
+        T i = act[j], f = act[gs + j], g = act[2 * gs + j], o = act[3 * gs + j];
+        T tc = tanh_c[j];
+        T dcj = dh[j] * o * ((T)1 - tc * tc) + (dc ? dc[j] : (T)0);
+        dgates[j] = dcj * g * i * ((T)1 - i);
+        dgates[gs + j] = dcj * c_prev[j] * f * ((T)1 - f);
+        dgates[2 * gs + j] = dcj * i * ((T)1 - g * g);
+        dgates[3 * gs + j] = dh[j] * tc * o * ((T)1 - o);
         dc_prev[j] = dcj * f;
     }
 }
 
 /* gi, gh (r, z, n blocks gs apart), h_prev[n] -> h[n], act (r, z, n), ghn[n] */
-static void ROW(gru_fwd)(FT *h, FT *act, FT *ghn, const FT *gi, const FT *gh,
-                         const FT *h_prev, int64_t n, int64_t gs) {
+static void FN(gru_fwd)(T *h, T *act, T *ghn, const T *gi, const T *gh,
+                         const T *h_prev, int64_t n, int64_t gs) {
     FDL_IVDEP for (int64_t j = 0; j < n; j++) {
-        FT r = SIGM(gi[j] + gh[j]);
-        FT z = SIGM(gi[gs + j] + gh[gs + j]);
-        FT hn = gh[2 * gs + j];
-        FT n = TANH(gi[2 * gs + j] + r * hn);
+        T r = RNN_SIGM(gi[j] + gh[j]);
+        T z = RNN_SIGM(gi[gs + j] + gh[gs + j]);
+        T hn = gh[2 * gs + j];
+        T n = RNN_TANH(gi[2 * gs + j] + r * hn);
         act[j] = r;
         act[gs + j] = z;
         act[2 * gs + j] = n;
@@ -99,14 +107,14 @@ static void ROW(gru_fwd)(FT *h, FT *act, FT *ghn, const FT *gi, const FT *gh,
 }
 
 /* dh[n] -> dgi, dgh (blocks gs apart); dh_prev[n] += dh * z (NULL: skipped) */
-static void ROW(gru_bwd)(FT *dgi, FT *dgh, FT *dh_prev, const FT *act, const FT *ghn,
-                         const FT *h_prev, const FT *dh, int64_t n, int64_t gs) {
+static void FN(gru_bwd)(T *dgi, T *dgh, T *dh_prev, const T *act, const T *ghn,
+                         const T *h_prev, const T *dh, int64_t n, int64_t gs) {
     FDL_IVDEP for (int64_t j = 0; j < n; j++) {
-        FT r = act[j], z = act[gs + j], n = act[2 * gs + j];
-        FT d = dh[j];
-        FT dn = d * ((FT)1 - z) * ((FT)1 - n * n);
-        FT dz = d * (h_prev[j] - n) * z * ((FT)1 - z);
-        FT dr = dn * ghn[j] * r * ((FT)1 - r);
+        T r = act[j], z = act[gs + j], n = act[2 * gs + j];
+        T d = dh[j];
+        T dn = d * ((T)1 - z) * ((T)1 - n * n);
+        T dz = d * (h_prev[j] - n) * z * ((T)1 - z);
+        T dr = dn * ghn[j] * r * ((T)1 - r);
         dgi[j] = dr;
         dgi[gs + j] = dz;
         dgi[2 * gs + j] = dn;
@@ -116,3 +124,6 @@ static void ROW(gru_bwd)(FT *dgi, FT *dgh, FT *dh_prev, const FT *act, const FT 
         if (dh_prev) dh_prev[j] += d * z;
     }
 }
+
+#undef RNN_SIGM
+#undef RNN_TANH

@@ -6,7 +6,7 @@ the output, then calls the C kernel once with the GIL released.
 """
 import numpy as np
 cimport numpy as cnp
-from fastdl._C._status cimport check
+from fastdl._C._status cimport check, by_dtype
 from fastdl._C cimport _alloc
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
@@ -241,10 +241,7 @@ cdef object _binary(cnp.ndarray a, cnp.ndarray b, object out, str name,
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(nd, shape, <float *>po, <float *>pa, as_, <float *>pb, bs)
-        else:
-            st = f64(nd, shape, <double *>po, <double *>pa, as_, <double *>pb, bs)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, nd, shape, po, pa, as_, pb, bs)
     check(st, name)
     return o
 
@@ -262,10 +259,7 @@ cdef object _compare(cnp.ndarray a, cnp.ndarray b, str name, cmp32_t f32, cmp64_
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(nd, shape, <uint8_t *>po, <float *>pa, as_, <float *>pb, bs)
-        else:
-            st = f64(nd, shape, <uint8_t *>po, <double *>pa, as_, <double *>pb, bs)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, nd, shape, <uint8_t *>po, pa, as_, pb, bs)
     check(st, name)
     return o
 
@@ -297,16 +291,10 @@ cdef object _unary(cnp.ndarray x, object out, str name, un32_t f32, un64_t f64,
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *px = cnp.PyArray_DATA(x)
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            if p32 != NULL:
-                st = p32(nd, shape, <float *>po, <float *>px, xs, <float>p0, <float>p1)
-            else:
-                st = f32(nd, shape, <float *>po, <float *>px, xs)
+        if p32 != NULL:
+            st = by_dtype(t != cnp.NPY_FLOAT32, p64, p32, nd, shape, po, px, xs, p0, p1)
         else:
-            if p64 != NULL:
-                st = p64(nd, shape, <double *>po, <double *>px, xs, p0, p1)
-            else:
-                st = f64(nd, shape, <double *>po, <double *>px, xs)
+            st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, nd, shape, po, px, xs)
     check(st, name)
     return o
 
@@ -535,10 +523,7 @@ cdef object _reduce(cnp.ndarray x, object axis, bint keepdims, str name, bint ne
         po = cnp.PyArray_DATA(o)
         px = cnp.PyArray_DATA(x)
         with nogil:
-            if t == cnp.NPY_FLOAT32:
-                st = f32(1, n, 1, <float *>po, <float *>px)
-            else:
-                st = f64(1, n, 1, <double *>po, <double *>px)
+            st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, 1, n, 1, po, px)
         check(st, name)
         return o
     axes = normalize_axes(axis, nd, name)
@@ -556,10 +541,7 @@ cdef object _reduce(cnp.ndarray x, object axis, bint keepdims, str name, bint ne
     po = cnp.PyArray_DATA(o)
     px = cnp.PyArray_DATA(xa)
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(o_, r_, i_, <float *>po, <float *>px)
-        else:
-            st = f64(o_, r_, i_, <double *>po, <double *>px)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, o_, r_, i_, po, px)
     check(st, name)
     return o
 
@@ -609,10 +591,7 @@ cdef object _argreduce(cnp.ndarray x, object axis, bint keepdims, str name,
     cdef void *po = cnp.PyArray_DATA(o)
     cdef void *px = cnp.PyArray_DATA(xa)
     with nogil:
-        if t == cnp.NPY_FLOAT32:
-            st = f32(o_, r_, i_, <int64_t *>po, <float *>px)
-        else:
-            st = f64(o_, r_, i_, <int64_t *>po, <double *>px)
+        st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, o_, r_, i_, <int64_t *>po, px)
     check(st, name)
     return o
 
@@ -629,53 +608,67 @@ def argmin(cnp.ndarray x not None, axis=None, bint keepdims=False):
 
 # ---- random numbers --------------------------------------------------------
 
-def rng_fill(str kind, shape, uint64_t seed, uint64_t stream, uint64_t offset,
-             double a=0.0, double b=1.0, dtype=np.float32):
-    """Fill a new array from the counter-based generator.
-
-    kind: 'uniform' in [a, b), 'normal' (mean a, std b), 'randint' in [a, b),
-    'bernoulli' (keep probability a, uint8 0/1).
-    """
+cdef cnp.ndarray _float_out(shape, dtype, str op):
     dt = np.dtype(dtype)
-    cdef cnp.ndarray o
-    cdef int64_t n
-    cdef void *p
-    cdef int64_t lo, hi
-    cdef int st = 0
-    if kind == "randint":
-        lo, hi = <int64_t>a, <int64_t>b
-        if hi <= lo:
-            raise ValueError("randint: high (%d) must be greater than low (%d)" % (hi, lo))
-        o = _alloc.empty(shape, np.int64)
-    elif kind == "bernoulli":
-        o = _alloc.empty(shape, np.uint8)
-    elif dt == np.float32 or dt == np.float64:
-        o = _alloc.empty(shape, dt)
-    else:
-        raise TypeError("%s: expected a float dtype, got %s" % (kind, dt))
-    n = o.size
-    p = cnp.PyArray_DATA(o)
-    if kind == "uniform":
-        with nogil:
-            if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                st = fdl_rng_uniform_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
-            else:
-                st = fdl_rng_uniform_f64(<double *>p, n, seed, stream, offset, a, b)
-    elif kind == "normal":
-        with nogil:
-            if cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT32:
-                st = fdl_rng_normal_f32(<float *>p, n, seed, stream, offset, <float>a, <float>b)
-            else:
-                st = fdl_rng_normal_f64(<double *>p, n, seed, stream, offset, a, b)
-    elif kind == "randint":
-        with nogil:
-            st = fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
-    elif kind == "bernoulli":
-        with nogil:
-            st = fdl_rng_bernoulli(<uint8_t *>p, n, seed, stream, offset, <float>a)
-    else:
-        raise ValueError("rng_fill: unknown kind %r" % kind)
-    check(st, kind)
+    if dt != np.float32 and dt != np.float64:
+        raise TypeError("%s: expected a float dtype, got %s" % (op, dt))
+    return _alloc.empty(shape, dt)
+
+
+def rng_uniform(shape, uint64_t seed, uint64_t stream, uint64_t offset, double low=0.0,
+                double high=1.0, dtype=np.float32):
+    """A new array uniform in [low, high) from the counter-based generator (fdl_rng_uniform_f32/_f64)."""
+    cdef cnp.ndarray o = _float_out(shape, dtype, "uniform")
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef bint d = cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT64
+    cdef int st
+    with nogil:
+        st = by_dtype(d, fdl_rng_uniform_f64, fdl_rng_uniform_f32, p, n, seed, stream, offset, low,
+                      high)
+    check(st, "uniform")
+    return o
+
+
+def rng_normal(shape, uint64_t seed, uint64_t stream, uint64_t offset, double mean=0.0,
+               double std=1.0, dtype=np.float32):
+    """A new array of normal(mean, std) draws (fdl_rng_normal_f32/_f64)."""
+    cdef cnp.ndarray o = _float_out(shape, dtype, "normal")
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef bint d = cnp.PyArray_TYPE(o) == cnp.NPY_FLOAT64
+    cdef int st
+    with nogil:
+        st = by_dtype(d, fdl_rng_normal_f64, fdl_rng_normal_f32, p, n, seed, stream, offset, mean,
+                      std)
+    check(st, "normal")
+    return o
+
+
+def rng_randint(shape, uint64_t seed, uint64_t stream, uint64_t offset, double low, double high):
+    """A new int64 array uniform in [int(low), int(high)) (fdl_rng_randint)."""
+    cdef int64_t lo = <int64_t>low, hi = <int64_t>high
+    if hi <= lo:
+        raise ValueError("randint: high (%d) must be greater than low (%d)" % (hi, lo))
+    cdef cnp.ndarray o = _alloc.empty(shape, np.int64)
+    cdef int64_t n = o.size
+    cdef void *p = cnp.PyArray_DATA(o)
+    cdef int st
+    with nogil:
+        st = fdl_rng_randint(<int64_t *>p, n, seed, stream, offset, lo, hi)
+    check(st, "randint")
+    return o
+
+
+def rng_bernoulli(shape, uint64_t seed, uint64_t stream, uint64_t offset, double p):
+    """A new uint8 0/1 array, 1 with probability p (fdl_rng_bernoulli)."""
+    cdef cnp.ndarray o = _alloc.empty(shape, np.uint8)
+    cdef int64_t n = o.size
+    cdef void *po = cnp.PyArray_DATA(o)
+    cdef int st
+    with nogil:
+        st = fdl_rng_bernoulli(<uint8_t *>po, n, seed, stream, offset, <float>p)
+    check(st, "bernoulli")
     return o
 
 

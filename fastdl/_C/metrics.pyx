@@ -8,7 +8,7 @@ array in place with one C call, GIL released.
 """
 import numpy as np
 cimport numpy as cnp
-from fastdl._C._status cimport check
+from fastdl._C._status cimport check, by_dtype
 from libc.stdint cimport int64_t
 
 from fastdl._C.metrics cimport *
@@ -78,7 +78,7 @@ def confusion_update(cm, preds, labels, str op="confusion_matrix"):
         raise ValueError("%s: need at least one class, got a %s confusion matrix" % (op, cm.shape))
     cdef int64_t N = lab.shape[0]
     cdef cnp.ndarray s, p
-    cdef int kind
+    cdef bint scores
     if not isinstance(preds, np.ndarray):
         raise TypeError("%s: preds must be a numpy array, got %s" % (op, type(preds).__name__))
     if preds.ndim == 2:
@@ -87,14 +87,14 @@ def confusion_update(cm, preds, labels, str op="confusion_matrix"):
             raise ValueError("%s: preds of shape %s do not match target of shape %s with "
                              "%d classes (expected (%d, %d))"
                              % (op, preds.shape, labels.shape, C, N, C))
-        kind = 0 if s.dtype == np.float32 else 1
+        scores = True
     elif preds.ndim == 1:
         p = _labels(preds, "preds", op)
         if p.shape[0] != N:
             raise ValueError("%s: preds of shape %s and target of shape %s differ in length"
                              % (op, preds.shape, labels.shape))
         _check_range(p, C, "preds", op)
-        kind = 2
+        scores = False
     else:
         raise ValueError("%s: preds must be [N, C] scores or [N] labels, got shape %s"
                          % (op, preds.shape))
@@ -105,14 +105,13 @@ def confusion_update(cm, preds, labels, str op="confusion_matrix"):
     cdef int64_t *wp = <int64_t *>cnp.PyArray_DATA(work)
     cdef const int64_t *lp = <const int64_t *>cnp.PyArray_DATA(lab)
     cdef int st
-    if kind == 0:
+    cdef void *pd
+    cdef bint f64
+    if scores:
+        pd, f64 = cnp.PyArray_DATA(s), cnp.PyArray_TYPE(s) == cnp.NPY_FLOAT64
         with nogil:
-            st = fdl_confusion_update_scores_f32(cmp, wp, ws, <const float *>cnp.PyArray_DATA(s),
-                                                 lp, N, C)
-    elif kind == 1:
-        with nogil:
-            st = fdl_confusion_update_scores_f64(cmp, wp, ws, <const double *>cnp.PyArray_DATA(s),
-                                                 lp, N, C)
+            st = by_dtype(f64, fdl_confusion_update_scores_f64, fdl_confusion_update_scores_f32,
+                          cmp, wp, ws, pd, lp, N, C)
     else:
         with nogil:
             st = fdl_confusion_update_labels(cmp, wp, ws, <const int64_t *>cnp.PyArray_DATA(p),
@@ -136,14 +135,11 @@ def confusion_update_binary(cm, scores, labels, double threshold, str op="binary
     cdef int64_t *cmp = <int64_t *>cnp.PyArray_DATA(M)
     cdef const int64_t *lp = <const int64_t *>cnp.PyArray_DATA(lab)
     cdef int st
-    if s.dtype == np.float32:
-        with nogil:
-            st = fdl_confusion_update_binary_f32(cmp, <const float *>cnp.PyArray_DATA(s), lp, N,
-                                                 threshold)
-    else:
-        with nogil:
-            st = fdl_confusion_update_binary_f64(cmp, <const double *>cnp.PyArray_DATA(s), lp, N,
-                                                 threshold)
+    cdef void *ps = cnp.PyArray_DATA(s)
+    cdef bint f64 = cnp.PyArray_TYPE(s) == cnp.NPY_FLOAT64
+    with nogil:
+        st = by_dtype(f64, fdl_confusion_update_binary_f64, fdl_confusion_update_binary_f32, cmp,
+                      ps, lp, N, threshold)
     check(st, op)
     return cm
 
@@ -166,12 +162,10 @@ def topk_correct(scores, labels, int64_t k, str op="top_k_accuracy"):
     cdef int64_t correct = 0
     cdef const int64_t *lp = <const int64_t *>cnp.PyArray_DATA(lab)
     cdef int st
-    if s.dtype == np.float32:
-        with nogil:
-            st = fdl_topk_correct_f32(&correct, <const float *>cnp.PyArray_DATA(s), lp, N, C, k)
-    else:
-        with nogil:
-            st = fdl_topk_correct_f64(&correct, <const double *>cnp.PyArray_DATA(s), lp, N, C, k)
+    cdef void *ps = cnp.PyArray_DATA(s)
+    cdef bint f64 = cnp.PyArray_TYPE(s) == cnp.NPY_FLOAT64
+    with nogil:
+        st = by_dtype(f64, fdl_topk_correct_f64, fdl_topk_correct_f32, &correct, ps, lp, N, C, k)
     check(st, op)
     return correct
 
@@ -197,13 +191,10 @@ def regression_update(state, pred, target, str op="regression"):
     cdef cnp.ndarray S = _state(state, D, FDL_REG_STATE, np.float64, op)
     cdef double *sp = <double *>cnp.PyArray_DATA(S)
     cdef int st
-    if p.dtype == np.float32:
-        with nogil:
-            st = fdl_regression_update_f32(sp, <const float *>cnp.PyArray_DATA(p),
-                                           <const float *>cnp.PyArray_DATA(t), N, D)
-    else:
-        with nogil:
-            st = fdl_regression_update_f64(sp, <const double *>cnp.PyArray_DATA(p),
-                                           <const double *>cnp.PyArray_DATA(t), N, D)
+    cdef void *pp = cnp.PyArray_DATA(p)
+    cdef void *pt = cnp.PyArray_DATA(t)
+    cdef bint f64 = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT64
+    with nogil:
+        st = by_dtype(f64, fdl_regression_update_f64, fdl_regression_update_f32, sp, pp, pt, N, D)
     check(st, op)
     return state

@@ -9,7 +9,7 @@ op in every error.
 """
 import numpy as np
 cimport numpy as cnp
-from fastdl._C._status cimport check
+from fastdl._C._status cimport check, by_dtype
 from fastdl._C cimport _alloc
 
 cdef extern from "fastdl.h":
@@ -18,9 +18,6 @@ cdef extern from "fastdl.h":
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 cnp.import_array()
-
-ctypedef float F
-ctypedef double D
 
 
 cdef inline bint _f64(cnp.ndarray x, str op) except -1:
@@ -104,22 +101,19 @@ cdef int _pool_grad(cnp.ndarray g, tuple in_shape, str op) except -1:
 
 
 # ---- activations -----------------------------------------------------------
-# One dispatch helper per direction: it checks, allocates, forks on the dtype
-# once and calls the kernel pair it is given. The kernels' own parameters
-# travel as (p0, p1); the small adapters below pass each kernel the ones it
-# takes. Each public wrapper names its fdl_* pair.
+# One helper per direction checks and allocates; the op's adapter below hands
+# its own parameters (travelling as p0, p1) to its fdl_* pair through
+# by_dtype (fastdl/_C/_status.pxd), the one float32/float64 fork.
 
 # backward reads the forward output (not the input) for these
 ACT_USES_OUTPUT = frozenset(("sigmoid", "tanh"))
 
-ctypedef int (*act_fwd32_t)(F *, const F *, int64_t, double, double) noexcept nogil
-ctypedef int (*act_fwd64_t)(D *, const D *, int64_t, double, double) noexcept nogil
-ctypedef int (*act_bwd32_t)(F *, const F *, const F *, int64_t, double, double) noexcept nogil
-ctypedef int (*act_bwd64_t)(D *, const D *, const D *, int64_t, double, double) noexcept nogil
+ctypedef int (*act_fwd_t)(bint, void *, const void *, int64_t, double, double) noexcept nogil
+ctypedef int (*act_bwd_t)(bint, void *, const void *, const void *, int64_t, double,
+                          double) noexcept nogil
 
 
-cdef object _act_forward(cnp.ndarray x, str name, act_fwd32_t f32, act_fwd64_t f64,
-                         double p0, double p1):
+cdef object _act_forward(cnp.ndarray x, str name, act_fwd_t f, double p0, double p1):
     """out = act(x)."""
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
@@ -129,14 +123,13 @@ cdef object _act_forward(cnp.ndarray x, str name, act_fwd32_t f32, act_fwd64_t f
     cdef int64_t n = x.size
     cdef int st
     with nogil:
-        if d: st = f64(<D *>po, <D *>px, n, p0, p1)
-        else: st = f32(<F *>po, <F *>px, n, p0, p1)
+        st = f(d, po, px, n, p0, p1)
     check(st, name)
     return out
 
 
-cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd32_t f32,
-                          act_bwd64_t f64, double p0, double p1):
+cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd_t f,
+                          double p0, double p1):
     """dx; saved is the forward input, or its output for sigmoid and tanh."""
     cdef bint d = _f64(saved, name)
     saved = np.ascontiguousarray(saved)
@@ -149,203 +142,156 @@ cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd32_t 
     cdef int64_t n = saved.size
     cdef int st
     with nogil:
-        if d: st = f64(<D *>pd, <D *>ps, <D *>pg, n, p0, p1)
-        else: st = f32(<F *>pd, <F *>ps, <F *>pg, n, p0, p1)
+        st = f(d, pd, ps, pg, n, p0, p1)
     check(st, name)
     return dx
 
 
-cdef int _relu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_relu_forward_f32(o, x, n)
+cdef int _relu_fwd(bint d, void *o, const void *x, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_relu_forward_f64, fdl_relu_forward_f32, o, x, n)
 
-cdef int _relu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_relu_backward_f32(dx, s, g, n)
+cdef int _relu_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                   double p1) noexcept nogil:
+    return by_dtype(d, fdl_relu_backward_f64, fdl_relu_backward_f32, dx, s, g, n)
 
-cdef int _relu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_relu_forward_f64(o, x, n)
 
-cdef int _relu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_relu_backward_f64(dx, s, g, n)
+cdef int _leaky_relu_fwd(bint d, void *o, const void *x, int64_t n, double p0,
+                         double p1) noexcept nogil:
+    return by_dtype(d, fdl_leaky_relu_forward_f64, fdl_leaky_relu_forward_f32, o, x, n, p0)
 
-cdef int _leaky_relu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_leaky_relu_forward_f32(o, x, n, <F>p0)
+cdef int _leaky_relu_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                         double p1) noexcept nogil:
+    return by_dtype(d, fdl_leaky_relu_backward_f64, fdl_leaky_relu_backward_f32, dx, s, g, n, p0)
 
-cdef int _leaky_relu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_leaky_relu_backward_f32(dx, s, g, n, <F>p0)
 
-cdef int _leaky_relu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_leaky_relu_forward_f64(o, x, n, <D>p0)
+cdef int _elu_fwd(bint d, void *o, const void *x, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_elu_forward_f64, fdl_elu_forward_f32, o, x, n, p0)
 
-cdef int _leaky_relu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_leaky_relu_backward_f64(dx, s, g, n, <D>p0)
+cdef int _elu_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                  double p1) noexcept nogil:
+    return by_dtype(d, fdl_elu_backward_f64, fdl_elu_backward_f32, dx, s, g, n, p0)
 
-cdef int _elu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_elu_forward_f32(o, x, n, <F>p0)
 
-cdef int _elu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_elu_backward_f32(dx, s, g, n, <F>p0)
+cdef int _gelu_fwd(bint d, void *o, const void *x, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_gelu_forward_f64, fdl_gelu_forward_f32, o, x, n, <int>p0)
 
-cdef int _elu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_elu_forward_f64(o, x, n, <D>p0)
+cdef int _gelu_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                   double p1) noexcept nogil:
+    return by_dtype(d, fdl_gelu_backward_f64, fdl_gelu_backward_f32, dx, s, g, n, <int>p0)
 
-cdef int _elu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_elu_backward_f64(dx, s, g, n, <D>p0)
 
-cdef int _gelu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_gelu_forward_f32(o, x, n, <int>p0)
+cdef int _sigmoid_fwd(bint d, void *o, const void *x, int64_t n, double p0,
+                      double p1) noexcept nogil:
+    return by_dtype(d, fdl_sigmoid_forward_f64, fdl_sigmoid_forward_f32, o, x, n)
 
-cdef int _gelu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_gelu_backward_f32(dx, s, g, n, <int>p0)
+cdef int _sigmoid_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                      double p1) noexcept nogil:
+    return by_dtype(d, fdl_sigmoid_backward_f64, fdl_sigmoid_backward_f32, dx, s, g, n)
 
-cdef int _gelu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_gelu_forward_f64(o, x, n, <int>p0)
 
-cdef int _gelu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_gelu_backward_f64(dx, s, g, n, <int>p0)
+cdef int _tanh_fwd(bint d, void *o, const void *x, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_tanh_forward_f64, fdl_tanh_forward_f32, o, x, n)
 
-cdef int _sigmoid_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_sigmoid_forward_f32(o, x, n)
+cdef int _tanh_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                   double p1) noexcept nogil:
+    return by_dtype(d, fdl_tanh_backward_f64, fdl_tanh_backward_f32, dx, s, g, n)
 
-cdef int _sigmoid_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_sigmoid_backward_f32(dx, s, g, n)
 
-cdef int _sigmoid_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_sigmoid_forward_f64(o, x, n)
+cdef int _softplus_fwd(bint d, void *o, const void *x, int64_t n, double p0,
+                       double p1) noexcept nogil:
+    return by_dtype(d, fdl_softplus_forward_f64, fdl_softplus_forward_f32, o, x, n, p0, p1)
 
-cdef int _sigmoid_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_sigmoid_backward_f64(dx, s, g, n)
+cdef int _softplus_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                       double p1) noexcept nogil:
+    return by_dtype(d, fdl_softplus_backward_f64, fdl_softplus_backward_f32, dx, s, g, n, p0, p1)
 
-cdef int _tanh_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_tanh_forward_f32(o, x, n)
 
-cdef int _tanh_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_tanh_backward_f32(dx, s, g, n)
+cdef int _silu_fwd(bint d, void *o, const void *x, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_silu_forward_f64, fdl_silu_forward_f32, o, x, n)
 
-cdef int _tanh_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_tanh_forward_f64(o, x, n)
-
-cdef int _tanh_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_tanh_backward_f64(dx, s, g, n)
-
-cdef int _softplus_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_softplus_forward_f32(o, x, n, <F>p0, <F>p1)
-
-cdef int _softplus_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_softplus_backward_f32(dx, s, g, n, <F>p0, <F>p1)
-
-cdef int _softplus_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_softplus_forward_f64(o, x, n, <D>p0, <D>p1)
-
-cdef int _softplus_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_softplus_backward_f64(dx, s, g, n, <D>p0, <D>p1)
-
-cdef int _silu_fwd_f32(F *o, const F *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_silu_forward_f32(o, x, n)
-
-cdef int _silu_bwd_f32(F *dx, const F *s, const F *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_silu_backward_f32(dx, s, g, n)
-
-cdef int _silu_fwd_f64(D *o, const D *x, int64_t n, double p0, double p1) noexcept nogil:
-    return fdl_silu_forward_f64(o, x, n)
-
-cdef int _silu_bwd_f64(D *dx, const D *s, const D *g, int64_t n, double p0,
-                    double p1) noexcept nogil:
-    return fdl_silu_backward_f64(dx, s, g, n)
+cdef int _silu_bwd(bint d, void *dx, const void *s, const void *g, int64_t n, double p0,
+                   double p1) noexcept nogil:
+    return by_dtype(d, fdl_silu_backward_f64, fdl_silu_backward_f32, dx, s, g, n)
 
 
 def relu_forward(cnp.ndarray x not None):
     """fdl_relu_forward_f32/_f64."""
-    return _act_forward(x, "relu", _relu_fwd_f32, _relu_fwd_f64, 0.0, 0.0)
+    return _act_forward(x, "relu", _relu_fwd, 0.0, 0.0)
 
 
 def relu_backward(cnp.ndarray saved not None, dout):
     """dx of relu; saved is the forward input (fdl_relu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "relu", _relu_bwd_f32, _relu_bwd_f64, 0.0, 0.0)
+    return _act_backward(saved, dout, "relu", _relu_bwd, 0.0, 0.0)
 
 
 def leaky_relu_forward(cnp.ndarray x not None, double negative_slope):
     """fdl_leaky_relu_forward_f32/_f64."""
-    return _act_forward(x, "leaky_relu", _leaky_relu_fwd_f32, _leaky_relu_fwd_f64, negative_slope, 0.0)
+    return _act_forward(x, "leaky_relu", _leaky_relu_fwd, negative_slope, 0.0)
 
 
 def leaky_relu_backward(cnp.ndarray saved not None, dout, double negative_slope):
     """dx of leaky_relu; saved is the forward input (fdl_leaky_relu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "leaky_relu", _leaky_relu_bwd_f32, _leaky_relu_bwd_f64, negative_slope, 0.0)
+    return _act_backward(saved, dout, "leaky_relu", _leaky_relu_bwd, negative_slope, 0.0)
 
 
 def elu_forward(cnp.ndarray x not None, double alpha):
     """fdl_elu_forward_f32/_f64."""
-    return _act_forward(x, "elu", _elu_fwd_f32, _elu_fwd_f64, alpha, 0.0)
+    return _act_forward(x, "elu", _elu_fwd, alpha, 0.0)
 
 
 def elu_backward(cnp.ndarray saved not None, dout, double alpha):
     """dx of elu; saved is the forward input (fdl_elu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "elu", _elu_bwd_f32, _elu_bwd_f64, alpha, 0.0)
+    return _act_backward(saved, dout, "elu", _elu_bwd, alpha, 0.0)
 
 
 def gelu_forward(cnp.ndarray x not None, bint approximate_tanh):
     """fdl_gelu_forward_f32/_f64."""
-    return _act_forward(x, "gelu", _gelu_fwd_f32, _gelu_fwd_f64, approximate_tanh, 0.0)
+    return _act_forward(x, "gelu", _gelu_fwd, approximate_tanh, 0.0)
 
 
 def gelu_backward(cnp.ndarray saved not None, dout, bint approximate_tanh):
     """dx of gelu; saved is the forward input (fdl_gelu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "gelu", _gelu_bwd_f32, _gelu_bwd_f64, approximate_tanh, 0.0)
+    return _act_backward(saved, dout, "gelu", _gelu_bwd, approximate_tanh, 0.0)
 
 
 def sigmoid_forward(cnp.ndarray x not None):
     """fdl_sigmoid_forward_f32/_f64."""
-    return _act_forward(x, "sigmoid", _sigmoid_fwd_f32, _sigmoid_fwd_f64, 0.0, 0.0)
+    return _act_forward(x, "sigmoid", _sigmoid_fwd, 0.0, 0.0)
 
 
 def sigmoid_backward(cnp.ndarray saved not None, dout):
     """dx of sigmoid; saved is the forward output (fdl_sigmoid_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "sigmoid", _sigmoid_bwd_f32, _sigmoid_bwd_f64, 0.0, 0.0)
+    return _act_backward(saved, dout, "sigmoid", _sigmoid_bwd, 0.0, 0.0)
 
 
 def tanh_forward(cnp.ndarray x not None):
     """fdl_tanh_forward_f32/_f64."""
-    return _act_forward(x, "tanh", _tanh_fwd_f32, _tanh_fwd_f64, 0.0, 0.0)
+    return _act_forward(x, "tanh", _tanh_fwd, 0.0, 0.0)
 
 
 def tanh_backward(cnp.ndarray saved not None, dout):
     """dx of tanh; saved is the forward output (fdl_tanh_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "tanh", _tanh_bwd_f32, _tanh_bwd_f64, 0.0, 0.0)
+    return _act_backward(saved, dout, "tanh", _tanh_bwd, 0.0, 0.0)
 
 
 def softplus_forward(cnp.ndarray x not None, double beta, double threshold):
     """fdl_softplus_forward_f32/_f64."""
-    return _act_forward(x, "softplus", _softplus_fwd_f32, _softplus_fwd_f64, beta, threshold)
+    return _act_forward(x, "softplus", _softplus_fwd, beta, threshold)
 
 
 def softplus_backward(cnp.ndarray saved not None, dout, double beta, double threshold):
     """dx of softplus; saved is the forward input (fdl_softplus_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "softplus", _softplus_bwd_f32, _softplus_bwd_f64, beta, threshold)
+    return _act_backward(saved, dout, "softplus", _softplus_bwd, beta, threshold)
 
 
 def silu_forward(cnp.ndarray x not None):
     """fdl_silu_forward_f32/_f64."""
-    return _act_forward(x, "silu", _silu_fwd_f32, _silu_fwd_f64, 0.0, 0.0)
+    return _act_forward(x, "silu", _silu_fwd, 0.0, 0.0)
 
 
 def silu_backward(cnp.ndarray saved not None, dout):
     """dx of silu; saved is the forward input (fdl_silu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "silu", _silu_bwd_f32, _silu_bwd_f64, 0.0, 0.0)
+    return _act_backward(saved, dout, "silu", _silu_bwd, 0.0, 0.0)
 
 
 def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t inner, bint log):
@@ -362,12 +308,12 @@ def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t 
     cdef void *px = _p(x)
     cdef int st = 0
     with nogil:
-        if d:
-            if log: st = fdl_log_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
-            else: st = fdl_softmax_forward_f64(<D *>po, <D *>px, outer, dim, inner)
+        if log:
+            st = by_dtype(d, fdl_log_softmax_forward_f64, fdl_log_softmax_forward_f32, po, px,
+                          outer, dim, inner)
         else:
-            if log: st = fdl_log_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
-            else: st = fdl_softmax_forward_f32(<F *>po, <F *>px, outer, dim, inner)
+            st = by_dtype(d, fdl_softmax_forward_f64, fdl_softmax_forward_f32, po, px,
+                          outer, dim, inner)
     check(st, name)
     return out
 
@@ -389,12 +335,12 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d:
-            if log: st = fdl_log_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
-            else: st = fdl_softmax_backward_f64(<D *>pd, <D *>po, <D *>pg, outer, dim, inner)
+        if log:
+            st = by_dtype(d, fdl_log_softmax_backward_f64, fdl_log_softmax_backward_f32, pd, po, pg,
+                          outer, dim, inner)
         else:
-            if log: st = fdl_log_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
-            else: st = fdl_softmax_backward_f32(<F *>pd, <F *>po, <F *>pg, outer, dim, inner)
+            st = by_dtype(d, fdl_softmax_backward_f64, fdl_softmax_backward_f32, pd, po, pg,
+                          outer, dim, inner)
     check(st, name)
     return dx
 
@@ -403,18 +349,14 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
 # As the activations: one helper per direction over a uniform adapter
 # signature (weight, pos_weight may be NULL; p0, p1 the loss's parameters).
 
-ctypedef int (*pl_fwd32_t)(F *, const F *, const F *, const F *, const F *, int64_t,
-                           double, double) noexcept nogil
-ctypedef int (*pl_fwd64_t)(D *, const D *, const D *, const D *, const D *, int64_t,
-                           double, double) noexcept nogil
-ctypedef int (*pl_bwd32_t)(F *, const F *, const F *, const F *, const F *, const F *,
-                           int64_t, int64_t, double, double, double) noexcept nogil
-ctypedef int (*pl_bwd64_t)(D *, const D *, const D *, const D *, const D *, const D *,
-                           int64_t, int64_t, double, double, double) noexcept nogil
+ctypedef int (*pl_fwd_t)(bint, void *, const void *, const void *, const void *, const void *,
+                         int64_t, double, double) noexcept nogil
+ctypedef int (*pl_bwd_t)(bint, void *, const void *, const void *, const void *, const void *,
+                         const void *, int64_t, int64_t, double, double, double) noexcept nogil
 
 
 cdef object _pl_forward(cnp.ndarray x, object target, object weight, object pos_weight,
-                        str name, pl_fwd32_t f32, pl_fwd64_t f64, double p0, double p1):
+                        str name, pl_fwd_t f, double p0, double p1):
     """Unreduced loss, shaped like x. target, weight, pos_weight: same size as x."""
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
@@ -434,15 +376,14 @@ cdef object _pl_forward(cnp.ndarray x, object target, object weight, object pos_
     cdef int64_t n = x.size
     cdef int st
     with nogil:
-        if d: st = f64(<D *>pl, <D *>px, <D *>py, <D *>pww, <D *>ppw, n, p0, p1)
-        else: st = f32(<F *>pl, <F *>px, <F *>py, <F *>pww, <F *>ppw, n, p0, p1)
+        st = f(d, pl, px, py, pww, ppw, n, p0, p1)
     check(st, name)
     return out
 
 
 cdef object _pl_backward(cnp.ndarray x, object target, object weight, object pos_weight,
-                         object dout, double scale, str name, pl_bwd32_t f32, pl_bwd64_t f64,
-                         double p0, double p1):
+                         object dout, double scale, str name, pl_bwd_t f, double p0,
+                         double p1):
     """dx; dout is a scalar (reduced loss) or shaped like x."""
     cdef bint d = _f64(x, name)
     x = np.ascontiguousarray(x)
@@ -469,245 +410,192 @@ cdef object _pl_backward(cnp.ndarray x, object target, object weight, object pos
     cdef int64_t n = x.size
     cdef int st
     with nogil:
-        if d: st = f64(<D *>pd, <D *>px, <D *>py, <D *>pww, <D *>ppw, <D *>pg, n, ds, scale, p0, p1)
-        else: st = f32(<F *>pd, <F *>px, <F *>py, <F *>pww, <F *>ppw, <F *>pg, n, ds, scale, p0, p1)
+        st = f(d, pd, px, py, pww, ppw, pg, n, ds, scale, p0, p1)
     check(st, name)
     return dx
 
 
-cdef int _mse_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_mse_loss_forward_f32(l, x, y, n)
+cdef int _mse_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                       const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_mse_loss_forward_f64, fdl_mse_loss_forward_f32, l, x, y, n)
 
-cdef int _mse_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_mse_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
+cdef int _mse_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                       const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_mse_loss_backward_f64, fdl_mse_loss_backward_f32, dx, x, y, g, n, ds,
+                    sc)
 
-cdef int _mse_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_mse_loss_forward_f64(l, x, y, n)
 
-cdef int _mse_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_mse_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
+cdef int _l1_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                      const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_l1_loss_forward_f64, fdl_l1_loss_forward_f32, l, x, y, n)
 
-cdef int _l1_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_l1_loss_forward_f32(l, x, y, n)
+cdef int _l1_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                      const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_l1_loss_backward_f64, fdl_l1_loss_backward_f32, dx, x, y, g, n, ds, sc)
 
-cdef int _l1_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_l1_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
 
-cdef int _l1_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_l1_loss_forward_f64(l, x, y, n)
+cdef int _huber_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                         const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_huber_loss_forward_f64, fdl_huber_loss_forward_f32, l, x, y, n, p0)
 
-cdef int _l1_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_l1_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
+cdef int _huber_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                         const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_huber_loss_backward_f64, fdl_huber_loss_backward_f32, dx, x, y, g, n,
+                    ds, sc, p0)
 
-cdef int _huber_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_huber_loss_forward_f32(l, x, y, n, <F>p0)
 
-cdef int _huber_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_huber_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
+cdef int _smooth_l1_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                             const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_smooth_l1_loss_forward_f64, fdl_smooth_l1_loss_forward_f32, l, x, y, n,
+                    p0)
 
-cdef int _huber_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_huber_loss_forward_f64(l, x, y, n, <D>p0)
+cdef int _smooth_l1_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                             const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_smooth_l1_loss_backward_f64, fdl_smooth_l1_loss_backward_f32, dx, x, y,
+                    g, n, ds, sc, p0)
 
-cdef int _huber_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_huber_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
 
-cdef int _smooth_l1_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_smooth_l1_loss_forward_f32(l, x, y, n, <F>p0)
+cdef int _binary_cross_entropy_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                                   const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_binary_cross_entropy_forward_f64, fdl_binary_cross_entropy_forward_f32,
+                    l, x, y, w, n)
 
-cdef int _smooth_l1_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_smooth_l1_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
+cdef int _binary_cross_entropy_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                                   const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_binary_cross_entropy_backward_f64,
+                    fdl_binary_cross_entropy_backward_f32, dx, x, y, w, g, n, ds, sc)
 
-cdef int _smooth_l1_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_smooth_l1_loss_forward_f64(l, x, y, n, <D>p0)
 
-cdef int _smooth_l1_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_smooth_l1_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
+cdef int _binary_cross_entropy_with_logits_fwd(bint d, void *l, const void *x, const void *y,
+                                               const void *w, const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_binary_cross_entropy_with_logits_forward_f64,
+                    fdl_binary_cross_entropy_with_logits_forward_f32, l, x, y, w, pw, n)
 
-cdef int _binary_cross_entropy_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_forward_f32(l, x, y, w, n)
+cdef int _binary_cross_entropy_with_logits_bwd(bint d, void *dx, const void *x, const void *y,
+                                               const void *w, const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_binary_cross_entropy_with_logits_backward_f64,
+                    fdl_binary_cross_entropy_with_logits_backward_f32, dx, x, y, w, pw, g, n, ds, sc)
 
-cdef int _binary_cross_entropy_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_backward_f32(dx, x, y, w, g, n, ds, <F>sc)
 
-cdef int _binary_cross_entropy_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_forward_f64(l, x, y, w, n)
+cdef int _hinge_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                         const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_hinge_loss_forward_f64, fdl_hinge_loss_forward_f32, l, x, y, n)
 
-cdef int _binary_cross_entropy_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_backward_f64(dx, x, y, w, g, n, ds, <D>sc)
+cdef int _hinge_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                         const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_hinge_loss_backward_f64, fdl_hinge_loss_backward_f32, dx, x, y, g, n,
+                    ds, sc)
 
-cdef int _binary_cross_entropy_with_logits_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_with_logits_forward_f32(l, x, y, w, pw, n)
 
-cdef int _binary_cross_entropy_with_logits_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_with_logits_backward_f32(dx, x, y, w, pw, g, n, ds, <F>sc)
+cdef int _hinge_embedding_loss_fwd(bint d, void *l, const void *x, const void *y, const void *w,
+                                   const void *pw, int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_hinge_embedding_loss_forward_f64, fdl_hinge_embedding_loss_forward_f32,
+                    l, x, y, n, p0)
 
-cdef int _binary_cross_entropy_with_logits_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_with_logits_forward_f64(l, x, y, w, pw, n)
+cdef int _hinge_embedding_loss_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                                   const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_hinge_embedding_loss_backward_f64,
+                    fdl_hinge_embedding_loss_backward_f32, dx, x, y, g, n, ds, sc, p0)
 
-cdef int _binary_cross_entropy_with_logits_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_binary_cross_entropy_with_logits_backward_f64(dx, x, y, w, pw, g, n, ds, <D>sc)
 
-cdef int _hinge_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_hinge_loss_forward_f32(l, x, y, n)
+cdef int _kl_div_fwd(bint d, void *l, const void *x, const void *y, const void *w, const void *pw,
+                     int64_t n, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_kl_div_forward_f64, fdl_kl_div_forward_f32, l, x, y, n, <int>p0)
 
-cdef int _hinge_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_hinge_loss_backward_f32(dx, x, y, g, n, ds, <F>sc)
-
-cdef int _hinge_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_hinge_loss_forward_f64(l, x, y, n)
-
-cdef int _hinge_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_hinge_loss_backward_f64(dx, x, y, g, n, ds, <D>sc)
-
-cdef int _hinge_embedding_loss_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_hinge_embedding_loss_forward_f32(l, x, y, n, <F>p0)
-
-cdef int _hinge_embedding_loss_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_hinge_embedding_loss_backward_f32(dx, x, y, g, n, ds, <F>sc, <F>p0)
-
-cdef int _hinge_embedding_loss_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_hinge_embedding_loss_forward_f64(l, x, y, n, <D>p0)
-
-cdef int _hinge_embedding_loss_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_hinge_embedding_loss_backward_f64(dx, x, y, g, n, ds, <D>sc, <D>p0)
-
-cdef int _kl_div_fwd_f32(F *l, const F *x, const F *y, const F *w, const F *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_kl_div_forward_f32(l, x, y, n, <int>p0)
-
-cdef int _kl_div_bwd_f32(F *dx, const F *x, const F *y, const F *w, const F *pw, const F *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_kl_div_backward_f32(dx, x, y, g, n, ds, <F>sc, <int>p0)
-
-cdef int _kl_div_fwd_f64(D *l, const D *x, const D *y, const D *w, const D *pw, int64_t n,
-                    double p0, double p1) noexcept nogil:
-    return fdl_kl_div_forward_f64(l, x, y, n, <int>p0)
-
-cdef int _kl_div_bwd_f64(D *dx, const D *x, const D *y, const D *w, const D *pw, const D *g,
-                    int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
-    return fdl_kl_div_backward_f64(dx, x, y, g, n, ds, <D>sc, <int>p0)
+cdef int _kl_div_bwd(bint d, void *dx, const void *x, const void *y, const void *w,
+                     const void *pw, const void *g, int64_t n, int64_t ds, double sc, double p0, double p1) noexcept nogil:
+    return by_dtype(d, fdl_kl_div_backward_f64, fdl_kl_div_backward_f32, dx, x, y, g, n, ds, sc,
+                    <int>p0)
 
 
 def mse_loss_forward(cnp.ndarray x not None, target):
     """Unreduced loss shaped like x (fdl_mse_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "mse_loss", _mse_loss_fwd_f32, _mse_loss_fwd_f64, 0.0, 0.0)
+    return _pl_forward(x, target, None, None, "mse_loss", _mse_loss_fwd, 0.0, 0.0)
 
 
 def mse_loss_backward(cnp.ndarray x not None, target, dout, double scale):
     """dx += scale * dout * dloss/dx (fdl_mse_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "mse_loss", _mse_loss_bwd_f32, _mse_loss_bwd_f64, 0.0, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "mse_loss", _mse_loss_bwd, 0.0, 0.0)
 
 
 def l1_loss_forward(cnp.ndarray x not None, target):
     """Unreduced loss shaped like x (fdl_l1_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "l1_loss", _l1_loss_fwd_f32, _l1_loss_fwd_f64, 0.0, 0.0)
+    return _pl_forward(x, target, None, None, "l1_loss", _l1_loss_fwd, 0.0, 0.0)
 
 
 def l1_loss_backward(cnp.ndarray x not None, target, dout, double scale):
     """dx += scale * dout * dloss/dx (fdl_l1_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "l1_loss", _l1_loss_bwd_f32, _l1_loss_bwd_f64, 0.0, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "l1_loss", _l1_loss_bwd, 0.0, 0.0)
 
 
 def huber_loss_forward(cnp.ndarray x not None, target, double delta):
     """Unreduced loss shaped like x (fdl_huber_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "huber_loss", _huber_loss_fwd_f32, _huber_loss_fwd_f64, delta, 0.0)
+    return _pl_forward(x, target, None, None, "huber_loss", _huber_loss_fwd, delta, 0.0)
 
 
 def huber_loss_backward(cnp.ndarray x not None, target, dout, double scale, double delta):
     """dx += scale * dout * dloss/dx (fdl_huber_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "huber_loss", _huber_loss_bwd_f32, _huber_loss_bwd_f64, delta, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "huber_loss", _huber_loss_bwd, delta, 0.0)
 
 
 def smooth_l1_loss_forward(cnp.ndarray x not None, target, double beta):
     """Unreduced loss shaped like x (fdl_smooth_l1_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "smooth_l1_loss", _smooth_l1_loss_fwd_f32, _smooth_l1_loss_fwd_f64, beta, 0.0)
+    return _pl_forward(x, target, None, None, "smooth_l1_loss", _smooth_l1_loss_fwd, beta, 0.0)
 
 
 def smooth_l1_loss_backward(cnp.ndarray x not None, target, dout, double scale, double beta):
     """dx += scale * dout * dloss/dx (fdl_smooth_l1_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "smooth_l1_loss", _smooth_l1_loss_bwd_f32, _smooth_l1_loss_bwd_f64, beta, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "smooth_l1_loss", _smooth_l1_loss_bwd, beta, 0.0)
 
 
 def binary_cross_entropy_forward(cnp.ndarray x not None, target, weight=None):
     """Unreduced loss shaped like x (fdl_binary_cross_entropy_forward_f32/_f64)."""
-    return _pl_forward(x, target, weight, None, "binary_cross_entropy", _binary_cross_entropy_fwd_f32, _binary_cross_entropy_fwd_f64, 0.0, 0.0)
+    return _pl_forward(x, target, weight, None, "binary_cross_entropy", _binary_cross_entropy_fwd, 0.0, 0.0)
 
 
 def binary_cross_entropy_backward(cnp.ndarray x not None, target, dout, double scale, weight=None):
     """dx += scale * dout * dloss/dx (fdl_binary_cross_entropy_backward_f32/_f64)."""
-    return _pl_backward(x, target, weight, None, dout, scale, "binary_cross_entropy", _binary_cross_entropy_bwd_f32, _binary_cross_entropy_bwd_f64, 0.0, 0.0)
+    return _pl_backward(x, target, weight, None, dout, scale, "binary_cross_entropy", _binary_cross_entropy_bwd, 0.0, 0.0)
 
 
 def binary_cross_entropy_with_logits_forward(cnp.ndarray x not None, target, weight=None, pos_weight=None):
     """Unreduced loss shaped like x (fdl_binary_cross_entropy_with_logits_forward_f32/_f64)."""
-    return _pl_forward(x, target, weight, pos_weight, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_fwd_f32, _binary_cross_entropy_with_logits_fwd_f64, 0.0, 0.0)
+    return _pl_forward(x, target, weight, pos_weight, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_fwd, 0.0, 0.0)
 
 
 def binary_cross_entropy_with_logits_backward(cnp.ndarray x not None, target, dout, double scale, weight=None, pos_weight=None):
     """dx += scale * dout * dloss/dx (fdl_binary_cross_entropy_with_logits_backward_f32/_f64)."""
-    return _pl_backward(x, target, weight, pos_weight, dout, scale, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_bwd_f32, _binary_cross_entropy_with_logits_bwd_f64, 0.0, 0.0)
+    return _pl_backward(x, target, weight, pos_weight, dout, scale, "binary_cross_entropy_with_logits", _binary_cross_entropy_with_logits_bwd, 0.0, 0.0)
 
 
 def hinge_loss_forward(cnp.ndarray x not None, target):
     """Unreduced loss shaped like x (fdl_hinge_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "hinge_loss", _hinge_loss_fwd_f32, _hinge_loss_fwd_f64, 0.0, 0.0)
+    return _pl_forward(x, target, None, None, "hinge_loss", _hinge_loss_fwd, 0.0, 0.0)
 
 
 def hinge_loss_backward(cnp.ndarray x not None, target, dout, double scale):
     """dx += scale * dout * dloss/dx (fdl_hinge_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "hinge_loss", _hinge_loss_bwd_f32, _hinge_loss_bwd_f64, 0.0, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "hinge_loss", _hinge_loss_bwd, 0.0, 0.0)
 
 
 def hinge_embedding_loss_forward(cnp.ndarray x not None, target, double margin):
     """Unreduced loss shaped like x (fdl_hinge_embedding_loss_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "hinge_embedding_loss", _hinge_embedding_loss_fwd_f32, _hinge_embedding_loss_fwd_f64, margin, 0.0)
+    return _pl_forward(x, target, None, None, "hinge_embedding_loss", _hinge_embedding_loss_fwd, margin, 0.0)
 
 
 def hinge_embedding_loss_backward(cnp.ndarray x not None, target, dout, double scale, double margin):
     """dx += scale * dout * dloss/dx (fdl_hinge_embedding_loss_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "hinge_embedding_loss", _hinge_embedding_loss_bwd_f32, _hinge_embedding_loss_bwd_f64, margin, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "hinge_embedding_loss", _hinge_embedding_loss_bwd, margin, 0.0)
 
 
 def kl_div_forward(cnp.ndarray x not None, target, bint log_target):
     """Unreduced loss shaped like x (fdl_kl_div_forward_f32/_f64)."""
-    return _pl_forward(x, target, None, None, "kl_div", _kl_div_fwd_f32, _kl_div_fwd_f64, log_target, 0.0)
+    return _pl_forward(x, target, None, None, "kl_div", _kl_div_fwd, log_target, 0.0)
 
 
 def kl_div_backward(cnp.ndarray x not None, target, dout, double scale, bint log_target):
     """dx += scale * dout * dloss/dx (fdl_kl_div_backward_f32/_f64)."""
-    return _pl_backward(x, target, None, None, dout, scale, "kl_div", _kl_div_bwd_f32, _kl_div_bwd_f64, log_target, 0.0)
+    return _pl_backward(x, target, None, None, dout, scale, "kl_div", _kl_div_bwd, log_target, 0.0)
 
 
 # ---- class losses over rows [N, C] ------------------------------------------------
@@ -741,11 +629,11 @@ def cross_entropy_forward(cnp.ndarray x not None, target, weight, int64_t ignore
     cdef int st = 0
     with nogil:
         if prob:
-            if d: st = fdl_cross_entropy_prob_forward_f64(<D *>pl, <D *>ps, <D *>px, <D *>pt, <D *>pw, N, C, label_smoothing)
-            else: st = fdl_cross_entropy_prob_forward_f32(<F *>pl, <F *>ps, <F *>px, <F *>pt, <F *>pw, N, C, <F>label_smoothing)
+            st = by_dtype(d, fdl_cross_entropy_prob_forward_f64, fdl_cross_entropy_prob_forward_f32,
+                          pl, ps, px, pt, pw, N, C, label_smoothing)
         else:
-            if d: st = fdl_cross_entropy_forward_f64(<D *>pl, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index, label_smoothing)
-            else: st = fdl_cross_entropy_forward_f32(<F *>pl, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index, <F>label_smoothing)
+            st = by_dtype(d, fdl_cross_entropy_forward_f64, fdl_cross_entropy_forward_f32, pl, ps,
+                          px, <int64_t *>pt, pw, N, C, ignore_index, label_smoothing)
     if st == FDL_ERR_ARG and not prob:
         _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
     check(st, "cross_entropy")
@@ -777,11 +665,12 @@ def cross_entropy_backward(cnp.ndarray x not None, cnp.ndarray lse not None, tar
     cdef int st = 0
     with nogil:
         if prob:
-            if d: st = fdl_cross_entropy_prob_backward_f64(<D *>pd, <D *>ps, <D *>px, <D *>pt, <D *>pw, <D *>pg, N, C, ds, scale, label_smoothing)
-            else: st = fdl_cross_entropy_prob_backward_f32(<F *>pd, <F *>ps, <F *>px, <F *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, <F>label_smoothing)
+            st = by_dtype(d, fdl_cross_entropy_prob_backward_f64, fdl_cross_entropy_prob_backward_f32,
+                          pd, ps, px, pt, pw, pg, N, C, ds, scale, label_smoothing)
         else:
-            if d: st = fdl_cross_entropy_backward_f64(<D *>pd, <D *>ps, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index, label_smoothing)
-            else: st = fdl_cross_entropy_backward_f32(<F *>pd, <F *>ps, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index, <F>label_smoothing)
+            st = by_dtype(d, fdl_cross_entropy_backward_f64, fdl_cross_entropy_backward_f32, pd,
+                          ps, px, <int64_t *>pt, pw, pg, N, C, ds, scale, ignore_index,
+                          label_smoothing)
     if st == FDL_ERR_ARG and not prob:
         _indices(t, C, "cross_entropy", "target", "classes", True, ignore_index)
     check(st, "cross_entropy")
@@ -803,8 +692,8 @@ def nll_loss_forward(cnp.ndarray x not None, target, weight, int64_t ignore_inde
     cdef void *pw = _p(w)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_nll_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, ignore_index)
-        else: st = fdl_nll_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, ignore_index)
+        st = by_dtype(d, fdl_nll_loss_forward_f64, fdl_nll_loss_forward_f32, pl, px, <int64_t *>pt,
+                      pw, N, C, ignore_index)
     if st == FDL_ERR_ARG:
         _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
     check(st, "nll_loss")
@@ -828,8 +717,8 @@ def nll_loss_backward(cnp.ndarray x not None, target, weight, dout, double scale
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_nll_loss_backward_f64(<D *>pd, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, ignore_index)
-        else: st = fdl_nll_loss_backward_f32(<F *>pd, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, ignore_index)
+        st = by_dtype(d, fdl_nll_loss_backward_f64, fdl_nll_loss_backward_f32, pd, <int64_t *>pt,
+                      pw, pg, N, C, ds, scale, ignore_index)
     if st == FDL_ERR_ARG:
         _indices(t, C, "nll_loss", "target", "classes", True, ignore_index)
     check(st, "nll_loss")
@@ -851,8 +740,8 @@ def multi_margin_loss_forward(cnp.ndarray x not None, target, weight, int p, dou
     cdef void *pw = _p(w)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_multi_margin_loss_forward_f64(<D *>pl, <D *>px, <int64_t *>pt, <D *>pw, N, C, p, margin)
-        else: st = fdl_multi_margin_loss_forward_f32(<F *>pl, <F *>px, <int64_t *>pt, <F *>pw, N, C, p, <F>margin)
+        st = by_dtype(d, fdl_multi_margin_loss_forward_f64, fdl_multi_margin_loss_forward_f32, pl,
+                      px, <int64_t *>pt, pw, N, C, p, margin)
     if st == FDL_ERR_ARG:
         _indices(t, C, "multi_margin_loss", "target", "classes", False)
     check(st, "multi_margin_loss")
@@ -878,8 +767,8 @@ def multi_margin_loss_backward(cnp.ndarray x not None, target, weight, dout, dou
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_multi_margin_loss_backward_f64(<D *>pd, <D *>px, <int64_t *>pt, <D *>pw, <D *>pg, N, C, ds, scale, p, margin)
-        else: st = fdl_multi_margin_loss_backward_f32(<F *>pd, <F *>px, <int64_t *>pt, <F *>pw, <F *>pg, N, C, ds, <F>scale, p, <F>margin)
+        st = by_dtype(d, fdl_multi_margin_loss_backward_f64, fdl_multi_margin_loss_backward_f32,
+                      pd, px, <int64_t *>pt, pw, pg, N, C, ds, scale, p, margin)
     if st == FDL_ERR_ARG:
         _indices(t, C, "multi_margin_loss", "target", "classes", False)
     check(st, "multi_margin_loss")
@@ -906,8 +795,8 @@ def triplet_margin_loss_forward(cnp.ndarray a not None, positive, negative, doub
     cdef void *pn = _p(ne)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_triplet_margin_loss_forward_f64(<D *>pl, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, N, D_, margin, p, eps, swap)
-        else: st = fdl_triplet_margin_loss_forward_f32(<F *>pl, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, N, D_, <F>margin, <F>p, <F>eps, swap)
+        st = by_dtype(d, fdl_triplet_margin_loss_forward_f64, fdl_triplet_margin_loss_forward_f32,
+                      pl, pdist, pa, pp, pn, N, D_, margin, p, eps, swap)
     check(st, "triplet_margin_loss")
     return loss, dist
 
@@ -941,8 +830,8 @@ def triplet_margin_loss_backward(cnp.ndarray dist not None, cnp.ndarray a not No
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_triplet_margin_loss_backward_f64(<D *>pda, <D *>pdp, <D *>pdn, <D *>pdist, <D *>pa, <D *>pp, <D *>pn, <D *>pg, N, D_, gs, scale, margin, p, eps, swap)
-        else: st = fdl_triplet_margin_loss_backward_f32(<F *>pda, <F *>pdp, <F *>pdn, <F *>pdist, <F *>pa, <F *>pp, <F *>pn, <F *>pg, N, D_, gs, <F>scale, <F>margin, <F>p, <F>eps, swap)
+        st = by_dtype(d, fdl_triplet_margin_loss_backward_f64, fdl_triplet_margin_loss_backward_f32,
+                      pda, pdp, pdn, pdist, pa, pp, pn, pg, N, D_, gs, scale, margin, p, eps, swap)
     check(st, "triplet_margin_loss")
     return da, dp, dn
 
@@ -966,8 +855,8 @@ def cosine_embedding_loss_forward(cnp.ndarray x1 not None, x2, y, double margin)
     cdef void *py = _p(yy)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_cosine_embedding_loss_forward_f64(<D *>pl, <D *>ps, <D *>pa, <D *>pb, <D *>py, N, D_, margin)
-        else: st = fdl_cosine_embedding_loss_forward_f32(<F *>pl, <F *>ps, <F *>pa, <F *>pb, <F *>py, N, D_, <F>margin)
+        st = by_dtype(d, fdl_cosine_embedding_loss_forward_f64, fdl_cosine_embedding_loss_forward_f32,
+                      pl, ps, pa, pb, py, N, D_, margin)
     check(st, "cosine_embedding_loss")
     return loss, saved
 
@@ -997,8 +886,8 @@ def cosine_embedding_loss_backward(cnp.ndarray saved not None, cnp.ndarray x1 no
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_cosine_embedding_loss_backward_f64(<D *>p1, <D *>p2, <D *>ps, <D *>pa, <D *>pb, <D *>py, <D *>pg, N, D_, gs, scale, margin)
-        else: st = fdl_cosine_embedding_loss_backward_f32(<F *>p1, <F *>p2, <F *>ps, <F *>pa, <F *>pb, <F *>py, <F *>pg, N, D_, gs, <F>scale, <F>margin)
+        st = by_dtype(d, fdl_cosine_embedding_loss_backward_f64, fdl_cosine_embedding_loss_backward_f32,
+                      p1, p2, ps, pa, pb, py, pg, N, D_, gs, scale, margin)
     check(st, "cosine_embedding_loss")
     return d1, d2
 
@@ -1023,8 +912,8 @@ def max_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
     cdef void *px = _p(x)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_max_pool2d_forward_f64(<D *>po, <int64_t *>pa, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
-        else: st = fdl_max_pool2d_forward_f32(<F *>po, <int64_t *>pa, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+        st = by_dtype(d, fdl_max_pool2d_forward_f64, fdl_max_pool2d_forward_f32, po, <int64_t *>pa,
+                      px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
     check(st, "max_pool2d")
     return out, am
 
@@ -1046,8 +935,8 @@ def max_pool2d_backward(cnp.ndarray argmax not None, dout, tuple in_shape):
     cdef void *pg = _p(gg)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_max_pool2d_backward_f64(<D *>pd, <int64_t *>pa, <D *>pg, P, H, W, OH, OW)
-        else: st = fdl_max_pool2d_backward_f32(<F *>pd, <int64_t *>pa, <F *>pg, P, H, W, OH, OW)
+        st = by_dtype(d, fdl_max_pool2d_backward_f64, fdl_max_pool2d_backward_f32, pd,
+                      <int64_t *>pa, pg, P, H, W, OH, OW)
     if st == FDL_ERR_ARG:
         # -1 marks a window entirely in the padding (nothing to route)
         _indices(am, H * W, "max_pool2d", "index", "elements of an input plane", True, -1)
@@ -1069,8 +958,8 @@ def avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW, int64_t k
     cdef void *px = _p(x)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
-        else: st = fdl_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        st = by_dtype(d, fdl_avg_pool2d_forward_f64, fdl_avg_pool2d_forward_f32, po, px, P, H, W,
+                      OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
     check(st, "avg_pool2d")
     return out
 
@@ -1089,8 +978,8 @@ def avg_pool2d_backward(dout, tuple in_shape, int64_t kh, int64_t kw, int64_t sh
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
-        else: st = fdl_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
+        st = by_dtype(d, fdl_avg_pool2d_backward_f64, fdl_avg_pool2d_backward_f32, pd, pg, P, H, W,
+                      OH, OW, kh, kw, sh, sw, ph, pw, count_include_pad)
     check(st, "avg_pool2d")
     return dx
 
@@ -1108,8 +997,8 @@ def adaptive_avg_pool2d_forward(cnp.ndarray x not None, int64_t OH, int64_t OW):
     cdef void *px = _p(x)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_adaptive_avg_pool2d_forward_f64(<D *>po, <D *>px, P, H, W, OH, OW)
-        else: st = fdl_adaptive_avg_pool2d_forward_f32(<F *>po, <F *>px, P, H, W, OH, OW)
+        st = by_dtype(d, fdl_adaptive_avg_pool2d_forward_f64, fdl_adaptive_avg_pool2d_forward_f32,
+                      po, px, P, H, W, OH, OW)
     check(st, "adaptive_avg_pool2d")
     return out
 
@@ -1127,8 +1016,8 @@ def adaptive_avg_pool2d_backward(dout, tuple in_shape):
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_adaptive_avg_pool2d_backward_f64(<D *>pd, <D *>pg, P, H, W, OH, OW)
-        else: st = fdl_adaptive_avg_pool2d_backward_f32(<F *>pd, <F *>pg, P, H, W, OH, OW)
+        st = by_dtype(d, fdl_adaptive_avg_pool2d_backward_f64, fdl_adaptive_avg_pool2d_backward_f32,
+                      pd, pg, P, H, W, OH, OW)
     check(st, "adaptive_avg_pool2d")
     return dx
 
@@ -1175,8 +1064,8 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
     cdef void *pb = _p(b)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_batch_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>prm, <D *>prv, <D *>px, <D *>pw, <D *>pb, N, C, S, training, momentum, eps)
-        else: st = fdl_batch_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>prm, <F *>prv, <F *>px, <F *>pw, <F *>pb, N, C, S, training, <F>momentum, <F>eps)
+        st = by_dtype(d, fdl_batch_norm_forward_f64, fdl_batch_norm_forward_f32, po, pm, ps, prm,
+                      prv, px, pw, pb, N, C, S, training, momentum, eps)
     check(st, "batch_norm")
     return out, mean, rstd
 
@@ -1209,8 +1098,8 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_batch_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, N, C, S, training)
-        else: st = fdl_batch_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, N, C, S, training)
+        st = by_dtype(d, fdl_batch_norm_backward_f64, fdl_batch_norm_backward_f32, pdx, pdw, pdb,
+                      pm, pr, px, pw, pg, N, C, S, training)
     check(st, "batch_norm")
     return dx, dw, db
 
@@ -1237,8 +1126,8 @@ def layer_norm_forward(cnp.ndarray x not None, int64_t D_, weight, bias, double 
     cdef void *pb = _p(b)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_layer_norm_forward_f64(<D *>po, <D *>pm, <D *>ps, <D *>px, <D *>pw, <D *>pb, R, D_, eps)
-        else: st = fdl_layer_norm_forward_f32(<F *>po, <F *>pm, <F *>ps, <F *>px, <F *>pw, <F *>pb, R, D_, <F>eps)
+        st = by_dtype(d, fdl_layer_norm_forward_f64, fdl_layer_norm_forward_f32, po, pm, ps, px,
+                      pw, pb, R, D_, eps)
     check(st, "layer_norm")
     return out, mean, rstd
 
@@ -1271,8 +1160,8 @@ def layer_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_layer_norm_backward_f64(<D *>pdx, <D *>pdw, <D *>pdb, <D *>pm, <D *>pr, <D *>px, <D *>pw, <D *>pg, R, D_)
-        else: st = fdl_layer_norm_backward_f32(<F *>pdx, <F *>pdw, <F *>pdb, <F *>pm, <F *>pr, <F *>px, <F *>pw, <F *>pg, R, D_)
+        st = by_dtype(d, fdl_layer_norm_backward_f64, fdl_layer_norm_backward_f32, pdx, pdw, pdb,
+                      pm, pr, px, pw, pg, R, D_)
     check(st, "layer_norm")
     return dx, dw, db
 
@@ -1293,8 +1182,8 @@ def dropout_forward(cnp.ndarray x not None, double p, uint64_t seed, uint64_t st
     cdef int64_t n = x.size
     cdef int st = 0
     with nogil:
-        if d: st = fdl_dropout_forward_f64(<D *>po, <uint8_t *>pm, <D *>px, n, p, seed, stream)
-        else: st = fdl_dropout_forward_f32(<F *>po, <uint8_t *>pm, <F *>px, n, <F>p, seed, stream)
+        st = by_dtype(d, fdl_dropout_forward_f64, fdl_dropout_forward_f32, po, <uint8_t *>pm, px,
+                      n, p, seed, stream)
     check(st, "dropout")
     return out, mask
 
@@ -1313,8 +1202,8 @@ def dropout_backward(cnp.ndarray mask not None, dout, double p):
     cdef int64_t n = g.size
     cdef int st = 0
     with nogil:
-        if d: st = fdl_dropout_backward_f64(<D *>pd, <uint8_t *>pm, <D *>pg, n, p)
-        else: st = fdl_dropout_backward_f32(<F *>pd, <uint8_t *>pm, <F *>pg, n, <F>p)
+        st = by_dtype(d, fdl_dropout_backward_f64, fdl_dropout_backward_f32, pd, <uint8_t *>pm, pg,
+                      n, p)
     check(st, "dropout")
     return dx
 
@@ -1333,8 +1222,8 @@ def embedding_forward(idx, cnp.ndarray weight not None):
     cdef void *pw = _p(weight)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_embedding_forward_f64(<D *>po, <int64_t *>pi, <D *>pw, N, D_)
-        else: st = fdl_embedding_forward_f32(<F *>po, <int64_t *>pi, <F *>pw, N, D_)
+        st = by_dtype(d, fdl_embedding_forward_f64, fdl_embedding_forward_f32, po, <int64_t *>pi,
+                      pw, N, D_)
     check(st, "embedding")
     return out
 
@@ -1354,7 +1243,7 @@ def embedding_backward(idx, dout, tuple weight_shape, int64_t padding_idx):
     cdef void *pg = _p(g)
     cdef int st = 0
     with nogil:
-        if d: st = fdl_embedding_backward_f64(<D *>pd, <int64_t *>pi, <D *>pg, N, D_, padding_idx)
-        else: st = fdl_embedding_backward_f32(<F *>pd, <int64_t *>pi, <F *>pg, N, D_, padding_idx)
+        st = by_dtype(d, fdl_embedding_backward_f64, fdl_embedding_backward_f32, pd, <int64_t *>pi,
+                      pg, N, D_, padding_idx)
     check(st, "embedding")
     return dw

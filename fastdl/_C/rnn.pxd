@@ -2,16 +2,14 @@
 from libc.stdint cimport int64_t
 
 cdef extern from "fastdl.h" nogil:
-    ctypedef enum fdl_rnn_act:
-        FDL_RNN_TANH
-        FDL_RNN_RELU
-
-    int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act)
-    int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act)
-    int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
-                                   fdl_rnn_act act)
-    int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
-                                   fdl_rnn_act act)
+    int fdl_rnn_tanh_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H)
+    int fdl_rnn_relu_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H)
+    int fdl_rnn_tanh_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H)
+    int fdl_rnn_relu_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H)
+    int fdl_rnn_tanh_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H)
+    int fdl_rnn_relu_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H)
+    int fdl_rnn_tanh_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H)
+    int fdl_rnn_relu_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H)
     int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
                                    const float *gates, const float *c_prev, int64_t B, int64_t H)
     int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
@@ -33,14 +31,22 @@ cdef extern from "fastdl.h" nogil:
                                    const double *ghn, const double *h_prev, const double *dh,
                                    int64_t B, int64_t H)
 
-    int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
+    int fdl_rnn_tanh_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
                                   const float *w_ih, const float *w_hh, const float *b_ih,
                                   const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
-                                  int reverse, fdl_rnn_act act)
-    int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
+                                  int reverse)
+    int fdl_rnn_relu_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
+                                  const float *w_ih, const float *w_hh, const float *b_ih,
+                                  const float *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
+                                  int reverse)
+    int fdl_rnn_tanh_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
                                   const double *w_ih, const double *w_hh, const double *b_ih,
                                   const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
-                                  int reverse, fdl_rnn_act act)
+                                  int reverse)
+    int fdl_rnn_relu_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
+                                  const double *w_ih, const double *w_hh, const double *b_ih,
+                                  const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
+                                  int reverse)
     int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work,
                                    const float *x, const float *h0, const float *c0,
                                    const float *w_ih, const float *w_hh, const float *b_ih,
@@ -61,17 +67,28 @@ cdef extern from "fastdl.h" nogil:
                                   const double *w_ih, const double *w_hh, const double *b_ih,
                                   const double *b_hh, int64_t Ts, int64_t B, int64_t I, int64_t H,
                                   int reverse)
-    int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+    int fdl_rnn_tanh_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                                    float *db_hh, float *work, const float *hs, const float *x,
                                    const float *w_ih, const float *w_hh, const float *dy, int64_t ldy,
                                    const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H,
-                                   int reverse, fdl_rnn_act act)
-    int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh,
+                                   int reverse)
+    int fdl_rnn_relu_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                                   float *db_hh, float *work, const float *hs, const float *x,
+                                   const float *w_ih, const float *w_hh, const float *dy, int64_t ldy,
+                                   const float *dh_n, int64_t Ts, int64_t B, int64_t I, int64_t H,
+                                   int reverse)
+    int fdl_rnn_tanh_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh,
                                    double *db_ih, double *db_hh, double *work, const double *hs,
                                    const double *x, const double *w_ih, const double *w_hh,
                                    const double *dy, int64_t ldy, const double *dh_n,
                                    int64_t Ts, int64_t B, int64_t I, int64_t H,
-                                   int reverse, fdl_rnn_act act)
+                                   int reverse)
+    int fdl_rnn_relu_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh,
+                                   double *db_ih, double *db_hh, double *work, const double *hs,
+                                   const double *x, const double *w_ih, const double *w_hh,
+                                   const double *dy, int64_t ldy, const double *dh_n,
+                                   int64_t Ts, int64_t B, int64_t I, int64_t H,
+                                   int reverse)
     int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                                     float *db_ih, float *db_hh, float *work,
                                     const float *hs, const float *cs, const float *act,

@@ -57,14 +57,14 @@ def permutation(n, seed=None):
 
 def uniform(ks, shape, low=0.0, high=1.0, dtype=np.float64):
     s, st = ks.next()
-    return _core.rng_fill("uniform", shape, s, st, 0, low, high, dtype)
+    return _core.rng_uniform(shape, s, st, 0, low, high, dtype)
 
 
 def normal(ks, shape, mean=0.0, std=1.0, dtype=np.float64):
     s, st = ks.next()
-    return _core.rng_fill("normal", shape, s, st, 0, mean, std, dtype)
+    return _core.rng_normal(shape, s, st, 0, mean, std, dtype)
 
 
 def randint(ks, shape, low, high):
     s, st = ks.next()
-    return _core.rng_fill("randint", shape, s, st, 0, low, high)
+    return _core.rng_randint(shape, s, st, 0, low, high)

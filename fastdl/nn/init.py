@@ -63,8 +63,9 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 def _fill(tensor, kind, a, b):
     seed, stream = _random.next_key()
-    arr = _core.rng_fill(kind, tensor.shape, seed, stream, 0, a, b,
-                         tensor.dtype if tensor.dtype.kind == "f" else np.float32)
+    fill = _core.rng_uniform if kind == "uniform" else _core.rng_normal
+    arr = fill(tensor.shape, seed, stream, 0, a, b,
+               tensor.dtype if tensor.dtype.kind == "f" else np.float32)
     with no_grad():
         tensor._data[...] = arr
     return tensor
@@ -124,8 +125,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     bad = (data < a) | (data > b)
     while bad.any():
         seed, stream = _random.next_key()
-        redraw = _core.rng_fill("normal", (int(bad.sum()),), seed, stream, 0, mean, std,
-                                data.dtype)
+        redraw = _core.rng_normal((int(bad.sum()),), seed, stream, 0, mean, std,
+                                  data.dtype)
         data[bad] = redraw
         bad = (data < a) | (data > b)
     return tensor
@@ -303,7 +304,7 @@ def orthogonal_(tensor, gain=1.0):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     seed, stream = _random.next_key()
-    flat = _core.rng_fill("normal", (rows, cols), seed, stream, 0, 0.0, 1.0, np.float64)
+    flat = _core.rng_normal((rows, cols), seed, stream, 0, 0.0, 1.0, np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

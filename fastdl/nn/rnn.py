@@ -123,7 +123,8 @@ class RNNBase(Module):
     or 3 (GRU); all U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
 
     Args:
-        mode: the cell kind (set by the subclass).
+        mode: the cell kind, as PyTorch's RNNBase: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'
+            (set by the subclass).
         input_size: features of x_t.
         hidden_size: features of h_t.
         num_layers: stacked layers (default 1).
@@ -147,6 +148,9 @@ class RNNBase(Module):
                  batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
         super().__init__()
         name = type(self).__name__
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: %r (expected 'RNN_TANH', 'RNN_RELU', 'LSTM' "
+                             "or 'GRU')" % (mode,))
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError("%s: hidden_size must be a positive integer, got %r"
                              % (name, hidden_size))

@@ -17,14 +17,15 @@
  * Every function exists for float (_f32) and double (_f64); double is there
  * so that gradients can be checked by finite differences.
  *
- * Cell kernels return FDL_OK, FDL_ERR_ARG (negative B or H, unknown act) or
+ * Cell kernels return FDL_OK, FDL_ERR_ARG (negative B or H) or
  * FDL_ERR_NULL (a required pointer is NULL). Their backward kernels *write*
  * the gradients w.r.t. the step's pre-activations and previous cell state
  * (per-step scratch that the caller feeds to GEMMs); only the GRU's dh_prev
  * is added to, since the layer kernel sums it with dy and the W_hh GEMM.
  * Output and input buffers of one call may alias only where a comment says so.
  *
- * Layer kernels (fdl_{rnn,lstm,gru}_layer_{forward,backward}) process one
+ * The Elman RNN has one function per activation (fdl_rnn_tanh_*, fdl_rnn_relu_*).
+ * Layer kernels (fdl_{rnn_tanh,rnn_relu,lstm,gru}_layer_{forward,backward}) process one
  * layer in one direction. Buffers are indexed by time t (not by processing
  * order), so a reverse-direction layer uses the same layouts:
  *   hs (T+1, B, H): forward  (reverse=0): hs[0] = h0, hs[t+1] = h_t;
@@ -58,18 +59,14 @@
 extern "C" {
 #endif
 
-typedef enum {
-    FDL_RNN_TANH = 0,
-    FDL_RNN_RELU = 1
-} fdl_rnn_act;
-
 /* float32 */
 /* ---- cell kernels ---- */
 /* h (B,H) = act(pre (B,H)); h may alias pre. */
-FDL_API int fdl_rnn_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H, fdl_rnn_act act);
+FDL_API int fdl_rnn_tanh_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H);
+FDL_API int fdl_rnn_relu_cell_forward_f32(float *h, const float *pre, int64_t B, int64_t H);
 /* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
-FDL_API int fdl_rnn_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H,
-                               fdl_rnn_act act);
+FDL_API int fdl_rnn_tanh_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H);
+FDL_API int fdl_rnn_relu_cell_backward_f32(float *dpre, const float *h, const float *dh, int64_t B, int64_t H);
 /* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
  * and tanh_c (B,H). act may alias gates. */
 FDL_API int fdl_lstm_cell_forward_f32(float *h, float *c, float *act, float *tanh_c,
@@ -95,10 +92,14 @@ FDL_API int fdl_gru_cell_backward_f32(float *dgi, float *dgh, float *dh_prev,
  *   RNN:  nothing else;
  *   LSTM: cs (float+1,B,H), act (float,B,4H), tanh_c (float,B,H); c0 (B,H) or NULL;
  *   GRU:  act (float,B,3H), ghn (float,B,H). */
-FDL_API int fdl_rnn_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
+FDL_API int fdl_rnn_tanh_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
                               const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
                               int64_t Ts, int64_t B, int64_t In, int64_t H,
-                              int reverse, fdl_rnn_act act);
+                              int reverse);
+FDL_API int fdl_rnn_relu_layer_forward_f32(float *hs, float *work, const float *x, const float *h0,
+                              const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                              int64_t Ts, int64_t B, int64_t In, int64_t H,
+                              int reverse);
 FDL_API int fdl_lstm_layer_forward_f32(float *hs, float *cs, float *act, float *tanh_c, float *work,
                                const float *x, const float *h0, const float *c0,
                                const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
@@ -110,12 +111,18 @@ FDL_API int fdl_gru_layer_forward_f32(float *hs, float *act, float *ghn, float *
 /* dy (float,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
  * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (float,B,I), dh0, dc0 (B,H),
  * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
-FDL_API int fdl_rnn_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+FDL_API int fdl_rnn_tanh_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                                float *work, const float *hs, const float *x,
                                const float *w_ih, const float *w_hh,
                                const float *dy, int64_t ldy, const float *dh_n,
                                int64_t Ts, int64_t B, int64_t In, int64_t H,
-                               int reverse, fdl_rnn_act act);
+                               int reverse);
+FDL_API int fdl_rnn_relu_layer_backward_f32(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                               float *work, const float *hs, const float *x,
+                               const float *w_ih, const float *w_hh,
+                               const float *dy, int64_t ldy, const float *dh_n,
+                               int64_t Ts, int64_t B, int64_t In, int64_t H,
+                               int reverse);
 FDL_API int fdl_lstm_layer_backward_f32(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                                 float *db_ih, float *db_hh, float *work,
                                 const float *hs, const float *cs, const float *act, const float *tanh_c,
@@ -131,10 +138,11 @@ FDL_API int fdl_gru_layer_backward_f32(float *dx, float *dh0, float *dw_ih, floa
 /* float64: the same functions over double */
 /* ---- cell kernels ---- */
 /* h (B,H) = act(pre (B,H)); h may alias pre. */
-FDL_API int fdl_rnn_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H, fdl_rnn_act act);
+FDL_API int fdl_rnn_tanh_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H);
+FDL_API int fdl_rnn_relu_cell_forward_f64(double *h, const double *pre, int64_t B, int64_t H);
 /* dpre (B,H) = dh * act'(.) from the saved output h (B,H); dpre may alias dh. */
-FDL_API int fdl_rnn_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H,
-                               fdl_rnn_act act);
+FDL_API int fdl_rnn_tanh_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H);
+FDL_API int fdl_rnn_relu_cell_backward_f64(double *dpre, const double *h, const double *dh, int64_t B, int64_t H);
 /* gates (B,4H) pre-activations -> h, c (B,H); saves act (B,4H) = activated gates
  * and tanh_c (B,H). act may alias gates. */
 FDL_API int fdl_lstm_cell_forward_f64(double *h, double *c, double *act, double *tanh_c,
@@ -160,10 +168,14 @@ FDL_API int fdl_gru_cell_backward_f64(double *dgi, double *dgh, double *dh_prev,
  *   RNN:  nothing else;
  *   LSTM: cs (double+1,B,H), act (double,B,4H), tanh_c (double,B,H); c0 (B,H) or NULL;
  *   GRU:  act (double,B,3H), ghn (double,B,H). */
-FDL_API int fdl_rnn_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
+FDL_API int fdl_rnn_tanh_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
                               const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
                               int64_t Ts, int64_t B, int64_t In, int64_t H,
-                              int reverse, fdl_rnn_act act);
+                              int reverse);
+FDL_API int fdl_rnn_relu_layer_forward_f64(double *hs, double *work, const double *x, const double *h0,
+                              const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
+                              int64_t Ts, int64_t B, int64_t In, int64_t H,
+                              int reverse);
 FDL_API int fdl_lstm_layer_forward_f64(double *hs, double *cs, double *act, double *tanh_c, double *work,
                                const double *x, const double *h0, const double *c0,
                                const double *w_ih, const double *w_hh, const double *b_ih, const double *b_hh,
@@ -175,12 +187,18 @@ FDL_API int fdl_gru_layer_forward_f64(double *hs, double *act, double *ghn, doub
 /* dy (double,B,H) with row stride ldy >= H (NULL: zero), dh_n (B,H) (NULL: zero),
  * dc_n (B,H) (LSTM; NULL: zero). Accumulates dx (double,B,I), dh0, dc0 (B,H),
  * dw_ih, dw_hh, db_ih, db_hh; any of them may be NULL (not wanted). */
-FDL_API int fdl_rnn_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
+FDL_API int fdl_rnn_tanh_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
                                double *work, const double *hs, const double *x,
                                const double *w_ih, const double *w_hh,
                                const double *dy, int64_t ldy, const double *dh_n,
                                int64_t Ts, int64_t B, int64_t In, int64_t H,
-                               int reverse, fdl_rnn_act act);
+                               int reverse);
+FDL_API int fdl_rnn_relu_layer_backward_f64(double *dx, double *dh0, double *dw_ih, double *dw_hh, double *db_ih, double *db_hh,
+                               double *work, const double *hs, const double *x,
+                               const double *w_ih, const double *w_hh,
+                               const double *dy, int64_t ldy, const double *dh_n,
+                               int64_t Ts, int64_t B, int64_t In, int64_t H,
+                               int reverse);
 FDL_API int fdl_lstm_layer_backward_f64(double *dx, double *dh0, double *dc0, double *dw_ih, double *dw_hh,
                                 double *db_ih, double *db_hh, double *work,
                                 const double *hs, const double *cs, const double *act, const double *tanh_c,

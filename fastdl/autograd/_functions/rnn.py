@@ -10,7 +10,8 @@ import numpy as np
 
 from fastdl.autograd.function import KernelFunction
 
-_TANH, _RELU, _LSTM, _GRU = 0, 1, 2, 3
+# the cell kinds, named as PyTorch's RNNBase.mode
+_TANH, _RELU, _LSTM, _GRU = "RNN_TANH", "RNN_RELU", "LSTM", "GRU"
 _GATES = {_TANH: 1, _RELU: 1, _LSTM: 4, _GRU: 3}
 
 
@@ -30,7 +31,9 @@ class RNNCell(KernelFunction):
 
     @staticmethod
     def forward(ctx, pre, relu):
-        h = _C().rnn_cell_forward(np.ascontiguousarray(pre), relu)
+        C = _C()
+        h = (C.rnn_relu_cell_forward if relu else C.rnn_tanh_cell_forward)(
+            np.ascontiguousarray(pre))
         ctx.save_for_backward(h)
         ctx.relu = relu
         return h
@@ -38,7 +41,9 @@ class RNNCell(KernelFunction):
     @staticmethod
     def backward(ctx, g):
         h, = ctx.saved_tensors
-        return _C().rnn_cell_backward(h, _c(g, h.dtype), ctx.relu)
+        C = _C()
+        return (C.rnn_relu_cell_backward if ctx.relu else C.rnn_tanh_cell_backward)(
+            h, _c(g, h.dtype))
 
 
 class LSTMCell(KernelFunction):
@@ -84,6 +89,17 @@ def _C_core():
     return _core
 
 
+def _layer_forward(C, mode):
+    """The forward layer wrapper of an RNN_TANH, RNN_RELU or GRU layer."""
+    return {_TANH: C.rnn_tanh_layer_forward, _RELU: C.rnn_relu_layer_forward,
+            _GRU: C.gru_layer_forward}[mode]
+
+
+def _layer_backward(C, mode):
+    return {_TANH: C.rnn_tanh_layer_backward, _RELU: C.rnn_relu_layer_backward,
+            _GRU: C.gru_layer_backward}[mode]
+
+
 class RNNSequence(KernelFunction):
     """All layers and directions of RNN/LSTM/GRU over a whole sequence.
 
@@ -115,9 +131,12 @@ class RNNSequence(KernelFunction):
             for d in range(D):
                 k = layer * D + d
                 w_ih, w_hh, b_ih, b_hh = wd[k]
-                hs, sv = C.layer_forward(mode, xl, None if h0d is None else h0d[k],
-                                         None if c0d is None else c0d[k],
-                                         w_ih, w_hh, b_ih, b_hh, d == 1)
+                h0k = None if h0d is None else h0d[k]
+                if mode == _LSTM:
+                    hs, sv = C.lstm_layer_forward(xl, h0k, None if c0d is None else c0d[k],
+                                                  w_ih, w_hh, b_ih, b_hh, d == 1)
+                else:
+                    hs, sv = _layer_forward(C, mode)(xl, h0k, w_ih, w_hh, b_ih, b_hh, d == 1)
                 if out is None:
                     out = hs[1:]            # one direction: the outputs are a contiguous view
                 else:
@@ -128,8 +147,8 @@ class RNNSequence(KernelFunction):
                 saved.append((sv, xl))
             if layer < L - 1 and dropout > 0 and training:
                 seed, stream = _random.next_key()
-                keep = _C_core().rng_fill("bernoulli", out.shape, seed, stream, 0,
-                                          1.0 - dropout)
+                keep = _C_core().rng_bernoulli(out.shape, seed, stream, 0,
+                                               1.0 - dropout)
                 scale = 1.0 / (1.0 - dropout) if dropout < 1 else 0.0
                 mask = keep.astype(dt) * dt.type(scale)
                 out = out * mask            # not in place: out may be a view of saved hs
@@ -168,11 +187,15 @@ class RNNSequence(KernelFunction):
                 k = layer * D + d
                 sv = saved[k][0]
                 w_ih, w_hh = wd[k][0], wd[k][1]
-                C.layer_backward(mode, sv, xin, w_ih, w_hh, dy, d * H,
-                                 None if ghn is None else ghn[k],
-                                 None if gcn is None else gcn[k],
-                                 dx, None if dh0 is None else dh0[k],
-                                 None if dc0 is None else dc0[k], *dws[k], d == 1)
+                ghk = None if ghn is None else ghn[k]
+                dh0k = None if dh0 is None else dh0[k]
+                if mode == _LSTM:
+                    C.lstm_layer_backward(sv, xin, w_ih, w_hh, dy, d * H, ghk,
+                                          None if gcn is None else gcn[k], dx, dh0k,
+                                          None if dc0 is None else dc0[k], *dws[k], d == 1)
+                else:
+                    _layer_backward(C, mode)(sv, xin, w_ih, w_hh, dy, d * H, ghk, dx, dh0k,
+                                             *dws[k], d == 1)
             dy = dx
         dx = dy
         if dx is not None and batch_first:
