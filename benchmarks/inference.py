@@ -27,6 +27,7 @@ import numpy as np
 
 import fastdl
 from fastdl import nn
+from fastdl.bench._quiet import wait_quiet
 
 try:
     import torch
@@ -97,7 +98,9 @@ MODELS = {
 # ---- timing -----------------------------------------------------------------------------
 
 def time_call(fn, rounds, min_time):
-    """Median seconds per call over `rounds` rounds of n calls each (n fills min_time)."""
+    """Median seconds per call over `rounds` rounds of n calls each (n fills min_time).
+    Starts once no other thread of the process spins (OpenBLAS, PyTorch's OpenMP)."""
+    wait_quiet()
     for _ in range(3):
         fn()
     t0 = time.perf_counter()
