@@ -1,5 +1,13 @@
 """Shared fixtures: a seeded NumPy generator and a fixture running a test on
-every kernel ISA this CPU supports."""
+every kernel ISA this CPU supports.
+
+The `isa` fixture is for tests of code that dispatches on the ISA
+(csrc/runtime/dispatch.c: the elementwise and reduction rows, activation and
+softmax rows, optimizer steps, RNN float32 rows, sgemm micro-kernels and the
+FMA peak probe). Every test that takes it, as a fixture or as a parameter
+named `isa`, gets the `isa` marker: CI's `FASTDL_ISA=generic pytest -m isa`
+reruns exactly those tests, on the portable path only.
+"""
 import os
 
 # The test process is an application: it picks the OpenMP wait policy the
@@ -7,6 +15,11 @@ import os
 # libgomp's default spin makes the threaded tests crawl on a shared machine.
 if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
     os.environ["GOMP_SPINCOUNT"] = "1000"
+# NumPy's float64 oracles are small products; OpenBLAS's own threads, spinning
+# against fastdl's on a shared 2-core machine, made one 29x1100 @ 1100x45
+# reference take 0.2 s instead of 70 us. Single-threaded before NumPy loads.
+if not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"} & set(os.environ):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -28,6 +41,30 @@ def available_isas():
         return (_core.get_isa(),)
     best = _core.detected_isa()
     return _ORDER[:_ORDER.index(best) + 1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "isa: the test checks code that dispatches on the ISA; it runs once per "
+        "ISA this CPU supports (only the forced one under FASTDL_ISA)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the ISA-parametrized tests; under FASTDL_ISA drop the variants
+    that name another ISA (a test parametrized over ISA names itself)."""
+    forced = _core.get_isa() if os.environ.get("FASTDL_ISA") else None
+    keep, dropped = [], []
+    for item in items:
+        if "isa" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.isa)
+            param = getattr(getattr(item, "callspec", None), "params", {}).get("isa")
+            if forced and param is not None and param != forced:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("bias", [True, False])
-def test_forward_matches_reference(case, bias, isa):
+def test_forward_matches_reference(case, bias):
     N, C, H, W, K, R, S, st, pd, dl, g = case
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W))

@@ -1,12 +1,14 @@
 """Core kernels (fastdl._C._core) against float64 NumPy.
 
-Every test in this module runs once per ISA the CPU supports (the autouse
-`isa` fixture forces it with set_isa and restores the previous one), so the
-generic, AVX2 and AVX-512 row loops are all checked against the same oracle.
+The elementwise, compare and reduction rows dispatch on the ISA: their tests
+take the `isa` fixture (tests/conftest.py), so the generic, AVX2 and AVX-512
+row loops are all checked against the same oracle. Row lengths (vector body
+and tails) run on every ISA; the shape handling around the rows (empty, 0-d,
+size-1 dims, many dims) is the same C driver whatever the ISA, and runs once.
+The random numbers, the runtime calls and the argument errors have no
+per-ISA code and run once.
 """
 import itertools
-
-import os
 
 import numpy as np
 import pytest
@@ -14,9 +16,6 @@ import pytest
 from fastdl._C import _core as C
 
 ISAS = ("generic", "avx2", "avx512")
-# every ISA this CPU runs; only the forced one under FASTDL_ISA (CI's generic rerun)
-SUPPORTED = ((C.get_isa(),) if os.environ.get("FASTDL_ISA")
-      else ISAS[:ISAS.index(C.detected_isa()) + 1])
 
 # Each op is its own _core function (no op codes); these tables give the
 # tests one name per op and one call shape per family.
@@ -46,17 +45,11 @@ NP_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_e
               "gt": np.greater, "ge": np.greater_equal}
 NP_REDUCE = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
 
-SHAPES = [(1,), (3,), (17,), (1023,), (4099,), (0,), (2, 0, 3), (1, 1), (5, 1, 7),
-          (3, 4, 5, 6), ()]
+# row lengths: vector body and tails of every ISA's loops
+ROWS = [(1,), (3,), (17,), (1023,), (4099,)]
+# the driver's shape handling around the rows (no per-ISA code)
+LAYOUTS = [(0,), (2, 0, 3), (1, 1), (5, 1, 7), (3, 4, 5, 6), ()]
 DTYPES = [np.float32, np.float64]
-
-
-@pytest.fixture(autouse=True, params=SUPPORTED)
-def isa(request):
-    prev = C.get_isa()
-    C.set_isa(request.param)
-    yield request.param
-    C.set_isa(prev)
 
 
 @pytest.fixture
@@ -145,10 +138,7 @@ def test_num_threads(threads):
 EXACT_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("op", EXACT_BINARY)
-def test_binary_exact(op, shape, dtype):
+def _check_binary_exact(op, shape, dtype):
     # float64 is more than 2*24+2 bits, so rounding the float64 result of
     # +-*/ on float32 inputs gives the correctly rounded float32 result.
     a, b = rand(shape, dtype, 1), rand(shape, dtype, 2)
@@ -156,8 +146,22 @@ def test_binary_exact(op, shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", ROWS)
+@pytest.mark.parametrize("op", EXACT_BINARY)
+def test_binary_exact(isa, op, shape, dtype):
+    _check_binary_exact(op, shape, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", LAYOUTS)
+@pytest.mark.parametrize("op", EXACT_BINARY)
+def test_binary_exact_shapes(op, shape, dtype):
+    _check_binary_exact(op, shape, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(3,), (1023,), (4099,), (5, 1, 7)])
-def test_binary_pow(shape, dtype):
+def test_binary_pow(isa, shape, dtype):
     a, b = rand(shape, dtype, 1, 0.0, 4.0), rand(shape, dtype, 2, -3.0, 3.0)
     assert_ulp(B["pow"](a, b), ref(np.power, a, b, dtype=dtype), 2, "pow")
 
@@ -174,7 +178,7 @@ VIEWS = {
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("op", ["add", "sub", "maximum", "div"])
-def test_binary_noncontiguous(op, view, dtype):
+def test_binary_noncontiguous(isa, op, view, dtype):
     base_a, base_b = rand((37, 41), dtype, 3), rand((37, 41), dtype, 4)
     a, b = VIEWS[view](base_a), VIEWS[view](base_b)
     assert not a.flags.c_contiguous or view == "row_slice"
@@ -185,16 +189,17 @@ def test_binary_noncontiguous(op, view, dtype):
     assert_same(B[op](a, c), ref(NP_BINARY[op], a, c, dtype=dtype))
 
 
-BROADCASTS = [((), (5,)), ((5,), ()), ((), ()), ((3, 1), (1, 4)), ((1, 4), (3, 1)),
-              ((4,), (2, 3, 4)), ((2, 3, 4), (3, 1)), ((2, 1, 4), (3, 1)),
-              ((1,), (1023,)), ((7, 1, 1), (1, 1, 1)), ((0, 3), (1, 3)),
-              ((1, 0), (4, 1)), ((1, 1, 1, 1, 1, 1, 1, 2), (2, 1))]
+# each row-stride case of the ISA loops: scalar on either side, a long
+# broadcast row, an inner row shared by outer rows, an outer product
+BROADCAST_ROWS = [((), (5,)), ((5,), ()), ((1,), (1023,)), ((4,), (2, 3, 4)),
+                  ((3, 1), (1, 4))]
+# the driver's broadcasting of shapes around those rows (no per-ISA code)
+BROADCAST_SHAPES = [((), ()), ((1, 4), (3, 1)), ((2, 3, 4), (3, 1)), ((2, 1, 4), (3, 1)),
+                    ((7, 1, 1), (1, 1, 1)), ((0, 3), (1, 3)), ((1, 0), (4, 1)),
+                    ((1, 1, 1, 1, 1, 1, 1, 2), (2, 1))]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("sa,sb", BROADCASTS)
-@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
-def test_binary_broadcast(op, sa, sb, dtype):
+def _check_broadcast(op, sa, sb, dtype):
     a, b = rand(sa, dtype, 6), rand(sb, dtype, 7)
     got = B[op](a, b)
     assert got.flags.c_contiguous
@@ -202,7 +207,21 @@ def test_binary_broadcast(op, sa, sb, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_binary_broadcast_strided(dtype):
+@pytest.mark.parametrize("sa,sb", BROADCAST_ROWS)
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
+def test_binary_broadcast(isa, op, sa, sb, dtype):
+    _check_broadcast(op, sa, sb, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sa,sb", BROADCAST_SHAPES)
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum"])
+def test_binary_broadcast_shapes(op, sa, sb, dtype):
+    _check_broadcast(op, sa, sb, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_broadcast_strided(isa, dtype):
     a = rand((6, 9), dtype, 8)[::2, ::-3]          # (3, 3) strided
     b = rand((8, 3), dtype, 9)[::-4, :1]           # (2, 1) strided
     a3 = a[None, :, :]
@@ -212,7 +231,7 @@ def test_binary_broadcast_strided(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("op", ["add", "mul", "maximum"])
-def test_binary_inplace(op, dtype):
+def test_binary_inplace(isa, op, dtype):
     a, b = rand((33, 65), dtype, 10), rand((65,), dtype, 11)
     want = ref(NP_BINARY[op], a, b, dtype=dtype)
     res = B[op](a, b, out=a)
@@ -226,7 +245,7 @@ def test_binary_inplace(op, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["reversed", "transposed", "row0", "shifted"])
-def test_binary_out_overlaps_other_layout(name, dtype):
+def test_binary_out_overlaps_other_layout(isa, name, dtype):
     # out shares memory with an input laid out differently; the result must
     # be as if the inputs were read before anything was written
     a = rand((48, 48), dtype, 13)
@@ -246,7 +265,7 @@ def test_binary_out_overlaps_other_layout(name, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_binary_special_values(dtype):
+def test_binary_special_values(isa, dtype):
     vals = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 3.5], dtype)
     a, b = np.meshgrid(vals, vals)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
@@ -260,7 +279,7 @@ def test_binary_special_values(dtype):
         assert_same(got, want)
 
 
-def test_binary_nan_propagation_large():
+def test_binary_nan_propagation_large(isa):
     # NaN in either operand, in the vector body and in the tail
     for dtype in DTYPES:
         a, b = rand((1000,), dtype, 15), rand((1000,), dtype, 16)
@@ -275,7 +294,7 @@ def test_binary_nan_propagation_large():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("op", sorted(CMP))
-def test_compare(op, dtype):
+def test_compare(isa, op, dtype):
     vals = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan], dtype)
     a, b = np.meshgrid(vals, vals)
     got = CMP[op](a, b)
@@ -307,7 +326,7 @@ UNARY_CASES = {
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_unary_affine(dtype):
+def test_unary_affine(isa, dtype):
     # p0 * x + p1 may be contracted to an FMA (AVX2/AVX-512 files) or not
     # (generic); either rounding is right, nothing else is
     x = rand((4099,), dtype, 21)
@@ -320,9 +339,20 @@ def test_unary_affine(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", ROWS)
 @pytest.mark.parametrize("name", sorted(UNARY_CASES))
-def test_unary(name, shape, dtype):
+def test_unary(isa, name, shape, dtype):
+    _check_unary(name, shape, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", LAYOUTS)
+@pytest.mark.parametrize("name", sorted(UNARY_CASES))
+def test_unary_shapes(name, shape, dtype):
+    _check_unary(name, shape, dtype)
+
+
+def _check_unary(name, shape, dtype):
     p0, p1, fn, ulp32, dom = UNARY_CASES[name]
     lo, hi = dom or (-3.0, 3.0)
     x = rand(shape, dtype, 21, lo, hi)
@@ -337,7 +367,7 @@ def test_unary(name, shape, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("name", ["exp", "neg", "sqrt", "copy"])
-def test_unary_noncontiguous(name, view, dtype):
+def test_unary_noncontiguous(isa, name, view, dtype):
     x = VIEWS[view](rand((37, 41), dtype, 22, 0.0, 5.0))
     p0, p1, fn, ulp32, _ = UNARY_CASES[name]
     got = unary(name, x)
@@ -346,7 +376,7 @@ def test_unary_noncontiguous(name, view, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_unary_inplace_and_out(dtype):
+def test_unary_inplace_and_out(isa, dtype):
     x = rand((129, 3), dtype, 23)
     want = ref(np.exp, x, dtype=dtype)
     assert unary("exp", x, out=x) is x
@@ -364,7 +394,7 @@ def test_unary_inplace_and_out(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("p0", [2.0, 0.5, 1.0, -1.0, 3.0, 1.5, 0.0, -0.5])
-def test_unary_pow(p0, dtype):
+def test_unary_pow(isa, p0, dtype):
     x = rand((1031,), dtype, 26, 0.0, 4.0)
     assert_ulp(unary("pow", x, p0), ref(lambda v: np.power(v, p0), x, dtype=dtype),
                2, "pow %g" % p0)
@@ -374,7 +404,7 @@ def test_unary_pow(p0, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_unary_special_values(dtype):
+def test_unary_special_values(isa, dtype):
     x = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40], dtype)
     for name in ("neg", "abs", "sqrt", "square", "reciprocal", "sign", "exp", "log", "copy"):
         fn = UNARY_CASES[name][2]
@@ -385,7 +415,7 @@ def test_unary_special_values(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_clip_semantics(dtype):
+def test_clip_semantics(isa, dtype):
     x = np.array([-2.0, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype)
     assert_same(unary("clip", x, -1.0, 1.0), np.clip(x, dtype(-1), dtype(1)))
     # min > max: clip is min(max(x, lo), hi) as documented, like numpy
@@ -411,7 +441,7 @@ def _float32_specials():
 
 
 @pytest.mark.parametrize("name", ["exp", "log"])
-def test_exp_log_float32_accuracy(name):
+def test_exp_log_float32_accuracy(isa, name):
     # vmath.h promises <= 2 ulp against float64 rounded to float32 over the whole
     # float range (checked exhaustively once; here a 1-in-509 sample of all
     # 2^32 bit patterns plus denormals, +-0, +-inf, NaN and the thresholds)
@@ -457,7 +487,7 @@ def _check_reduce(name, x, axis, keepdims):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(3, 4, 5, 6), (2, 1, 17, 3), (1023,), (5, 1), ()])
 @pytest.mark.parametrize("name", sorted(R))
-def test_reduce_all_axes(name, shape, dtype):
+def test_reduce_all_axes(isa, name, shape, dtype):
     x = rand(shape, dtype, 30)
     for axis in _axis_combos(len(shape)):
         for keepdims in (False, True):
@@ -467,7 +497,7 @@ def test_reduce_all_axes(name, shape, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("name", ["sum", "max", "mean"])
-def test_reduce_noncontiguous(name, view, dtype):
+def test_reduce_noncontiguous(isa, name, view, dtype):
     x = VIEWS[view](rand((37, 41), dtype, 31))
     for axis in (None, 0, 1, (0, 1)):
         _check_reduce(name, x, axis, False)
@@ -489,7 +519,7 @@ def test_reduce_empty(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_reduce_nan_inf(dtype):
+def test_reduce_nan_inf(isa, dtype):
     x = rand((7, 300), dtype, 32)
     x[1, 0] = np.nan
     x[2, 299] = np.nan
@@ -511,7 +541,7 @@ def test_reduce_nan_inf(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(3, 4, 5), (1, 17, 1), (1023,), (7, 1)])
-def test_argreduce(shape, dtype):
+def test_argreduce(isa, shape, dtype):
     # integers in a small range make ties common; the first index must win
     x = np.random.default_rng(34).integers(-3, 4, size=shape).astype(dtype)
     for is_min, fn in ((False, np.argmax), (True, np.argmin)):
@@ -526,7 +556,7 @@ def test_argreduce(shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_argreduce_nan_and_errors(dtype):
+def test_argreduce_nan_and_errors(isa, dtype):
     x = rand((4, 9), dtype, 35)
     x[1, 3] = np.nan
     x[1, 7] = np.nan
@@ -575,7 +605,7 @@ def _with_threads(threads, n, fn):
 
 @pytest.mark.skipif(not C.has_openmp(), reason="serial build")
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_elementwise_threads_bitwise(threads, dtype):
+def test_elementwise_threads_bitwise(isa, threads, dtype):
     n = (1 << 20) + 37
     a, b = rand((n,), dtype, 40), rand((n,), dtype, 41)
     cases = [lambda: B["add"](a, b),
@@ -601,7 +631,7 @@ def test_elementwise_threads_bitwise(threads, dtype):
                                         ((1001, 600), 0),            # column tiles
                                         ((3, 70_001, 5), 1),         # column, long r
                                         ((40, 50, 60), (0, 2))])     # non-adjacent
-def test_reduce_threads_bitwise(threads, shape, axis, dtype):
+def test_reduce_threads_bitwise(isa, threads, shape, axis, dtype):
     x = rand(shape, dtype, 42, -1.0, 2.0)
     for name in sorted(R):
         got1 = _with_threads(threads, 1, lambda: reduce(name, x, axis))
@@ -613,11 +643,14 @@ def test_reduce_threads_bitwise(threads, shape, axis, dtype):
     assert_same(a1, a2)
 
 
+@pytest.mark.skipif(C.detected_isa() != "avx512", reason="streaming stores are AVX-512 only")
 @pytest.mark.parametrize("offset", [0, 1, 5, 15])
 def test_streaming_store_rows(threads, offset):
-    # rows of >= 8 MiB of output take the streaming-store path on AVX-512;
+    # rows of >= 8 MiB of output take the streaming-store path on AVX-512
+    # (the other ISAs' large rows are test_elementwise_threads_bitwise's);
     # the output starts `offset` floats past an allocation, so the aligned
     # head and the tail are exercised too
+    C.set_isa("avx512")
     n = (1 << 21) + 2 * 16 + 7
     a, b = rand((n,), np.float32, 44), rand((n,), np.float32, 45, 0.5, 2.0)
     buf = np.empty(n + 16, np.float32)
@@ -638,7 +671,7 @@ def test_streaming_store_rows(threads, offset):
         assert_ulp(out, ref(np.log, b, dtype=np.float32), 2, "log")
 
 
-def test_large_sum_nan_in_later_chunk():
+def test_large_sum_nan_in_later_chunk(isa):
     x = np.ones(3_000_017, np.float32)
     x[2_900_000] = np.nan
     assert np.isnan(reduce("max", x)) and np.isnan(reduce("sum", x))

@@ -1,9 +1,11 @@
 """GEMM: fastdl._C.gemm.matmul / sgemm against a float64 NumPy reference.
 
-Every test runs once per ISA this CPU supports (forced in-process with
-_core.set_isa), so the AVX-512, AVX2 and portable kernels are all checked.
+The float32 GEMM picks its micro-kernel and blocking by ISA: its tests take
+the `isa` fixture (tests/conftest.py, forced in-process with _core.set_isa),
+so the AVX-512, AVX2 and portable kernels are all checked. The float64 GEMM,
+the reference sgemm, the batching, layout-copy and argument checks have no
+per-ISA code and run once.
 """
-import os
 import threading
 
 import numpy as np
@@ -11,20 +13,7 @@ import pytest
 
 from fastdl._C import _core, gemm
 
-ORDER = ("generic", "avx2", "avx512")
-# every ISA this CPU runs; only the forced one under FASTDL_ISA (CI's generic rerun)
-ISAS = ((_core.get_isa(),) if os.environ.get("FASTDL_ISA")
-      else ORDER[:ORDER.index(_core.detected_isa()) + 1])
 EPS32 = np.finfo(np.float32).eps
-
-
-@pytest.fixture(autouse=True, params=ISAS)
-def isa(request):
-    saved_isa, saved_threads = _core.get_isa(), _core.get_num_threads()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(saved_isa)
-    _core.set_num_threads(saved_threads)
 
 
 def rand(rng, shape, dtype=np.float32):
@@ -76,7 +65,7 @@ SHAPES = [  # (M, N, K)
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("tb", [False, True])
 @pytest.mark.parametrize("M,N,K", SHAPES)
-def test_matmul_transposes(M, N, K, ta, tb):
+def test_matmul_transposes(isa, M, N, K, ta, tb):
     rng = np.random.default_rng(M * 1000 + N * 10 + K)
     a = rand(rng, (K, M) if ta else (M, K))
     b = rand(rng, (N, K) if tb else (K, N))
@@ -95,7 +84,7 @@ def test_matmul_zero_sizes(M, N, K):
                                   np.broadcast_to(np.maximum(bias, 0), (M, N)))
 
 
-def test_sgemm_k_zero_scales_c():
+def test_sgemm_k_zero_scales_c(isa):
     c = np.full((3, 4), 2.0, np.float32)
     gemm.sgemm(False, False, 1.0, np.ones((3, 0), np.float32), np.ones((0, 4), np.float32),
                1.5, c)
@@ -110,7 +99,7 @@ def test_sgemm_k_zero_scales_c():
 @pytest.mark.parametrize("beta", [0.0, 1.0, 2.5])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("K", [300, 1100])
-def test_sgemm_alpha_beta_leading_dims(alpha, beta, ta, tb, K):
+def test_sgemm_alpha_beta_leading_dims(isa, alpha, beta, ta, tb, K):
     """Sub-matrix views: every operand has a leading dimension > its width."""
     M, N = 29, 45
     rng = np.random.default_rng(7)
@@ -130,7 +119,7 @@ def test_sgemm_alpha_beta_leading_dims(alpha, beta, ta, tb, K):
 
 
 @pytest.mark.parametrize("M,N,K", [(5, 7, 3), (64, 80, 300), (600, 40, 300)])
-def test_nan_rules(M, N, K):
+def test_nan_rules(isa, M, N, K):
     rng = np.random.default_rng(3)
     a = rand(rng, (M, K))
     b = rand(rng, (K, N))
@@ -150,7 +139,7 @@ def test_nan_rules(M, N, K):
 @pytest.mark.parametrize("M,N,K", [(1, 1, 1), (13, 33, 17), (128, 256, 784), (530, 70, 300),
                                    (40, 50, 1100)])
 @pytest.mark.parametrize("relu", [False, True])
-def test_matmul_bias_relu(M, N, K, ta, tb, relu):
+def test_matmul_bias_relu(isa, M, N, K, ta, tb, relu):
     rng = np.random.default_rng(11)
     a = rand(rng, (K, M) if ta else (M, K))
     b = rand(rng, (N, K) if tb else (K, N))
@@ -242,7 +231,7 @@ def test_sgemm_ref_oracle():
     (300, 290, 600, True, True), (530, 700, 300, False, False), (20, 1000, 300, False, False),
     (131, 71, 1100, False, False), (600, 300, 1100, True, False),
 ])
-def test_bitwise_identical_across_threads(M, N, K, ta, tb):
+def test_bitwise_identical_across_threads(isa, M, N, K, ta, tb):
     rng = np.random.default_rng(6)
     a = rand(rng, (K, M) if ta else (M, K))
     b = rand(rng, (N, K) if tb else (K, N))
@@ -258,7 +247,7 @@ def test_bitwise_identical_across_threads(M, N, K, ta, tb):
 @pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread only")
 @pytest.mark.parametrize("tb", [False, True])
 @pytest.mark.parametrize("N,K", [(45, 2100), (1100, 300), (2100, 1100)])
-def test_threads_race_free_over_k_passes_and_n_blocks(tb, N, K):
+def test_threads_race_free_over_k_passes_and_n_blocks(isa, tb, N, K):
     """Column-split teams run unsynchronized over K passes of different
     depth and N blocks of different width; repeat to give a buffer race a
     chance to show."""
@@ -334,7 +323,7 @@ def test_errors_name_op_shapes_and_dtypes():
 
 
 @pytest.mark.skipif(not _core.has_openmp(), reason="serial build: one thread only")
-def test_no_race_between_blocks_when_one_thread_lags():
+def test_no_race_between_blocks_when_one_thread_lags(isa):
     """Two threads, one slowed by a busy process on the other core: results must
     not change. Shapes with several jc and pc blocks (N > NC, K > KC), where a
     thread running ahead into the next block used to overwrite packed panels
@@ -355,3 +344,29 @@ def test_no_race_between_blocks_when_one_thread_lags():
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_kernel_name_and_fma_probe(isa):
+    """The ISA's own sgemm micro-kernel and FMA peak loop are the ones that run:
+    the probe's flop count is its ISA's (lanes x independent FMAs x 2)."""
+    name = gemm.kernel_name()
+    assert isinstance(name, str) and name
+    flops_per_iter = {"generic": 48 * 2, "avx2": 12 * 8 * 2, "avx512": 16 * 16 * 2}[isa]
+    assert gemm.fma_loop(1000, 1) == 1000 * flops_per_iter
+    assert gemm.fma_loop(0, 1) == 0
+    assert gemm.fma_loop(-5, 1) == 0
+    if _core.has_openmp():
+        assert gemm.fma_loop(10, 2) == 2 * 10 * flops_per_iter
+
+
+def test_kernel_names_differ_by_isa():
+    names = {}
+    for isa in ("generic", "avx2", "avx512")[:("generic", "avx2", "avx512").index(
+            _core.detected_isa()) + 1]:
+        prev = _core.get_isa()
+        _core.set_isa(isa)
+        try:
+            names[isa] = gemm.kernel_name()
+        finally:
+            _core.set_isa(prev)
+    assert len(set(names.values())) == len(names), names

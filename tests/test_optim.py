@@ -1,7 +1,8 @@
 """fastdl.optim: fused optimizers against float64 NumPy references of PyTorch's
 equations (written here, independently of the kernels) and against torch.optim when
 torch is installed; thread-count determinism, state dicts, validation, LR schedules
-and gradient clipping."""
+and gradient clipping. The fused steps dispatch on the ISA: the NumPy-reference tests take
+the `isa` fixture (tests/conftest.py)."""
 import math
 import warnings
 
@@ -168,7 +169,7 @@ def _run_fastdl(name, kw, p0, grads, shape=None):
 
 
 @pytest.mark.parametrize("name,ref,kw", CASES, ids=IDS)
-def test_against_numpy_reference(name, ref, kw):
+def test_against_numpy_reference(isa, name, ref, kw):
     p0, grads = _problem(257)
     got, _ = _run_fastdl(name, kw, p0, grads)
     want = ref(p0, grads, **kw)
@@ -178,7 +179,7 @@ def test_against_numpy_reference(name, ref, kw):
 @pytest.mark.parametrize("n", [1, 17, 1023])
 @pytest.mark.parametrize("name,ref,kw", [CASES[i] for i in (2, 9, 13, 18, 22, 26)],
                          ids=[IDS[i] for i in (2, 9, 13, 18, 22, 26)])
-def test_odd_sizes(name, ref, kw, n):
+def test_odd_sizes(isa, name, ref, kw, n):
     p0, grads = _problem(n, steps=7)
     got, _ = _run_fastdl(name, kw, p0, grads)
     np.testing.assert_allclose(got, ref(p0, grads, **kw), rtol=2e-5, atol=2e-5)

@@ -1,6 +1,9 @@
 """RNN, LSTM, GRU and their cells: kernels against NumPy references written
 here, gradients against finite differences, and everything against PyTorch
-when it is installed."""
+when it is installed.
+
+The float32 cell rows dispatch on the ISA: the cell-kernel tests and the
+float32 layer test take the `isa` fixture (tests/conftest.py)."""
 import itertools
 
 import numpy as np
@@ -125,7 +128,7 @@ def run(m, x, h0=None, c0=None):
 
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-6), (np.float64, 1e-14)])
 @pytest.mark.parametrize("B,H", [(1, 1), (3, 5), (4, 37)])
-def test_cell_kernels_forward_match_numpy(dtype, tol, B, H):
+def test_cell_kernels_forward_match_numpy(isa, dtype, tol, B, H):
     rng = np.random.default_rng(B * 100 + H)
     gates = rng.standard_normal((B, 4 * H)) * 3
     c_prev = rng.standard_normal((B, H))
@@ -153,7 +156,7 @@ def test_cell_kernels_forward_match_numpy(dtype, tol, B, H):
                                   np.maximum(pre, 0).astype(dtype))
 
 
-def test_cell_saturates_and_propagates_nan():
+def test_cell_saturates_and_propagates_nan(isa):
     # H = 2: i = (-200, 200), f = (50, -50), g = (nan, 0), o = (0, 0)
     g = np.array([[-200, 200, 50, -50, np.nan, 0, 0, 0]], np.float32)
     h, c, act, _ = crnn.lstm_cell_forward(g, np.zeros((1, 2), np.float32))
@@ -165,6 +168,39 @@ def test_cell_saturates_and_propagates_nan():
     assert np.isnan(t[0, 0]) and t[0, 2] == 1 and t[0, 3] == -1
     assert abs(t[0, 4] - np.tanh(1e-3)) < 1e-7
     assert np.isnan(crnn.rnn_relu_cell_forward(pre)[0, 0])
+
+
+@pytest.mark.parametrize("B,H", [(1, 1), (3, 5), (4, 37)])
+def test_cell_kernels_backward_float32_match_float64(isa, B, H):
+    """The float32 backward rows of each ISA against the float64 backward
+    kernels (checked by finite differences below), on the same inputs."""
+    rng = np.random.default_rng(B * 10 + H)
+
+    def both(fn, *arrays):
+        a32 = [a.astype(np.float32) for a in arrays]
+        return fn(*a32), fn(*[a.astype(F64) for a in a32])
+
+    def close(got32, want64):
+        for g, w in zip(got32, want64):
+            assert g.dtype == np.float32
+            np.testing.assert_allclose(g, w, atol=2e-6 * (1 + np.abs(w).max()), rtol=1e-5)
+
+    gates, c_prev = rng.standard_normal((B, 4 * H)) * 3, rng.standard_normal((B, H))
+    _, _, act, tanh_c = crnn.lstm_cell_forward(gates, c_prev)
+    dh, dc = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    close(*both(crnn.lstm_cell_backward, act, tanh_c, c_prev, dh, dc))
+    close(*both(lambda a, t, c, d: crnn.lstm_cell_backward(a, t, c, d), act, tanh_c, c_prev, dh))
+
+    gi, gh = rng.standard_normal((B, 3 * H)) * 2, rng.standard_normal((B, 3 * H)) * 2
+    hp = rng.standard_normal((B, H))
+    _, act, ghn = crnn.gru_cell_forward(gi, gh, hp)
+    close(*both(crnn.gru_cell_backward, act, ghn, hp, dh))
+
+    pre = rng.standard_normal((B, H)) * 4
+    for nl in ("tanh", "relu"):
+        h = getattr(crnn, "rnn_%s_cell_forward" % nl)(pre)
+        g32, g64 = both(getattr(crnn, "rnn_%s_cell_backward" % nl), h, dh)
+        close([g32], [g64])
 
 
 def test_gradcheck_lstm_cell():
@@ -226,7 +262,7 @@ def test_forward_matches_numpy_reference(kind, L, bi, bf, states, bias):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("B,H", [(5, 33), (32, 200)])    # serial / threaded time loop
-def test_float32_forward_close_to_float64_reference(kind, B, H):
+def test_float32_forward_close_to_float64_reference(isa, kind, B, H):
     fastdl.manual_seed(6)
     m = make(kind, 16, H, 2, bidirectional=True)
     x = np.random.default_rng(7).standard_normal((7, B, 16)).astype(np.float32)
