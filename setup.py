@@ -66,9 +66,11 @@ def _is_x86():
     return platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
 
 
-def _compiler_accepts(cc, flags):
-    """True when `cc` compiles and links a trivial OpenMP program with flags."""
-    src = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
+_OMP_PROGRAM = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
+
+
+def _compiler_accepts(cc, flags, src=_OMP_PROGRAM):
+    """True when `cc` compiles and links src (a trivial OpenMP program) with flags."""
     with tempfile.TemporaryDirectory() as d:
         c = os.path.join(d, "t.c")
         Path(c).write_text(src)
@@ -134,7 +136,12 @@ class BuildExt(build_ext):
         omp = openmp_flags(self._cc)
         self.fastdl_openmp = bool(omp)
         san = sanitize_flags()
-        base = BASE_CFLAGS + _opt_flags() + omp + san
+        # `#pragma omp simd` loops (order-free reductions such as a row max) stay
+        # vectorized in the serial build too: -fopenmp-simd needs no runtime
+        simd = [] if omp or not _compiler_accepts(self._cc, ["-fopenmp-simd"],
+                                                         "int main(void){return 0;}\n") \
+            else ["-fopenmp-simd"]
+        base = BASE_CFLAGS + _opt_flags() + omp + simd + san
         tmp = Path(self.build_temp) / (("libfastdl-omp" if omp else "libfastdl-serial")
                                        + ("-asan" if san else ""))
         jobs = []

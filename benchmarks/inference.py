@@ -11,14 +11,15 @@ threads. fastdl runs under fastdl.inference_mode(), PyTorch under
 torch.inference_mode(). Columns whose package is missing are skipped.
 
     python benchmarks/inference.py [--threads 1] [--rounds 7] [--min-time 0.05]
-                                   [--settle 0.2] [--breakdown]
+                                   [--settle 0.05] [--breakdown]
 
 Timing: each framework gets as many calls per round as fill ``min-time``
 seconds, after a warm-up; the rounds of the frameworks are interleaved (round
 1 of every framework, then round 2, ...) so that a load change on a shared
 machine hits them alike, and before each framework's round the process sleeps
-``settle`` seconds so that the cores go quiet (no other framework's thread
-still spinning). The median round gives the time per call. Run on an idle
+until no other thread of the process spins (another framework's workers poll
+for a while after their last call), then ``settle`` seconds more, so that the
+cores are quiet. The median round gives the time per call. Run on an idle
 machine for numbers to keep; on a shared one compare ratios from one run.
 """
 import argparse
@@ -32,6 +33,7 @@ import numpy as np
 
 import fastdl
 from fastdl import nn
+from fastdl.bench._quiet import wait_quiet
 
 try:
     import torch
@@ -108,7 +110,8 @@ def time_call(fn, rounds, min_time):
 
 def time_calls(fns, rounds, min_time, settle):
     """{name: median seconds per call}: rounds interleaved over the callables, each
-    round of one callable after `settle` seconds of sleep."""
+    round of one callable once no other thread of the process spins (OpenBLAS,
+    PyTorch's or ONNX Runtime's workers) and after `settle` more seconds of sleep."""
     counts = {}
     for name, fn in fns.items():
         for _ in range(3):
@@ -119,6 +122,7 @@ def time_calls(fns, rounds, min_time, settle):
     per = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            wait_quiet()
             if settle:
                 time.sleep(settle)
             n = counts[name]
@@ -222,7 +226,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=64, help="throughput batch size")
     ap.add_argument("--breakdown", action="store_true",
                     help="also time each Linear of the batch-1 MLP: fastdl's GEMM vs NumPy")
-    ap.add_argument("--settle", type=float, default=0.2,
+    ap.add_argument("--settle", type=float, default=0.05,
                     help="seconds of sleep before each framework's timing round")
     args = ap.parse_args(argv)
 

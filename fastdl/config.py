@@ -11,7 +11,7 @@ __all__ = ["show_config", "config", "set_num_threads", "get_num_threads", "get_i
            "get_lib", "empty_cache", "tune_malloc"]
 
 _ENV_VARS = ("FASTDL_ISA", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
-             "FASTDL_DATA")
+             "FASTDL_DATA", "FASTDL_CONV_ALGO")
 
 
 def set_num_threads(n):
@@ -100,9 +100,10 @@ def config():
 
     Keys: version, compiler, openmp, cpu, isa_detected, isa_active,
     sgemm_kernel, dgemm_kernel, gemm_blocking (per dtype: MR, NR, MC, KC, NC
-    and the L1d/L2/L3 bytes they were derived from), threads, denormals,
-    omp_wait_policy, malloc, python, numpy, env (the FASTDL_*/OMP_* variables
-    that are set) and lib.
+    and the L1d/L2/L3 bytes they were derived from), conv_algo
+    (FASTDL_CONV_ALGO: auto, im2col or winograd, and its rule), threads,
+    denormals, omp_wait_policy, malloc, python, numpy, env (the FASTDL_*/OMP_*
+    variables that are set) and lib.
 
     Example:
         >>> c = fastdl.config()
@@ -119,6 +120,7 @@ def config():
         "sgemm_kernel": _sgemm_kernel(),
         "dgemm_kernel": _gemm().kernel_name("float64"),
         "gemm_blocking": {dt: _gemm().blocking(dt) for dt in ("float32", "float64")},
+        "conv_algo": _conv_algo(),
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
         "omp_wait_policy": _wait_policy(),
@@ -200,6 +202,16 @@ def _blocking_lines(c):
     return lines
 
 
+def _conv_algo():
+    from fastdl._C import winograd
+    a = winograd.get_algo()
+    rule = {"auto": "Winograd F(4x4,3x3) for float32 3x3 stride-1 layers with >= 8 in and out "
+                    "channels and >= 512 output pixels over the batch, im2col + GEMM otherwise",
+            "im2col": "im2col + GEMM for every layer",
+            "winograd": "Winograd F(4x4,3x3) for every float32 3x3 stride-1 layer"}[a]
+    return "%s (%s)" % (a, rule)
+
+
 def _wait_policy():
     """The OpenMP wait policy in force, as libgomp read it when libfastdl loaded."""
     if not _core.has_openmp():
@@ -215,7 +227,8 @@ def _wait_policy():
 def show_config():
     """Print the version, compiler, OpenMP, CPU, caches, ISA, GEMM kernels and threads.
 
-    Environment variables that change behaviour (FASTDL_ISA, OMP_NUM_THREADS,
+    Environment variables that change behaviour (FASTDL_ISA, FASTDL_CONV_ALGO,
+    OMP_NUM_THREADS,
     OMP_WAIT_POLICY, GOMP_SPINCOUNT, FASTDL_MALLOC_TUNE, FASTDL_DATA) are
     reported when set.
 
@@ -237,6 +250,7 @@ def show_config():
         "  isa active:    %s%s" % (c["isa_active"],
                                    "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
     ] + _blocking_lines(c) + [
+        "  conv2d algo:   %s" % c["conv_algo"],
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],
         "  omp wait:      %s" % c["omp_wait_policy"],
@@ -250,6 +264,10 @@ def show_config():
 
 
 def _check_isa_env():
+    algo = os.environ.get("FASTDL_CONV_ALGO", "")
+    if algo.lower() not in ("", "auto", "im2col", "winograd"):
+        warnings.warn("FASTDL_CONV_ALGO=%s is not one of auto, im2col, winograd; using auto"
+                      % algo, RuntimeWarning, stacklevel=3)
     st = _core.isa_env_status()
     if st != 0:
         want = os.environ.get("FASTDL_ISA")

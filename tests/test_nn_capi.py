@@ -33,10 +33,11 @@ PROGRAM = textwrap.dedent(r"""
             fails += bad("softmax", y[i], exp(i + 1.0) / z);
             fails += bad("log_softmax", ly[i], (i + 1.0) - log(z));
         }
-        /* backward adds into the gradient */
-        float g[3] = {1, 0, 0}, dx[3] = {1, 1, 1};
+        /* backward writes the gradient (what was in dx does not matter) */
+        float g[3] = {1, 0, 0}, dx[3] = {7, 7, 7};
         fdl_softmax_backward_f32(dx, y, g, 1, 3, 1);
-        fails += bad("softmax_backward", dx[0], 1 + y[0] * (1 - y[0]));
+        fails += bad("softmax_backward", dx[0], y[0] * (1 - y[0]));
+        fails += bad("softmax_backward", dx[1], -y[0] * y[1]);
         /* cross_entropy of two rows, one ignored */
         double logits[6] = {0, 1, 2, 5, 5, 5}, loss[2], lse[2];
         int64_t t[2] = {2, -100};

@@ -96,22 +96,36 @@ extern const fdl_gemm_kernels fdl_gemm_kernels_generic;
 extern const fdl_gemm_kernels fdl_gemm_kernels_avx2;
 extern const fdl_gemm_kernels fdl_gemm_kernels_avx512;
 
-#define UKR_DECL_F32(name)                                                               \
-    void name(int64_t k, const float *a, int64_t rsa, int64_t csa, const float *b,       \
-              int64_t rsb, float *c, int64_t ldc, int m, int n, const fdl_sgemm_epi *epi)
-#define UKR_DECL_F64(name)                                                               \
-    void name(int64_t k, const double *a, int64_t rsa, int64_t csa, const double *b,     \
-              int64_t rsb, double *c, int64_t ldc, int m, int n, const fdl_dgemm_epi *epi)
-UKR_DECL_F32(fdl_sgemm_generic_6x4);
-UKR_DECL_F32(fdl_sgemm_generic_6x8);
-UKR_DECL_F32(fdl_sgemm_avx2_6x16);
-UKR_DECL_F32(fdl_sgemm_avx512_12x16);
-UKR_DECL_F32(fdl_sgemm_avx512_12x32);
-UKR_DECL_F64(fdl_dgemm_generic_6x2);
-UKR_DECL_F64(fdl_dgemm_generic_6x4);
-UKR_DECL_F64(fdl_dgemm_avx2_6x8);
-UKR_DECL_F64(fdl_dgemm_avx512_12x8);
-UKR_DECL_F64(fdl_dgemm_avx512_12x16);
+void fdl_sgemm_generic_6x4(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                           const float *b, int64_t rsb, float *c, int64_t ldc, int m, int n,
+                           const fdl_sgemm_epi *epi);
+void fdl_sgemm_generic_6x8(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                           const float *b, int64_t rsb, float *c, int64_t ldc, int m, int n,
+                           const fdl_sgemm_epi *epi);
+void fdl_sgemm_avx2_6x16(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                         const float *b, int64_t rsb, float *c, int64_t ldc, int m, int n,
+                         const fdl_sgemm_epi *epi);
+void fdl_sgemm_avx512_12x16(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                            const float *b, int64_t rsb, float *c, int64_t ldc, int m, int n,
+                            const fdl_sgemm_epi *epi);
+void fdl_sgemm_avx512_12x32(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                            const float *b, int64_t rsb, float *c, int64_t ldc, int m, int n,
+                            const fdl_sgemm_epi *epi);
+void fdl_dgemm_generic_6x2(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                           const double *b, int64_t rsb, double *c, int64_t ldc, int m, int n,
+                           const fdl_dgemm_epi *epi);
+void fdl_dgemm_generic_6x4(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                           const double *b, int64_t rsb, double *c, int64_t ldc, int m, int n,
+                           const fdl_dgemm_epi *epi);
+void fdl_dgemm_avx2_6x8(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                        const double *b, int64_t rsb, double *c, int64_t ldc, int m, int n,
+                        const fdl_dgemm_epi *epi);
+void fdl_dgemm_avx512_12x8(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                           const double *b, int64_t rsb, double *c, int64_t ldc, int m, int n,
+                           const fdl_dgemm_epi *epi);
+void fdl_dgemm_avx512_12x16(int64_t k, const double *a, int64_t rsa, int64_t csa,
+                            const double *b, int64_t rsb, double *c, int64_t ldc, int m, int n,
+                            const fdl_dgemm_epi *epi);
 
 /* Packing (pack.c). op(A)(i, p) is a[i*lda + p] (transa == 0) or
  * a[p*lda + i]; op(B)(p, j) is b[p*ldb + j] (transb == 0) or b[j*ldb + p].

@@ -157,6 +157,7 @@ FDL_API void fdl_cache_free(void *p);
 #include "fastdl/gemm.h"
 #include "fastdl/nn.h"
 #include "fastdl/conv.h"
+#include "fastdl/winograd.h"
 #include "fastdl/optim.h"
 #include "fastdl/rnn.h"
 #include "fastdl/data.h"

@@ -4,11 +4,12 @@
  * gcc vectorizes the same plain loops at that file's vector width.
  *
  * Legend: n = row length; x input, out forward output, dout/dx gradients.
- * Backward loops add into dx (the caller zeroes it).
+ * Backward loops write dx (=): an activation's input gradient is fresh, so
+ * neither a zeroing pass nor a read of dx is paid.
  */
 #define ROW(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i]; out[i] = (EXPR); }
-#define ROWB(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i], g = dout[i]; (void)v; dx[i] += (EXPR); }
-#define ROWBO(EXPR) for (int64_t i = 0; i < n; i++) { T o = out[i], g = dout[i]; dx[i] += (EXPR); }
+#define ROWB(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i], g = dout[i]; (void)v; dx[i] = (EXPR); }
+#define ROWBO(EXPR) for (int64_t i = 0; i < n; i++) { T o = out[i], g = dout[i]; dx[i] = (EXPR); }
 
 /* 1/sqrt(2), 1/sqrt(2 pi), sqrt(2/pi) */
 #define NN_SQRT1_2 0.70710678118654752440
@@ -75,7 +76,7 @@ static void FDL_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *o
             T u2 = (T)(2 * NN_SQRT_2_PI) * (v + (T)0.044715 * v * v * v);
             T z = EXP(-FABS(u2)), r = (T)1 / ((T)1 + z), sg = u2 >= 0 ? r : z * r;
             T du = (T)NN_SQRT_2_PI * ((T)1 + (T)3 * (T)0.044715 * v * v);
-            dx[i] += g * (sg + (T)2 * v * sg * ((T)1 - sg) * du);
+            dx[i] = g * (sg + (T)2 * v * sg * ((T)1 - sg) * du);
         }
         break;
     case NN_SIGMOID: ROWBO(g * o * ((T)1 - o)); break;
@@ -84,31 +85,29 @@ static void FDL_CAT(act_bwd, S)(int op, int64_t n, T *dx, const T *x, const T *o
         for (int64_t i = 0; i < n; i++) {
             T b = x[i] * p0, z = EXP(-FABS(b)), r = (T)1 / ((T)1 + z);
             T s = b >= 0 ? r : z * r;
-            dx[i] += b > p1 ? dout[i] : dout[i] * s;
+            dx[i] = b > p1 ? dout[i] : dout[i] * s;
         }
         break;
     case NN_SILU:
         for (int64_t i = 0; i < n; i++) {
             T v = x[i], z = EXP(-FABS(v)), r = (T)1 / ((T)1 + z);
             T s = v >= 0 ? r : z * r;
-            dx[i] += dout[i] * s * ((T)1 + v * ((T)1 - s));
+            dx[i] = dout[i] * s * ((T)1 + v * ((T)1 - s));
         }
         break;
     default: break;
     }
 }
 
-/* Row max and sums use 16 independent lanes combined in a fixed order:
- * vectorizable without -ffast-math, and the same for any thread count. */
+/* Row sums use 16 independent lanes combined in a fixed order: vectorizable
+ * without -ffast-math, and the same for any thread count and ISA. The max is
+ * exact in any order, so it is an OpenMP simd reduction (gcc does not
+ * vectorize the 16-lane form of a max: it ran scalar, as long as the exp pass). */
 static T FDL_CAT(row_max, S)(int64_t n, const T *x) {
-    T acc[16];
-    int64_t i = 0;
-    for (int l = 0; l < 16; l++) acc[l] = x[0];
-    for (; i + 16 <= n; i += 16)
-        for (int l = 0; l < 16; l++) acc[l] = x[i + l] > acc[l] ? x[i + l] : acc[l];
-    for (; i < n; i++) acc[0] = x[i] > acc[0] ? x[i] : acc[0];
-    for (int l = 1; l < 16; l++) acc[0] = acc[l] > acc[0] ? acc[l] : acc[0];
-    return acc[0];
+    T m = x[0];
+#pragma omp simd reduction(max:m)
+    for (int64_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
 }
 
 static T FDL_CAT(lanes_sum, S)(T *acc) {
@@ -117,19 +116,20 @@ static T FDL_CAT(lanes_sum, S)(T *acc) {
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
-/* sum of exp(x - m); stores the exponentials in e when e != NULL */
+static T FDL_CAT(row_dot, S)(int64_t n, const T *a, const T *b);
+
+/* sum of exp(x - m); stores the exponentials in e when e != NULL (then as two
+ * loops: the fused one kept its 16 sums in memory, a store-to-load chain) */
 static T FDL_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
+    if (e) {
+        for (int64_t i = 0; i < n; i++) e[i] = EXP(x[i] - m);
+        return FDL_CAT(row_dot, S)(n, e, NULL);
+    }
     T acc[16] = {0};
     int64_t i = 0;
-    if (e) {
-        for (; i + 16 <= n; i += 16)
-            for (int l = 0; l < 16; l++) { T v = EXP(x[i + l] - m); e[i + l] = v; acc[l] += v; }
-        for (; i < n; i++) { T v = EXP(x[i] - m); e[i] = v; acc[i & 15] += v; }
-    } else {
-        for (; i + 16 <= n; i += 16)
-            for (int l = 0; l < 16; l++) acc[l] += EXP(x[i + l] - m);
-        for (; i < n; i++) acc[i & 15] += EXP(x[i] - m);
-    }
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += EXP(x[i + l] - m);
+    for (; i < n; i++) acc[i & 15] += EXP(x[i] - m);
     return FDL_CAT(lanes_sum, S)(acc);
 }
 
@@ -171,10 +171,10 @@ static void FDL_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *o
                                        const T *dout) {
     if (is_log) {
         T s = FDL_CAT(row_dot, S)(n, dout, NULL);
-        for (int64_t i = 0; i < n; i++) dx[i] += dout[i] - EXP(out[i]) * s;
+        for (int64_t i = 0; i < n; i++) dx[i] = dout[i] - EXP(out[i]) * s;
     } else {
         T s = FDL_CAT(row_dot, S)(n, dout, out);
-        for (int64_t i = 0; i < n; i++) dx[i] += out[i] * (dout[i] - s);
+        for (int64_t i = 0; i < n; i++) dx[i] = out[i] * (dout[i] - s);
     }
 }
 

@@ -28,7 +28,7 @@ static void FDL_CAT(act_backward, S)(int op, T *dx, const T *x, const T *out, co
 static void FN(nn_relu_forward)(T *out, const T *x, int64_t n) {
     FDL_CAT(act_forward, S)(NN_RELU, out, x, n, 0, 0);
 }
-/* dx[N] += dout * (x > 0) */
+/* dx[N] = dout * (x > 0) */
 static void FN(nn_relu_backward)(T *dx, const T *x, const T *dout, int64_t n) {
     FDL_CAT(act_backward, S)(NN_RELU, dx, x, NULL, dout, n, 0, 0);
 }
@@ -122,8 +122,8 @@ static void FDL_CAT(softmax_bwd_cols, S)(int is_log, T *dx, const T *out, const 
     for (int64_t k = 0; k < dim; k++) {
         const T *g = dout + k * inner + c0, *o = out + k * inner + c0;
         T *d = dx + k * inner + c0;
-        if (is_log) for (int64_t j = 0; j < nc; j++) d[j] += g[j] - EXP(o[j]) * s[j];
-        else for (int64_t j = 0; j < nc; j++) d[j] += o[j] * (g[j] - s[j]);
+        if (is_log) for (int64_t j = 0; j < nc; j++) d[j] = g[j] - EXP(o[j]) * s[j];
+        else for (int64_t j = 0; j < nc; j++) d[j] = o[j] * (g[j] - s[j]);
     }
 }
 
@@ -161,7 +161,7 @@ static void FDL_CAT(softmax_bwd_any, S)(int is_log, T *dx, const T *out, const T
 static void FN(nn_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
     FDL_CAT(softmax_any, S)(0, out, x, outer, dim, inner);
 }
-/* dx += out * (dout - sum_dim(dout * out)) */
+/* dx = out * (dout - sum_dim(dout * out)) */
 static void FN(nn_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer, int64_t dim,
                               int64_t inner) {
     FDL_CAT(softmax_bwd_any, S)(0, dx, out, dout, outer, dim, inner);
@@ -169,7 +169,7 @@ static void FN(nn_softmax_backward)(T *dx, const T *out, const T *dout, int64_t 
 static void FN(nn_log_softmax_forward)(T *out, const T *x, int64_t outer, int64_t dim, int64_t inner) {
     FDL_CAT(softmax_any, S)(1, out, x, outer, dim, inner);
 }
-/* dx += dout - exp(out) * sum_dim(dout) */
+/* dx = dout - exp(out) * sum_dim(dout) */
 static void FN(nn_log_softmax_backward)(T *dx, const T *out, const T *dout, int64_t outer,
                                   int64_t dim, int64_t inner) {
     FDL_CAT(softmax_bwd_any, S)(1, dx, out, dout, outer, dim, inner);

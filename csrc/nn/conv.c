@@ -18,6 +18,7 @@
 
 #include "runtime/internal.h"
 #include "runtime/template.h"
+#include "nn/winograd.h"
 
 #define CONV_MAX_SLOTS 8
 /* Below this many multiply-adds a convolution runs on one thread: an OpenMP
@@ -123,6 +124,8 @@ static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
 
 int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    int st;
+    if (nn_conv2d_winograd_forward_f32(p, out, x, w, bias, ws, ws_bytes, &st)) return st;
     return conv2d_forward_f32(out, x, w, bias, p, ws, ws_bytes);
 }
 
@@ -134,6 +137,8 @@ int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const 
 int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout, const float *x,
                             const float *w, const fdl_conv2d_params *p, void *ws,
                             int64_t ws_bytes) {
+    int st;
+    if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, x, w, ws, ws_bytes, &st)) return st;
     return conv2d_backward_f32(dx, dw, db, dout, x, w, p, ws, ws_bytes);
 }
 

@@ -75,8 +75,9 @@ static void FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean,
     }
 }
 
-/* dx[N, C, S] += ..., dweight[C] += sum dout xhat, dbias[C] += sum dout; any
- * of dx, dweight, dbias may be NULL. One thread owns a channel's slices. */
+/* dx[N, C, S] = ... (written: the input gradient is fresh, so no zeroing pass and
+ * no read of dx), dweight[C] += sum dout xhat, dbias[C] += sum dout; any of dx,
+ * dweight, dbias may be NULL. One thread owns a channel's slices. */
 static void FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                  const T *x, const T *weight, const T *dout, int64_t N,
                                  int64_t C, int64_t S, int training) {
@@ -98,7 +99,7 @@ static void FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mea
             const T *xr = x + (n * C + c) * S, *gr = dout + (n * C + c) * S;
             T *dr = dx + (n * C + c) * S;
             for (int64_t k = 0; k < S; k++)
-                dr[k] += a * (gr[k] - mg - (xr[k] - mu) * rs * mgx);
+                dr[k] = a * (gr[k] - mg - (xr[k] - mu) * rs * mgx);
         }
     }
 }

@@ -2,8 +2,9 @@
  * runtime/dispatch.h — the one place where the active ISA picks its kernels.
  *
  * Every family compiled once per ISA (core rows, activation rows, optimizer
- * loops, RNN cell rows, the FMA probe) registers its per-ISA table here;
- * kernels ask fdl_isa_kernels() for the active ISA's set. The GEMM entry
+ * loops, RNN cell rows, the FMA probe, the Winograd tile transforms, the
+ * GEMM's micro-kernels) registers its per-ISA table here; kernels ask
+ * fdl_isa_kernels() for the active ISA's set. The GEMM entry
  * (gemm/ukernels/gemm_<isa>.c) carries tiles and fallback block sizes with
  * its micro-kernels; gemm/blocking.c sizes the blocks from the CPU's caches.
  */
@@ -16,6 +17,7 @@
 #include "gemm/gemm_internal.h"
 #include "nn/act_table.h"
 #include "nn/rnn_isa.h"
+#include "nn/winograd.h"
 #include "optim/optim_table.h"
 
 typedef struct {
@@ -24,6 +26,7 @@ typedef struct {
     const fdl_optim_kernels *optim;    /* optimizer loops (optim/optim_loops.h) */
     const fdl_rnn_rows_f32 *rnn_f32;   /* float32 RNN cell rows (nn/rnn_rows.h) */
     int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
+    const nn_wino_kernels *wino;       /* Winograd tile transforms (nn/winograd_kernels.h) */
     const fdl_gemm_kernels *gemm;      /* GEMM micro-kernels, tiles, small-M kernels */
 } fdl_isa_kernels_t;
 

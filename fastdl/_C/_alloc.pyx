@@ -15,8 +15,13 @@ array or view using it is gone. fastdl.empty_cache() frees the idle blocks.
 import numpy as np
 cimport numpy as cnp
 from libc.string cimport memset
+from cpython.ref cimport PyObject
 
 cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    # borrowed reference: reading it does not change the count we test
+    PyObject *_base "PyArray_BASE"(cnp.ndarray a)
 
 cdef enum:
     # Below this NumPy's own allocator is as fast (glibc serves it from its heap).
@@ -91,3 +96,28 @@ cpdef cnp.ndarray empty_like(cnp.ndarray a):
 cpdef cnp.ndarray zeros_like(cnp.ndarray a):
     """A C-ordered array of a's shape and dtype, zeroed."""
     return _cached((<object>a).shape, (<object>a).dtype, True)
+
+
+cpdef bint sole_owner(cnp.ndarray a):
+    """True when a alone uses its memory, so a gradient may adopt it without a copy.
+
+    a owns its data (NumPy's or a cache block referenced only by a), or a is a
+    reshape-like view of the same size whose base chain is referenced only
+    through a (a backward rule's `dx.reshape(shape)` once dx is gone).
+    """
+    cdef PyObject *b
+    cdef cnp.ndarray cur = a
+    cdef Py_ssize_t n = a.size
+    while True:
+        b = _base(cur)
+        if b == NULL:
+            return cnp.PyArray_CHKFLAGS(cur, cnp.NPY_ARRAY_OWNDATA)
+        if b.ob_refcnt != 1:
+            return False
+        if type(<object>b) is _Block:
+            return True
+        if type(<object>b) is not np.ndarray:
+            return False
+        cur = <cnp.ndarray>b
+        if cur.size != n:
+            return False

@@ -135,7 +135,7 @@ cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd_t f,
     saved = np.ascontiguousarray(saved)
     cdef cnp.ndarray g = _c(dout, saved.dtype, name, "grad_output")
     _size(g, saved.size, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.zeros_like(saved)
+    cdef cnp.ndarray dx = _alloc.empty_like(saved)     # the kernels write every element
     cdef void *pd = _p(dx)
     cdef void *ps = _p(saved)
     cdef void *pg = _p(g)
@@ -329,7 +329,7 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
     _size(out, outer * dim * inner, name, "output")
     _size(g, outer * dim * inner, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.zeros_like(out)
+    cdef cnp.ndarray dx = _alloc.empty_like(out)       # the kernel writes every element
     cdef void *pd = _p(dx)
     cdef void *po = _p(out)
     cdef void *pg = _p(g)
@@ -1085,7 +1085,7 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef cnp.ndarray r = _c(rstd, x.dtype, "batch_norm", "rstd")
     _size(w, C, "batch_norm", "weight"); _size(g, x.size, "batch_norm", "grad_output")
     _size(m, C, "batch_norm", "mean"); _size(r, C, "batch_norm", "rstd")
-    cdef cnp.ndarray dx = _alloc.zeros_like(x) if need_dx else None
+    cdef cnp.ndarray dx = _alloc.empty_like(x) if need_dx else None     # written, not added
     cdef cnp.ndarray dw = _alloc.zeros(C, x.dtype) if need_dw else None
     cdef cnp.ndarray db = _alloc.zeros(C, x.dtype) if need_db else None
     cdef void *pdx = _p(dx)

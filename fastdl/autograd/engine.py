@@ -13,6 +13,8 @@ then, while the walk goes on (DistributedDataParallel starts its all-reduce ther
 """
 import numpy as np
 
+from fastdl._C._alloc import sole_owner
+
 __all__ = ["run_backward"]
 
 _n_hooked = 0           # tensors that ever had a post-accumulate hook; 0: skip the bookkeeping
@@ -47,9 +49,10 @@ def _hooked_leaf_uses(order):
 
 def _accumulate(leaf, g, handed):
     # Arrays a leaf may adopt as its .grad without a copy: made by a backward
-    # rule (not the caller's gradient), owning their memory, and handed to
-    # exactly one tensor (a rule may return the same array for two inputs).
-    owned = g.base is None and g.flags.owndata and id(g) not in handed
+    # rule (not the caller's gradient), the only user of their memory (their
+    # own, or a cache block's), and handed to exactly one tensor (a rule may
+    # return the same array for two inputs).
+    owned = id(g) not in handed and sole_owner(g)
     handed.add(id(g))
     leaf._accumulate_grad(g, owned)
     hooks = getattr(leaf, "_post_hooks", None)

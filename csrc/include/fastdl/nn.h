@@ -4,7 +4,10 @@
  * and float64 (_f64).
  *
  * Argument order: outputs, saved buffers, inputs, sizes, parameters.
- * Backward kernels add into gradients (+=); the caller zeroes them.
+ * Backward kernels add into gradients (+=); the caller zeroes them. The
+ * activation, softmax and batch_norm backward kernels write dx instead (=;
+ * batch_norm still adds into dweight and dbias): on these memory-bound steps
+ * the input gradient is fresh, so no zeroing pass and no read of dx is paid.
  * Every function checks its arguments and returns FDL_OK, FDL_ERR_ARG (a
  * negative size, a kernel size, stride or dilation below 1, a class index
  * outside [0, C) other than ignore_index, a max-pool index outside its
@@ -25,7 +28,7 @@ extern "C" {
 #endif
 
 /* ---- Activations: x[N] elementwise; softmax over dim of x[outer, dim,
-        inner]. Backward adds into dx. */
+        inner]. Backward writes dx (=). */
 FDL_API int fdl_relu_forward_f32(float *out, const float *x, int64_t n);
 FDL_API int fdl_relu_forward_f64(double *out, const double *x, int64_t n);
 FDL_API int fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);
@@ -255,7 +258,7 @@ FDL_API int fdl_adaptive_avg_pool2d_backward_f32(float *dx, const float *dout, i
 FDL_API int fdl_adaptive_avg_pool2d_backward_f64(double *dx, const double *dout, int64_t P, int64_t H,
         int64_t W, int64_t OH, int64_t OW);
 
-/* ---- Normalization: batch_norm x[N, C, S]; layer_norm x[R, D]. */
+/* ---- Normalization: batch_norm x[N, C, S] (backward writes dx); layer_norm x[R, D]. */
 FDL_API int fdl_batch_norm_forward_f32(float *out, float *mean, float *rstd, float *running_mean,
         float *running_var, const float *x, const float *weight, const float *bias, int64_t N,
         int64_t C, int64_t S, int training, float momentum, float eps);

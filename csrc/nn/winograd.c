@@ -1,0 +1,437 @@
+/*
+ * nn/winograd.c — float32 3x3 stride-1 convolution by Winograd F(4x4, 3x3)
+ * (Lavin and Gray, 2016): forward, input gradient and weight gradient.
+ *
+ * Legend: N batch, C/K input/output channels, H x W input, P x Q output
+ * (P = H + 2 pad_h - 2), a tile is 4x4 outputs read from a 6x6 input patch,
+ * TH x TW tiles per image, T = N*TH*TW tiles in the batch, xi in [0, 36) a
+ * position of the 6x6 transformed tile, Tb the tiles of one block.
+ *
+ *   forward  out = A^T [ U[xi] @ V[xi] ] A     U[xi] [K, C] = (G w G^T)[xi]
+ *                                             V[xi] [C, Tb] = (B^T d B)[xi]
+ *   dx       the forward of dout (K channels, padding 2 - pad) with the
+ *            180-degree rotated, transposed filter w'[c, k] = rot(w[k, c])
+ *   dw       dU[xi] [K, C] = sum over tiles of Y[xi] [K, Tb] @ V[xi]^T,
+ *            Y[xi] = (A g A^T)[xi] of the 4x4 dout tiles g; dw += G^T dU G
+ *
+ * Tiles are numbered over the whole batch (tile t of image t / (TH*TW)), so
+ * small maps still give each GEMM many columns. The 36 products of a block
+ * are one fdl_sgemm_strided_batched call (the packed micro-kernels; one
+ * call instead of 36 measured 6.8 -> 6.0 ms on 32->64 channels, 14x14, 1
+ * thread); the tile transforms are the per-ISA kernels of
+ * winograd_kernels.h, taken from dispatch.c.
+ *
+ * Blocks: forward and dx transform, multiply and write back one block of Tb
+ * tiles at a time per thread, so V and M of a block stay in the thread's
+ * cache instead of streaming 36x the input through memory. dw adds block b
+ * into slot b % NS (NS <= 8 from the shapes), the slots are split over
+ * threads and summed in slot order at the end; no barrier inside (a team
+ * barrier per block measured 10x the CPU time on a busy machine). Tb depends
+ * only on the shapes, each output element is made by one thread in a fixed
+ * order: any thread count gives the same bits, with no atomics.
+ *
+ * Accuracy (tests/test_winograd.py, unit-scale data, float64 direct
+ * convolution as the reference): max |error| / max |reference| up to 6e-6
+ * forward and dx, 3e-6 dw at C = K = 64, against about 5e-7 for im2col.
+ *
+ * Why F(4x4) and not F(6x6, 3x3) (points 0, +-1, +-2, +-1/2): a float32
+ * simulation of both on the same data (C = K = 64) gives 5.8e-6 for F(4x4)
+ * and 1.05e-5 for F(6x6); and F(6x6)'s 64 products per 6x6 outputs only pay
+ * on maps that are multiples of 6: on 32x32 maps (8x8 tiles of 4 against
+ * 6x6 tiles of 6, 36 x 64 = 64 x 36 products) and on 14x14 maps (4x4 tiles
+ * against 3x3) the product work is the same, while its transforms handle
+ * 64/36 = 1.8x the values per output. Twice the error for no fewer products
+ * on the target layers (benchmarks/conv_winograd.py prints both).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime/dispatch.h"
+#include "runtime/internal.h"
+#include "nn/winograd.h"
+
+/* Scratch per block: 36 x (C + K) x Tb floats, meant to stay in L2 (1 MiB
+ * per core here) while it is transformed, multiplied and written back.
+ * Measured at C = K = 64 on 32x32 maps (1 thread, CPU time, fwd + dx + dw):
+ * Tb = 32: 46.7 ms, 64: 48.5, 128: 52.7, 256: 53.1; at 32 -> 64 channels on
+ * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. */
+#define WINO_BLOCK_BYTES (512 << 10)
+#define WINO_TB_MAX 512
+/* Below this many multiply-adds (direct count) a layer runs on one thread. */
+#define WINO_PAR_MIN_MACS ((int64_t)1 << 21)
+
+/* ---- algorithm choice -------------------------------------------------------------- */
+
+static int g_algo = -1;
+
+static void algo_init(void) {
+    const char *env = getenv("FASTDL_CONV_ALGO");
+    int a = FDL_CONV_ALGO_AUTO;
+    if (env && !strcasecmp(env, "im2col")) a = FDL_CONV_ALGO_IM2COL;
+    else if (env && !strcasecmp(env, "winograd")) a = FDL_CONV_ALGO_WINOGRAD;
+    g_algo = a;
+}
+
+int fdl_conv2d_get_algo(void) {
+    if (g_algo < 0) algo_init();
+    return g_algo;
+}
+
+int fdl_conv2d_set_algo(int algo) {
+    if (algo != FDL_CONV_ALGO_AUTO && algo != FDL_CONV_ALGO_IM2COL &&
+        algo != FDL_CONV_ALGO_WINOGRAD)
+        return FDL_ERR_ARG;
+    g_algo = algo;
+    return FDL_OK;
+}
+
+/* Layers Winograd F(4x4, 3x3) computes: P and Q follow from stride 1, and
+ * dx as a forward pass needs padding 2 - pad >= 0. */
+static int wino_applies(const fdl_conv2d_params *p) {
+    return p && p->N >= 1 && p->C >= 1 && p->K >= 1 && p->R == 3 && p->S == 3 &&
+           p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->dil_w == 1 &&
+           p->groups == 1 && p->pad_h >= 0 && p->pad_h <= 2 && p->pad_w >= 0 &&
+           p->pad_w <= 2 && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
+}
+
+/* The measured rule for FDL_CONV_ALGO_AUTO. Speed of Winograd over im2col,
+ * fwd + dx + dw + db, 1 thread, CPU time, Zen 4 (N, C->K, map):
+ *   64, 1->32, 28: 0.36x    64, 3->16, 32: 0.64x    64, 4->32, 32: 0.60x
+ *   64, 8->8, 28: 1.31x     64, 8->16, 28: 1.05x    64, 16->16, 28: 1.41x
+ *   64, 16->32, 14: 1.22x   64, 32->64, 14: 1.5x    64, 64->64, 32: 2.2x
+ *   64, 64->64, 2: 2.0x     64, 256->256, 4: 2.6x   (small maps: im2col's
+ *   per-sample products degenerate, Winograd batches tiles over N)
+ *   1, 64->64, 8: 0.24x     2, 128->128, 16: 1.04x  8, 64->64, 8: 1.37x
+ *   8, 256->256, 8: 1.21x   2, 64->64, 16: 1.25x
+ * The transforms cost per channel, the products per channel pair: few
+ * input or output channels lose. The filter transforms cost per K*C like the
+ * products, but once per call: few output pixels (N*P*Q) lose. */
+static int wino_pays(const fdl_conv2d_params *p) {
+    int64_t P = p->H + 2 * p->pad_h - 2, Q = p->W + 2 * p->pad_w - 2;
+    return p->C >= 8 && p->K >= 8 && p->N * P * Q >= 512;
+}
+
+static int wino_use(const fdl_conv2d_params *p) {
+    int a = fdl_conv2d_get_algo();
+    if (a == FDL_CONV_ALGO_IM2COL || !wino_applies(p)) return 0;
+    return a == FDL_CONV_ALGO_WINOGRAD || wino_pays(p);
+}
+
+const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return "invalid";
+    return wino_use(p) ? "winograd_f4x4_3x3" : "im2col";
+}
+
+/* ---- filter transforms (small: K*C tiles, scalar, in double) ----------------------- */
+
+#define D4 0.25
+#define D6 (1.0 / 6.0)
+#define D12 (1.0 / 12.0)
+#define D24 (1.0 / 24.0)
+
+/* u[6][6] = G g G^T of a 3x3 g (rotated 180 degrees when rot) */
+static void filter_tf(double u[36], const float *g9, int rot) {
+    double g[9], t[18];
+    for (int i = 0; i < 9; i++) g[i] = g9[rot ? 8 - i : i];
+    for (int j = 0; j < 3; j++) {          /* t[6][3] = G g */
+        double a = g[j], b = g[3 + j], c = g[6 + j];
+        t[0 * 3 + j] = a * D4;
+        t[1 * 3 + j] = -(a + b + c) * D6;
+        t[2 * 3 + j] = -(a - b + c) * D6;
+        t[3 * 3 + j] = a * D24 + b * D12 + c * D6;
+        t[4 * 3 + j] = a * D24 - b * D12 + c * D6;
+        t[5 * 3 + j] = c;
+    }
+    for (int i = 0; i < 6; i++) {          /* u = t G^T */
+        double a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
+        u[i * 6 + 0] = a * D4;
+        u[i * 6 + 1] = -(a + b + c) * D6;
+        u[i * 6 + 2] = -(a - b + c) * D6;
+        u[i * 6 + 3] = a * D24 + b * D12 + c * D6;
+        u[i * 6 + 4] = a * D24 - b * D12 + c * D6;
+        u[i * 6 + 5] = c;
+    }
+}
+
+/* g[3][3] += G^T u G of a 6x6 u (the weight gradient's way back) */
+static void filter_tf_back(float *g9, const double u[36]) {
+    double t[18];
+    for (int j = 0; j < 6; j++) {          /* t[3][6] = G^T u */
+        double u0 = u[j], u1 = u[6 + j], u2 = u[12 + j], u3 = u[18 + j], u4 = u[24 + j],
+               u5 = u[30 + j];
+        t[0 * 6 + j] = u0 * D4 - (u1 + u2) * D6 + (u3 + u4) * D24;
+        t[1 * 6 + j] = (u2 - u1) * D6 + (u3 - u4) * D12;
+        t[2 * 6 + j] = -(u1 + u2) * D6 + (u3 + u4) * D6 + u5;
+    }
+    for (int i = 0; i < 3; i++) {          /* g += t G */
+        const double *r = t + i * 6;
+        g9[i * 3 + 0] += (float)(r[0] * D4 - (r[1] + r[2]) * D6 + (r[3] + r[4]) * D24);
+        g9[i * 3 + 1] += (float)((r[2] - r[1]) * D6 + (r[3] - r[4]) * D12);
+        g9[i * 3 + 2] += (float)(-(r[1] + r[2]) * D6 + (r[3] + r[4]) * D6 + r[5]);
+    }
+}
+
+/* U[xi][Ko][Ci]: forward (w as [Ko][Ci][3][3]) or, when dx, the rotated
+ * transpose (w as [Ci][Ko][3][3]: U[xi][c][k] from w[k][c]) */
+static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
+    int nt = fdl_threads_for(Ko * Ci * 36);
+    (void)nt;   /* unused in a build without OpenMP */
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t o = 0; o < Ko; o++)
+        for (int64_t i0 = 0; i0 < Ci; i0 += 16) {
+            /* 16 filters at a time: U's 36 planes are 4 KiB multiples apart,
+             * one store per plane per filter would keep evicting L1 sets */
+            float u16[36][16];
+            const int64_t ni = FDL_MIN(16, Ci - i0);
+            for (int64_t i = 0; i < ni; i++) {
+                double u[36];
+                filter_tf(u, w + (dx ? (i0 + i) * Ko + o : o * Ci + i0 + i) * 9, dx);
+                for (int x = 0; x < 36; x++) u16[x][i] = (float)u[x];
+            }
+            for (int x = 0; x < 36; x++)
+                memcpy(U + (x * Ko + o) * Ci + i0, u16[x], (size_t)ni * sizeof(float));
+        }
+}
+
+/* ---- tiles ------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t TH, TW, T;
+} wino_grid;
+
+/* Lanes of the 16 tiles t0.. (at most nt) in a plane of an image of `chans`
+ * planes of H x W, size x size patches starting at (4*th - ph, 4*tw - pw). */
+static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t nt,
+                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw, int size) {
+    L->n = (int)FDL_MIN(nt, NN_WINO_L);
+    for (int l = 0; l < NN_WINO_L; l++) {
+        int64_t t = t0 + FDL_MIN(l, L->n - 1);
+        int64_t n = t / (g->TH * g->TW), r = t % (g->TH * g->TW);
+        int64_t h0 = 4 * (r / g->TW) - ph, w0 = 4 * (r % g->TW) - pw;
+        L->h0[l] = (int32_t)h0;
+        L->w0[l] = (int32_t)w0;
+        L->off[l] = n * chans * H * W + h0 * W + w0;
+        unsigned rm = 0, cm = 0;
+        for (int i = 0; i < size; i++) {
+            rm |= (unsigned)(h0 + i >= 0 && h0 + i < H) << i;
+            cm |= (unsigned)(w0 + i >= 0 && w0 + i < W) << i;
+        }
+        if (l >= L->n) rm = 0;
+        for (int i = 0; i < 6; i++) L->rmask[i][l] = (uint8_t)(rm >> i & 1 ? cm : 0);
+    }
+}
+
+/* Tiles per block: a multiple of 32 (the widest GEMM panel) within the cache
+ * budget (at least 32), at most about an eighth of the batch's tiles so the blocks spread over
+ * threads; a function of the shapes only. */
+static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T, int64_t bytes) {
+    int64_t tb = bytes / (36 * (Ci + Ko) * (int64_t)sizeof(float));
+    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
+    tb = tb / 32 * 32;
+    return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
+}
+
+static int threads_for_macs(int64_t macs, int64_t units) {
+    if (macs < WINO_PAR_MIN_MACS) return 1;
+    return (int)FDL_MAX(1, FDL_MIN((int64_t)fdl_get_num_threads(), units));
+}
+
+#define WINO_NOTE(err, call)                                                     \
+    do {                                                                         \
+        int e_ = (call);                                                         \
+        if (FDL_UNLIKELY(e_ != FDL_OK)) {                                        \
+            _Pragma("omp atomic write")                                          \
+            err = e_;                                                            \
+        }                                                                        \
+    } while (0)
+
+static inline int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
+ * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko]. */
+static int wino_conv(float *out, int accumulate, const float *bias, const float *in,
+                     const float *U, int64_t N, int64_t Ci, int64_t Hi, int64_t Wi, int64_t Ko,
+                     int64_t ph, int64_t pw) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
+    wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
+    g.T = N * g.TH * g.TW;
+    const int64_t Tb = block_tiles(Ci, Ko, g.T, WINO_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
+    const int64_t per = 36 * (Ci + Ko) * Tb;
+    const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
+    float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
+    if (!buf) return FDL_ERR_NOMEM;
+    int err = FDL_OK;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t b = 0; b < nblk; b++) {
+        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
+        const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+        nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
+        for (int64_t q = 0; q < ng; q++) {
+            int64_t tq = t0 + q * NN_WINO_L;
+            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw, 6);
+            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0, 4);
+        }
+        for (int64_t c = 0; c < Ci; c++)
+            for (int64_t q = 0; q < ng; q++)
+                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi, &Lin[q]);
+        const int64_t cols = ng * NN_WINO_L;
+        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
+                                                 V, Tb, Ci * Tb, 0.0f, M, Tb, Ko * Tb, 36));
+        for (int64_t k = 0; k < Ko; k++)
+            for (int64_t q = 0; q < ng; q++)
+                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
+                           &Lout[q], bias ? bias[k] : 0.0f, accumulate);
+    }
+    fdl_scratch_put(buf);
+    return err;
+}
+
+/* dw's blocks: its products are K x C x Tb, so deeper blocks (Tb up to 4x
+ * the forward's) amortize the update of dU; measured equal or better
+ * (46.3 against 48.8 ms at C = K = 64, 32x32, 1 thread). */
+#define WINO_DW_BLOCK_BYTES (2 << 20)
+
+/* Weight-gradient slots: block b adds into slot b % NS; NS depends on the
+ * shapes only, and the slots are summed in slot order at the end. */
+#define WINO_MAX_SLOTS 8
+#define WINO_SLOT_ELEMS ((int64_t)1 << 24)
+
+/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q] */
+static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2d_params *p,
+                   int64_t P, int64_t Q) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, KC36 = 36 * K * C;
+    wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
+    g.T = p->N * g.TH * g.TW;
+    const int64_t Tb = block_tiles(C, K, g.T, WINO_DW_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
+    int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
+    while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
+    const int64_t per = 36 * (C + K) * Tb;
+    const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ns);
+    float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
+    if (!slots) return FDL_ERR_NOMEM;
+    float *buf = slots + ns * KC36;
+    int err = FDL_OK;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t sl = 0; sl < ns; sl++) {
+        float *V = buf + per * thread_id(), *Y = V + 36 * C * Tb, *dU = slots + sl * KC36;
+        for (int64_t b = sl; b < nblk; b += ns) {
+            const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+            nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
+            for (int64_t q = 0; q < ng; q++) {
+                const int64_t tq = t0 + q * NN_WINO_L;
+                lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w, 6);
+                lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0, 4);
+            }
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t q = 0; q < ng; q++)
+                    kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin[q]);
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t q = 0; q < ng; q++)
+                    kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout[q]);
+            const int64_t cols = ng * NN_WINO_L;
+            /* a slot's first block writes it (ns <= nblk: every slot has one) */
+            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
+                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f, dU,
+                                                     C, K * C, 36));
+        }
+    }
+    /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
+     * (dU's 36 planes are 4 KiB multiples apart, see filter_transform) */
+    int ntr = fdl_threads_for(KC36 * ns);
+    (void)ntr;   /* unused in a build without OpenMP */
+    _Pragma("omp parallel for schedule(static) num_threads(ntr) if(ntr > 1)")
+    for (int64_t i0 = 0; i0 < KC36; i0 += 4096)
+        for (int64_t sl = 1; sl < ns; sl++) {
+            const float *src = slots + sl * KC36;
+            for (int64_t i = i0; i < FDL_MIN(i0 + 4096, KC36); i++) slots[i] += src[i];
+        }
+    int ntf = fdl_threads_for(KC36);
+    (void)ntf;   /* unused in a build without OpenMP */
+    _Pragma("omp parallel for schedule(static) num_threads(ntf) if(ntf > 1)")
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t c0 = 0; c0 < C; c0 += 16) {
+            const int64_t nc = FDL_MIN(16, C - c0);
+            float u16[36][16];
+            for (int xi = 0; xi < 36; xi++)
+                memcpy(u16[xi], slots + (xi * K + k) * C + c0, (size_t)nc * sizeof(float));
+            for (int64_t c = 0; c < nc; c++) {
+                double u[36];
+                for (int xi = 0; xi < 36; xi++) u[xi] = u16[xi][c];
+                filter_tf_back(dw + (k * C + c0 + c) * 9, u);
+            }
+        }
+    fdl_scratch_put(slots);
+    return err;
+}
+
+/* ---- entry points (hooked at the top of conv.c's float32 functions) ---------------- */
+
+static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
+    return ws && ws_bytes >= fdl_conv2d_workspace_size(p, 1);
+}
+
+int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
+                                   const float *w, const float *bias, void *ws,
+                                   int64_t ws_bytes, int *status) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !out || !x || !w ||
+        !ws_ok(p, ws, ws_bytes))
+        return 0;
+    float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
+    if (!U) {
+        *status = FDL_ERR_NOMEM;
+        return 1;
+    }
+    filter_transform(U, w, p->K, p->C, 0);
+    *status = wino_conv(out, 0, bias, x, U, p->N, p->C, p->H, p->W, p->K, p->pad_h, p->pad_w);
+    fdl_scratch_put(U);
+    return 1;
+}
+
+int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
+                                    float *db, const float *dout, const float *x,
+                                    const float *w, void *ws, int64_t ws_bytes, int *status) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !dout ||
+        (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
+        return 0;
+    int st = FDL_OK;
+    if (dx) {
+        float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
+        if (!U) {
+            *status = FDL_ERR_NOMEM;
+            return 1;
+        }
+        filter_transform(U, w, p->C, p->K, 1);
+        st = wino_conv(dx, 1, NULL, dout, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+                       2 - p->pad_w);
+        fdl_scratch_put(U);
+    }
+    if (dw && st == FDL_OK) st = wino_dw(dw, dout, x, p, P, Q);
+    if (db && st == FDL_OK) {
+        const int64_t PQ = P * Q;
+        int ntb = fdl_threads_for(p->N * p->K * PQ);
+        (void)ntb;   /* unused in a build without OpenMP */
+        _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
+        for (int64_t k = 0; k < p->K; k++) {
+            double acc = 0;
+            for (int64_t n = 0; n < p->N; n++) {
+                const float *d = dout + (n * p->K + k) * PQ;
+                for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];
+            }
+            db[k] += (float)acc;
+        }
+    }
+    *status = st;
+    return 1;
+}

@@ -1,0 +1,89 @@
+"""Timing helpers for benchmarks that mix fastdl with NumPy or PyTorch in one process.
+
+After a NumPy BLAS call, OpenBLAS's worker threads keep spinning for a while
+(they poll for the next job before they sleep), and PyTorch's OpenMP threads
+do the same. On a machine with few cores a fastdl GEMM started meanwhile
+shares its cores with them and runs at about half speed. The benchmarks
+therefore time fastdl first, wait for the process to go quiet before each
+fastdl timing (`wait_quiet`), interleave repeats of the frameworks they
+compare (`interleaved`) and quote medians.
+"""
+import time
+
+import numpy as np
+
+__all__ = ["wait_quiet", "interleaved", "median_ms"]
+
+
+def _busy_fraction(interval):
+    """CPU time used by this process's other threads per wall second, over interval seconds
+    while the calling thread sleeps."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    time.sleep(interval)
+    return (time.process_time() - c0) / (time.perf_counter() - t0)
+
+
+def wait_quiet(max_wait=2.0, interval=0.01, threshold=0.05):
+    """Sleep until no thread of this process burns CPU (spinning BLAS / OpenMP workers).
+
+    Returns the seconds waited (at most about max_wait). The test is the
+    process's own CPU time while the caller sleeps, so other processes on the
+    machine do not delay it.
+
+    Example:
+        >>> from fastdl.bench._quiet import wait_quiet
+        >>> wait_quiet(max_wait=0.05) < 1
+        True
+    """
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < max_wait:
+        if _busy_fraction(interval) < threshold:
+            break
+    return time.perf_counter() - t0
+
+
+def interleaved(fns, repeats, quiet=(0,), clock=time.perf_counter):
+    """Median seconds of each callable in fns, timed round-robin.
+
+    One warm-up call each, then `repeats` rounds calling fns[0], fns[1], ...
+    in turn; before the callables whose index is in `quiet` (fastdl's, by
+    default the first) the process waits until the other frameworks' worker
+    threads have stopped spinning. A None entry gives nan.
+
+    Example:
+        >>> from fastdl.bench._quiet import interleaved
+        >>> [t >= 0 for t in interleaved([lambda: None, lambda: None], 3)]
+        [True, True]
+    """
+    live = [i for i, f in enumerate(fns) if f is not None]
+    for i in live:
+        fns[i]()
+    samples = {i: [] for i in live}
+    for _ in range(repeats):
+        for i in live:
+            if i in quiet:
+                wait_quiet(max_wait=0.5)
+            t = clock()
+            fns[i]()
+            samples[i].append(clock() - t)
+    return [float(np.median(samples[i])) if i in samples else float("nan")
+            for i in range(len(fns))]
+
+
+def median_ms(fn, repeats, clock=time.perf_counter, quiet=True):
+    """Median milliseconds of fn over repeats calls after one warm-up (waiting for quiet first).
+
+    Example:
+        >>> from fastdl.bench._quiet import median_ms
+        >>> median_ms(lambda: None, 3) >= 0
+        True
+    """
+    if quiet:
+        wait_quiet(max_wait=0.5)
+    fn()
+    samples = []
+    for _ in range(repeats):
+        t0 = clock()
+        fn()
+        samples.append(clock() - t0)
+    return float(np.median(samples)) * 1e3
