@@ -1,26 +1,23 @@
 /*
  * Tutorial: embedding fastdl in a C program (see tutorial_c_embedding.md).
  *
- * Two commands, both on an MLP nn.Sequential(Linear, ReLU, Linear, ...)
- * whose layer sizes are given as a list such as 2,32,3:
- *
- *   tutorial_c_embedding predict WEIGHTS INPUTS SIZES
- *       Loads weights saved in Python by fastdl.save(model.state_dict(), WEIGHTS),
- *       reads INPUTS (raw little-endian float32 rows of SIZES[0] values, as
- *       numpy's x.astype(np.float32).tofile(INPUTS) writes), and prints one
- *       line per row: the predicted class, then the logits.
+ *   tutorial_c_embedding predict MODEL INPUTS
+ *       Loads a model written in Python by fastdl.export(model, MODEL, x),
+ *       reads INPUTS (raw little-endian float32 rows of the model's input
+ *       size, as numpy's x.astype(np.float32).tofile(INPUTS) writes), and
+ *       prints one line per row: the predicted class, then the scores.
  *
  *   tutorial_c_embedding train OUT SIZES [EPOCHS]
- *       Trains the MLP from C alone (fastdl's Linear initialisation, Adam,
- *       softmax cross-entropy) on points in [-1, 1]^2 labelled by which of
- *       SIZES[last] equal angular sectors they fall in, prints the loss and
- *       accuracy per epoch, and saves the weights to OUT, which Python reads
- *       back with model.load_state_dict(fastdl.load(OUT)).
+ *       Builds the MLP nn.Sequential(Linear, ReLU, ..., Linear) with layer
+ *       sizes such as 2,32,4 from layer descriptors, trains it from C alone
+ *       (Adam, softmax cross-entropy) on points in [-1, 1]^2 labelled by which
+ *       of SIZES[last] equal angular sectors they fall in, prints the loss and
+ *       accuracy per epoch, and saves the model to OUT, which Python opens
+ *       with fastdl.load_model(OUT).
  *
- * Everything used here is declared in fastdl.h (fastdl/train.h, fastdl/rng.h):
- * the library allocates nothing the caller did not ask for, every function
- * that can fail returns a status (FDL_OK == 0) and fdl_strerror() and
- * fdl_train_last_error() say why.
+ * Everything used here is declared in fastdl.h (fastdl/model.h,
+ * fastdl/rng.h): every function that can fail returns a status
+ * (FDL_OK == 0), and fdl_strerror() and fdl_model_last_error() say why.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,40 +28,22 @@
 
 static int fail(const char *what, int status)
 {
-    const char *detail = fdl_train_last_error();
+    const char *detail = fdl_model_last_error();
     fprintf(stderr, "tutorial_c_embedding: %s: %s%s%s\n", what, fdl_strerror(status),
             detail[0] ? ": " : "", detail);
     return 1;
 }
 
-/* "2,32,3" -> dims; returns the number of Linear layers or -1. */
-static int parse_sizes(const char *s, int64_t *dims)
+static int predict(const char *path, const char *inputs)
 {
-    int n = 0;
-    while (*s && n <= FDL_MLP_MAX_LAYERS) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1)
-            return -1;
-        dims[n++] = v;
-        s = *end == ',' ? end + 1 : end;
-    }
-    return n >= 2 ? n - 1 : -1;
-}
-
-static int predict(const char *weights, const char *inputs, fdl_mlp *m)
-{
-    /* The weights: one float array in the MLP's layout, filled from the file.
-     * fdl_mlp_load checks every name ("0.weight", "0.bias", "2.weight", ...)
-     * and shape, like load_state_dict(strict=True). */
-    float *params = malloc(sizeof(float) * fdl_mlp_num_params(m));
-    if (!params)
-        return 1;
-    int st = fdl_mlp_load(m, params, weights);
+    /* The model: architecture and weights from one file. fdl_model_load checks
+     * every layer, name ("0.weight", "0.bias", ...) and shape. */
+    fdl_model *m;
+    int st = fdl_model_load(path, &m);
     if (st != FDL_OK)
-        return fail(weights, st);
+        return fail(path, st);
+    fdl_model_train(m, 0);                       /* eval mode, as model.eval() */
 
-    /* The inputs: rows of dims[0] float32 values. */
     FILE *f = fopen(inputs, "rb");
     if (!f) {
         perror(inputs);
@@ -73,7 +52,7 @@ static int predict(const char *weights, const char *inputs, fdl_mlp *m)
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fseek(f, 0, SEEK_SET);
-    int64_t in = m->dims[0], classes = m->dims[m->nlayers];
+    int64_t in = fdl_model_input_numel(m), classes = fdl_model_output_numel(m);
     int64_t rows = bytes / (long)(sizeof(float) * in);
     float *x = malloc(sizeof(float) * (size_t)(rows * in + 1));
     if (!x || fread(x, sizeof(float) * in, rows, f) != (size_t)rows) {
@@ -82,15 +61,12 @@ static int predict(const char *weights, const char *inputs, fdl_mlp *m)
     }
     fclose(f);
 
-    /* Forward in one call; the workspace is the caller's memory. */
-    int64_t ws_floats = fdl_mlp_workspace_size(m, rows);
-    float *ws = malloc(sizeof(float) * (size_t)ws_floats);
-    float *logits = malloc(sizeof(float) * (size_t)(rows * classes));
-    st = fdl_mlp_forward(m, params, x, rows, ws, ws_floats, logits);
+    float *scores = malloc(sizeof(float) * (size_t)(rows * classes));
+    st = fdl_model_forward(m, x, rows, scores);
     if (st != FDL_OK)
         return fail("forward", st);
     for (int64_t i = 0; i < rows; i++) {
-        const float *row = logits + i * classes;
+        const float *row = scores + i * classes;
         int64_t best = 0;
         for (int64_t c = 1; c < classes; c++)
             if (row[c] > row[best])
@@ -100,25 +76,67 @@ static int predict(const char *weights, const char *inputs, fdl_mlp *m)
             printf(" %.6f", row[c]);
         printf("\n");
     }
-    free(logits);
-    free(ws);
+    free(scores);
     free(x);
-    free(params);
+    fdl_model_free(m);
     return 0;
 }
 
-static int train(const char *out, fdl_mlp *m, int epochs)
+/* nn.Sequential(Linear(d0, d1), ReLU(), ..., Linear(d[n-2], d[n-1])) from "2,32,4". */
+static int build_mlp(const char *sizes, fdl_model **out)
 {
-    const int64_t n = 2048, batch = 64, in = m->dims[0], classes = m->dims[m->nlayers];
+    int64_t dims[16];
+    int n = 0;
+    for (const char *s = sizes; *s && n < 16;) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1)
+            return FDL_ERR_ARG;
+        dims[n++] = v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    if (n < 2)
+        return FDL_ERR_ARG;
+    fdl_model *m;
+    int st = fdl_model_new(&m);
+    for (int l = 0; st == FDL_OK && l + 1 < n; l++) {
+        fdl_layer_desc d;
+        fdl_layer_init(&d, FDL_LAYER_LINEAR);     /* PyTorch's defaults: bias=True */
+        d.in_features = dims[l];
+        d.out_features = dims[l + 1];
+        st = fdl_model_add_layer(m, &d);          /* initialised as nn.Linear is */
+        if (st == FDL_OK && l + 2 < n) {
+            fdl_layer_init(&d, FDL_LAYER_RELU);
+            st = fdl_model_add_layer(m, &d);
+        }
+    }
+    if (st == FDL_OK)
+        st = fdl_model_set_input_shape(m, 1, dims);   /* one sample: [d0] */
+    if (st != FDL_OK) {
+        fdl_model_free(m);
+        return st;
+    }
+    *out = m;
+    return FDL_OK;
+}
+
+static int train(const char *out, const char *sizes, int epochs)
+{
+    const int64_t n = 2048, batch = 64;
     const double pi = 3.14159265358979323846;
-    if (in != 2) {
+    fdl_model *m;
+    int st = build_mlp(sizes, &m);
+    if (st != FDL_OK)
+        return fail(sizes, st);
+    int64_t classes = fdl_model_output_numel(m);
+    if (fdl_model_input_numel(m) != 2) {
         fprintf(stderr, "tutorial_c_embedding: train makes 2-D points; the first size must be 2\n");
         return 1;
     }
     /* Data from fastdl's counter-based generator: the same points for a seed. */
     float *x = malloc(sizeof(float) * n * 2);
     int64_t *y = malloc(sizeof(int64_t) * n);
-    int st = fdl_rng_uniform_f32(x, n * 2, /*seed=*/42, /*stream=*/0, /*offset=*/0, -1.0f, 1.0f);
+    st = fdl_rng_uniform_f32(x, n * 2, /*seed=*/42, /*stream=*/0, /*offset=*/0, -1.0f, 1.0f);
     if (st != FDL_OK)
         return fail("rng", st);
     for (int64_t i = 0; i < n; i++) {
@@ -127,47 +145,29 @@ static int train(const char *out, fdl_mlp *m, int epochs)
         y[i] = c < classes ? c : classes - 1;
     }
 
-    /* Parameters, gradients and Adam's state: three flat arrays. */
-    int64_t np_ = fdl_mlp_num_params(m);
-    fdl_adam_config adam;
-    fdl_adam_defaults(&adam);
-    adam.lr = 1e-2;
-    float *params = malloc(sizeof(float) * np_);
-    float *grads = malloc(sizeof(float) * np_);
-    float *state = calloc((size_t)fdl_adam_state_size(&adam, np_), sizeof(float));
-    int64_t ws_floats = fdl_mlp_workspace_size(m, batch);
-    float *ws = malloc(sizeof(float) * (size_t)ws_floats);
-    st = fdl_mlp_init_params(m, params, /*seed=*/0);
-    if (st != FDL_OK)
-        return fail("init", st);
-
+    fdl_optim adam;
+    fdl_optim_init(&adam, FDL_OPTIM_ADAM, 1e-2);   /* torch.optim.Adam(lr=1e-2) */
     for (int epoch = 1; epoch <= epochs; epoch++) {
         double sum_loss = 0.0;
         int64_t correct = 0;
         for (int64_t b0 = 0; b0 < n; b0 += batch) {
             int64_t B = n - b0 < batch ? n - b0 : batch, ok = 0;
             float loss = 0.0f;
-            memset(grads, 0, sizeof(float) * np_);         /* backward adds (+=) */
-            st = fdl_mlp_forward_backward(m, params, grads, x + b0 * 2, y + b0, B, ws, ws_floats,
-                                          &loss, &ok);
+            /* zero_grad, forward, cross-entropy, backward, Adam step */
+            st = fdl_model_train_step(m, x + b0 * 2, y + b0, B, FDL_LOSS_CROSS_ENTROPY, &adam,
+                                      &loss, &ok);
             if (st != FDL_OK)
-                return fail("forward_backward", st);
-            st = fdl_adam_arena_step(&adam, params, grads, state, np_);
-            if (st != FDL_OK)
-                return fail("adam", st);
+                return fail("train_step", st);
             sum_loss += (double)loss * B;
             correct += ok;
         }
         printf("epoch %d  loss %.4f  accuracy %.4f\n", epoch, sum_loss / n, (double)correct / n);
     }
-    st = fdl_mlp_save(m, params, out);       /* atomic: temp file, fsync, rename */
+    st = fdl_model_save(m, out);       /* atomic: temp file, fsync, rename */
     if (st != FDL_OK)
         return fail(out, st);
     printf("saved %s\n", out);
-    free(ws);
-    free(state);
-    free(grads);
-    free(params);
+    fdl_model_free(m);
     free(y);
     free(x);
     return 0;
@@ -175,27 +175,17 @@ static int train(const char *out, fdl_mlp *m, int epochs)
 
 int main(int argc, char **argv)
 {
-    int64_t dims[FDL_MLP_MAX_LAYERS + 1];
-    fdl_mlp m;
     const char *cmd = argc > 1 ? argv[1] : "";
-    int want = !strcmp(cmd, "predict") ? 5 : !strcmp(cmd, "train") ? 4 : 0;
-    if (!want || argc < want) {
-        fprintf(stderr, "usage: tutorial_c_embedding predict WEIGHTS INPUTS SIZES\n"
+    int predict_cmd = !strcmp(cmd, "predict") && argc == 4;
+    int train_cmd = !strcmp(cmd, "train") && (argc == 4 || argc == 5);
+    if (!predict_cmd && !train_cmd) {
+        fprintf(stderr, "usage: tutorial_c_embedding predict MODEL INPUTS\n"
                         "       tutorial_c_embedding train OUT SIZES [EPOCHS]\n");
         return 2;
     }
-    const char *sizes = argv[want - 1];
-    int nlayers = parse_sizes(sizes, dims);
-    if (nlayers < 1) {
-        fprintf(stderr, "tutorial_c_embedding: bad layer sizes '%s' (e.g. 2,32,3)\n", sizes);
-        return 2;
-    }
-    int st = fdl_mlp_init(&m, nlayers, dims);
-    if (st != FDL_OK)
-        return fail("layer sizes", st);
     printf("# fastdl %s, %s kernels, %d threads\n", fdl_version(), fdl_isa_name(fdl_active_isa()),
            fdl_get_num_threads());
-    if (want == 5)
-        return predict(argv[2], argv[3], &m);
-    return train(argv[2], &m, argc > 4 ? atoi(argv[4]) : 10);
+    if (predict_cmd)
+        return predict(argv[2], argv[3]);
+    return train(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 10);
 }

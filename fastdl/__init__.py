@@ -42,6 +42,7 @@ from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
 from fastdl.io import CheckpointError, load, save
+from fastdl._model_file import export, load_model
 from fastdl.dlpack import from_dlpack
 from fastdl import onnx
 from fastdl import train

@@ -76,6 +76,7 @@ MODULES = {
     "KLDivLoss": (lambda: nn.KLDivLoss(reduction="batchmean"), lambda m: m(P.log(), Q)),
     "L1Loss": (lambda: nn.L1Loss(), lambda m: m(P, Q)),
     "LSTM": (lambda: nn.LSTM(6, 4, num_layers=2, bidirectional=True), lambda m: m(SEQ)),
+    "LastTimeStep": (lambda: nn.LastTimeStep(), lambda m: m(X3)),
     "LSTMCell": (lambda: nn.LSTMCell(6, 4), lambda m: m(X2)),
     "LayerNorm": (lambda: nn.LayerNorm(6), lambda m: m(X2)),
     "LeakyReLU": (lambda: nn.LeakyReLU(0.2), lambda m: m(X2)),

@@ -75,4 +75,4 @@ def test_tutorial_c_embedding(tmp_path):
     accs = [float(a) for a in re.findall(r"^epoch \d+  loss [0-9.]+  accuracy ([0-9.]+)$", out,
                                          re.M)]
     assert len(accs) == 10 and accs[-1] >= 0.9, out
-    assert "parameters loaded: 228" in out, out
+    assert "parameters loaded: 228" in out and "(2): Linear(in_features=32" in out, out

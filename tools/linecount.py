@@ -19,7 +19,7 @@ LAYERS = [
     ("C gemm", ["csrc/gemm"], (".c", ".h")),
     ("C nn kernels", ["csrc/nn"], (".c", ".h")),
     ("C optim, data, metrics", ["csrc/optim", "csrc/data", "csrc/metrics"], (".c", ".h")),
-    ("C training layer", ["csrc/train"], (".c", ".h")),
+    ("C model runtime", ["csrc/train"], (".c", ".h")),
     ("Cython boundary", ["fastdl/_C"], (".pyx", ".pxd")),
     ("Tensor + autograd", ["fastdl/tensor.py", "fastdl/autograd", "fastdl/creation.py"],
      (".py",)),

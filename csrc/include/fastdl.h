@@ -29,15 +29,18 @@
  *     the same cache to a caller that asks for them;
  *   - fastdl/train.h, the C training layer: fdl_arena_create/_destroy
  *     allocate and free, and the safetensors functions use a temporary
- *     header buffer freed before they return.
+ *     header buffer freed before they return;
+ *   - fastdl/model.h, the model runtime: a model owns its parameters and
+ *     activations (fdl_model_new/fdl_model_load allocate, fdl_model_free
+ *     frees).
  * Strings returned by fdl_strerror, fdl_isa_name, fdl_version, fdl_compiler,
- * fdl_sgemm_kernel_name and fdl_train_last_error are owned by the library;
+ * fdl_sgemm_kernel_name, fdl_train_last_error, fdl_model_last_error and fdl_layer_name
+ * are owned by the library;
  * never free them.
  *
  * Workspace sizes: a kernel that needs scratch memory has a size query next
  * to it, called with the same shapes: fdl_conv2d_workspace_size (bytes),
- * fdl_confusion_workspace_size (int64 elements), fdl_mlp_workspace_size
- * (floats). Passing less returns FDL_ERR_WORKSPACE; passing more is fine.
+ * fdl_confusion_workspace_size (int64 elements). Passing less returns FDL_ERR_WORKSPACE; passing more is fine.
  *
  * Threads: fdl_set_num_threads() is process-wide (it sets the OpenMP team
  * size of later kernel calls). A child forked from a process that has had
@@ -163,5 +166,6 @@ FDL_API void fdl_cache_free(void *p);
 #include "fastdl/data.h"
 #include "fastdl/metrics.h"
 #include "fastdl/train.h"
+#include "fastdl/model.h"
 
 #endif /* FASTDL_H */

@@ -96,6 +96,12 @@ static int write_all(FILE *f, const void *p, size_t n)
 int fdl_safetensors_save(const char *path, const fdl_tensor_ref *t, int n)
 {
     fdl__clear_error();
+    return fdl__safetensors_save_meta(path, t, n, NULL);
+}
+
+int fdl__safetensors_save_meta(const char *path, const fdl_tensor_ref *t, int n,
+                               const char *model_json)
+{
     if (!path || (!t && n > 0)) return FDL_ERR_NULL;
     if (n < 0) return FDL_ERR_ARG;
     if (!host_is_little_endian())
@@ -134,7 +140,19 @@ int fdl_safetensors_save(const char *path, const fdl_tensor_ref *t, int n)
     for (int i = 0; i < n; i++)
         sb_put(&h, "%s\\\"%s\\\": {\\\"__tensor__\\\": \\\"%s\\\"}", i ? ", " : "",
                t[i].name, t[i].name);
-    sb_put(&h, "}}\"}}");
+    sb_put(&h, "}}\"");
+    if (model_json) {
+        /* the architecture record, a JSON string inside the JSON header */
+        sb_put(&h, ",\"fastdl_model\":\"");
+        for (const char *q = model_json; *q; q++) {
+            unsigned char ch = (unsigned char)*q;
+            if (ch == '"' || ch == '\\') sb_put(&h, "\\%c", ch);
+            else if (ch < 0x20) sb_put(&h, "\\u%04x", ch);
+            else sb_put(&h, "%c", ch);
+        }
+        sb_put(&h, "\"");
+    }
+    sb_put(&h, "}}");
     while (!h.oom && h.len % 8) sb_put(&h, " ");
     if (h.oom) {
         free(h.p);
@@ -474,53 +492,16 @@ int fdl_safetensors_load(const char *path, const fdl_tensor_ref *t, int n)
     return st;
 }
 
-/* ---- MLP state dicts ----------------------------------------------------- */
-
-/* Names of nn.Sequential(Linear, ReLU, Linear, ...): Linear l is module 2l. */
-static const char *const mlp_names[2 * FDL_MLP_MAX_LAYERS] = {
-    "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias",
-    "8.weight", "8.bias", "10.weight", "10.bias", "12.weight", "12.bias", "14.weight",
-    "14.bias", "16.weight", "16.bias", "18.weight", "18.bias", "20.weight", "20.bias",
-    "22.weight", "22.bias", "24.weight", "24.bias", "26.weight", "26.bias", "28.weight",
-    "28.bias", "30.weight", "30.bias",
-};
-
-int fdl_mlp_tensors(const fdl_mlp *m, float *params, fdl_tensor_ref *t)
+int fdl__safetensors_header(const char *path, char **header, int64_t *n)
 {
-    if (!m || !t || m->nlayers < 1 || m->nlayers > FDL_MLP_MAX_LAYERS) return 0;
-    for (int l = 0; l < m->nlayers; l++) {
-        fdl_tensor_ref *w = &t[2 * l], *b = &t[2 * l + 1];
-        memset(w, 0, sizeof *w);
-        memset(b, 0, sizeof *b);
-        w->name = mlp_names[2 * l];
-        w->ndim = 2;
-        w->shape[0] = m->dims[l + 1];
-        w->shape[1] = m->dims[l];
-        w->data = params ? params + m->w_off[l] : NULL;
-        b->name = mlp_names[2 * l + 1];
-        b->ndim = 1;
-        b->shape[0] = m->dims[l + 1];
-        b->data = params ? params + m->b_off[l] : NULL;
-    }
-    return 2 * m->nlayers;
-}
-
-int fdl_mlp_save(const fdl_mlp *m, const float *params, const char *path)
-{
-    fdl_tensor_ref t[2 * FDL_MLP_MAX_LAYERS];
-    if (!m || !params) return FDL_ERR_NULL;
-    /* The writer only reads through data; the cast drops const for the
-     * shared tensor-list type. */
-    int n = fdl_mlp_tensors(m, (float *)params, t);
-    if (n == 0) return FDL_ERR_ARG;
-    return fdl_safetensors_save(path, t, n);
-}
-
-int fdl_mlp_load(const fdl_mlp *m, float *params, const char *path)
-{
-    fdl_tensor_ref t[2 * FDL_MLP_MAX_LAYERS];
-    if (!m || !params) return FDL_ERR_NULL;
-    int n = fdl_mlp_tensors(m, params, t);
-    if (n == 0) return FDL_ERR_ARG;
-    return fdl_safetensors_load(path, t, n);
+    *header = NULL;
+    *n = 0;
+    if (!host_is_little_endian())
+        return fdl__fail(FDL_ERR_ARG, "safetensors: big-endian hosts are not supported");
+    FILE *f = fopen(path, "rb");
+    if (!f) return fdl__fail(FDL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    int64_t data_size;
+    int st = read_header(f, path, header, n, &data_size);
+    fclose(f);
+    return st;
 }

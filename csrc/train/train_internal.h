@@ -11,10 +11,28 @@ int fdl__fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), visibility("hidden")));
 void fdl__clear_error(void) __attribute__((visibility("hidden")));
 
-/* Mean softmax cross-entropy of logits z[B, C] against y[B] (labels
- * already checked); dz[B, C] = (softmax(z) - onehot(y)) / B when dz != NULL,
- * *correct = rows whose argmax is the label when correct != NULL. mlp.c. */
-double fdl__softmax_xent(const float *z, const int64_t *y, int64_t B, int64_t C, float *dz,
-                         int64_t *correct) __attribute__((visibility("hidden")));
+#define FDL_HIDDEN __attribute__((visibility("hidden")))
+
+/* JSON tree (json.c): objects keep their keys in order. */
+typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
+typedef struct jval {
+    jtype type;
+    double num;            /* J_NUM, J_BOOL (0/1) */
+    char *str;             /* J_STR */
+    int n;                 /* J_ARR, J_OBJ: items */
+    struct jval *items;
+    char **keys;           /* J_OBJ */
+} jval;
+/* 1 on success (free with fdl__json_free), 0 on malformed text. */
+int fdl__json_parse(const char *s, size_t n, jval *out) FDL_HIDDEN;
+void fdl__json_free(jval *v) FDL_HIDDEN;
+const jval *fdl__json_get(const jval *obj, const char *key) FDL_HIDDEN;
+
+/* safetensors.c: the JSON header of a file (malloc'ed, *n bytes) after the
+ * length and size checks; and a save that adds `model_json` to the
+ * metadata under "fastdl_model" (NULL: none). */
+int fdl__safetensors_header(const char *path, char **header, int64_t *n) FDL_HIDDEN;
+int fdl__safetensors_save_meta(const char *path, const fdl_tensor_ref *t, int n,
+                               const char *model_json) FDL_HIDDEN;
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * example_util.h — small pieces the C examples share: a clock, the error
- * report, where the MNIST files are, the --hidden list, and the batch gather.
+ * report, where the MNIST files are, and the batch gather.
  */
 #ifndef FASTDL_EXAMPLE_UTIL_H
 #define FASTDL_EXAMPLE_UTIL_H
@@ -25,7 +25,7 @@ static inline double ex_now(void)
 static inline int ex_die(const char *prog, const char *what, int st)
 {
     fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, fdl_strerror(st),
-            fdl_train_last_error()[0] ? ": " : "", fdl_train_last_error());
+            fdl_model_last_error()[0] ? ": " : "", fdl_model_last_error());
     return 1;
 }
 
@@ -41,17 +41,6 @@ static inline const char *ex_default_data(void)
     if (xdg && *xdg) snprintf(path, sizeof path, "%s/fastdl/mnist", xdg);
     else snprintf(path, sizeof path, "%s/.cache/fastdl/mnist", home ? home : ".");
     return path;
-}
-
-/* "256,128" -> hidden[] (at most max entries); returns the count. */
-static inline int ex_parse_sizes(const char *v, int64_t *hidden, int max)
-{
-    int n = 0;
-    for (char *p = (char *)v; *p && n < max;) {
-        hidden[n++] = strtoll(p, &p, 10);
-        if (*p == ',') p++;
-    }
-    return n;
 }
 
 /* Rows [s, s + b) of set, in perm's order when perm is given: gathered into

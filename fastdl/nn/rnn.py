@@ -21,6 +21,7 @@ from fastdl.nn.module import Module, Parameter
 from fastdl.tensor import Tensor, reshape
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+           "LastTimeStep",
            "rnn_cell", "lstm_cell", "gru_cell"]
 
 def _shape(x):
@@ -500,3 +501,39 @@ class GRUCell(RNNCellBase):
         gi = F.linear(x, self.weight_ih, self.bias_ih)
         gh = F.linear(h, self.weight_hh, self.bias_hh)
         return self._unbatch(gru_cell(gi, gh, h), batched)
+
+
+class LastTimeStep(Module):
+    """The last time step of a sequence: (N, L, H) -> (N, H), for an RNN inside nn.Sequential.
+
+    An LSTM, GRU or RNN returns (output, state); this layer takes the output
+    sequence from such a tuple (or a plain tensor) and keeps step L - 1, so
+    ``nn.Sequential(nn.LSTM(..., batch_first=True), nn.LastTimeStep(), nn.Linear(...))``
+    is a sequence classifier. The C model runtime (fastdl/model.h) has the
+    same layer, so such models export with :func:`fastdl.export`.
+
+    Args:
+        batch_first: the input is (N, L, H) (default True); False: (L, N, H).
+
+    Shapes:
+        input (N, L, H) or a tuple whose first item is -> output (N, H).
+
+    Example:
+        >>> model = nn.Sequential(nn.LSTM(3, 4, batch_first=True), nn.LastTimeStep())
+        >>> model(fastdl.randn(2, 5, 3)).shape
+        (2, 4)
+    """
+
+    def __init__(self, batch_first=True):
+        super().__init__()
+        self.batch_first = bool(batch_first)
+
+    def forward(self, input):
+        x = input[0] if isinstance(input, tuple) else input
+        if len(x.shape) != 3:
+            raise ValueError("LastTimeStep: expected a 3-D sequence (N, L, H), got shape %s"
+                             % (tuple(x.shape),))
+        return x[:, -1] if self.batch_first else x[-1]
+
+    def extra_repr(self):
+        return "" if self.batch_first else "batch_first=False"
