@@ -1,18 +1,38 @@
 /*
- * conv.c — 2-D convolution forward/backward as GEMMs over per-sample im2col
- * panels (see fastdl/conv.h for shapes and the workspace contract).
+ * conv.c — 2-D convolution forward/backward (see fastdl/conv.h for shapes
+ * and the workspace contract).
  *
  * Legend: N batch, C/K in/out channels, H W input, R S kernel, P Q output,
- * G groups, Cg = C/G, Kg = K/G, CRS = Cg*R*S (GEMM depth), PQ = P*Q.
+ * G groups, Cg = C/G, Kg = K/G, PQ = P*Q, Nb samples of one chunk.
+ * Taps: kernel positions (r, s). A tap that only ever reads padding (every
+ * output position puts it outside the input; 3x3 pad 1 on a 1x1 map has 8
+ * such taps) adds zeros: it is left out of the GEMM depth, which is then
+ * CRS = Cg * nr * ns over the nr x ns taps that can read the input.
  *
- * Threads: samples are independent, so forward and the input gradient run
- * one sample per thread (each thread owns an im2col panel in the workspace;
- * the GEMM inside is then single-threaded because nested OpenMP regions get
- * one thread). With fewer samples than threads, samples run in turn and the
- * GEMM itself is threaded. The weight gradient is a sum over samples: it is
- * accumulated in a fixed number of slots (sample n goes to slot n % NS, NS
- * from the shapes only) and the slots are added in order, so any thread
- * count gives the same bits.
+ * Paths, chosen from the shapes only (never from threads or workspace):
+ *   depthwise  groups == C == K > 1: a direct kernel per (sample, channel) plane;
+ *              the weight gradient per channel, one thread per channel.
+ *   batched    a chunk of Nb samples is lowered to one im2col panel
+ *              col[CRS, Nb*PQ] (column n*PQ + pq; for a 1x1 stride-1
+ *              unpadded convolution this is a copy of the input in [C, N*HW]
+ *              order), so each GEMM is as wide as Nb samples: forward
+ *              tmp[Kg, Nb*PQ] = W[Kg, CRS] @ col, then one pass writes out
+ *              with bias and ReLU; the weight gradient is
+ *              dW += dout[Kg, Nb*PQ] @ col^T, one GEMM with depth Nb*PQ per
+ *              chunk and group; dcol = W^T @ dout then col2im. Nb is set by
+ *              a memory budget, so chunks depend on the shapes only.
+ *   per-sample forward when one sample already makes a wide GEMM
+ *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
+ *              thread's panel (none for 1x1 stride 1) and a GEMM writing
+ *              the output in place, bias and ReLU in its epilogue.
+ *
+ * Threads: chunks (and per-sample work) run one per thread with
+ * single-threaded GEMMs, so no barrier sits inside a chunk; a convolution
+ * of one chunk threads its GEMMs (split over blocks of C, never over the
+ * depth) and its copies (rows that write disjoint memory). The weight
+ * gradient adds chunk c into slot c % nslots, in chunk order, and sums the
+ * slots in order; nslots comes from the shapes. So every result is bitwise
+ * identical for any thread count.
  */
 #include <string.h>
 
@@ -20,11 +40,50 @@
 #include "runtime/template.h"
 #include "nn/winograd.h"
 
-#define CONV_MAX_SLOTS 8
 /* Below this many multiply-adds a convolution runs on one thread: an OpenMP
  * fork/join costs a few microseconds, more than such a layer's whole work. */
 #define CONV_PAR_MIN_MACS ((int64_t)1 << 21)
-#define CONV_SLOT_ELEMS (1 << 22)   /* cap on slot memory, in elements */
+/* A chunk holds enough samples for CONV_CHUNK_COLS GEMM columns (wide
+ * enough for the micro-kernels and the thread split), and no more: a larger
+ * panel falls out of L2 between im2col and the GEMM (1 thread, 32->64 14x14
+ * N=64: forward 3.65 ms with 392 columns, 4.1 ms with 3136), and a sample
+ * of 256 or more positions is then its own chunk, whose 1x1 input gradient
+ * the GEMM writes in place. CONV_CHUNK_ELEMS caps the chunk's buffers
+ * (col + dcol + dout panel) when CRS is large. */
+#define CONV_CHUNK_COLS 256
+#define CONV_CHUNK_ELEMS ((int64_t)1 << 21)
+/* From this many output positions per sample, one sample is a wide enough
+ * GEMM and the forward skips the batched panel and its output pass. */
+#define CONV_SAMPLE_PQ 256
+/* Taps are listed (and skipped when they read only padding) for kernels up
+ * to this size per dimension; larger kernels keep every tap. */
+#define CONV_MAX_TAPS 32
+/* Chunks run one per thread (single-threaded GEMMs: no barrier inside a
+ * chunk); the weight gradient sums over at most this many slots, holding
+ * at most CONV_SLOT_ELEMS elements. */
+#define CONV_MAX_SLOTS 8
+#define CONV_SLOT_ELEMS ((int64_t)1 << 22)
+
+typedef struct {
+    int64_t P, Q, PQ, G, Cg, Kg;
+    int64_t nr, ns, crs;          /* taps kept per dimension, GEMM depth */
+    int cropped;                  /* some tap left out */
+    int64_t rl[CONV_MAX_TAPS], sl[CONV_MAX_TAPS];
+    int direct;                   /* 1x1, stride 1, no padding */
+    int depthwise;                /* groups == C == K > 1 */
+    int per_sample;               /* forward by sample */
+    int dw_t;                     /* weight gradient as dW^T = col @ dout^T (CRS < Kg) */
+    int64_t nb;                   /* samples per chunk */
+    int64_t nchunks, nslots;      /* chunks of nb samples, weight-gradient slots */
+} conv_plan;
+
+/* Can tap t (of a kernel dimension) read the input for some output index? */
+static int tap_reads_input(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in,
+                           int64_t out) {
+    int64_t lo = pad - t * dil;   /* the output index o reads input o*stride - lo */
+    int64_t omin = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+    return omin < out && omin * stride <= lo + in - 1;
+}
 
 static int conv_dims(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     if (!p) return FDL_ERR_NULL;
@@ -46,36 +105,94 @@ int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     return conv_dims(p, P, Q);
 }
 
-static int is_direct(const fdl_conv2d_params *p) {
-    return p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0;
+static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
+    int st = conv_dims(p, &pl->P, &pl->Q);
+    if (st != FDL_OK) return st;
+    pl->PQ = pl->P * pl->Q;
+    pl->G = p->groups;
+    pl->Cg = p->C / p->groups;
+    pl->Kg = p->K / p->groups;
+    pl->nr = pl->ns = 0;
+    if (p->R <= CONV_MAX_TAPS && p->S <= CONV_MAX_TAPS) {
+        for (int64_t r = 0; r < p->R; r++)
+            if (tap_reads_input(r, p->stride_h, p->pad_h, p->dil_h, p->H, pl->P))
+                pl->rl[pl->nr++] = r;
+        for (int64_t s = 0; s < p->S; s++)
+            if (tap_reads_input(s, p->stride_w, p->pad_w, p->dil_w, p->W, pl->Q))
+                pl->sl[pl->ns++] = s;
+        /* every tap reads padding only (the output is the bias): keep one,
+         * whose panel rows are zeros, so the GEMMs keep a nonzero depth */
+        if (pl->nr == 0) pl->rl[pl->nr++] = 0;
+        if (pl->ns == 0) pl->sl[pl->ns++] = 0;
+        pl->cropped = pl->nr < p->R || pl->ns < p->S;
+    } else {
+        pl->cropped = 0;
+    }
+    if (!pl->cropped) {
+        pl->nr = p->R;
+        pl->ns = p->S;
+    }
+    pl->crs = pl->Cg * pl->nr * pl->ns;
+    pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                 p->pad_h == 0 && p->pad_w == 0;
+    pl->depthwise = p->groups > 1 && p->groups == p->C && p->groups == p->K;
+    pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
+    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
+     * Kg and CRS goes along N */
+    pl->dw_t = pl->crs < pl->Kg;
+    int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
+    int64_t nb = FDL_MIN(FDL_CDIV(CONV_CHUNK_COLS, pl->PQ), CONV_CHUNK_ELEMS / per);
+    pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, nb));
+    pl->nchunks = p->N ? FDL_CDIV(p->N, pl->nb) : 0;
+    /* weight-gradient slots: chunk c adds into slot c % ns, and the slots
+     * are summed in order; ns depends on the shapes only */
+    int64_t ns = FDL_MIN(pl->nchunks, (int64_t)CONV_MAX_SLOTS);
+    while (ns > 1 && ns * p->K * pl->crs > CONV_SLOT_ELEMS) ns--;
+    pl->nslots = FDL_MAX(ns, (int64_t)1);
+    return FDL_OK;
 }
 
-static int64_t conv_slots(const fdl_conv2d_params *p) {
-    int64_t wsz = p->K * (p->C / p->groups) * p->R * p->S;
-    int64_t ns = FDL_MIN(p->N, CONV_MAX_SLOTS);
-    while (ns > 1 && ns * wsz > CONV_SLOT_ELEMS) ns--;
-    return ns < 1 ? 1 : ns;
+/* The gathered weight (kept taps only) and the weight gradient's
+ * accumulator (kept taps, or transposed), at the start of the workspace. */
+static int64_t conv_wbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->cropped ? p->K * pl->crs : 0;
+}
+static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
 }
 
-static int64_t conv_threads(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
-    int64_t macs = p->N * p->K * P * Q * (p->C / p->groups) * p->R * p->S;
-    if (macs < CONV_PAR_MIN_MACS) return 1;
-    return FDL_MIN((int64_t)fdl_get_num_threads(), p->N);
+/* One chunk's buffers (col, dcol, dout panel); the weight-gradient slots. */
+static int64_t conv_chunk_elems(const conv_plan *pl) {
+    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+}
+static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
+    return pl->nslots > 1 ? pl->nslots * p->K * pl->crs : 0;
 }
 
-static int64_t conv_panel(const fdl_conv2d_params *p, int64_t P, int64_t Q) {
-    return is_direct(p) ? 0 : (p->C / p->groups) * p->R * p->S * P * Q;
+/* Elements of workspace (of either type): the per-sample panels of nt
+ * threads or one chunk's buffers, plus the gathered weight and its
+ * gradient when taps are left out. */
+static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, int64_t nt) {
+    if (pl->depthwise) return nt * pl->PQ;
+    int64_t wcrop = conv_wbuf_elems(p, pl) + conv_dwbuf_elems(p, pl);
+    int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
+    int64_t chunk = FDL_MIN(nt, FDL_MAX(pl->nchunks, (int64_t)1)) * conv_chunk_elems(pl) +
+                    conv_slot_elems(p, pl);
+    return wcrop + FDL_MAX(sample, chunk);
 }
 
 int64_t fdl_conv2d_workspace_size(const fdl_conv2d_params *p, int nthreads) {
-    int64_t P, Q;
-    if (conv_dims(p, &P, &Q) != FDL_OK) return 0;
+    conv_plan pl;
+    if (conv_plan_make(p, &pl) != FDL_OK) return 0;
     if (nthreads < 1) nthreads = 1;
-    int64_t wsz = p->K * (p->C / p->groups) * p->R * p->S;
-    /* two panels per thread (im2col and its gradient), plus the weight slots;
-     * counted in doubles so one size serves both dtypes */
-    return (int64_t)sizeof(double) * (2 * conv_panel(p, P, Q) * nthreads + conv_slots(p) * wsz) + 64;
+    /* counted in doubles so one size serves both dtypes */
+    return (int64_t)sizeof(double) * conv_ws_elems(p, &pl, nthreads) + 64;
+}
+
+static int64_t conv_threads(const fdl_conv2d_params *p, const conv_plan *pl) {
+    int64_t macs = p->N * p->K * pl->PQ * pl->Cg * p->R * p->S;
+    if (macs < CONV_PAR_MIN_MACS) return 1;
+    return FDL_MIN((int64_t)fdl_get_num_threads(), p->N);
 }
 
 static inline int thread_id(void) {
@@ -94,6 +211,10 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
+/* the kept taps: i-th row tap, j-th column tap */
+static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
+static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
+
 /* Keep the first failed GEMM status (out of scratch memory: the shapes were
  * checked); threads that fail write the same kind of value, once. */
 #define CONV_NOTE(err, call)                                                     \
@@ -110,40 +231,107 @@ static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
 
 #include "runtime/types_begin.h"
 #define CONV_GEMM fdl_sgemm
+#define CONV_GEMM_EX fdl_sgemm_ex
 #include "nn/conv_impl.h"
 #undef CONV_GEMM
+#undef CONV_GEMM_EX
 #include "runtime/types_end.h"
 #define NN_F64
 #include "runtime/types_begin.h"
 #define CONV_GEMM fdl_dgemm
+#define CONV_GEMM_EX fdl_dgemm_ex
 #include "nn/conv_impl.h"
 #undef CONV_GEMM
+#undef CONV_GEMM_EX
 #include "runtime/types_end.h"
 
 /* ---- the public functions (fastdl/conv.h) ---------------------------------------- */
 
+/* Elements of out[N, K, P, Q]; 0 for an invalid p (the kernels then report it). */
+static int64_t conv_out_elems(const fdl_conv2d_params *p) {
+    int64_t P, Q;
+    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return 0;
+    return p->N * p->K * P * Q;
+}
+
+/* The fused ReLU around the Winograd path, which has no epilogue of its own. */
+static void wino_relu_inplace(float *v, int64_t n) {
+    int nt = fdl_threads_for(n);
+    (void)nt;
+    _Pragma("omp parallel for simd schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t i = 0; i < n; i++) v[i] = v[i] < 0.0f ? 0.0f : v[i];   /* NaN passes, as the fused epilogue */
+}
+
+static void wino_relu_mask(float *md, const float *dout, const float *y, int64_t n) {
+    int nt = fdl_threads_for(n);
+    (void)nt;
+    _Pragma("omp parallel for simd schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t i = 0; i < n; i++) md[i] = y[i] > 0.0f ? dout[i] : 0.0f;
+}
+
 int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    int st;
-    if (nn_conv2d_winograd_forward_f32(p, out, x, w, bias, ws, ws_bytes, &st)) return st;
-    return conv2d_forward_f32(out, x, w, bias, p, ws, ws_bytes);
+    return fdl_conv2d_forward_ex_f32(out, x, w, bias, FDL_ACT_NONE, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    return conv2d_forward_f64(out, x, w, bias, p, ws, ws_bytes);
+    return conv2d_forward_f64(out, x, w, bias, 0, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_forward_ex_f32(float *out, const float *x, const float *w, const float *bias,
+                              fdl_act act, const fdl_conv2d_params *p, void *ws,
+                              int64_t ws_bytes) {
+    if (act != FDL_ACT_NONE && act != FDL_ACT_RELU) return FDL_ERR_ARG;
+    int st;
+    if (nn_conv2d_winograd_forward_f32(p, out, x, w, bias, ws, ws_bytes, &st)) {
+        if (st == FDL_OK && act == FDL_ACT_RELU) wino_relu_inplace(out, conv_out_elems(p));
+        return st;
+    }
+    return conv2d_forward_f32(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double *w, const double *bias,
+                              fdl_act act, const fdl_conv2d_params *p, void *ws,
+                              int64_t ws_bytes) {
+    if (act != FDL_ACT_NONE && act != FDL_ACT_RELU) return FDL_ERR_ARG;
+    return conv2d_forward_f64(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout, const float *x,
                             const float *w, const fdl_conv2d_params *p, void *ws,
                             int64_t ws_bytes) {
-    int st;
-    if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, x, w, ws, ws_bytes, &st)) return st;
-    return conv2d_backward_f32(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+    return fdl_conv2d_backward_ex_f32(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
 }
 
 int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
                             const double *x, const double *w, const fdl_conv2d_params *p,
                             void *ws, int64_t ws_bytes) {
-    return conv2d_backward_f64(dx, dw, db, dout, x, w, p, ws, ws_bytes);
+    return conv2d_backward_f64(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
+                               const float *y, const float *x, const float *w,
+                               const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    int st;
+    if (!y) {
+        if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, x, w, ws, ws_bytes, &st))
+            return st;
+    } else if (dout && nn_conv2d_winograd_serves(p)) {
+        /* the ReLU's backward as a masked copy of dout, then Winograd on it */
+        const int64_t n = conv_out_elems(p);
+        float *md = fdl_scratch_get((size_t)(n > 0 ? n : 1) * sizeof(float));
+        if (!md) return FDL_ERR_NOMEM;
+        wino_relu_mask(md, dout, y, n);
+        int handled = nn_conv2d_winograd_backward_f32(p, dx, dw, db, md, x, w, ws, ws_bytes, &st);
+        fdl_scratch_put(md);
+        if (handled) return st;
+    }
+    return conv2d_backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
+}
+
+int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
+                               const double *y, const double *x, const double *w,
+                               const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    return conv2d_backward_f64(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
 }

@@ -118,6 +118,11 @@ static int wino_use(const fdl_conv2d_params *p) {
     return a == FDL_CONV_ALGO_WINOGRAD || wino_pays(p);
 }
 
+int nn_conv2d_winograd_serves(const fdl_conv2d_params *p) {
+    int64_t P, Q;
+    return fdl_conv2d_output_size(p, &P, &Q) == FDL_OK && wino_use(p);
+}
+
 const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return "invalid";

@@ -44,6 +44,9 @@ typedef struct {
                  const nn_wino_lanes *L);
 } nn_wino_kernels;
 
+/* 1 when the calls below would handle p (same rule, without running them). */
+int nn_conv2d_winograd_serves(const fdl_conv2d_params *p);
+
 /* Each returns 1 when it handled the call (then *status is its result), 0
  * when the layer is not one Winograd serves (or the im2col path is forced),
  * and the caller runs its general path. */

@@ -70,8 +70,8 @@ cdef object _workspace(fdl_conv2d_params *p):
     return _alloc.empty(max(nbytes, 8), np.uint8)
 
 
-def forward(x, w, bias, stride, padding, dilation, int64_t groups):
-    """out[N, K, P, Q] = conv2d(x, w) + bias."""
+def forward(x, w, bias, stride, padding, dilation, int64_t groups, bint relu=False):
+    """out[N, K, P, Q] = conv2d(x, w) + bias, then max(., 0) in the same pass when relu."""
     x = _float(x, "conv2d", "input")
     w = _float(w, "conv2d", "weight")
     if w.dtype != x.dtype:
@@ -94,25 +94,37 @@ def forward(x, w, bias, stride, padding, dilation, int64_t groups):
     cdef int64_t nws = ws.nbytes
     cdef int st
     cdef bint f32 = x.dtype == np.float32
+    cdef fdl_act act = FDL_ACT_RELU if relu else FDL_ACT_NONE
     with nogil:
         if f32:
-            st = fdl_conv2d_forward_f32(<float *>po, <float *>px, <float *>pw, <float *>pb, &p,
-                                    pws, nws)
+            st = fdl_conv2d_forward_ex_f32(<float *>po, <float *>px, <float *>pw, <float *>pb,
+                                           act, &p, pws, nws)
         else:
-            st = fdl_conv2d_forward_f64(<double *>po, <double *>px, <double *>pw,
-                                        <double *>pb, &p, pws, nws)
+            st = fdl_conv2d_forward_ex_f64(<double *>po, <double *>px, <double *>pw,
+                                           <double *>pb, act, &p, pws, nws)
     check(st, "conv2d")
     return out
 
 
 def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, padding, dilation,
-             int64_t groups):
-    """(dx, dw, db) of conv2d given dout; entries not needed are None."""
+             int64_t groups, y=None):
+    """(dx, dw, db) of conv2d given dout; entries not needed are None. With y (the
+    output of forward(..., relu=True)), dout counts only where y > 0."""
     x = _float(x, "conv2d_backward", "input")
     w = _float(w, "conv2d_backward", "weight")
     dout = _float(dout, "conv2d_backward", "grad_output").astype(x.dtype, copy=False)
     cdef fdl_conv2d_params p
     _params(&p, x.shape, w.shape, stride, padding, dilation, groups, "conv2d_backward")
+    cdef int64_t P, Q
+    check(fdl_conv2d_output_size(&p, &P, &Q), "conv2d_backward")
+    if dout.shape != (p.N, p.K, P, Q):
+        raise ValueError("conv2d_backward: grad_output must have shape %s, got %s"
+                         % ((p.N, p.K, P, Q), dout.shape))
+    if y is not None:
+        y = _float(y, "conv2d_backward", "output").astype(x.dtype, copy=False)
+        if y.shape != dout.shape:
+            raise ValueError("conv2d_backward: output must have shape %s, got %s"
+                             % (dout.shape, y.shape))
     dx = _alloc.zeros(x.shape, x.dtype) if need_dx else None
     dw = _alloc.zeros(w.shape, x.dtype) if need_dw else None
     db = _alloc.zeros(p.K, x.dtype) if need_db else None
@@ -121,6 +133,7 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
     cdef void *pdw = NULL if dw is None else cnp.PyArray_DATA(dw)
     cdef void *pdb = NULL if db is None else cnp.PyArray_DATA(db)
     cdef void *pdo = cnp.PyArray_DATA(dout)
+    cdef void *py = NULL if y is None else cnp.PyArray_DATA(y)
     cdef void *px = cnp.PyArray_DATA(x)
     cdef void *pw = cnp.PyArray_DATA(w)
     cdef void *pws = cnp.PyArray_DATA(ws)
@@ -129,11 +142,12 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
     cdef bint f32 = x.dtype == np.float32
     with nogil:
         if f32:
-            st = fdl_conv2d_backward_f32(<float *>pdx, <float *>pdw, <float *>pdb, <float *>pdo,
-                                     <float *>px, <float *>pw, &p, pws, nws)
+            st = fdl_conv2d_backward_ex_f32(<float *>pdx, <float *>pdw, <float *>pdb,
+                                            <float *>pdo, <float *>py, <float *>px,
+                                            <float *>pw, &p, pws, nws)
         else:
-            st = fdl_conv2d_backward_f64(<double *>pdx, <double *>pdw, <double *>pdb,
-                                         <double *>pdo, <double *>px, <double *>pw, &p,
-                                         pws, nws)
+            st = fdl_conv2d_backward_ex_f64(<double *>pdx, <double *>pdw, <double *>pdb,
+                                            <double *>pdo, <double *>py, <double *>px,
+                                            <double *>pw, &p, pws, nws)
     check(st, "conv2d_backward")
     return dx, dw, db

@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from fastdl.autograd import KernelFunction
-from fastdl.autograd._functions.nn import Conv2d
+from fastdl.autograd._functions.nn import Conv2d, Conv2dReLU
 from fastdl.tensor import _promote
 
 
@@ -110,6 +110,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         tensor([[[[4., 4.],
                   [4., 4.]]]])
     """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, False)
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, relu):
+    """conv2d, followed by relu in the same kernel pass when relu is true (the node
+    nn.Sequential builds for Conv2d followed by ReLU)."""
     x, w = _promote(input, weight)
     b = None
     if bias is not None:
@@ -140,8 +146,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     P, Q = _validate("conv2d", x.shape, w.shape, None if b is None else b.shape, stride,
                      padding, dilation, groups)
     if x.numel() == 0 or w.numel() == 0:
-        return _EmptyConv2d.apply(x, w, b, (x.shape[0], w.shape[0], P, Q))
-    return Conv2d.apply(x, w, b, stride, padding, dilation, int(groups))
+        out = _EmptyConv2d.apply(x, w, b, (x.shape[0], w.shape[0], P, Q))
+        if relu:
+            from fastdl.nn.functional import relu as _relu
+            out = _relu(out)
+        return out
+    return (Conv2dReLU if relu else Conv2d).apply(x, w, b, stride, padding, dilation,
+                                                  int(groups))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -67,9 +67,21 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        """Run the input through every module in order."""
-        for m in self._modules.values():
-            input = m(input)
+        """Run the input through every module in order.
+
+        A Conv2d directly followed by a ReLU, neither with a forward hook, runs as one
+        fused convolution + bias + ReLU node: same values and gradients, one pass."""
+        from fastdl.nn.layers import _conv_relu_pair, _conv_relu_call
+        mods = tuple(self._modules.values())
+        i, n = 0, len(mods)
+        while i < n:
+            m = mods[i]
+            if i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
+                input = _conv_relu_call(m, mods[i + 1], input)
+                i += 2
+            else:
+                input = m(input)
+                i += 1
         return input
 
 

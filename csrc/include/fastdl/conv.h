@@ -7,16 +7,19 @@
  *   x    [N, C, H, W]         w [K, C/G, R, S]      bias [K] (may be NULL)
  *   out  [N, K, P, Q]         P = (H + 2 pad_h - dil_h (R - 1) - 1) / stride_h + 1
  *
- * Each sample is lowered to a GEMM through an im2col panel of that one
- * sample (C/G*R*S x P*Q), never a full-batch buffer; a 1x1 / stride 1 /
- * no-padding convolution uses the input as the GEMM operand directly.
+ * Samples are lowered to GEMMs in chunks: an im2col panel of a chunk of
+ * samples (C/G*R*S' x Nb*P*Q, Nb set by a fixed memory budget, R*S' the
+ * kernel taps that can read the input) makes each GEMM, and the weight
+ * gradient's, as wide as Nb samples; a layer whose one sample is already a
+ * wide GEMM runs its forward per sample (a 1x1 / stride 1 / no-padding
+ * convolution then reads the input in place). Depthwise convolutions
+ * (groups == C == K > 1) run a direct kernel.
  *
  * Workspace: the caller passes `ws` of `ws_bytes` bytes, at least
- * fdl_conv2d_workspace_size(p, 1); more lets more threads work at once (up
- * to fdl_get_num_threads()). Threads never change the result: every output
- * element is computed by one thread in a fixed order, and the weight
- * gradient is summed over fixed sample slots whose number depends only on
- * the shapes.
+ * fdl_conv2d_workspace_size(p, 1); more lets more threads work at once in
+ * the per-sample forward (up to fdl_get_num_threads()). Neither threads nor
+ * the workspace size change the result: every output element is computed
+ * by one thread in a fixed order, and the chunks depend only on the shapes.
  *
  * Backward adds into dx, dw, db (+=); pass NULL for a gradient not needed.
  * Status: FDL_OK, FDL_ERR_ARG (bad sizes), FDL_ERR_SHAPE (empty output),
@@ -28,6 +31,7 @@
 #include <stdint.h>
 
 #include "fastdl/export.h"
+#include "fastdl/gemm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,12 +58,28 @@ FDL_API int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, c
 FDL_API int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout,
                         const float *x, const float *w,
                         const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
+/* out[N,K,P,Q] = act(conv(x, w) + bias), the activation applied in the same
+ * pass (act FDL_ACT_NONE or FDL_ACT_RELU; another value: FDL_ERR_ARG). */
+FDL_API int fdl_conv2d_forward_ex_f32(float *out, const float *x, const float *w,
+                                      const float *bias, fdl_act act,
+                                      const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
+/* As fdl_conv2d_backward_f32 for out = relu(conv(x, w) + bias): y[N,K,P,Q] is
+ * that forward's output, and dout counts only where y > 0 (y NULL: no mask). */
+FDL_API int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
+                                       const float *y, const float *x, const float *w,
+                                       const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 /* float64 versions (gradient checks, float64 models). */
 FDL_API int fdl_conv2d_forward_f64(double *out, const double *x, const double *w, const double *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 FDL_API int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
                             const double *x, const double *w,
                             const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
+FDL_API int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double *w,
+                                      const double *bias, fdl_act act,
+                                      const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
+FDL_API int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
+                                       const double *y, const double *x, const double *w,
+                                       const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
 
 #ifdef __cplusplus
 }

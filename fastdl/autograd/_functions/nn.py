@@ -426,3 +426,25 @@ class Conv2d(KernelFunction):
         rx, rw, rb = ctx.needs_input_grad[:3]
         dx, dw, db = conv.backward(g, x, w, rx, rw, rb, *ctx.opts)
         return dx, dw, db
+
+
+class Conv2dReLU(KernelFunction):
+    """relu(conv2d(x, w) + b) in one forward pass; the backward masks dout by the saved
+    output (y > 0) inside the convolution's own dout pass."""
+
+    n_inputs = 3
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        from fastdl._C import conv
+        out = conv.forward(x, w, b, stride, padding, dilation, groups, True)
+        ctx.save_for_backward(x, w, out)
+        ctx.opts = (stride, padding, dilation, groups)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from fastdl._C import conv
+        x, w, y = ctx.saved_tensors
+        rx, rw, rb = ctx.needs_input_grad[:3]
+        return conv.backward(g, x, w, rx, rw, rb, *ctx.opts, y=y)
