@@ -375,6 +375,11 @@ def _conv2d(rec, cls, args, outs):
                      dilations=list(dilation), group=int(groups))]
 
 
+def _conv2d_relu(rec, cls, args, outs):
+    # the fused Conv2d + ReLU node of a Sequential: ONNX's Conv, then Relu
+    return [rec.node("Relu", [_conv2d(rec, cls, args, outs)[0]])]
+
+
 # ---- recurrent -------------------------------------------------------------------------
 
 # PyTorch's gate blocks -> ONNX's: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
@@ -480,7 +485,7 @@ CONVERTERS = {
     "Linear": _linear, "Activation": _activation, "Softmax": _softmax,
     "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool, "AdaptiveAvgPool2d": _adaptive_avg_pool,
     "BatchNorm": _batch_norm, "LayerNorm": _layer_norm, "Dropout": _dropout,
-    "Embedding": _embedding, "Conv2d": _conv2d, "RNNSequence": _rnn_sequence,
+    "Embedding": _embedding, "Conv2d": _conv2d, "Conv2dReLU": _conv2d_relu, "RNNSequence": _rnn_sequence,
     "RNNCell": _rnn_cell, "LSTMCell": _lstm_cell, "GRUCell": _gru_cell,
 }
 UNTRANSLATED = {"Std", "PointwiseLoss", "CrossEntropy", "NllLoss", "MultiMarginLoss",
