@@ -38,6 +38,7 @@ from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, chunk, cla
                            neg, permute, pow, reshape, split, sqrt, square, squeeze, stack, std,
                            sub, sum, transpose, unbind, unsqueeze, var, where)
 from fastdl.creation import *  # noqa: F401,F403  (tensor, zeros, ..., dtypes)
+from fastdl.ops import *  # noqa: F401,F403  (sin, gather, sort, einsum, ...)
 from fastdl.creation import __all__ as _creation_all
 from fastdl import data, datasets, metrics, testing
 from fastdl import nn, optim
@@ -45,6 +46,8 @@ from fastdl.io import CheckpointError, load, save
 from fastdl._model_file import export, load_model
 from fastdl.dlpack import from_dlpack
 from fastdl import onnx
+from fastdl._device import device
+from fastdl import accelerator, cuda
 from fastdl import train
 from fastdl.train import Trainer
 from fastdl import callbacks

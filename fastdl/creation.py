@@ -507,3 +507,17 @@ def randint_like(x, low, high=None, dtype=None):
     """
     s, d = _like(x, dtype)
     return randint(low, high, s, dtype=d if d.kind in "iu" else int64)
+
+
+def _add_device_arg():
+    """Every creation function takes PyTorch's ``device=`` keyword: the CPU or None
+    (anything else raises naming the device), and ``pin_memory=`` (ignored)."""
+    from fastdl._device import accepts_device
+    g = globals()
+    for name in ("tensor", "as_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
+                 "linspace", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
+                 "empty_like", "full_like", "rand_like", "randn_like", "randint_like"):
+        g[name] = accepts_device(g[name])
+
+
+_add_device_arg()

@@ -45,7 +45,7 @@ __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes", "atomic_open
 
 _META_KEY = "fastdl"
 _META_SHA_KEY = "fastdl.sha256"
-_FORMAT = 1
+_FORMAT = 2
 
 # The dtypes fastdl stores: safetensors name <-> NumPy. The names are part of each tensor's
 # checksum, so they must stay the format's names.
@@ -215,6 +215,7 @@ def atomic_write_bytes(path, data):
 
 def _flatten(obj, prefix, tensors):
     """JSON-able structure with tensors replaced by references into `tensors`."""
+    is_array = isinstance(obj, np.ndarray)
     if isinstance(obj, Tensor):
         obj = obj._data
     if isinstance(obj, np.ndarray):
@@ -223,7 +224,9 @@ def _flatten(obj, prefix, tensors):
             raise ValueError("save: two tensors map to the key %r" % key)
         # np.ascontiguousarray would turn a 0-d array into shape (1,)
         tensors[key] = np.require(obj, requirements="C")
-        return {"__tensor__": key}
+        # a NumPy array loads back as an array, a Tensor as a Tensor
+        return {"__array__": key} if is_array else {"__tensor__": key}
+    _refuse_objects(obj)
     if isinstance(obj, np.generic):
         return _flatten(obj.item(), prefix, tensors)
     if isinstance(obj, dict):
@@ -249,7 +252,30 @@ def _flatten(obj, prefix, tensors):
                     "numbers, strings and None are supported)" % type(obj).__name__)
 
 
-_MARKERS = ("__tensor__", "__tuple__", "__float__", "__dict__", "__int_keys__")
+_MARKERS = ("__tensor__", "__array__", "__tuple__", "__float__", "__dict__", "__int_keys__")
+
+
+def _refuse_objects(obj):
+    """Whole modules and optimizers are not stored (no pickle): point to their state dicts."""
+    from fastdl.nn.module import Module
+    from fastdl.optim.optimizer import Optimizer
+    if isinstance(obj, Module):
+        raise TypeError("save: cannot save a whole %s module (fastdl never pickles code); save "
+                        "its weights with fastdl.save(model.state_dict(), path) and restore "
+                        "them with model.load_state_dict(fastdl.load(path)), as PyTorch "
+                        "recommends" % type(obj).__name__)
+    if isinstance(obj, Optimizer):
+        raise TypeError("save: cannot save a whole %s optimizer; save "
+                        "optimizer.state_dict() and restore it with "
+                        "optimizer.load_state_dict(...)" % type(obj).__name__)
+
+
+def _uses_arrays(node):
+    if isinstance(node, dict):
+        return "__array__" in node or any(_uses_arrays(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_uses_arrays(v) for v in node)
+    return False
 
 
 def _reserved(d):
@@ -276,8 +302,11 @@ def save(obj, path):
     Args:
         obj: a Tensor, an array, or nested dicts/lists/tuples of them plus numbers,
             strings and None (e.g. {"model": model.state_dict(), "optimizer": opt.state_dict(),
-            "epoch": 3}). 0-d tensors stay 0-d.
-        path: destination; written atomically (see :func:`atomic_open`).
+            "epoch": 3}). 0-d tensors stay 0-d; NumPy arrays load back as arrays. A whole
+            Module or Optimizer is refused (TypeError pointing to state_dict()): fastdl
+            never pickles.
+        path: destination path, written atomically (see :func:`atomic_open`), or a binary
+            file object (written as is).
 
     Example:
         >>> model = nn.Sequential(nn.Linear(4, 2), nn.BatchNorm1d(2))
@@ -300,13 +329,19 @@ def save(obj, path):
         # (0.8) reads each array through its data pointer without checking contiguity.
         tensors[key] = arr = _le(arr)
         checksums[key] = _tensor_sha(name, arr.shape, arr.reshape(-1).view(np.uint8))
-    meta_json = json.dumps({"format": _FORMAT, "structure": structure, "checksums": checksums},
+    # format 2 adds NumPy arrays ({"__array__": key}); files without them stay format 1
+    fmt = 2 if _uses_arrays(structure) else 1
+    meta_json = json.dumps({"format": fmt, "structure": structure, "checksums": checksums},
                            allow_nan=False)
     meta = {_META_KEY: meta_json, _META_SHA_KEY: hashlib.sha256(meta_json.encode()).hexdigest()}
     # safetensors.numpy.save, not save_file: save_file (0.8) writes its own 0600 ".tmpXXXX"
     # file and renames it, which bypasses the umask, fsync and stale-temp handling of
     # atomic_open. The price is one in-memory copy of the file while it is written.
-    atomic_write_bytes(path, safetensors.numpy.save(tensors, metadata=meta))
+    data = safetensors.numpy.save(tensors, metadata=meta)
+    if hasattr(path, "write"):          # a binary file object (io.BytesIO, open(..., "wb"))
+        path.write(data)
+        return
+    atomic_write_bytes(path, data)
 
 
 # ---- load -----------------------------------------------------------------------------------
@@ -336,10 +371,13 @@ def _read(path):
     every call (test_load_never_runs_code forbids any import during a load). deserialize
     does not return the metadata, so the header it validated is decoded again with json.
     """
-    if os.path.isdir(path):
-        raise CheckpointError(path, "is a directory, not a safetensors file")
-    with open(path, "rb") as f:
-        raw = f.read()
+    if isinstance(path, tuple):         # ("<name>", bytes) from a file object
+        path, raw = path
+    else:
+        if os.path.isdir(path):
+            raise CheckpointError(path, "is a directory, not a safetensors file")
+        with open(path, "rb") as f:
+            raw = f.read()
     try:
         items = safetensors.deserialize(raw)
         header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
@@ -404,9 +442,10 @@ def _misfit(raw):
 def _check_structure(path, node, names, seen, where="<root>"):
     """Validate the JSON structure; every tensor reference must exist and appear once."""
     if isinstance(node, dict):
-        if "__tensor__" in node:
-            key = node["__tensor__"]
-            if set(node) != {"__tensor__"} or not isinstance(key, str):
+        if "__tensor__" in node or "__array__" in node:
+            marker = "__tensor__" if "__tensor__" in node else "__array__"
+            key = node[marker]
+            if set(node) != {marker} or not isinstance(key, str):
                 raise CheckpointError(path, "corrupt metadata at %s: bad tensor reference %.200r"
                                       % (where, node))
             if key not in names:
@@ -465,6 +504,8 @@ def _unflatten(node, tensors):
     if isinstance(node, dict):
         if "__tensor__" in node:
             return tensors[node["__tensor__"]]
+        if "__array__" in node:
+            return tensors[node["__array__"]]._data
         if "__tuple__" in node:
             return tuple(_unflatten(v, tensors) for v in node["__tuple__"])
         if "__float__" in node:
@@ -523,7 +564,7 @@ def load(path, map_location=None, *, verify=True):
     anything is returned.
 
     Args:
-        path: the file.
+        path: the file (a path, or a binary file object such as io.BytesIO).
         map_location: None, 'cpu' or a dict mapping devices to 'cpu', accepted so
             PyTorch habits work; fastdl tensors live on the CPU, so any other
             device is refused.
@@ -548,8 +589,17 @@ def load(path, map_location=None, *, verify=True):
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     _check_map_location(map_location)
-    path = os.fspath(path)
-    header, items = _read(path)
+    if hasattr(path, "read"):           # a binary file object (io.BytesIO, open(..., "rb"))
+        raw = path.read()
+        if not isinstance(raw, (bytes, bytearray)):
+            raise TypeError("load: the file object must be opened in binary mode ('rb')")
+        path = getattr(path, "name", None) or "<file object>"
+        header, items = _read((os.fspath(path) if not isinstance(path, int) else str(path),
+                               bytes(raw)))
+        path = str(path)
+    else:
+        path = os.fspath(path)
+        header, items = _read(path)
     names = [name for name, _ in items]
     info = _fastdl_meta(path, header.get("__metadata__") or {}, names, verify)
     if info is not None:
@@ -663,7 +713,8 @@ def check_trainer_checkpoint(ck, path, model, optimizer):
         for k, ref in {**fresh, **lazy}.items():
             v = s[k]
             if isinstance(ref, np.ndarray):
-                arr = v._data if isinstance(v, Tensor) else None
+                arr = v._data if isinstance(v, Tensor) else v if isinstance(v, np.ndarray) \
+                    else None
                 if arr is None or arr.shape != ref.shape:
                     bad("optimizer state[%r][%r] should be an array of shape %s, got %s"
                         % (j, k, ref.shape, tuple(arr.shape) if arr is not None

@@ -107,3 +107,20 @@ def set_rng_state(state):
     with _state.lock:
         _state.seed = int(state["seed"])
         _state.stream = int(state["stream"])
+
+
+def run_with_generator(gen, fn, args, kwargs):
+    """fn(*args, **kwargs) drawing its random keys from the Generator gen (its own
+    seed and counter), leaving the global state as it was."""
+    from fastdl.ops import Generator
+    if not isinstance(gen, Generator):
+        raise TypeError("generator: expected a fastdl.Generator, got %r" % (gen,))
+    with _state.lock:
+        saved = (_state.seed, _state.stream)
+        _state.seed, _state.stream = gen._seed, (1 << 62) | gen._stream
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        with _state.lock:
+            gen._stream = _state.stream - (1 << 62)
+            _state.seed, _state.stream = saved

@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from fastdl import autograd
+from fastdl import _device
 from fastdl._C import _core
 from fastdl._intcheck import check_int64_range
 from fastdl.autograd import _mode
@@ -32,6 +33,10 @@ _F32 = np.dtype(np.float32)
 _ADD, _SUB, _MUL, _DIV = _core.add, _core.sub, _core.mul, _core.div
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.bool_): "BoolTensor", np.dtype(np.uint8): "ByteTensor"}
 
 
 def _is_float(arr):
@@ -65,7 +70,7 @@ class Tensor:
     # _post_hooks is set only by register_post_accumulate_grad_hook (never in
     # __init__/_wrap, so ops pay nothing for it); backward reads it with getattr.
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_oidx", "_retains_grad",
-                 "_post_hooks", "__weakref__")
+                 "_post_hooks", "_hist", "__weakref__")
     __array_ufunc__ = None      # make ndarray <op> Tensor defer to Tensor's reflected ops
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -282,24 +287,96 @@ class Tensor:
         """This tensor as bool (self if it already is)."""
         return self.to(np.bool_)
 
-    def to(self, dtype):
-        """This tensor converted to a dtype (self if it already has it); gradients flow through float casts.
+    @property
+    def device(self):
+        """The device holding this tensor: always ``fastdl.device("cpu")``."""
+        return _device.CPU
 
-        Args:
-            dtype: a fastdl/NumPy dtype such as fastdl.float64.
+    @property
+    def is_cuda(self):
+        """False: fastdl tensors live on the CPU."""
+        return False
+
+    def cpu(self):
+        """This tensor on the CPU: self (fastdl tensors always are)."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Refused: fastdl runs on the CPU only (raises RuntimeError)."""
+        raise RuntimeError("cuda: fastdl runs on the CPU only; there is no CUDA device "
+                           "(use .cpu() or .to('cpu'))")
+
+    def half(self):
+        """Refused: fastdl computes in float32/float64, not float16 (raises TypeError)."""
+        raise TypeError("half: float16 tensors are not supported by fastdl (float32 and "
+                        "float64 only)")
+
+    def bfloat16(self):
+        """Refused: fastdl computes in float32/float64, not bfloat16 (raises TypeError)."""
+        raise TypeError("bfloat16: bfloat16 tensors are not supported by fastdl (float32 and "
+                        "float64 only)")
+
+    def to(self, *args, **kwargs):
+        """This tensor converted to a dtype (self if nothing changes), as torch.Tensor.to.
+
+        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)`` (other's dtype) and the keywords ``dtype``, ``device``,
+        ``non_blocking``, ``copy``. The device must be the CPU ("cpu",
+        "cpu:0" or ``fastdl.device``); any other raises. Gradients flow
+        through float casts.
 
         Example:
             >>> fastdl.tensor([1.7, -2.2]).to(fastdl.int64)
             tensor([ 1, -2])
+            >>> fastdl.ones(2).to("cpu", fastdl.float64).dtype
+            dtype('float64')
         """
-        dtype = np.dtype(dtype)
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError("to: unexpected keyword arguments %s" % sorted(kwargs))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._data.dtype
+            elif _device.is_device(a):
+                dev = a
+            elif isinstance(a, bool) or a is None:
+                continue
+            else:
+                dtype = a
+        _device.check_device(dev, "to")
+        if dtype is None:
+            return self.clone() if copy else self
+        if isinstance(dtype, str) and dtype in ("float16", "half", "bfloat16"):
+            dtype = None
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError("to: expected a dtype or a device, got %r" % (dtype,)) from None
+        if dtype.kind == "f" and dtype not in _FLOATS:
+            raise TypeError("to: %s tensors are not supported by fastdl (float32 and float64 "
+                            "only)" % dtype)
         if dtype == self._data.dtype:
-            return self
+            return self.clone() if copy else self
         if dtype in _FLOATS and self._data.dtype in _FLOATS:
             return _fn.To.apply(self, dtype)
         return Tensor._wrap(self._data.astype(dtype))
 
-    type = to
+    def type(self, dtype=None, non_blocking=False):
+        """The dtype's name with no argument ('torch.FloatTensor' style), else ``to(dtype)``.
+
+        Example:
+            >>> fastdl.ones(2).type()
+            'fastdl.FloatTensor'
+            >>> fastdl.ones(2).type(fastdl.int64).dtype
+            dtype('int64')
+        """
+        if dtype is None:
+            return "fastdl." + _TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))
+        return self.to(dtype)
+
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(",
@@ -378,14 +455,36 @@ class Tensor:
 
     def zero_(self):
         """Fill with zeros in place and return self."""
-        self._check_inplace("zero_")
-        self._data[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        """Fill with one value in place and return self."""
-        self._check_inplace("fill_")
-        self._data[...] = value
+        """Fill with one value (a number or a 0-D tensor) in place and return self."""
+        if self._graph_inplace("fill_", value):
+            v = value if isinstance(value, Tensor) else Tensor._wrap(
+                np.asarray(value, dtype=self._data.dtype))
+            return self._inplace_via("fill_", lambda p: where(
+                Tensor._wrap(np.ones(p.shape, dtype=bool)), v.to(p.dtype), p))
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._bump()
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        """Copy src's values (broadcast, cast to self's dtype) into self in place; returns self.
+
+        Gradients flow to src (and none to self's old value), as in PyTorch.
+
+        Example:
+            >>> x = fastdl.zeros(2, 2)
+            >>> x.copy_(fastdl.tensor([1.0, 2.0]))
+            tensor([[1., 2.],
+                    [1., 2.]])
+        """
+        src = src if isinstance(src, Tensor) else Tensor(src)
+        if self._graph_inplace("copy_", src):
+            return self._inplace_via("copy_", lambda p: where(
+                Tensor._wrap(np.ones(p.shape, dtype=bool)), src.to(p.dtype), p))
+        self._data[...] = src._data
+        self._bump()
         return self
 
     def _check_inplace(self, op):
@@ -393,13 +492,65 @@ class Tensor:
             raise ValueError("%s: this tensor's memory is read-only (its NumPy array has "
                              "writeable=False, e.g. np.frombuffer over bytes); use clone() "
                              "or the out-of-place op" % op)
-        if self._requires_grad and _mode.enabled:
-            if self._node is None:
-                raise RuntimeError("%s: a leaf tensor that requires grad is being used in an "
-                                   "in-place operation; wrap it in fastdl.no_grad() or use "
-                                   "an out-of-place op" % op)
-            raise RuntimeError("%s: in-place operation on a tensor that is part of a graph "
-                               "is not supported; use the out-of-place op" % op)
+        if self._requires_grad and self._node is None and _mode.enabled:
+            raise RuntimeError("%s: a leaf Variable that requires grad is being used in an "
+                               "in-place operation; wrap it in fastdl.no_grad() or use "
+                               "an out-of-place op" % op)
+
+    def _bump(self):
+        autograd.function.bump_version(self._data)
+
+    def _graph_inplace(self, op, *args):
+        """Check an in-place op; True if it must be recorded in the graph (self or an
+        argument requires grad, in grad mode)."""
+        self._check_inplace(op)
+        if not _mode.enabled:
+            return False
+        if self._requires_grad:
+            return True
+        return builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
+
+    def _inplace_via(self, op, fn):
+        """Record an in-place op: out = fn(old self) out of place, written into self's
+        memory; self takes out's place in the graph. A view made by basic indexing
+        passes the write on to its base's graph too."""
+        old = Tensor._wrap(self._data, self._node)
+        old._oidx, old._requires_grad = self._oidx, self._requires_grad
+        out = fn(old)
+        if out._data.dtype != self._data.dtype:
+            out = out.to(self._data.dtype)
+        if out._data.shape != self._data.shape:
+            raise ValueError("%s: output with shape %s doesn't match the broadcast shape %s"
+                             % (op, self._data.shape, out._data.shape))
+        base = self._view_base()
+        np.copyto(self._data, out._data)
+        # nodes made before keep seeing the old producer (engine._edge)
+        rb = autograd.function._REBIND
+        rb[0] += 1
+        self._hist = getattr(self, "_hist", ()) + ((rb[0], self._node, self._oidx),)
+        self._node, self._oidx, self._requires_grad = out._node, out._oidx, out._requires_grad
+        self._bump()
+        if base is not None:
+            b, idx = base
+            b._inplace_via(op, lambda p: _setitem_graph(p, idx, self))
+        return self
+
+    def _view_base(self):
+        """(base tensor, index) when self was made by basic indexing of a tensor in the
+        graph; raise for other views in the graph (their base would miss the write)."""
+        node = self._node
+        if node is None or self._data.base is None:
+            return None
+        name = node.name
+        if name == "IndexBackward" and getattr(node, "basic", False):
+            return node.inputs[0], node.idx
+        if (name in ("ViewBackward", "PermuteBackward", "ExpandBackward", "SplitBackward")
+                and node.inputs and node.inputs[0] is not None
+                and np.shares_memory(self._data, node.inputs[0]._data)):
+            raise RuntimeError("in-place operation on a view (%s) of a tensor that requires "
+                               "grad is not supported; use index assignment x[idx] = ... or "
+                               "an out-of-place op" % name)
+        return None
 
     # ---- arithmetic ----------------------------------------------------------------
     def __add__(self, other): return add(self, other)
@@ -435,7 +586,11 @@ class Tensor:
     def div_(self, other): return self._inplace(_DIV, other, "div_")
 
     def _inplace(self, op, other, name):
-        self._check_inplace(name)
+        if self._graph_inplace(name, other):
+            fn = _INPLACE_FNS[op]
+            if op is _MUL or op is _DIV:    # may save self for other's gradient: a copy
+                return self._inplace_via(name, lambda p: fn(p.clone(), other))
+            return self._inplace_via(name, lambda p: fn(p, other))
         b = _operand(other, self._data.dtype)
         if not _is_float(self._data):
             res = _np_binary(op, self._data, b)
@@ -443,11 +598,15 @@ class Tensor:
                 raise RuntimeError("%s: result type %s can't be cast to the tensor's dtype %s"
                                    % (name, res.dtype, self._data.dtype))
             self._data[...] = res
-            return self
-        if not self._data.flags.c_contiguous:
+        elif not self._data.flags.c_contiguous:
             self._data[...] = op(self._data, b.astype(self._data.dtype, copy=False))
-            return self
-        op(self._data, b.astype(self._data.dtype, copy=False), out=self._data)
+        else:
+            if np.broadcast_shapes(self._data.shape, b.shape) != self._data.shape:
+                raise ValueError("%s: output with shape %s doesn't match the broadcast shape %s"
+                                 % (name, self._data.shape,
+                                    np.broadcast_shapes(self._data.shape, b.shape)))
+            op(self._data, b.astype(self._data.dtype, copy=False), out=self._data)
+        self._bump()
         return self
 
     def __eq__(self, other): return _compare("eq", self, other)
@@ -466,13 +625,29 @@ class Tensor:
     def __getitem__(self, idx): return getitem(self, idx)
 
     def __setitem__(self, idx, value):
-        self._check_inplace("setitem")
+        if self._graph_inplace("setitem", value):
+            idx = _index_arrays(idx, "setitem")
+            self._inplace_via("setitem", lambda p: _setitem_graph(p, idx, value))
+            return
         self._data[_index_arrays(idx, "setitem")] = value._data if isinstance(value, Tensor) else value
+        self._bump()
+
+
+def _setitem_graph(x, idx, value):
+    """x with x[idx] = value, out of place, differentiable in x and value."""
+    from fastdl.autograd._functions.ops import SetItem
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(np.asarray(value, dtype=x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        value = value.to(x._data.dtype)
+    return SetItem.apply(x, value, idx)
 
 
 def _scaled(other, alpha):
     return mul(other, alpha) if isinstance(other, Tensor) else np.asarray(other) * alpha
 
+
+_INPLACE_FNS = {}     # filled below: kernel -> the out-of-place op (add, sub, mul, div)
 
 _NP_BINARY = {_core.add: np.add, _core.sub: np.subtract, _core.mul: np.multiply,
               _core.div: np.true_divide, _core.pow: np.power, _core.maximum: np.maximum,
@@ -1329,7 +1504,8 @@ def getitem(x, idx):
     xd = x._data
     try:
         if not _needs_grad(x):
-            return Tensor._wrap(xd[idx])
+            out = xd[idx]
+            return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
         return _fn.Index.apply(x, idx, _is_basic(idx))
     except IndexError as e:
         raise IndexError("getitem: %s (tensor of shape %s)" % (e, xd.shape)) from None
@@ -1501,6 +1677,9 @@ def where(cond, a, b):
 
 
 # ---- methods delegating to the functions above -------------------------------------------------
+
+_INPLACE_FNS.update({_ADD: add, _SUB: sub, _MUL: mul, _DIV: div})
+
 
 def _install_methods():
     simple = dict(add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, exp=exp, log=log,

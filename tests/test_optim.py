@@ -325,10 +325,12 @@ def test_step_returns_closure_loss():
     np.testing.assert_allclose(a._data, before - 0.1 * 2 * before, rtol=1e-6)
 
 
-def test_float64_parameter_is_a_type_error():
+def test_integer_parameter_is_a_type_error():
+    # float64 parameters are supported (issue 12); other dtypes are refused
     w = fastdl.tensor(np.ones(3), requires_grad=True, dtype=fastdl.float64)
-    w.grad = fastdl.tensor(np.ones(3), dtype=fastdl.float64)
-    with pytest.raises(TypeError, match="float32"):
+    w._data = np.ones(3, np.int64)
+    w.grad = fastdl.tensor(np.ones(3), dtype=fastdl.int64)
+    with pytest.raises(TypeError, match="float32 or float64"):
         optim.Adam([w]).step()
 
 
@@ -743,3 +745,44 @@ def test_l1_penalty_value_and_gradient():
     loss.backward()
     for p in ps:
         np.testing.assert_allclose(p.grad._data, 0.01 * np.sign(p._data), rtol=1e-6)
+
+
+# ---- float64 parameters (issue 12): the same formulas in float64 -------------------------
+
+def _run_fastdl64(name, kw, p0, grads):
+    w = fastdl.tensor(p0.astype(np.float64), requires_grad=True)
+    opt = getattr(optim, name)([w], **kw)
+    for g in grads:
+        w.grad = fastdl.tensor(g.astype(np.float64))
+        opt.step()
+    assert w.dtype == np.float64 and all(
+        v.dtype == np.float64 for v in opt.state[w].values()
+        if isinstance(v, np.ndarray) and v.ndim)
+    return w._data.copy()
+
+
+@pytest.mark.parametrize("name,ref,kw", CASES, ids=IDS)
+def test_float64_parameters_against_numpy_reference(name, ref, kw):
+    p0, grads = _problem(33)
+    np.testing.assert_allclose(_run_fastdl64(name, kw, p0, grads), ref(p0, grads, **kw),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,ref,kw", CASES[::3], ids=IDS[::3])
+def test_float64_parameters_against_torch(name, ref, kw):
+    torch = pytest.importorskip("torch")
+    p0, grads = _problem(50)
+    got = _run_fastdl64(name, kw, p0, grads)
+    tw = torch.nn.Parameter(torch.from_numpy(p0.astype(np.float64)))
+    topt = getattr(torch.optim, name)([tw], **dict(kw, foreach=False))
+    for g in grads:
+        tw.grad = torch.from_numpy(g.astype(np.float64))
+        topt.step()
+    np.testing.assert_allclose(got, tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mixed_dtype_gradient_refused():
+    w = fastdl.zeros(3, dtype=fastdl.float64, requires_grad=True)
+    w.grad = fastdl.ones(3)
+    with pytest.raises(TypeError, match="expected float64 like its parameter"):
+        optim.SGD([w], lr=0.1).step()

@@ -14,6 +14,7 @@ then, while the walk goes on (DistributedDataParallel starts its all-reduce ther
 import numpy as np
 
 from fastdl._C._alloc import sole_owner
+from fastdl.autograd.function import _REBIND
 
 __all__ = ["run_backward"]
 
@@ -77,6 +78,22 @@ def _last_use(node, waits, leaves, handed):
             _accumulate(e[0], e[1], handed)
 
 
+def _edge(node, inp):
+    """(producer node, output slot) of input inp as node saw it when it was made.
+
+    An in-place op in the graph rebinds a tensor to a new producer; nodes made
+    before that still refer to the old one. Tensors rebound carry ``_hist``,
+    a tuple of (epoch of the rebind, old node, old slot); nodes made after the
+    first rebind carry the epoch they were made in."""
+    h = getattr(inp, "_hist", None)
+    if h is not None:
+        e = node.__dict__.get("_epoch", 0) if node.__dict__ else 0
+        for r, n, k in h:
+            if r > e:
+                return n, k
+    return inp._node, inp._oidx
+
+
 def _topo_nodes(roots):
     """Nodes reachable from roots, each before the nodes of its inputs; and the
     non-leaf tensors met on the way that retain their grad, by (node, slot)."""
@@ -91,11 +108,14 @@ def _topo_nodes(roots):
             for inp in it:
                 if inp is None or not inp._requires_grad:
                     continue
-                p = inp._node
+                if _REBIND[0]:
+                    p, k = _edge(node, inp)
+                else:
+                    p, k = inp._node, inp._oidx
                 if p is None:
                     continue
                 if inp._retains_grad:
-                    retained[(p, inp._oidx)] = inp
+                    retained[(p, k)] = inp
                 if p not in seen:
                     seen.add(p)
                     stack.append((p, iter(p.inputs)))
@@ -199,7 +219,10 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
             if gi.shape != inp._data.shape:
                 raise RuntimeError("backward of %s produced a gradient of shape %s for an "
                                    "input of shape %s" % (node.name, gi.shape, inp._data.shape))
-            p = inp._node
+            if _REBIND[0]:
+                p, k = _edge(node, inp)
+            else:
+                p, k = inp._node, inp._oidx
             if p is None:
                 e = leaves.get(id(inp))
                 if e is None:
@@ -210,7 +233,7 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                 prev = buf.get(p)
                 buf[p] = gi if prev is None else _sum(prev, gi)
             else:
-                _put(buf, p, inp._oidx, gi)
+                _put(buf, p, k, gi)
         if waits is not None:
             _last_use(node, waits, leaves, handed)
 

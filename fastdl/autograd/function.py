@@ -23,6 +23,8 @@ Two flavours share the ctx, the Node and the engine:
   calls into libfastdl's kernels; gradients of unused outputs arrive as
   ``None``. Everything else is identical.
 """
+import weakref
+
 import numpy as np
 
 from fastdl.autograd.grad_mode import _mode, no_grad
@@ -64,6 +66,8 @@ class Node:
         self.nout = 1
         self.needs_input_grad = tuple(t is not None and t.requires_grad for t in self.inputs)
         self._fn = lambda ctx, g: backward(g)
+        if _REBIND[0]:
+            self._epoch = _REBIND[0]
 
     def __repr__(self):
         return "<Node %s>" % self.name
@@ -72,6 +76,8 @@ class Node:
     def save_for_backward(self, *tensors):
         """Keep tensors (or arrays) for backward; read them back as ``ctx.saved_tensors``."""
         self._saved = tensors
+        if _versions:
+            self._saved_versions = tuple(_version(t) for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -84,6 +90,8 @@ class Node:
                                "time (node %s); the saved tensors were freed after the first "
                                "backward. Pass retain_graph=True to the first backward() if you "
                                "need to do this." % self.name)
+        if _versions:
+            _check_versions(self, saved)
         return saved
 
     def mark_non_differentiable(self, *outputs):
@@ -111,10 +119,89 @@ class Node:
         self._saved = None
         d = self.__dict__
         if d:
+            ep = d.get("_epoch")
             d.clear()
+            if ep:
+                d["_epoch"] = ep        # the engine still resolves this node's inputs
 
 
 FunctionCtx = Node
+
+
+# ---- version counters (in-place ops) ------------------------------------------------------
+# An in-place op bumps the version of the memory it writes (the root ndarray
+# under any views); save_for_backward records the versions of what it saves,
+# and saved_tensors raises if one changed since (PyTorch's rule: in-place ops
+# are fine unless backward needs the overwritten value). Until the first
+# in-place op the table is empty and neither side costs anything: a node that
+# recorded nothing saw every version at 0.
+
+_versions = {}      # id(root ndarray) -> [version, weakref to the root]
+# [epoch]: how many times an in-place op rebound a tensor in the graph (0: never,
+# and nodes need no epoch stamp); see engine._edge
+_REBIND = [0]
+
+
+def _root(a):
+    if type(a) is not np.ndarray:
+        if Tensor is not None and isinstance(a, Tensor):
+            a = a._data
+        elif not isinstance(a, np.ndarray):
+            return None
+    b = a.base
+    while b is not None:
+        if not isinstance(b, np.ndarray):
+            break
+        a, b = b, b.base
+    return a
+
+
+def _version(a):
+    # hot once the table is non-empty (every save_for_backward): the common cases
+    # (None, a parameter tuple, an array owning its memory) take no loop
+    if a is None:
+        return 0
+    if type(a) is np.ndarray and a.base is None:
+        e = _versions.get(id(a))
+    else:
+        r = _root(a)
+        if r is None:
+            return 0
+        a = r
+        e = _versions.get(id(r))
+    return 0 if e is None or e[1]() is not a else e[0]
+
+
+def bump_version(arr):
+    """Mark the memory under arr (and every view of it) as modified in place."""
+    r = _root(arr)
+    if r is None:
+        return
+    k = id(r)
+    e = _versions.get(k)
+    if e is not None and e[1]() is r:
+        e[0] += 1
+        return
+    try:
+        ref = weakref.ref(r, lambda _, k=k: _versions.pop(k, None))
+    except TypeError:
+        return
+    _versions[k] = [1, ref]
+
+
+def _check_versions(node, saved):
+    recorded = node.__dict__.get("_saved_versions") if node.__dict__ else None
+    for i, t in enumerate(saved):
+        want = recorded[i] if recorded is not None else 0
+        have = _version(t)
+        if have != want:
+            shape = getattr(t, "shape", ())
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                "inplace operation: [%s of shape %s] (saved by %s) is at version %d; expected "
+                "version %d instead. Use the out-of-place op (x = x + y instead of x += y) or "
+                "clone() the tensor before modifying it."
+                % ("Tensor", list(shape), node.name, have, want))
 
 
 class _FunctionMeta(type):
@@ -203,6 +290,8 @@ class Function(metaclass=_FunctionMeta):
         ctx.nout = len(outs)
         ctx._out_meta = meta
         ctx._fn = _tensor_backward
+        if _REBIND[0]:
+            ctx._epoch = _REBIND[0]
         return wrapped[0] if single else tuple(wrapped)
 
 
@@ -377,6 +466,8 @@ class KernelFunction(Function):
             else:
                 return _wrap_plain(cls.forward(ctx, *arrays))
         ctx._fn = cls.backward
+        if _REBIND[0]:
+            ctx._epoch = _REBIND[0]
         if type(out) is not tuple:
             ctx.nout = 1
             return Tensor._wrap(out, ctx)

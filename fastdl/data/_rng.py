@@ -25,6 +25,8 @@ class KeyStream:
         if isinstance(seed, KeyStream):
             self.seed, self.count = seed.seed, seed.count
             return
+        if type(seed).__name__ == "Generator" and hasattr(seed, "_next_key"):
+            seed = seed._next_key()[0] ^ seed._next_key()[1]    # a fastdl.Generator: its stream
         if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
             raise TypeError("%s must be None or an int seed, got %r" % (what, seed))
         self.seed = None if seed is None else int(seed) & _MASK

@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from fastdl._C import _core
+
 from fastdl._C import data as _cdata
 from fastdl.data import _rng
 from fastdl.data.dataset import Dataset
@@ -121,10 +123,25 @@ class RandomSampler(Sampler):
         return idx[:m]
 
     def __iter__(self):
+        if self.replacement and self.num_samples > _CHUNK:
+            return self._iter_chunks()
         return iter(self._indices().tolist())
+
+    def _iter_chunks(self):
+        """Draws with replacement, _CHUNK at a time from one key: the same indices as
+        one draw (element i depends on the key and i only), without holding
+        num_samples of them (num_samples may be huge, as in PyTorch)."""
+        n, m = len(self.data_source), self.num_samples
+        s, st = self._keys.next()
+        for start in range(0, m, _CHUNK):
+            k = min(_CHUNK, m - start)
+            yield from _core.rng_randint((k,), s, st, start, 0, n).tolist()
 
     def __len__(self):
         return self.num_samples
+
+
+_CHUNK = 1 << 16
 
 
 class SubsetRandomSampler(Sampler):

@@ -1187,3 +1187,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 
 from fastdl.nn._conv import conv1d, conv2d  # noqa: E402
+from fastdl.nn._functional_more import *  # noqa: E402,F401,F403  (attention, pad, interpolate...)
+from fastdl.nn._functional_more import __all__ as _more_all  # noqa: E402
+__all__ = __all__ + _more_all

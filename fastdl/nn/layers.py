@@ -8,6 +8,7 @@ import numpy as np
 
 from fastdl import creation
 from fastdl.nn import functional as F
+from fastdl._device import check_device
 from fastdl.nn import _inference, init
 from fastdl.nn.module import Module, Parameter
 from fastdl.tensor import Tensor, flatten, reshape
@@ -99,7 +100,8 @@ class Linear(Module):
         ((5, 3), (5,))
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.in_features = _int_arg("Linear", "in_features", in_features, 0)
         self.out_features = _int_arg("Linear", "out_features", out_features, 0)
@@ -397,7 +399,8 @@ class _BatchNorm(Module):
     _what = ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
+                 track_running_stats=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         num_features = _int_arg(type(self).__name__, "num_features", num_features, 0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -539,7 +542,8 @@ class LayerNorm(Module):
         [-1.342, -0.447, 0.447, 1.342]
     """
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=None):
+                 device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -596,7 +600,10 @@ class Embedding(Module):
         >>> emb(fastdl.tensor([0]))
         tensor([[0., 0., 0.]], grad_fn=<...>)
     """
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         num_embeddings = _int_arg("Embedding", "num_embeddings", num_embeddings, 0)
         embedding_dim = _int_arg("Embedding", "embedding_dim", embedding_dim, 0)
@@ -608,9 +615,20 @@ class Embedding(Module):
                                  "got %d" % (num_embeddings, padding_idx))
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                         dtype=dtype or np.float32))
-        self.reset_parameters()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
+                                      "not supported")
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
+                                             dtype=dtype or np.float32))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError("Embedding: _weight must have shape (%d, %d), got %s"
+                                 % (num_embeddings, embedding_dim, tuple(_weight.shape)))
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -632,7 +650,8 @@ class _ConvNd(Module):
     _n = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         name, n = type(self).__name__, self._n
         if padding_mode != "zeros":

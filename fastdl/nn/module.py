@@ -291,6 +291,118 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def _cast(self, dtype):
+        """Convert every floating parameter and buffer to dtype in place (their
+        .grad too); the Parameter objects stay the same, so an optimizer built
+        before still holds them."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t._data.dtype.kind == "f" and t._data.dtype != dtype:
+                t._data = t._data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = Tensor._wrap(t.grad._data.astype(dtype))
+        return self
+
+    def to(self, *args, **kwargs):
+        """Move and/or cast the parameters and buffers in place; returns self (torch.nn.Module.to).
+
+        Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` and the keywords ``device``, ``dtype``,
+        ``non_blocking``. The device must be the CPU; dtype a floating dtype
+        (float32 or float64; float16/bfloat16 are refused). Integer buffers
+        keep their dtype.
+
+        Example:
+            >>> m = nn.Linear(2, 3).to("cpu", fastdl.float64)
+            >>> m.weight.dtype
+            dtype('float64')
+        """
+        from fastdl import _device
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError("Module.to: unexpected keyword arguments %s" % sorted(kwargs))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif _device.is_device(a):
+                dev = a
+            elif a is not None and not isinstance(a, bool):
+                dtype = a
+        _device.check_device(dev, "Module.to")
+        if dtype is None:
+            return self
+        if isinstance(dtype, str) and dtype in ("float16", "half", "bfloat16"):
+            raise TypeError("Module.to: %s is not supported by fastdl (float32 and float64 only)"
+                            % dtype)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError("Module.to: nn.Module.to only accepts floating point dtypes "
+                            "float32 or float64, got %s" % dtype)
+        return self._cast(dtype)
+
+    def cpu(self):
+        """Move the module to the CPU: returns self (it already is there).
+
+        Example:
+            >>> nn.Linear(2, 3).cpu().weight.device
+            device(type='cpu')
+        """
+        return self
+
+    def cuda(self, device=None):
+        """Refused: fastdl runs on the CPU only (raises RuntimeError).
+
+        Example:
+            >>> nn.Linear(2, 3).cuda()
+            Traceback (most recent call last):
+            ...
+            RuntimeError: Module.cuda: fastdl runs on the CPU only; there is no CUDA device
+        """
+        raise RuntimeError("Module.cuda: fastdl runs on the CPU only; there is no CUDA device")
+
+    def double(self):
+        """Cast floating parameters and buffers to float64 in place; returns self.
+
+        Example:
+            >>> nn.Linear(2, 3).double().weight.dtype
+            dtype('float64')
+        """
+        return self._cast(np.dtype(np.float64))
+
+    def float(self):
+        """Cast floating parameters and buffers to float32 in place; returns self.
+
+        Example:
+            >>> nn.Linear(2, 3).double().float().weight.dtype
+            dtype('float32')
+        """
+        return self._cast(np.dtype(np.float32))
+
+    def half(self):
+        """Refused: float16 is not supported by fastdl (raises TypeError).
+
+        Example:
+            >>> nn.Linear(2, 3).half()
+            Traceback (most recent call last):
+            ...
+            TypeError: Module.half: float16 is not supported by fastdl (float32 and float64 only)
+        """
+        raise TypeError("Module.half: float16 is not supported by fastdl (float32 and float64 "
+                        "only)")
+
+    def bfloat16(self):
+        """Refused: bfloat16 is not supported by fastdl (raises TypeError).
+
+        Example:
+            >>> nn.Linear(2, 3).bfloat16()
+            Traceback (most recent call last):
+            ...
+            TypeError: Module.bfloat16: bfloat16 is not supported by fastdl (float32 and float64 only)
+        """
+        raise TypeError("Module.bfloat16: bfloat16 is not supported by fastdl (float32 and "
+                        "float64 only)")
+
     def apply(self, fn):
         """Call ``fn(m)`` on every sub-module (children first) and on self; returns self."""
         for m in self.children():

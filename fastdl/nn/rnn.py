@@ -17,6 +17,7 @@ from fastdl.autograd._functions import rnn as _fn
 from fastdl.autograd._functions.rnn import _GATES, _GRU, _LSTM, _RELU, _TANH
 from fastdl.nn import functional as F
 from fastdl.nn import init
+from fastdl._device import check_device
 from fastdl.nn.module import Module, Parameter
 from fastdl.tensor import Tensor, reshape
 
@@ -146,7 +147,8 @@ class RNNBase(Module):
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         name = type(self).__name__
         if mode not in _GATES:
@@ -292,6 +294,10 @@ class RNNBase(Module):
             s += ", bidirectional=True"
         return s
 
+    def flatten_parameters(self):
+        """A no-op kept for PyTorch code (cuDNN's weight compaction has no CPU meaning)."""
+        return None
+
 
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
@@ -314,9 +320,10 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(_nonlinearity(nonlinearity, "RNN"), input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, dtype)
+                         bias, batch_first, dropout, bidirectional, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):
@@ -338,11 +345,12 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         if proj_size:
             raise NotImplementedError("LSTM: proj_size is not supported")
         super().__init__(_LSTM, input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, dtype=dtype)
 
 
 class GRU(RNNBase):
@@ -359,9 +367,10 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(_GRU, input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, dtype=dtype)
 
 
 # ---- single-step cells --------------------------------------------------------------------
@@ -387,7 +396,8 @@ class RNNCellBase(Module):
         >>> [tuple(p.shape) for p in cell.parameters()]
         [(12, 4), (12, 3), (12,), (12,)]
     """
-    def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         dt = dtype or np.float32
@@ -452,9 +462,10 @@ class RNNCell(RNNCellBase):
         (3, 20)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         _nonlinearity(nonlinearity, "RNNCell")
-        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -473,8 +484,9 @@ class LSTMCell(RNNCellBase):
         (3, 20)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 4, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
+        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
 
     def forward(self, input, hx=None):
         batched, x, (h, c) = self._prepare(input, hx, 2)
@@ -493,8 +505,9 @@ class GRUCell(RNNCellBase):
         (3, 20)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 3, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
+        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
 
     def forward(self, input, hx=None):
         batched, x, (h,) = self._prepare(input, hx, 1)

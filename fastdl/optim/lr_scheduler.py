@@ -32,6 +32,7 @@ from collections import Counter
 from fastdl.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "CosineAnnealingWarmRestarts",
            "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR", "PolynomialLR",
            "OneCycleLR", "CyclicLR", "SequentialLR", "ReduceLROnPlateau"]
 
@@ -347,6 +348,79 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base_lr - self.eta_min)
                 * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base_lr in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing with warm restarts, SGDR (torch.optim.lr_scheduler.CosineAnnealingWarmRestarts).
+
+    lr = eta_min + (lr0 - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where
+    T_cur counts epochs since the last restart and the i-th period lasts
+    T_i = T_0 * T_mult ** i epochs. ``step(epoch)`` accepts fractional epochs
+    (``epoch + batch / batches_per_epoch``) to anneal within an epoch.
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        T_0: the length of the first period, in epochs (a positive int).
+        T_mult: the factor by which each period grows (an int >= 1, default 1).
+        eta_min: the lowest rate (default 0.0).
+        last_epoch: the index of the last step when resuming (default -1: start).
+
+    Example:
+        >>> opt = fastdl.optim.SGD([fastdl.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = fastdl.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+        >>> lrs = []
+        >>> for epoch in range(7):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step(); sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.1, 0.0854, 0.05, 0.0146, 0.1]
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type "
+                             f"{type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch, or jump to ``epoch`` (fractional allowed), and set the rates."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur - self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self._step_count = getattr(self, "_step_count", 0) + 1
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class LinearLR(LRScheduler):

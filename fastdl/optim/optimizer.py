@@ -9,14 +9,16 @@ The loop over parameters lives here once: a subclass supplies only its
 defaults and validation, ``_init_state`` (the buffers of one parameter) and
 ``_update`` (one call of its fused C kernel).
 
-Parameters must be float32: the fused kernels update float32 arrays, and
-any other dtype raises ``TypeError`` (there is no silent NumPy fallback).
+Parameters are float32 (the fused C kernels) or float64 (the same formulas in
+NumPy, fastdl/optim/_kernels.py); any other dtype raises ``TypeError``.
 """
 import copy
 import warnings
 from collections import defaultdict
 
 import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 from fastdl.autograd import enable_grad
 from fastdl.tensor import Tensor
@@ -154,13 +156,14 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 data = p._data
-                if data.dtype != np.float32:
+                if data.dtype not in _FLOAT_DTYPES:
                     raise TypeError("%s: parameter of shape %s is %s; fastdl.optim updates "
-                                    "float32 parameters only" % (name, data.shape, data.dtype))
+                                    "float32 or float64 parameters" % (name, data.shape,
+                                                                       data.dtype))
                 grad = p.grad._data
-                if grad.dtype != np.float32:
-                    raise TypeError("%s: gradient of shape %s is %s, expected float32"
-                                    % (name, grad.shape, grad.dtype))
+                if grad.dtype != data.dtype:
+                    raise TypeError("%s: gradient of shape %s is %s, expected %s like its "
+                                    "parameter" % (name, grad.shape, grad.dtype, data.dtype))
                 if grad.shape != data.shape:
                     raise ValueError("%s: gradient has shape %s, parameter has shape %s"
                                      % (name, grad.shape, data.shape))

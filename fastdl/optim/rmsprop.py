@@ -1,7 +1,7 @@
 """RMSprop."""
 import numpy as np
 
-from fastdl._C import optim as _k
+from fastdl.optim import _kernels as _k
 from fastdl.optim.optimizer import Optimizer, _bump_step, _new_step
 
 

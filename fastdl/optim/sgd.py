@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 import numpy as np
 
-from fastdl._C import optim as _k
+from fastdl.optim import _kernels as _k
 from fastdl.optim.optimizer import Optimizer
 
 

@@ -1,4 +1,4 @@
-"""fastdl.utils: PyTorch's ``torch.utils`` paths (``fastdl.utils.data``)."""
-from fastdl.utils import data
+"""fastdl.utils: PyTorch's ``torch.utils`` paths (``fastdl.utils.data``, ``fastdl.utils.tensorboard``)."""
+from fastdl.utils import data, tensorboard
 
-__all__ = ["data"]
+__all__ = ["data", "tensorboard"]

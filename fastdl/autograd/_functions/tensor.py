@@ -92,15 +92,18 @@ class Mul(KernelFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ra, rb = ctx.needs_input_grad
+        # save only what backward reads (an in-place write to the other is then fine)
+        ctx.save_for_backward(a if rb else None, b if ra else None)
         return _MUL(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ra, rb = ctx.needs_input_grad
-        return (_unbroadcast(_mul(g, b), a.shape) if ra else None,
-                _unbroadcast(_mul(g, a), b.shape) if rb else None)
+        sa, sb = _shapes(ctx)
+        return (_unbroadcast(_mul(g, b), sa) if ra else None,
+                _unbroadcast(_mul(g, a), sb) if rb else None)
 
 
 class Div(KernelFunction):
@@ -110,14 +113,15 @@ class Div(KernelFunction):
     @staticmethod
     def forward(ctx, a, b):
         out = _DIV(a, b)
-        ctx.save_for_backward(a, b, out)
+        rb = ctx.needs_input_grad[1]
+        ctx.save_for_backward(None, b, out if rb else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, b, o = ctx.saved_tensors
+        _, b, o = ctx.saved_tensors
         ra, rb = ctx.needs_input_grad
-        ga = _unbroadcast(_DIV(g, b), a.shape) if ra else None
+        ga = _unbroadcast(_DIV(g, b), _shapes(ctx)[0]) if ra else None
         # d(a/b)/db = -a/b^2 = -out/b
         gb = (_unbroadcast(_core.neg(_DIV(_mul(g, o), b)), b.shape)
               if rb else None)
@@ -254,7 +258,8 @@ class Unary(KernelFunction):
     def forward(ctx, x, name, p0=0.0, p1=0.0):
         fn = getattr(_core, name)
         out = fn(x, p0, p1) if name == "clip" else fn(x)
-        ctx.save_for_backward(x, out)
+        if name != "copy":          # a copy's gradient needs no value
+            ctx.save_for_backward(x, out)
         ctx.rule = name
         ctx.params = (p0, p1)
         ctx.name = name.capitalize() + "Backward"
@@ -262,6 +267,8 @@ class Unary(KernelFunction):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.rule == "copy":
+            return g
         x, out = ctx.saved_tensors
         return Unary.rules[ctx.rule](g, x, out, *ctx.params)
 
@@ -500,7 +507,8 @@ class Index(KernelFunction):
     @staticmethod
     def forward(ctx, x, idx, basic):
         ctx.idx, ctx.basic = idx, basic
-        return x[idx]
+        out = x[idx]
+        return out if type(out) is np.ndarray else np.asarray(out)     # x[i] of a 1-D: 0-d
 
     @staticmethod
     def backward(ctx, g):

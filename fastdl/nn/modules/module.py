@@ -1,0 +1,2 @@
+"""torch.nn.modules.module: Module (re-exported from fastdl.nn)."""
+from fastdl.nn.module import Module  # noqa: F401
