@@ -10,11 +10,17 @@ checked to agree on the same input; each is limited to the same number of
 threads. fastdl runs under fastdl.inference_mode(), PyTorch under
 torch.inference_mode(). Columns whose package is missing are skipped.
 
-    python benchmarks/inference.py [--threads 1] [--rounds 7] [--min-time 0.05] [--breakdown]
+    python benchmarks/inference.py [--threads 1] [--rounds 7] [--min-time 0.05]
+                                   [--settle 0.05] [--breakdown]
 
-Timing: for each cell, ``rounds`` rounds of as many calls as fill ``min-time``
-seconds, after a warm-up; the median round gives the time per call. Run on an
-idle machine for numbers to keep; on a shared one compare ratios from one run.
+Timing: each framework gets as many calls per round as fill ``min-time``
+seconds, after a warm-up; the rounds of the frameworks are interleaved (round
+1 of every framework, then round 2, ...) so that a load change on a shared
+machine hits them alike, and before each framework's round the process sleeps
+until no other thread of the process spins (another framework's workers poll
+for a while after their last call), then ``settle`` seconds more, so that the
+cores are quiet. The median round gives the time per call. Run on an idle
+machine for numbers to keep; on a shared one compare ratios from one run.
 """
 import argparse
 import io
@@ -98,22 +104,33 @@ MODELS = {
 # ---- timing -----------------------------------------------------------------------------
 
 def time_call(fn, rounds, min_time):
-    """Median seconds per call over `rounds` rounds of n calls each (n fills min_time).
-    Starts once no other thread of the process spins (OpenBLAS, PyTorch's OpenMP)."""
-    wait_quiet()
-    for _ in range(3):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(min_time / one))
-    per = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(n):
+    """Median seconds per call over `rounds` rounds of n calls each (n fills min_time)."""
+    return time_calls({"": fn}, rounds, min_time, 0.0)[""]
+
+
+def time_calls(fns, rounds, min_time, settle):
+    """{name: median seconds per call}: rounds interleaved over the callables, each
+    round of one callable once no other thread of the process spins (OpenBLAS,
+    PyTorch's or ONNX Runtime's workers) and after `settle` more seconds of sleep."""
+    counts = {}
+    for name, fn in fns.items():
+        for _ in range(3):
             fn()
-        per.append((time.perf_counter() - t0) / n)
-    return statistics.median(per)
+        t0 = time.perf_counter()
+        fn()
+        counts[name] = max(1, int(min_time / max(time.perf_counter() - t0, 1e-7)))
+    per = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            wait_quiet()
+            if settle:
+                time.sleep(settle)
+            n = counts[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            per[name].append((time.perf_counter() - t0) / n)
+    return {name: statistics.median(v) for name, v in per.items()}
 
 
 # ---- one model in every framework ---------------------------------------------------------
@@ -209,6 +226,8 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=64, help="throughput batch size")
     ap.add_argument("--breakdown", action="store_true",
                     help="also time each Linear of the batch-1 MLP: fastdl's GEMM vs NumPy")
+    ap.add_argument("--settle", type=float, default=0.05,
+                    help="seconds of sleep before each framework's timing round")
     args = ap.parse_args(argv)
 
     fastdl.set_num_threads(args.threads)
@@ -233,6 +252,7 @@ def main(argv=None):
         for b, store in ((1, lat), (args.batch, thr)):
             x = rng.standard_normal((b,) + feat).astype(np.float32)
             ref = None
+            calls = {}
             for name, (run, prep, out) in rs.items():
                 arg = prep(x)
                 y = out(run(arg))
@@ -243,22 +263,31 @@ def main(argv=None):
                     if err > 1e-4:
                         raise SystemExit("%s %s batch %d: output differs from fastdl by %.3g"
                                          % (label, name, b, err))
-                store[name] = time_call(lambda: run(arg), args.rounds, args.min_time)
+                calls[name] = (lambda run, arg: lambda: run(arg))(run, arg)
+            store.update(time_calls(calls, args.rounds, args.min_time, args.settle))
         rows.append((label, lat, thr))
 
     fw = frameworks
+    others = [f for f in fw if f != "fastdl"]
+    ratio_to = [f for f in ("torch eager", "onnxruntime") if f in fw]
     print()
-    print("| model | " + " | ".join("%s batch 1 (us)" % f for f in fw)
-          + " | " + " | ".join("%s batch %d (samples/s)" % (f, args.batch) for f in fw) + " |")
-    print("|---" * (1 + 2 * len(fw)) + "|")
+    print("batch-1 latency (median us per call) and batch-%d throughput (samples/s), "
+          "%d thread(s) per framework:" % (args.batch, args.threads))
+    print()
+    print("| model | " + " | ".join("%s b1 (us)" % f for f in fw)
+          + "".join(" | fastdl / %s b1" % f for f in ratio_to)
+          + " | " + " | ".join("%s b%d (samples/s)" % (f, args.batch) for f in fw) + " |")
+    print("|---" * (1 + 2 * len(fw) + len(ratio_to)) + "|")
     for label, lat, thr in rows:
         cells = ["%.0f" % (lat[f] * 1e6) if f in lat else "n/a" for f in fw]
+        cells += ["%.2fx" % (lat["fastdl"] / lat[f]) if f in lat else "n/a" for f in ratio_to]
         cells += ["%.0f" % (args.batch / thr[f]) if f in thr else "n/a" for f in fw]
         print("| %s | %s |" % (label, " | ".join(cells)))
-    print()
-    for label, lat, _ in rows:
-        parts = ["%s %.2fx" % (f, lat["fastdl"] / lat[f]) for f in fw if f != "fastdl"]
-        print("batch-1 latency, fastdl / other: %-10s %s" % (label, ", ".join(parts)))
+    if "torch.jit.trace" in others:
+        print()
+        for label, lat, _ in (r for r in rows if "torch.jit.trace" in r[1]):
+            print("batch-1 latency, fastdl / torch.jit.trace: %-10s %.2fx"
+                  % (label, lat["fastdl"] / lat["torch.jit.trace"]))
     if args.breakdown:
         breakdown(args.rounds, args.min_time)
 

@@ -98,10 +98,12 @@ def get_lib():
 def config():
     """The build and run-time configuration as a dict (what show_config prints).
 
-    Keys: version, compiler, openmp, isa_detected, isa_active, sgemm_kernel,
-    conv_algo (FASTDL_CONV_ALGO: auto, im2col or winograd, and its rule),
-    threads, denormals, omp_wait_policy, malloc, python, numpy, env (the
-    FASTDL_*/OMP_* variables that are set) and lib.
+    Keys: version, compiler, openmp, cpu, isa_detected, isa_active,
+    sgemm_kernel, dgemm_kernel, gemm_blocking (per dtype: MR, NR, MC, KC, NC
+    and the L1d/L2/L3 bytes they were derived from), conv_algo
+    (FASTDL_CONV_ALGO: auto, im2col or winograd, and its rule), threads,
+    denormals, omp_wait_policy, malloc, python, numpy, env (the FASTDL_*/OMP_*
+    variables that are set) and lib.
 
     Example:
         >>> c = fastdl.config()
@@ -114,7 +116,10 @@ def config():
         "openmp": _core.has_openmp(),
         "isa_detected": _core.detected_isa(),
         "isa_active": _core.get_isa(),
+        "cpu": _cpu_model(),
         "sgemm_kernel": _sgemm_kernel(),
+        "dgemm_kernel": _gemm().kernel_name("float64"),
+        "gemm_blocking": {dt: _gemm().blocking(dt) for dt in ("float32", "float64")},
         "conv_algo": _conv_algo(),
         "threads": _core.get_num_threads(),
         "denormals": "not flushed (IEEE semantics, same results as NumPy)",
@@ -170,9 +175,31 @@ def tune_malloc():
     return _MALLOC_TUNED
 
 
-def _sgemm_kernel():
+def _gemm():
     from fastdl._C import gemm
-    return gemm.kernel_name()
+    return gemm
+
+
+def _sgemm_kernel():
+    return _gemm().kernel_name()
+
+
+def _cpu_model():
+    from fastdl.bench.gemm import cpu_model
+    return cpu_model()
+
+
+def _blocking_lines(c):
+    b = c["gemm_blocking"]["float32"]
+    kib = lambda v: ("%d KiB" % (v >> 10)) if v else "unknown"
+    lines = ["  caches:        L1d %s, L2 %s, L3 %s%s" % (
+        kib(b["l1d"]), kib(b["l2"]), kib(b["l3"]),
+        "" if b["l2"] else " (GEMM uses its compiled default blocking)")]
+    for name, dt in (("sgemm", "float32"), ("dgemm", "float64")):
+        b = c["gemm_blocking"][dt]
+        lines.append("  %s kernel:  %s (MR x NR %d x %d; MC %d, KC %d, NC %d)" % (
+            name, c[name + "_kernel"], b["mr"], b["nr"], b["mc"], b["kc"], b["nc"]))
+    return lines
 
 
 def _conv_algo():
@@ -198,7 +225,7 @@ def _wait_policy():
 
 
 def show_config():
-    """Print the version, compiler, OpenMP, detected and active ISA, GEMM kernel and threads.
+    """Print the version, compiler, OpenMP, CPU, caches, ISA, GEMM kernels and threads.
 
     Environment variables that change behaviour (FASTDL_ISA, FASTDL_CONV_ALGO,
     OMP_NUM_THREADS,
@@ -211,16 +238,18 @@ def show_config():
           compiler: ...
           isa active: ...
           sgemm kernel: sgemm_...
+          dgemm kernel: dgemm_...
     """
     c = config()
     lines = [
         "fastdl %s" % c["version"],
         "  compiler:      %s" % c["compiler"],
         "  openmp:        %s" % ("on" if c["openmp"] else "off (kernels run serially)"),
+        "  cpu:           %s" % c["cpu"],
         "  isa detected:  %s" % c["isa_detected"],
         "  isa active:    %s%s" % (c["isa_active"],
                                    "  (forced by FASTDL_ISA)" if "FASTDL_ISA" in c["env"] else ""),
-        "  sgemm kernel:  %s" % c["sgemm_kernel"],
+    ] + _blocking_lines(c) + [
         "  conv2d algo:   %s" % c["conv_algo"],
         "  threads:       %d" % c["threads"],
         "  denormals:     %s" % c["denormals"],

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm/config.h"
 #include "runtime/internal.h"
 #include "runtime/template.h"
 #include "nn/rnn_isa.h"

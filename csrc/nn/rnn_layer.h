@@ -38,7 +38,10 @@
     _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                   \
     {                                                                                    \
         const int tid_ = omp_get_thread_num(), nth_ = omp_get_num_threads();
-#define TEAM_BARRIER() _Pragma("omp barrier")
+#define TEAM_BARRIER()                                                                   \
+    do {                                                                                 \
+        if (nth_ > 1) { _Pragma("omp barrier") }    /* a team of one skips the call */   \
+    } while (0)
 #else
 #define TEAM_BEGIN(nt) {                                                                 \
         const int tid_ = 0, nth_ = 1;
@@ -98,8 +101,26 @@ static int FN(project_inputs)(T *out, T *w_hh_t, const T *x, const T *w_ih,
     int st = FN(gemm_ex)(0, 1, Ts * B, G, I, 1, x, LD(I), w_ih, LD(I), 0, out, G, b_ih,
                      FDL_ACT_NONE);
     if (st) return st;
-    FN(transpose)(w_hh_t, w_hh, G, H);
+    if (w_hh_t) FN(transpose)(w_hh_t, w_hh, G, H);
     return FDL_OK;
+}
+
+/* Small batches (the small-M GEMM's dot form) read W_hh's rows in place; larger
+ * ones multiply by the transposed copy w_hh_t, which project_inputs makes. */
+static int FN(step_direct)(int64_t B) {
+    return B <= FDL_GEMM_SMALLM_DOT_MAX;
+}
+
+/* out[:, col:col+n] = beta * out + h_prev W_hh[col:col+n]^T (+ bias[col:col+n]),
+ * rows of stride G: the recurrent GEMM of one block of gate columns. */
+static int FN(step_gemm)(int64_t B, int64_t n, int64_t H, int64_t G, int64_t col,
+                         const T *hp, const T *w_hh, const T *w_hh_t, T beta, T *out,
+                         const T *bias) {
+    if (!w_hh_t)
+        return FN(gemm_ex)(0, 1, B, n, H, 1, hp, H, w_hh + col * H, H, beta, out + col, G,
+                           bias ? bias + col : NULL, FDL_ACT_NONE);
+    return FN(gemm_ex)(0, 0, B, n, H, 1, hp, H, w_hh_t + col, G, beta, out + col, G,
+                       bias ? bias + col : NULL, FDL_ACT_NONE);
 }
 
 static void FN(add_to)(T *dst, const T *src, int64_t n) {
@@ -238,7 +259,7 @@ static int FN(lstm_layer_forward)(T *hs, T *cs, T *act, T *tanh_c, T *work,
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     FN(set_state)(cs + (reverse ? Ts : 0) * BH, c0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    T *w_hh_t = work;
+    T *w_hh_t = FN(step_direct)(B) ? NULL : work;
     int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
     const FN(fdl_rnn_rows) *R = FN(rows)();
@@ -253,10 +274,14 @@ static int FN(lstm_layer_forward)(T *hs, T *cs, T *act, T *tanh_c, T *work,
         T *gt = act + t * B * G;
         const T *hp = hs + IP(t) * BH, *cp = cs + IP(t) * BH;
         T *ho = hs + IO(t) * BH, *co = cs + IO(t) * BH, *tc = tanh_c + t * BH;
-        for (int64_t g = 0; g < 4 && n > 0; g++) {
-            int e = FN(gemm_ex)(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 1, gt + g * H + j0,
-                            G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
+        if (n == H) {   /* one thread owns every unit: the four gate blocks in one GEMM */
+            int e = FN(step_gemm)(B, G, H, G, 0, hp, w_hh, w_hh_t, 1, gt, b_hh);
             NOTE_ERR(status, e);
+        } else {
+            for (int64_t g = 0; g < 4 && n > 0; g++) {
+                int e = FN(step_gemm)(B, n, H, G, g * H + j0, hp, w_hh, w_hh_t, 1, gt, b_hh);
+                NOTE_ERR(status, e);
+            }
         }
         for (int64_t b = 0; b < B && n > 0; b++) {
             T *gb = gt + b * G + j0;
@@ -329,7 +354,7 @@ static int FN(gru_layer_forward)(T *hs, T *act, T *ghn, T *work,
     const int64_t BH = B * H, G = 3 * H;
     FN(set_state)(hs + (reverse ? Ts : 0) * BH, h0, BH);
     if (Ts == 0 || BH == 0) return FDL_OK;
-    T *w_hh_t = work, *gh = work + G * H;
+    T *w_hh_t = FN(step_direct)(B) ? NULL : work, *gh = work + G * H;
     int st = FN(project_inputs)(act, w_hh_t, x, w_ih, b_ih, w_hh, Ts, B, I, G, H);
     if (st) return st;
     const FN(fdl_rnn_rows) *R = FN(rows)();
@@ -343,10 +368,14 @@ static int FN(gru_layer_forward)(T *hs, T *act, T *ghn, T *work,
         int64_t t = STEP_T(s);
         T *at = act + t * B * G, *ho = hs + IO(t) * BH, *gn = ghn + t * BH;
         const T *hp = hs + IP(t) * BH;
-        for (int64_t g = 0; g < 3 && n > 0; g++) {
-            int e = FN(gemm_ex)(0, 0, B, n, H, 1, hp, H, w_hh_t + g * H + j0, G, 0, gh + g * H + j0,
-                            G, b_hh ? b_hh + g * H + j0 : NULL, FDL_ACT_NONE);
+        if (n == H) {   /* one thread owns every unit: the three gate blocks in one GEMM */
+            int e = FN(step_gemm)(B, G, H, G, 0, hp, w_hh, w_hh_t, 0, gh, b_hh);
             NOTE_ERR(status, e);
+        } else {
+            for (int64_t g = 0; g < 3 && n > 0; g++) {
+                int e = FN(step_gemm)(B, n, H, G, g * H + j0, hp, w_hh, w_hh_t, 0, gh, b_hh);
+                NOTE_ERR(status, e);
+            }
         }
         for (int64_t b = 0; b < B && n > 0; b++) {
             int64_t o = b * H + j0;

@@ -22,13 +22,15 @@ int64_t fdl_fma_loop_avx512(int64_t iters);
 extern const nn_wino_kernels nn_wino_kernels_avx2, nn_wino_kernels_avx512;
 #define ISA_TABLES(isa)                                                                  \
     {&fdl_rows_##isa, &nn_act_rows_##isa, &fdl_optim_kernels_##isa,                      \
-     &fdl_rnn_rows_f32_##isa, fdl_fma_loop_##isa, &nn_wino_kernels_##isa}
+     &fdl_rnn_rows_f32_##isa, fdl_fma_loop_##isa, &nn_wino_kernels_##isa,                  \
+     &fdl_gemm_kernels_##isa}
 #else
 #define ISA_TABLES(isa) ISA_TABLES_GENERIC
 #endif
 #define ISA_TABLES_GENERIC                                                               \
     {&fdl_rows_generic, &nn_act_rows_generic, &fdl_optim_kernels_generic,                \
-     &fdl_rnn_rows_f32_generic, fdl_fma_loop_generic, &nn_wino_kernels_generic}
+     &fdl_rnn_rows_f32_generic, fdl_fma_loop_generic, &nn_wino_kernels_generic,            \
+     &fdl_gemm_kernels_generic}
 
 static const fdl_isa_kernels_t g_kernels[3] = {
     [FDL_ISA_GENERIC] = ISA_TABLES_GENERIC,

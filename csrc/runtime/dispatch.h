@@ -2,11 +2,11 @@
  * runtime/dispatch.h — the one place where the active ISA picks its kernels.
  *
  * Every family compiled once per ISA (core rows, activation rows, optimizer
- * loops, RNN cell rows, the FMA probe, the
- * Winograd tile transforms) registers its per-ISA table here;
- * kernels ask fdl_isa_kernels() for the active ISA's set. The GEMM keeps its
- * own table of block sizes and micro-kernels (gemm/gemm.c, indexed by the
- * same fdl_isa), since those are configuration as much as code.
+ * loops, RNN cell rows, the FMA probe, the Winograd tile transforms, the
+ * GEMM's micro-kernels) registers its per-ISA table here; kernels ask
+ * fdl_isa_kernels() for the active ISA's set. The GEMM entry
+ * (gemm/ukernels/gemm_<isa>.c) carries tiles and fallback block sizes with
+ * its micro-kernels; gemm/blocking.c sizes the blocks from the CPU's caches.
  */
 #ifndef FDL_DISPATCH_H
 #define FDL_DISPATCH_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/rows_table.h"
+#include "gemm/gemm_internal.h"
 #include "nn/act_table.h"
 #include "nn/rnn_isa.h"
 #include "nn/winograd.h"
@@ -26,6 +27,7 @@ typedef struct {
     const fdl_rnn_rows_f32 *rnn_f32;   /* float32 RNN cell rows (nn/rnn_rows.h) */
     int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
     const nn_wino_kernels *wino;       /* Winograd tile transforms (nn/winograd_kernels.h) */
+    const fdl_gemm_kernels *gemm;      /* GEMM micro-kernels, tiles, small-M kernels */
 } fdl_isa_kernels_t;
 
 /* The kernel tables of fdl_active_isa(). */

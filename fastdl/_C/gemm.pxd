@@ -42,4 +42,6 @@ cdef extern from "fastdl.h" nogil:
                      double beta, double *C, int64_t ldc,
                      const double *bias, fdl_act act)
     const char *fdl_sgemm_kernel_name()
+    const char *fdl_dgemm_kernel_name()
+    int fdl_gemm_blocking_info(int f64, int64_t *out)
     int64_t fdl_fma_loop(int64_t iters, int nthreads)

@@ -328,9 +328,24 @@ def sgemm_ref(transa, transb, alpha, A, B, beta, C, bias=None, relu=False):
                          FDL_ACT_RELU if relu else FDL_ACT_NONE), "sgemm_ref")
 
 
-def kernel_name():
-    """Name of the sgemm micro-kernel of the active ISA."""
+def kernel_name(dtype="float32"):
+    """Name of the sgemm (or, for dtype float64, dgemm) micro-kernel of the active ISA."""
+    if np.dtype(dtype) == np.float64:
+        return fdl_dgemm_kernel_name().decode()
     return fdl_sgemm_kernel_name().decode()
+
+
+def blocking(dtype="float32"):
+    """The active ISA's GEMM blocking for float32 or float64, as a dict.
+
+    Keys mr, nr (register tile), mc, kc, nc (cache blocks, in elements) and
+    l1d, l2, l3 (the cache sizes in bytes they were derived from; 0 when the
+    CPU reports none and the compiled defaults are used).
+    """
+    cdef int64_t out[8]
+    check(fdl_gemm_blocking_info(1 if np.dtype(dtype) == np.float64 else 0, out), "blocking")
+    return dict(zip(("mr", "nr", "mc", "kc", "nc", "l1d", "l2", "l3"),
+                    [int(out[i]) for i in range(8)]))
 
 
 def fma_loop(int64_t iters, int nthreads):

@@ -1,6 +1,7 @@
 """Sequential, ModuleList, ModuleDict (PyTorch semantics)."""
 from collections import OrderedDict
 
+from fastdl.nn.layers import Conv2d, _conv_relu_call, _conv_relu_pair
 from fastdl.nn.module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -71,12 +72,11 @@ class Sequential(Module):
 
         A Conv2d directly followed by a ReLU, neither with a forward hook, runs as one
         fused convolution + bias + ReLU node: same values and gradients, one pass."""
-        from fastdl.nn.layers import _conv_relu_pair, _conv_relu_call
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
-            if i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
+            if type(m) is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
                 input = _conv_relu_call(m, mods[i + 1], input)
                 i += 2
             else:

@@ -75,6 +75,8 @@ def _check_reduction(op, reduction, extra=()):
 
 
 def _pair(v, op, what):
+    if type(v) is int:              # the common case, without the ABC check below
+        return v, v
     if isinstance(v, numbers.Integral):
         return int(v), int(v)
     v = tuple(v)

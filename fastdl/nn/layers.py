@@ -8,8 +8,8 @@ import numpy as np
 
 from fastdl import creation
 from fastdl.nn import functional as F
-from fastdl.nn import init
 from fastdl._device import check_device
+from fastdl.nn import _inference, init
 from fastdl.nn.module import Module, Parameter
 from fastdl.tensor import Tensor, flatten, reshape
 
@@ -120,6 +120,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        if _inference.direct():         # no graph: the GEMM alone when the checks cannot fail
+            y = _inference.linear(input, self.weight, self.bias)
+            if y is not None:
+                return y
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError("Linear: expected input of shape (*, %d), got %s"
                              % (self.in_features, tuple(input.shape)))
@@ -187,6 +191,7 @@ class Unflatten(Module):
 
 def _activation(name, fn_name, params=(), defaults=()):
     """Build a Module class whose forward is F.<fn_name>(input, **params)."""
+    direct = fn_name in ("relu", "sigmoid", "tanh", "silu")     # no kernel parameters
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
@@ -202,6 +207,10 @@ def _activation(name, fn_name, params=(), defaults=()):
 
     def forward(self, input):
         """Apply the activation to the input (see the class docstring)."""
+        if direct and _inference.direct():
+            y = _inference.activation(fn_name, input)
+            if y is not None:
+                return y
         return getattr(F, fn_name)(input, **{p: getattr(self, p) for p in params
                                              if p != "inplace"})
 

@@ -375,10 +375,16 @@ def _conv2d(rec, cls, args, outs):
                      dilations=list(dilation), group=int(groups))]
 
 
+def _conv2d_relu(rec, cls, args, outs):
+    # the fused Conv2d + ReLU node of a Sequential: ONNX's Conv, then Relu
+    return [rec.node("Relu", [_conv2d(rec, cls, args, outs)[0]])]
+
+
 # ---- recurrent -------------------------------------------------------------------------
 
 # PyTorch's gate blocks -> ONNX's: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
-_ORDER = {2: [0, 3, 1, 2], 3: [1, 0, 2], 0: [0], 1: [0]}
+# RNNSequence modes are PyTorch's strings (RNNBase.mode)
+_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN_TANH": [0], "RNN_RELU": [0]}
 
 
 def _gates(a, order):
@@ -392,7 +398,7 @@ def _rnn_sequence(rec, cls, args, outs):
         raise Unsupported("RNN dropout in training mode (call model.eval())")
     if any(rec.is_value(w) for w in wflat if w is not None) and not rec.export_params:
         raise Unsupported("recurrent layers with export_params=False")
-    op = {0: "RNN", 1: "RNN", 2: "LSTM", 3: "GRU"}[mode]
+    op = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[mode]
     order = _ORDER[mode]
     xn = rec.name(x)
     if batch_first:
@@ -420,7 +426,7 @@ def _rnn_sequence(rec, cls, args, outs):
         if op == "GRU":
             attrs["linear_before_reset"] = 1
         if op == "RNN":
-            attrs["activations"] = ["Relu" if mode == 1 else "Tanh"] * D
+            attrs["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"] * D
         res = rec.node(op, ins, nout=3 if op == "LSTM" else 2, **attrs)
         y = rec.node("Transpose", [res[0]], perm=[0, 2, 1, 3])       # (T, B, D, H)
         xn = rec.node("Reshape", [y, rec.ints([0, 0, -1])])          # (T, B, D * H)
@@ -479,7 +485,7 @@ CONVERTERS = {
     "Linear": _linear, "Activation": _activation, "Softmax": _softmax,
     "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool, "AdaptiveAvgPool2d": _adaptive_avg_pool,
     "BatchNorm": _batch_norm, "LayerNorm": _layer_norm, "Dropout": _dropout,
-    "Embedding": _embedding, "Conv2d": _conv2d, "RNNSequence": _rnn_sequence,
+    "Embedding": _embedding, "Conv2d": _conv2d, "Conv2dReLU": _conv2d_relu, "RNNSequence": _rnn_sequence,
     "RNNCell": _rnn_cell, "LSTMCell": _lstm_cell, "GRUCell": _gru_cell,
 }
 UNTRANSLATED = {"Std", "PointwiseLoss", "CrossEntropy", "NllLoss", "MultiMarginLoss",

@@ -14,8 +14,9 @@
  * leading dimension or batch stride too small), FDL_ERR_NULL (a pointer the
  * sizes require is NULL).
  *
- * Buffers and threads: the packing buffers (about 4.2 MiB for one thread,
- * plus 192 KiB per extra OpenMP worker) come from libfastdl's scratch pool:
+ * Buffers and threads: the packing buffers (about 4.3 MiB for one thread,
+ * plus 256 KiB per extra OpenMP worker; none on the small-M path, M <= 8 with
+ * transb and M <= 4 otherwise, where B is read in place) come from libfastdl's scratch pool:
  * taken at the start of a call, given back at its end, cached for the next
  * call until fdl_empty_cache() frees them. The caller passes no workspace.
  * Status FDL_ERR_NOMEM when the pool cannot allocate. Two OS threads may call
@@ -84,7 +85,8 @@ FDL_API int fdl_sgemm_ref(int transa, int transb, int64_t M, int64_t N, int64_t 
                   const float *bias, fdl_act act);
 
 /* float64: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N]
- * Same rules as fdl_sgemm; cache-blocked portable C (no ISA kernels). */
+ * Same rules, buffers and threading as fdl_sgemm, with its own micro-kernels
+ * per ISA. */
 FDL_API int fdl_dgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               double alpha, const double *A, int64_t lda,
               const double *B, int64_t ldb,
@@ -100,6 +102,16 @@ FDL_API int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K
 /* Name of the sgemm micro-kernel the active ISA uses, e.g.
  * "sgemm_avx512_12x32"; for show_config(). */
 FDL_API const char *fdl_sgemm_kernel_name(void);
+
+/* Name of the dgemm micro-kernel the active ISA uses, e.g.
+ * "dgemm_avx512_12x16". */
+FDL_API const char *fdl_dgemm_kernel_name(void);
+
+/* The GEMM blocking of the active ISA for float (f64 == 0) or double:
+ * out[0..4] = MR, NR, MC, KC, NC (elements), out[5..7] = the L1d, L2 and L3
+ * sizes in bytes they were derived from (0: unknown, so MC/KC/NC are the
+ * compiled defaults). FDL_ERR_NULL when out is NULL. */
+FDL_API int fdl_gemm_blocking_info(int f64, int64_t out[8]);
 
 /* Peak probe: runs `iters` rounds of independent fp32 FMAs with the widest
  * vectors of the active ISA on `nthreads` threads (OpenMP; clamped to >= 1)

@@ -5,6 +5,8 @@ flattened targets, broadcast weights); the Functions here call the forward
 kernel, save what backward needs and call the backward kernel. Kernels are
 libfastdl's through fastdl._C.nn and fastdl._C.conv (conv2d).
 """
+import math
+
 import numpy as np
 
 from fastdl._C import _core
@@ -46,7 +48,7 @@ class Linear(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        x2 = x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])   # -1 is ambiguous at size 0
+        x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])   # -1 is ambiguous at size 0
         ctx.save_for_backward(x2, w)
         return _gemm().matmul(x2, w, transb=True, bias=b).reshape(x.shape[:-1] + (w.shape[0],))
 
