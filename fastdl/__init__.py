@@ -32,7 +32,7 @@ from fastdl import autograd
 from fastdl.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from fastdl.autograd.inference_mode import inference_mode, is_inference_mode_enabled
 from fastdl.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from fastdl.tensor import Tensor
+from fastdl.tensor import Tensor, Size
 from fastdl.tensor import (abs, add, amax, amin, argmax, argmin, cat, chunk, clamp, clip, div,
                            exp, expand, flatten, log, matmul, max, maximum, mean, min, minimum, mul,
                            neg, permute, pow, reshape, split, sqrt, square, squeeze, stack, std,

@@ -556,7 +556,7 @@ def _fastdl_meta(path, meta, names, verify):
     return info
 
 
-def load(path, map_location=None, *, verify=True):
+def load(path, map_location=None, *, weights_only=None, verify=True):
     """Load what save() wrote (or any safetensors file, as a flat dict of Tensors).
 
     The safetensors library validates every byte range, dtype and shape; fastdl then
@@ -568,6 +568,10 @@ def load(path, map_location=None, *, verify=True):
         map_location: None, 'cpu' or a dict mapping devices to 'cpu', accepted so
             PyTorch habits work; fastdl tensors live on the CPU, so any other
             device is refused.
+        weights_only: accepted for PyTorch's ``torch.load(f, weights_only=True)``:
+            None, True or False. fastdl's files hold only tensors, numbers,
+            strings and containers, never pickled code, so every value loads
+            the same way (what PyTorch's ``weights_only=True`` allows).
         verify: check the per-tensor checksums (default True). ``verify=False``
             skips them (faster on huge files); the structure is still validated.
 
@@ -585,10 +589,13 @@ def load(path, map_location=None, *, verify=True):
         >>> state = fastdl.load("model.safetensors", map_location="cpu")
         >>> sorted(state)
         ['bias', 'weight']
+        >>> state = fastdl.load("model.safetensors", weights_only=True)
         >>> nn.Linear(4, 2).load_state_dict(state)
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     _check_map_location(map_location)
+    if weights_only not in (None, True, False):
+        raise TypeError("load: weights_only must be None, True or False, got %r" % (weights_only,))
     if hasattr(path, "read"):           # a binary file object (io.BytesIO, open(..., "rb"))
         raw = path.read()
         if not isinstance(raw, (bytes, bytearray)):

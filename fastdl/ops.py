@@ -27,6 +27,7 @@ from fastdl.autograd._functions import ops as _ops
 from fastdl.tensor import (Tensor, _as_tensor, _is_float, _needs_grad, _F32, cat, expand,
                            getitem, matmul, mul, reshape, transpose, unsqueeze, where)
 from fastdl.tensor import sum as _sum, amax as _amax, log as _log, exp as _exp
+from fastdl.tensor import _promote, sub as _sub
 
 __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1",
            "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf", "floor", "ceil", "trunc",
@@ -37,7 +38,7 @@ __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p",
            "tril", "triu", "isnan", "isinf", "isfinite", "any", "all", "allclose", "isclose",
            "equal", "multinomial", "bernoulli", "normal", "is_tensor", "numel",
            "is_floating_point", "Generator", "diag", "diagonal", "trace", "count_nonzero",
-           "nonzero", "unique", "cdist"]
+           "nonzero", "unique", "cdist", "remainder", "fmod", "floor_divide"]
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
@@ -1187,7 +1188,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return Tensor._wrap(out.reshape(n) if w.ndim == 1 else out)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None):
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
     """Normal samples with the given mean and std (tensors broadcast, or numbers with size) (torch.normal).
 
     Example:
@@ -1195,7 +1196,18 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None):
         (2, 3)
         >>> fastdl.normal(fastdl.zeros(4), 2.0).shape
         (4,)
+        >>> fastdl.normal(0, 0.01, size=(2, 1), requires_grad=True).requires_grad
+        True
     """
+    out = _normal_tensor(mean, std, size, generator, dtype)
+    if requires_grad:
+        if not _is_float(out._data):
+            raise RuntimeError("normal: only floating point tensors can require gradients")
+        out.requires_grad = True
+    return out
+
+
+def _normal_tensor(mean, std, size, generator, dtype):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else np.asarray(mean)
         s = std._data if isinstance(std, Tensor) else np.asarray(std)
@@ -1208,6 +1220,95 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None):
     from fastdl.creation import _shape, _dtype
     dt = _dtype(dtype) or _F32
     return Tensor._wrap(_normal(_shape((size,)), dt, mean, std, generator))
+
+
+def _div_operands(a, b, op):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("%s: expected a Tensor operand, got %s and %s"
+                        % (op, type(a).__name__, type(b).__name__))
+    ta, tb = _promote(a, b)
+    if not _is_float(ta._data) and np.any(tb._data == 0):
+        raise ZeroDivisionError("%s: integer division by zero" % op)
+    return ta, tb
+
+
+def _with_quotient_grad(a, b, value, quotient):
+    """value = a - quotient * b, with PyTorch's gradients (1 for a, -quotient for b)."""
+    if not ((_needs_grad(a) or _needs_grad(b)) and _is_float(a._data)):
+        return Tensor._wrap(value)
+    out = _sub(a, mul(Tensor._wrap(quotient), b))
+    out._data[...] = value          # the exact value (NumPy's), the graph of a - q * b
+    return out
+
+
+def remainder(input, other):
+    """The remainder of input / other with the sign of other, Python's % (torch.remainder); also ``x % y``.
+
+    Equals ``input - floor(input / other) * other``; integer operands stay integer
+    and an integer division by zero raises ZeroDivisionError. Broadcasting and dtype
+    promotion follow the arithmetic operators. The gradient is 1 for input and
+    ``-floor(input / other)`` for other, as in PyTorch.
+
+    Args:
+        input: a Tensor or number.
+        other: a Tensor or number.
+
+    Example:
+        >>> fastdl.tensor([-3, -1, 2, 7]) % 3
+        tensor([0, 2, 2, 1])
+        >>> fastdl.remainder(fastdl.tensor([5.5, -5.5]), 2.0)
+        tensor([1.5, 0.5])
+    """
+    a, b = _div_operands(input, other, "remainder")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.remainder(a._data, b._data)
+        q = np.floor_divide(a._data, b._data) if _is_float(a._data) else None
+    return _with_quotient_grad(a, b, value, q)
+
+
+def fmod(input, other):
+    """The remainder of input / other with the sign of input, C's fmod (torch.fmod).
+
+    Equals ``input - trunc(input / other) * other``; integer operands stay integer
+    and an integer division by zero raises ZeroDivisionError. The gradient is 1 for
+    input and ``-trunc(input / other)`` for other, as in PyTorch.
+
+    Args:
+        input: a Tensor or number.
+        other: a Tensor or number.
+
+    Example:
+        >>> fastdl.fmod(fastdl.tensor([-3, -1, 2, 7]), 3)
+        tensor([ 0, -1,  2,  1])
+        >>> fastdl.tensor([5.5, -5.5]).fmod(2.0)
+        tensor([ 1.5, -1.5])
+    """
+    a, b = _div_operands(input, other, "fmod")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.fmod(a._data, b._data)
+        q = np.rint((a._data - value) / b._data) if _is_float(a._data) else None  # an integer
+    return _with_quotient_grad(a, b, value, q)
+
+
+def floor_divide(input, other):
+    """input / other rounded down, Python's // (torch.floor_divide); also ``x // y``.
+
+    Integer operands stay integer (an integer division by zero raises
+    ZeroDivisionError); the result carries no gradient, as in PyTorch.
+
+    Args:
+        input: a Tensor or number.
+        other: a Tensor or number.
+
+    Example:
+        >>> fastdl.tensor([-7, 7]) // 2
+        tensor([-4,  3])
+        >>> fastdl.floor_divide(fastdl.tensor([7.5]), 2)
+        tensor([3.])
+    """
+    a, b = _div_operands(input, other, "floor_divide")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Tensor._wrap(np.floor_divide(a._data, b._data))
 
 
 # ---- methods --------------------------------------------------------------------------------
@@ -1228,13 +1329,17 @@ def _install():
              "repeat_interleave", "flip", "roll", "tril", "triu", "isnan", "isinf", "isfinite",
              "any", "all", "allclose", "isclose", "equal", "multinomial", "bernoulli",
              "diag", "diagonal", "trace", "count_nonzero", "nonzero", "unique",
-             "is_floating_point"]
+             "is_floating_point", "remainder", "fmod", "floor_divide"]
     g = globals()
     for n in names:
         setattr(Tensor, n, g[n])
     Tensor.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype)
     Tensor.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype)
     Tensor.arccos, Tensor.arcsin, Tensor.arctan = acos, asin, atan
+    Tensor.__mod__ = remainder
+    Tensor.__rmod__ = lambda self, other: remainder(other, self)
+    Tensor.__floordiv__ = floor_divide
+    Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
 
     def repeat(self, *sizes):
         """Tile the tensor: repeat(2, 3) repeats dim 0 twice and dim 1 three times (torch.Tensor.repeat)."""

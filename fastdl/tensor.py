@@ -34,6 +34,32 @@ _ADD, _SUB, _MUL, _DIV = _core.add, _core.sub, _core.mul, _core.div
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, what ``Tensor.shape`` and ``Tensor.size()`` return (torch.Size).
+
+    It compares equal to a plain tuple of the same ints and prints like one;
+    ``numel()`` is the product of the dims.
+
+    Example:
+        >>> s = fastdl.zeros(2, 3).shape
+        >>> isinstance(s, fastdl.Size), s == fastdl.Size([2, 3]), s == (2, 3), s.numel()
+        (True, True, True, 6)
+    """
+    __slots__ = ()
+
+    def numel(self):
+        """The number of elements of a tensor of this shape.
+
+        Example:
+            >>> fastdl.Size([2, 3, 4]).numel()
+            24
+        """
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
 _TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
                np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
                np.dtype(np.bool_): "BoolTensor", np.dtype(np.uint8): "ByteTensor"}
@@ -181,8 +207,8 @@ class Tensor:
 
     @property
     def shape(self):
-        """The shape, a tuple of ints."""
-        return self._data.shape
+        """The shape, a fastdl.Size (a tuple of ints)."""
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
@@ -200,7 +226,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape, or the length of one dim (PyTorch's Tensor.size)."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self):
         """The number of elements."""

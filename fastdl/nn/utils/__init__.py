@@ -11,8 +11,9 @@ import numpy as np
 
 from fastdl._C import optim as _k
 from fastdl.tensor import Tensor
+from fastdl.nn.utils import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "l1_penalty"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "l1_penalty", "rnn"]
 
 
 def _grads(parameters):
