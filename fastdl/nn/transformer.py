@@ -350,11 +350,10 @@ class TransformerDecoder(Module):
 class Transformer(Module):
     """The encoder-decoder Transformer of "Attention Is All You Need" (torch.nn.Transformer).
 
-    Args:
-        d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
-        activation, custom_encoder, custom_decoder, layer_norm_eps, batch_first,
-        norm_first, bias: as PyTorch (defaults 512, 8, 6, 6, 2048, 0.1, "relu", None,
-        None, 1e-5, False, False, True).
+    Arguments are PyTorch's, with its defaults: d_model=512, nhead=8,
+    num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048, dropout=0.1,
+    activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
+    batch_first=False, norm_first=False, bias=True.
 
     Example:
         >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
