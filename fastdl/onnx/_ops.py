@@ -489,7 +489,11 @@ CONVERTERS = {
     "RNNCell": _rnn_cell, "LSTMCell": _lstm_cell, "GRUCell": _gru_cell,
 }
 UNTRANSLATED = {"Std", "PointwiseLoss", "CrossEntropy", "NllLoss", "MultiMarginLoss",
-                "TripletMarginLoss", "CosineEmbeddingLoss"}
+                "TripletMarginLoss", "CosineEmbeddingLoss",
+                # the PyTorch-compatible tensor functions (fastdl/ops.py) are not translated
+                # yet: export refuses a model that uses them, naming the op
+                "Cumprod", "Cumsum", "Einsum", "Gather", "Norm", "NpUnary", "Prod", "Scatter",
+                "ScatterValue", "SetItem"}
 
 
 def convert(rec, cls, args, outs):
