@@ -208,6 +208,43 @@ static void FN(dw_backward)(T *dx, T *dw, const T *dout, const T *y, const T *x,
 
 /* ---- forward ------------------------------------------------------------------ */
 
+/* Chunk ci of the chunked forward (a function so that one thread runs it outside any
+ * parallel region; see backward_slot). */
+static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x,
+                             const T *wk, const T *bias, int relu, T *rest, int64_t cbuf,
+                             const fdl_conv2d_params *p, const conv_plan *ppl) {
+    const conv_plan pl = *ppl;
+    const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs;
+    const int64_t HW = p->H * p->W, nb = pl.nb;
+    int err = FDL_OK;
+    const int64_t n0 = ci * nb;
+    T *col = rest + tid * cbuf, *tmp = col + crs * nb * PQ;
+    const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
+    const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
+    for (int64_t g = 0; g < G; g++) {
+        const T *xg = x + (n0 * p->C + g * Cg) * HW;
+        const T *B = xg;
+        if (!(pl.direct && nbc == 1)) { FN(im2col)(col, ld, xg, nbc, p, &pl, ntc); B = col; }
+        CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, B, ld,
+                                 0, tmp, ld));
+        _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
+        for (int64_t kn = 0; kn < Kg * nbc; kn++) {
+            const int64_t k = kn / nbc, nl = kn % nbc;
+            const T *src = tmp + k * ld + nl * PQ;
+            T *dst = out + ((n0 + nl) * p->K + g * Kg + k) * PQ;
+            const T b = bias ? bias[g * Kg + k] : 0;
+            if (relu)
+                for (int64_t i = 0; i < PQ; i++) {
+                    T v = src[i] + b;
+                    dst[i] = v < 0 ? 0 : v;
+                }
+            else
+                for (int64_t i = 0; i < PQ; i++) dst[i] = src[i] + b;
+        }
+    }
+    return err;
+}
+
 static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int relu,
                               const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
     conv_plan pl;
@@ -269,38 +306,86 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
     int64_t nt = FDL_MIN(conv_threads(p, &pl), pl.nchunks);
     nt = FDL_MIN(nt, avail / cbuf);
     if (nt < 1) return FDL_ERR_WORKSPACE;
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t ci = 0; ci < pl.nchunks; ci++) {
-        const int64_t n0 = ci * nb;
-        T *col = rest + thread_id() * cbuf, *tmp = col + crs * nb * PQ;
-        const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
-        const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
-        for (int64_t g = 0; g < G; g++) {
-            const T *xg = x + (n0 * p->C + g * Cg) * HW;
-            const T *B = xg;
-            if (!(pl.direct && nbc == 1)) { FN(im2col)(col, ld, xg, nbc, p, &pl, ntc); B = col; }
-            CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, B, ld,
-                                     0, tmp, ld));
-            _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
-            for (int64_t kn = 0; kn < Kg * nbc; kn++) {
-                const int64_t k = kn / nbc, nl = kn % nbc;
-                const T *src = tmp + k * ld + nl * PQ;
-                T *dst = out + ((n0 + nl) * p->K + g * Kg + k) * PQ;
-                const T b = bias ? bias[g * Kg + k] : 0;
-                if (relu)
-                    for (int64_t i = 0; i < PQ; i++) {
-                        T v = src[i] + b;
-                        dst[i] = v < 0 ? 0 : v;
-                    }
-                else
-                    for (int64_t i = 0; i < PQ; i++) dst[i] = src[i] + b;
-            }
-        }
+    if (nt > 1) {
+        _Pragma("omp parallel for schedule(static) num_threads(nt)")
+        for (int64_t ci = 0; ci < pl.nchunks; ci++)
+            CONV_NOTE(err, FN(forward_chunk)(ci, thread_id(), nt, out, x, wk, bias, relu, rest,
+                                             cbuf, p, &pl));
+    } else {
+        for (int64_t ci = 0; ci < pl.nchunks; ci++)
+            CONV_NOTE(err, FN(forward_chunk)(ci, 0, nt, out, x, wk, bias, relu, rest, cbuf, p,
+                                             &pl));
     }
     return err;
 }
 
 /* ---- backward ----------------------------------------------------------------- */
+
+/* One weight-gradient slot of the chunked backward: chunks si, si + ns, ... (a
+ * function so that one thread runs it outside any parallel region: a team of one
+ * around the threaded GEMMs below made them nested regions, which libgomp serves
+ * with fresh threads that fight the idle pool's spinning workers: 512->512 on 1x1
+ * maps took 9 ms on 2 threads against 2.7 ms on 1). */
+static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx, T *dw,
+                             const T *dout, const T *y, const T *x, const T *wk, T *dwk,
+                             T *slots, T *bufs, int64_t sbuf, int64_t cbuf,
+                             const fdl_conv2d_params *p, const conv_plan *ppl) {
+    const conv_plan pl = *ppl;
+    const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs, K = p->K;
+    const int64_t HW = p->H * p->W, nb = pl.nb;
+    int err = FDL_OK;
+    T *col = bufs + tid * cbuf, *dcol = col + crs * nb * PQ;
+    T *dg = dcol + crs * nb * PQ;
+    T *acc = sbuf ? slots + si * K * crs : dwk;
+    for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
+        const int64_t n0 = ci * nb;
+        const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
+        const int ntc = nt > 1 ? 1 : fdl_threads_for((2 * crs + Kg) * ld);
+        for (int64_t g = 0; g < G; g++) {
+            /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
+            const T *D = dout + (n0 * K + g * Kg) * PQ;
+            if (nbc > 1 || y) {
+                _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
+                for (int64_t kn = 0; kn < Kg * nbc; kn++) {
+                    const int64_t k = kn / nbc, nl = kn % nbc;
+                    const int64_t at = ((n0 + nl) * K + g * Kg + k) * PQ;
+                    T *dst = dg + k * ld + nl * PQ;
+                    if (y)
+                        FN(relu_mask)(dst, dout + at, y + at, PQ);
+                    else
+                        memcpy(dst, dout + at, PQ * sizeof(T));
+                }
+                D = dg;
+            }
+            if (dw) {
+                const T *xg = x + (n0 * p->C + g * Cg) * HW;
+                const T *B = xg;
+                if (!(pl.direct && nbc == 1)) {
+                    FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
+                    B = col;
+                }
+                if (pl.dw_t)
+                    CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
+                                             acc + g * Kg * crs, Kg));
+                else
+                    CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
+                                             acc + g * Kg * crs, crs));
+            }
+            if (dx) {
+                T *dxg = dx + (n0 * p->C + g * Cg) * HW;
+                const T *wg = wk + g * Kg * crs;
+                if (pl.direct && nbc == 1) {
+                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 1, dxg, ld));
+                } else {
+                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
+                                             ld));
+                    FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                }
+            }
+        }
+    }
+    return err;
+}
 
 static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, const T *x,
                                const T *w, const fdl_conv2d_params *p, void *ws,
@@ -373,58 +458,15 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
     if (dwbuf && dw) { dwk = wsT + wbuf; memset(dwk, 0, dwbuf * sizeof(T)); }
     T *slots = wsT + wcrop, *bufs = slots + sbuf;
     if (sbuf) memset(slots, 0, sbuf * sizeof(T));
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t si = 0; si < ns; si++) {
-        T *col = bufs + thread_id() * cbuf, *dcol = col + crs * nb * PQ;
-        T *dg = dcol + crs * nb * PQ;
-        T *acc = sbuf ? slots + si * K * crs : dwk;
-        for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
-            const int64_t n0 = ci * nb;
-            const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
-            const int ntc = nt > 1 ? 1 : fdl_threads_for((2 * crs + Kg) * ld);
-            for (int64_t g = 0; g < G; g++) {
-                /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
-                const T *D = dout + (n0 * K + g * Kg) * PQ;
-                if (nbc > 1 || y) {
-                    _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
-                    for (int64_t kn = 0; kn < Kg * nbc; kn++) {
-                        const int64_t k = kn / nbc, nl = kn % nbc;
-                        const int64_t at = ((n0 + nl) * K + g * Kg + k) * PQ;
-                        T *dst = dg + k * ld + nl * PQ;
-                        if (y)
-                            FN(relu_mask)(dst, dout + at, y + at, PQ);
-                        else
-                            memcpy(dst, dout + at, PQ * sizeof(T));
-                    }
-                    D = dg;
-                }
-                if (dw) {
-                    const T *xg = x + (n0 * p->C + g * Cg) * HW;
-                    const T *B = xg;
-                    if (!(pl.direct && nbc == 1)) {
-                        FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
-                        B = col;
-                    }
-                    if (pl.dw_t)
-                        CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
-                                                 acc + g * Kg * crs, Kg));
-                    else
-                        CONV_NOTE(err, CONV_GEMM(0, 1, Kg, crs, ld, 1, D, ld, B, ld, 1,
-                                                 acc + g * Kg * crs, crs));
-                }
-                if (dx) {
-                    T *dxg = dx + (n0 * p->C + g * Cg) * HW;
-                    const T *wg = wk + g * Kg * crs;
-                    if (pl.direct && nbc == 1) {
-                        CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 1, dxg, ld));
-                    } else {
-                        CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
-                                                 ld));
-                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
-                    }
-                }
-            }
-        }
+    if (nt > 1) {
+        _Pragma("omp parallel for schedule(static) num_threads(nt)")
+        for (int64_t si = 0; si < ns; si++)
+            CONV_NOTE(err, FN(backward_slot)(si, thread_id(), ns, nt, dx, dw, dout, y, x, wk,
+                                             dwk, slots, bufs, sbuf, cbuf, p, &pl));
+    } else {
+        for (int64_t si = 0; si < ns; si++)
+            CONV_NOTE(err, FN(backward_slot)(si, 0, ns, nt, dx, dw, dout, y, x, wk, dwk,
+                                             slots, bufs, sbuf, cbuf, p, &pl));
     }
     if (sbuf) {
         const int64_t wsz = K * crs;
