@@ -302,7 +302,7 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
         return err;
     }
 
-    const int64_t nb = pl.nb, cbuf = conv_chunk_elems(&pl);
+    const int64_t cbuf = conv_chunk_elems(&pl);
     int64_t nt = FDL_MIN(conv_threads(p, &pl), pl.nchunks);
     nt = FDL_MIN(nt, avail / cbuf);
     if (nt < 1) return FDL_ERR_WORKSPACE;
@@ -396,8 +396,7 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
     if (p->N == 0) return FDL_OK;
     if (!dout || (dx && !w) || (dw && !x)) return FDL_ERR_NULL;
     int err = FDL_OK;
-    const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs, K = p->K;
-    const int64_t HW = p->H * p->W;
+    const int64_t PQ = pl.PQ, crs = pl.crs, K = p->K;
     T *wsT = (T *)ws;
     int64_t avail = ws ? ws_bytes / (int64_t)sizeof(T) : 0;
 
@@ -445,7 +444,7 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
 
     const int64_t wbuf = conv_wbuf_elems(p, &pl), dwbuf = conv_dwbuf_elems(p, &pl);
     const int64_t wcrop = wbuf + dwbuf;
-    const int64_t nb = pl.nb, cbuf = conv_chunk_elems(&pl);
+    const int64_t cbuf = conv_chunk_elems(&pl);
     const int64_t sbuf = dw ? conv_slot_elems(p, &pl) : 0;
     /* dx alone: chunks write disjoint memory, any split will do */
     const int64_t ns = dw ? pl.nslots : pl.nchunks;

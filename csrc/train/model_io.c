@@ -24,69 +24,40 @@
 
 /* ---- writer ---------------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-static void put(sbuf *b, const char *fmt, ...)
+static void put_num(fdl_strbuf *b, const char *key, double v)
 {
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int k = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) { b->oom = 1; return; }
-        if ((size_t)k < room) { b->len += (size_t)k; return; }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap <= b->len + (size_t)k) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
-        b->p = q;
-        b->cap = cap;
-    }
+    if (isnan(v)) fdl_strbuf_put(b, ", \"%s\": NaN", key);
+    else if (isinf(v)) fdl_strbuf_put(b, ", \"%s\": %sInfinity", key, v < 0 ? "-" : "");
+    else fdl_strbuf_put(b, ", \"%s\": %.17g", key, v);
 }
 
-static void put_num(sbuf *b, const char *key, double v)
+static void put_pair(fdl_strbuf *b, const char *key, const int64_t *v)
 {
-    if (isnan(v)) put(b, ", \"%s\": NaN", key);
-    else if (isinf(v)) put(b, ", \"%s\": %sInfinity", key, v < 0 ? "-" : "");
-    else put(b, ", \"%s\": %.17g", key, v);
+    fdl_strbuf_put(b, ", \"%s\": [%lld, %lld]", key, (long long)v[0], (long long)v[1]);
 }
 
-static void put_pair(sbuf *b, const char *key, const int64_t *v)
+static void put_bool(fdl_strbuf *b, const char *key, int v)
 {
-    put(b, ", \"%s\": [%lld, %lld]", key, (long long)v[0], (long long)v[1]);
+    fdl_strbuf_put(b, ", \"%s\": %s", key, v ? "true" : "false");
 }
 
-static void put_bool(sbuf *b, const char *key, int v)
+static void layer_json(fdl_strbuf *b, const fdl_layer_desc *d)
 {
-    put(b, ", \"%s\": %s", key, v ? "true" : "false");
-}
-
-static void layer_json(sbuf *b, const fdl_layer_desc *d)
-{
-    put(b, "{\"type\": \"%s\"", fdl_layer_name(d->kind));
+    fdl_strbuf_put(b, "{\"type\": \"%s\"", fdl_layer_name(d->kind));
     switch (d->kind) {
     case FDL_LAYER_LINEAR:
-        put(b, ", \"in_features\": %lld, \"out_features\": %lld", (long long)d->in_features,
+        fdl_strbuf_put(b, ", \"in_features\": %lld, \"out_features\": %lld", (long long)d->in_features,
             (long long)d->out_features);
         put_bool(b, "bias", d->bias);
         break;
     case FDL_LAYER_CONV2D:
-        put(b, ", \"in_channels\": %lld, \"out_channels\": %lld", (long long)d->in_channels,
+        fdl_strbuf_put(b, ", \"in_channels\": %lld, \"out_channels\": %lld", (long long)d->in_channels,
             (long long)d->out_channels);
         put_pair(b, "kernel_size", d->kernel_size);
         put_pair(b, "stride", d->stride);
         put_pair(b, "padding", d->padding);
         put_pair(b, "dilation", d->dilation);
-        put(b, ", \"groups\": %lld", (long long)d->groups);
+        fdl_strbuf_put(b, ", \"groups\": %lld", (long long)d->groups);
         put_bool(b, "bias", d->bias);
         break;
     case FDL_LAYER_MAXPOOL2D:
@@ -106,47 +77,47 @@ static void layer_json(sbuf *b, const fdl_layer_desc *d)
         break;
     case FDL_LAYER_BATCHNORM1D:
     case FDL_LAYER_BATCHNORM2D:
-        put(b, ", \"num_features\": %lld", (long long)d->num_features);
+        fdl_strbuf_put(b, ", \"num_features\": %lld", (long long)d->num_features);
         put_num(b, "eps", d->eps);
-        if (d->momentum < 0) put(b, ", \"momentum\": null");
+        if (d->momentum < 0) fdl_strbuf_put(b, ", \"momentum\": null");
         else put_num(b, "momentum", d->momentum);
         put_bool(b, "affine", d->affine);
         put_bool(b, "track_running_stats", d->track_running_stats);
-        put(b, ", \"num_batches_tracked\": %lld", (long long)d->num_batches_tracked);
+        fdl_strbuf_put(b, ", \"num_batches_tracked\": %lld", (long long)d->num_batches_tracked);
         break;
     case FDL_LAYER_LAYERNORM:
-        put(b, ", \"normalized_shape\": [");
+        fdl_strbuf_put(b, ", \"normalized_shape\": [");
         for (int k = 0; k < d->normalized_ndim; k++)
-            put(b, "%s%lld", k ? ", " : "", (long long)d->normalized_shape[k]);
-        put(b, "]");
+            fdl_strbuf_put(b, "%s%lld", k ? ", " : "", (long long)d->normalized_shape[k]);
+        fdl_strbuf_put(b, "]");
         put_num(b, "eps", d->eps);
         put_bool(b, "elementwise_affine", d->affine);
         break;
     case FDL_LAYER_DROPOUT: put_num(b, "p", d->p); break;
     case FDL_LAYER_FLATTEN:
-        put(b, ", \"start_dim\": %lld, \"end_dim\": %lld", (long long)d->start_dim,
+        fdl_strbuf_put(b, ", \"start_dim\": %lld, \"end_dim\": %lld", (long long)d->start_dim,
             (long long)d->end_dim);
         break;
     case FDL_LAYER_LEAKY_RELU: put_num(b, "negative_slope", d->negative_slope); break;
     case FDL_LAYER_ELU: put_num(b, "alpha", d->alpha); break;
     case FDL_LAYER_GELU:
-        put(b, ", \"approximate\": \"%s\"", d->approximate_tanh ? "tanh" : "none");
+        fdl_strbuf_put(b, ", \"approximate\": \"%s\"", d->approximate_tanh ? "tanh" : "none");
         break;
     case FDL_LAYER_SOFTPLUS:
         put_num(b, "beta", d->beta);
         put_num(b, "threshold", d->threshold);
         break;
     case FDL_LAYER_SOFTMAX:
-    case FDL_LAYER_LOG_SOFTMAX: put(b, ", \"dim\": %lld", (long long)d->dim); break;
+    case FDL_LAYER_LOG_SOFTMAX: fdl_strbuf_put(b, ", \"dim\": %lld", (long long)d->dim); break;
     case FDL_LAYER_EMBEDDING:
-        put(b, ", \"num_embeddings\": %lld, \"embedding_dim\": %lld", (long long)d->num_embeddings,
+        fdl_strbuf_put(b, ", \"num_embeddings\": %lld, \"embedding_dim\": %lld", (long long)d->num_embeddings,
             (long long)d->embedding_dim);
-        if (d->padding_idx == -1) put(b, ", \"padding_idx\": null");
-        else put(b, ", \"padding_idx\": %lld", (long long)d->padding_idx);
+        if (d->padding_idx == -1) fdl_strbuf_put(b, ", \"padding_idx\": null");
+        else fdl_strbuf_put(b, ", \"padding_idx\": %lld", (long long)d->padding_idx);
         break;
     case FDL_LAYER_LSTM:
     case FDL_LAYER_GRU:
-        put(b, ", \"input_size\": %lld, \"hidden_size\": %lld, \"num_layers\": %lld",
+        fdl_strbuf_put(b, ", \"input_size\": %lld, \"hidden_size\": %lld, \"num_layers\": %lld",
             (long long)d->input_size, (long long)d->hidden_size, (long long)d->num_layers);
         put_bool(b, "bias", d->bias);
         put_bool(b, "batch_first", 1);
@@ -154,7 +125,7 @@ static void layer_json(sbuf *b, const fdl_layer_desc *d)
     default:
         break;
     }
-    put(b, "}");
+    fdl_strbuf_put(b, "}");
 }
 
 int fdl_model_save(const fdl_model *cm, const char *path)
@@ -162,27 +133,27 @@ int fdl_model_save(const fdl_model *cm, const char *path)
     fdl_model *m = (fdl_model *)cm;   /* tensors are only read */
     if (!m || !path) return FDL_ERR_NULL;
     fdl__clear_error();
-    sbuf b = {0};
-    put(&b, "{\"format\": 1, \"input_shape\": ");
+    fdl_strbuf b = {0};
+    fdl_strbuf_put(&b, "{\"format\": 1, \"input_shape\": ");
     int nd;
     int64_t s[8];
     if (fdl_model_input_shape(m, &nd, s) == FDL_OK) {
-        put(&b, "[");
-        for (int k = 0; k < nd; k++) put(&b, "%s%lld", k ? ", " : "", (long long)s[k]);
-        put(&b, "]");
+        fdl_strbuf_put(&b, "[");
+        for (int k = 0; k < nd; k++) fdl_strbuf_put(&b, "%s%lld", k ? ", " : "", (long long)s[k]);
+        fdl_strbuf_put(&b, "]");
     } else {
-        put(&b, "null");
+        fdl_strbuf_put(&b, "null");
     }
-    put(&b, ", \"input_dtype\": \"%s\", \"layers\": [",
+    fdl_strbuf_put(&b, ", \"input_dtype\": \"%s\", \"layers\": [",
         fdl_model_input_dtype(m) == FDL_DTYPE_I64 ? "int64" : "float32");
     int n = fdl_model_num_layers(m);
     for (int i = 0; i < n; i++) {
         fdl_layer_desc d;
         fdl_model_layer(m, i, &d);
-        if (i) put(&b, ", ");
+        if (i) fdl_strbuf_put(&b, ", ");
         layer_json(&b, &d);
     }
-    put(&b, "]}");
+    fdl_strbuf_put(&b, "]}");
     int nt = fdl_model_num_tensors(m);
     fdl_tensor_ref *t = calloc((size_t)(nt > 0 ? nt : 1), sizeof *t);
     if (b.oom || !t) {

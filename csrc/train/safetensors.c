@@ -60,15 +60,8 @@ static int64_t numel_of(int ndim, const int64_t *shape)
 
 /* ---- writer ------------------------------------------------------------ */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_put(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_put(strbuf *b, const char *fmt, ...)
+/* appends printf-formatted text; on failure sets oom and drops the rest */
+void fdl_strbuf_put(fdl_strbuf *b, const char *fmt, ...)
 {
     if (b->oom) return;
     for (;;) {
@@ -122,38 +115,38 @@ int fdl__safetensors_save_meta(const char *path, const fdl_tensor_ref *t, int n,
                 return fdl__fail(FDL_ERR_ARG, "safetensors: duplicate name %s", t[i].name);
     }
 
-    strbuf h = {0};
+    fdl_strbuf h = {0};
     int64_t off = 0;
-    sb_put(&h, "{");
+    fdl_strbuf_put(&h, "{");
     for (int i = 0; i < n; i++) {
         int64_t bytes = numel_of(t[i].ndim, t[i].shape) * 4;
-        sb_put(&h, "\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
+        fdl_strbuf_put(&h, "\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
         for (int d = 0; d < t[i].ndim; d++)
-            sb_put(&h, "%s%lld", d ? "," : "", (long long)t[i].shape[d]);
-        sb_put(&h, "],\"data_offsets\":[%lld,%lld]},", (long long)off, (long long)(off + bytes));
+            fdl_strbuf_put(&h, "%s%lld", d ? "," : "", (long long)t[i].shape[d]);
+        fdl_strbuf_put(&h, "],\"data_offsets\":[%lld,%lld]},", (long long)off, (long long)(off + bytes));
         off += bytes;
     }
     /* fastdl's structure record: a flat dict of tensor references, which
      * fastdl.load turns back into {name: Tensor}. Names need no escaping
      * (valid_name), but the record is a JSON string inside JSON. */
-    sb_put(&h, "\"__metadata__\":{\"fastdl\":\"{\\\"format\\\": 1, \\\"structure\\\": {");
+    fdl_strbuf_put(&h, "\"__metadata__\":{\"fastdl\":\"{\\\"format\\\": 1, \\\"structure\\\": {");
     for (int i = 0; i < n; i++)
-        sb_put(&h, "%s\\\"%s\\\": {\\\"__tensor__\\\": \\\"%s\\\"}", i ? ", " : "",
+        fdl_strbuf_put(&h, "%s\\\"%s\\\": {\\\"__tensor__\\\": \\\"%s\\\"}", i ? ", " : "",
                t[i].name, t[i].name);
-    sb_put(&h, "}}\"");
+    fdl_strbuf_put(&h, "}}\"");
     if (model_json) {
         /* the architecture record, a JSON string inside the JSON header */
-        sb_put(&h, ",\"fastdl_model\":\"");
+        fdl_strbuf_put(&h, ",\"fastdl_model\":\"");
         for (const char *q = model_json; *q; q++) {
             unsigned char ch = (unsigned char)*q;
-            if (ch == '"' || ch == '\\') sb_put(&h, "\\%c", ch);
-            else if (ch < 0x20) sb_put(&h, "\\u%04x", ch);
-            else sb_put(&h, "%c", ch);
+            if (ch == '"' || ch == '\\') fdl_strbuf_put(&h, "\\%c", ch);
+            else if (ch < 0x20) fdl_strbuf_put(&h, "\\u%04x", ch);
+            else fdl_strbuf_put(&h, "%c", ch);
         }
-        sb_put(&h, "\"");
+        fdl_strbuf_put(&h, "\"");
     }
-    sb_put(&h, "}}");
-    while (!h.oom && h.len % 8) sb_put(&h, " ");
+    fdl_strbuf_put(&h, "}}");
+    while (!h.oom && h.len % 8) fdl_strbuf_put(&h, " ");
     if (h.oom) {
         free(h.p);
         return fdl__fail(FDL_ERR_IO, "safetensors: out of memory building the header");

@@ -35,4 +35,15 @@ int fdl__safetensors_header(const char *path, char **header, int64_t *n) FDL_HID
 int fdl__safetensors_save_meta(const char *path, const fdl_tensor_ref *t, int n,
                                const char *model_json) FDL_HIDDEN;
 
+/* A growing text buffer (the safetensors JSON header, the model architecture):
+ * fdl_strbuf_put appends printf-formatted text; on failure it sets oom and
+ * drops the rest, so a writer checks once at the end. Free p when done. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} fdl_strbuf;
+
+void fdl_strbuf_put(fdl_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
