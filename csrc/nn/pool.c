@@ -5,8 +5,11 @@
  * stride sh, sw, padding ph, pw, dilation dh, dw. Output sizes (including
  * ceil_mode) are computed and validated by the caller. Each plane is owned
  * by one thread, forward and backward, so no gradient is written twice.
+ * Max pooling runs the active ISA's plane loops (pool_rows.h, through
+ * runtime/dispatch.c); average pooling is plain code.
  */
 #include "nn/common.h"
+#include "runtime/dispatch.h"
 
 #include "runtime/types_begin.h"
 #include "nn/pool_impl.h"
@@ -43,6 +46,38 @@ int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double 
     if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0) return FDL_ERR_ARG;
     if (P > 0 && H > 0 && W > 0 && OH > 0 && OW > 0 && (!dx || !argmax || !dout)) return FDL_ERR_NULL;
     if (nn_max_pool2d_backward_f64(dx, argmax, dout, P, H, W, OH, OW)) return FDL_ERR_ARG;
+    return FDL_OK;
+}
+
+int fdl_max_pool2d_forward_win_f32(float *out, uint8_t *win, const float *x, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu) {
+    if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0 || ph < 0 || pw < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh > NN_POOL_NONE || kw > NN_POOL_NONE || kh * kw > NN_POOL_NONE) return FDL_ERR_ARG;
+    if (P > 0 && H > 0 && W > 0 && OH > 0 && OW > 0 && (!out || !x)) return FDL_ERR_NULL;
+    const nn_pool_geom g = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw};
+    nn_max_pool2d_forward_win_f32(out, win, x, P, &g, relu);
+    return FDL_OK;
+}
+
+int fdl_max_pool2d_forward_win_f64(double *out, uint8_t *win, const double *x, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu) {
+    if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0 || ph < 0 || pw < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh > NN_POOL_NONE || kw > NN_POOL_NONE || kh * kw > NN_POOL_NONE) return FDL_ERR_ARG;
+    if (P > 0 && H > 0 && W > 0 && OH > 0 && OW > 0 && (!out || !x)) return FDL_ERR_NULL;
+    const nn_pool_geom g = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw};
+    nn_max_pool2d_forward_win_f64(out, win, x, P, &g, relu);
+    return FDL_OK;
+}
+
+int fdl_max_pool2d_backward_win_f32(float *dx, const uint8_t *win, const float *dout, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+    if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0 || ph < 0 || pw < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh > NN_POOL_NONE || kw > NN_POOL_NONE || kh * kw > NN_POOL_NONE) return FDL_ERR_ARG;
+    if (P > 0 && H > 0 && W > 0 && (!dx || ((OH > 0 && OW > 0) && (!win || !dout)))) return FDL_ERR_NULL;
+    const nn_pool_geom g = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw};
+    if (nn_max_pool2d_backward_win_f32(dx, win, dout, P, &g)) return FDL_ERR_ARG;
+    return FDL_OK;
+}
+
+int fdl_max_pool2d_backward_win_f64(double *dx, const uint8_t *win, const double *dout, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+    if (P < 0 || H < 0 || W < 0 || OH < 0 || OW < 0 || ph < 0 || pw < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh > NN_POOL_NONE || kw > NN_POOL_NONE || kh * kw > NN_POOL_NONE) return FDL_ERR_ARG;
+    if (P > 0 && H > 0 && W > 0 && (!dx || ((OH > 0 && OW > 0) && (!win || !dout)))) return FDL_ERR_NULL;
+    const nn_pool_geom g = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw};
+    if (nn_max_pool2d_backward_win_f64(dx, win, dout, P, &g)) return FDL_ERR_ARG;
     return FDL_OK;
 }
 

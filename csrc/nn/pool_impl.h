@@ -1,51 +1,58 @@
 /* pool_impl.h — pooling kernels over T; see pool.c for the legend. */
 
+/* x[P, H, W] -> out[P, OH, OW], win[P, OH, OW] (compact argmax, pool_table.h;
+ * NULL: not computed) through the active ISA's plane loop; relu: out =
+ * relu(max), and win marks the outputs it cuts. */
+static void FN(nn_max_pool2d_forward_win)(T *out, uint8_t *win, const T *x, int64_t P,
+                                          const nn_pool_geom *g, int relu) {
+    const nn_pool_kernels *k = fdl_isa_kernels()->pool;
+    const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
+    int nt_ = fdl_threads_for(P * OHW * g->kh * g->kw);
+    NN_OMP_FOR
+    for (int64_t p = 0; p < P; p++)
+        k->FN(max_fwd)(out + p * OHW, win ? win + p * OHW : NULL, x + p * HW, g, relu);
+}
+
+/* dx[P, H, W] = dout routed through win (written: dx needs no zeroing).
+ * Returns 1 when some win entry lies outside its window. */
+static int FN(nn_max_pool2d_backward_win)(T *dx, const uint8_t *win, const T *dout, int64_t P,
+                                          const nn_pool_geom *g) {
+    const nn_pool_kernels *k = fdl_isa_kernels()->pool;
+    const int64_t HW = g->H * g->W, OHW = g->OH * g->OW;
+    int nt_ = fdl_threads_for(P * (OHW + HW));
+    int bad = 0;
+    (void)nt_;
+    #pragma omp parallel for schedule(static) num_threads(nt_) if(nt_ > 1) reduction(|:bad)
+    for (int64_t p = 0; p < P; p++)
+        bad |= k->FN(max_bwd)(dx + p * HW, win + p * OHW, dout + p * OHW, g);
+    return bad;
+}
+
 /* x[P, H, W] -> out[P, OH, OW], argmax[P, OH, OW] = h * W + w of the max
  * (NaN wins, like PyTorch); padding counts as -inf. A window that lies
  * entirely in the padding (possible with dilation or ceil_mode) gives -inf
  * and argmax -1, which backward skips: PyTorch stores an index outside the
- * plane there and then scatters out of bounds. */
+ * plane there and then scatters out of bounds. Windows of up to 255
+ * elements run the compact plane loop, written into the first bytes of the
+ * plane's own argmax rows and widened in place from the end (index k's
+ * 8 bytes never overlap the bytes of an earlier, still unread entry). */
 static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64_t P, int64_t H,
                                 int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
                                 int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
                                 int64_t dw) {
     int nt_ = fdl_threads_for(P * OH * OW * kh * kw);
-    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
-        2 * OH <= H && 2 * OW <= W) {
-        /* (ceil_mode's partial last window takes the general loop below) */
-        /* The CNN case: straight-line selects instead of the general window
-         * loops (about 5x faster); same comparison order, so same result. */
+    if (kh * kw <= NN_POOL_NONE) {
+        const nn_pool_kernels *k = fdl_isa_kernels()->pool;
+        const nn_pool_geom g = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw};
         NN_OMP_FOR
         for (int64_t p = 0; p < P; p++) {
-            const T *xp = x + p * H * W;
-            T *op = out + p * OH * OW;
             int64_t *ap = argmax + p * OH * OW;
-            for (int64_t oh = 0; oh < OH; oh++) {
-                const T *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-                const int64_t base = 2 * oh * W;
-                for (int64_t ow = 0; ow < OW; ow++) {
-                    const int64_t c = 2 * ow;
-                    const T a = r0[c], b = r0[c + 1], e = r1[c], f = r1[c + 1];
-                    T best = a;
-                    int64_t idx = base + c;
-                    if (FDL_UNLIKELY((a != a) | (b != b) | (e != e) | (f != f))) {
-                        /* NaN wins and stays: the general rule, rarely taken */
-                        int t;
-                        t = (b > best) | (b != b); best = t ? b : best; idx = t ? base + c + 1 : idx;
-                        t = (e > best) | (e != e); best = t ? e : best; idx = t ? base + W + c : idx;
-                        t = (f > best) | (f != f); best = t ? f : best; idx = t ? base + W + c + 1 : idx;
-                    } else {
-                        /* no NaN: plain max/select, no data-dependent branches */
-                        idx = b > best ? base + c + 1 : idx;
-                        best = b > best ? b : best;
-                        idx = e > best ? base + W + c : idx;
-                        best = e > best ? e : best;
-                        idx = f > best ? base + W + c + 1 : idx;
-                        best = f > best ? f : best;
-                    }
-                    op[oh * OW + ow] = best;
-                    ap[oh * OW + ow] = idx;
-                }
+            uint8_t *wp = (uint8_t *)ap;
+            k->FN(max_fwd)(out + p * OH * OW, wp, x + p * H * W, &g, 0);
+            for (int64_t i = OH * OW - 1; i >= 0; i--) {
+                int64_t c = wp[i], oh = i / OW, ow = i % OW;
+                ap[i] = c == NN_POOL_NONE ? -1
+                        : (oh * sh - ph + (c / kw) * dh) * W + ow * sw - pw + (c % kw) * dw;
             }
         }
         return;

@@ -2,8 +2,8 @@
  * runtime/dispatch.h — the one place where the active ISA picks its kernels.
  *
  * Every family compiled once per ISA (core rows, activation rows, optimizer
- * loops, RNN cell rows, the FMA probe, the Winograd tile transforms, the
- * GEMM's micro-kernels) registers its per-ISA table here; kernels ask
+ * loops, RNN cell rows, max-pool planes, the FMA probe, the Winograd tile
+ * transforms, the GEMM's micro-kernels) registers its per-ISA table here; kernels ask
  * fdl_isa_kernels() for the active ISA's set. The GEMM entry
  * (gemm/ukernels/gemm_<isa>.c) carries tiles and fallback block sizes with
  * its micro-kernels; gemm/blocking.c sizes the blocks from the CPU's caches.
@@ -16,6 +16,7 @@
 #include "core/rows_table.h"
 #include "gemm/gemm_internal.h"
 #include "nn/act_table.h"
+#include "nn/pool_table.h"
 #include "nn/rnn_isa.h"
 #include "nn/winograd.h"
 #include "optim/optim_table.h"
@@ -28,6 +29,7 @@ typedef struct {
     int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
     const nn_wino_kernels *wino;       /* Winograd tile transforms (nn/winograd_kernels.h) */
     const fdl_gemm_kernels *gemm;      /* GEMM micro-kernels, tiles, small-M kernels */
+    const nn_pool_kernels *pool;       /* max-pool plane loops (nn/pool_rows.h) */
 } fdl_isa_kernels_t;
 
 /* The kernel tables of fdl_active_isa(). */

@@ -212,6 +212,18 @@ cdef extern from "fastdl.h" nogil:
             int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW)
     int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
             int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW)
+    int fdl_max_pool2d_forward_win_f32(float *out, uint8_t *win, const float *x, int64_t P,
+            int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+            int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu)
+    int fdl_max_pool2d_forward_win_f64(double *out, uint8_t *win, const double *x, int64_t P,
+            int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+            int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu)
+    int fdl_max_pool2d_backward_win_f32(float *dx, const uint8_t *win, const float *dout,
+            int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+            int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw)
+    int fdl_max_pool2d_backward_win_f64(double *dx, const uint8_t *win, const double *dout,
+            int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+            int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw)
     int fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H,
             int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int count_include_pad)

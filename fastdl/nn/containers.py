@@ -1,7 +1,8 @@
 """Sequential, ModuleList, ModuleDict (PyTorch semantics)."""
 from collections import OrderedDict
 
-from fastdl.nn.layers import Conv2d, _conv_relu_call, _conv_relu_pair
+from fastdl.nn.layers import (Conv2d, ReLU, _conv_relu_call, _conv_relu_pair,
+                              _conv_relu_pool_call, _relu_pool_call, _relu_pool_pair)
 from fastdl.nn.module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -70,15 +71,29 @@ class Sequential(Module):
     def forward(self, input):
         """Run the input through every module in order.
 
-        A Conv2d directly followed by a ReLU, neither with a forward hook, runs as one
-        fused convolution + bias + ReLU node: same values and gradients, one pass."""
+        Without forward hooks on the modules involved, a Conv2d directly followed by a
+        ReLU runs as one fused convolution + bias + ReLU node, and a ReLU directly
+        followed by a MaxPool2d (without return_indices) as one max-pool + ReLU node
+        on the pooled output (relu and max commute): Conv2d, ReLU, MaxPool2d becomes the
+        plain convolution and that node. Same values and gradients, fewer passes."""
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
-            if type(m) is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
+            tm = type(m)
+            if tm is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
+                if i + 2 < n and _relu_pool_pair(mods[i + 1], mods[i + 2]):
+                    out = _conv_relu_pool_call(m, mods[i + 1], mods[i + 2], input)
+                    if out is not None:
+                        input = out
+                        i += 3
+                        continue
                 input = _conv_relu_call(m, mods[i + 1], input)
                 i += 2
+            elif tm is ReLU and i + 1 < n and _relu_pool_pair(m, mods[i + 1]):
+                out = _relu_pool_call(m, mods[i + 1], input)
+                input = m(input) if out is None else out
+                i += 1 if out is None else 2
             else:
                 input = m(input)
                 i += 1

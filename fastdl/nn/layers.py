@@ -775,6 +775,43 @@ def _conv_relu_call(conv, relu, input):
     return out
 
 
+def _relu_pool_pair(a, b):
+    """Whether ReLU a followed by MaxPool2d b (in a Sequential) may run as one node
+    relu(max_pool2d(x)): the plain classes, no forward hook, no forward replaced (nothing
+    can observe the ReLU's output), and no indices asked of the pool."""
+    return (type(a) is ReLU and type(b) is MaxPool2d and not a._forward_hooks
+            and not b._forward_hooks and "forward" not in a.__dict__
+            and "forward" not in b.__dict__ and ReLU.forward is _RELU_FORWARD
+            and MaxPool2d.forward is _MAXPOOL2D_FORWARD and not b.return_indices)
+
+
+def _relu_pool_call(relu, pool, input):
+    """max_pool2d(relu(input)) as relu(max_pool2d(input)): equal values and gradients
+    (relu is monotone, and the pooled output masks the backward), the ReLU on the 4x
+    smaller output. None when the pool's window is too large for the fused node."""
+    out = F._max_pool2d_relu(input, pool.kernel_size, pool.stride, pool.padding,
+                             pool.dilation, pool.ceil_mode)
+    if out is not None:
+        relu.__dict__["_last_output_shape"] = input.shape
+        pool.__dict__["_last_output_shape"] = out.shape
+    return out
+
+
+def _conv_relu_pool_call(conv, relu, pool, input):
+    """max_pool2d(relu(conv(input))) as the plain convolution, then the fused ReLU +
+    max-pool node: the ReLU's forward pass and its backward mask over the full-size
+    convolution output are not run at all. None when the pool cannot be fused."""
+    from fastdl.nn._conv import _conv2d
+    _check_ndim(conv, input, (4,), "4-D (N, C, H, W)")
+    kh, kw = F._pair(pool.kernel_size, "max_pool2d", "kernel_size")
+    if kh * kw > F._WIN_MAX_KERNEL:
+        return None
+    y = _conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
+                conv.groups, False)
+    conv.__dict__["_last_output_shape"] = y.shape
+    return _relu_pool_call(relu, pool, y)
+
+
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) input, torch.nn.Conv1d.
 
@@ -845,6 +882,9 @@ class MaxPool2d(Module):
     def extra_repr(self):
         return "kernel_size=%s, stride=%s, padding=%s" % (self.kernel_size, self.stride,
                                                           self.padding)
+
+
+_MAXPOOL2D_FORWARD = MaxPool2d.forward
 
 
 class AvgPool2d(Module):

@@ -304,6 +304,14 @@ def _max_pool(rec, cls, args, outs):
     return [rec.node("MaxPool", [rec.name(x)], **_pool_attrs(*args)), None]
 
 
+def _max_pool_win(rec, cls, args, outs):
+    # max_pool2d without indices; relu: the fused ReLU + MaxPool2d node of a Sequential
+    x, OH, OW, geom, relu = args
+    _need_4d(x, "max_pool2d")
+    y = rec.node("MaxPool", [rec.name(x)], **_pool_attrs(x, OH, OW, *geom))
+    return [rec.node("Relu", [y]) if relu else y]
+
+
 def _avg_pool(rec, cls, args, outs):
     x, OH, OW, kh, kw, sh, sw, ph, pw, cip = args
     _need_4d(x, "avg_pool2d")
@@ -483,7 +491,8 @@ CONVERTERS = {
     "MaxMinDim": _max_min_dim, "Matmul": _matmul, "View": _view, "Permute": _permute,
     "Expand": _expand, "Index": _index, "Cat": _cat, "Split": _split,
     "Linear": _linear, "Activation": _activation, "Softmax": _softmax,
-    "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool, "AdaptiveAvgPool2d": _adaptive_avg_pool,
+    "MaxPool2d": _max_pool, "MaxPool2dWin": _max_pool_win, "AvgPool2d": _avg_pool,
+    "AdaptiveAvgPool2d": _adaptive_avg_pool,
     "BatchNorm": _batch_norm, "LayerNorm": _layer_norm, "Dropout": _dropout,
     "Embedding": _embedding, "Conv2d": _conv2d, "Conv2dReLU": _conv2d_relu, "RNNSequence": _rnn_sequence,
     "RNNCell": _rnn_cell, "LSTMCell": _lstm_cell, "GRUCell": _gru_cell,

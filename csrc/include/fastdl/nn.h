@@ -237,6 +237,23 @@ FDL_API int fdl_max_pool2d_backward_f32(float *dx, const int64_t *argmax, const 
         int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW);
 FDL_API int fdl_max_pool2d_backward_f64(double *dx, const int64_t *argmax, const double *dout,
         int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW);
+/* max_pool2d with a compact argmax: win[P, OH, OW] holds the max's position i * kw + j
+ * inside its window (one byte; kh * kw <= 255), 255 where nothing routes (a window entirely
+ * in the padding). win may be NULL (inference: no argmax computed). relu != 0 gives
+ * relu(max) (== max of relu), and 255 where that ReLU cuts. Backward writes every element
+ * of dx (no zeroing needed) and returns FDL_ERR_ARG for a position outside its window. */
+FDL_API int fdl_max_pool2d_forward_win_f32(float *out, uint8_t *win, const float *x, int64_t P,
+        int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+        int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu);
+FDL_API int fdl_max_pool2d_forward_win_f64(double *out, uint8_t *win, const double *x, int64_t P,
+        int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh,
+        int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int relu);
+FDL_API int fdl_max_pool2d_backward_win_f32(float *dx, const uint8_t *win, const float *dout,
+        int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
+FDL_API int fdl_max_pool2d_backward_win_f64(double *dx, const uint8_t *win, const double *dout,
+        int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t kh, int64_t kw,
+        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
 FDL_API int fdl_avg_pool2d_forward_f32(float *out, const float *x, int64_t P, int64_t H, int64_t W,
         int64_t OH, int64_t OW, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
         int64_t pw, int count_include_pad);

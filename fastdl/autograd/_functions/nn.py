@@ -298,6 +298,30 @@ class MaxPool2d(KernelFunction):
         return _nn.max_pool2d_backward(am, g, ctx.inputs[0]._data.shape)
 
 
+class MaxPool2dWin(KernelFunction):
+    """max_pool2d without indices, or relu(max_pool2d(x)) (== max_pool2d(relu(x)), which
+    nn.Sequential runs this way on the 4x smaller output). The argmax is kept as one byte
+    per output (its position in the window, 255 where the ReLU cut or nothing routes), and
+    only when a gradient is recorded: inference computes no argmax at all."""
+
+    n_inputs = 1
+
+    @staticmethod
+    def forward(ctx, x, OH, OW, geom, relu):
+        need = ctx.needs_input_grad[0]
+        out, win = _nn.max_pool2d_forward_win(x, OH, OW, *geom, relu, need)
+        if need:
+            ctx.save_for_backward(win)
+            ctx.geom = geom
+            ctx.name = "MaxPool2dReluBackward" if relu else "MaxPool2dBackward"
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        win, = ctx.saved_tensors
+        return _nn.max_pool2d_backward_win(win, g, ctx.inputs[0]._data.shape, *ctx.geom)
+
+
 class AvgPool2d(KernelFunction):
     n_inputs = 1
 
