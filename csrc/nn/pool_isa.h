@@ -2,6 +2,9 @@
  * pool_<isa>.c with FDL_SFX set. */
 #include "nn/common.h"
 #include "nn/pool_table.h"
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include "nn/pool_simd.h"
+#endif
 
 #include "runtime/types_begin.h"
 #include "nn/pool_rows.h"
