@@ -83,6 +83,15 @@ CASES = [
      "ValueError", ["max_pool2d", "kernel"]),
     ("max_pool_backward_1d", "nn.max_pool2d_backward(np.zeros(3, np.int64), f(3), (3,))",
      "ValueError", ["max_pool2d"]),
+    ("max_pool_win_bad_position", "nn.max_pool2d_backward_win(np.full((1, 1, 1, 1), 7, np.uint8), "
+     "f(1, 1, 1, 1), (1, 1, 2, 2), 2, 2, 2, 2, 0, 0, 1, 1)", "IndexError", ["max_pool2d", "window"]),
+    ("max_pool_win_bad_position_general", "nn.max_pool2d_backward_win(np.full((1, 1, 1, 1), 9, "
+     "np.uint8), f(1, 1, 1, 1), (1, 1, 3, 3), 3, 3, 1, 1, 0, 0, 1, 1)", "IndexError",
+     ["max_pool2d", "window"]),
+    ("max_pool_win_size", "nn.max_pool2d_backward_win(np.zeros(3, np.uint8), f(1, 1, 2, 2), "
+     "(1, 1, 4, 4), 2, 2, 2, 2, 0, 0, 1, 1)", "ValueError", ["max_pool2d", "window positions"]),
+    ("max_pool_win_kernel_too_large", "nn.max_pool2d_forward_win(f(1, 1, 16, 16), 1, 1, 16, 16, "
+     "1, 1, 0, 0, 1, 1, False, True)", "ValueError", ["max_pool2d", "255"]),
     ("avg_pool_backward_1d", "nn.avg_pool2d_backward(f(3), (1, 3), 1, 1, 1, 1, 0, 0, True)",
      "ValueError", ["avg_pool2d"]),
     ("avg_pool_output_size", "nn.avg_pool2d_forward(f(1, 1, 4, 4), 7, 7, 2, 2, 2, 2, 0, 0, True)",

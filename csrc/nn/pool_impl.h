@@ -49,11 +49,16 @@ static void FN(nn_max_pool2d_forward)(T *out, int64_t *argmax, const T *x, int64
             int64_t *ap = argmax + p * OH * OW;
             uint8_t *wp = (uint8_t *)ap;
             k->FN(max_fwd)(out + p * OH * OW, wp, x + p * H * W, &g, 0);
-            for (int64_t i = OH * OW - 1; i >= 0; i--) {
-                int64_t c = wp[i], oh = i / OW, ow = i % OW;
-                ap[i] = c == NN_POOL_NONE ? -1
-                        : (oh * sh - ph + (c / kw) * dh) * W + ow * sw - pw + (c % kw) * dw;
-            }
+            /* code -> offset from the window's corner, the 2x2 case's four (and every
+             * window of up to 255) without a division per output */
+            int64_t off[NN_POOL_NONE];
+            for (int64_t c = 0; c < kh * kw; c++) off[c] = (c / kw) * dh * W + (c % kw) * dw;
+            for (int64_t oh = OH - 1; oh >= 0; oh--)
+                for (int64_t ow = OW - 1; ow >= 0; ow--) {
+                    int64_t i = oh * OW + ow, c = wp[i];
+                    ap[i] = c == NN_POOL_NONE ? -1
+                            : (oh * sh - ph) * W + ow * sw - pw + off[c];
+                }
         }
         return;
     }

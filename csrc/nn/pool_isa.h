@@ -2,7 +2,7 @@
  * pool_<isa>.c with FDL_SFX set. */
 #include "nn/common.h"
 #include "nn/pool_table.h"
-#if defined(__AVX2__) || defined(__AVX512F__)
+#if defined(__SSE2__)
 #include "nn/pool_simd.h"
 #endif
 

@@ -119,9 +119,10 @@ static void FN(max_fwd)(T *out, uint8_t *win, const T *x, const nn_pool_geom *g,
             uint8_t *w = win ? win + oh * g->OW : NULL;
 #if defined(POOL_SIMD_F32) && !defined(NN_F64) && defined(__AVX512F__)
             max2x2_row_simd_f32(o, w, r0, r0 + g->W, g->OW, relu);
+#elif defined(POOL_SIMD_F32) && !defined(NN_F64) && defined(__AVX2__)
+            max2x2_row_simd_f32(o, w, r0, r0 + g->W, g->OW, relu);
 #elif defined(POOL_SIMD_F32) && !defined(NN_F64)
-            int64_t j = max2x2_row_simd8_f32(o, w, r0, r0 + g->W, g->OW, relu);
-            FN(max2x2_row)(o + j, w ? w + j : NULL, r0 + 2 * j, r0 + g->W + 2 * j, g->OW - j, relu);
+            max2x2_row_sse2_f32(o, w, r0, r0 + g->W, g->OW, relu);
 #else
             FN(max2x2_row)(o, w, r0, r0 + g->W, g->OW, relu);
 #endif
@@ -141,8 +142,12 @@ static int FN(max_bwd)(T *dx, const uint8_t *win, const T *dout, const nn_pool_g
     if (FN(pool_is_2x2)(g)) {
         for (int64_t oh = 0; oh < OH; oh++) {
             T *d0 = dx + 2 * oh * W;
-#if defined(POOL_SIMD_F32) && !defined(NN_F64) && defined(__AVX512F__)
+#if defined(POOL_SIMD_F32) && !defined(NN_F64) && defined(__AVX2__)
             bad |= max2x2_bwd_row_simd_f32(d0, d0 + W, win + oh * OW, dout + oh * OW, OW);
+#elif defined(POOL_SIMD_F32) && !defined(NN_F64)
+            int64_t j = max2x2_bwd_row_sse2_f32(d0, d0 + W, win + oh * OW, dout + oh * OW, OW, &bad);
+            bad |= FN(max2x2_bwd_row)(d0 + 2 * j, d0 + W + 2 * j, win + oh * OW + j,
+                                      dout + oh * OW + j, OW - j);
 #else
             bad |= FN(max2x2_bwd_row)(d0, d0 + W, win + oh * OW, dout + oh * OW, OW);
 #endif

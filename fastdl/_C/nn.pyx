@@ -989,6 +989,11 @@ def max_pool2d_backward_win(cnp.ndarray win not None, dout, tuple in_shape, int6
     _size(wn, gg.size, "max_pool2d", "window positions")
     cdef int64_t H = in_shape[-2], W = in_shape[-1]
     cdef int64_t OH = gg.shape[gg.ndim - 2], OW = gg.shape[gg.ndim - 1]
+    _pool_out(H, OH, kh, sh, ph, dh, "max_pool2d", "height")
+    _pool_out(W, OW, kw, sw, pw, dw, "max_pool2d", "width")
+    if kh * kw > WIN_MAX_KERNEL:
+        raise ValueError("max_pool2d: the compact argmax needs a window of at most %d "
+                         "elements, got %d x %d" % (WIN_MAX_KERNEL, kh, kw))
     cdef cnp.ndarray dx = _alloc.empty(in_shape, gg.dtype)
     # planes from the input: every element of dx is written, even with no output
     cdef int64_t P = dx.size // (H * W) if H * W else 0
