@@ -196,3 +196,34 @@ def test_max_pool2d_torch(benchmark):
     torch = _torch()
     x = RNG.standard_normal(MP, dtype=np.float32)
     benchmark(_torch_step, torch, torch.nn.functional.max_pool2d, x, 2)
+
+
+@pytest.mark.benchmark(group="max_pool2d 2x2 64x32x28x28 fwd+bwd")
+def test_max_pool2d_fastdl_int64_indices(benchmark):
+    # the return_indices path: PyTorch's int64 flat indices, widened from the one-byte argmax
+    x = RNG.standard_normal(MP, dtype=np.float32)
+    benchmark(_fdl_step, lambda t: F.max_pool2d(t, 2, return_indices=True)[0], x)
+
+
+# relu then max_pool2d, as nn.Sequential(..., ReLU, MaxPool2d) runs it (one fused node, the
+# ReLU on the pooled output) against the two ops one after the other
+
+@pytest.mark.benchmark(group="relu + max_pool2d 2x2 64x32x28x28 fwd+bwd")
+def test_relu_max_pool2d_fastdl_fused(benchmark):
+    x = RNG.standard_normal(MP, dtype=np.float32)
+    seq = fastdl.nn.Sequential(fastdl.nn.ReLU(), fastdl.nn.MaxPool2d(2))
+    benchmark(_fdl_step, seq, x)
+
+
+@pytest.mark.benchmark(group="relu + max_pool2d 2x2 64x32x28x28 fwd+bwd")
+def test_relu_max_pool2d_fastdl_two_ops(benchmark):
+    x = RNG.standard_normal(MP, dtype=np.float32)
+    benchmark(_fdl_step, lambda t: F.max_pool2d(F.relu(t), 2), x)
+
+
+@pytest.mark.benchmark(group="relu + max_pool2d 2x2 64x32x28x28 fwd+bwd")
+def test_relu_max_pool2d_torch(benchmark):
+    torch = _torch()
+    x = RNG.standard_normal(MP, dtype=np.float32)
+    benchmark(_torch_step, torch,
+              lambda t: torch.nn.functional.max_pool2d(torch.relu(t), 2), x)
