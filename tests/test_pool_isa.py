@@ -255,3 +255,23 @@ def test_sequential_fuses_only_what_nothing_observes():
     assert seq(z).grad_fn.name == "MaxPool2dBackward"
     np.testing.assert_array_equal(seq(z).detach().numpy(),
                                   np.maximum(z.detach().numpy().max(), 0).reshape(1, 1, 1, 1))
+
+
+@pytest.mark.parametrize("shape,osz", [((2, 3, 8, 8), 1), ((2, 3, 5, 7), 1), ((1, 2, 1, 1), 1),
+                                       ((1, 1, 17, 3), 1), ((2, 2, 7, 9), (3, 4)),
+                                       ((1, 1, 5, 5), (5, 2))])
+def test_adaptive_avg_pool2d_per_isa(isa, shape, osz):
+    x = np.random.default_rng(4).standard_normal(shape)
+    oh, ow = pair(osz)
+    H, W = shape[-2:]
+    ref = np.zeros(shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, h1 = i * H // oh, -(-(i + 1) * H // oh)
+            w0, w1 = j * W // ow, -(-(j + 1) * W // ow)
+            ref[..., i, j] = x[..., h0:h1, w0:w1].mean(axis=(-2, -1))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(fastdl.tensor(x), osz).numpy(), ref,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(fastdl.tensor(x.astype(np.float32)),
+                                                     osz).numpy(), ref, rtol=1e-5, atol=1e-6)
+    assert gradcheck(lambda a: F.adaptive_avg_pool2d(a, osz), [fastdl.tensor(x, requires_grad=True)])

@@ -5,8 +5,8 @@
  * stride sh, sw, padding ph, pw, dilation dh, dw. Output sizes (including
  * ceil_mode) are computed and validated by the caller. Each plane is owned
  * by one thread, forward and backward, so no gradient is written twice.
- * Max pooling runs the active ISA's plane loops (pool_rows.h, through
- * runtime/dispatch.c); average pooling is plain code.
+ * Max and adaptive average pooling run the active ISA's plane loops
+ * (pool_rows.h, through runtime/dispatch.c); avg_pool2d is plain code.
  */
 #include "nn/common.h"
 #include "runtime/dispatch.h"

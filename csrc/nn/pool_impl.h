@@ -167,41 +167,22 @@ static void FN(nn_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t 
     }
 }
 
-/* x[P, H, W] -> out[P, OH, OW]; window of oh is [floor(oh H / OH), ceil((oh + 1) H / OH)) */
+/* x[P, H, W] -> out[P, OH, OW] through the active ISA's plane loop (pool_rows.h) */
 static void FN(nn_adaptive_avg_pool2d_forward)(T *out, const T *x, int64_t P, int64_t H, int64_t W,
                                          int64_t OH, int64_t OW) {
+    const nn_pool_kernels *k = fdl_isa_kernels()->pool;
+    const nn_pool_geom g = {H, W, OH, OW, 1, 1, 1, 1, 0, 0, 1, 1};
     int nt_ = fdl_threads_for(P * H * W);
     NN_OMP_FOR
-    for (int64_t p = 0; p < P; p++) {
-        const T *xp = x + p * H * W;
-        for (int64_t oh = 0; oh < OH; oh++) {
-            int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
-            for (int64_t ow = 0; ow < OW; ow++) {
-                int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
-                T s = 0;
-                for (int64_t h = hs; h < he; h++)
-                    for (int64_t w = ws; w < we; w++) s += xp[h * W + w];
-                out[(p * OH + oh) * OW + ow] = s / (T)((he - hs) * (we - ws));
-            }
-        }
-    }
+    for (int64_t p = 0; p < P; p++) k->FN(adaptive_avg_fwd)(out + p * OH * OW, x + p * H * W, &g);
 }
 
 static void FN(nn_adaptive_avg_pool2d_backward)(T *dx, const T *dout, int64_t P, int64_t H, int64_t W,
                                           int64_t OH, int64_t OW) {
+    const nn_pool_kernels *k = fdl_isa_kernels()->pool;
+    const nn_pool_geom g = {H, W, OH, OW, 1, 1, 1, 1, 0, 0, 1, 1};
     int nt_ = fdl_threads_for(P * H * W);
     NN_OMP_FOR
-    for (int64_t p = 0; p < P; p++) {
-        T *dp = dx + p * H * W;
-        for (int64_t oh = 0; oh < OH; oh++) {
-            int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
-            for (int64_t ow = 0; ow < OW; ow++) {
-                int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
-                T g = dout[(p * OH + oh) * OW + ow] / (T)((he - hs) * (we - ws));
-                for (int64_t h = hs; h < he; h++)
-                    for (int64_t w = ws; w < we; w++) dp[h * W + w] += g;
-            }
-        }
-    }
+    for (int64_t p = 0; p < P; p++) k->FN(adaptive_avg_bwd)(dx + p * H * W, dout + p * OH * OW, &g);
 }
 #undef AVG_WINDOW

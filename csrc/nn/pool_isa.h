@@ -1,4 +1,4 @@
-/* pool_isa.h — one ISA's table of max-pool plane loops; included by
+/* pool_isa.h — one ISA's table of pooling plane loops; included by
  * pool_<isa>.c with FDL_SFX set. */
 #include "nn/common.h"
 #include "nn/pool_table.h"
@@ -16,4 +16,5 @@
 
 const nn_pool_kernels FDL_NAME(nn_pool_kernels) = {
     max_fwd_f32, max_fwd_f64, max_bwd_f32, max_bwd_f64,
+    adaptive_avg_fwd_f32, adaptive_avg_fwd_f64, adaptive_avg_bwd_f32, adaptive_avg_bwd_f64,
 };

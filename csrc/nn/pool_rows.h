@@ -1,8 +1,9 @@
 /*
- * pool_rows.h — max-pool plane loops over T (see types_begin.h), compiled
- * once per ISA by pool_<isa>.c, so gcc vectorizes the same plain loops at
- * that file's vector width. pool.c owns the loop over planes (one plane per
- * thread at a time, so no element is written twice).
+ * pool_rows.h — max and adaptive-average pooling plane loops over T (see
+ * types_begin.h), compiled once per ISA by pool_<isa>.c, so gcc vectorizes
+ * the same plain loops at that file's vector width (the float 2x2 max rows
+ * are intrinsics, pool_simd.h). pool.c owns the loop over planes (one plane
+ * per thread at a time, so no element is written twice).
  *
  * Legend (nn_pool_geom): one plane x[H, W] -> out[OH, OW]; kernel kh x kw,
  * stride sh, sw, padding ph, pw, dilation dh, dw. win[OH, OW] is the compact
@@ -168,6 +169,51 @@ static int FN(max_bwd)(T *dx, const uint8_t *win, const T *dout, const nn_pool_g
             dx[h * W + w] += dout[oh * OW + ow];
         }
     return bad;
+}
+
+/* x[H, W] -> out[OH, OW], the mean of each adaptive window [floor(oh H / OH),
+ * ceil((oh + 1) H / OH)). A whole-plane window (global average pooling,
+ * ResNet's AdaptiveAvgPool2d(1)) sums in 16 lanes combined in a fixed order:
+ * vectorized without -ffast-math, and the same sum for any ISA. */
+static void FN(adaptive_avg_fwd)(T *out, const T *x, const nn_pool_geom *g) {
+    const int64_t H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    if (OH == 1 && OW == 1) {
+        T acc[16] = {0};
+        int64_t n = H * W, i = 0;
+        for (; i + 16 <= n; i += 16)
+            for (int l = 0; l < 16; l++) acc[l] += x[i + l];
+        for (int l = 0; i < n; i++, l++) acc[l] += x[i];
+        for (int l = 0; l < 8; l++) acc[l] += acc[l + 8];
+        for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+        out[0] = ((acc[0] + acc[2]) + (acc[1] + acc[3])) / (T)n;
+        return;
+    }
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
+            T s = 0;
+            for (int64_t h = hs; h < he; h++)
+                for (int64_t w = ws; w < we; w++) s += x[h * W + w];
+            out[oh * OW + ow] = s / (T)((he - hs) * (we - ws));
+        }
+    }
+}
+
+/* dx[H, W] += dout[OH, OW] spread evenly over each adaptive window */
+static void FN(adaptive_avg_bwd)(T *dx, const T *dout, const nn_pool_geom *g) {
+    const int64_t H = g->H, W = g->W, OH = g->OH, OW = g->OW;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
+            T v = dout[oh * OW + ow] / (T)((he - hs) * (we - ws));
+            for (int64_t h = hs; h < he; h++) {
+                T *row = dx + h * W;
+                for (int64_t w = ws; w < we; w++) row[w] += v;
+            }
+        }
+    }
 }
 
 #undef POOL_RELU

@@ -1,6 +1,7 @@
 /*
- * pool_table.h — the per-ISA table of pooling plane loops (pool_rows.h,
- * compiled by pool_{generic,avx2,avx512}.c); pool.c runs them plane by plane.
+ * pool_table.h — the per-ISA table of max and adaptive-average pooling plane
+ * loops (pool_rows.h, compiled by pool_{generic,avx2,avx512}.c); pool.c runs
+ * them plane by plane.
  *
  * The compact argmax ("win", one byte per output) is the position i * kw + j
  * of the max inside its window; NN_POOL_NONE marks an output that routes no
@@ -29,6 +30,11 @@ typedef struct {
     int (*max_bwd_f32)(float *dx, const uint8_t *win, const float *dout, const nn_pool_geom *g);
     int (*max_bwd_f64)(double *dx, const uint8_t *win, const double *dout,
                        const nn_pool_geom *g);
+    /* out[OH, OW] = mean of each adaptive window of x[H, W]; dx += its gradient */
+    void (*adaptive_avg_fwd_f32)(float *out, const float *x, const nn_pool_geom *g);
+    void (*adaptive_avg_fwd_f64)(double *out, const double *x, const nn_pool_geom *g);
+    void (*adaptive_avg_bwd_f32)(float *dx, const float *dout, const nn_pool_geom *g);
+    void (*adaptive_avg_bwd_f64)(double *dx, const double *dout, const nn_pool_geom *g);
 } nn_pool_kernels;
 
 #endif
