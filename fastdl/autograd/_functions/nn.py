@@ -12,6 +12,7 @@ import numpy as np
 from fastdl._C import _core
 from fastdl._C import gemm as _gemm_mod
 from fastdl._C import nn as _nn
+from fastdl.autograd.engine import writes_over_grad
 from fastdl.autograd.function import KernelFunction
 
 
@@ -108,9 +109,10 @@ class Activation(KernelFunction):
         return out
 
     @staticmethod
+    @writes_over_grad
     def backward(ctx, g):
         saved, bwd, ps = ctx.saved_tensors
-        d = bwd(saved, g, *ps)
+        d = bwd(saved, g, *ps, inplace=ctx._grad_free)
         return d if d.ndim == saved.ndim else d.reshape(saved.shape)
 
 
@@ -125,9 +127,11 @@ class Softmax(KernelFunction):
         return out
 
     @staticmethod
+    @writes_over_grad
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return _nn.softmax_backward(out, g, *ctx.dims).reshape(out.shape)
+        d = _nn.softmax_backward(out, g, *ctx.dims, inplace=ctx._grad_free)
+        return d if d.shape == out.shape else d.reshape(out.shape)
 
 
 _PL = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
