@@ -286,3 +286,44 @@ def test_readonly_or_strided_gradient_is_not_written(rng):
     assert not np.shares_memory(d, same)
     np.testing.assert_array_equal(d, np.where(x > 0, x, 0))
     gc.collect()
+
+
+# ---- fills: a broadcast scalar through the unary kernels, ones/full ---------------------
+
+@pytest.mark.parametrize("op,ref", [("copy", lambda v: v), ("neg", np.negative),
+                                    ("exp", np.exp), ("sqrt", np.sqrt), ("abs", np.abs),
+                                    ("square", np.square)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unary_of_a_broadcast_scalar_fills(isa, op, ref, dtype):
+    from fastdl._C import _core
+    for shape in [(5,), (3, 70), (2, 3, 129), (70000,)]:
+        for v in (2.25, -0.0, np.inf):
+            if op == "sqrt" and v < 0:
+                continue
+            src = np.broadcast_to(np.array(v, dtype), shape)
+            out = getattr(_core, op)(src)
+            want = np.broadcast_to(ref(np.array(v, dtype)), shape)
+            assert out.shape == shape and out.dtype == dtype
+            np.testing.assert_allclose(out, want, rtol=2e-7 if dtype == np.float32 else 1e-15)
+            assert (out == out.flat[0]).all() or np.isnan(out).all()   # one value
+    # a row broadcast (stride 0 along the last dim of a 2-D strided source)
+    col = np.arange(6, dtype=dtype).reshape(6, 1)
+    out = getattr(_core, op)(np.broadcast_to(col, (6, 300)))
+    np.testing.assert_allclose(out, ref(np.broadcast_to(col, (6, 300))),
+                               rtol=2e-7 if dtype == np.float32 else 1e-15)
+    assert (out == out[:, :1]).all()
+
+
+@pytest.mark.parametrize("shape", [(3,), (1024, 300), (70000,), (0, 5000)])
+@pytest.mark.parametrize("dtype", [None, fastdl.float64, fastdl.int64])
+def test_ones_and_full_large_and_small(shape, dtype):
+    for t, v in ((fastdl.ones(*shape, dtype=dtype), 1),
+                 (fastdl.full(shape, 3.0 if dtype is None else 3, dtype=dtype), 3),
+                 (fastdl.ones_like(fastdl.zeros(shape, dtype=dtype)), 1)):
+        want = np.full(shape, v, dtype=np.dtype(dtype or np.float32))
+        assert t.dtype == want.dtype and t.shape == shape
+        np.testing.assert_array_equal(t.numpy(), want)
+        t.numpy()[...] = 7              # writable, and no two tensors share a block
+    a, b = fastdl.ones(1024, 300), fastdl.ones(1024, 300)
+    assert not np.shares_memory(a.numpy(), b.numpy())
+    assert np.isnan(fastdl.full((600, 200), float("nan")).numpy()).all()
