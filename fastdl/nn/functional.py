@@ -705,6 +705,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     w = _class_weight(op, weight, C, x.dtype)
     if prob:
         count = rows.shape[0]
+    elif w is None and tr.size and 0 <= tr.min() and tr.max() < C and \
+            not 0 <= ignore_index < C:
+        count = tr.size     # every index in range and none ignored: two reductions
     else:
         _check_classes(op, tr, C, ignore_index)
         valid = tr != ignore_index
