@@ -9,11 +9,10 @@
  * batch_norm's work items are (channel, block) pairs: a channel's M = N * S
  * values are split into norm_blocks(C, M) blocks of consecutive (n, s)
  * positions, a number chosen from the shape only. With many channels each
- * channel is one block, and static scheduling hands a thread the same
- * channels in both passes, so the second pass reads its slice from cache;
- * with few channels and many values the blocks give every thread work. Block
- * partial sums are stored, then every item of a channel adds its channel's
- * partials in block order (the same order for any thread count). */
+ * channel is one block and one thread runs both passes of it; with few
+ * channels and many values the blocks give every thread work: block partial
+ * sums are stored, then every item of a channel adds its channel's partials
+ * in block order (the same order for any thread count). */
 
 #define NL NORM_LANES
 
@@ -29,7 +28,7 @@ static inline norm_vd FN(norm_ld)(const T *p) {
 #else
     norm_vfh v;
     memcpy(&v, p, sizeof v);
-    return __builtin_convertvector(v, norm_vd);
+    return norm_widen(v);
 #endif
 }
 
@@ -41,7 +40,7 @@ static inline norm_vd FN(norm_ld_sub)(const T *p, T mu) {
 #else
     norm_vfh v;
     memcpy(&v, p, sizeof v);
-    return __builtin_convertvector(v - mu, norm_vd);
+    return norm_widen(v - mu);
 #endif
 }
 
@@ -55,31 +54,27 @@ static inline norm_vd FN(norm_ld_mask)(const T *g, const T *y) {
     norm_vfh v, w;
     memcpy(&v, g, sizeof v);
     memcpy(&w, y, sizeof w);
-    return __builtin_convertvector((norm_vfh)((norm_vih)v & (w > 0)), norm_vd);
+    return norm_widen((norm_vfh)((norm_vih)v & (w > 0)));
 #endif
 }
 
-/* sum and sum of squares of (x[k] - shift) over one segment, added into a1 / a2
- * (lane l of the NL lanes gets the k with k % NL == l) */
-static inline void FN(seg_stats)(double *a1, double *a2, const T *x, int64_t n, double shift) {
+/* sum and sum of squares of (x[k] - shift) over one segment, added into the
+ * vector accumulators s / q (four each: lane l of the NL lanes gets the k with
+ * k % NL == l) and, for the last n % NL values, the scalar lanes t1 / t2. The
+ * accumulators live in the caller across segments (registers, once inlined). */
+static inline void FN(seg_stats)(norm_vd *s, norm_vd *q, double *t1, double *t2, const T *x,
+                                 int64_t n, double shift) {
     int64_t k = 0;
-    if (n >= NL) {
-        norm_vd s[4], q[4];
-        memcpy(s, a1, sizeof s);
-        memcpy(q, a2, sizeof q);
-        for (; k + NL <= n; k += NL)
-            for (int v = 0; v < 4; v++) {
-                norm_vd d = FN(norm_ld)(x + k + v * NV) - shift;
-                s[v] += d;
-                q[v] += d * d;
-            }
-        memcpy(a1, s, sizeof s);
-        memcpy(a2, q, sizeof q);
-    }
+    for (; k + NL <= n; k += NL)
+        for (int v = 0; v < 4; v++) {
+            norm_vd d = FN(norm_ld)(x + k + v * NV) - shift;
+            s[v] += d;
+            q[v] += d * d;
+        }
     for (; k < n; k++) {
         double d = (double)x[k] - shift;
-        a1[k & (NL - 1)] += d;
-        a2[k & (NL - 1)] += d * d;
+        t1[k & (NL - 1)] += d;
+        t2[k & (NL - 1)] += d * d;
     }
 }
 
@@ -97,36 +92,30 @@ static inline void FN(seg_sum)(double *acc, const T *x, int64_t n, double shift,
     }
 }
 
-/* sum of g[k] and of g[k] * (x[k] - mu) over one segment; with y, only where y[k] > 0 */
-static inline void FN(seg_gsum)(double *ag, double *agx, const T *g, const T *x, const T *y,
-                                int64_t n, T mu) {
+/* sum of g[k] and of g[k] * (x[k] - mu) over one segment (with y, only where
+ * y[k] > 0), accumulated as in seg_stats */
+static inline void FN(seg_gsum)(norm_vd *s, norm_vd *q, double *t1, double *t2, const T *g,
+                                const T *x, const T *y, int64_t n, T mu) {
     int64_t k = 0;
-    if (n >= NL) {
-        norm_vd s[4], q[4];
-        memcpy(s, ag, sizeof s);
-        memcpy(q, agx, sizeof q);
-        if (y) {
-            for (; k + NL <= n; k += NL)
-                for (int v = 0; v < 4; v++) {
-                    norm_vd gv = FN(norm_ld_mask)(g + k + v * NV, y + k + v * NV);
-                    s[v] += gv;
-                    q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
-                }
-        } else {
-            for (; k + NL <= n; k += NL)
-                for (int v = 0; v < 4; v++) {
-                    norm_vd gv = FN(norm_ld)(g + k + v * NV);
-                    s[v] += gv;
-                    q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
-                }
-        }
-        memcpy(ag, s, sizeof s);
-        memcpy(agx, q, sizeof q);
+    if (y) {
+        for (; k + NL <= n; k += NL)
+            for (int v = 0; v < 4; v++) {
+                norm_vd gv = FN(norm_ld_mask)(g + k + v * NV, y + k + v * NV);
+                s[v] += gv;
+                q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
+            }
+    } else {
+        for (; k + NL <= n; k += NL)
+            for (int v = 0; v < 4; v++) {
+                norm_vd gv = FN(norm_ld)(g + k + v * NV);
+                s[v] += gv;
+                q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
+            }
     }
     for (; k < n; k++) {
         T gm = (!y || y[k] > 0) ? g[k] : (T)0;
-        ag[k & (NL - 1)] += (double)gm;
-        agx[k & (NL - 1)] += (double)gm * (double)(x[k] - mu);
+        t1[k & (NL - 1)] += (double)gm;
+        t2[k & (NL - 1)] += (double)gm * (double)(x[k] - mu);
     }
 }
 
@@ -161,18 +150,97 @@ static inline double FN(lanes_total)(double *acc) {
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
-/* The segments of channel c's flat positions [m0, m1) (m = n * S + s): calls
+/* the total of vector accumulators v[4] and scalar lanes t[NL], in a fixed order */
+static inline double FN(acc_total)(const norm_vd *v, double *t) {
+    double a[NL];
+    memcpy(a, v, sizeof a);
+    for (int l = 0; l < NL; l++) a[l] += t[l];
+    return FN(lanes_total)(a);
+}
+
+/* The segments of channel c's flat positions [m0, m1) (m = n * S + s): runs
  * BODY with p = the offset of the segment's first element and len its length. */
 #ifndef NORM_SEGMENTS
 #define NORM_SEGMENTS(m0, m1, BODY)                                              \
-    for (int64_t m_ = (m0); m_ < (m1);) {                                       \
-        int64_t n_ = m_ / S, s_ = m_ - n_ * S;                                  \
-        int64_t len = S - s_ < (m1) - m_ ? S - s_ : (m1) - m_;                  \
-        int64_t p = (n_ * C + c) * S + s_;                                      \
-        BODY;                                                                   \
-        m_ += len;                                                              \
+    {                                                                           \
+        int64_t m_ = (m0), e_ = (m1), n_ = m_ / S, s_ = m_ - n_ * S;            \
+        while (m_ < e_) {                                                       \
+            int64_t len = S - s_ < e_ - m_ ? S - s_ : e_ - m_;                  \
+            int64_t p = (n_ * C + c) * S + s_;                                  \
+            BODY;                                                               \
+            m_ += len;                                                          \
+            n_++;                                                               \
+            s_ = 0;                                                             \
+        }                                                                       \
+    }
+/* The same segments, last first: the elementwise second passes run backward, so
+ * they start on the values the first pass left in cache. */
+#define NORM_SEGMENTS_REV(m0, m1, BODY)                                          \
+    {                                                                           \
+        int64_t b_ = (m0), e_ = (m1), n_ = (e_ - 1) / S;                        \
+        while (e_ > b_) {                                                       \
+            int64_t st_ = n_ * S > b_ ? n_ * S : b_, len = e_ - st_;            \
+            int64_t p = (n_ * C + c) * S + (st_ - n_ * S);                      \
+            BODY;                                                               \
+            e_ = st_;                                                           \
+            n_--;                                                               \
+        }                                                                       \
     }
 #endif
+
+/* batch_norm forward, block b of channel c: its sums of x - x0 and (x - x0)^2 */
+static inline void FN(bn_fwd_sums)(double *part, const T *x, int64_t N, int64_t C, int64_t S,
+                                   int64_t nb, int64_t c, int64_t b) {
+    int64_t M = N * S;
+    norm_vd vs[4] = {0}, vq[4] = {0};
+    double t1[NL] = {0}, t2[NL] = {0};
+    double shift = (double)x[c * S];
+    NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
+                  FN(seg_stats)(vs, vq, t1, t2, x + p, len, shift))
+    part[0] = FN(acc_total)(vs, t1);
+    part[1] = FN(acc_total)(vq, t2);
+}
+
+/* batch_norm forward, block b of channel c: the statistics from the channel's nb
+ * partial sums cpart (added in block order), then the output */
+static inline void FN(bn_fwd_apply)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
+                                    const T *x, const T *weight, const T *bias, int64_t N,
+                                    int64_t C, int64_t S, int training, T momentum, T eps,
+                                    int relu, const double *cpart, int64_t nb, int64_t c,
+                                    int64_t b) {
+    int64_t M = N * S;
+    T mu, rs;
+    if (training) {
+        double s1 = 0, s2 = 0;
+        for (int64_t j = 0; j < nb; j++) {
+            s1 += cpart[2 * j];
+            s2 += cpart[2 * j + 1];
+        }
+        double d = s1 / (double)M, m = (double)x[c * S] + d;
+        double q = s2 - s1 * d;
+        if (q < 0) q = 0;
+        double var = q / (double)M;
+        mu = (T)m;
+        rs = (T)(1.0 / sqrt(var + (double)eps));
+        if (b == 0) {
+            if (running_mean)
+                running_mean[c] = (T)((1.0 - momentum) * running_mean[c] + momentum * m);
+            if (running_var)
+                running_var[c] = (T)((1.0 - momentum) * running_var[c]
+                                     + momentum * (M > 1 ? q / (double)(M - 1) : var));
+        }
+    } else {
+        mu = running_mean[c];
+        rs = (T)(1.0 / sqrt((double)running_var[c] + (double)eps));
+    }
+    if (b == 0) {
+        mean[c] = mu;
+        rstd[c] = rs;
+    }
+    T a = rs * (weight ? weight[c] : (T)1), bb = bias ? bias[c] : (T)0;
+    NORM_SEGMENTS_REV(M * b / nb, M * (b + 1) / nb,
+                      FN(seg_affine)(out + p, x + p, len, mu, a, bb, relu))
+}
 
 /* x[N, C, S] -> out (relu(out) when relu); mean[C], rstd[C] saved. training:
  * batch statistics, and running_mean/var (either may be NULL) updated in
@@ -180,8 +248,10 @@ static inline double FN(lanes_total)(double *acc) {
  * weight/bias may be NULL. The statistics take one pass: sums of x - x0 and
  * (x - x0)^2 in double, x0 the channel's first value, which bounds the
  * cancellation in sum2 - sum1^2 / M by (x0 - mean)^2 <= M var (relative error
- * about M * 1e-16). Returns FDL_ERR_NOMEM when the partial sums cannot be
- * allocated. */
+ * about M * 1e-16). One block per channel: a thread runs both passes of a
+ * channel back to back (its slice is still in cache for the second); several:
+ * all blocks' sums, a barrier, then the outputs. Returns FDL_ERR_NOMEM when
+ * the partial sums cannot be allocated. */
 static int FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, T *running_var,
                                      const T *x, const T *weight, const T *bias, int64_t N,
                                      int64_t C, int64_t S, int training, T momentum, T eps,
@@ -189,116 +259,117 @@ static int FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, 
     int64_t M = N * S;
     if (M == 0 || C == 0) return FDL_OK;
     int64_t nb = norm_blocks(C, M), items = C * nb;
-    double *part = NULL;
-    if (training) {
-        part = (double *)fdl_scratch_get((size_t)items * 2 * sizeof(double));
-        if (!part) return FDL_ERR_NOMEM;
-    }
     int nt_ = fdl_threads_for(M * C * 2);
     if (nt_ > items) nt_ = (int)items;
+    if (nb == 1) {
+        NN_OMP_FOR
+        for (int64_t c = 0; c < C; c++) {
+            double pc[2] = {0, 0};
+            if (training) FN(bn_fwd_sums)(pc, x, N, C, S, 1, c, 0);
+            FN(bn_fwd_apply)(out, mean, rstd, running_mean, running_var, x, weight, bias, N, C,
+                             S, training, momentum, eps, relu, pc, 1, c, 0);
+        }
+        return FDL_OK;
+    }
+    double *part = (double *)fdl_scratch_get((size_t)items * 2 * sizeof(double));
+    if (!part) return FDL_ERR_NOMEM;
     (void)nt_;
 #pragma omp parallel num_threads(nt_) if (nt_ > 1)
     {
         if (training) {
 #pragma omp for schedule(static)
-            for (int64_t it = 0; it < items; it++) {
-                int64_t c = it / nb, b = it - c * nb;
-                double a1[NL] = {0}, a2[NL] = {0};
-                double shift = (double)x[c * S];
-                NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                              FN(seg_stats)(a1, a2, x + p, len, shift))
-                part[2 * it] = FN(lanes_total)(a1);
-                part[2 * it + 1] = FN(lanes_total)(a2);
-            }
+            for (int64_t it = 0; it < items; it++)
+                FN(bn_fwd_sums)(part + 2 * it, x, N, C, S, nb, it / nb, it % nb);
         }
 #pragma omp for schedule(static)
         for (int64_t it = 0; it < items; it++) {
-            int64_t c = it / nb, b = it - c * nb;
-            T mu, rs;
-            if (training) {
-                double s1 = 0, s2 = 0;
-                for (int64_t j = 0; j < nb; j++) {
-                    s1 += part[2 * (c * nb + j)];
-                    s2 += part[2 * (c * nb + j) + 1];
-                }
-                double d = s1 / (double)M, m = (double)x[c * S] + d;
-                double q = s2 - s1 * d;
-                if (q < 0) q = 0;
-                double var = q / (double)M;
-                mu = (T)m;
-                rs = (T)(1.0 / sqrt(var + (double)eps));
-                if (b == 0) {
-                    if (running_mean)
-                        running_mean[c] = (T)((1.0 - momentum) * running_mean[c] + momentum * m);
-                    if (running_var)
-                        running_var[c] = (T)((1.0 - momentum) * running_var[c]
-                                             + momentum * (M > 1 ? q / (double)(M - 1) : var));
-                }
-            } else {
-                mu = running_mean[c];
-                rs = (T)(1.0 / sqrt((double)running_var[c] + (double)eps));
-            }
-            if (b == 0) {
-                mean[c] = mu;
-                rstd[c] = rs;
-            }
-            T a = rs * (weight ? weight[c] : (T)1), bb = bias ? bias[c] : (T)0;
-            NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                          FN(seg_affine)(out + p, x + p, len, mu, a, bb, relu))
+            int64_t c = it / nb;
+            FN(bn_fwd_apply)(out, mean, rstd, running_mean, running_var, x, weight, bias, N, C,
+                             S, training, momentum, eps, relu, part + 2 * c * nb, nb, c,
+                             it % nb);
         }
     }
     fdl_scratch_put(part);
     return FDL_OK;
 }
 
+/* batch_norm backward, block b of channel c: sums of g' and g' (x - mu) */
+static inline void FN(bn_bwd_sums)(double *part, const T *mean, const T *x, const T *dout,
+                                   const T *y, int64_t N, int64_t C, int64_t S, int64_t nb,
+                                   int64_t c, int64_t b) {
+    int64_t M = N * S;
+    norm_vd vs[4] = {0}, vq[4] = {0};
+    double t1[NL] = {0}, t2[NL] = {0};
+    T mu = mean[c];
+    NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
+                  FN(seg_gsum)(vs, vq, t1, t2, dout + p, x + p, y ? y + p : NULL, len, mu))
+    part[0] = FN(acc_total)(vs, t1);
+    part[1] = FN(acc_total)(vq, t2);
+}
+
+/* batch_norm backward, block b of channel c: dweight/dbias (block 0) and dx from the
+ * channel's nb partial sums cpart, added in block order */
+static inline void FN(bn_bwd_apply)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
+                                    const T *x, const T *weight, const T *dout, const T *y,
+                                    int64_t N, int64_t C, int64_t S, int training,
+                                    const double *cpart, int64_t nb, int64_t c, int64_t b) {
+    int64_t M = N * S;
+    double sg = 0, sgx = 0;
+    for (int64_t j = 0; j < nb; j++) {
+        sg += cpart[2 * j];
+        sgx += cpart[2 * j + 1];
+    }
+    T mu = mean[c], rs = rstd[c];
+    sgx *= (double)rs;
+    if (b == 0) {
+        if (dweight) dweight[c] += (T)sgx;
+        if (dbias) dbias[c] += (T)sg;
+    }
+    if (!dx) return;
+    T a = rs * (weight ? weight[c] : (T)1);
+    T mg = training ? (T)(sg / (double)M) : (T)0;
+    T rsmgx = training ? rs * (T)(sgx / (double)M) : (T)0;
+    NORM_SEGMENTS_REV(M * b / nb, M * (b + 1) / nb,
+                      FN(seg_dx)(dx + p, dout + p, x + p, y ? y + p : NULL, len, mu, a, rsmgx,
+                                 mg))
+}
+
 /* dx[N, C, S] = ... (written: the input gradient is fresh, so no zeroing pass and
  * no read of dx), dweight[C] += sum dout xhat, dbias[C] += sum dout; any of dx,
  * dweight, dbias may be NULL. y non-NULL: the forward was relu(bn(x)) with
- * output (or pre-activation) y, and dout counts only where y > 0. */
+ * output (or pre-activation) y, and dout counts only where y > 0. Work split
+ * as in the forward. */
 static int FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
                                       const T *x, const T *weight, const T *dout, const T *y,
                                       int64_t N, int64_t C, int64_t S, int training) {
     int64_t M = N * S;
     if (M == 0 || C == 0) return FDL_OK;
     int64_t nb = norm_blocks(C, M), items = C * nb;
-    double *part = (double *)fdl_scratch_get((size_t)items * 2 * sizeof(double));
-    if (!part) return FDL_ERR_NOMEM;
     int nt_ = fdl_threads_for(M * C * (dx ? 4 : 2));
     if (nt_ > items) nt_ = (int)items;
+    if (nb == 1) {
+        NN_OMP_FOR
+        for (int64_t c = 0; c < C; c++) {
+            double pc[2];
+            FN(bn_bwd_sums)(pc, mean, x, dout, y, N, C, S, 1, c, 0);
+            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S,
+                             training, pc, 1, c, 0);
+        }
+        return FDL_OK;
+    }
+    double *part = (double *)fdl_scratch_get((size_t)items * 2 * sizeof(double));
+    if (!part) return FDL_ERR_NOMEM;
     (void)nt_;
 #pragma omp parallel num_threads(nt_) if (nt_ > 1)
     {
 #pragma omp for schedule(static)
-        for (int64_t it = 0; it < items; it++) {
-            int64_t c = it / nb, b = it - c * nb;
-            double ag[NL] = {0}, agx[NL] = {0};
-            T mu = mean[c];
-            NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                          FN(seg_gsum)(ag, agx, dout + p, x + p, y ? y + p : NULL, len, mu))
-            part[2 * it] = FN(lanes_total)(ag);
-            part[2 * it + 1] = FN(lanes_total)(agx);
-        }
+        for (int64_t it = 0; it < items; it++)
+            FN(bn_bwd_sums)(part + 2 * it, mean, x, dout, y, N, C, S, nb, it / nb, it % nb);
 #pragma omp for schedule(static)
         for (int64_t it = 0; it < items; it++) {
-            int64_t c = it / nb, b = it - c * nb;
-            double sg = 0, sgx = 0;
-            for (int64_t j = 0; j < nb; j++) {
-                sg += part[2 * (c * nb + j)];
-                sgx += part[2 * (c * nb + j) + 1];
-            }
-            T mu = mean[c], rs = rstd[c];
-            sgx *= (double)rs;
-            if (b == 0) {
-                if (dweight) dweight[c] += (T)sgx;
-                if (dbias) dbias[c] += (T)sg;
-            }
-            if (!dx) continue;
-            T a = rs * (weight ? weight[c] : (T)1);
-            T mg = training ? (T)(sg / (double)M) : (T)0;
-            T rsmgx = training ? rs * (T)(sgx / (double)M) : (T)0;
-            NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                          FN(seg_dx)(dx + p, dout + p, x + p, y ? y + p : NULL, len, mu, a,
-                                     rsmgx, mg))
+            int64_t c = it / nb;
+            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S,
+                             training, part + 2 * c * nb, nb, c, it % nb);
         }
     }
     fdl_scratch_put(part);
