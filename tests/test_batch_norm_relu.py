@@ -88,7 +88,7 @@ def test_forward_backward_match_float64_oracle(isa, rng, shape, dtype, relu, tra
     np.testing.assert_allclose(rv, wrv, rtol=tol, atol=tol)
     g = rng.standard_normal(shape).astype(dtype)
     dx, dw, db = _nn.batch_norm_backward(mean, rstd, x, w, g, training, True, True, True,
-                                         out if relu else None)
+                                         relu, b)
     wdx, wdw, wdb = _oracle_backward(x, w, b, g, training, 1e-5, relu, rm0, rv0)
     # masked elements where the output is within rounding of 0 may differ: none here
     # with float64 data; for float32 the tolerance covers sums over up to 80000 values
@@ -126,7 +126,7 @@ def test_backward_finite_differences(isa, rng, relu, training):
     out, mean, rstd = _nn.batch_norm_forward(x, rm.copy(), rv.copy(), w, b, training, 0.1,
                                              1e-5, relu)
     dx, dw, db = _nn.batch_norm_backward(mean, rstd, x, w, g, training, True, True, True,
-                                         out if relu else None)
+                                         relu, b)
     h = 1e-6
     for arr, grad in ((x, dx), (w, dw), (b, db)):
         num = np.empty_like(arr)
@@ -150,7 +150,7 @@ def test_empty_input(isa, relu):
         out, mean, rstd = _nn.batch_norm_forward(x, rm, rv, None, None, False, 0.1, 1e-5, relu)
         assert out.shape == shape
         dx, dw, db = _nn.batch_norm_backward(mean, rstd, x, None, x, False, True, False, False,
-                                             out if relu else None)
+                                             relu, None)
         assert dx.shape == shape
 
 
@@ -164,8 +164,7 @@ def test_bitwise_identical_for_1_and_2_threads(isa, rng, shape, relu):
         fastdl.set_num_threads(n)
         rm, rv = np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)
         out, mean, rstd = _nn.batch_norm_forward(x, rm, rv, w, b, True, 0.1, 1e-5, relu)
-        grads = _nn.batch_norm_backward(mean, rstd, x, w, g, True, True, True, True,
-                                        out if relu else None)
+        grads = _nn.batch_norm_backward(mean, rstd, x, w, g, True, True, True, True, relu, b)
         res.append((out, mean, rstd, rm, rv) + tuple(grads))
     for a, b_ in zip(*res):
         assert a.tobytes() == b_.tobytes()
@@ -178,11 +177,40 @@ def test_relu_keeps_nan(isa):
     assert np.isnan(out[0, 0, 1]) and out[0, 0, 2] == 0 and out[0, 0, 3] == 2
 
 
-def test_backward_mask_size_checked():
+def test_backward_bias_size_checked():
     x = np.ones((2, 3, 4), np.float32)
     m, r = np.zeros(3, np.float32), np.ones(3, np.float32)
-    with pytest.raises(ValueError, match="batch_norm.*output"):
-        _nn.batch_norm_backward(m, r, x, None, x, True, True, False, False, np.ones(5, np.float32))
+    with pytest.raises(ValueError, match="batch_norm.*bias"):
+        _nn.batch_norm_backward(m, r, x, None, x, True, True, False, False, True,
+                                np.ones(5, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_mask_is_the_forward_sign_bit_for_bit(isa, rng, dtype):
+    """The backward recomputes the ReLU mask from x: on outputs within rounding of 0
+    (bias = -x0 * a, so (x - mu) * a + b is the rounding error of x0 * a, or exactly 0)
+    it must agree with the forward's output > 0, so the folded gradient equals the
+    batch_norm gradient of dout * (out > 0) exactly."""
+    N, C, S = 8, 5, 301
+    x0 = rng.uniform(-3, 3, C).astype(dtype)
+    ulp = np.spacing(np.abs(x0)).astype(dtype)
+    x = (x0[None, :, None] + rng.integers(-3, 4, (N, C, S)) * ulp[None, :, None]).astype(dtype)
+    rm, rv = np.zeros(C, dtype), rng.uniform(0.5, 2, C).astype(dtype)
+    w = rng.uniform(0.5, 1.5, C).astype(dtype)
+    rs = (1 / np.sqrt(rv.astype(np.float64) + 1e-5)).astype(dtype)
+    b = (-(x0 * (rs * w))).astype(dtype)
+    g = rng.standard_normal((N, C, S)).astype(dtype)
+    for training in (False, True):
+        out, mean, rstd = _nn.batch_norm_forward(x, rm.copy(), rv.copy(), w, b, training, 0.1,
+                                                 1e-5, True)
+        folded = _nn.batch_norm_backward(mean, rstd, x, w, g, training, True, True, True,
+                                         True, b)
+        masked = _nn.batch_norm_backward(mean, rstd, x, w, g * (out > 0), training, True, True,
+                                         True)
+        if not training:
+            assert 0 < (out > 0).mean() < 1
+        for a, m in zip(folded, masked):
+            np.testing.assert_array_equal(a, m)     # exact values (0 and -0 compare equal)
 
 
 # ---- C API ---------------------------------------------------------------------------
@@ -210,7 +238,7 @@ PROGRAM = textwrap.dedent(r"""
         for (int i = 0; i < 4; i++)
             fails += bad("relu(bn)", out[i], fmax((x[i] - 0.5) / sqrt(1.25), 0));
         fails += bad("bwd status", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
-                     NULL, g, out, 1, 1, 4, 1), FDL_OK);
+                     NULL, NULL, g, 1, 1, 4, 1, FDL_ACT_RELU), FDL_OK);
         fails += bad("dbias counts only y > 0", db[0], 2);
         /* argument checks */
         fails += bad("bad act", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
@@ -225,9 +253,11 @@ PROGRAM = textwrap.dedent(r"""
         fails += bad("empty, NULL pointers", fdl_batch_norm_forward_ex_f64(NULL, NULL, NULL,
                      NULL, NULL, NULL, NULL, NULL, 0, 3, 4, 1, 0.1, 0.0, FDL_ACT_RELU), FDL_OK);
         fails += bad("bwd negative S", fdl_batch_norm_backward_ex_f64(NULL, NULL, NULL, NULL,
-                     NULL, NULL, NULL, NULL, NULL, 1, 1, -4, 1), FDL_ERR_ARG);
+                     NULL, NULL, NULL, NULL, NULL, 1, 1, -4, 1, FDL_ACT_NONE), FDL_ERR_ARG);
+        fails += bad("bwd bad act", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
+                     NULL, NULL, g, 1, 1, 4, 1, (fdl_act)3), FDL_ERR_ARG);
         fails += bad("bwd NULL dout", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
-                     NULL, NULL, out, 1, 1, 4, 1), FDL_ERR_NULL);
+                     NULL, NULL, NULL, 1, 1, 4, 1, FDL_ACT_RELU), FDL_ERR_NULL);
         printf(fails ? "FAIL\n" : "OK\n");
         return fails != 0;
     }

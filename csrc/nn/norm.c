@@ -39,23 +39,23 @@ int fdl_batch_norm_forward_ex_f64(double *out, double *mean, double *rstd, doubl
 }
 
 int fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *mean, const float *rstd, const float *x, const float *weight, const float *dout, int64_t N, int64_t C, int64_t S, int training) {
-    return fdl_batch_norm_backward_ex_f32(dx, dweight, dbias, mean, rstd, x, weight, dout, NULL, N, C, S, training);
+    return fdl_batch_norm_backward_ex_f32(dx, dweight, dbias, mean, rstd, x, weight, NULL, dout, N, C, S, training, FDL_ACT_NONE);
 }
 
 int fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *mean, const double *rstd, const double *x, const double *weight, const double *dout, int64_t N, int64_t C, int64_t S, int training) {
-    return fdl_batch_norm_backward_ex_f64(dx, dweight, dbias, mean, rstd, x, weight, dout, NULL, N, C, S, training);
+    return fdl_batch_norm_backward_ex_f64(dx, dweight, dbias, mean, rstd, x, weight, NULL, dout, N, C, S, training, FDL_ACT_NONE);
 }
 
-int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias, const float *mean, const float *rstd, const float *x, const float *weight, const float *dout, const float *y, int64_t N, int64_t C, int64_t S, int training) {
-    if (N < 0 || C < 0 || S < 0) return FDL_ERR_ARG;
+int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias, const float *mean, const float *rstd, const float *x, const float *weight, const float *bias, const float *dout, int64_t N, int64_t C, int64_t S, int training, fdl_act act) {
+    if (N < 0 || C < 0 || S < 0 || (act != FDL_ACT_NONE && act != FDL_ACT_RELU)) return FDL_ERR_ARG;
     if (N > 0 && C > 0 && S > 0 && (!mean || !rstd || !x || !dout)) return FDL_ERR_NULL;
-    return NORM->bn_bwd_f32(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S, training);
+    return NORM->bn_bwd_f32(dx, dweight, dbias, mean, rstd, x, weight, bias, dout, N, C, S, training, act == FDL_ACT_RELU);
 }
 
-int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias, const double *mean, const double *rstd, const double *x, const double *weight, const double *dout, const double *y, int64_t N, int64_t C, int64_t S, int training) {
-    if (N < 0 || C < 0 || S < 0) return FDL_ERR_ARG;
+int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias, const double *mean, const double *rstd, const double *x, const double *weight, const double *bias, const double *dout, int64_t N, int64_t C, int64_t S, int training, fdl_act act) {
+    if (N < 0 || C < 0 || S < 0 || (act != FDL_ACT_NONE && act != FDL_ACT_RELU)) return FDL_ERR_ARG;
     if (N > 0 && C > 0 && S > 0 && (!mean || !rstd || !x || !dout)) return FDL_ERR_NULL;
-    return NORM->bn_bwd_f64(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S, training);
+    return NORM->bn_bwd_f64(dx, dweight, dbias, mean, rstd, x, weight, bias, dout, N, C, S, training, act == FDL_ACT_RELU);
 }
 
 int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x, const float *weight, const float *bias, int64_t R, int64_t D, float eps) {

@@ -18,7 +18,10 @@
 
 /* NV = NL / 4 doubles per vector, four vectors per sum. Loads: T[NV] as a
  * double vector (float widened exactly); x - mu formed in T first, as the
- * scalar tails do; g masked by y > 0 with a bitwise and. */
+ * scalar tails do; g masked with a bitwise and by the forward's output > 0,
+ * recomputed as the forward computes it: (x - mu) * a + b, with a = rstd *
+ * weight and b = bias (the same expression in the same file under the same
+ * flags, so the same sign bit for bit). */
 #define NV (NL / 4)
 static inline norm_vd FN(norm_ld)(const T *p) {
 #ifdef NN_F64
@@ -44,16 +47,18 @@ static inline norm_vd FN(norm_ld_sub)(const T *p, T mu) {
 #endif
 }
 
-static inline norm_vd FN(norm_ld_mask)(const T *g, const T *y) {
+static inline norm_vd FN(norm_ld_mask)(const T *g, const T *x, T mu, T am, T bm) {
 #ifdef NN_F64
     norm_vd v, w;
     memcpy(&v, g, sizeof v);
-    memcpy(&w, y, sizeof w);
+    memcpy(&w, x, sizeof w);
+    w = (w - mu) * am + bm;
     return (norm_vd)((norm_vil)v & (w > 0));
 #else
     norm_vfh v, w;
     memcpy(&v, g, sizeof v);
-    memcpy(&w, y, sizeof w);
+    memcpy(&w, x, sizeof w);
+    w = (w - mu) * am + bm;
     return norm_widen((norm_vfh)((norm_vih)v & (w > 0)));
 #endif
 }
@@ -92,15 +97,15 @@ static inline void FN(seg_sum)(double *acc, const T *x, int64_t n, double shift,
     }
 }
 
-/* sum of g[k] and of g[k] * (x[k] - mu) over one segment (with y, only where
- * y[k] > 0), accumulated as in seg_stats */
+/* sum of g[k] and of g[k] * (x[k] - mu) over one segment (relu: only where
+ * (x[k] - mu) * am + bm > 0), accumulated as in seg_stats */
 static inline void FN(seg_gsum)(norm_vd *s, norm_vd *q, double *t1, double *t2, const T *g,
-                                const T *x, const T *y, int64_t n, T mu) {
+                                const T *x, int relu, int64_t n, T mu, T am, T bm) {
     int64_t k = 0;
-    if (y) {
+    if (relu) {
         for (; k + NL <= n; k += NL)
             for (int v = 0; v < 4; v++) {
-                norm_vd gv = FN(norm_ld_mask)(g + k + v * NV, y + k + v * NV);
+                norm_vd gv = FN(norm_ld_mask)(g + k + v * NV, x + k + v * NV, mu, am, bm);
                 s[v] += gv;
                 q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
             }
@@ -113,7 +118,7 @@ static inline void FN(seg_gsum)(norm_vd *s, norm_vd *q, double *t1, double *t2, 
             }
     }
     for (; k < n; k++) {
-        T gm = (!y || y[k] > 0) ? g[k] : (T)0;
+        T gm = (!relu || (x[k] - mu) * am + bm > 0) ? g[k] : (T)0;
         t1[k & (NL - 1)] += (double)gm;
         t2[k & (NL - 1)] += (double)gm * (double)(x[k] - mu);
     }
@@ -131,12 +136,13 @@ static inline void FN(seg_affine)(T *out, const T *x, int64_t n, T mu, T a, T b,
     }
 }
 
-/* dx = a * (g' - mg - (x - mu) * rs * mgx) over one segment, g' = g masked by y > 0 (y non-NULL) */
-static inline void FN(seg_dx)(T *dx, const T *g, const T *x, const T *y, int64_t n, T mu, T a,
-                              T rsmgx, T mg) {
-    if (y) {
+/* dx = a * (g' - mg - (x - mu) * rs * mgx) over one segment, g' = g, or with relu
+ * g where (x - mu) * am + bm > 0 */
+static inline void FN(seg_dx)(T *dx, const T *g, const T *x, int relu, int64_t n, T mu, T a,
+                              T rsmgx, T mg, T am, T bm) {
+    if (relu) {
         for (int64_t k = 0; k < n; k++) {
-            T gm = y[k] > 0 ? g[k] : (T)0;
+            T gm = (x[k] - mu) * am + bm > 0 ? g[k] : (T)0;
             dx[k] = a * (gm - mg - (x[k] - mu) * rsmgx);
         }
     } else {
@@ -294,15 +300,17 @@ static int FN(nn_batch_norm_forward)(T *out, T *mean, T *rstd, T *running_mean, 
 }
 
 /* batch_norm backward, block b of channel c: sums of g' and g' (x - mu) */
-static inline void FN(bn_bwd_sums)(double *part, const T *mean, const T *x, const T *dout,
-                                   const T *y, int64_t N, int64_t C, int64_t S, int64_t nb,
-                                   int64_t c, int64_t b) {
+static inline void FN(bn_bwd_sums)(double *part, const T *mean, const T *rstd, const T *x,
+                                   const T *weight, const T *bias, const T *dout, int relu,
+                                   int64_t N, int64_t C, int64_t S, int64_t nb, int64_t c,
+                                   int64_t b) {
     int64_t M = N * S;
     norm_vd vs[4] = {0}, vq[4] = {0};
     double t1[NL] = {0}, t2[NL] = {0};
     T mu = mean[c];
+    T am = rstd[c] * (weight ? weight[c] : (T)1), bm = bias ? bias[c] : (T)0;
     NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                  FN(seg_gsum)(vs, vq, t1, t2, dout + p, x + p, y ? y + p : NULL, len, mu))
+                  FN(seg_gsum)(vs, vq, t1, t2, dout + p, x + p, relu, len, mu, am, bm))
     part[0] = FN(acc_total)(vs, t1);
     part[1] = FN(acc_total)(vq, t2);
 }
@@ -310,8 +318,8 @@ static inline void FN(bn_bwd_sums)(double *part, const T *mean, const T *x, cons
 /* batch_norm backward, block b of channel c: dweight/dbias (block 0) and dx from the
  * channel's nb partial sums cpart, added in block order */
 static inline void FN(bn_bwd_apply)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
-                                    const T *x, const T *weight, const T *dout, const T *y,
-                                    int64_t N, int64_t C, int64_t S, int training,
+                                    const T *x, const T *weight, const T *bias, const T *dout,
+                                    int relu, int64_t N, int64_t C, int64_t S, int training,
                                     const double *cpart, int64_t nb, int64_t c, int64_t b) {
     int64_t M = N * S;
     double sg = 0, sgx = 0;
@@ -326,22 +334,22 @@ static inline void FN(bn_bwd_apply)(T *dx, T *dweight, T *dbias, const T *mean, 
         if (dbias) dbias[c] += (T)sg;
     }
     if (!dx) return;
-    T a = rs * (weight ? weight[c] : (T)1);
+    T a = rs * (weight ? weight[c] : (T)1), bm = bias ? bias[c] : (T)0;
     T mg = training ? (T)(sg / (double)M) : (T)0;
     T rsmgx = training ? rs * (T)(sgx / (double)M) : (T)0;
     NORM_SEGMENTS_REV(M * b / nb, M * (b + 1) / nb,
-                      FN(seg_dx)(dx + p, dout + p, x + p, y ? y + p : NULL, len, mu, a, rsmgx,
-                                 mg))
+                      FN(seg_dx)(dx + p, dout + p, x + p, relu, len, mu, a, rsmgx, mg, a, bm))
 }
 
 /* dx[N, C, S] = ... (written: the input gradient is fresh, so no zeroing pass and
  * no read of dx), dweight[C] += sum dout xhat, dbias[C] += sum dout; any of dx,
- * dweight, dbias may be NULL. y non-NULL: the forward was relu(bn(x)) with
- * output (or pre-activation) y, and dout counts only where y > 0. Work split
- * as in the forward. */
+ * dweight, dbias may be NULL. relu: the forward was relu(bn(x)) (bias is its
+ * bias, may be NULL), and dout counts only where bn(x) > 0, recomputed from x.
+ * Work split as in the forward. */
 static int FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean, const T *rstd,
-                                      const T *x, const T *weight, const T *dout, const T *y,
-                                      int64_t N, int64_t C, int64_t S, int training) {
+                                      const T *x, const T *weight, const T *bias,
+                                      const T *dout, int64_t N, int64_t C, int64_t S,
+                                      int training, int relu) {
     int64_t M = N * S;
     if (M == 0 || C == 0) return FDL_OK;
     int64_t nb = norm_blocks(C, M), items = C * nb;
@@ -351,9 +359,9 @@ static int FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean
         NN_OMP_FOR
         for (int64_t c = 0; c < C; c++) {
             double pc[2];
-            FN(bn_bwd_sums)(pc, mean, x, dout, y, N, C, S, 1, c, 0);
-            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S,
-                             training, pc, 1, c, 0);
+            FN(bn_bwd_sums)(pc, mean, rstd, x, weight, bias, dout, relu, N, C, S, 1, c, 0);
+            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, bias, dout, relu, N, C,
+                             S, training, pc, 1, c, 0);
         }
         return FDL_OK;
     }
@@ -364,12 +372,13 @@ static int FN(nn_batch_norm_backward)(T *dx, T *dweight, T *dbias, const T *mean
     {
 #pragma omp for schedule(static)
         for (int64_t it = 0; it < items; it++)
-            FN(bn_bwd_sums)(part + 2 * it, mean, x, dout, y, N, C, S, nb, it / nb, it % nb);
+            FN(bn_bwd_sums)(part + 2 * it, mean, rstd, x, weight, bias, dout, relu, N, C, S, nb,
+                            it / nb, it % nb);
 #pragma omp for schedule(static)
         for (int64_t it = 0; it < items; it++) {
             int64_t c = it / nb;
-            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, dout, y, N, C, S,
-                             training, part + 2 * c * nb, nb, c, it % nb);
+            FN(bn_bwd_apply)(dx, dweight, dbias, mean, rstd, x, weight, bias, dout, relu, N, C,
+                             S, training, part + 2 * c * nb, nb, c, it % nb);
         }
     }
     fdl_scratch_put(part);

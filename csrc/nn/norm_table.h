@@ -18,12 +18,13 @@ typedef struct {
                       const double *bias, int64_t N, int64_t C, int64_t S, int training,
                       double momentum, double eps, int relu);
     int (*bn_bwd_f32)(float *dx, float *dweight, float *dbias, const float *mean,
-                      const float *rstd, const float *x, const float *weight, const float *dout,
-                      const float *y, int64_t N, int64_t C, int64_t S, int training);
+                      const float *rstd, const float *x, const float *weight, const float *bias,
+                      const float *dout, int64_t N, int64_t C, int64_t S, int training,
+                      int relu);
     int (*bn_bwd_f64)(double *dx, double *dweight, double *dbias, const double *mean,
                       const double *rstd, const double *x, const double *weight,
-                      const double *dout, const double *y, int64_t N, int64_t C, int64_t S,
-                      int training);
+                      const double *bias, const double *dout, int64_t N, int64_t C, int64_t S,
+                      int training, int relu);
     void (*ln_fwd_f32)(float *out, float *mean, float *rstd, const float *x, const float *weight,
                        const float *bias, int64_t R, int64_t D, float eps);
     void (*ln_fwd_f64)(double *out, double *mean, double *rstd, const double *x,

@@ -258,10 +258,12 @@ cdef extern from "fastdl.h" nogil:
             double eps, fdl_act act)
     int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias,
             const float *mean, const float *rstd, const float *x, const float *weight,
-            const float *dout, const float *y, int64_t N, int64_t C, int64_t S, int training)
+            const float *bias, const float *dout, int64_t N, int64_t C, int64_t S, int training,
+            fdl_act act)
     int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias,
             const double *mean, const double *rstd, const double *x, const double *weight,
-            const double *dout, const double *y, int64_t N, int64_t C, int64_t S, int training)
+            const double *bias, const double *dout, int64_t N, int64_t C, int64_t S,
+            int training, fdl_act act)
     int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
             const float *weight, const float *bias, int64_t R, int64_t D, float eps)
     int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,

@@ -284,15 +284,21 @@ FDL_API int fdl_batch_norm_forward_ex_f64(double *out, double *mean, double *rst
         double *running_mean, double *running_var, const double *x, const double *weight,
         const double *bias, int64_t N, int64_t C, int64_t S, int training, double momentum,
         double eps, fdl_act act);
-/* As fdl_batch_norm_backward_* for out = relu(batch_norm(x)): y[N, C, S] is that
- * forward's output (or the batch_norm output before the ReLU), and dout counts
- * only where y > 0, inside the same passes (y NULL: no mask). */
+/* As fdl_batch_norm_backward_* for out = act(batch_norm(x)) (act FDL_ACT_NONE or
+ * FDL_ACT_RELU, another value: FDL_ERR_ARG), the forward run by
+ * fdl_batch_norm_forward_* or _ex_* on the same x, weight, bias (may be NULL)
+ * and returning this mean and rstd: with FDL_ACT_RELU dout counts only where
+ * that forward's output is > 0. The mask is recomputed from x inside the same
+ * passes (no output buffer is read), by the forward's own expression, so on
+ * the same ISA it matches the forward's output sign bit for bit. */
 FDL_API int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias,
         const float *mean, const float *rstd, const float *x, const float *weight,
-        const float *dout, const float *y, int64_t N, int64_t C, int64_t S, int training);
+        const float *bias, const float *dout, int64_t N, int64_t C, int64_t S, int training,
+        fdl_act act);
 FDL_API int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias,
         const double *mean, const double *rstd, const double *x, const double *weight,
-        const double *dout, const double *y, int64_t N, int64_t C, int64_t S, int training);
+        const double *bias, const double *dout, int64_t N, int64_t C, int64_t S, int training,
+        fdl_act act);
 FDL_API int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
         const float *weight, const float *bias, int64_t R, int64_t D, float eps);
 FDL_API int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,
