@@ -1,7 +1,8 @@
 """Sequential, ModuleList, ModuleDict (PyTorch semantics)."""
 from collections import OrderedDict
 
-from fastdl.nn.layers import (Conv2d, ReLU, _conv_relu_call, _conv_relu_pair,
+from fastdl.nn.layers import (BatchNorm1d, BatchNorm2d, Conv2d, ReLU, _bn_relu_call,
+                              _bn_relu_pair, _conv_relu_call, _conv_relu_pair,
                               _conv_relu_pool_call, _relu_pool_call, _relu_pool_pair)
 from fastdl.nn.module import Module
 
@@ -71,11 +72,12 @@ class Sequential(Module):
     def forward(self, input):
         """Run the input through every module in order.
 
-        Without forward hooks on the modules involved, a Conv2d directly followed by a
-        ReLU runs as one fused convolution + bias + ReLU node, and a ReLU directly
-        followed by a MaxPool2d (without return_indices) as one max-pool + ReLU node
-        on the pooled output (relu and max commute): Conv2d, ReLU, MaxPool2d becomes the
-        plain convolution and that node. Same values and gradients, fewer passes."""
+        Without forward hooks on the modules involved, a Conv2d (or BatchNorm1d/2d)
+        directly followed by a ReLU runs as one fused convolution + bias + ReLU
+        (batch_norm + ReLU) node, and a ReLU directly followed by a MaxPool2d (without
+        return_indices) as one max-pool + ReLU node on the pooled output (relu and max
+        commute): Conv2d, ReLU, MaxPool2d becomes the plain convolution and that node.
+        Same values and gradients, fewer passes."""
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
@@ -89,6 +91,10 @@ class Sequential(Module):
                         i += 3
                         continue
                 input = _conv_relu_call(m, mods[i + 1], input)
+                i += 2
+            elif (tm is BatchNorm2d or tm is BatchNorm1d) and i + 1 < n \
+                    and _bn_relu_pair(m, mods[i + 1]):
+                input = _bn_relu_call(m, mods[i + 1], input)
                 i += 2
             elif tm is ReLU and i + 1 < n and _relu_pool_pair(m, mods[i + 1]):
                 out = _relu_pool_call(m, mods[i + 1], input)
