@@ -118,11 +118,6 @@ static int wino_use(const fdl_conv2d_params *p) {
     return a == FDL_CONV_ALGO_WINOGRAD || wino_pays(p);
 }
 
-int nn_conv2d_winograd_serves(const fdl_conv2d_params *p) {
-    int64_t P, Q;
-    return fdl_conv2d_output_size(p, &P, &Q) == FDL_OK && wino_use(p);
-}
-
 const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return "invalid";
@@ -261,10 +256,12 @@ static inline int thread_id(void) {
 }
 
 /* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
- * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko]. */
-static int wino_conv(float *out, int accumulate, const float *bias, const float *in,
-                     const float *U, int64_t N, int64_t Ci, int64_t Hi, int64_t Wi, int64_t Ko,
-                     int64_t ph, int64_t pw) {
+ * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko],
+ * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
+ * (a fused ReLU's backward, read inside the input transform). */
+static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
+                     const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
+                     int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
     wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
@@ -277,8 +274,8 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
-        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
         const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
         nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
         for (int64_t q = 0; q < ng; q++) {
             int64_t tq = t0 + q * NN_WINO_L;
@@ -287,14 +284,15 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
         }
         for (int64_t c = 0; c < Ci; c++)
             for (int64_t q = 0; q < ng; q++)
-                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi, &Lin[q]);
+                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi,
+                          &Lin[q], inmask ? inmask + c * Hi * Wi : NULL);
         const int64_t cols = ng * NN_WINO_L;
         WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
                                                  V, Tb, Ci * Tb, 0.0f, M, Tb, Ko * Tb, 36));
         for (int64_t k = 0; k < Ko; k++)
             for (int64_t q = 0; q < ng; q++)
                 kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
-                           &Lout[q], bias ? bias[k] : 0.0f, accumulate);
+                           &Lout[q], bias ? bias[k] : 0.0f, accumulate, relu);
     }
     fdl_scratch_put(buf);
     return err;
@@ -310,9 +308,10 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
 #define WINO_MAX_SLOTS 8
 #define WINO_SLOT_ELEMS ((int64_t)1 << 24)
 
-/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q] */
-static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2d_params *p,
-                   int64_t P, int64_t Q) {
+/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q]
+ * (counted only where ymask > 0 when ymask is not NULL). */
+static int wino_dw(float *dw, const float *dout, const float *ymask, const float *x,
+                   const fdl_conv2d_params *p, int64_t P, int64_t Q) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t C = p->C, K = p->K, H = p->H, W = p->W, KC36 = 36 * K * C;
     wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
@@ -339,15 +338,17 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
             }
             for (int64_t c = 0; c < C; c++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin[q]);
+                    kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin[q],
+                              NULL);
             for (int64_t k = 0; k < K; k++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout[q]);
+                    kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q,
+                             &Lout[q], ymask ? ymask + k * P * Q : NULL);
             const int64_t cols = ng * NN_WINO_L;
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
             WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
-                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f, dU,
-                                                     C, K * C, 36));
+                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f,
+                                                     dU, C, K * C, 36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
@@ -386,7 +387,7 @@ static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
 }
 
 int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
-                                   const float *w, const float *bias, void *ws,
+                                   const float *w, const float *bias, int relu, void *ws,
                                    int64_t ws_bytes, int *status) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !out || !x || !w ||
@@ -398,14 +399,16 @@ int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const
         return 1;
     }
     filter_transform(U, w, p->K, p->C, 0);
-    *status = wino_conv(out, 0, bias, x, U, p->N, p->C, p->H, p->W, p->K, p->pad_h, p->pad_w);
+    *status = wino_conv(out, 0, bias, relu, x, NULL, U, p->N, p->C, p->H, p->W, p->K,
+                        p->pad_h, p->pad_w);
     fdl_scratch_put(U);
     return 1;
 }
 
 int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
-                                    float *db, const float *dout, const float *x,
-                                    const float *w, void *ws, int64_t ws_bytes, int *status) {
+                                    float *db, const float *dout, const float *y,
+                                    const float *x, const float *w, void *ws, int64_t ws_bytes,
+                                    int *status) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !dout ||
         (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
@@ -418,11 +421,11 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
             return 1;
         }
         filter_transform(U, w, p->C, p->K, 1);
-        st = wino_conv(dx, 1, NULL, dout, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+        st = wino_conv(dx, 1, NULL, 0, dout, y, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
                        2 - p->pad_w);
         fdl_scratch_put(U);
     }
-    if (dw && st == FDL_OK) st = wino_dw(dw, dout, x, p, P, Q);
+    if (dw && st == FDL_OK) st = wino_dw(dw, dout, y, x, p, P, Q);
     if (db && st == FDL_OK) {
         const int64_t PQ = P * Q;
         int ntb = fdl_threads_for(p->N * p->K * PQ);
@@ -431,8 +434,13 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
         for (int64_t k = 0; k < p->K; k++) {
             double acc = 0;
             for (int64_t n = 0; n < p->N; n++) {
-                const float *d = dout + (n * p->K + k) * PQ;
-                for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];
+                const int64_t o = (n * p->K + k) * PQ;
+                if (y) {
+                    for (int64_t i = 0; i < PQ; i++)
+                        acc += y[o + i] > 0.0f ? (double)dout[o + i] : 0.0;
+                } else {
+                    for (int64_t i = 0; i < PQ; i++) acc += (double)dout[o + i];
+                }
             }
             db[k] += (float)acc;
         }
