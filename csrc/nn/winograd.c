@@ -55,7 +55,10 @@
  * per core here) while it is transformed, multiplied and written back.
  * Measured at C = K = 64 on 32x32 maps (1 thread, CPU time, fwd + dx + dw):
  * Tb = 32: 46.7 ms, 64: 48.5, 128: 52.7, 256: 53.1; at 32 -> 64 channels on
- * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. */
+ * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. Re-measured with the padded planes
+ * (WINO_PLANE_PAD; budget 512 KiB, 1, 2, 4 MiB): 32->64 14x14 6.1, 6.0, 6.3,
+ * 6.2 ms; 64->64 32x32 35.8, 36.6, 35.7, 35.8; 64->64 8x8 N=128 4.9, 4.8,
+ * 5.5, 5.5: kept. */
 #define WINO_BLOCK_BYTES (512 << 10)
 #define WINO_TB_MAX 512
 /* Below this many multiply-adds (direct count) a layer runs on one thread. */
@@ -233,6 +236,16 @@ static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T, int64_t bytes) {
     return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
 }
 
+/* The 36 planes of a block's V, M and Y sit one cache line more than
+ * their size apart: at exactly their size (a multiple of 4 KiB for the usual
+ * channel counts and Tb = 32), a transform's 36 loads or stores of one lane
+ * group fall into one L1 set and evict each other. Measured (1 thread, CPU
+ * time, fwd + dx + dw, Zen 5): 32->64 14x14 N=64 6.76 -> 5.57 ms, 16->16
+ * 32x32 N=128 16.2 -> 13.9, 64->64 8x8 N=128 5.64 -> 4.74, 64->64 32x32 N=64
+ * 47.7 -> 40.1 (two lines apart: the same within noise). */
+#define WINO_PLANE_PAD 16
+static int64_t plane_stride(int64_t n) { return n + WINO_PLANE_PAD; }
+
 static int threads_for_macs(int64_t macs, int64_t units) {
     if (macs < WINO_PAR_MIN_MACS) return 1;
     return (int)FDL_MAX(1, FDL_MIN((int64_t)fdl_get_num_threads(), units));
@@ -267,7 +280,7 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
     g.T = N * g.TH * g.TW;
     const int64_t Tb = block_tiles(Ci, Ko, g.T, WINO_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
-    const int64_t per = 36 * (Ci + Ko) * Tb;
+    const int64_t sv = plane_stride(Ci * Tb), sm = plane_stride(Ko * Tb), per = 36 * (sv + sm);
     const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
     float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
     if (!buf) return FDL_ERR_NOMEM;
@@ -275,7 +288,7 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
         const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
-        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
+        float *V = buf + per * thread_id(), *M = V + 36 * sv;
         nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
         for (int64_t q = 0; q < ng; q++) {
             int64_t tq = t0 + q * NN_WINO_L;
@@ -284,14 +297,14 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
         }
         for (int64_t c = 0; c < Ci; c++)
             for (int64_t q = 0; q < ng; q++)
-                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi,
+                kr->input(V + c * Tb + q * NN_WINO_L, sv, in + c * Hi * Wi, Hi, Wi,
                           &Lin[q], inmask ? inmask + c * Hi * Wi : NULL);
         const int64_t cols = ng * NN_WINO_L;
         WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
-                                                 V, Tb, Ci * Tb, 0.0f, M, Tb, Ko * Tb, 36));
+                                                 V, Tb, sv, 0.0f, M, Tb, sm, 36));
         for (int64_t k = 0; k < Ko; k++)
             for (int64_t q = 0; q < ng; q++)
-                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
+                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, sm, Ho, Wo,
                            &Lout[q], bias ? bias[k] : 0.0f, accumulate, relu);
     }
     fdl_scratch_put(buf);
@@ -319,7 +332,7 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
     const int64_t Tb = block_tiles(C, K, g.T, WINO_DW_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
-    const int64_t per = 36 * (C + K) * Tb;
+    const int64_t sv = plane_stride(C * Tb), sy = plane_stride(K * Tb), per = 36 * (sv + sy);
     const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ns);
     float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
@@ -327,7 +340,7 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t sl = 0; sl < ns; sl++) {
-        float *V = buf + per * thread_id(), *Y = V + 36 * C * Tb, *dU = slots + sl * KC36;
+        float *V = buf + per * thread_id(), *Y = V + 36 * sv, *dU = slots + sl * KC36;
         for (int64_t b = sl; b < nblk; b += ns) {
             const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
             nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
@@ -338,16 +351,16 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
             }
             for (int64_t c = 0; c < C; c++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin[q],
+                    kr->input(V + c * Tb + q * NN_WINO_L, sv, x + c * H * W, H, W, &Lin[q],
                               NULL);
             for (int64_t k = 0; k < K; k++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q,
+                    kr->grad(Y + k * Tb + q * NN_WINO_L, sy, dout + k * P * Q, P, Q,
                              &Lout[q], ymask ? ymask + k * P * Q : NULL);
             const int64_t cols = ng * NN_WINO_L;
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
-            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
-                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f,
+            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, sy,
+                                                     V, Tb, sv, b == sl ? 0.0f : 1.0f,
                                                      dU, C, K * C, 36));
         }
     }
