@@ -395,6 +395,32 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
 
 /* ---- entry points (hooked at the top of conv.c's float32 functions) ---------------- */
 
+/* acc[j] += the float64 sum of d[i] (only where y[i] > 0 when y is given)
+ * over i = j mod 8: eight independent chains in a fixed order; the masked
+ * and the unmasked sum of an already masked d give the same bits. */
+/* d where y > 0, else 0, without a branch (a ReLU mask is a coin toss for
+ * the branch predictor: the branchy loop took 6% of an MNIST CNN step) */
+static inline float keep_pos(float d, float y) {
+    uint32_t b;
+    memcpy(&b, &d, sizeof b);
+    b &= 0u - (uint32_t)(y > 0.0f);
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static inline void sum8_masked(double acc[8], const float *d, const float *y, int64_t n) {
+    int64_t i = 0;
+    if (y) {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)keep_pos(d[i + j], y[i + j]);
+        for (; i < n; i++) acc[i % 8] += (double)keep_pos(d[i], y[i]);
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)d[i + j];
+        for (; i < n; i++) acc[i % 8] += (double)d[i];
+    }
+}
+
 static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
     return ws && ws_bytes >= fdl_conv2d_workspace_size(p, 1);
 }
@@ -445,17 +471,14 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
         (void)ntb;   /* unused in a build without OpenMP */
         _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
         for (int64_t k = 0; k < p->K; k++) {
-            double acc = 0;
+            double acc[8] = {0};
             for (int64_t n = 0; n < p->N; n++) {
                 const int64_t o = (n * p->K + k) * PQ;
-                if (y) {
-                    for (int64_t i = 0; i < PQ; i++)
-                        acc += y[o + i] > 0.0f ? (double)dout[o + i] : 0.0;
-                } else {
-                    for (int64_t i = 0; i < PQ; i++) acc += (double)dout[o + i];
-                }
+                if (y) sum8_masked(acc, dout + o, y + o, PQ);
+                else sum8_masked(acc, dout + o, NULL, PQ);
             }
-            db[k] += (float)acc;
+            db[k] += (float)(((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                             ((acc[4] + acc[5]) + (acc[6] + acc[7])));
         }
     }
     *status = st;
