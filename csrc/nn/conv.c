@@ -78,6 +78,9 @@
  * (32->64 stride 2: 3.0 ms both ways; 64->64 5x5: 14.7 -> 12.5). */
 #define CONV_IMPL_MAX_TAPS 256
 #define CONV_IMPLICIT_MIN_BYTES ((int64_t)512 << 10)
+/* A transposed weight gradient (dW^T = patches @ dout^T) of at most this
+ * many patch rows runs as slices of dot products (conv_impl.h). */
+#define CONV_DOT_ROWS_MAX 16
 /* Patch panels are gathered this many columns at a time: at least the
  * widest GEMM panel (NR). */
 #define CONV_SEG 64
