@@ -142,7 +142,7 @@ def test_path_matches_float64_direct_convolution(name, dtype, relu, isa):
 
 @pytest.mark.parametrize("name", ["batched", "per_sample", "1x1_small_map",
                                   "pad_only_taps_gaps", "strided", "wgrad_transposed_grouped", "dilated", "grouped",
-                                  "stride3_pad2", "stride3_1x1", "implicit_forward_strided_dilated",
+                                  "stride3_pad2", "stride3_1x1",
                                   "depthwise_strided_dilated", "depthwise_multiplier2"])
 def test_gradients_by_finite_differences(name):
     N, C, H, W, K, R, S, st, pd, dl, g = PATHS[name]

@@ -21,6 +21,12 @@
  *              dW += dout[Kg, Nb*PQ] @ col^T, one GEMM with depth Nb*PQ per
  *              chunk and group; dcol = W^T @ dout then col2im. Nb is set by
  *              a memory budget, so chunks depend on the shapes only.
+ *   implicit   the weight gradient's panel (and the forward's, when it would
+ *              exceed CONV_IMPLICIT_MIN_BYTES) is never written out: the GEMM
+ *              driver calls back (gemm/implicit.h) to gather image patches
+ *              straight into its packed B panels (conv_impl.h: patch_rows,
+ *              patch_cols). A transposed weight gradient of at most
+ *              CONV_DOT_ROWS_MAX patch rows runs as dot products.
  *   per-sample forward when one sample already makes a wide GEMM
  *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
  *              thread's panel (none for 1x1 stride 1) and a GEMM writing
