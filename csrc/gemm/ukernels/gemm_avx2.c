@@ -1,9 +1,11 @@
 /*
- * ukernels/gemm_avx2.c — the avx2 GEMM table: micro-kernels, tiles and
- * fallback blocking (gemm/config.h) and the small-M kernels
- * (gemm/smallm_impl.h) compiled with 32-byte vectors. runtime/dispatch.c
- * registers the table.
+ * ukernels/gemm_avx2.c — the avx2 GEMM table: the micro-kernel of
+ * ukernels/tile_avx2_impl.h and the small-M kernels (gemm/smallm_impl.h),
+ * each compiled for float and double with 32-byte vectors, with their tiles
+ * and fallback blocking (gemm/config.h). runtime/dispatch.c registers the
+ * table.
  */
+#include <immintrin.h>
 #include <string.h>
 
 #include "runtime/template.h"
@@ -12,10 +14,12 @@
 #define FDL_SFX avx2
 #define VBYTES 32
 #include "runtime/types_begin.h"
+#include "gemm/ukernels/tile_avx2_impl.h"
 #include "gemm/smallm_impl.h"
 #include "runtime/types_end.h"
 #define NN_F64
 #include "runtime/types_begin.h"
+#include "gemm/ukernels/tile_avx2_impl.h"
 #include "gemm/smallm_impl.h"
 #include "runtime/types_end.h"
 

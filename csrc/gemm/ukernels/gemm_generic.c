@@ -1,8 +1,9 @@
 /*
- * ukernels/gemm_generic.c — the generic GEMM table: micro-kernels, tiles and
- * fallback blocking (gemm/config.h) and the small-M kernels
- * (gemm/smallm_impl.h) compiled with 16-byte vectors. runtime/dispatch.c
- * registers the table.
+ * ukernels/gemm_generic.c — the generic GEMM table: the micro-kernels of
+ * ukernels/tile_generic_impl.h and the small-M kernels (gemm/smallm_impl.h),
+ * each compiled for float and double with 16-byte vectors, with their tiles
+ * and fallback blocking (gemm/config.h). runtime/dispatch.c registers the
+ * table.
  */
 #include <string.h>
 
@@ -12,10 +13,12 @@
 #define FDL_SFX generic
 #define VBYTES 16
 #include "runtime/types_begin.h"
+#include "gemm/ukernels/tile_generic_impl.h"
 #include "gemm/smallm_impl.h"
 #include "runtime/types_end.h"
 #define NN_F64
 #include "runtime/types_begin.h"
+#include "gemm/ukernels/tile_generic_impl.h"
 #include "gemm/smallm_impl.h"
 #include "runtime/types_end.h"
 
