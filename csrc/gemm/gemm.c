@@ -88,7 +88,7 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
     if (st == FDL_OK) st = check_batch(M, N, ldc, strideA, strideB, strideC, batch);
     if (st != FDL_OK || batch == 0 || M == 0 || N == 0) return st;
     gemm_args_f32 g = {transa != 0, transb != 0, M, N, K, alpha, beta, A, lda,
-                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
+                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU, NULL, NULL};
     return gemm_batched_f32(&g, strideA, strideB, strideC, batch);
 }
 
@@ -132,7 +132,7 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     int st = check_args(transa, transb, M, N, K, alpha == 0.0, A, lda, B, ldb, C, ldc, act);
     if (st != FDL_OK || M == 0 || N == 0) return st;
     gemm_args_f64 g = {transa != 0, transb != 0, M, N, K, alpha, beta, A, lda,
-                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
+                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU, NULL, NULL};
     return gemm_batched_f64(&g, 0, 0, 0, 1);
 }
 
