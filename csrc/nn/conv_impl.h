@@ -5,6 +5,18 @@
  * fdl_dgemm(_ex). The kernel width is conv_kw(p): S names the type suffix.
  */
 
+/* dst[k - q] = sr[k * sw] for k in [a, b) (strides 1 and 2 spelled out: the
+ * compiler vectorizes those with constant strides) */
+static inline void FN(seg_copy)(T *restrict d, const T *restrict sr, int64_t a, int64_t b,
+                                int64_t sw) {
+    if (sw == 1)
+        for (int64_t k = a; k < b; k++) d[k] = sr[k];
+    else if (sw == 2)
+        for (int64_t k = a; k < b; k++) d[k] = sr[2 * k];
+    else
+        for (int64_t k = a; k < b; k++) d[k] = sr[k * sw];
+}
+
 /* col[CRS, ldc] columns [0, nb*PQ) from nb samples' channel groups
  * x[nb][C, H, W] (x points at the first sample's first channel of the
  * group); row (c, i, j) holds tap (tap_r(i), tap_s(j)) of channel c. */
@@ -30,6 +42,7 @@ static void FN(im2col)(T *col, int64_t ldc, const T *x, int64_t nb, const fdl_co
                 const T *src = xc + ih * W + off;
                 for (int64_t q = 0; q < lo; q++) dst[q] = 0;
                 if (sw == 1) memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
+                else if (sw == 2) FN(seg_copy)(dst, src, lo, hi, 2);   /* vectorized */
                 else for (int64_t q = lo; q < hi; q++) dst[q] = src[q * sw];
                 for (int64_t q = hi; q < Q; q++) dst[q] = 0;
             }
@@ -60,6 +73,7 @@ static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
                 T *dst = dxc + ih * W + off;
                 const T *src = rowp + pp * Q;
                 if (sw == 1) for (int64_t q = lo; q < hi; q++) dst[q] += src[q];
+                else if (sw == 2) for (int64_t q = lo; q < hi; q++) dst[2 * q] += src[q];
                 else for (int64_t q = lo; q < hi; q++) dst[q * sw] += src[q];
             }
         }
@@ -78,18 +92,6 @@ typedef struct {
     const conv_taps *tp;
     int64_t ntap;
 } FN(patches);
-
-/* dst[k - q] = sr[k * sw] for k in [a, b) (strides 1 and 2 spelled out: the
- * compiler vectorizes those with constant strides) */
-static inline void FN(seg_copy)(T *restrict d, const T *restrict sr, int64_t a, int64_t b,
-                                int64_t sw) {
-    if (sw == 1)
-        for (int64_t k = a; k < b; k++) d[k] = sr[k];
-    else if (sw == 2)
-        for (int64_t k = a; k < b; k++) d[k] = sr[2 * k];
-    else
-        for (int64_t k = a; k < b; k++) d[k] = sr[k * sw];
-}
 
 /* dst[n_] <- columns [q, q + n_) of one output row: source row sr (NULL:
  * above or below the plane), columns [lo, hi) inside it */
