@@ -94,6 +94,22 @@ def _shape(size):
 
 builtin_int = builtins.int
 
+# From this size (bytes) a float tensor of one value is filled by libfastdl's threaded
+# copy of a broadcast scalar into a cache block; below it NumPy's fill is as fast.
+_FILL_MIN = 256 * 1024
+
+
+def _filled(shape, value, dtype):
+    """np.full(shape, value, dtype) for a checked shape; large float arrays threaded."""
+    dt = np.dtype(dtype)
+    if dt.char in "fd" and len(shape) <= 8:
+        n = dt.itemsize
+        for s in shape:
+            n *= s
+        if n >= _FILL_MIN:
+            return _core.copy(np.broadcast_to(np.full((), value, dt), shape))
+    return np.full(shape, value, dt)
+
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of data (lists, scalars, arrays, tensors), torch.tensor.
@@ -185,7 +201,7 @@ def ones(*size, dtype=None, requires_grad=False):
         >>> fastdl.ones(2, dtype=fastdl.int64)
         tensor([1, 1])
     """
-    return _make(np.ones(_shape(size), dtype=_dtype(dtype) or float32), requires_grad)
+    return _make(_filled(_shape(size), 1, _dtype(dtype) or float32), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False):
@@ -222,7 +238,7 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
         dtype = (bool_ if isinstance(fill_value, bool) else
                  int64 if isinstance(fill_value, numbers.Integral) else float32)
-    return _make(np.full(_shape((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
+    return _make(_filled(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):

@@ -13,16 +13,21 @@ with what its backward needs. Backward rules live together there, not here
 """
 import builtins
 import numbers
+import sys
+import weakref
 from collections import namedtuple
 
 import numpy as np
 
 from fastdl import autograd
+from fastdl.autograd import engine as _engine
 from fastdl import _device
 from fastdl._C import _core
 from fastdl._intcheck import check_int64_range
 from fastdl.autograd import _mode
 from fastdl.autograd._functions import tensor as _fn
+
+_refs, _weakrefs = sys.getrefcount, weakref.getweakrefcount
 
 __all__ = ["Tensor"]
 
@@ -456,13 +461,29 @@ class Tensor:
                                    "scalar outputs, got shape %s; pass gradient="
                                    % (self._data.shape,))
             g = np.ones(self._data.shape, dtype=self._data.dtype)
+            free = True
         else:
             g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if g.shape != self._data.shape:
                 raise RuntimeError("backward: gradient has shape %s but the tensor has "
                                    "shape %s" % (g.shape, self._data.shape))
-            g = g.astype(self._data.dtype, copy=False)
-        autograd.run_backward((self,), (g,), bool(retain_graph))
+            if g.dtype != self._data.dtype:
+                g, free = g.astype(self._data.dtype), True
+            else:
+                # A temporary gradient, as in y.backward(fastdl.ones_like(y)), is held
+                # by this frame alone (the Tensor by `gradient`, its array by the
+                # Tensor and `g`): the backward may then write over it instead of
+                # allocating.
+                free = (type(gradient) is Tensor and _engine.REFCOUNTS_EXACT
+                        and _refs(gradient) == 2 and _weakrefs(gradient) == 0
+                        and _refs(g) == 3)
+            gradient = None
+        if free:
+            gs = [g]
+            g = None
+            autograd.run_backward((self,), gs, bool(retain_graph), grads_given_up=True)
+        else:
+            autograd.run_backward((self,), (g,), bool(retain_graph))
 
     def _accumulate_grad(self, g, owned=False):
         """Add g into .grad. owned=True: g is a fresh array nothing else refers to,

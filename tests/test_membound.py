@@ -157,8 +157,9 @@ def test_leaf_adopts_gradient_without_aliasing(rng):
     # adopted, not copied: .grad still holds the kernel's cache block
     assert type(xt.grad.numpy().base).__name__ == "_Block"
     s = fastdl.tensor(x, requires_grad=True)
-    F.softmax(s, dim=1).backward(fastdl.from_numpy(g))      # through the rule's reshape
-    assert type(s.grad.numpy().base.base).__name__ == "_Block"
+    F.softmax(s, dim=1).backward(fastdl.from_numpy(g))      # (or through a reshape view)
+    base = s.grad.numpy().base
+    assert type(base).__name__ == "_Block" or type(base.base).__name__ == "_Block"
     # identity-like rules hand the caller's gradient through: it must be copied
     a = fastdl.tensor(x, requires_grad=True)
     (a * 1.0 + 0.0).backward(fastdl.from_numpy(g))

@@ -48,6 +48,9 @@
     do {                                                                   \
         if (sx == 1) {                                                     \
             for (int64_t i = 0; i < n; i++) { T x = xp[i]; o[i] = (EXPR); } \
+        } else if (sx == 0) {  /* a broadcast scalar: one value, a fill */ \
+            T x = xp[0], v_ = (EXPR);                                      \
+            for (int64_t i = 0; i < n; i++) o[i] = v_;                     \
         } else {                                                           \
             for (int64_t i = 0; i < n; i++) { T x = xp[i * sx]; o[i] = (EXPR); } \
         }                                                                  \

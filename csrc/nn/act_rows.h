@@ -5,11 +5,19 @@
  *
  * Legend: n = row length; x input, out forward output, dout/dx gradients.
  * Backward loops write dx (=): an activation's input gradient is fresh, so
- * neither a zeroing pass nor a read of dx is paid.
+ * neither a zeroing pass nor a read of dx is paid. dx may be dout itself
+ * (autograd hands over a gradient nothing else holds): each element is read
+ * before it is written, and softmax reads its row sums before writing.
  */
 #define ROW(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i]; out[i] = (EXPR); }
-#define ROWB(EXPR) for (int64_t i = 0; i < n; i++) { T v = x[i], g = dout[i]; (void)v; dx[i] = (EXPR); }
-#define ROWBO(EXPR) for (int64_t i = 0; i < n; i++) { T o = out[i], g = dout[i]; dx[i] = (EXPR); }
+/* dx == dout (the gradient written over the incoming one) gets its own loop:
+ * the two-array loop's overlap test would send it to the scalar fallback */
+#define ROWB(EXPR) if (dx == dout) { \
+        for (int64_t i = 0; i < n; i++) { T v = x[i], g = dx[i]; (void)v; dx[i] = (EXPR); } \
+    } else for (int64_t i = 0; i < n; i++) { T v = x[i], g = dout[i]; (void)v; dx[i] = (EXPR); }
+#define ROWBO(EXPR) if (dx == dout) { \
+        for (int64_t i = 0; i < n; i++) { T o = out[i], g = dx[i]; dx[i] = (EXPR); } \
+    } else for (int64_t i = 0; i < n; i++) { T o = out[i], g = dout[i]; dx[i] = (EXPR); }
 
 /* 1/sqrt(2), 1/sqrt(2 pi), sqrt(2/pi) */
 #define NN_SQRT1_2 0.70710678118654752440
@@ -171,10 +179,16 @@ static void FDL_CAT(softmax_bwd_row, S)(int is_log, int64_t n, T *dx, const T *o
                                        const T *dout) {
     if (is_log) {
         T s = FDL_CAT(row_dot, S)(n, dout, NULL);
-        for (int64_t i = 0; i < n; i++) dx[i] = dout[i] - EXP(out[i]) * s;
+        if (dx == dout)
+            for (int64_t i = 0; i < n; i++) dx[i] = dx[i] - EXP(out[i]) * s;
+        else
+            for (int64_t i = 0; i < n; i++) dx[i] = dout[i] - EXP(out[i]) * s;
     } else {
         T s = FDL_CAT(row_dot, S)(n, dout, out);
-        for (int64_t i = 0; i < n; i++) dx[i] = out[i] * (dout[i] - s);
+        if (dx == dout)         /* in place: one array, so the loop vectorizes without a test */
+            for (int64_t i = 0; i < n; i++) dx[i] = out[i] * (dx[i] - s);
+        else
+            for (int64_t i = 0; i < n; i++) dx[i] = out[i] * (dout[i] - s);
     }
 }
 

@@ -113,6 +113,13 @@ ctypedef int (*act_bwd_t)(bint, void *, const void *, const void *, int64_t, dou
                           double) noexcept nogil
 
 
+cdef bint _writable_over(cnp.ndarray g, cnp.ndarray saved):
+    """g may take a backward's result in place: writable, C-contiguous, saved's shape,
+    and apart from saved."""
+    return (cnp.PyArray_ISWRITEABLE(g) and cnp.PyArray_IS_C_CONTIGUOUS(g)
+            and cnp.PyArray_SAMESHAPE(g, saved) and not np.may_share_memory(g, saved))
+
+
 cdef object _act_forward(cnp.ndarray x, str name, act_fwd_t f, double p0, double p1):
     """out = act(x)."""
     cdef bint d = _f64(x, name)
@@ -129,13 +136,21 @@ cdef object _act_forward(cnp.ndarray x, str name, act_fwd_t f, double p0, double
 
 
 cdef object _act_backward(cnp.ndarray saved, object dout, str name, act_bwd_t f,
-                          double p0, double p1):
-    """dx; saved is the forward input, or its output for sigmoid and tanh."""
+                          double p0, double p1, bint inplace=False):
+    """dx; saved is the forward input, or its output for sigmoid and tanh.
+
+    inplace: dx is written over dout when dout is a writable C-contiguous
+    array of saved's dtype and shape that does not share memory with saved
+    (and returned); otherwise into a new array."""
     cdef bint d = _f64(saved, name)
     saved = np.ascontiguousarray(saved)
     cdef cnp.ndarray g = _c(dout, saved.dtype, name, "grad_output")
     _size(g, saved.size, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.empty_like(saved)     # the kernels write every element
+    cdef cnp.ndarray dx
+    if inplace and g is dout and _writable_over(g, saved):
+        dx = g
+    else:
+        dx = _alloc.empty_like(saved)     # the kernels write every element
     cdef void *pd = _p(dx)
     cdef void *ps = _p(saved)
     cdef void *pg = _p(g)
@@ -219,9 +234,9 @@ def relu_forward(cnp.ndarray x not None):
     return _act_forward(x, "relu", _relu_fwd, 0.0, 0.0)
 
 
-def relu_backward(cnp.ndarray saved not None, dout):
+def relu_backward(cnp.ndarray saved not None, dout, bint inplace=False):
     """dx of relu; saved is the forward input (fdl_relu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "relu", _relu_bwd, 0.0, 0.0)
+    return _act_backward(saved, dout, "relu", _relu_bwd, 0.0, 0.0, inplace)
 
 
 def leaky_relu_forward(cnp.ndarray x not None, double negative_slope):
@@ -229,9 +244,9 @@ def leaky_relu_forward(cnp.ndarray x not None, double negative_slope):
     return _act_forward(x, "leaky_relu", _leaky_relu_fwd, negative_slope, 0.0)
 
 
-def leaky_relu_backward(cnp.ndarray saved not None, dout, double negative_slope):
+def leaky_relu_backward(cnp.ndarray saved not None, dout, double negative_slope, bint inplace=False):
     """dx of leaky_relu; saved is the forward input (fdl_leaky_relu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "leaky_relu", _leaky_relu_bwd, negative_slope, 0.0)
+    return _act_backward(saved, dout, "leaky_relu", _leaky_relu_bwd, negative_slope, 0.0, inplace)
 
 
 def elu_forward(cnp.ndarray x not None, double alpha):
@@ -239,9 +254,9 @@ def elu_forward(cnp.ndarray x not None, double alpha):
     return _act_forward(x, "elu", _elu_fwd, alpha, 0.0)
 
 
-def elu_backward(cnp.ndarray saved not None, dout, double alpha):
+def elu_backward(cnp.ndarray saved not None, dout, double alpha, bint inplace=False):
     """dx of elu; saved is the forward input (fdl_elu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "elu", _elu_bwd, alpha, 0.0)
+    return _act_backward(saved, dout, "elu", _elu_bwd, alpha, 0.0, inplace)
 
 
 def gelu_forward(cnp.ndarray x not None, bint approximate_tanh):
@@ -249,9 +264,9 @@ def gelu_forward(cnp.ndarray x not None, bint approximate_tanh):
     return _act_forward(x, "gelu", _gelu_fwd, approximate_tanh, 0.0)
 
 
-def gelu_backward(cnp.ndarray saved not None, dout, bint approximate_tanh):
+def gelu_backward(cnp.ndarray saved not None, dout, bint approximate_tanh, bint inplace=False):
     """dx of gelu; saved is the forward input (fdl_gelu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "gelu", _gelu_bwd, approximate_tanh, 0.0)
+    return _act_backward(saved, dout, "gelu", _gelu_bwd, approximate_tanh, 0.0, inplace)
 
 
 def sigmoid_forward(cnp.ndarray x not None):
@@ -259,9 +274,9 @@ def sigmoid_forward(cnp.ndarray x not None):
     return _act_forward(x, "sigmoid", _sigmoid_fwd, 0.0, 0.0)
 
 
-def sigmoid_backward(cnp.ndarray saved not None, dout):
+def sigmoid_backward(cnp.ndarray saved not None, dout, bint inplace=False):
     """dx of sigmoid; saved is the forward output (fdl_sigmoid_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "sigmoid", _sigmoid_bwd, 0.0, 0.0)
+    return _act_backward(saved, dout, "sigmoid", _sigmoid_bwd, 0.0, 0.0, inplace)
 
 
 def tanh_forward(cnp.ndarray x not None):
@@ -269,9 +284,9 @@ def tanh_forward(cnp.ndarray x not None):
     return _act_forward(x, "tanh", _tanh_fwd, 0.0, 0.0)
 
 
-def tanh_backward(cnp.ndarray saved not None, dout):
+def tanh_backward(cnp.ndarray saved not None, dout, bint inplace=False):
     """dx of tanh; saved is the forward output (fdl_tanh_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "tanh", _tanh_bwd, 0.0, 0.0)
+    return _act_backward(saved, dout, "tanh", _tanh_bwd, 0.0, 0.0, inplace)
 
 
 def softplus_forward(cnp.ndarray x not None, double beta, double threshold):
@@ -279,9 +294,9 @@ def softplus_forward(cnp.ndarray x not None, double beta, double threshold):
     return _act_forward(x, "softplus", _softplus_fwd, beta, threshold)
 
 
-def softplus_backward(cnp.ndarray saved not None, dout, double beta, double threshold):
+def softplus_backward(cnp.ndarray saved not None, dout, double beta, double threshold, bint inplace=False):
     """dx of softplus; saved is the forward input (fdl_softplus_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "softplus", _softplus_bwd, beta, threshold)
+    return _act_backward(saved, dout, "softplus", _softplus_bwd, beta, threshold, inplace)
 
 
 def silu_forward(cnp.ndarray x not None):
@@ -289,9 +304,9 @@ def silu_forward(cnp.ndarray x not None):
     return _act_forward(x, "silu", _silu_fwd, 0.0, 0.0)
 
 
-def silu_backward(cnp.ndarray saved not None, dout):
+def silu_backward(cnp.ndarray saved not None, dout, bint inplace=False):
     """dx of silu; saved is the forward input (fdl_silu_backward_f32/_f64)."""
-    return _act_backward(saved, dout, "silu", _silu_bwd, 0.0, 0.0)
+    return _act_backward(saved, dout, "silu", _silu_bwd, 0.0, 0.0, inplace)
 
 
 def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t inner, bint log):
@@ -319,7 +334,9 @@ def softmax_forward(cnp.ndarray x not None, int64_t outer, int64_t dim, int64_t 
 
 
 def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim, int64_t inner,
-                     bint log):
+                     bint log, bint inplace=False):
+    """dx of softmax (log_softmax); inplace: written over dout when it can take it (see
+    _act_backward)."""
     cdef str name = "log_softmax" if log else "softmax"
     if outer < 0 or dim < 0 or inner < 0:
         raise ValueError("%s: sizes must be >= 0, got outer %d, dim %d, inner %d"
@@ -329,7 +346,11 @@ def softmax_backward(cnp.ndarray out not None, dout, int64_t outer, int64_t dim,
     cdef cnp.ndarray g = _c(dout, out.dtype, name, "grad_output")
     _size(out, outer * dim * inner, name, "output")
     _size(g, outer * dim * inner, name, "grad_output")
-    cdef cnp.ndarray dx = _alloc.empty_like(out)       # the kernel writes every element
+    cdef cnp.ndarray dx
+    if inplace and g is dout and _writable_over(g, out):
+        dx = g
+    else:
+        dx = _alloc.empty_like(out)       # the kernel writes every element
     cdef void *pd = _p(dx)
     cdef void *po = _p(out)
     cdef void *pg = _p(g)

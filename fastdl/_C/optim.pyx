@@ -117,6 +117,93 @@ def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, double step, double lr,
     check(st, "adam_step")
 
 
+cdef bint _f32_c(object a, bint writable, cnp.ndarray like):
+    """a is a C-contiguous float32 ndarray of like's shape (like=None: any shape)."""
+    if type(a) is not np.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != cnp.NPY_FLOAT32 or not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        return False
+    if writable and not cnp.PyArray_ISWRITEABLE(arr):
+        return False
+    if like is not None and not cnp.PyArray_SAMESHAPE(arr, like):
+        return False
+    return True
+
+
+cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b):
+    cdef uintptr_t alo = <uintptr_t>cnp.PyArray_DATA(a), blo = <uintptr_t>cnp.PyArray_DATA(b)
+    cdef uintptr_t ahi = alo + <uintptr_t>cnp.PyArray_NBYTES(a)
+    cdef uintptr_t bhi = blo + <uintptr_t>cnp.PyArray_NBYTES(b)
+    return not (alo < bhi and blo < ahi and ahi > alo and bhi > blo)
+
+
+def adam_step_many(list params, list grads, list exp_avgs, list exp_avg_sqs, list max_exp_avg_sqs,
+                   list steps, double lr, double beta1, double beta2, double eps,
+                   double weight_decay=0.0, bint decoupled=False, bint amsgrad=False,
+                   bint maximize=False):
+    """adam_step over lists of parameters in one call (a multi-tensor Adam step).
+
+    steps holds each parameter's step count as a 0-d float32 array, incremented
+    in place before its update (as the optimizer's state['step']). Returns False
+    and changes nothing when an array does not fit the fused call (dtype,
+    layout, shape, overlap, read-only): the caller then takes the per-parameter
+    path, whose checks name the problem. max_exp_avg_sqs is used with amsgrad
+    only (pass an empty list otherwise)."""
+    cdef Py_ssize_t k, n = len(params)
+    if len(grads) != n or len(exp_avgs) != n or len(exp_avg_sqs) != n or len(steps) != n \
+            or (amsgrad and len(max_exp_avg_sqs) != n):
+        raise ValueError("adam_step_many: the lists must have one entry per parameter")
+    cdef cnp.ndarray p, s
+    for k in range(n):
+        if not _f32_c(params[k], True, None):
+            return False
+        p = <cnp.ndarray>params[k]
+        if not (_f32_c(grads[k], False, p) and _f32_c(exp_avgs[k], True, p)
+                and _f32_c(exp_avg_sqs[k], True, p)
+                and (not amsgrad or _f32_c(max_exp_avg_sqs[k], True, p))):
+            return False
+        if not _f32_c(steps[k], True, None):
+            return False
+        s = <cnp.ndarray>steps[k]
+        if cnp.PyArray_SIZE(s) != 1:
+            return False
+        if not (_apart(p, grads[k]) and _apart(p, exp_avgs[k]) and _apart(p, exp_avg_sqs[k])
+                and _apart(grads[k], exp_avgs[k]) and _apart(grads[k], exp_avg_sqs[k])
+                and _apart(exp_avgs[k], exp_avg_sqs[k]) and _apart(p, s)
+                and _apart(exp_avgs[k], s) and _apart(exp_avg_sqs[k], s)):
+            return False
+        if amsgrad and not (_apart(max_exp_avg_sqs[k], p) and _apart(max_exp_avg_sqs[k], grads[k])
+                            and _apart(max_exp_avg_sqs[k], exp_avgs[k])
+                            and _apart(max_exp_avg_sqs[k], exp_avg_sqs[k])):
+            return False
+    cdef int st = FDL_OK
+    cdef float *sp
+    cdef float *pp
+    cdef float *mp
+    cdef float *vp
+    cdef float *xp
+    cdef const float *gp
+    cdef int64_t m
+    cdef double stepd
+    for k in range(n):
+        p = <cnp.ndarray>params[k]
+        pp = <float *>cnp.PyArray_DATA(p)
+        gp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grads[k])
+        mp = <float *>cnp.PyArray_DATA(<cnp.ndarray>exp_avgs[k])
+        vp = <float *>cnp.PyArray_DATA(<cnp.ndarray>exp_avg_sqs[k])
+        xp = <float *>cnp.PyArray_DATA(<cnp.ndarray>max_exp_avg_sqs[k]) if amsgrad else NULL
+        m = cnp.PyArray_SIZE(p)
+        sp = <float *>cnp.PyArray_DATA(<cnp.ndarray>steps[k])
+        sp[0] = sp[0] + <float>1.0          # state['step'] += 1, in float32 like _bump_step
+        stepd = sp[0]
+        with nogil:
+            st = fdl_adam_step_f32(pp, mp, vp, xp, gp, m, stepd, lr, beta1, beta2, eps,
+                                   weight_decay, decoupled, amsgrad, maximize)
+        check(st, "adam_step")
+    return True
+
+
 def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, double lr, double alpha,
                  double eps, double weight_decay=0.0, double momentum=0.0,
                  bint centered=False, bint maximize=False):

@@ -11,12 +11,35 @@ A leaf with post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_h
 gets its gradient as soon as the last node that uses it has run, and its hooks run
 then, while the walk goes on (DistributedDataParallel starts its all-reduce there).
 """
+import sys
+import sysconfig
+
 import numpy as np
 
 from fastdl._C._alloc import sole_owner
 from fastdl.autograd.function import _REBIND
 
 __all__ = ["run_backward"]
+
+# Reference counts tell "nothing else holds this" only where every holder
+# counts: CPython with the GIL, before 3.14's borrowed stack references.
+REFCOUNTS_EXACT = (sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+                   and not sysconfig.get_config_var("Py_GIL_DISABLED"))
+_refs = sys.getrefcount
+
+# Backward functions that may write their result over the gradient they get
+# (ctx._grad_free tells them when they may); see writes_over_grad.
+_OVERWRITERS = set()
+
+
+def writes_over_grad(backward):
+    """Mark a single-output backward that may write its input gradient over the
+    incoming gradient array. The engine then sets ``ctx._grad_free`` to True
+    for a call whose gradient nothing else holds (a temporary made by the
+    consumer's backward, or a root gradient the caller gave up): no other
+    node, leaf, retained or captured gradient, or caller sees that array."""
+    _OVERWRITERS.add(backward)
+    return backward
 
 _n_hooked = 0           # tensors that ever had a post-accumulate hook; 0: skip the bookkeeping
 
@@ -145,12 +168,15 @@ def _put(buf, node, k, g):
     slots[k] = g if slots[k] is None else _sum(slots[k], g)
 
 
-def run_backward(roots, grads, retain_graph=False, inputs=None):
+def run_backward(roots, grads, retain_graph=False, inputs=None, grads_given_up=False):
     """Backpropagate ``grads`` (ndarrays shaped like the roots) through the graph.
 
     inputs=None: accumulate into ``.grad`` of every leaf reached. Otherwise
     return the gradients of the given tensors (None where none arrived) and
-    leave every ``.grad`` alone.
+    leave every ``.grad`` alone. grads_given_up=True: grads is a list the
+    caller empties its hands of (it keeps no other reference to the arrays):
+    the engine clears it, and backward rules and leaves may then reuse the
+    arrays' memory.
     """
     buf = {}            # node -> grad (one output) or [grad per output]
     leaves = {}         # id(leaf) -> [leaf, grad]
@@ -165,10 +191,15 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
         root_nodes.append(node)
         if t._retains_grad:
             retained_roots.append(t)
+    g = None
     order, retained = _topo_nodes(root_nodes)
     for t in retained_roots:
         retained[(t._node, t._oidx)] = t
-    handed = {id(g) for g in grads}      # arrays no leaf may adopt (see _accumulate)
+    if grads_given_up:
+        grads.clear()
+        handed = set()
+    else:
+        handed = {id(g) for g in grads}      # arrays no leaf may adopt (see _accumulate)
     waits = _hooked_leaf_uses(order) if _n_hooked and inputs is None else None
     captured = None
     if inputs is not None:
@@ -194,13 +225,23 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                     captured[id(t)] = g
                 else:
                     t._accumulate_grad(g, False)
+            g = None
         fn = node._fn
         if fn is None:
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time (node %s); "
                 "its saved buffers were freed after the first backward. Pass "
                 "retain_graph=True to the first backward() if you need to do this." % node.name)
-        res = fn(node, got) if single else fn(node, *got)
+        if single:
+            if fn in _OVERWRITERS and REFCOUNTS_EXACT:
+                # got is free when only this frame holds it (`got` and the call's
+                # argument) and no other array uses its memory
+                node._grad_free = (type(got) is np.ndarray and _refs(got) == 2
+                                   and id(got) not in handed and sole_owner(got))
+            res = fn(node, got)
+        else:
+            res = fn(node, *got)
+        got = None
         if not retain_graph:
             node._release()
         if type(res) is not tuple:
@@ -234,6 +275,7 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                 buf[p] = gi if prev is None else _sum(prev, gi)
             else:
                 _put(buf, p, k, gi)
+        res = gi = None     # hold no gradient into the next node's call (see _grad_free)
         if waits is not None:
             _last_use(node, waits, leaves, handed)
 

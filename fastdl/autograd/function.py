@@ -59,6 +59,7 @@ class Node:
     _nondiff = None
     _cls = None
     materialize_grads = False
+    _grad_free = False      # set by the engine for backwards marked writes_over_grad
 
     def __init__(self, name, inputs, backward):
         self.name = name

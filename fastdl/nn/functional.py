@@ -107,10 +107,17 @@ def linear(input, weight, bias=None):
         >>> y.shape
         (4, 5)
     """
-    x, w = _promote(input, weight)
-    if bias is not None:
-        x, b = _promote(x, bias)
-        w = w.to(x.dtype)
+    if (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and input._data.dtype == weight._data.dtype
+            and (bias is None or (isinstance(bias, Tensor)
+                                  and bias._data.dtype == weight._data.dtype))):
+        x, w, b = input, weight, bias       # one dtype already: nothing to promote
+    else:
+        x, w = _promote(input, weight)
+        b = None
+        if bias is not None:
+            x, b = _promote(x, bias)
+            w = w.to(x.dtype)
     xd, wd = x._data, w._data
     if wd.ndim != 2:
         raise ValueError("linear: weight must be 2-D (out_features, in_features), got shape %s"
@@ -118,13 +125,10 @@ def linear(input, weight, bias=None):
     if xd.ndim < 1 or xd.shape[-1] != wd.shape[1]:
         raise ValueError("linear: input shape %s does not match weight shape %s: expected "
                          "input (*, %d)" % (xd.shape, wd.shape, wd.shape[1]))
-    bd = None
-    if bias is not None:
-        bd = b._data
-        if bd.shape != (wd.shape[0],):
-            raise ValueError("linear: bias must have shape (%d,), got %s"
-                             % (wd.shape[0], bd.shape))
-    return _fn.Linear.apply(x, w, None if bias is None else b)
+    if b is not None and b._data.shape != (wd.shape[0],):
+        raise ValueError("linear: bias must have shape (%d,), got %s"
+                         % (wd.shape[0], b._data.shape))
+    return _fn.Linear.apply(x, w, b)
 
 
 # ---- activations -------------------------------------------------------------------
@@ -701,6 +705,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     w = _class_weight(op, weight, C, x.dtype)
     if prob:
         count = rows.shape[0]
+    elif w is None and tr.size and 0 <= tr.min() and tr.max() < C and \
+            not 0 <= ignore_index < C:
+        count = tr.size     # every index in range and none ignored: two reductions
     else:
         _check_classes(op, tr, C, ignore_index)
         valid = tr != ignore_index

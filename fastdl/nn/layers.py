@@ -127,7 +127,10 @@ class Linear(Module):
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError("Linear: expected input of shape (*, %d), got %s"
                              % (self.in_features, tuple(input.shape)))
-        return F.linear(input, self.weight, self.bias)
+        ps = self._parameters       # self.weight would go through Module.__getattr__
+        w = ps.get("weight")
+        return F.linear(input, self.weight if w is None else w,
+                        ps["bias"] if "bias" in ps else self.bias)
 
     def extra_repr(self):
         return "in_features=%d, out_features=%d, bias=%s" % (

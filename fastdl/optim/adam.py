@@ -1,6 +1,7 @@
 """Adam and AdamW."""
 import numpy as np
 
+from fastdl._C import optim as _c
 from fastdl.optim import _kernels as _k
 from fastdl.optim.optimizer import Optimizer, _bump_step, _new_step
 
@@ -62,6 +63,33 @@ class Adam(Optimizer):
         state["exp_avg_sq"] = np.zeros_like(p._data)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = np.zeros_like(p._data)
+
+    def _step_group(self, group):
+        # The multi-tensor step: one call updates every float32 parameter of the group,
+        # when all of them have their state and fit the fused kernel; anything else
+        # (float64, a first step, strided arrays) takes the per-parameter path.
+        amsgrad = group["amsgrad"]
+        ps, gs, ms, vs, xs, steps = [], [], [], [], [], []
+        state = self.state
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            s = state.get(p)
+            if not s or (amsgrad and "max_exp_avg_sq" not in s):
+                return Optimizer._step_group(self, group)
+            ps.append(p._data)
+            gs.append(g._data)
+            ms.append(s["exp_avg"])
+            vs.append(s["exp_avg_sq"])
+            steps.append(s["step"])
+            if amsgrad:
+                xs.append(s["max_exp_avg_sq"])
+        beta1, beta2 = group["betas"]
+        if not _c.adam_step_many(ps, gs, ms, vs, xs, steps, group["lr"], beta1, beta2,
+                                 group["eps"], group["weight_decay"],
+                                 group["decoupled_weight_decay"], amsgrad, group["maximize"]):
+            Optimizer._step_group(self, group)
 
     def _update(self, data, grad, state, group):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:

@@ -150,37 +150,41 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        name = type(self).__name__
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                data = p._data
-                if data.dtype not in _FLOAT_DTYPES:
-                    raise TypeError("%s: parameter of shape %s is %s; fastdl.optim updates "
-                                    "float32 or float64 parameters" % (name, data.shape,
-                                                                       data.dtype))
-                grad = p.grad._data
-                if grad.dtype != data.dtype:
-                    raise TypeError("%s: gradient of shape %s is %s, expected %s like its "
-                                    "parameter" % (name, grad.shape, grad.dtype, data.dtype))
-                if grad.shape != data.shape:
-                    raise ValueError("%s: gradient has shape %s, parameter has shape %s"
-                                     % (name, grad.shape, data.shape))
-                # The kernels need contiguous arrays; a strided gradient is read
-                # from a contiguous copy, a strided parameter is updated in a
-                # copy that is written back (both rare: leaves are contiguous).
-                grad = np.ascontiguousarray(grad)
-                state = self.state[p]
-                if len(state) == 0:
-                    self._init_state(p, group, state)
-                if data.flags.c_contiguous and data.flags.writeable:
-                    self._update(data, grad, state, group)
-                else:
-                    work = np.ascontiguousarray(data).copy()
-                    self._update(work, grad, state, group)
-                    data[...] = work
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group):
+        """Update the parameters of one group that have a gradient, one fused call each."""
+        name = type(self).__name__
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            data = p._data
+            if data.dtype not in _FLOAT_DTYPES:
+                raise TypeError("%s: parameter of shape %s is %s; fastdl.optim updates "
+                                "float32 or float64 parameters" % (name, data.shape,
+                                                                   data.dtype))
+            grad = p.grad._data
+            if grad.dtype != data.dtype:
+                raise TypeError("%s: gradient of shape %s is %s, expected %s like its "
+                                "parameter" % (name, grad.shape, grad.dtype, data.dtype))
+            if grad.shape != data.shape:
+                raise ValueError("%s: gradient has shape %s, parameter has shape %s"
+                                 % (name, grad.shape, data.shape))
+            # The kernels need contiguous arrays; a strided gradient is read
+            # from a contiguous copy, a strided parameter is updated in a
+            # copy that is written back (both rare: leaves are contiguous).
+            grad = np.ascontiguousarray(grad)
+            state = self.state[p]
+            if len(state) == 0:
+                self._init_state(p, group, state)
+            if data.flags.c_contiguous and data.flags.writeable:
+                self._update(data, grad, state, group)
+            else:
+                work = np.ascontiguousarray(data).copy()
+                self._update(work, grad, state, group)
+                data[...] = work
 
     # buffers that _update creates on a later step (PyTorch's SGD makes
     # momentum_buffer on the first step with momentum); a checkpoint may hold them

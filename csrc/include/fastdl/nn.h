@@ -28,7 +28,8 @@ extern "C" {
 #endif
 
 /* ---- Activations: x[N] elementwise; softmax over dim of x[outer, dim,
-        inner]. Backward writes dx (=). */
+        inner]. Backward writes dx (=); dx may be dout itself (in place,
+        overwriting the incoming gradient), but no other overlap. */
 FDL_API int fdl_relu_forward_f32(float *out, const float *x, int64_t n);
 FDL_API int fdl_relu_forward_f64(double *out, const double *x, int64_t n);
 FDL_API int fdl_relu_backward_f32(float *dx, const float *x, const float *dout, int64_t n);

@@ -10,14 +10,15 @@ import math
 import numpy as np
 
 from fastdl._C import _core
+from fastdl._C import gemm as _gemm_mod
 from fastdl._C import nn as _nn
+from fastdl.autograd.engine import writes_over_grad
 from fastdl.autograd.function import KernelFunction
 
 
 
 def _gemm():
-    from fastdl._C import gemm
-    return gemm
+    return _gemm_mod
 
 
 def reduce_loss(loss, reduction, count):
@@ -48,17 +49,24 @@ class Linear(KernelFunction):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])   # -1 is ambiguous at size 0
+        # -1 is ambiguous at size 0
+        x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         ctx.save_for_backward(x2, w)
-        return _gemm().matmul(x2, w, transb=True, bias=b).reshape(x.shape[:-1] + (w.shape[0],))
+        y = _gemm_mod.matmul(x2, w, transb=True, bias=b)
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
         x2, w = ctx.saved_tensors
         rx, rw, rb = ctx.needs_input_grad
-        gemm = _gemm()
-        g2 = g.reshape(x2.shape[0], w.shape[0])
-        gx = gemm.matmul(g2, w).reshape(ctx.inputs[0]._data.shape) if rx else None
+        gemm = _gemm_mod
+        g2 = g if g.ndim == 2 else g.reshape(x2.shape[0], w.shape[0])
+        gx = None
+        if rx:
+            gx = gemm.matmul(g2, w)
+            xs = ctx.inputs[0]._data.shape
+            if len(xs) != 2:
+                gx = gx.reshape(xs)
         gw = gemm.matmul(g2, x2, transa=True) if rw else None
         gb = _core.sum(g2, (0,), False) if rb else None
         return gx, gw, gb
@@ -101,9 +109,10 @@ class Activation(KernelFunction):
         return out
 
     @staticmethod
+    @writes_over_grad
     def backward(ctx, g):
         saved, bwd, ps = ctx.saved_tensors
-        d = bwd(saved, g, *ps)
+        d = bwd(saved, g, *ps, inplace=ctx._grad_free)
         return d if d.ndim == saved.ndim else d.reshape(saved.shape)
 
 
@@ -118,9 +127,11 @@ class Softmax(KernelFunction):
         return out
 
     @staticmethod
+    @writes_over_grad
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return _nn.softmax_backward(out, g, *ctx.dims).reshape(out.shape)
+        d = _nn.softmax_backward(out, g, *ctx.dims, inplace=ctx._grad_free)
+        return d if d.shape == out.shape else d.reshape(out.shape)
 
 
 _PL = {n: (getattr(_nn, n + "_forward"), getattr(_nn, n + "_backward"))
