@@ -93,6 +93,8 @@ CASES = [
      "ValueError", ["adaptive_avg_pool2d"]),
     ("batch_norm_1d", "nn.batch_norm_forward(f(3), None, None, None, None, True, 0.1, 1e-5)",
      "ValueError", ["batch_norm", "(N, C"]),
+    ("batch_norm_relu_bias_size", "nn.batch_norm_backward(f(3), f(3), f(2, 3, 4), None, "
+     "f(2, 3, 4), True, True, False, False, True, f(5))", "ValueError", ["batch_norm", "bias"]),
     ("layer_norm_zero", "nn.layer_norm_forward(f(2, 3), 0, None, None, 1e-5)", "ValueError",
      ["layer_norm", "0"]),
     ("layer_norm_not_dividing", "nn.layer_norm_forward(f(2, 3), 4, None, None, 1e-5)",

@@ -16,6 +16,7 @@
 #include "core/rows_table.h"
 #include "gemm/gemm_internal.h"
 #include "nn/act_table.h"
+#include "nn/norm_table.h"
 #include "nn/rnn_isa.h"
 #include "nn/winograd.h"
 #include "optim/optim_table.h"
@@ -28,6 +29,7 @@ typedef struct {
     int64_t (*fma_loop)(int64_t iters);   /* FMA peak probe (gemm/peak*.c) */
     const nn_wino_kernels *wino;       /* Winograd tile transforms (nn/winograd_kernels.h) */
     const fdl_gemm_kernels *gemm;      /* GEMM micro-kernels, tiles, small-M kernels */
+    const nn_norm_kernels *norm;       /* batch_norm / layer_norm bodies (nn/norm_impl.h) */
 } fdl_isa_kernels_t;
 
 /* The kernel tables of fdl_active_isa(). */

@@ -1,5 +1,6 @@
 # Declarations of csrc/include/fastdl/nn.h, one to one.
 from libc.stdint cimport int64_t, uint64_t, uint8_t
+from fastdl._C.gemm cimport fdl_act, FDL_ACT_NONE, FDL_ACT_RELU
 
 cdef extern from "fastdl.h" nogil:
     # Activations
@@ -247,6 +248,22 @@ cdef extern from "fastdl.h" nogil:
     int fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
             const double *mean, const double *rstd, const double *x, const double *weight,
             const double *dout, int64_t N, int64_t C, int64_t S, int training)
+    int fdl_batch_norm_forward_ex_f32(float *out, float *mean, float *rstd,
+            float *running_mean, float *running_var, const float *x, const float *weight,
+            const float *bias, int64_t N, int64_t C, int64_t S, int training, float momentum,
+            float eps, fdl_act act)
+    int fdl_batch_norm_forward_ex_f64(double *out, double *mean, double *rstd,
+            double *running_mean, double *running_var, const double *x, const double *weight,
+            const double *bias, int64_t N, int64_t C, int64_t S, int training, double momentum,
+            double eps, fdl_act act)
+    int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias,
+            const float *mean, const float *rstd, const float *x, const float *weight,
+            const float *bias, const float *dout, int64_t N, int64_t C, int64_t S, int training,
+            fdl_act act)
+    int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias,
+            const double *mean, const double *rstd, const double *x, const double *weight,
+            const double *bias, const double *dout, int64_t N, int64_t C, int64_t S,
+            int training, fdl_act act)
     int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
             const float *weight, const float *bias, int64_t R, int64_t D, float eps)
     int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,

@@ -1058,8 +1058,9 @@ cdef inline cnp.ndarray _inout(object a, object dtype, int64_t n, str op, str wh
 
 
 def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight, bias,
-                       bint training, double momentum, double eps):
-    """(out, mean[C], rstd[C]) for x[N, C, S...]; running stats updated in place when training."""
+                       bint training, double momentum, double eps, bint relu=False):
+    """(out, mean[C], rstd[C]) for x[N, C, S...]; running stats updated in place when training.
+    relu: out = relu(batch_norm(x)) in the same pass."""
     cdef bint d = _f64(x, "batch_norm")
     _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
@@ -1085,16 +1086,19 @@ def batch_norm_forward(cnp.ndarray x not None, running_mean, running_var, weight
     cdef void *pb = _p(b)
     cdef int st = 0
     with nogil:
-        st = by_dtype(d, fdl_batch_norm_forward_f64, fdl_batch_norm_forward_f32, po, pm, ps, prm,
-                      prv, px, pw, pb, N, C, S, training, momentum, eps)
+        st = by_dtype(d, fdl_batch_norm_forward_ex_f64, fdl_batch_norm_forward_ex_f32, po, pm, ps,
+                      prm, prv, px, pw, pb, N, C, S, training, momentum, eps,
+                      FDL_ACT_RELU if relu else FDL_ACT_NONE)
     check(st, "batch_norm")
     return out, mean, rstd
 
 
 def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
                         cnp.ndarray x not None, weight, dout, bint training, bint need_dx,
-                        bint need_dw, bint need_db):
-    """(dx, dweight, dbias), None for those not needed."""
+                        bint need_dw, bint need_db, bint relu=False, bias=None):
+    """(dx, dweight, dbias), None for those not needed. relu: the forward was
+    relu(batch_norm(x)) with this bias (or a batch_norm followed by a ReLU); dout counts
+    only where its output is > 0 (recomputed from x, mean, rstd, weight and bias)."""
     cdef bint d = _f64(x, "batch_norm")
     _rank(x, -2, "batch_norm", "input", "(N, C, ...)")
     x = np.ascontiguousarray(x)
@@ -1106,6 +1110,8 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef cnp.ndarray r = _c(rstd, x.dtype, "batch_norm", "rstd")
     _size(w, C, "batch_norm", "weight"); _size(g, x.size, "batch_norm", "grad_output")
     _size(m, C, "batch_norm", "mean"); _size(r, C, "batch_norm", "rstd")
+    cdef cnp.ndarray bb = _c(bias, x.dtype, "batch_norm", "bias")
+    _size(bb, C, "batch_norm", "bias")
     cdef cnp.ndarray dx = _alloc.empty_like(x) if need_dx else None     # written, not added
     cdef cnp.ndarray dw = _alloc.zeros(C, x.dtype) if need_dw else None
     cdef cnp.ndarray db = _alloc.zeros(C, x.dtype) if need_db else None
@@ -1117,10 +1123,12 @@ def batch_norm_backward(cnp.ndarray mean not None, cnp.ndarray rstd not None,
     cdef void *px = _p(x)
     cdef void *pw = _p(w)
     cdef void *pg = _p(g)
+    cdef void *pb = _p(bb)
     cdef int st = 0
     with nogil:
-        st = by_dtype(d, fdl_batch_norm_backward_f64, fdl_batch_norm_backward_f32, pdx, pdw, pdb,
-                      pm, pr, px, pw, pg, N, C, S, training)
+        st = by_dtype(d, fdl_batch_norm_backward_ex_f64, fdl_batch_norm_backward_ex_f32, pdx, pdw,
+                      pdb, pm, pr, px, pw, pb, pg, N, C, S, training,
+                      FDL_ACT_RELU if relu else FDL_ACT_NONE)
     check(st, "batch_norm")
     return dx, dw, db
 

@@ -7,6 +7,15 @@ each Node calls its backward once with the summed gradient of every output
 (None for outputs that got none). Leaves get their gradient accumulated
 into ``.grad`` at the end, or handed back to ``autograd.grad``.
 
+ReLU fold: a ReLU node whose input is output 0 of a node that can take the
+ReLU's mask in its own backward (``node._fold_relu``, e.g. BatchNorm) is not run
+when the walk reaches it; its gradient waits with the producer. When the
+producer's turn comes and nothing else sent a gradient to that output (and
+the output does not retain its grad nor is an ``autograd.grad`` input), the
+producer runs ``_fold_relu`` with the ReLU's gradient, the mask applied inside
+its kernel. Otherwise the ReLU's backward runs then, as it would have, and
+its result joins the other gradients. ``set_relu_fold(False)`` turns the fold off.
+
 A leaf with post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_hook``)
 gets its gradient as soon as the last node that uses it has run, and its hooks run
 then, while the walk goes on (DistributedDataParallel starts its all-reduce there).
@@ -42,6 +51,15 @@ def writes_over_grad(backward):
     return backward
 
 _n_hooked = 0           # tensors that ever had a post-accumulate hook; 0: skip the bookkeeping
+_fold = [True]          # the ReLU fold (see the module docstring) is on
+
+
+def set_relu_fold(on):
+    """Turn the ReLU backward fold on or off (for tests and comparisons); returns the old
+    setting."""
+    old = _fold[0]
+    _fold[0] = bool(on)
+    return old
 
 
 class RemovableHandle:
@@ -168,6 +186,43 @@ def _put(buf, node, k, g):
     slots[k] = g if slots[k] is None else _sum(slots[k], g)
 
 
+def _fold_target(node, retained):
+    """The producer that may take relu node's backward, or None."""
+    inp = node.inputs[0]
+    if inp is None:
+        return None
+    p, k = _edge(node, inp) if _REBIND[0] else (inp._node, inp._oidx)
+    if p is None or k != 0 or p._fold_relu is None or p._fn is None \
+            or (retained and (p, 0) in retained):
+        return None
+    return p
+
+
+def _settle(node, got, held, retain_graph):
+    """At the turn of node, which holds a relu's backward (held = (relu node, its
+    gradient)): (relu node, grads) when the relu folds into node's backward, the
+    relu's gradient in slot 0; else run the relu's backward now and add its result
+    into slot 0: (None, grads)."""
+    relu, g = held
+    single = node.nout == 1
+    g0 = got if single else (got[0] if got is not None else None)
+    if g0 is None:
+        if single:
+            return relu, g
+        got = got if got is not None else [None] * node.nout
+        got[0] = g
+        return relu, got
+    r = relu._fn(relu, g)
+    if not retain_graph:
+        relu._release()
+    if type(r) is not np.ndarray:
+        r = np.asarray(r)
+    if single:
+        return None, _sum(got, r)
+    got[0] = _sum(g0, r)
+    return None, got
+
+
 def run_backward(roots, grads, retain_graph=False, inputs=None, grads_given_up=False):
     """Backpropagate ``grads`` (ndarrays shaped like the roots) through the graph.
 
@@ -209,8 +264,12 @@ def run_backward(roots, grads, retain_graph=False, inputs=None, grads_given_up=F
             if t._node is not None:
                 retained[(t._node, t._oidx)] = t
 
+    held = {} if _fold[0] else None     # producer node -> (relu node, gradient), see _settle
     for node in order:
         got = buf.pop(node, None)
+        relu = None
+        if held and node in held:
+            relu, got = _settle(node, got, held.pop(node), retain_graph)
         if got is None:
             if waits is not None:
                 _last_use(node, waits, leaves, handed)
@@ -232,7 +291,17 @@ def run_backward(roots, grads, retain_graph=False, inputs=None, grads_given_up=F
                 "backward: trying to backward through the graph a second time (node %s); "
                 "its saved buffers were freed after the first backward. Pass "
                 "retain_graph=True to the first backward() if you need to do this." % node.name)
-        if single:
+        if held is not None and node._relu:
+            p = _fold_target(node, retained)
+            if p is not None and p not in held:
+                held[p] = (node, got)      # decided at p's turn (_settle)
+                got = None
+                continue
+        if relu is not None:
+            res = node._fold_relu(node, relu, got) if single else node._fold_relu(node, relu, *got)
+            if not retain_graph:
+                relu._release()
+        elif single:
             if fn in _OVERWRITERS and REFCOUNTS_EXACT:
                 # got is free when only this frame holds it (`got` and the call's
                 # argument) and no other array uses its memory

@@ -60,6 +60,8 @@ class Node:
     _cls = None
     materialize_grads = False
     _grad_free = False      # set by the engine for backwards marked writes_over_grad
+    _relu = False           # a relu node (its backward may be folded, see engine._settle)
+    _fold_relu = None       # backward(ctx, relu_node, g, *other grads) taking a relu's mask
 
     def __init__(self, name, inputs, backward):
         self.name = name

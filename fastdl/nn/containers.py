@@ -1,7 +1,8 @@
 """Sequential, ModuleList, ModuleDict (PyTorch semantics)."""
 from collections import OrderedDict
 
-from fastdl.nn.layers import Conv2d, _conv_relu_call, _conv_relu_pair
+from fastdl.nn.layers import (BatchNorm1d, BatchNorm2d, Conv2d, _bn_relu_call, _bn_relu_pair,
+                              _conv_relu_call, _conv_relu_pair)
 from fastdl.nn.module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -70,14 +71,19 @@ class Sequential(Module):
     def forward(self, input):
         """Run the input through every module in order.
 
-        A Conv2d directly followed by a ReLU, neither with a forward hook, runs as one
-        fused convolution + bias + ReLU node: same values and gradients, one pass."""
+        A Conv2d (or BatchNorm1d/2d) directly followed by a ReLU, neither with a forward
+        hook, runs as one fused convolution + bias + ReLU (batch_norm + ReLU) node: same
+        values and gradients, one pass."""
         mods = tuple(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
             m = mods[i]
             if type(m) is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
                 input = _conv_relu_call(m, mods[i + 1], input)
+                i += 2
+            elif (type(m) is BatchNorm2d or type(m) is BatchNorm1d) and i + 1 < n \
+                    and _bn_relu_pair(m, mods[i + 1]):
+                input = _bn_relu_call(m, mods[i + 1], input)
                 i += 2
             else:
                 input = m(input)

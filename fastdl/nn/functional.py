@@ -1043,6 +1043,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         >>> mean, var
         (tensor([0.2, 0.4]), tensor([1.1, 1.7]))
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                       False)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps, relu):
+    """batch_norm, followed by relu in the same kernel pass when relu is true (the node
+    nn.Sequential builds for BatchNorm1d/2d followed by ReLU)."""
     op = "batch_norm"
     x = _input(input, op)
     if x.ndim < 2:
@@ -1075,7 +1082,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     w = _param(op, weight, C, x.dtype, "weight")
     b = _param(op, bias, C, x.dtype, "bias")
     out, _, _ = _fn.BatchNorm.apply(x, w, b, stats[0], stats[1], bool(training),
-                                    float(momentum), float(eps))
+                                    float(momentum), float(eps), bool(relu))
     return out
 
 

@@ -437,6 +437,9 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input):
+        return self._forward(input, False)
+
+    def _forward(self, input, relu):
         _check_ndim(self, input, self._dims, self._what)
         if input.shape[1] != self.num_features:
             raise ValueError("%s: expected %d channels (dim 1), got input of shape %s"
@@ -447,12 +450,12 @@ class _BatchNorm(Module):
             self.num_batches_tracked._data[...] += 1
             if momentum is None:    # cumulative moving average, as in PyTorch
                 momentum = 1.0 / float(self.num_batches_tracked.item())
-        return F.batch_norm(input,
-                            self.running_mean if not self.training or self.track_running_stats
-                            else None,
-                            self.running_var if not self.training or self.track_running_stats
-                            else None,
-                            self.weight, self.bias, use_batch, momentum or 0.0, self.eps)
+        return F._batch_norm(input,
+                             self.running_mean if not self.training or self.track_running_stats
+                             else None,
+                             self.running_var if not self.training or self.track_running_stats
+                             else None,
+                             self.weight, self.bias, use_batch, momentum or 0.0, self.eps, relu)
 
     def extra_repr(self):
         return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
@@ -775,6 +778,25 @@ def _conv_relu_call(conv, relu, input):
     out = _conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
                   conv.groups, True)
     conv.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
+    return out
+
+
+_BN_FORWARD = _BatchNorm.forward
+
+
+def _bn_relu_pair(a, b):
+    """Whether BatchNorm1d/2d a followed by ReLU b (in a Sequential) may run as one fused
+    node, on the same terms as _conv_relu_pair."""
+    return (type(a) in (BatchNorm1d, BatchNorm2d) and type(b) is ReLU and not a._forward_hooks
+            and not b._forward_hooks and "forward" not in a.__dict__
+            and "forward" not in b.__dict__ and type(a).forward is _BN_FORWARD
+            and ReLU.forward is _RELU_FORWARD)
+
+
+def _bn_relu_call(bn, relu, input):
+    """relu(bn(input)) as one batch_norm + ReLU kernel pass (and one autograd node)."""
+    out = bn._forward(input, True)
+    bn.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
     return out
 
 

@@ -12,8 +12,10 @@
  * negative size, a kernel size, stride or dilation below 1, a class index
  * outside [0, C) other than ignore_index, a max-pool index outside its
  * plane) or FDL_ERR_NULL (a required pointer is NULL while there is work;
- * weight, pos_weight, bias, running_mean/var, dweight, dbias and the
- * dropout mask may be NULL). Buffer lengths are the caller's promise.
+ * weight, pos_weight, bias, running_mean/var (when training), dweight, dbias
+ * and the dropout mask may be NULL); batch_norm also FDL_ERR_NOMEM when its
+ * small per-channel scratch cannot be allocated. Buffer lengths are the
+ * caller's promise.
  * Shapes per kernel are in csrc/nn/<family>_impl.h.
  */
 #ifndef FASTDL_NN_H
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "fastdl/export.h"
+#include "fastdl/gemm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -272,6 +275,31 @@ FDL_API int fdl_batch_norm_backward_f32(float *dx, float *dweight, float *dbias,
 FDL_API int fdl_batch_norm_backward_f64(double *dx, double *dweight, double *dbias,
         const double *mean, const double *rstd, const double *x, const double *weight,
         const double *dout, int64_t N, int64_t C, int64_t S, int training);
+/* out = act(batch_norm(x)) in the same pass (act FDL_ACT_NONE or FDL_ACT_RELU,
+ * another value: FDL_ERR_ARG); otherwise as fdl_batch_norm_forward_*. */
+FDL_API int fdl_batch_norm_forward_ex_f32(float *out, float *mean, float *rstd,
+        float *running_mean, float *running_var, const float *x, const float *weight,
+        const float *bias, int64_t N, int64_t C, int64_t S, int training, float momentum,
+        float eps, fdl_act act);
+FDL_API int fdl_batch_norm_forward_ex_f64(double *out, double *mean, double *rstd,
+        double *running_mean, double *running_var, const double *x, const double *weight,
+        const double *bias, int64_t N, int64_t C, int64_t S, int training, double momentum,
+        double eps, fdl_act act);
+/* As fdl_batch_norm_backward_* for out = act(batch_norm(x)) (act FDL_ACT_NONE or
+ * FDL_ACT_RELU, another value: FDL_ERR_ARG), the forward run by
+ * fdl_batch_norm_forward_* or _ex_* on the same x, weight, bias (may be NULL)
+ * and returning this mean and rstd: with FDL_ACT_RELU dout counts only where
+ * that forward's output is > 0. The mask is recomputed from x inside the same
+ * passes (no output buffer is read), by the forward's own expression, so on
+ * the same ISA it matches the forward's output sign bit for bit. */
+FDL_API int fdl_batch_norm_backward_ex_f32(float *dx, float *dweight, float *dbias,
+        const float *mean, const float *rstd, const float *x, const float *weight,
+        const float *bias, const float *dout, int64_t N, int64_t C, int64_t S, int training,
+        fdl_act act);
+FDL_API int fdl_batch_norm_backward_ex_f64(double *dx, double *dweight, double *dbias,
+        const double *mean, const double *rstd, const double *x, const double *weight,
+        const double *bias, const double *dout, int64_t N, int64_t C, int64_t S, int training,
+        fdl_act act);
 FDL_API int fdl_layer_norm_forward_f32(float *out, float *mean, float *rstd, const float *x,
         const float *weight, const float *bias, int64_t R, int64_t D, float eps);
 FDL_API int fdl_layer_norm_forward_f64(double *out, double *mean, double *rstd, const double *x,

@@ -101,6 +101,8 @@ class Activation(KernelFunction):
     @staticmethod
     def forward(ctx, x, name, p0, p1):
         fwd, bwd, ctx.name, uses_out, params = _ACT[name]
+        if name == "relu":
+            ctx._relu = True        # the engine may fold this backward into the producer's
         ps = params(p0, p1)
         out = fwd(x, *ps)
         if out.ndim != x.ndim:
@@ -338,26 +340,51 @@ class AdaptiveAvgPool2d(KernelFunction):
 
 class BatchNorm(KernelFunction):
     """Outputs (y, batch mean, batch rstd); the saved statistics are outputs that carry
-    no gradient (PyTorch's native_batch_norm returns them the same way)."""
+    no gradient (PyTorch's native_batch_norm returns them the same way).
+
+    relu=True: y = relu(batch_norm(x)) in the same pass (nn.Sequential's BatchNorm +
+    ReLU), and backward masks the gradient by y > 0 inside the batch_norm passes (the
+    mask recomputed from x). A plain node also takes a following ReLU's backward at
+    autograd level (``backward_relu``, called by the engine; see
+    fastdl/autograd/engine.py)."""
 
     n_inputs = 3
 
     @staticmethod
-    def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
+    def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps, relu=False):
         xd = np.ascontiguousarray(x)
         out, mean, rstd = _nn.batch_norm_forward(xd, running_mean, running_var, w, b,
-                                                 training, momentum, eps)
+                                                 training, momentum, eps, relu)
         ctx.mark_non_differentiable(mean, rstd)
-        ctx.save_for_backward(mean, rstd, xd, w)
+        ctx.save_for_backward(mean, rstd, xd, w, b)
+        if relu:
+            ctx.name = "BatchNormReluBackward"
+            ctx.relu = True
+        else:
+            ctx._fold_relu = BatchNorm.backward_relu
         ctx.training = training
         return out, mean, rstd
 
     @staticmethod
     def backward(ctx, g, g_mean, g_rstd):
-        mean, rstd, xd, wd = ctx.saved_tensors
+        return BatchNorm._grads(ctx, g, ctx.__dict__.get("relu", False))
+
+    @staticmethod
+    def backward_relu(ctx, relu, g, g_mean=None, g_rstd=None):
+        """The backward of relu(y) for this node's output y in one pass: g is the
+        gradient at the ReLU's output, masked by y > 0 inside the kernel. The ReLU's
+        saved input (y) is read through its saved_tensors only for the version check:
+        changed in place, it fails as the ReLU's own backward would."""
+        relu.saved_tensors
+        return BatchNorm._grads(ctx, g, True)
+
+    @staticmethod
+    def _grads(ctx, g, relu):
+        mean, rstd, xd, wd, bd = ctx.saved_tensors
         x, w, b = ctx.inputs[:3]
         rx, rw, rb = ctx.needs_input_grad[:3]
-        dx, dw, db = _nn.batch_norm_backward(mean, rstd, xd, wd, g, ctx.training, rx, rw, rb)
+        dx, dw, db = _nn.batch_norm_backward(mean, rstd, xd, wd, g, ctx.training, rx, rw, rb,
+                                             relu, bd)
         return (dx, None if dw is None else dw.reshape(w._data.shape),
                 None if db is None else db.reshape(b._data.shape))
 
