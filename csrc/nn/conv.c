@@ -25,8 +25,7 @@
  *              exceed CONV_IMPLICIT_MIN_BYTES) is never written out: the GEMM
  *              driver calls back (gemm/implicit.h) to gather image patches
  *              straight into its packed B panels (conv_impl.h: patch_rows,
- *              patch_cols). A transposed weight gradient of at most
- *              CONV_DOT_ROWS_MAX patch rows runs as dot products.
+ *              patch_cols).
  *   per-sample forward when one sample already makes a wide GEMM
  *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
  *              thread's panel (none for 1x1 stride 1) and a GEMM writing
@@ -84,9 +83,6 @@
  * (32->64 stride 2: 3.0 ms both ways; 64->64 5x5: 14.7 -> 12.5). */
 #define CONV_IMPL_MAX_TAPS 256
 #define CONV_IMPLICIT_MIN_BYTES ((int64_t)512 << 10)
-/* A transposed weight gradient (dW^T = patches @ dout^T) of at most this
- * many patch rows runs as slices of dot products (conv_impl.h). */
-#define CONV_DOT_ROWS_MAX 16
 /* Patch panels are gathered this many columns at a time: at least the
  * widest GEMM panel (NR). */
 #define CONV_SEG 64

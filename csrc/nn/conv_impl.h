@@ -523,17 +523,7 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                     FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
                     B = col;
                 }
-                if (pl.dw_t && crs <= CONV_DOT_ROWS_MAX) {
-                    /* a few rows of patches against Kg rows of dout: dot products in
-                     * slices the GEMM's small-M path serves (it packs nothing; 1 thread,
-                     * 1->32 3x3 on 28x28, N=64: 0.64 -> 0.53 ms; 16 rows 1.17 -> 1.07;
-                     * 32 rows were slower, 0.55 -> 0.75) */
-                    for (int64_t m0 = 0; m0 < crs; m0 += FDL_GEMM_SMALLM_DOT_MAX)
-                        CONV_NOTE(err, CONV_GEMM(0, 1, FDL_MIN(crs - m0,
-                                                               (int64_t)FDL_GEMM_SMALLM_DOT_MAX),
-                                                 Kg, ld, 1, B + m0 * ld, ld, D, ld, 1,
-                                                 acc + g * Kg * crs + m0 * Kg, Kg));
-                } else if (pl.dw_t)
+                if (pl.dw_t)
                     CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
                                              acc + g * Kg * crs, Kg));
                 else
