@@ -283,3 +283,58 @@ def test_fused_conv_relu_on_winograd_layers(pad, algo, rng):
     # (a ReLU near zero may flip between algorithms, so not the masked gradients)
     assert rel_err(runs["winograd", True][0], runs["im2col", False][0].astype(np.float64)) \
         < FWD_TOL
+
+
+# (N, C, K, H, W, (pad_h, pad_w)) for the fused ReLU on Winograd: odd maps, C and K
+# not multiples of 16, N = 1, a map smaller than a tile, padding 0, 1, 2 and mixed
+RELU_SHAPES = [
+    (1, 3, 5, 7, 9, (1, 1)),
+    (2, 17, 19, 11, 13, (0, 0)),
+    (3, 5, 4, 2, 2, (1, 1)),
+    (2, 9, 33, 5, 6, (2, 2)),
+    (1, 20, 3, 6, 10, (1, 0)),
+]
+
+
+@pytest.mark.parametrize("shape", RELU_SHAPES, ids=str)
+def test_fused_relu_forward_and_masked_backward_match_float64(shape, isa, algo, rng):
+    """conv.forward(relu=True) applies the ReLU inside the output transform, and
+    conv.backward(y=...) reads the mask y > 0 inside both dout transforms (dx's input
+    transform and dw's gradient transform) and in db: against float64 on the dout
+    masked in NumPy. y is a made-up array with zeros, negatives and a NaN (NaN > 0 is
+    false: masked), so the mask is independent of the forward."""
+    algo("winograd")
+    x, w, b, pad = data(shape, rng)
+    out = conv.forward(x, w, b, (1, 1), pad, (1, 1), 1, True)
+    ref = ref_forward(x, w, pad) + b[None, :, None, None]
+    assert out.min() >= 0.0
+    assert rel_err(out, np.maximum(ref, 0.0)) < FWD_TOL
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    y = rng.standard_normal(out.shape).astype(np.float32)
+    y.reshape(-1)[::7] = 0.0
+    y.reshape(-1)[3] = np.nan
+    md = np.where(y > 0, dout, 0.0).astype(np.float32)
+    dx, dw, db = conv.backward(dout, x, w, True, True, True, (1, 1), pad, (1, 1), 1, y=y)
+    rdx, rdw = ref_backward(md, x, w, pad)
+    assert rel_err(dx, rdx) < FWD_TOL
+    assert rel_err(dw, rdw) < DW_TOL
+    np.testing.assert_allclose(db, md.astype(np.float64).sum(axis=(0, 2, 3)), rtol=1e-5,
+                               atol=1e-4)
+    # the same bits as the unfused backward on the masked copy
+    for a, c in zip((dx, dw, db), conv.backward(md, x, w, True, True, True, (1, 1), pad,
+                                                (1, 1), 1)):
+        assert np.array_equal(a, c)
+
+
+def test_fused_relu_same_bits_for_one_and_two_threads(isa, algo, rng):
+    algo("winograd")
+    x, w, b, pad = data((5, 24, 20, 21, 19, (1, 1)), rng)
+    res = []
+    for n in (1, 2):
+        fastdl.set_num_threads(n)
+        out = conv.forward(x, w, b, (1, 1), pad, (1, 1), 1, True)
+        dout = np.cos(np.arange(out.size, dtype=np.float32)).reshape(out.shape)
+        res.append((out,) + conv.backward(dout, x, w, True, True, True, (1, 1), pad,
+                                          (1, 1), 1, y=out))
+    for a, c in zip(*res):
+        assert np.array_equal(a, c)

@@ -304,28 +304,6 @@ static inline int64_t conv_kw(const fdl_conv2d_params *p) { return p->S; }
 
 /* ---- the public functions (fastdl/conv.h) ---------------------------------------- */
 
-/* Elements of out[N, K, P, Q]; 0 for an invalid p (the kernels then report it). */
-static int64_t conv_out_elems(const fdl_conv2d_params *p) {
-    int64_t P, Q;
-    if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK) return 0;
-    return p->N * p->K * P * Q;
-}
-
-/* The fused ReLU around the Winograd path, which has no epilogue of its own. */
-static void wino_relu_inplace(float *v, int64_t n) {
-    int nt = fdl_threads_for(n);
-    (void)nt;
-    _Pragma("omp parallel for simd schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t i = 0; i < n; i++) v[i] = v[i] < 0.0f ? 0.0f : v[i];   /* NaN passes, as the fused epilogue */
-}
-
-static void wino_relu_mask(float *md, const float *dout, const float *y, int64_t n) {
-    int nt = fdl_threads_for(n);
-    (void)nt;
-    _Pragma("omp parallel for simd schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t i = 0; i < n; i++) md[i] = y[i] > 0.0f ? dout[i] : 0.0f;
-}
-
 int fdl_conv2d_forward_f32(float *out, const float *x, const float *w, const float *bias,
                            const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
     return fdl_conv2d_forward_ex_f32(out, x, w, bias, FDL_ACT_NONE, p, ws, ws_bytes);
@@ -341,10 +319,9 @@ int fdl_conv2d_forward_ex_f32(float *out, const float *x, const float *w, const 
                               int64_t ws_bytes) {
     if (act != FDL_ACT_NONE && act != FDL_ACT_RELU) return FDL_ERR_ARG;
     int st;
-    if (nn_conv2d_winograd_forward_f32(p, out, x, w, bias, ws, ws_bytes, &st)) {
-        if (st == FDL_OK && act == FDL_ACT_RELU) wino_relu_inplace(out, conv_out_elems(p));
+    if (nn_conv2d_winograd_forward_f32(p, out, x, w, bias, act == FDL_ACT_RELU, ws, ws_bytes,
+                                       &st))
         return st;
-    }
     return conv2d_forward_f32(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
 }
 
@@ -370,20 +347,9 @@ int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *do
 int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
                                const float *y, const float *x, const float *w,
                                const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    int st;
-    if (!y) {
-        if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, x, w, ws, ws_bytes, &st))
-            return st;
-    } else if (dout && nn_conv2d_winograd_serves(p)) {
-        /* the ReLU's backward as a masked copy of dout, then Winograd on it */
-        const int64_t n = conv_out_elems(p);
-        float *md = fdl_scratch_get((size_t)(n > 0 ? n : 1) * sizeof(float));
-        if (!md) return FDL_ERR_NOMEM;
-        wino_relu_mask(md, dout, y, n);
-        int handled = nn_conv2d_winograd_backward_f32(p, dx, dw, db, md, x, w, ws, ws_bytes, &st);
-        fdl_scratch_put(md);
-        if (handled) return st;
-    }
+    int st;   /* Winograd reads the fused ReLU's mask (y > 0) inside its dout transforms */
+    if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, y, x, w, ws, ws_bytes, &st))
+        return st;
     return conv2d_backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
 }
 

@@ -55,7 +55,10 @@
  * per core here) while it is transformed, multiplied and written back.
  * Measured at C = K = 64 on 32x32 maps (1 thread, CPU time, fwd + dx + dw):
  * Tb = 32: 46.7 ms, 64: 48.5, 128: 52.7, 256: 53.1; at 32 -> 64 channels on
- * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. */
+ * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. Re-measured with the padded planes
+ * (WINO_PLANE_PAD; budget 512 KiB, 1, 2, 4 MiB): 32->64 14x14 6.1, 6.0, 6.3,
+ * 6.2 ms; 64->64 32x32 35.8, 36.6, 35.7, 35.8; 64->64 8x8 N=128 4.9, 4.8,
+ * 5.5, 5.5: kept. */
 #define WINO_BLOCK_BYTES (512 << 10)
 #define WINO_TB_MAX 512
 /* Below this many multiply-adds (direct count) a layer runs on one thread. */
@@ -116,11 +119,6 @@ static int wino_use(const fdl_conv2d_params *p) {
     int a = fdl_conv2d_get_algo();
     if (a == FDL_CONV_ALGO_IM2COL || !wino_applies(p)) return 0;
     return a == FDL_CONV_ALGO_WINOGRAD || wino_pays(p);
-}
-
-int nn_conv2d_winograd_serves(const fdl_conv2d_params *p) {
-    int64_t P, Q;
-    return fdl_conv2d_output_size(p, &P, &Q) == FDL_OK && wino_use(p);
 }
 
 const char *fdl_conv2d_algo_name(const fdl_conv2d_params *p) {
@@ -238,6 +236,16 @@ static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T, int64_t bytes) {
     return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
 }
 
+/* The 36 planes of a block's V, M and Y sit one cache line more than
+ * their size apart: at exactly their size (a multiple of 4 KiB for the usual
+ * channel counts and Tb = 32), a transform's 36 loads or stores of one lane
+ * group fall into one L1 set and evict each other. Measured (1 thread, CPU
+ * time, fwd + dx + dw, Zen 5): 32->64 14x14 N=64 6.76 -> 5.57 ms, 16->16
+ * 32x32 N=128 16.2 -> 13.9, 64->64 8x8 N=128 5.64 -> 4.74, 64->64 32x32 N=64
+ * 47.7 -> 40.1 (two lines apart: the same within noise). */
+#define WINO_PLANE_PAD 16
+static int64_t plane_stride(int64_t n) { return n + WINO_PLANE_PAD; }
+
 static int threads_for_macs(int64_t macs, int64_t units) {
     if (macs < WINO_PAR_MIN_MACS) return 1;
     return (int)FDL_MAX(1, FDL_MIN((int64_t)fdl_get_num_threads(), units));
@@ -261,24 +269,26 @@ static inline int thread_id(void) {
 }
 
 /* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
- * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko]. */
-static int wino_conv(float *out, int accumulate, const float *bias, const float *in,
-                     const float *U, int64_t N, int64_t Ci, int64_t Hi, int64_t Wi, int64_t Ko,
-                     int64_t ph, int64_t pw) {
+ * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko],
+ * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
+ * (a fused ReLU's backward, read inside the input transform). */
+static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
+                     const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
+                     int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
     wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
     g.T = N * g.TH * g.TW;
     const int64_t Tb = block_tiles(Ci, Ko, g.T, WINO_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
-    const int64_t per = 36 * (Ci + Ko) * Tb;
+    const int64_t sv = plane_stride(Ci * Tb), sm = plane_stride(Ko * Tb), per = 36 * (sv + sm);
     const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
     float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
     if (!buf) return FDL_ERR_NOMEM;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
-        float *V = buf + per * thread_id(), *M = V + 36 * Ci * Tb;
         const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
+        float *V = buf + per * thread_id(), *M = V + 36 * sv;
         nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
         for (int64_t q = 0; q < ng; q++) {
             int64_t tq = t0 + q * NN_WINO_L;
@@ -287,14 +297,15 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
         }
         for (int64_t c = 0; c < Ci; c++)
             for (int64_t q = 0; q < ng; q++)
-                kr->input(V + c * Tb + q * NN_WINO_L, Ci * Tb, in + c * Hi * Wi, Hi, Wi, &Lin[q]);
+                kr->input(V + c * Tb + q * NN_WINO_L, sv, in + c * Hi * Wi, Hi, Wi,
+                          &Lin[q], inmask ? inmask + c * Hi * Wi : NULL);
         const int64_t cols = ng * NN_WINO_L;
         WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
-                                                 V, Tb, Ci * Tb, 0.0f, M, Tb, Ko * Tb, 36));
+                                                 V, Tb, sv, 0.0f, M, Tb, sm, 36));
         for (int64_t k = 0; k < Ko; k++)
             for (int64_t q = 0; q < ng; q++)
-                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, Ko * Tb, Ho, Wo,
-                           &Lout[q], bias ? bias[k] : 0.0f, accumulate);
+                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, sm, Ho, Wo,
+                           &Lout[q], bias ? bias[k] : 0.0f, accumulate, relu);
     }
     fdl_scratch_put(buf);
     return err;
@@ -310,9 +321,10 @@ static int wino_conv(float *out, int accumulate, const float *bias, const float 
 #define WINO_MAX_SLOTS 8
 #define WINO_SLOT_ELEMS ((int64_t)1 << 24)
 
-/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q] */
-static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2d_params *p,
-                   int64_t P, int64_t Q) {
+/* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q]
+ * (counted only where ymask > 0 when ymask is not NULL). */
+static int wino_dw(float *dw, const float *dout, const float *ymask, const float *x,
+                   const fdl_conv2d_params *p, int64_t P, int64_t Q) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t C = p->C, K = p->K, H = p->H, W = p->W, KC36 = 36 * K * C;
     wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
@@ -320,7 +332,7 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
     const int64_t Tb = block_tiles(C, K, g.T, WINO_DW_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
-    const int64_t per = 36 * (C + K) * Tb;
+    const int64_t sv = plane_stride(C * Tb), sy = plane_stride(K * Tb), per = 36 * (sv + sy);
     const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ns);
     float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
@@ -328,7 +340,7 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t sl = 0; sl < ns; sl++) {
-        float *V = buf + per * thread_id(), *Y = V + 36 * C * Tb, *dU = slots + sl * KC36;
+        float *V = buf + per * thread_id(), *Y = V + 36 * sv, *dU = slots + sl * KC36;
         for (int64_t b = sl; b < nblk; b += ns) {
             const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
             nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
@@ -339,15 +351,17 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
             }
             for (int64_t c = 0; c < C; c++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->input(V + c * Tb + q * NN_WINO_L, C * Tb, x + c * H * W, H, W, &Lin[q]);
+                    kr->input(V + c * Tb + q * NN_WINO_L, sv, x + c * H * W, H, W, &Lin[q],
+                              NULL);
             for (int64_t k = 0; k < K; k++)
                 for (int64_t q = 0; q < ng; q++)
-                    kr->grad(Y + k * Tb + q * NN_WINO_L, K * Tb, dout + k * P * Q, P, Q, &Lout[q]);
+                    kr->grad(Y + k * Tb + q * NN_WINO_L, sy, dout + k * P * Q, P, Q,
+                             &Lout[q], ymask ? ymask + k * P * Q : NULL);
             const int64_t cols = ng * NN_WINO_L;
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
-            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, K * Tb,
-                                                     V, Tb, C * Tb, b == sl ? 0.0f : 1.0f, dU,
-                                                     C, K * C, 36));
+            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, sy,
+                                                     V, Tb, sv, b == sl ? 0.0f : 1.0f,
+                                                     dU, C, K * C, 36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
@@ -381,12 +395,38 @@ static int wino_dw(float *dw, const float *dout, const float *x, const fdl_conv2
 
 /* ---- entry points (hooked at the top of conv.c's float32 functions) ---------------- */
 
+/* acc[j] += the float64 sum of d[i] (only where y[i] > 0 when y is given)
+ * over i = j mod 8: eight independent chains in a fixed order; the masked
+ * and the unmasked sum of an already masked d give the same bits. */
+/* d where y > 0, else 0, without a branch (a ReLU mask is a coin toss for
+ * the branch predictor: the branchy loop took 6% of an MNIST CNN step) */
+static inline float keep_pos(float d, float y) {
+    uint32_t b;
+    memcpy(&b, &d, sizeof b);
+    b &= 0u - (uint32_t)(y > 0.0f);
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static inline void sum8_masked(double acc[8], const float *d, const float *y, int64_t n) {
+    int64_t i = 0;
+    if (y) {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)keep_pos(d[i + j], y[i + j]);
+        for (; i < n; i++) acc[i % 8] += (double)keep_pos(d[i], y[i]);
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)d[i + j];
+        for (; i < n; i++) acc[i % 8] += (double)d[i];
+    }
+}
+
 static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
     return ws && ws_bytes >= fdl_conv2d_workspace_size(p, 1);
 }
 
 int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
-                                   const float *w, const float *bias, void *ws,
+                                   const float *w, const float *bias, int relu, void *ws,
                                    int64_t ws_bytes, int *status) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !out || !x || !w ||
@@ -398,14 +438,16 @@ int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const
         return 1;
     }
     filter_transform(U, w, p->K, p->C, 0);
-    *status = wino_conv(out, 0, bias, x, U, p->N, p->C, p->H, p->W, p->K, p->pad_h, p->pad_w);
+    *status = wino_conv(out, 0, bias, relu, x, NULL, U, p->N, p->C, p->H, p->W, p->K,
+                        p->pad_h, p->pad_w);
     fdl_scratch_put(U);
     return 1;
 }
 
 int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
-                                    float *db, const float *dout, const float *x,
-                                    const float *w, void *ws, int64_t ws_bytes, int *status) {
+                                    float *db, const float *dout, const float *y,
+                                    const float *x, const float *w, void *ws, int64_t ws_bytes,
+                                    int *status) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !dout ||
         (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
@@ -418,23 +460,25 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
             return 1;
         }
         filter_transform(U, w, p->C, p->K, 1);
-        st = wino_conv(dx, 1, NULL, dout, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+        st = wino_conv(dx, 1, NULL, 0, dout, y, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
                        2 - p->pad_w);
         fdl_scratch_put(U);
     }
-    if (dw && st == FDL_OK) st = wino_dw(dw, dout, x, p, P, Q);
+    if (dw && st == FDL_OK) st = wino_dw(dw, dout, y, x, p, P, Q);
     if (db && st == FDL_OK) {
         const int64_t PQ = P * Q;
         int ntb = fdl_threads_for(p->N * p->K * PQ);
         (void)ntb;   /* unused in a build without OpenMP */
         _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
         for (int64_t k = 0; k < p->K; k++) {
-            double acc = 0;
+            double acc[8] = {0};
             for (int64_t n = 0; n < p->N; n++) {
-                const float *d = dout + (n * p->K + k) * PQ;
-                for (int64_t i = 0; i < PQ; i++) acc += (double)d[i];
+                const int64_t o = (n * p->K + k) * PQ;
+                if (y) sum8_masked(acc, dout + o, y + o, PQ);
+                else sum8_masked(acc, dout + o, NULL, PQ);
             }
-            db[k] += (float)acc;
+            db[k] += (float)(((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                             ((acc[4] + acc[5]) + (acc[6] + acc[7])));
         }
     }
     *status = st;

@@ -32,29 +32,34 @@ typedef struct {
 } nn_wino_lanes;
 
 typedef struct {
-    /* V[xi*sxi + l] = (B^T d B)[xi] of the 6x6 patches d of `plane` (H x W) */
+    /* V[xi*sxi + l] = (B^T d B)[xi] of the 6x6 patches d of `plane` (H x W);
+     * with ymask (a plane of the same shape, or NULL) d counts only where
+     * ymask > 0: the backward of a fused ReLU, read in the same pass */
     void (*input)(float *V, int64_t sxi, const float *plane, int64_t H, int64_t W,
-                  const nn_wino_lanes *L);
-    /* plane (P x Q): 4x4 tiles (=|+=) A^T m A + bias, m[xi] = M[xi*sxi + l] */
+                  const nn_wino_lanes *L, const float *ymask);
+    /* plane (P x Q): 4x4 tiles (=|+=) A^T m A + bias, m[xi] = M[xi*sxi + l];
+     * relu (only with accumulate 0): max(., 0) before the store */
     void (*output)(float *plane, const float *M, int64_t sxi, int64_t P, int64_t Q,
-                   const nn_wino_lanes *L, float bias, int accumulate);
+                   const nn_wino_lanes *L, float bias, int accumulate, int relu);
     /* Y[xi*sxi + l] = (A g A^T)[xi] of the 4x4 patches g of `plane` (P x Q),
-     * zero outside the plane: the weight gradient's transform of dout */
+     * zero outside the plane: the weight gradient's transform of dout;
+     * ymask as for input */
     void (*grad)(float *Y, int64_t sxi, const float *plane, int64_t P, int64_t Q,
-                 const nn_wino_lanes *L);
+                 const nn_wino_lanes *L, const float *ymask);
 } nn_wino_kernels;
-
-/* 1 when the calls below would handle p (same rule, without running them). */
-int nn_conv2d_winograd_serves(const fdl_conv2d_params *p);
 
 /* Each returns 1 when it handled the call (then *status is its result), 0
  * when the layer is not one Winograd serves (or the im2col path is forced),
  * and the caller runs its general path. */
+/* relu: the fused ReLU after the output transform; y (backward, or NULL):
+ * the output of a fused forward, dout counts only where y > 0 (read inside
+ * the dout transforms, no masked copy). */
 int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
-                                   const float *w, const float *bias, void *ws,
+                                   const float *w, const float *bias, int relu, void *ws,
                                    int64_t ws_bytes, int *status);
 int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
-                                    float *db, const float *dout, const float *x,
-                                    const float *w, void *ws, int64_t ws_bytes, int *status);
+                                    float *db, const float *dout, const float *y,
+                                    const float *x, const float *w, void *ws, int64_t ws_bytes,
+                                    int *status);
 
 #endif

@@ -70,18 +70,25 @@ static inline void tr16(__m512 r[16]) {
  * group, not per channel: branch-free, measured 43.4 -> 40.8 ms on the
  * 64->64 32x32 layer against per-lane tests and plain loads). */
 static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
-                                const nn_wino_lanes *Ls, int rows, int cols) {
+                                const nn_wino_lanes *Ls, int rows, int cols,
+                                const float *ymask) {
     __m512 r[16];
+    const __m256 zero = _mm256_setzero_ps();
     for (int b = 0; b < rows / 2; b++) {
         for (int l = 0; l < L; l++) {
-            __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
             const float *s = plane + Ls->off[l] + 2 * b * W;
             /* the next channel's plane (H*W floats on, usually a new page,
              * where hardware prefetch stops) */
             _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
             _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
-            lo = _mm256_maskz_loadu_ps((__mmask8)Ls->rmask[2 * b][l], s);
-            hi = _mm256_maskz_loadu_ps((__mmask8)Ls->rmask[2 * b + 1][l], s + W);
+            __mmask8 m0 = (__mmask8)Ls->rmask[2 * b][l], m1 = (__mmask8)Ls->rmask[2 * b + 1][l];
+            if (ymask) {   /* the fused ReLU: only where y > 0 (NaN y: 0, as y > 0 is false) */
+                const float *ys = ymask + Ls->off[l] + 2 * b * W;
+                m0 = _mm256_mask_cmp_ps_mask(m0, _mm256_maskz_loadu_ps(m0, ys), zero, _CMP_GT_OQ);
+                m1 = _mm256_mask_cmp_ps_mask(m1, _mm256_maskz_loadu_ps(m1, ys + W), zero,
+                                             _CMP_GT_OQ);
+            }
+            const __m256 lo = _mm256_maskz_loadu_ps(m0, s), hi = _mm256_maskz_loadu_ps(m1, s + W);
             r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
         }
         tr16(r);
@@ -144,14 +151,20 @@ static inline __m256i mask8(unsigned bits) {
 /* as the AVX-512 load_patches: one masked row load per lane and patch row,
  * 8x8 transposes */
 static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
-                                const nn_wino_lanes *Ls, int rows, int cols) {
+                                const nn_wino_lanes *Ls, int rows, int cols,
+                                const float *ymask) {
+    const __m256 zero = _mm256_setzero_ps();
     for (int i = 0; i < rows; i++)
         for (int h = 0; h < L; h += 8) {
             __m256 r[8];
             for (int l = 0; l < 8; l++) {
                 const float *s = plane + Ls->off[h + l] + i * W;
                 _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
-                r[l] = _mm256_maskload_ps(s, mask8(Ls->rmask[i][h + l]));
+                const __m256i m = mask8(Ls->rmask[i][h + l]);
+                r[l] = _mm256_maskload_ps(s, m);
+                if (ymask)   /* the fused ReLU: only where y > 0 */
+                    r[l] = _mm256_and_ps(r[l], _mm256_cmp_ps(_mm256_maskload_ps(
+                        ymask + Ls->off[h + l] + i * W, m), zero, _CMP_GT_OQ));
             }
             tr8(r);
             for (int j = 0; j < cols; j++) _mm256_store_ps(d[i * cols + j] + h, r[j]);
@@ -196,7 +209,8 @@ static inline void store_tiles(float *plane, const float (*restrict y)[L], int64
 
 /* The scalar way: d[i*cols + j][l] as load_patches */
 static inline void load_patches_scalar(float (*restrict d)[L], const float *plane, int64_t H,
-                                       int64_t W, const nn_wino_lanes *Ls, int rows, int cols) {
+                                       int64_t W, const nn_wino_lanes *Ls, int rows, int cols,
+                                       const float *ymask) {
     for (int l = 0; l < L; l++) {
         if (l >= Ls->n) {
             for (int k = 0; k < rows * cols; k++) d[k][l] = 0.0f;
@@ -205,16 +219,19 @@ static inline void load_patches_scalar(float (*restrict d)[L], const float *plan
         const float *s = plane + Ls->off[l];
         const int64_t h0 = Ls->h0[l], w0 = Ls->w0[l];
         for (int i = 0; i < rows; i++) __builtin_prefetch(s + H * W + i * W);
+        const float *ys = ymask ? ymask + Ls->off[l] : NULL;
         if (h0 >= 0 && w0 >= 0 && h0 + rows <= H && w0 + cols <= W) {
             for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) d[i * cols + j][l] = s[i * W + j];
+                for (int j = 0; j < cols; j++)
+                    d[i * cols + j][l] = !ys || ys[i * W + j] > 0.0f ? s[i * W + j] : 0.0f;
             continue;
         }
         const int64_t i0 = FDL_MAX(0, -h0), i1 = FDL_MIN(rows, H - h0);
         const int64_t j0 = FDL_MAX(0, -w0), j1 = FDL_MIN(cols, W - w0);
         for (int k = 0; k < rows * cols; k++) d[k][l] = 0.0f;
         for (int64_t i = i0; i < i1; i++)
-            for (int64_t j = j0; j < j1; j++) d[i * cols + j][l] = s[i * W + j];
+            for (int64_t j = j0; j < j1; j++)
+                d[i * cols + j][l] = !ys || ys[i * W + j] > 0.0f ? s[i * W + j] : 0.0f;
     }
 }
 
@@ -252,12 +269,13 @@ static inline void input_tf(float *restrict V, int64_t sxi, const float (*restri
 }
 
 static void FDL_CAT(wino_input, FDL_SFX)(float *V, int64_t sxi, const float *plane, int64_t H,
-                                          int64_t W, const nn_wino_lanes *Ls) {
+                                          int64_t W, const nn_wino_lanes *Ls,
+                                          const float *ymask) {
     float d[36][L] __attribute__((aligned(64)));
 #if WINO_VEC
-    load_patches(d, plane, H, W, Ls, 6, 6);
+    load_patches(d, plane, H, W, Ls, 6, 6, ymask);
 #else
-    load_patches_scalar(d, plane, H, W, Ls, 6, 6);
+    load_patches_scalar(d, plane, H, W, Ls, 6, 6, ymask);
 #endif
     input_tf(V, sxi, d);
 }
@@ -277,7 +295,7 @@ static inline void at6(float (*restrict r)[L], const float *restrict m, int64_t 
 
 static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t sxi, int64_t P,
                                            int64_t Q, const nn_wino_lanes *Ls, float bias,
-                                           int accumulate) {
+                                           int accumulate, int relu) {
     float t[24][L] __attribute__((aligned(64)));   /* t[i*6 + j] = (A^T m)[i][j] */
     float y[16][L] __attribute__((aligned(64)));
     float r[4][L] __attribute__((aligned(64)));
@@ -289,6 +307,8 @@ static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t 
         at6(r, t[i * 6], L);
         for (int j = 0; j < 4; j++) LANES y[i * 4 + j][l] = r[j][l] + bias;
     }
+    if (relu)   /* the fused ReLU (NaN passes, as in the im2col epilogue) */
+        for (int k = 0; k < 16; k++) LANES y[k][l] = y[k][l] < 0.0f ? 0.0f : y[k][l];
 #if WINO_VEC
     store_tiles(plane, y, P, Q, Ls, accumulate);
     return;
@@ -320,14 +340,15 @@ static inline void a4(float (*restrict r)[L], const float (*restrict g)[L], int 
 }
 
 static void FDL_CAT(wino_grad, FDL_SFX)(float *Y, int64_t sxi, const float *plane, int64_t P,
-                                         int64_t Q, const nn_wino_lanes *Ls) {
+                                         int64_t Q, const nn_wino_lanes *Ls,
+                                         const float *ymask) {
     float g[16][L] __attribute__((aligned(64)));
     float t[24][L] __attribute__((aligned(64)));   /* t[i*4 + j] = (A g)[i][j] */
     float r[6][L] __attribute__((aligned(64)));
 #if WINO_VEC
-    load_patches(g, plane, P, Q, Ls, 4, 4);
+    load_patches(g, plane, P, Q, Ls, 4, 4, ymask);
 #else
-    load_patches_scalar(g, plane, P, Q, Ls, 4, 4);
+    load_patches_scalar(g, plane, P, Q, Ls, 4, 4, ymask);
 #endif
     for (int j = 0; j < 4; j++) {
         a4(r, g + j, 4);
