@@ -87,6 +87,18 @@ PATHS = {
     "wgrad_transposed_grouped": (2, 2, 5, 6, 20, 3, 3, (1, 1), (1, 1), (1, 1), 2),
     "n1_odd": (1, 3, 5, 7, 5, 3, 2, (1, 1), (0, 1), (1, 1), 1),
     "kernel_is_input": (2, 3, 5, 6, 4, 5, 6, (1, 1), (0, 0), (1, 1), 1),
+    # implicit GEMM: panels gathered straight into the GEMM (the weight gradient
+    # always; the forward when its im2col panel exceeds 512 KiB: per sample, chunks)
+    "implicit_forward_per_sample": (2, 17, 23, 25, 19, 5, 5, (1, 1), (2, 2), (1, 1), 1),
+    "implicit_forward_chunks": (7, 37, 9, 11, 21, 5, 5, (1, 1), (2, 1), (1, 1), 1),
+    "implicit_forward_strided_dilated": (3, 36, 27, 25, 14, 5, 5, (2, 1), (2, 3), (2, 1), 2),
+    "stride3_pad2": (3, 5, 16, 17, 7, 3, 3, (3, 3), (2, 2), (1, 1), 1),
+    "stride3_1x1": (2, 9, 11, 10, 11, 1, 1, (3, 3), (0, 0), (1, 1), 1),
+    "stride2_pad0_odd": (5, 17, 13, 15, 19, 3, 3, (2, 2), (0, 0), (1, 1), 1),
+    "stride2_n1": (1, 33, 15, 9, 35, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    "one_channel_first_layer": (3, 1, 28, 28, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    # more than 256 taps: the materialized im2col path
+    "many_taps": (2, 2, 17, 18, 3, 17, 17, (1, 1), (8, 8), (1, 1), 1),
 }
 
 
@@ -130,6 +142,7 @@ def test_path_matches_float64_direct_convolution(name, dtype, relu, isa):
 
 @pytest.mark.parametrize("name", ["batched", "per_sample", "1x1_small_map",
                                   "pad_only_taps_gaps", "strided", "wgrad_transposed_grouped", "dilated", "grouped",
+                                  "stride3_pad2", "stride3_1x1",
                                   "depthwise_strided_dilated", "depthwise_multiplier2"])
 def test_gradients_by_finite_differences(name):
     N, C, H, W, K, R, S, st, pd, dl, g = PATHS[name]
@@ -145,7 +158,9 @@ def test_gradients_by_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", ["batched_chunks", "per_sample", "1x1_small_map",
-                                  "1x1_chunks_remainder",
+                                  "1x1_chunks_remainder", "implicit_forward_per_sample",
+                                  "implicit_forward_chunks", "implicit_forward_strided_dilated",
+                                  "stride2_pad0_odd", "stride3_pad2",
                                   "pad_only_taps_1x1_map", "strided_large", "grouped",
                                   "wgrad_transposed",
                                   "depthwise_large"])

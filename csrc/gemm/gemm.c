@@ -16,6 +16,7 @@
 #include "runtime/template.h"
 #include "runtime/dispatch.h"
 #include "gemm/gemm_internal.h"
+#include "gemm/implicit.h"
 
 /* Operands read in place must stay cache-resident across the tiles that
  * reuse them; above this size a packed copy is faster (set aliasing from
@@ -87,7 +88,7 @@ int fdl_sgemm_strided_batched_ex(int transa, int transb,
     if (st == FDL_OK) st = check_batch(M, N, ldc, strideA, strideB, strideC, batch);
     if (st != FDL_OK || batch == 0 || M == 0 || N == 0) return st;
     gemm_args_f32 g = {transa != 0, transb != 0, M, N, K, alpha, beta, A, lda,
-                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
+                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU, NULL, NULL};
     return gemm_batched_f32(&g, strideA, strideB, strideC, batch);
 }
 
@@ -131,7 +132,7 @@ int fdl_dgemm_ex(int transa, int transb, int64_t M, int64_t N, int64_t K,
     int st = check_args(transa, transb, M, N, K, alpha == 0.0, A, lda, B, ldb, C, ldc, act);
     if (st != FDL_OK || M == 0 || N == 0) return st;
     gemm_args_f64 g = {transa != 0, transb != 0, M, N, K, alpha, beta, A, lda,
-                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU};
+                       B, ldb, C, ldc, bias, act == FDL_ACT_RELU, NULL, NULL};
     return gemm_batched_f64(&g, 0, 0, 0, 1);
 }
 
@@ -142,6 +143,19 @@ int fdl_dgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               double beta, double *C, int64_t ldc) {
     return fdl_dgemm_ex(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                         NULL, FDL_ACT_NONE);
+}
+
+/* C[M,N] = act(op(A)[M,K] @ B[K,N] + beta * C) with B packed by packb (gemm/implicit.h) */
+int fdl_sgemm_implicit_b(int transa, int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda, gemm_packb_f32 packb, const void *ctx, float beta,
+                         float *C, int64_t ldc, int relu) {
+    return gemm_implicit_f32(transa, M, N, K, A, lda, packb, ctx, beta, C, ldc, relu);
+}
+
+int fdl_dgemm_implicit_b(int transa, int64_t M, int64_t N, int64_t K, const double *A,
+                         int64_t lda, gemm_packb_f64 packb, const void *ctx, double beta,
+                         double *C, int64_t ldc, int relu) {
+    return gemm_implicit_f64(transa, M, N, K, A, lda, packb, ctx, beta, C, ldc, relu);
 }
 
 /* out = {MR, NR, MC, KC, NC, L1d, L2, L3} of the active ISA's GEMM for float

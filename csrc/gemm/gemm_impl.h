@@ -35,6 +35,9 @@ typedef struct {
     int64_t ldc;
     const T *bias;
     int relu;
+    /* implicit B (gemm/implicit.h): packb writes the B panels, B is unused */
+    FN(gemm_packb) packb;
+    const void *packb_ctx;
 } FN(gemm_args);
 
 /* The active ISA's kernels for T and the blocking derived for them. */
@@ -91,8 +94,8 @@ static void FN(blocked_thread)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
     const int rep = cfg->a_rep;
     const int64_t esz = (int64_t)sizeof(T);
     const int direct_a = rep == 1 && M * FDL_MIN(K, KC) * esz <= GEMM_DIRECT_MAX_BYTES;
-    const int direct_b =
-        !g->transb && FDL_MIN(K, KC) * FDL_MIN(N, NC) * esz <= GEMM_DIRECT_MAX_BYTES;
+    const int direct_b = !g->packb && !g->transb &&
+        FDL_MIN(K, KC) * FDL_MIN(N, NC) * esz <= GEMM_DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
     T *const abuf = abufs + (size_t)tid * ABUF_ELEMS;
     int tm, tn;
@@ -124,6 +127,10 @@ static void FN(blocked_thread)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
                 const int n = (int)FDL_MIN(nr, nc - jt * nr);
                 if (direct_b && n == nr) continue;
                 const int64_t j = jc + jt * nr;
+                if (g->packb) {
+                    g->packb(g->packb_ctx, pc, kc, j, n, nr, bbuf + jt * KC * nr);
+                    continue;
+                }
                 const T *b = g->transb ? g->B + j * g->ldb + pc : g->B + pc * g->ldb + j;
                 FN(fdl_gemm_pack_b)(g->transb, b, g->ldb, n, kc, nr, bbuf + jt * KC * nr);
             }
@@ -257,6 +264,7 @@ static int FN(threads_for)(const FN(gemm_args) *g) {
 /* The small-M path applies (see config.h); the axpy form only for N of at
  * least one vector (narrower ones are all tail, where packing won). */
 static int FN(use_smallm)(const FN(gemm_plan) *pl, const FN(gemm_args) *g) {
+    if (g->packb) return 0;     /* B exists only as packed panels */
     if (g->transb) return g->M <= FDL_GEMM_SMALLM_DOT_MAX;
     return g->M <= FDL_GEMM_SMALLM_AXPY_MAX && g->N >= pl->k->smallm_vec;
 }
@@ -324,6 +332,26 @@ static int FN(gemm_batched)(const FN(gemm_args) *g0, int64_t strideA, int64_t st
         gb.C = g0->C + b * strideC;
         FN(gemm_one)(&pl, &gb, nt, buf);
     }
+    fdl_scratch_put(buf);
+    return FDL_OK;
+}
+
+/* C[M,N] = act(op(A) @ B + beta * C) with B packed by packb (gemm/implicit.h) */
+static int FN(gemm_implicit)(int transa, int64_t M, int64_t N, int64_t K, const T *A,
+                             int64_t lda, FN(gemm_packb) packb, const void *ctx, T beta, T *C,
+                             int64_t ldc, int relu) {
+    if (M <= 0 || N <= 0) return FDL_OK;
+    FN(gemm_args) g = {transa != 0, 0, M, N, K, (T)1, beta, A, lda, NULL, N, C, ldc, NULL,
+                       relu != 0, packb, ctx};
+    const FN(gemm_plan) pl = FN(plan_for_active)();
+    const int nt = FN(threads_for)(&g);
+    const size_t bytes = FN(scratch_bytes)(&pl, &g, nt);
+    T *buf = NULL;
+    if (bytes) {
+        buf = fdl_scratch_get(bytes);
+        if (!buf) return FDL_ERR_NOMEM;
+    }
+    FN(gemm_one)(&pl, &g, nt, buf);
     fdl_scratch_put(buf);
     return FDL_OK;
 }

@@ -5,6 +5,18 @@
  * fdl_dgemm(_ex). The kernel width is conv_kw(p): S names the type suffix.
  */
 
+/* dst[k - q] = sr[k * sw] for k in [a, b) (strides 1 and 2 spelled out: the
+ * compiler vectorizes those with constant strides) */
+static inline void FN(seg_copy)(T *restrict d, const T *restrict sr, int64_t a, int64_t b,
+                                int64_t sw) {
+    if (sw == 1)
+        for (int64_t k = a; k < b; k++) d[k] = sr[k];
+    else if (sw == 2)
+        for (int64_t k = a; k < b; k++) d[k] = sr[2 * k];
+    else
+        for (int64_t k = a; k < b; k++) d[k] = sr[k * sw];
+}
+
 /* col[CRS, ldc] columns [0, nb*PQ) from nb samples' channel groups
  * x[nb][C, H, W] (x points at the first sample's first channel of the
  * group); row (c, i, j) holds tap (tap_r(i), tap_s(j)) of channel c. */
@@ -30,6 +42,7 @@ static void FN(im2col)(T *col, int64_t ldc, const T *x, int64_t nb, const fdl_co
                 const T *src = xc + ih * W + off;
                 for (int64_t q = 0; q < lo; q++) dst[q] = 0;
                 if (sw == 1) memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
+                else if (sw == 2) FN(seg_copy)(dst, src, lo, hi, 2);   /* vectorized */
                 else for (int64_t q = lo; q < hi; q++) dst[q] = src[q * sw];
                 for (int64_t q = hi; q < Q; q++) dst[q] = 0;
             }
@@ -60,10 +73,133 @@ static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
                 T *dst = dxc + ih * W + off;
                 const T *src = rowp + pp * Q;
                 if (sw == 1) for (int64_t q = lo; q < hi; q++) dst[q] += src[q];
+                else if (sw == 2) for (int64_t q = lo; q < hi; q++) dst[2 * q] += src[q];
                 else for (int64_t q = lo; q < hi; q++) dst[q * sw] += src[q];
             }
         }
     }
+}
+
+/* ---- implicit GEMM: patch matrices packed straight into GEMM panels ----------- */
+
+/* A virtual patch matrix: row c * ntap + t, column nl * Pg*Qg + i * Qg + j
+ * holds src[nl*sn + c*sc + ih*Ws + iw] with ih = i*sh + oh[t],
+ * iw = j*sw + ow[t], zero outside the Hs x Ws plane: the im2col panel of
+ * nb samples' channel group, never written out whole. */
+typedef struct {
+    const T *src;
+    int64_t sn, sc, Hs, Ws, Pg, Qg, PQg, sh, sw;
+    const conv_taps *tp;
+    int64_t ntap;
+} FN(patches);
+
+/* dst[n_] <- columns [q, q + n_) of one output row: source row sr (NULL:
+ * above or below the plane), columns [lo, hi) inside it */
+static inline void FN(patch_seg)(T *restrict dst, const T *sr, int64_t q, int64_t n_,
+                                 int64_t sw, int64_t lo, int64_t hi) {
+    T *d = dst - q;
+    if (!sr) {
+        for (int64_t k = 0; k < n_; k++) dst[k] = 0;
+    } else if (q >= lo && q + n_ <= hi) {
+        FN(seg_copy)(d, sr, q, q + n_, sw);
+    } else {
+        const int64_t a = FDL_MIN(FDL_MAX(q, lo), q + n_), b = FDL_MAX(FDL_MIN(q + n_, hi), a);
+        for (int64_t k = q; k < a; k++) d[k] = 0;
+        FN(seg_copy)(d, sr, a, b, sw);
+        for (int64_t k = b; k < q + n_; k++) d[k] = 0;
+    }
+}
+
+/* The output rows met by columns [j0, j0 + n) of a patch matrix: segment u
+ * covers columns q[u] .. q[u] + len[u] of output row i[u] of sample nl[u],
+ * at offset k[u] of the range; returns the number of segments (<= n). */
+typedef struct {
+    int64_t k, len, q, i, nl;
+} FN(seg);
+
+static int FN(segments)(const FN(patches) *g, int64_t j0, int64_t n, FN(seg) *sg) {
+    int64_t nl = j0 / g->PQg, rem = j0 % g->PQg, i = rem / g->Qg, q = rem % g->Qg, k = 0;
+    int ns = 0;
+    while (k < n) {
+        const int64_t l = FDL_MIN(g->Qg - q, n - k);
+        sg[ns].k = k, sg[ns].len = l, sg[ns].q = q, sg[ns].i = i, sg[ns].nl = nl;
+        ns++;
+        k += l;
+        q += l;
+        if (q == g->Qg) {
+            q = 0;
+            if (++i == g->Pg) { i = 0; nl++; }
+        }
+    }
+    return ns;
+}
+
+/* dst[0 .. n) <- row (c, t) of the patch matrix over the segments sg */
+static inline void FN(patch_row)(T *restrict dst, const FN(patches) *g, int64_t c, int64_t t,
+                                 const FN(seg) *sg, int ns) {
+    const conv_taps *tp = g->tp;
+    const int64_t oh = tp->oh[t], lo = tp->qlo[t], hi = tp->qhi[t];
+    const T *base = g->src + c * g->sc + tp->ow[t];
+    for (int u = 0; u < ns; u++) {
+        const int64_t ih = sg[u].i * g->sh + oh;
+        const T *sr = ih >= 0 && ih < g->Hs ? base + sg[u].nl * g->sn + ih * g->Ws : NULL;
+        FN(patch_seg)(dst + sg[u].k, sr, sg[u].q, sg[u].len, g->sw, lo, hi);
+    }
+}
+
+/* GEMM B panel (gemm/implicit.h): dst[p*nr + j] = patches(pc + p, j0 + j) */
+static void FN(patch_rows)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, int n, int nr,
+                           T *dst) {
+    const FN(patches) *g = (const FN(patches) *)ctx;
+    FN(seg) sg[CONV_SEG];
+    const int ns = FN(segments)(g, j0, n, sg);     /* n <= nr <= CONV_SEG */
+    int64_t c = pc / g->ntap, t = pc % g->ntap;
+    for (int64_t pk = 0; pk < kc; pk++) {
+        T *d = dst + pk * nr;
+        FN(patch_row)(d, g, c, t, sg, ns);
+        for (int64_t j = n; j < nr; j++) d[j] = 0;
+        if (++t == g->ntap) { t = 0; c++; }
+    }
+}
+
+/* GEMM B panel of the transposed patch matrix (the weight gradient's
+ * op(B) = col^T): dst[p*nr + j] = patches(j0 + j, pc + p). Rows are gathered
+ * 8 at a time, CONV_SEG columns long, and written out as 8 contiguous columns. */
+static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, int n, int nr,
+                           T *dst) {
+    const FN(patches) *g = (const FN(patches) *)ctx;
+    T buf[8][CONV_SEG];
+    FN(seg) sg[CONV_SEG];
+    if (n < nr)
+        for (int64_t pk = 0; pk < kc; pk++)
+            for (int j = n; j < nr; j++) dst[pk * nr + j] = 0;
+    for (int64_t k0 = 0; k0 < kc; k0 += CONV_SEG) {
+        const int64_t len = FDL_MIN((int64_t)CONV_SEG, kc - k0);
+        const int ns = FN(segments)(g, pc + k0, len, sg);
+        int64_t c = j0 / g->ntap, t = j0 % g->ntap;
+        for (int j8 = 0; j8 < n; j8 += 8) {
+            const int m = n - j8 < 8 ? n - j8 : 8;
+            for (int u = 0; u < m; u++) {
+                FN(patch_row)(buf[u], g, c, t, sg, ns);
+                if (++t == g->ntap) { t = 0; c++; }
+            }
+            T *d = dst + k0 * nr + j8;
+            if (m == 8)
+                for (int64_t k = 0; k < len; k++)
+                    for (int u = 0; u < 8; u++) d[k * nr + u] = buf[u][k];
+            else
+                for (int64_t k = 0; k < len; k++)
+                    for (int u = 0; u < m; u++) d[k * nr + u] = buf[u][k];
+        }
+    }
+}
+
+/* The forward's patches of nb samples' channel group at x (x[nb][C, H, W]). */
+static FN(patches) FN(patches_x)(const T *x, const fdl_conv2d_params *p, const conv_plan *pl,
+                                 const conv_taps *tp) {
+    FN(patches) g = {x, p->C * p->H * p->W, p->H * p->W, p->H, p->W, pl->P, pl->Q, pl->PQ,
+                     p->stride_h, p->stride_w, tp, tp->n};
+    return g;
 }
 
 /* wc[K, CRS] <- the kept taps of w[K, Cg, R, S] */
@@ -212,7 +348,8 @@ static void FN(dw_backward)(T *dx, T *dw, const T *dout, const T *y, const T *x,
  * parallel region; see backward_slot). */
 static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x,
                              const T *wk, const T *bias, int relu, T *rest, int64_t cbuf,
-                             const fdl_conv2d_params *p, const conv_plan *ppl) {
+                             const fdl_conv2d_params *p, const conv_plan *ppl,
+                             const conv_taps *tp) {
     const conv_plan pl = *ppl;
     const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs;
     const int64_t HW = p->H * p->W, nb = pl.nb;
@@ -223,10 +360,18 @@ static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x
     const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
     for (int64_t g = 0; g < G; g++) {
         const T *xg = x + (n0 * p->C + g * Cg) * HW;
-        const T *B = xg;
-        if (!(pl.direct && nbc == 1)) { FN(im2col)(col, ld, xg, nbc, p, &pl, ntc); B = col; }
-        CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, B, ld,
-                                 0, tmp, ld));
+        if (pl.direct && nbc == 1) {
+            CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, xg, ld,
+                                     0, tmp, ld));
+        } else if (pl.imp && crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES) {
+            const FN(patches) pt = FN(patches_x)(xg, p, &pl, tp);
+            CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, ld, crs, wk + g * Kg * crs, crs,
+                                         FN(patch_rows), &pt, 0, tmp, ld, 0));
+        } else {
+            FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
+            CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, col, ld,
+                                     0, tmp, ld));
+        }
         _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
         for (int64_t kn = 0; kn < Kg * nbc; kn++) {
             const int64_t k = kn / nbc, nl = kn % nbc;
@@ -271,9 +416,12 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
     }
     T *rest = wsT ? wsT + wcrop : NULL;
     avail -= wcrop;
+    conv_taps tp;
+    if (pl.imp) conv_taps_forward(&tp, p, &pl);
 
     if (pl.per_sample) {
-        const int64_t panel = pl.direct ? 0 : crs * PQ;
+        const int imp = pl.imp && crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES;
+        const int64_t panel = pl.direct || imp ? 0 : crs * PQ;
         int64_t nt = conv_threads(p, &pl);
         if (panel) {
             nt = FDL_MIN(nt, avail / panel);
@@ -285,8 +433,6 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
             for (int64_t g = 0; g < G; g++) {
                 const T *xg = x + (n * p->C + g * Cg) * HW;
                 T *og = out + (n * p->K + g * Kg) * PQ;
-                const T *B = xg;
-                if (!pl.direct) { FN(im2col)(col, PQ, xg, 1, p, &pl, 1); B = col; }
                 T beta = 0;
                 if (bias) {
                     for (int64_t k = 0; k < Kg; k++) {
@@ -295,6 +441,14 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
                     }
                     beta = 1;
                 }
+                if (!pl.direct && imp) {
+                    const FN(patches) pt = FN(patches_x)(xg, p, &pl, &tp);
+                    CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, PQ, crs, wk + g * Kg * crs, crs,
+                                                 FN(patch_rows), &pt, beta, og, PQ, relu));
+                    continue;
+                }
+                const T *B = xg;
+                if (!pl.direct) { FN(im2col)(col, PQ, xg, 1, p, &pl, 1); B = col; }
                 CONV_NOTE(err, CONV_GEMM_EX(0, 0, Kg, PQ, crs, 1, wk + g * Kg * crs, crs, B, PQ,
                                             beta, og, PQ, NULL, act));
             }
@@ -310,11 +464,11 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
         _Pragma("omp parallel for schedule(static) num_threads(nt)")
         for (int64_t ci = 0; ci < pl.nchunks; ci++)
             CONV_NOTE(err, FN(forward_chunk)(ci, thread_id(), nt, out, x, wk, bias, relu, rest,
-                                             cbuf, p, &pl));
+                                             cbuf, p, &pl, &tp));
     } else {
         for (int64_t ci = 0; ci < pl.nchunks; ci++)
             CONV_NOTE(err, FN(forward_chunk)(ci, 0, nt, out, x, wk, bias, relu, rest, cbuf, p,
-                                             &pl));
+                                             &pl, &tp));
     }
     return err;
 }
@@ -329,7 +483,8 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
 static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx, T *dw,
                              const T *dout, const T *y, const T *x, const T *wk, T *dwk,
                              T *slots, T *bufs, int64_t sbuf, int64_t cbuf,
-                             const fdl_conv2d_params *p, const conv_plan *ppl) {
+                             const fdl_conv2d_params *p, const conv_plan *ppl,
+                             const conv_taps *tp) {
     const conv_plan pl = *ppl;
     const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs, K = p->K;
     const int64_t HW = p->H * p->W, nb = pl.nb;
@@ -357,7 +512,11 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 }
                 D = dg;
             }
-            if (dw) {
+            if (dw && pl.imp && !pl.dw_t && !(pl.direct && nbc == 1)) {
+                const FN(patches) pt = FN(patches_x)(x + (n0 * p->C + g * Cg) * HW, p, &pl, tp);
+                CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, crs, ld, D, ld, FN(patch_cols), &pt, 1,
+                                             acc + g * Kg * crs, crs, 0));
+            } else if (dw) {
                 const T *xg = x + (n0 * p->C + g * Cg) * HW;
                 const T *B = xg;
                 if (!(pl.direct && nbc == 1)) {
@@ -455,17 +614,19 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
     T *dwk = dw;
     if (pl.cropped && dx) { FN(gather_taps)(wsT, w, p, &pl); wk = wsT; }
     if (dwbuf && dw) { dwk = wsT + wbuf; memset(dwk, 0, dwbuf * sizeof(T)); }
+    conv_taps tp;
+    if (pl.imp && dw) conv_taps_forward(&tp, p, &pl);
     T *slots = wsT + wcrop, *bufs = slots + sbuf;
     if (sbuf) memset(slots, 0, sbuf * sizeof(T));
     if (nt > 1) {
         _Pragma("omp parallel for schedule(static) num_threads(nt)")
         for (int64_t si = 0; si < ns; si++)
             CONV_NOTE(err, FN(backward_slot)(si, thread_id(), ns, nt, dx, dw, dout, y, x, wk,
-                                             dwk, slots, bufs, sbuf, cbuf, p, &pl));
+                                             dwk, slots, bufs, sbuf, cbuf, p, &pl, &tp));
     } else {
         for (int64_t si = 0; si < ns; si++)
             CONV_NOTE(err, FN(backward_slot)(si, 0, ns, nt, dx, dw, dout, y, x, wk, dwk,
-                                             slots, bufs, sbuf, cbuf, p, &pl));
+                                             slots, bufs, sbuf, cbuf, p, &pl, &tp));
     }
     if (sbuf) {
         const int64_t wsz = K * crs;

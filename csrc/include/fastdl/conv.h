@@ -10,7 +10,9 @@
  * Samples are lowered to GEMMs in chunks: an im2col panel of a chunk of
  * samples (C/G*R*S' x Nb*P*Q, Nb set by a fixed memory budget, R*S' the
  * kernel taps that can read the input) makes each GEMM, and the weight
- * gradient's, as wide as Nb samples; a layer whose one sample is already a
+ * gradient's, as wide as Nb samples (the weight gradient, and the forward of
+ * large panels, gather the patches straight into the GEMM's packed panels
+ * instead: implicit GEMM); a layer whose one sample is already a
  * wide GEMM runs its forward per sample (a 1x1 / stride 1 / no-padding
  * convolution then reads the input in place). Depthwise convolutions
  * (groups == C == K > 1) run a direct kernel.
