@@ -326,7 +326,8 @@ def _adaptive_avg_pool(rec, cls, args, outs):
 
 
 def _batch_norm(rec, cls, args, outs):
-    x, w, b, rm, rv, training, momentum, eps = args
+    x, w, b, rm, rv, training, momentum, eps = args[:8]
+    relu = len(args) > 8 and args[8]     # the fused BatchNorm + ReLU of a Sequential
     if training:
         raise Unsupported("batch_norm in training mode (call model.eval() or export with "
                           "training=TrainingMode.EVAL)")
@@ -336,7 +337,7 @@ def _batch_norm(rec, cls, args, outs):
     bn = rec.name(b, "bias") if b is not None else rec.const(np.zeros(C, dt), "bn_bias")
     y = rec.node("BatchNormalization", [rec.name(x), wn, bn, rec.name(rm, "running_mean"),
                                         rec.name(rv, "running_var")], epsilon=float(eps))
-    return [y, None, None]
+    return [rec.node("Relu", [y]) if relu else y, None, None]
 
 
 def _layer_norm(rec, cls, args, outs):
