@@ -334,9 +334,8 @@ def _adaptive_avg_pool(rec, cls, args, outs):
 
 
 def _batch_norm(rec, cls, args, outs):
-    # relu: the fused BatchNorm + ReLU node of a Sequential
     x, w, b, rm, rv, training, momentum, eps = args[:8]
-    relu = len(args) > 8 and bool(args[8])
+    relu = len(args) > 8 and args[8]     # the fused BatchNorm + ReLU of a Sequential
     if training:
         raise Unsupported("batch_norm in training mode (call model.eval() or export with "
                           "training=TrainingMode.EVAL)")
