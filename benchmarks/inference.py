@@ -33,7 +33,7 @@ import numpy as np
 
 import fastdl
 from fastdl import nn
-from fastdl.bench._quiet import wait_quiet
+from fastdl.bench._quiet import fair_allocator, wait_quiet
 
 try:
     import torch
@@ -241,6 +241,7 @@ def main(argv=None):
     if ort is not None:
         versions.append("onnxruntime %s" % ort.__version__)
     print("threads per framework: %d; %s" % (args.threads, ", ".join(versions)))
+    print(fair_allocator())
 
     rng = np.random.default_rng(0)
     rows = []

@@ -42,7 +42,7 @@ import numpy_models as npm  # noqa: E402
 
 import fastdl  # noqa: E402
 from fastdl import nn  # noqa: E402
-from fastdl.bench._quiet import wait_quiet  # noqa: E402
+from fastdl.bench._quiet import fair_allocator, wait_quiet  # noqa: E402
 
 
 def load_mnist(root, download=False):
@@ -282,6 +282,7 @@ def main(argv=None):
             pass
     if not a.no_numpy:
         frameworks.append("numpy")
+    print(fair_allocator())
     print("fastdl %s, threads=%d, isa=%s; PyTorch: %s" % (
         fastdl.__version__, fastdl.get_num_threads(), fastdl.config()["isa_active"],
         "%s (%d threads)" % (torch.__version__, fastdl.get_num_threads()) if torch is not None

@@ -7,12 +7,39 @@ shares its cores with them and runs at about half speed. The benchmarks
 therefore time fastdl first, wait for the process to go quiet before each
 fastdl timing (`wait_quiet`), interleave repeats of the frameworks they
 compare (`interleaved`) and quote medians.
+
+The frameworks' allocators differ too: see `fair_allocator`.
 """
 import time
 
 import numpy as np
 
-__all__ = ["wait_quiet", "interleaved", "median_ms"]
+__all__ = ["wait_quiet", "interleaved", "median_ms", "fair_allocator"]
+
+
+def fair_allocator():
+    """Let PyTorch and NumPy reuse freed large blocks in this benchmark process, as fastdl does.
+
+    fastdl takes its large outputs and gradients from its own block cache, so
+    a training step reuses memory. PyTorch and NumPy take theirs from glibc,
+    which may unmap a freed block or trim the heap and then page-fault the
+    memory back in on the next step. In a long benchmark process that cost
+    grows with the heap's history: a full `bench nn` run took 2.3 million page
+    faults, and PyTorch's relu step there took 15 ms against 1.4 ms in a fresh
+    process. The benchmarks therefore call fastdl.tune_malloc() (opt-in, never
+    called by the library itself) before timing anything, which gives every
+    framework in the process reused memory. Returns the line they print.
+
+    Example:
+        >>> from fastdl.bench._quiet import fair_allocator
+        >>> fair_allocator().startswith("allocator: ")
+        True
+    """
+    import fastdl
+    if fastdl.tune_malloc():
+        return ("allocator: glibc tuned for this process (fastdl.tune_malloc()), so PyTorch's "
+                "and NumPy's large buffers are reused between steps like fastdl's cached ones")
+    return "allocator: system defaults (no glibc to tune)"
 
 
 def _busy_fraction(interval):

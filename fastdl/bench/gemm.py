@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from fastdl._C import _core, gemm
+from fastdl.bench._quiet import fair_allocator
 
 SQUARE = (64, 128, 256, 512, 1024, 2048)
 DSQUARE = (256, 512, 1024, 2048)
@@ -217,6 +218,7 @@ def main(argv=None):
     npt = _NumpyThreads()
     print("fastdl GEMM: ISA %s, %s" % (_core.get_isa(),
                                        "OpenMP" if _core.has_openmp() else "serial"))
+    print(fair_allocator())
     for line in describe_blocking():
         print(line)
     print("fp32 FMA peak (measured now, best of 40 samples of 5 ms, the loop on all "

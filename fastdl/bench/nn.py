@@ -32,7 +32,7 @@ import numpy as np
 import fastdl
 import fastdl.nn.functional as F
 from fastdl._C import winograd
-from fastdl.bench._quiet import interleaved, median_ms, wait_quiet
+from fastdl.bench._quiet import fair_allocator, interleaved, median_ms, wait_quiet
 
 # ---- NumPy reference implementations: forward + backward (upstream gradient of ones) ----
 
@@ -333,6 +333,7 @@ def main(argv=None):
     if torch is not None:
         torch.set_num_threads(2)
     print("fastdl %s; CPU: %s" % (fastdl.__version__, cpu_model()))
+    print(fair_allocator())
     pk = peaks(a.quick or a.smoke)
     bw = {t: copy_bandwidth(t, n=1 << (16 if a.smoke else 25), repeat=3 if a.smoke else 7)
           for t in (1, 2)}
