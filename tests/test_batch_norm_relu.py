@@ -3,10 +3,6 @@ BatchNorm + ReLU node, and the autograd engine's ReLU backward fold.
 
 Oracles: float64 NumPy formulas and finite differences; the fold is also compared
 with the same graph run with the fold turned off."""
-import os
-import shutil
-import subprocess
-import textwrap
 
 import numpy as np
 import pytest
@@ -211,71 +207,6 @@ def test_backward_mask_is_the_forward_sign_bit_for_bit(isa, rng, dtype):
             assert 0 < (out > 0).mean() < 1
         for a, m in zip(folded, masked):
             np.testing.assert_array_equal(a, m)     # exact values (0 and -0 compare equal)
-
-
-# ---- C API ---------------------------------------------------------------------------
-
-PROGRAM = textwrap.dedent(r"""
-    #include <math.h>
-    #include <stdio.h>
-    #include "fastdl.h"
-
-    static int bad(const char *what, double got, double want) {
-        if (fabs(got - want) > 1e-5 * (1 + fabs(want))) {
-            printf("%s: got %.9g want %.9g\n", what, got, want);
-            return 1;
-        }
-        return 0;
-    }
-
-    int main(void) {
-        int fails = 0;
-        /* one channel, values -1, 0, 1, 2: mean 0.5, var 1.25 */
-        float x[4] = {-1, 0, 1, 2}, out[4], mean[1], rstd[1], dx[4], dw[1] = {0}, db[1] = {0};
-        float g[4] = {1, 1, 1, 1};
-        fails += bad("fwd status", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
-                     NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_RELU), FDL_OK);
-        for (int i = 0; i < 4; i++)
-            fails += bad("relu(bn)", out[i], fmax((x[i] - 0.5) / sqrt(1.25), 0));
-        fails += bad("bwd status", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
-                     NULL, NULL, g, 1, 1, 4, 1, FDL_ACT_RELU), FDL_OK);
-        fails += bad("dbias counts only y > 0", db[0], 2);
-        /* argument checks */
-        fails += bad("bad act", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
-                     NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, (fdl_act)7), FDL_ERR_ARG);
-        fails += bad("negative N", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
-                     NULL, NULL, -1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_NONE), FDL_ERR_ARG);
-        fails += bad("NULL x", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, NULL,
-                     NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_NONE), FDL_ERR_NULL);
-        fails += bad("eval without running stats", fdl_batch_norm_forward_ex_f32(out, mean,
-                     rstd, NULL, NULL, x, NULL, NULL, 1, 1, 4, 0, 0.1f, 0.0f, FDL_ACT_NONE),
-                     FDL_ERR_NULL);
-        fails += bad("empty, NULL pointers", fdl_batch_norm_forward_ex_f64(NULL, NULL, NULL,
-                     NULL, NULL, NULL, NULL, NULL, 0, 3, 4, 1, 0.1, 0.0, FDL_ACT_RELU), FDL_OK);
-        fails += bad("bwd negative S", fdl_batch_norm_backward_ex_f64(NULL, NULL, NULL, NULL,
-                     NULL, NULL, NULL, NULL, NULL, 1, 1, -4, 1, FDL_ACT_NONE), FDL_ERR_ARG);
-        fails += bad("bwd bad act", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
-                     NULL, NULL, g, 1, 1, 4, 1, (fdl_act)3), FDL_ERR_ARG);
-        fails += bad("bwd NULL dout", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
-                     NULL, NULL, NULL, 1, 1, 4, 1, FDL_ACT_RELU), FDL_ERR_NULL);
-        printf(fails ? "FAIL\n" : "OK\n");
-        return fails != 0;
-    }
-""")
-
-
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
-def test_ex_functions_from_c(tmp_path):
-    src = tmp_path / "bn.c"
-    src.write_text(PROGRAM)
-    exe = tmp_path / "bn"
-    lib = fastdl.get_lib()
-    r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", str(src), "-I",
-                        fastdl.get_include(), "-L", lib, "-lfastdl", "-lm",
-                        "-Wl,-rpath," + lib, "-o", str(exe)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    r = subprocess.run([str(exe)], capture_output=True, text=True, env=dict(os.environ))
-    assert r.returncode == 0 and r.stdout.strip() == "OK", r.stdout + r.stderr
 
 
 # ---- nn.Sequential(BatchNorm, ReLU) --------------------------------------------------

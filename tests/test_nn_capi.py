@@ -69,6 +69,36 @@ PROGRAM = textwrap.dedent(r"""
         fails += bad("rnn_tanh_layer h1", hs[1], tanh(-2.0));
         fails += bad("rnn_tanh_layer NULL", fdl_rnn_tanh_layer_forward_f32(hs, NULL, xs, h0,
                      wi, wh, NULL, NULL, 1, 1, 1, 1, 0), FDL_ERR_NULL);
+        {   /* batch_norm + ReLU in one pass (the _ex functions) */
+            /* one channel, values -1, 0, 1, 2: mean 0.5, var 1.25 */
+            float x[4] = {-1, 0, 1, 2}, out[4], mean[1], rstd[1], dx[4], dw[1] = {0}, db[1] = {0};
+            float g[4] = {1, 1, 1, 1};
+            fails += bad("fwd status", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
+                         NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_RELU), FDL_OK);
+            for (int i = 0; i < 4; i++)
+                fails += bad("relu(bn)", out[i], fmax((x[i] - 0.5) / sqrt(1.25), 0));
+            fails += bad("bwd status", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
+                         NULL, NULL, g, 1, 1, 4, 1, FDL_ACT_RELU), FDL_OK);
+            fails += bad("dbias counts only y > 0", db[0], 2);
+            /* argument checks */
+            fails += bad("bad act", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
+                         NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, (fdl_act)7), FDL_ERR_ARG);
+            fails += bad("negative N", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, x,
+                         NULL, NULL, -1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_NONE), FDL_ERR_ARG);
+            fails += bad("NULL x", fdl_batch_norm_forward_ex_f32(out, mean, rstd, NULL, NULL, NULL,
+                         NULL, NULL, 1, 1, 4, 1, 0.1f, 0.0f, FDL_ACT_NONE), FDL_ERR_NULL);
+            fails += bad("eval without running stats", fdl_batch_norm_forward_ex_f32(out, mean,
+                         rstd, NULL, NULL, x, NULL, NULL, 1, 1, 4, 0, 0.1f, 0.0f, FDL_ACT_NONE),
+                         FDL_ERR_NULL);
+            fails += bad("empty, NULL pointers", fdl_batch_norm_forward_ex_f64(NULL, NULL, NULL,
+                         NULL, NULL, NULL, NULL, NULL, 0, 3, 4, 1, 0.1, 0.0, FDL_ACT_RELU), FDL_OK);
+            fails += bad("bwd negative S", fdl_batch_norm_backward_ex_f64(NULL, NULL, NULL, NULL,
+                         NULL, NULL, NULL, NULL, NULL, 1, 1, -4, 1, FDL_ACT_NONE), FDL_ERR_ARG);
+            fails += bad("bwd bad act", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
+                         NULL, NULL, g, 1, 1, 4, 1, (fdl_act)3), FDL_ERR_ARG);
+            fails += bad("bwd NULL dout", fdl_batch_norm_backward_ex_f32(dx, dw, db, mean, rstd, x,
+                         NULL, NULL, NULL, 1, 1, 4, 1, FDL_ACT_RELU), FDL_ERR_NULL);
+        }
         printf(fails ? "FAIL\n" : "OK\n");
         return fails != 0;
     }

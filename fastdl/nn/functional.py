@@ -925,19 +925,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> idx.tolist()
         [[[[5, 7], [13, 15]]]]
     """
-    op = "max_pool2d"
-    x = _pool_input(op, input)
-    kh, kw = _pair(kernel_size, op, "kernel_size")
-    sh, sw = _pair(kernel_size if stride is None or stride == [] else stride, op, "stride")
-    ph, pw = _pair(padding, op, "padding")
-    dh, dw = _pair(dilation, op, "dilation")
-    H, W = x.shape[-2:]
-    OH = _pool_out(op, H, kh, sh, ph, dh, ceil_mode, x.shape, "H")
-    OW = _pool_out(op, W, kw, sw, pw, dw, ceil_mode, x.shape, "W")
-    if return_indices or kh * kw > _WIN_MAX_KERNEL:
-        out, indices = _fn.MaxPool2d.apply(x, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+    x, OH, OW, geom = _max_pool2d_geometry(input, kernel_size, stride, padding, dilation,
+                                           ceil_mode)
+    if return_indices or geom[0] * geom[1] > _WIN_MAX_KERNEL:
+        out, indices = _fn.MaxPool2d.apply(x, OH, OW, *geom)
         return (out, indices) if return_indices else out
-    return _fn.MaxPool2dWin.apply(x, OH, OW, (kh, kw, sh, sw, ph, pw, dh, dw), False)
+    return _fn.MaxPool2dWin.apply(x, OH, OW, geom, False)
 
 
 # a window of at most this many elements keeps its argmax in one byte (fastdl/_C/nn.pyx)
@@ -949,18 +942,25 @@ def _max_pool2d_relu(input, kernel_size, stride, padding, dilation, ceil_mode):
     the node nn.Sequential builds for ReLU followed by MaxPool2d (ReLU on the pooled output,
     its backward mask folded into the pool's argmax). None when the window is too large for
     the compact argmax (the caller then runs the two modules)."""
+    x, OH, OW, geom = _max_pool2d_geometry(input, kernel_size, stride, padding, dilation,
+                                           ceil_mode)
+    if geom[0] * geom[1] > _WIN_MAX_KERNEL:
+        return None
+    return _fn.MaxPool2dWin.apply(x, OH, OW, geom, True)
+
+
+def _max_pool2d_geometry(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """(x, OH, OW, (kh, kw, sh, sw, ph, pw, dh, dw)) of a max_pool2d call, arguments checked."""
     op = "max_pool2d"
     x = _pool_input(op, input)
     kh, kw = _pair(kernel_size, op, "kernel_size")
-    if kh * kw > _WIN_MAX_KERNEL:
-        return None
     sh, sw = _pair(kernel_size if stride is None or stride == [] else stride, op, "stride")
     ph, pw = _pair(padding, op, "padding")
     dh, dw = _pair(dilation, op, "dilation")
     H, W = x.shape[-2:]
     OH = _pool_out(op, H, kh, sh, ph, dh, ceil_mode, x.shape, "H")
     OW = _pool_out(op, W, kw, sw, pw, dw, ceil_mode, x.shape, "W")
-    return _fn.MaxPool2dWin.apply(x, OH, OW, (kh, kw, sh, sw, ph, pw, dh, dw), True)
+    return x, OH, OW, (kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
