@@ -91,8 +91,8 @@ def test_c_unit_tests_fail_when_they_should(tmp_path):
     broken = src.replace("CHECK(C[0] == 19 &&", "CHECK(C[0] == 20 &&")
     assert broken != src
     (tmp_path / "broken.c").write_text(broken)
-    _run([CC, "-std=gnu11", "-O1", str(tmp_path / "broken.c"), "-o", str(tmp_path / "b"),
-          *_link_flags()])
+    _run([CC, "-std=gnu11", "-O1", str(tmp_path / "broken.c"), "-I", str(ROOT / "tests/c"),
+          "-o", str(tmp_path / "b"), *_link_flags()])
     r = subprocess.run([str(tmp_path / "b"), str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 1 and "FAILED" in r.stdout, r.stdout
 

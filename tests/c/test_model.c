@@ -18,32 +18,8 @@
 
 #include "fastdl.h"
 
-static int n_checks, n_failed;
-static char tmpdir[512];
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        n_checks++;                                                             \
-        if (!(cond)) {                                                          \
-            n_failed++;                                                         \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-            printf(__VA_ARGS__);                                                \
-            printf("\n");                                                       \
-        }                                                                       \
-    } while (0)
-
-#define CHECK_ST(expr, want)                                                    \
-    do {                                                                        \
-        int st_ = (expr);                                                       \
-        CHECK(st_ == (want), "got %d (%s), want %d (%s); last error: %s", st_,  \
-              fdl_strerror(st_), (want), fdl_strerror(want),                    \
-              fdl_model_last_error());                                          \
-    } while (0)
-
-static void path_in_tmp(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", tmpdir, name);
-}
+#define LAST_ERROR fdl_model_last_error
+#include "check.h"
 
 static void fill(float *x, int64_t n, uint64_t seed, float lo, float hi)
 {
@@ -465,13 +441,11 @@ static void test_malformed(void)
 
 int main(int argc, char **argv)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s", argc > 1 ? argv[1] : ".");
+    check_begin(argc, argv);
     test_errors();
     test_gradients();
     test_training();
     test_files();
     test_malformed();
-    printf("%s: %d checks, %d failed (isa %s, %d threads)\n", n_failed ? "FAILED" : "OK",
-           n_checks, n_failed, fdl_isa_name(fdl_active_isa()), fdl_get_num_threads());
-    return n_failed ? 1 : 0;
+    return check_end();
 }
