@@ -11,12 +11,12 @@ thread, and on two Python threads at once (NumPy releases the GIL while
 copying), so it does not depend on fastdl's own kernels.
 """
 import argparse
-import threading
 import time
 
 import numpy as np
 
 from fastdl._C import _core as C
+from fastdl.bench.nn import copy_bandwidth
 
 B = {n: getattr(C, n) for n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")}
 R = {"sum": C.sum, "mean": C.mean, "max": C.amax, "min": C.amin}
@@ -30,23 +30,6 @@ def time_pair(f, g, repeat):
         t = time.perf_counter(); f(); tf.append(time.perf_counter() - t)
         t = time.perf_counter(); g(); tg.append(time.perf_counter() - t)
     return float(np.median(tf)), float(np.median(tg)), min(tf), min(tg)
-
-
-def copy_bandwidth(nthreads, n=1 << 25, repeat=7):
-    """GB/s of np.copyto over n float32 per thread (read + write bytes)."""
-    srcs = [np.ones(n, np.float32) for _ in range(nthreads)]
-    dsts = [np.empty(n, np.float32) for _ in range(nthreads)]
-    best = []
-    for _ in range(repeat):
-        threads = [threading.Thread(target=np.copyto, args=(d, s)) for d, s in zip(dsts, srcs)]
-        t = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        best.append(time.perf_counter() - t)
-    # the fastest run is the limit; slower ones measure other processes
-    return 8 * n * nthreads / min(best) / 1e9
 
 
 def cases(n):

@@ -402,15 +402,7 @@ def cumsum(input, dim, *, dtype=None):
         >>> fastdl.cumsum(fastdl.tensor([1.0, 2.0, 3.0]), dim=0)
         tensor([1., 3., 6.])
     """
-    x = _as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    d = _dim(dim, x.ndim, "cumsum")
-    if x.ndim == 0:
-        return x.clone()
-    if not _is_float(x._data):
-        return Tensor._wrap(np.cumsum(x._data, axis=d, dtype=np.int64))
-    return _ops.Cumsum.apply(x, d)
+    return _running("cumsum", np.cumsum, _ops.Cumsum, input, dim, dtype)
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -420,15 +412,20 @@ def cumprod(input, dim, *, dtype=None):
         >>> fastdl.cumprod(fastdl.tensor([1.0, 2.0, 3.0]), dim=0)
         tensor([1., 2., 6.])
     """
+    return _running("cumprod", np.cumprod, _ops.Cumprod, input, dim, dtype)
+
+
+def _running(op, np_fn, fn, input, dim, dtype):
+    """cumsum / cumprod: the Function fn on floats, np_fn in int64 on integers and bools."""
     x = _as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    d = _dim(dim, x.ndim, "cumprod")
+    d = _dim(dim, x.ndim, op)
     if x.ndim == 0:
         return x.clone()
     if not _is_float(x._data):
-        return Tensor._wrap(np.cumprod(x._data, axis=d, dtype=np.int64))
-    return _ops.Cumprod.apply(x, d)
+        return Tensor._wrap(np_fn(x._data, axis=d, dtype=np.int64))
+    return fn.apply(x, d)
 
 
 # ---- masks and index moves ------------------------------------------------------------

@@ -31,6 +31,36 @@ static int jlit(jcur *c, const char *s)
     return 1;
 }
 
+/* One escape sequence after a backslash (*p points past the backslash):
+ * its code unit in *v ( \uXXXX gives the 16-bit value), *p moved past it.
+ * 0 when the sequence is not valid JSON. */
+int fdl__json_escape(const char **p, const char *end, unsigned *v)
+{
+    if (*p >= end) return 0;
+    char e = *(*p)++;
+    switch (e) {
+    case '"': case '\\': case '/': *v = (unsigned char)e; return 1;
+    case 'b': *v = '\b'; return 1;
+    case 'f': *v = '\f'; return 1;
+    case 'n': *v = '\n'; return 1;
+    case 'r': *v = '\r'; return 1;
+    case 't': *v = '\t'; return 1;
+    case 'u':
+        if (end - *p < 4) return 0;
+        *v = 0;
+        for (int i = 0; i < 4; i++) {
+            char h = *(*p)++;
+            *v <<= 4;
+            if (h >= '0' && h <= '9') *v |= (unsigned)(h - '0');
+            else if (h >= 'a' && h <= 'f') *v |= (unsigned)(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') *v |= (unsigned)(h - 'A' + 10);
+            else return 0;
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
 static char *jstring(jcur *c)
 {
     if (c->p >= c->end || *c->p != '"') return NULL;
@@ -45,31 +75,9 @@ static char *jstring(jcur *c)
         char ch = *c->p++;
         if ((unsigned char)ch < 0x20) { free(out); return NULL; }
         if (ch == '\\') {
-            if (c->p >= c->end) { free(out); return NULL; }
-            char e = *c->p++;
-            switch (e) {
-            case '"': case '\\': case '/': ch = e; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
-            case 'u': {
-                if (c->end - c->p < 4) { free(out); return NULL; }
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++) {
-                    char h = *c->p++;
-                    v <<= 4;
-                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-                    else { free(out); return NULL; }
-                }
-                ch = v < 0x80 && v > 0 ? (char)v : '?';
-                break;
-            }
-            default: free(out); return NULL;
-            }
+            unsigned v;
+            if (!fdl__json_escape(&c->p, c->end, &v)) { free(out); return NULL; }
+            ch = v < 0x80 && v > 0 ? (char)v : '?';
         }
         *o++ = ch;
     }

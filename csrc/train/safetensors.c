@@ -229,31 +229,9 @@ static int parse_string(cursor *c, char *out, size_t cap)
         }
         if ((unsigned char)ch < 0x20) return 0;
         if (ch == '\\') {
-            if (c->p >= c->end) return 0;
-            char e = *c->p++;
-            switch (e) {
-            case '"': case '\\': case '/': ch = e; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
-            case 'u': {
-                if (c->end - c->p < 4) return 0;
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++) {
-                    char h = *c->p++;
-                    v <<= 4;
-                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-                    else return 0;
-                }
-                ch = v < 0x80 ? (char)v : '?';
-                break;
-            }
-            default: return 0;
-            }
+            unsigned v;
+            if (!fdl__json_escape(&c->p, c->end, &v)) return 0;
+            ch = v < 0x80 ? (char)v : '?';
         }
         if (out) {
             if (n + 1 >= cap) return 0;

@@ -27,6 +27,8 @@ typedef struct jval {
 int fdl__json_parse(const char *s, size_t n, jval *out) FDL_HIDDEN;
 void fdl__json_free(jval *v) FDL_HIDDEN;
 const jval *fdl__json_get(const jval *obj, const char *key) FDL_HIDDEN;
+/* one JSON escape after its backslash, for the header reader in safetensors.c too */
+int fdl__json_escape(const char **p, const char *end, unsigned *v) FDL_HIDDEN;
 
 /* safetensors.c: the JSON header of a file (malloc'ed, *n bytes) after the
  * length and size checks; and a save that adds `model_json` to the
