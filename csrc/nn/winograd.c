@@ -176,25 +176,26 @@ static void filter_tf_back(float *g9, const double u[36]) {
     }
 }
 
-/* U[xi][Ko][Ci]: forward (w as [Ko][Ci][3][3]) or, when dx, the rotated
- * transpose (w as [Ci][Ko][3][3]: U[xi][c][k] from w[k][c]) */
+/* U[xi][Ci][Ko] (the GEMM's right operand: M^T = V^T U): forward (w as
+ * [Ko][Ci][3][3]) or, when dx, the rotated transpose (w as [Ci][Ko][3][3]:
+ * U[xi][k][c] from w[k][c]) */
 static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
     int nt = fdl_threads_for(Ko * Ci * 36);
     (void)nt;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t o = 0; o < Ko; o++)
-        for (int64_t i0 = 0; i0 < Ci; i0 += 16) {
+    for (int64_t i = 0; i < Ci; i++)
+        for (int64_t o0 = 0; o0 < Ko; o0 += 16) {
             /* 16 filters at a time: U's 36 planes are 4 KiB multiples apart,
              * one store per plane per filter would keep evicting L1 sets */
             float u16[36][16];
-            const int64_t ni = FDL_MIN(16, Ci - i0);
-            for (int64_t i = 0; i < ni; i++) {
+            const int64_t no = FDL_MIN(16, Ko - o0);
+            for (int64_t o = 0; o < no; o++) {
                 double u[36];
-                filter_tf(u, w + (dx ? (i0 + i) * Ko + o : o * Ci + i0 + i) * 9, dx);
-                for (int x = 0; x < 36; x++) u16[x][i] = (float)u[x];
+                filter_tf(u, w + (dx ? i * Ko + o0 + o : (o0 + o) * Ci + i) * 9, dx);
+                for (int x = 0; x < 36; x++) u16[x][o] = (float)u[x];
             }
             for (int x = 0; x < 36; x++)
-                memcpy(U + (x * Ko + o) * Ci + i0, u16[x], (size_t)ni * sizeof(float));
+                memcpy(U + (x * Ci + i) * Ko + o0, u16[x], (size_t)no * sizeof(float));
         }
 }
 
@@ -269,43 +270,88 @@ static inline int thread_id(void) {
 }
 
 /* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
- * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko],
+ * the transformed filter U[36][Ci][Ko], padding (ph, pw), plus bias[Ko],
  * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
- * (a fused ReLU's backward, read inside the input transform). */
+ * (a fused ReLU's backward, read while packing).
+ *
+ * Channel lanes: a block is rb consecutive tile rows of the batch (tile row
+ * g = n*TH + r); each image's part of it is packed channel-last into a
+ * zero-padded strip (4*rows + 2 input rows of Wp columns and Cp channels),
+ * its tiles are transformed 16 channels at a time into V^T[xi][t][Ci] and
+ * multiplied as M^T[xi][t][Ko] = V^T[xi] U[xi], and every tile's 16 output
+ * channels are transformed back and stored. Measured (1 thread, fwd + bwd,
+ * Zen 5): see the commit that introduced it. */
 static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
                      const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
                      int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
-    wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
-    g.T = N * g.TH * g.TW;
-    const int64_t Tb = block_tiles(Ci, Ko, g.T, WINO_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
-    const int64_t sv = plane_stride(Ci * Tb), sm = plane_stride(Ko * Tb), per = 36 * (sv + sm);
+    const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
+    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = 4 * TW + 2;
+    /* tile rows per block: the block's V and M within the cache budget, at
+     * most about an eighth of the batch's tiles (blocks spread over threads) */
+    int64_t tb = WINO_BLOCK_BYTES / (36 * (Cp + Kp) * (int64_t)sizeof(float));
+    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
+    const int64_t rb = FDL_MAX(1, tb / TW), Tb = rb * TW, nblk = FDL_CDIV(G, rb);
+    /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
+    const int64_t xrows = 4 * rb + 2 * FDL_MIN(rb, N);
+    const int64_t sx = FDL_CDIV(xrows * Wp * Cp, 16) * 16;
+    const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
+    const int64_t per = sx + 36 * (sv + sm);
     const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
     float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
     if (!buf) return FDL_ERR_NOMEM;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
-        const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
-        float *V = buf + per * thread_id(), *M = V + 36 * sv;
-        nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
-        for (int64_t q = 0; q < ng; q++) {
-            int64_t tq = t0 + q * NN_WINO_L;
-            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw, 6);
-            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0, 4);
+        float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
+        const int64_t g0 = b * rb, g1 = FDL_MIN(G, g0 + rb);
+        int64_t t = 0;
+        float *Xp = X;
+        for (int64_t g = g0; g < g1;) {           /* pack and transform, part by part */
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            const int64_t nrows = 4 * (r1 - r0) + 2;
+            const int64_t io = n * Ci * Hi * Wi;
+            kr->pack(Xp, in + io, inmask ? inmask + io : NULL, Ci, Hi, Wi, 4 * r0 - ph, nrows,
+                     pw, Wp, Cp);
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
+                        kr->input_c(V + t * Cp + c0, sv, Xp + (4 * r * Wp + 4 * c) * Cp + c0,
+                                    Wp * Cp, Cp);
+            Xp += nrows * Wp * Cp;
+            g += r1 - r0;
         }
-        for (int64_t c = 0; c < Ci; c++)
-            for (int64_t q = 0; q < ng; q++)
-                kr->input(V + c * Tb + q * NN_WINO_L, sv, in + c * Hi * Wi, Hi, Wi,
-                          &Lin[q], inmask ? inmask + c * Hi * Wi : NULL);
-        const int64_t cols = ng * NN_WINO_L;
-        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
-                                                 V, Tb, sv, 0.0f, M, Tb, sm, 36));
-        for (int64_t k = 0; k < Ko; k++)
-            for (int64_t q = 0; q < ng; q++)
-                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, sm, Ho, Wo,
-                           &Lout[q], bias ? bias[k] : 0.0f, accumulate, relu);
+        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, t, Ko, Ci, 1.0f, V, Cp, sv, U, Ko,
+                                                 Ci * Ko, 0.0f, M, Kp, sm, 36));
+        nn_wino_lanes Lo;
+        float bv[NN_WINO_L];
+        t = 0;
+        for (int64_t g = g0; g < g1; g++) {       /* transform back and store */
+            const int64_t n = g / TH, h0 = 4 * (g % TH);
+            unsigned rm = 0;
+            for (int i = 0; i < 4; i++) rm |= (unsigned)(h0 + i < Ho) << i;
+            for (int64_t c = 0; c < TW; c++, t++) {
+                const int64_t w0 = 4 * c;
+                unsigned cm = 0;
+                for (int j = 0; j < 4; j++) cm |= (unsigned)(w0 + j < Wo) << j;
+                for (int l = 0; l < NN_WINO_L; l++) {
+                    Lo.h0[l] = (int32_t)h0;
+                    Lo.w0[l] = (int32_t)w0;
+                    for (int i = 0; i < 6; i++) Lo.rmask[i][l] = (uint8_t)(i < 4 && (rm >> i & 1) ? cm : 0);
+                }
+                for (int64_t k0 = 0; k0 < Ko; k0 += NN_WINO_L) {
+                    Lo.n = (int)FDL_MIN(NN_WINO_L, Ko - k0);
+                    for (int l = 0; l < NN_WINO_L; l++) {
+                        const int64_t k = k0 + FDL_MIN(l, Lo.n - 1);
+                        Lo.off[l] = (n * Ko + k) * Ho * Wo + h0 * Wo + w0;
+                        bv[l] = bias && l < Lo.n ? bias[k] : 0.0f;
+                    }
+                    kr->output(out, M + t * Kp + k0, sm, Ho, Wo, &Lo, bv, accumulate, relu);
+                }
+            }
+        }
     }
     fdl_scratch_put(buf);
     return err;
@@ -322,46 +368,65 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
 #define WINO_SLOT_ELEMS ((int64_t)1 << 24)
 
 /* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q]
- * (counted only where ymask > 0 when ymask is not NULL). */
+ * (counted only where ymask > 0 when ymask is not NULL). Blocks of tile rows
+ * as in wino_conv: x packed and transformed into V^T[xi][t][C], dout packed
+ * (4 rows a tile row, no padding) and transformed into Y^T[xi][t][K], then
+ * dU[xi] [K, C] (+)= Y^T[xi]^T V^T[xi]. */
 static int wino_dw(float *dw, const float *dout, const float *ymask, const float *x,
                    const fdl_conv2d_params *p, int64_t P, int64_t Q) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
-    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, KC36 = 36 * K * C;
-    wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
-    g.T = p->N * g.TH * g.TW;
-    const int64_t Tb = block_tiles(C, K, g.T, WINO_DW_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
+    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, N = p->N, KC36 = 36 * K * C;
+    const int64_t TH = FDL_CDIV(P, 4), TW = FDL_CDIV(Q, 4), G = N * TH, T = G * TW;
+    const int64_t Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = 4 * TW + 2, Wq = 4 * TW;
+    int64_t tb = WINO_DW_BLOCK_BYTES / (36 * (Cp + Kp) * (int64_t)sizeof(float));
+    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
+    const int64_t rb = FDL_MAX(1, tb / TW), Tb = rb * TW, nblk = FDL_CDIV(G, rb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
-    const int64_t sv = plane_stride(C * Tb), sy = plane_stride(K * Tb), per = 36 * (sv + sy);
-    const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ns);
-    float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
+    const int64_t sx = FDL_CDIV((4 * rb + 2 * FDL_MIN(rb, N)) * Wp * Cp, 16) * 16;
+    const int64_t sg = FDL_CDIV(4 * rb * Wq * Kp, 16) * 16;
+    const int64_t sv = plane_stride(Cp * Tb), sy = plane_stride(Kp * Tb);
+    const int64_t per = sx + sg + 36 * (sv + sy);
+    const int nt = threads_for_macs(N * K * C * 9 * P * Q, ns);
+    const int64_t sslots = FDL_CDIV(ns * KC36, 16) * 16;   /* buf stays 64-byte aligned */
+    float *slots = fdl_scratch_get((size_t)(sslots + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
-    float *buf = slots + ns * KC36;
+    float *buf = slots + sslots;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t sl = 0; sl < ns; sl++) {
-        float *V = buf + per * thread_id(), *Y = V + 36 * sv, *dU = slots + sl * KC36;
+        float *X = buf + per * thread_id(), *Gs = X + sx, *V = Gs + sg, *Y = V + 36 * sv;
+        float *dU = slots + sl * KC36;
         for (int64_t b = sl; b < nblk; b += ns) {
-            const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
-            nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
-            for (int64_t q = 0; q < ng; q++) {
-                const int64_t tq = t0 + q * NN_WINO_L;
-                lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w, 6);
-                lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0, 4);
+            const int64_t g0 = b * rb, g1 = FDL_MIN(G, g0 + rb);
+            int64_t t = 0;
+            float *Xp = X, *Gp = Gs;
+            for (int64_t g = g0; g < g1;) {
+                const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+                const int64_t xrows = 4 * (r1 - r0) + 2, grows = 4 * (r1 - r0);
+                const int64_t go = n * K * P * Q;
+                kr->pack(Xp, x + n * C * H * W, NULL, C, H, W, 4 * r0 - p->pad_h, xrows,
+                         p->pad_w, Wp, Cp);
+                kr->pack(Gp, dout + go, ymask ? ymask + go : NULL, K, P, Q, 4 * r0, grows, 0,
+                         Wq, Kp);
+                for (int64_t r = 0; r < r1 - r0; r++)
+                    for (int64_t c = 0; c < TW; c++, t++) {
+                        for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
+                            kr->input_c(V + t * Cp + c0, sv,
+                                        Xp + (4 * r * Wp + 4 * c) * Cp + c0, Wp * Cp, Cp);
+                        for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
+                            kr->grad_c(Y + t * Kp + k0, sy,
+                                       Gp + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp);
+                    }
+                Xp += xrows * Wp * Cp;
+                Gp += grows * Wq * Kp;
+                g += r1 - r0;
             }
-            for (int64_t c = 0; c < C; c++)
-                for (int64_t q = 0; q < ng; q++)
-                    kr->input(V + c * Tb + q * NN_WINO_L, sv, x + c * H * W, H, W, &Lin[q],
-                              NULL);
-            for (int64_t k = 0; k < K; k++)
-                for (int64_t q = 0; q < ng; q++)
-                    kr->grad(Y + k * Tb + q * NN_WINO_L, sy, dout + k * P * Q, P, Q,
-                             &Lout[q], ymask ? ymask + k * P * Q : NULL);
-            const int64_t cols = ng * NN_WINO_L;
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
-            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, sy,
-                                                     V, Tb, sv, b == sl ? 0.0f : 1.0f,
-                                                     dU, C, K * C, 36));
+            WINO_NOTE(err, fdl_sgemm_strided_batched(1, 0, K, C, t, 1.0f, Y, Kp, sy, V, Cp,
+                                                     sv, b == sl ? 0.0f : 1.0f, dU, C, K * C,
+                                                     36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time

@@ -37,15 +37,28 @@ typedef struct {
      * ymask > 0: the backward of a fused ReLU, read in the same pass */
     void (*input)(float *V, int64_t sxi, const float *plane, int64_t H, int64_t W,
                   const nn_wino_lanes *L, const float *ymask);
-    /* plane (P x Q): 4x4 tiles (=|+=) A^T m A + bias, m[xi] = M[xi*sxi + l];
-     * relu (only with accumulate 0): max(., 0) before the store */
+    /* plane (P x Q): 4x4 tiles (=|+=) A^T m A + bias[l], m[xi] = M[xi*sxi + l]
+     * (lane l's tile at plane + off[l]: a tile of one channel each lane, or
+     * one tile of 16 channels); relu (only with accumulate 0): max(., 0)
+     * before the store */
     void (*output)(float *plane, const float *M, int64_t sxi, int64_t P, int64_t Q,
-                   const nn_wino_lanes *L, float bias, int accumulate, int relu);
+                   const nn_wino_lanes *L, const float *bias, int accumulate, int relu);
     /* Y[xi*sxi + l] = (A g A^T)[xi] of the 4x4 patches g of `plane` (P x Q),
      * zero outside the plane: the weight gradient's transform of dout;
      * ymask as for input */
     void (*grad)(float *Y, int64_t sxi, const float *plane, int64_t P, int64_t Q,
                  const nn_wino_lanes *L, const float *ymask);
+    /* channel-last strip: dst[i][j][c] (i < nrows, j < Wp, c < Cp, Cp a
+     * multiple of 16) = src[c][h_lo + i][j - pw] of the C planes (H x W),
+     * zero outside them and for c >= C; with ymask only where ymask > 0 */
+    void (*pack)(float *dst, const float *src, const float *ymask, int64_t C, int64_t H,
+                 int64_t W, int64_t h_lo, int64_t nrows, int64_t pw, int64_t Wp, int64_t Cp);
+    /* V[xi*sxi + l] = (B^T d B)[xi] of one tile's 16 channels (lane l), d(i,
+     * j)[l] = d[i*rs + j*cs + l] (a 6x6 window of a pack strip) */
+    void (*input_c)(float *V, int64_t sxi, const float *d, int64_t rs, int64_t cs);
+    /* Y[xi*sxi + l] = (A g A^T)[xi] of one tile's 16 channels, g(i, j)[l] =
+     * g[i*rs + j*cs + l] (a 4x4 window of a pack strip of dout) */
+    void (*grad_c)(float *Y, int64_t sxi, const float *g, int64_t rs, int64_t cs);
 } nn_wino_kernels;
 
 /* Each returns 1 when it handled the call (then *status is its result), 0

@@ -294,8 +294,8 @@ static inline void at6(float (*restrict r)[L], const float *restrict m, int64_t 
 }
 
 static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t sxi, int64_t P,
-                                           int64_t Q, const nn_wino_lanes *Ls, float bias,
-                                           int accumulate, int relu) {
+                                           int64_t Q, const nn_wino_lanes *Ls,
+                                           const float *bias, int accumulate, int relu) {
     float t[24][L] __attribute__((aligned(64)));   /* t[i*6 + j] = (A^T m)[i][j] */
     float y[16][L] __attribute__((aligned(64)));
     float r[4][L] __attribute__((aligned(64)));
@@ -305,7 +305,7 @@ static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t 
     }
     for (int i = 0; i < 4; i++) {
         at6(r, t[i * 6], L);
-        for (int j = 0; j < 4; j++) LANES y[i * 4 + j][l] = r[j][l] + bias;
+        for (int j = 0; j < 4; j++) LANES y[i * 4 + j][l] = r[j][l] + bias[l];
     }
     if (relu)   /* the fused ReLU (NaN passes, as in the im2col epilogue) */
         for (int k = 0; k < 16; k++) LANES y[k][l] = y[k][l] < 0.0f ? 0.0f : y[k][l];
@@ -363,8 +363,196 @@ static void FDL_CAT(wino_grad, FDL_SFX)(float *Y, int64_t sxi, const float *plan
     }
 }
 
+
+/* ---- channel lanes: the forward and dx path --------------------------------------
+ * Lane l is channel c0 + l of one tile. The input is first copied into a
+ * zero-padded channel-last strip (wino_pack: [row][column][Cp], each plane
+ * element moved once), from which a tile's 36 positions are plain aligned
+ * vector loads: no masks, no transposes per tile (lane = tile needed three
+ * 16x16 transposes and 48 masked loads per 16 tiles and channel, for
+ * patches that overlap 2.25x). */
+
+/* r[0..5] = B^T z[0..5], z[k] at z + k*zs (floats) */
+static inline void bt6p(float (*restrict r)[L], const float *restrict z, int64_t zs) {
+    LANES {
+        float z0 = z[l], z1 = z[zs + l], z2 = z[2 * zs + l], z3 = z[3 * zs + l],
+              z4 = z[4 * zs + l], z5 = z[5 * zs + l];
+        float a = z4 - 4.0f * z2, b = z3 - 4.0f * z1, c = z4 - z2, e = 2.0f * (z3 - z1);
+        r[0][l] = 4.0f * z0 - 5.0f * z2 + z4;
+        r[1][l] = a + b;
+        r[2][l] = a - b;
+        r[3][l] = c + e;
+        r[4][l] = c - e;
+        r[5][l] = 4.0f * z1 - 5.0f * z3 + z5;
+    }
+}
+
+/* V[xi*sxi + l] = (B^T d B)[xi], d(i, j)[l] = d[i*rs + j*cs + l] */
+static void FDL_CAT(wino_input_c, FDL_SFX)(float *restrict V, int64_t sxi,
+                                            const float *restrict d, int64_t rs, int64_t cs) {
+    float t[36][L] __attribute__((aligned(64)));
+    float r[6][L] __attribute__((aligned(64)));
+    for (int j = 0; j < 6; j++) {          /* columns: t[i][j] = (B^T d)[i][j] */
+        bt6p(r, d + j * cs, rs);
+        for (int i = 0; i < 6; i++) memcpy(t[i * 6 + j], r[i], sizeof r[i]);
+    }
+    for (int i = 0; i < 6; i++) {          /* rows: V[i][.] = t[i][.] B */
+        bt6p(r, t[i * 6], L);
+        for (int j = 0; j < 6; j++) {
+            float *restrict v = V + (i * 6 + j) * sxi;
+            LANES v[l] = r[j][l];
+        }
+    }
+}
+
+/* dst[i][j][c] (i < nrows, j < Wp, c < Cp) = src[c][h_lo + i][j - pw] of
+ * the C planes (H x W) of src, zero outside the planes and for c >= C; with
+ * ymask (same shape as src, or NULL) only where ymask > 0. The rows inside
+ * the planes are one contiguous run of each plane: read 16 floats at a time
+ * of 16 planes (plain loads but the run's tail), transposed, and each
+ * position's 16 channels stored at its row and column of the strip; the
+ * 16 read streams are prefetched WINO_PF floats ahead (the hardware
+ * prefetchers do not follow that many). */
+#define WINO_PF 256
+
+static void FDL_CAT(wino_pack, FDL_SFX)(float *restrict dst, const float *src,
+                                         const float *ymask, int64_t C, int64_t H, int64_t W,
+                                         int64_t h_lo, int64_t nrows, int64_t pw, int64_t Wp,
+                                         int64_t Cp) {
+    const int64_t HW = H * W, RS = Wp * Cp;
+    const int64_t a = FDL_MAX(h_lo, 0), e = FDL_MIN(h_lo + nrows, H), run = (e - a) * W;
+    /* rows outside the planes, and the padding columns of the others */
+    for (int64_t i = 0; i < nrows; i++) {
+        const int64_t h = h_lo + i;
+        float *drow = dst + i * RS;
+        if (h < a || h >= e) {
+            memset(drow, 0, (size_t)RS * sizeof(float));
+            continue;
+        }
+        if (pw > 0) memset(drow, 0, (size_t)(pw * Cp) * sizeof(float));
+        if (pw + W < Wp) memset(drow + (pw + W) * Cp, 0, (size_t)((Wp - pw - W) * Cp) * sizeof(float));
+    }
+    if (run <= 0) return;
+    float *d0 = dst + (a - h_lo) * RS + pw * Cp;   /* position (a, 0) */
+    for (int64_t c0 = 0; c0 < Cp; c0 += L) {
+#if defined(__AVX512F__)
+        const __m512 zero = _mm512_setzero_ps();
+        const int nc = (int)FDL_MAX(0, FDL_MIN(16, C - c0));
+        const float *s = src + c0 * HW + a * W;
+        const float *y = ymask ? ymask + c0 * HW + a * W : NULL;
+        int64_t row = 0, col = 0;
+        for (int64_t f = 0; f < run; f += 16) {
+            const int64_t nf = FDL_MIN(16, run - f);
+            const __mmask16 m = (__mmask16)((1u << nf) - 1u);
+            __m512 r[16];
+            for (int l = 0; l < 16; l++) {
+                if (l >= nc) {
+                    r[l] = zero;
+                    continue;
+                }
+                const float *sl = s + l * HW + f;
+                _mm_prefetch((const char *)(sl + WINO_PF), _MM_HINT_T0);
+                __mmask16 ml = m;
+                if (y) {
+                    _mm_prefetch((const char *)(y + l * HW + f + WINO_PF), _MM_HINT_T0);
+                    ml = _mm512_mask_cmp_ps_mask(ml, _mm512_maskz_loadu_ps(ml, y + l * HW + f),
+                                                 zero, _CMP_GT_OQ);
+                }
+                r[l] = _mm512_maskz_loadu_ps(ml, sl);
+            }
+            tr16(r);
+            for (int64_t j = 0; j < nf; j++) {
+                _mm512_store_ps(d0 + row * RS + col * Cp + c0, r[j]);
+                if (++col == W) {
+                    col = 0;
+                    row++;
+                }
+            }
+        }
+#elif defined(__AVX2__)
+        const __m256 zero = _mm256_setzero_ps();
+        for (int h8 = 0; h8 < L; h8 += 8) {
+            const int nc = (int)FDL_MAX(0, FDL_MIN(8, C - c0 - h8));
+            const float *s = src + (c0 + h8) * HW + a * W;
+            const float *y = ymask ? ymask + (c0 + h8) * HW + a * W : NULL;
+            int64_t row = 0, col = 0;
+            for (int64_t f = 0; f < run; f += 8) {
+                const int64_t nf = FDL_MIN(8, run - f);
+                const __m256i m = mask8((1u << nf) - 1u);
+                __m256 r[8];
+                for (int l = 0; l < 8; l++) {
+                    if (l >= nc) {
+                        r[l] = zero;
+                        continue;
+                    }
+                    const float *sl = s + l * HW + f;
+                    _mm_prefetch((const char *)(sl + WINO_PF), _MM_HINT_T0);
+                    r[l] = nf == 8 ? _mm256_loadu_ps(sl) : _mm256_maskload_ps(sl, m);
+                    if (y) {
+                        _mm_prefetch((const char *)(y + l * HW + f + WINO_PF), _MM_HINT_T0);
+                        const __m256 yv = nf == 8 ? _mm256_loadu_ps(y + l * HW + f)
+                                                  : _mm256_maskload_ps(y + l * HW + f, m);
+                        r[l] = _mm256_and_ps(r[l], _mm256_cmp_ps(yv, zero, _CMP_GT_OQ));
+                    }
+                }
+                tr8(r);
+                for (int64_t j = 0; j < nf; j++) {
+                    _mm256_store_ps(d0 + row * RS + col * Cp + c0 + h8, r[j]);
+                    if (++col == W) {
+                        col = 0;
+                        row++;
+                    }
+                }
+            }
+        }
+#else
+        for (int64_t q = 0; q < run; q++) {
+            float *o = d0 + (q / W) * RS + (q % W) * Cp + c0;
+            for (int l = 0; l < L; l++) {
+                const int64_t c = c0 + l, si = c * HW + a * W + q;
+                o[l] = c < C && (!ymask || ymask[si] > 0.0f) ? src[si] : 0.0f;
+            }
+        }
+#endif
+    }
+}
+
+/* r[0..5] = A z[0..3], z[k] at z + k*zs (floats) */
+static inline void a4p(float (*restrict r)[L], const float *restrict z, int64_t zs) {
+    LANES {
+        float g0 = z[l], g1 = z[zs + l], g2 = z[2 * zs + l], g3 = z[3 * zs + l];
+        float a = g0 + g2, b = g1 + g3, c = g0 + 4.0f * g2, e = 2.0f * g1 + 8.0f * g3;
+        r[0][l] = g0;
+        r[1][l] = a + b;
+        r[2][l] = a - b;
+        r[3][l] = c + e;
+        r[4][l] = c - e;
+        r[5][l] = g3;
+    }
+}
+
+/* Y[xi*sxi + l] = (A g A^T)[xi] of one tile's 16 channels, g(i, j)[l] =
+ * g[i*rs + j*cs + l] (a 4x4 window of a pack strip of dout) */
+static void FDL_CAT(wino_grad_c, FDL_SFX)(float *restrict Y, int64_t sxi,
+                                           const float *restrict g, int64_t rs, int64_t cs) {
+    float t[24][L] __attribute__((aligned(64)));   /* t[i*4 + j] = (A g)[i][j] */
+    float r[6][L] __attribute__((aligned(64)));
+    for (int j = 0; j < 4; j++) {
+        a4p(r, g + j * cs, rs);
+        for (int i = 0; i < 6; i++) memcpy(t[i * 4 + j], r[i], sizeof r[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        a4p(r, t[i * 4], L);
+        for (int j = 0; j < 6; j++) {
+            float *restrict v = Y + (i * 6 + j) * sxi;
+            LANES v[l] = r[j][l];
+        }
+    }
+}
+
 const nn_wino_kernels FDL_CAT(nn_wino_kernels, FDL_SFX) = {
     FDL_CAT(wino_input, FDL_SFX), FDL_CAT(wino_output, FDL_SFX), FDL_CAT(wino_grad, FDL_SFX),
+    FDL_CAT(wino_pack, FDL_SFX), FDL_CAT(wino_input_c, FDL_SFX), FDL_CAT(wino_grad_c, FDL_SFX),
 };
 
 #undef LANES
