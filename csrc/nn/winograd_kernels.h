@@ -410,10 +410,12 @@ static void FDL_CAT(wino_input_c, FDL_SFX)(float *restrict V, int64_t sxi,
  * ymask (same shape as src, or NULL) only where ymask > 0. The rows inside
  * the planes are one contiguous run of each plane: read 16 floats at a time
  * of 16 planes (plain loads but the run's tail), transposed, and each
- * position's 16 channels stored at its row and column of the strip; the
- * 16 read streams are prefetched WINO_PF floats ahead (the hardware
- * prefetchers do not follow that many). */
-#define WINO_PF 256
+ * position's 16 channels stored at its row and column of the strip. Each
+ * load prefetches the same position 16 planes on (the next channel group,
+ * or the next image after the last group): the 16 streams of short runs
+ * (a 14x14 plane is 13 cache lines) are more than the hardware prefetchers
+ * follow. */
+#define WINO_PF (16 * HW)
 
 static void FDL_CAT(wino_pack, FDL_SFX)(float *restrict dst, const float *src,
                                          const float *ymask, int64_t C, int64_t H, int64_t W,
