@@ -295,8 +295,9 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     tb = FDL_MIN(tb, FDL_CDIV(T, 8));
     const int64_t rb = FDL_MAX(1, tb / TW), Tb = rb * TW, nblk = FDL_CDIV(G, rb);
     /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
-    const int64_t xrows = 4 * rb + 2 * FDL_MIN(rb, N);
-    const int64_t sx = FDL_CDIV(xrows * Wp * Cp, 16) * 16;
+    const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
+    /* X: the input strips, later one part's output strip */
+    const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
     const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
     const int64_t per = sx + 36 * (sv + sm);
     const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
@@ -325,32 +326,19 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
         }
         WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, t, Ko, Ci, 1.0f, V, Cp, sv, U, Ko,
                                                  Ci * Ko, 0.0f, M, Kp, sm, 36));
-        nn_wino_lanes Lo;
-        float bv[NN_WINO_L];
+        /* transform back into a channel-last strip, part by part, and move
+         * each part's rows into the output planes */
         t = 0;
-        for (int64_t g = g0; g < g1; g++) {       /* transform back and store */
-            const int64_t n = g / TH, h0 = 4 * (g % TH);
-            unsigned rm = 0;
-            for (int i = 0; i < 4; i++) rm |= (unsigned)(h0 + i < Ho) << i;
-            for (int64_t c = 0; c < TW; c++, t++) {
-                const int64_t w0 = 4 * c;
-                unsigned cm = 0;
-                for (int j = 0; j < 4; j++) cm |= (unsigned)(w0 + j < Wo) << j;
-                for (int l = 0; l < NN_WINO_L; l++) {
-                    Lo.h0[l] = (int32_t)h0;
-                    Lo.w0[l] = (int32_t)w0;
-                    for (int i = 0; i < 6; i++) Lo.rmask[i][l] = (uint8_t)(i < 4 && (rm >> i & 1) ? cm : 0);
-                }
-                for (int64_t k0 = 0; k0 < Ko; k0 += NN_WINO_L) {
-                    Lo.n = (int)FDL_MIN(NN_WINO_L, Ko - k0);
-                    for (int l = 0; l < NN_WINO_L; l++) {
-                        const int64_t k = k0 + FDL_MIN(l, Lo.n - 1);
-                        Lo.off[l] = (n * Ko + k) * Ho * Wo + h0 * Wo + w0;
-                        bv[l] = bias && l < Lo.n ? bias[k] : 0.0f;
-                    }
-                    kr->output(out, M + t * Kp + k0, sm, Ho, Wo, &Lo, bv, accumulate, relu);
-                }
-            }
+        for (int64_t g = g0; g < g1;) {
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
+                        kr->output_c(X + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp,
+                                     M + t * Kp + k0, sm);
+            kr->unpack(out + n * Ko * Ho * Wo, X, Ko, Ho, Wo, 4 * r0, 4 * (r1 - r0), Wq, Kp,
+                       bias, accumulate, relu);
+            g += r1 - r0;
         }
     }
     fdl_scratch_put(buf);

@@ -59,6 +59,15 @@ typedef struct {
     /* Y[xi*sxi + l] = (A g A^T)[xi] of one tile's 16 channels, g(i, j)[l] =
      * g[i*rs + j*cs + l] (a 4x4 window of a pack strip of dout) */
     void (*grad_c)(float *Y, int64_t sxi, const float *g, int64_t rs, int64_t cs);
+    /* strip[i*rs + j*cs + l] = (A^T m A)[i][j] (4x4) of one tile's 16
+     * channels, m[xi] = M[xi*sxi + l] */
+    void (*output_c)(float *strip, int64_t rs, int64_t cs, const float *M, int64_t sxi);
+    /* dst[c][h_lo + i][j] (=|+=) act(strip[i][j][c] + bias[c]) (bias may be
+     * NULL) for the rows i < nrows inside the K planes (H x W) of dst; the
+     * strip has Wq columns of Kp channels; act max(., 0) when relu */
+    void (*unpack)(float *dst, const float *strip, int64_t K, int64_t H, int64_t W,
+                   int64_t h_lo, int64_t nrows, int64_t Wq, int64_t Kp, const float *bias,
+                   int accumulate, int relu);
 } nn_wino_kernels;
 
 /* Each returns 1 when it handled the call (then *status is its result), 0

@@ -299,6 +299,10 @@ static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t 
     float t[24][L] __attribute__((aligned(64)));   /* t[i*6 + j] = (A^T m)[i][j] */
     float y[16][L] __attribute__((aligned(64)));
     float r[4][L] __attribute__((aligned(64)));
+    /* the next calls' M: 64 floats on in each of the 36 planes (tiles of
+     * 16 channels follow each other there), more streams than the hardware
+     * prefetchers follow */
+    for (int xi = 0; xi < 36; xi++) __builtin_prefetch(M + xi * sxi + 64);
     for (int j = 0; j < 6; j++) {
         at6(r, M + j * sxi, 6 * sxi);
         for (int i = 0; i < 4; i++) memcpy(t[i * 6 + j], r[i], sizeof r[i]);
@@ -552,9 +556,123 @@ static void FDL_CAT(wino_grad_c, FDL_SFX)(float *restrict Y, int64_t sxi,
     }
 }
 
+
+/* strip[i*rs + j*cs + l] = (A^T m A)[i][j] (4x4) of one tile's 16 channels,
+ * m[xi] = M[xi*sxi + l]: written channel-last, moved into the planes by
+ * wino_unpack */
+static void FDL_CAT(wino_output_c, FDL_SFX)(float *restrict strip, int64_t rs, int64_t cs,
+                                             const float *restrict M, int64_t sxi) {
+    float t[24][L] __attribute__((aligned(64)));   /* t[i*6 + j] = (A^T m)[i][j] */
+    float r[4][L] __attribute__((aligned(64)));
+    /* the next calls' M: 64 floats on in each of the 36 planes (tiles of
+     * 16 channels follow each other there) */
+    for (int xi = 0; xi < 36; xi++) __builtin_prefetch(M + xi * sxi + 64);
+    for (int j = 0; j < 6; j++) {
+        at6(r, M + j * sxi, 6 * sxi);
+        for (int i = 0; i < 4; i++) memcpy(t[i * 6 + j], r[i], sizeof r[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        at6(r, t[i * 6], L);
+        for (int j = 0; j < 4; j++) {
+            float *restrict o = strip + i * rs + j * cs;
+            LANES o[l] = r[j][l];
+        }
+    }
+}
+
+/* dst[c][h_lo + i][j] (=|+=) act(strip[i][j][c] + bias[c]) for the rows
+ * i < nrows inside the K planes (H x W) of dst, columns j < W, c < K; the
+ * strip has Wq columns of Kp channels. act: max(., 0) when relu (only with
+ * accumulate 0; NaN passes). The inverse of wino_pack: 16 positions of 16
+ * channels transposed at a time, each channel's run stored whole. */
+static void FDL_CAT(wino_unpack, FDL_SFX)(float *dst, const float *restrict strip,
+                                           int64_t K, int64_t H, int64_t W, int64_t h_lo,
+                                           int64_t nrows, int64_t Wq, int64_t Kp,
+                                           const float *bias, int accumulate, int relu) {
+    const int64_t HW = H * W, RS = Wq * Kp;
+    const int64_t e = FDL_MIN(h_lo + nrows, H), run = (e - h_lo) * W;
+    if (run <= 0) return;
+    for (int64_t c0 = 0; c0 < K; c0 += L) {
+#if defined(__AVX512F__)
+        const __m512 zero = _mm512_setzero_ps();
+        const int nc = (int)FDL_MIN(16, K - c0);
+        float *d = dst + c0 * HW + h_lo * W;
+        int64_t row = 0, col = 0;
+        for (int64_t f = 0; f < run; f += 16) {
+            const int64_t nf = FDL_MIN(16, run - f);
+            const __mmask16 m = (__mmask16)((1u << nf) - 1u);
+            __m512 r[16];
+            for (int64_t j = 0; j < 16; j++) {
+                r[j] = j < nf ? _mm512_load_ps(strip + row * RS + col * Kp + c0) : zero;
+                if (j < nf && ++col == W) {
+                    col = 0;
+                    row++;
+                }
+            }
+            tr16(r);
+            for (int l = 0; l < nc; l++) {
+                __m512 v = r[l];
+                if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[c0 + l]));
+                if (relu) v = _mm512_max_ps(zero, v);
+                float *o = d + l * HW + f;
+                if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, o), v);
+                if (nf == 16) _mm512_storeu_ps(o, v);
+                else _mm512_mask_storeu_ps(o, m, v);
+            }
+        }
+#elif defined(__AVX2__)
+        const __m256 zero = _mm256_setzero_ps();
+        for (int h8 = 0; h8 < L && c0 + h8 < K; h8 += 8) {
+            const int nc = (int)FDL_MIN(8, K - c0 - h8);
+            float *d = dst + (c0 + h8) * HW + h_lo * W;
+            int64_t row = 0, col = 0;
+            for (int64_t f = 0; f < run; f += 8) {
+                const int64_t nf = FDL_MIN(8, run - f);
+                const __m256i m = mask8((1u << nf) - 1u);
+                __m256 r[8];
+                for (int64_t j = 0; j < 8; j++) {
+                    r[j] = j < nf ? _mm256_load_ps(strip + row * RS + col * Kp + c0 + h8) : zero;
+                    if (j < nf && ++col == W) {
+                        col = 0;
+                        row++;
+                    }
+                }
+                tr8(r);
+                for (int l = 0; l < nc; l++) {
+                    __m256 v = r[l];
+                    if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[c0 + h8 + l]));
+                    if (relu) v = _mm256_max_ps(zero, v);
+                    float *o = d + l * HW + f;
+                    if (nf == 8) {
+                        if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(o), v);
+                        _mm256_storeu_ps(o, v);
+                    } else {
+                        if (accumulate) v = _mm256_add_ps(_mm256_maskload_ps(o, m), v);
+                        _mm256_maskstore_ps(o, m, v);
+                    }
+                }
+            }
+        }
+#else
+        const int nc = (int)FDL_MIN(16, K - c0);
+        for (int64_t q = 0; q < run; q++) {
+            const float *s = strip + (q / W) * RS + (q % W) * Kp + c0;
+            for (int l = 0; l < nc; l++) {
+                float v = s[l];
+                if (bias) v += bias[c0 + l];
+                if (relu) v = v < 0.0f ? 0.0f : v;
+                float *o = dst + (c0 + l) * HW + h_lo * W + q;
+                *o = accumulate ? *o + v : v;
+            }
+        }
+#endif
+    }
+}
+
 const nn_wino_kernels FDL_CAT(nn_wino_kernels, FDL_SFX) = {
     FDL_CAT(wino_input, FDL_SFX), FDL_CAT(wino_output, FDL_SFX), FDL_CAT(wino_grad, FDL_SFX),
     FDL_CAT(wino_pack, FDL_SFX), FDL_CAT(wino_input_c, FDL_SFX), FDL_CAT(wino_grad_c, FDL_SFX),
+    FDL_CAT(wino_output_c, FDL_SFX), FDL_CAT(wino_unpack, FDL_SFX),
 };
 
 #undef LANES
