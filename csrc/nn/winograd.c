@@ -7,28 +7,40 @@
  * TH x TW tiles per image, T = N*TH*TW tiles in the batch, xi in [0, 36) a
  * position of the 6x6 transformed tile, Tb the tiles of one block.
  *
- *   forward  out = A^T [ U[xi] @ V[xi] ] A     U[xi] [K, C] = (G w G^T)[xi]
- *                                             V[xi] [C, Tb] = (B^T d B)[xi]
+ *   forward  out = A^T [ M[xi] ] A, M^T[xi] [Tb, K] = V^T[xi] [Tb, C] @ U[xi] [C, K]
+ *            U[xi] = (G w G^T)[xi] (stored [C, K]), V[xi] = (B^T d B)[xi]
  *   dx       the forward of dout (K channels, padding 2 - pad) with the
  *            180-degree rotated, transposed filter w'[c, k] = rot(w[k, c])
- *   dw       dU[xi] [K, C] = sum over tiles of Y[xi] [K, Tb] @ V[xi]^T,
+ *   dw       dU[xi] [K, C] = sum over tiles of (Y^T[xi] [Tb, K])^T @ V^T[xi],
  *            Y[xi] = (A g A^T)[xi] of the 4x4 dout tiles g; dw += G^T dU G
  *
- * Tiles are numbered over the whole batch (tile t of image t / (TH*TW)), so
- * small maps still give each GEMM many columns. The 36 products of a block
- * are one fdl_sgemm_strided_batched call (the packed micro-kernels; one
- * call instead of 36 measured 6.8 -> 6.0 ms on 32->64 channels, 14x14, 1
- * thread); the tile transforms are the per-ISA kernels of
- * winograd_kernels.h, taken from dispatch.c.
+ * Layout (channel lanes): a block is a run of consecutive tile rows of the
+ * batch (tile row g = n*TH + r, so small maps still give each GEMM many
+ * rows). Each image's part of it is copied channel-last into a zero-padded
+ * strip ([row][column][channel], Cp = C rounded up to 16: wino_pack, one
+ * pass over the input, the padding and the fused ReLU's mask applied
+ * there); a tile's 36 transformed values of 16 channels are then computed
+ * from plain vector loads of the strip (input_c, grad_c) into V^T[xi][t][c]
+ * and Y^T[xi][t][k], the 36 products of a block are one
+ * fdl_sgemm_strided_batched call on operands the micro-kernels read in
+ * place (M^T[xi] = V^T[xi] U[xi] forward and dx, dU[xi] += Y^T[xi]^T
+ * V^T[xi] for dw: no GEMM packing when C and K are multiples of 32), and
+ * the outputs go back through a channel-last strip (output_c) that wino_unpack
+ * moves into the planes with bias, ReLU or += applied. The earlier layout
+ * (one lane per tile, straight from the NCHW planes) paid three 16x16
+ * transposes and 48 masked loads per 16 tiles and channel on input patches
+ * that overlap 2.25x, 64 masked 4-float stores on output, and packed V for
+ * dw's GEMM. Measured (1 thread, CPU time, fwd + bwd, Zen 5, against
+ * PyTorch 2.13 in the same process): 32->64 14x14 N=64 1.30x -> 1.58x
+ * PyTorch's speed, 16->16 32x32 N=128 1.06x -> 1.34x.
  *
- * Blocks: forward and dx transform, multiply and write back one block of Tb
- * tiles at a time per thread, so V and M of a block stay in the thread's
- * cache instead of streaming 36x the input through memory. dw adds block b
- * into slot b % NS (NS <= 8 from the shapes), the slots are split over
+ * Blocks: forward and dx pack, transform, multiply and write back one block
+ * at a time per thread, so a block's strips, V and M stay in the thread's
+ * cache. dw adds block b into slot b % NS (NS <= 8 from the shapes), the slots are split over
  * threads and summed in slot order at the end; no barrier inside (a team
- * barrier per block measured 10x the CPU time on a busy machine). Tb depends
- * only on the shapes, each output element is made by one thread in a fixed
- * order: any thread count gives the same bits, with no atomics.
+ * barrier per block measured 10x the CPU time on a busy machine). Blocks
+ * depend only on the shapes, each output element is made by one thread in a
+ * fixed order: any thread count gives the same bits, with no atomics.
  *
  * Accuracy (tests/test_winograd.py, unit-scale data, float64 direct
  * convolution as the reference): max |error| / max |reference| up to 6e-6
@@ -58,9 +70,10 @@
  * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. Re-measured with the padded planes
  * (WINO_PLANE_PAD; budget 512 KiB, 1, 2, 4 MiB): 32->64 14x14 6.1, 6.0, 6.3,
  * 6.2 ms; 64->64 32x32 35.8, 36.6, 35.7, 35.8; 64->64 8x8 N=128 4.9, 4.8,
- * 5.5, 5.5: kept. */
+ * 5.5, 5.5: kept. With channel lanes (budget 384, 512, 1024, 2048 KiB,
+ * CPU time fwd + bwd): 32->64 14x14 4.55, 3.99, 4.06, 4.40 ms; 16->16
+ * 32x32 N=128 -, 10.8, 10.6, 10.2; 64->64 32x32 -, 27.8, 28.7, 28.4. */
 #define WINO_BLOCK_BYTES (512 << 10)
-#define WINO_TB_MAX 512
 /* Below this many multiply-adds (direct count) a layer runs on one thread. */
 #define WINO_PAR_MIN_MACS ((int64_t)1 << 21)
 
@@ -201,42 +214,6 @@ static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, i
 
 /* ---- tiles ------------------------------------------------------------------------- */
 
-typedef struct {
-    int64_t TH, TW, T;
-} wino_grid;
-
-/* Lanes of the 16 tiles t0.. (at most nt) in a plane of an image of `chans`
- * planes of H x W, size x size patches starting at (4*th - ph, 4*tw - pw). */
-static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t nt,
-                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw, int size) {
-    L->n = (int)FDL_MIN(nt, NN_WINO_L);
-    for (int l = 0; l < NN_WINO_L; l++) {
-        int64_t t = t0 + FDL_MIN(l, L->n - 1);
-        int64_t n = t / (g->TH * g->TW), r = t % (g->TH * g->TW);
-        int64_t h0 = 4 * (r / g->TW) - ph, w0 = 4 * (r % g->TW) - pw;
-        L->h0[l] = (int32_t)h0;
-        L->w0[l] = (int32_t)w0;
-        L->off[l] = n * chans * H * W + h0 * W + w0;
-        unsigned rm = 0, cm = 0;
-        for (int i = 0; i < size; i++) {
-            rm |= (unsigned)(h0 + i >= 0 && h0 + i < H) << i;
-            cm |= (unsigned)(w0 + i >= 0 && w0 + i < W) << i;
-        }
-        if (l >= L->n) rm = 0;
-        for (int i = 0; i < 6; i++) L->rmask[i][l] = (uint8_t)(rm >> i & 1 ? cm : 0);
-    }
-}
-
-/* Tiles per block: a multiple of 32 (the widest GEMM panel) within the cache
- * budget (at least 32), at most about an eighth of the batch's tiles so the blocks spread over
- * threads; a function of the shapes only. */
-static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T, int64_t bytes) {
-    int64_t tb = bytes / (36 * (Ci + Ko) * (int64_t)sizeof(float));
-    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
-    tb = tb / 32 * 32;
-    return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
-}
-
 /* The 36 planes of a block's V, M and Y sit one cache line more than
  * their size apart: at exactly their size (a multiple of 4 KiB for the usual
  * channel counts and Tb = 32), a transform's 36 loads or stores of one lane
@@ -274,13 +251,11 @@ static inline int thread_id(void) {
  * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
  * (a fused ReLU's backward, read while packing).
  *
- * Channel lanes: a block is rb consecutive tile rows of the batch (tile row
- * g = n*TH + r); each image's part of it is packed channel-last into a
- * zero-padded strip (4*rows + 2 input rows of Wp columns and Cp channels),
- * its tiles are transformed 16 channels at a time into V^T[xi][t][Ci] and
- * multiplied as M^T[xi][t][Ko] = V^T[xi] U[xi], and every tile's 16 output
- * channels are transformed back and stored. Measured (1 thread, fwd + bwd,
- * Zen 5): see the commit that introduced it. */
+ * A block is rb consecutive tile rows of the batch; each image's part of it
+ * is packed into a strip of 4*rows + 2 input rows of Wp columns and Cp
+ * channels, its tiles transformed into V^T[xi][t][Ci], multiplied as
+ * M^T[xi][t][Ko] = V^T[xi] U[xi], transformed back part by part into a
+ * strip of 4*rows output rows and Wq columns, and unpacked. */
 static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
                      const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
                      int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {

@@ -1,5 +1,6 @@
 /*
- * nn/winograd_kernels.h — the F(4x4, 3x3) tile transforms over L = 16 tiles,
+ * nn/winograd_kernels.h — the F(4x4, 3x3) tile transforms over L = 16
+ * channels of one tile, and the channel-last strips they read and write,
  * compiled once per ISA by winograd_<isa>.c (FDL_SFX names the ISA).
  *
  * Legend: d 6x6 input patch, V = B^T d B; m 6x6 product tile, y = A^T m A
@@ -7,8 +8,8 @@
  *
  * Every loop over the 16 lanes has a constant trip count and unit stride,
  * so the compiler turns it into one zmm, two ymm or four xmm operations per
- * statement for the ISA of the file. Moving patches into lane order and
- * tiles back out is the costly part; see load_patches / store_tiles.
+ * statement for the ISA of the file. Moving channels into lane order and
+ * back out happens once per element, in wino_pack / wino_unpack.
  *
  * B^T, A^T over the points 0, 1, -1, 2, -2, inf (Lavin and Gray, 2016):
  *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
@@ -24,20 +25,12 @@
 #define L NN_WINO_L
 #define LANES for (int l = 0; l < L; l++)
 
-/* ---- patches into lane order ------------------------------------------------------
- * AVX-512: each lane's patch rows are loaded with masked vector loads (the
- * mask zeroes padding), two rows per register, and 16x16 transposes turn
- * [lane][position] into [position][lane]; the output goes back the same way.
- * Measured on Zen 4 (AVX-512 as two 256-bit halves): masked gathers and
- * scatters cost more than scalar moves there, the transposes less than
- * either. AVX2 does the same with 8x8 transposes (64->64 32x32 fwd + bwd
- * 68 -> 56 ms against scalar moves); the generic build moves scalars. The
- * next channel's rows are prefetched: each channel plane of a small map
- * starts a new page, where the hardware prefetchers stop (measured 58.7 ->
- * 47.4 ms, 64->64 32x32 fwd + bwd, AVX-512). */
+/* ---- transposes --------------------------------------------------------------------
+ * The channel-last strips (wino_pack, wino_unpack) move 16 positions of 16
+ * channels at a time through a 16x16 (AVX-512) or two 8x8 (AVX2) register
+ * transposes; the generic build moves scalars. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#define WINO_VEC 1
 
 /* r[j] <- column j of the 16x16 matrix with rows r[0..15] */
 static inline void tr16(__m512 r[16]) {
@@ -64,64 +57,8 @@ static inline void tr16(__m512 r[16]) {
     }
 }
 
-/* d[i*cols + j][l] = plane[off[l] + i*W + j] inside the plane and for
- * l < n, else 0; rows and cols are 6 or 4. Two rows per transposed block,
- * each a masked 8-float load (the lane masks are computed once per tile
- * group, not per channel: branch-free, measured 43.4 -> 40.8 ms on the
- * 64->64 32x32 layer against per-lane tests and plain loads). */
-static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
-                                const nn_wino_lanes *Ls, int rows, int cols,
-                                const float *ymask) {
-    __m512 r[16];
-    const __m256 zero = _mm256_setzero_ps();
-    for (int b = 0; b < rows / 2; b++) {
-        for (int l = 0; l < L; l++) {
-            const float *s = plane + Ls->off[l] + 2 * b * W;
-            /* the next channel's plane (H*W floats on, usually a new page,
-             * where hardware prefetch stops) */
-            _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
-            _mm_prefetch((const char *)(s + H * W + W), _MM_HINT_T0);
-            __mmask8 m0 = (__mmask8)Ls->rmask[2 * b][l], m1 = (__mmask8)Ls->rmask[2 * b + 1][l];
-            if (ymask) {   /* the fused ReLU: only where y > 0 (NaN y: 0, as y > 0 is false) */
-                const float *ys = ymask + Ls->off[l] + 2 * b * W;
-                m0 = _mm256_mask_cmp_ps_mask(m0, _mm256_maskz_loadu_ps(m0, ys), zero, _CMP_GT_OQ);
-                m1 = _mm256_mask_cmp_ps_mask(m1, _mm256_maskz_loadu_ps(m1, ys + W), zero,
-                                             _CMP_GT_OQ);
-            }
-            const __m256 lo = _mm256_maskz_loadu_ps(m0, s), hi = _mm256_maskz_loadu_ps(m1, s + W);
-            r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-        }
-        tr16(r);
-        for (int k = 0; k < cols; k++) {
-            _mm512_store_ps(d[2 * b * cols + k], r[k]);
-            _mm512_store_ps(d[(2 * b + 1) * cols + k], r[8 + k]);
-        }
-    }
-}
-
-/* plane[off[l] + i*Q + j] (=|+=) y[i*4 + j][l] for the rows and columns
- * inside the P x Q plane, l < n */
-static inline void store_tiles(float *plane, const float (*restrict y)[L], int64_t P, int64_t Q,
-                               const nn_wino_lanes *Ls, int accumulate) {
-    __m512 r[16];
-    for (int k = 0; k < 16; k++) r[k] = _mm512_load_ps(y[k]);
-    tr16(r);
-    (void)P;
-    for (int l = 0; l < Ls->n; l++) {
-        float *o = plane + Ls->off[l];
-        __m128 q[4] = {_mm512_extractf32x4_ps(r[l], 0), _mm512_extractf32x4_ps(r[l], 1),
-                       _mm512_extractf32x4_ps(r[l], 2), _mm512_extractf32x4_ps(r[l], 3)};
-        for (int i = 0; i < 4; i++) {
-            const __mmask8 m = (__mmask8)Ls->rmask[i][l];
-            __m128 v = q[i];
-            if (accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(m, o + i * Q));
-            _mm_mask_storeu_ps(o + i * Q, m, v);
-        }
-    }
-}
 #elif defined(__AVX2__)
 #include <immintrin.h>
-#define WINO_VEC 1   /* the same two functions, on 8x8 transposes */
 
 /* r[j] <- column j of the 8x8 matrix with rows r[0..7] */
 static inline void tr8(__m256 r[8]) {
@@ -148,137 +85,7 @@ static inline __m256i mask8(unsigned bits) {
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), bit), bit);
 }
 
-/* as the AVX-512 load_patches: one masked row load per lane and patch row,
- * 8x8 transposes */
-static inline void load_patches(float (*restrict d)[L], const float *plane, int64_t H, int64_t W,
-                                const nn_wino_lanes *Ls, int rows, int cols,
-                                const float *ymask) {
-    const __m256 zero = _mm256_setzero_ps();
-    for (int i = 0; i < rows; i++)
-        for (int h = 0; h < L; h += 8) {
-            __m256 r[8];
-            for (int l = 0; l < 8; l++) {
-                const float *s = plane + Ls->off[h + l] + i * W;
-                _mm_prefetch((const char *)(s + H * W), _MM_HINT_T0);
-                const __m256i m = mask8(Ls->rmask[i][h + l]);
-                r[l] = _mm256_maskload_ps(s, m);
-                if (ymask)   /* the fused ReLU: only where y > 0 */
-                    r[l] = _mm256_and_ps(r[l], _mm256_cmp_ps(_mm256_maskload_ps(
-                        ymask + Ls->off[h + l] + i * W, m), zero, _CMP_GT_OQ));
-            }
-            tr8(r);
-            for (int j = 0; j < cols; j++) _mm256_store_ps(d[i * cols + j] + h, r[j]);
-        }
-}
-
-/* as the AVX-512 store_tiles; full rows by plain stores (masked stores are
- * slow on AMD cores) */
-static inline void store_tiles(float *plane, const float (*restrict y)[L], int64_t P, int64_t Q,
-                               const nn_wino_lanes *Ls, int accumulate) {
-    (void)P;
-    for (int h = 0; h < L && h < Ls->n; h += 8) {
-        __m256 a[8], b[8];
-        for (int k = 0; k < 8; k++) {
-            a[k] = _mm256_load_ps(y[k] + h);
-            b[k] = _mm256_load_ps(y[8 + k] + h);
-        }
-        tr8(a);
-        tr8(b);
-        for (int l = 0; l < 8 && h + l < Ls->n; l++) {
-            float *o = plane + Ls->off[h + l];
-            __m128 q[4] = {_mm256_castps256_ps128(a[l]), _mm256_extractf128_ps(a[l], 1),
-                           _mm256_castps256_ps128(b[l]), _mm256_extractf128_ps(b[l], 1)};
-            for (int i = 0; i < 4; i++) {
-                const unsigned bits = Ls->rmask[i][h + l];
-                __m128 v = q[i];
-                if (bits == 0xF) {
-                    if (accumulate) v = _mm_add_ps(v, _mm_loadu_ps(o + i * Q));
-                    _mm_storeu_ps(o + i * Q, v);
-                } else if (bits) {
-                    const __m128i m = _mm256_castsi256_si128(mask8(bits));
-                    if (accumulate) v = _mm_add_ps(v, _mm_maskload_ps(o + i * Q, m));
-                    _mm_maskstore_ps(o + i * Q, m, v);
-                }
-            }
-        }
-    }
-}
-#else
-#define WINO_VEC 0
 #endif
-
-/* The scalar way: d[i*cols + j][l] as load_patches */
-static inline void load_patches_scalar(float (*restrict d)[L], const float *plane, int64_t H,
-                                       int64_t W, const nn_wino_lanes *Ls, int rows, int cols,
-                                       const float *ymask) {
-    for (int l = 0; l < L; l++) {
-        if (l >= Ls->n) {
-            for (int k = 0; k < rows * cols; k++) d[k][l] = 0.0f;
-            continue;
-        }
-        const float *s = plane + Ls->off[l];
-        const int64_t h0 = Ls->h0[l], w0 = Ls->w0[l];
-        for (int i = 0; i < rows; i++) __builtin_prefetch(s + H * W + i * W);
-        const float *ys = ymask ? ymask + Ls->off[l] : NULL;
-        if (h0 >= 0 && w0 >= 0 && h0 + rows <= H && w0 + cols <= W) {
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                    d[i * cols + j][l] = !ys || ys[i * W + j] > 0.0f ? s[i * W + j] : 0.0f;
-            continue;
-        }
-        const int64_t i0 = FDL_MAX(0, -h0), i1 = FDL_MIN(rows, H - h0);
-        const int64_t j0 = FDL_MAX(0, -w0), j1 = FDL_MIN(cols, W - w0);
-        for (int k = 0; k < rows * cols; k++) d[k][l] = 0.0f;
-        for (int64_t i = i0; i < i1; i++)
-            for (int64_t j = j0; j < j1; j++)
-                d[i * cols + j][l] = !ys || ys[i * W + j] > 0.0f ? s[i * W + j] : 0.0f;
-    }
-}
-
-/* r[0..5] = B^T z[0..5], one lane vector per row (z rows are zs apart) */
-static inline void bt6(float (*restrict r)[L], const float (*restrict z)[L], int zs) {
-    const float (*z0)[L] = z, (*z1)[L] = z + zs, (*z2)[L] = z + 2 * zs, (*z3)[L] = z + 3 * zs,
-                (*z4)[L] = z + 4 * zs, (*z5)[L] = z + 5 * zs;
-    LANES {
-        float a = z4[0][l] - 4.0f * z2[0][l], b = z3[0][l] - 4.0f * z1[0][l];
-        float c = z4[0][l] - z2[0][l], e = 2.0f * (z3[0][l] - z1[0][l]);
-        r[0][l] = 4.0f * z0[0][l] - 5.0f * z2[0][l] + z4[0][l];
-        r[1][l] = a + b;
-        r[2][l] = a - b;
-        r[3][l] = c + e;
-        r[4][l] = c - e;
-        r[5][l] = 4.0f * z1[0][l] - 5.0f * z3[0][l] + z5[0][l];
-    }
-}
-
-/* V[xi*sxi + l] = (B^T d B)[xi]; d[i*6 + j][l] */
-static inline void input_tf(float *restrict V, int64_t sxi, const float (*restrict d)[L]) {
-    float t[36][L] __attribute__((aligned(64)));
-    float r[6][L] __attribute__((aligned(64)));
-    for (int j = 0; j < 6; j++) {          /* columns: t[i][j] = (B^T d)[i][j] */
-        bt6(r, d + j, 6);
-        for (int i = 0; i < 6; i++) memcpy(t[i * 6 + j], r[i], sizeof r[i]);
-    }
-    for (int i = 0; i < 6; i++) {          /* rows: V[i][.] = t[i][.] B */
-        bt6(r, t + i * 6, 1);
-        for (int j = 0; j < 6; j++) {
-            float *restrict v = V + (i * 6 + j) * sxi;
-            LANES v[l] = r[j][l];
-        }
-    }
-}
-
-static void FDL_CAT(wino_input, FDL_SFX)(float *V, int64_t sxi, const float *plane, int64_t H,
-                                          int64_t W, const nn_wino_lanes *Ls,
-                                          const float *ymask) {
-    float d[36][L] __attribute__((aligned(64)));
-#if WINO_VEC
-    load_patches(d, plane, H, W, Ls, 6, 6, ymask);
-#else
-    load_patches_scalar(d, plane, H, W, Ls, 6, 6, ymask);
-#endif
-    input_tf(V, sxi, d);
-}
 
 /* r[0..3] = A^T m[0..5] (m rows ms apart) */
 static inline void at6(float (*restrict r)[L], const float *restrict m, int64_t ms) {
@@ -293,82 +100,7 @@ static inline void at6(float (*restrict r)[L], const float *restrict m, int64_t 
     }
 }
 
-static void FDL_CAT(wino_output, FDL_SFX)(float *plane, const float *M, int64_t sxi, int64_t P,
-                                           int64_t Q, const nn_wino_lanes *Ls,
-                                           const float *bias, int accumulate, int relu) {
-    float t[24][L] __attribute__((aligned(64)));   /* t[i*6 + j] = (A^T m)[i][j] */
-    float y[16][L] __attribute__((aligned(64)));
-    float r[4][L] __attribute__((aligned(64)));
-    /* the next calls' M: 64 floats on in each of the 36 planes (tiles of
-     * 16 channels follow each other there), more streams than the hardware
-     * prefetchers follow */
-    for (int xi = 0; xi < 36; xi++) __builtin_prefetch(M + xi * sxi + 64);
-    for (int j = 0; j < 6; j++) {
-        at6(r, M + j * sxi, 6 * sxi);
-        for (int i = 0; i < 4; i++) memcpy(t[i * 6 + j], r[i], sizeof r[i]);
-    }
-    for (int i = 0; i < 4; i++) {
-        at6(r, t[i * 6], L);
-        for (int j = 0; j < 4; j++) LANES y[i * 4 + j][l] = r[j][l] + bias[l];
-    }
-    if (relu)   /* the fused ReLU (NaN passes, as in the im2col epilogue) */
-        for (int k = 0; k < 16; k++) LANES y[k][l] = y[k][l] < 0.0f ? 0.0f : y[k][l];
-#if WINO_VEC
-    store_tiles(plane, y, P, Q, Ls, accumulate);
-    return;
-#endif
-    for (int l = 0; l < Ls->n; l++) {
-        float *o = plane + Ls->off[l];
-        const int64_t hn = FDL_MIN(4, P - Ls->h0[l]), wn = FDL_MIN(4, Q - Ls->w0[l]);
-        if (accumulate)
-            for (int64_t i = 0; i < hn; i++)
-                for (int64_t j = 0; j < wn; j++) o[i * Q + j] += y[i * 4 + j][l];
-        else
-            for (int64_t i = 0; i < hn; i++)
-                for (int64_t j = 0; j < wn; j++) o[i * Q + j] = y[i * 4 + j][l];
-    }
-}
-
-/* r[0..5] = A g[0..3] (g rows gs apart) */
-static inline void a4(float (*restrict r)[L], const float (*restrict g)[L], int gs) {
-    LANES {
-        float g0 = g[0][l], g1 = g[gs][l], g2 = g[2 * gs][l], g3 = g[3 * gs][l];
-        float a = g0 + g2, b = g1 + g3, c = g0 + 4.0f * g2, e = 2.0f * g1 + 8.0f * g3;
-        r[0][l] = g0;
-        r[1][l] = a + b;
-        r[2][l] = a - b;
-        r[3][l] = c + e;
-        r[4][l] = c - e;
-        r[5][l] = g3;
-    }
-}
-
-static void FDL_CAT(wino_grad, FDL_SFX)(float *Y, int64_t sxi, const float *plane, int64_t P,
-                                         int64_t Q, const nn_wino_lanes *Ls,
-                                         const float *ymask) {
-    float g[16][L] __attribute__((aligned(64)));
-    float t[24][L] __attribute__((aligned(64)));   /* t[i*4 + j] = (A g)[i][j] */
-    float r[6][L] __attribute__((aligned(64)));
-#if WINO_VEC
-    load_patches(g, plane, P, Q, Ls, 4, 4, ymask);
-#else
-    load_patches_scalar(g, plane, P, Q, Ls, 4, 4, ymask);
-#endif
-    for (int j = 0; j < 4; j++) {
-        a4(r, g + j, 4);
-        for (int i = 0; i < 6; i++) memcpy(t[i * 4 + j], r[i], sizeof r[i]);
-    }
-    for (int i = 0; i < 6; i++) {
-        a4(r, t + i * 4, 1);
-        for (int j = 0; j < 6; j++) {
-            float *restrict v = Y + (i * 6 + j) * sxi;
-            LANES v[l] = r[j][l];
-        }
-    }
-}
-
-
-/* ---- channel lanes: the forward and dx path --------------------------------------
+/* ---- channel lanes ------------------------------------------------------------------
  * Lane l is channel c0 + l of one tile. The input is first copied into a
  * zero-padded channel-last strip (wino_pack: [row][column][Cp], each plane
  * element moved once), from which a tile's 36 positions are plain aligned
@@ -670,7 +402,6 @@ static void FDL_CAT(wino_unpack, FDL_SFX)(float *dst, const float *restrict stri
 }
 
 const nn_wino_kernels FDL_CAT(nn_wino_kernels, FDL_SFX) = {
-    FDL_CAT(wino_input, FDL_SFX), FDL_CAT(wino_output, FDL_SFX), FDL_CAT(wino_grad, FDL_SFX),
     FDL_CAT(wino_pack, FDL_SFX), FDL_CAT(wino_input_c, FDL_SFX), FDL_CAT(wino_grad_c, FDL_SFX),
     FDL_CAT(wino_output_c, FDL_SFX), FDL_CAT(wino_unpack, FDL_SFX),
 };
