@@ -64,9 +64,10 @@ def rel_err(a, ref):
 
 
 # (N, C, K, H, W, (pad_h, pad_w)): odd sizes, maps smaller than a tile, C and K
-# not multiples of 16, N = 1, padding 0, 1, 2 and mixed; blocks of tile rows that
-# split an image (15x17) and that span images, starting mid-image (12 images of 10x7:
-# 3 tile rows each, 4 per block); the 32->64 14x14 layer (products read in place)
+# not multiples of 16, N = 1, padding 0, 1, 2 and mixed; blocks of tile rows (at least
+# 32 tiles) inside an image (63x66: 2 of 16 tile rows each) and spanning images from
+# mid-image (12 images of 10x7: 3 tile rows each, 16 per block); the 32->64 14x14
+# layer (products read in place)
 SHAPES = [
     (1, 3, 5, 7, 9, (1, 1)),
     (2, 17, 19, 11, 13, (0, 0)),
@@ -78,6 +79,7 @@ SHAPES = [
     (4, 16, 16, 8, 8, (1, 1)),
     (2, 64, 64, 15, 17, (1, 1)),
     (12, 5, 6, 10, 7, (1, 1)),
+    (1, 3, 5, 63, 66, (1, 1)),
     (3, 32, 64, 14, 14, (1, 1)),
 ]
 
@@ -161,8 +163,10 @@ def test_finite_differences_through_tensor_api(shape, algo, rng):
                                rtol=1e-5, atol=1e-4)
 
 
-# blocks inside images (5 x 21x19), blocks spanning two images (16 x 10x7)
-THREAD_SHAPES = [(5, 24, 20, 21, 19, (1, 1)), (16, 20, 24, 10, 7, (1, 1))]
+# whole images per block (5 x 21x19), blocks inside images (2 x 40x37), blocks
+# spanning images (16 x 10x7)
+THREAD_SHAPES = [(5, 24, 20, 21, 19, (1, 1)), (2, 16, 16, 40, 37, (1, 1)),
+                 (16, 20, 24, 10, 7, (1, 1))]
 
 
 @pytest.mark.parametrize("shape", THREAD_SHAPES, ids=str)

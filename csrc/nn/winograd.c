@@ -214,6 +214,18 @@ static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, i
 
 /* ---- tiles ------------------------------------------------------------------------- */
 
+/* Tile rows per block (TW tiles each): the block's V and M (36 x chans x
+ * tiles floats) within `bytes`, at most about an eighth of the batch's T
+ * tiles so the blocks spread over threads, but at least 32 tiles (the
+ * products' rows: 8 tiles per block measured 0.65x im2col's speed on 128
+ * channels, 16x16 maps, N = 2, where 32 make 1.04x); a function of the
+ * shapes only. */
+static int64_t block_rows(int64_t bytes, int64_t chans, int64_t T, int64_t TW) {
+    int64_t tb = bytes / (36 * chans * (int64_t)sizeof(float));
+    tb = FDL_MAX(32, FDL_MIN(tb, FDL_CDIV(T, 8)));
+    return FDL_MAX(1, tb / TW);
+}
+
 /* The 36 planes of a block's V, M and Y sit one cache line more than
  * their size apart: at exactly their size (a multiple of 4 KiB for the usual
  * channel counts and Tb = 32), a transform's 36 loads or stores of one lane
@@ -266,9 +278,8 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     const int64_t Wp = 4 * TW + 2;
     /* tile rows per block: the block's V and M within the cache budget, at
      * most about an eighth of the batch's tiles (blocks spread over threads) */
-    int64_t tb = WINO_BLOCK_BYTES / (36 * (Cp + Kp) * (int64_t)sizeof(float));
-    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
-    const int64_t rb = FDL_MAX(1, tb / TW), Tb = rb * TW, nblk = FDL_CDIV(G, rb);
+    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW), Tb = rb * TW;
+    const int64_t nblk = FDL_CDIV(G, rb);
     /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
     const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
     /* X: the input strips, later one part's output strip */
@@ -342,9 +353,8 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
     const int64_t TH = FDL_CDIV(P, 4), TW = FDL_CDIV(Q, 4), G = N * TH, T = G * TW;
     const int64_t Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
     const int64_t Wp = 4 * TW + 2, Wq = 4 * TW;
-    int64_t tb = WINO_DW_BLOCK_BYTES / (36 * (Cp + Kp) * (int64_t)sizeof(float));
-    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
-    const int64_t rb = FDL_MAX(1, tb / TW), Tb = rb * TW, nblk = FDL_CDIV(G, rb);
+    const int64_t rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW), Tb = rb * TW;
+    const int64_t nblk = FDL_CDIV(G, rb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
     const int64_t sx = FDL_CDIV((4 * rb + 2 * FDL_MIN(rb, N)) * Wp * Cp, 16) * 16;
