@@ -214,16 +214,28 @@ static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, i
 
 /* ---- tiles ------------------------------------------------------------------------- */
 
-/* Tile rows per block (TW tiles each): the block's V and M (36 x chans x
- * tiles floats) within `bytes`, at most about an eighth of the batch's T
- * tiles so the blocks spread over threads, but at least 32 tiles (the
- * products' rows: 8 tiles per block measured 0.65x im2col's speed on 128
- * channels, 16x16 maps, N = 2, where 32 make 1.04x); a function of the
- * shapes only. */
-static int64_t block_rows(int64_t bytes, int64_t chans, int64_t T, int64_t TW) {
+/* Tile rows per block (TW tiles each) for G tile rows: the block's V and M
+ * (36 x chans x tiles floats) within `bytes`, at most about an eighth of
+ * the batch's T tiles so the blocks spread over threads, but at least 32
+ * tiles (the products' rows: 8 tiles per block measured 0.65x im2col's
+ * speed on 128 channels, 16x16 maps, N = 2, where 32 make 1.04x). With
+ * mult > 1, a block count that is a multiple of mult, else of 2, is
+ * preferred down to 3/4 of that size: dw's 8 slots then split evenly over
+ * 2 threads (16->16 32x32 N=128: 19 blocks gave one thread 11 of them,
+ * 43-row blocks make 24). Not for forward and dx, where the block's tile
+ * count is the products' row count: 32->64 14x14 with 8-row blocks (32
+ * tiles, an edge tile for 12-row micro-kernels) for an even count measured
+ * 5% slower on 1 thread than 9-row blocks. A function of the shapes only. */
+static int64_t block_rows(int64_t bytes, int64_t chans, int64_t T, int64_t TW, int64_t G,
+                          int64_t mult) {
     int64_t tb = bytes / (36 * chans * (int64_t)sizeof(float));
     tb = FDL_MAX(32, FDL_MIN(tb, FDL_CDIV(T, 8)));
-    return FDL_MAX(1, tb / TW);
+    const int64_t rb = FDL_MAX(1, tb / TW);
+    const int64_t mults[2] = {mult, 2};
+    for (int i = 0; i < 2; i++)
+        for (int64_t r = rb; 4 * r >= 3 * rb && r * TW >= FDL_MIN(32, rb * TW); r--)
+            if (FDL_CDIV(G, r) % mults[i] == 0) return r;
+    return rb;
 }
 
 /* The 36 planes of a block's V, M and Y sit one cache line more than
@@ -274,11 +286,12 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
     const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
-    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
+    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L;
+    const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
     const int64_t Wp = 4 * TW + 2;
     /* tile rows per block: the block's V and M within the cache budget, at
      * most about an eighth of the batch's tiles (blocks spread over threads) */
-    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW), Tb = rb * TW;
+    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
     const int64_t nblk = FDL_CDIV(G, rb);
     /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
     const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
@@ -353,7 +366,8 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
     const int64_t TH = FDL_CDIV(P, 4), TW = FDL_CDIV(Q, 4), G = N * TH, T = G * TW;
     const int64_t Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
     const int64_t Wp = 4 * TW + 2, Wq = 4 * TW;
-    const int64_t rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW), Tb = rb * TW;
+    const int64_t rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW, G, WINO_MAX_SLOTS);
+    const int64_t Tb = rb * TW;
     const int64_t nblk = FDL_CDIV(G, rb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;

@@ -168,7 +168,8 @@ static void FDL_CAT(wino_pack, FDL_SFX)(float *restrict dst, const float *src,
             continue;
         }
         if (pw > 0) memset(drow, 0, (size_t)(pw * Cp) * sizeof(float));
-        if (pw + W < Wp) memset(drow + (pw + W) * Cp, 0, (size_t)((Wp - pw - W) * Cp) * sizeof(float));
+        if (pw + W < Wp)
+            memset(drow + (pw + W) * Cp, 0, (size_t)((Wp - pw - W) * Cp) * sizeof(float));
     }
     if (run <= 0) return;
     float *d0 = dst + (a - h_lo) * RS + pw * Cp;   /* position (a, 0) */
