@@ -103,7 +103,16 @@ typedef struct {
     int imp;                      /* forward and weight gradient by implicit GEMM */
     int64_t nb;                   /* samples per chunk */
     int64_t nchunks, nslots;      /* chunks of nb samples, weight-gradient slots */
+    /* padded phase planes (see conv_impl.h's build_planes): every stride
+     * phase is read by some tap, so patches are copied from planes */
+    int planes;
+    int64_t Hs, Ws, HWs;          /* one phase plane: Hs x Ws, HWs elements */
+    int64_t plane_c;              /* a channel's planes: sh * sw * HWs elements */
 } conv_plan;
+
+/* the kept taps: i-th row tap, j-th column tap */
+static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
+static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
 
 /* Can tap t (of a kernel dimension) read the input for some output index? */
 static int tap_reads_input(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in,
@@ -131,6 +140,39 @@ static int conv_dims(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
 int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     if (!P || !Q) return FDL_ERR_NULL;
     return conv_dims(p, P, Q);
+}
+
+/* The phase-plane layout (conv_impl.h's build_planes): the input plane,
+ * padded, split by stride phase (row i*sh + a, column j*sw + b of the padded
+ * plane is element (i, j) of phase (a, b)), so tap (r, s) of output (p, q)
+ * reads phase ((r*dh) % sh, (s*dw) % sw) at (p + r*dh/sh, q + s*dw/sw): one
+ * output row's patch is a contiguous range, padding included. Used when
+ * every phase is read by a kept tap (a 1x1 stride-2 convolution would copy
+ * 4x the plane it reads) and the kernel is listed tap by tap; 1x1 stride 1
+ * unpadded reads the input directly; depthwise has its own kernels. */
+static void conv_plan_planes(const fdl_conv2d_params *p, conv_plan *pl) {
+    const int64_t sh = p->stride_h, sw = p->stride_w;
+    pl->planes = 0;
+    pl->Hs = FDL_CDIV(p->H + 2 * p->pad_h, sh);
+    pl->Ws = FDL_CDIV(p->W + 2 * p->pad_w, sw);
+    pl->HWs = pl->Hs * pl->Ws;
+    pl->plane_c = sh * sw * pl->HWs;
+    if (p->R > CONV_MAX_TAPS || p->S > CONV_MAX_TAPS || sh > CONV_MAX_TAPS ||
+        sw > CONV_MAX_TAPS)
+        return;
+    int seen_h[CONV_MAX_TAPS] = {0}, seen_w[CONV_MAX_TAPS] = {0};
+    int64_t nh = 0, nw = 0;
+    for (int64_t i = 0; i < pl->nr; i++) {
+        const int64_t a = (tap_r(pl, i) * p->dil_h) % sh;
+        nh += !seen_h[a];
+        seen_h[a] = 1;
+    }
+    for (int64_t j = 0; j < pl->ns; j++) {
+        const int64_t b = (tap_s(pl, j) * p->dil_w) % sw;
+        nw += !seen_w[b];
+        seen_w[b] = 1;
+    }
+    pl->planes = nh == sh && nw == sw;
 }
 
 static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
@@ -161,9 +203,11 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
         pl->ns = p->S;
     }
     pl->crs = pl->Cg * pl->nr * pl->ns;
+    conv_plan_planes(p, pl);
     pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                  p->pad_h == 0 && p->pad_w == 0;
     pl->depthwise = p->groups > 1 && p->groups == p->C && p->groups == p->K;
+    pl->planes = pl->planes && !pl->direct && !pl->depthwise;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
     pl->imp = pl->nr * pl->ns <= CONV_IMPL_MAX_TAPS;
     /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
@@ -190,9 +234,14 @@ static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl)
     return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
 }
 
-/* One chunk's buffers (col, dcol, dout panel); the weight-gradient slots. */
+/* One chunk's phase planes (of the input, then of dx) */
+static int64_t conv_plane_elems(const conv_plan *pl, int64_t nb) {
+    return pl->planes ? nb * pl->Cg * pl->plane_c : 0;
+}
+
+/* One chunk's buffers (col, dcol, dout panel, planes); the weight-gradient slots. */
 static int64_t conv_chunk_elems(const conv_plan *pl) {
-    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ + conv_plane_elems(pl, pl->nb);
 }
 static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
     return pl->nslots > 1 ? pl->nslots * p->K * pl->crs : 0;
@@ -204,7 +253,8 @@ static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) 
 static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, int64_t nt) {
     if (pl->depthwise) return nt * pl->PQ;
     int64_t wcrop = conv_wbuf_elems(p, pl) + conv_dwbuf_elems(p, pl);
-    int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
+    int64_t sample = pl->per_sample && !pl->direct
+                         ? nt * (pl->crs * pl->PQ + conv_plane_elems(pl, 1)) : 0;
     int64_t chunk = FDL_MIN(nt, FDL_MAX(pl->nchunks, (int64_t)1)) * conv_chunk_elems(pl) +
                     conv_slot_elems(p, pl);
     return wcrop + FDL_MAX(sample, chunk);
@@ -240,9 +290,6 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
-/* the kept taps: i-th row tap, j-th column tap */
-static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
-static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
 
 /* Keep the first failed GEMM status (out of scratch memory: the shapes were
  * checked); threads that fail write the same kind of value, once. */
@@ -264,7 +311,15 @@ typedef struct {
     int64_t n;
     int64_t oh[CONV_IMPL_MAX_TAPS], ow[CONV_IMPL_MAX_TAPS];
     int64_t qlo[CONV_IMPL_MAX_TAPS], qhi[CONV_IMPL_MAX_TAPS];
+    int64_t poff[CONV_IMPL_MAX_TAPS];   /* offset in a channel's phase planes */
 } conv_taps;
+
+/* Offset in a channel's phase planes of tap (r, s)'s first element (output (0, 0)). */
+static inline int64_t conv_plane_off(int64_t r, int64_t s, const fdl_conv2d_params *p,
+                                     const conv_plan *pl) {
+    const int64_t rd = r * p->dil_h, sd = s * p->dil_w, sh = p->stride_h, sw = p->stride_w;
+    return ((rd % sh) * sw + sd % sw) * pl->HWs + (rd / sh) * pl->Ws + sd / sw;
+}
 
 /* The forward's (and weight gradient's) taps: the kept taps, in row order. */
 static void conv_taps_forward(conv_taps *tp, const fdl_conv2d_params *p, const conv_plan *pl) {
@@ -276,6 +331,7 @@ static void conv_taps_forward(conv_taps *tp, const fdl_conv2d_params *p, const c
             tp->oh[t] = r * p->dil_h - p->pad_h;
             tp->ow[t] = s * p->dil_w - p->pad_w;
             valid_q(tp->ow[t], p->stride_w, p->W, pl->Q, &tp->qlo[t], &tp->qhi[t]);
+            tp->poff[t] = conv_plane_off(r, s, p, pl);
         }
 }
 

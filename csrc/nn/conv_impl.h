@@ -50,6 +50,117 @@ static void FN(im2col)(T *col, int64_t ldc, const T *x, int64_t nb, const fdl_co
     }
 }
 
+/* ---- padded phase planes (conv.c's conv_plan_planes) ---------------------------- */
+
+/* pln[nl][c][a][b][Hs][Ws] <- nb samples' channel group x[nb][C, H, W] (x at
+ * the group's first channel): element (i, j) of phase (a, b) is the padded
+ * input at row i*sh + a, column j*sw + b (zero in the padding and beyond the
+ * plane). One (sample, channel) per iteration: threads write disjoint planes. */
+static void FN(build_planes)(T *pln, const T *x, int64_t nb, const fdl_conv2d_params *p,
+                             const conv_plan *pl, int nt) {
+    const int64_t H = p->H, W = p->W, sh = p->stride_h, sw = p->stride_w;
+    const int64_t Hs = pl->Hs, Ws = pl->Ws, HWs = pl->HWs, Cg = pl->Cg;
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t nc = 0; nc < nb * Cg; nc++) {
+        const int64_t nl = nc / Cg, c = nc % Cg;
+        const T *xc = x + (nl * p->C + c) * H * W;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t b = 0; b < sw; b++) {
+                T *d = pln + nc * pl->plane_c + (a * sw + b) * HWs;
+                const int64_t off = b - p->pad_w;
+                int64_t lo, hi;
+                valid_q(off, sw, W, Ws, &lo, &hi);
+                for (int64_t i = 0; i < Hs; i++) {
+                    const int64_t ih = i * sh + a - p->pad_h;
+                    T *dr = d + i * Ws;
+                    if (ih < 0 || ih >= H) {
+                        for (int64_t j = 0; j < Ws; j++) dr[j] = 0;
+                        continue;
+                    }
+                    for (int64_t j = 0; j < lo; j++) dr[j] = 0;
+                    FN(seg_copy)(dr, xc + ih * W + off, lo, hi, sw);
+                    for (int64_t j = hi; j < Ws; j++) dr[j] = 0;
+                }
+            }
+    }
+}
+
+/* dst[n] = src[n]: short contiguous rows (8 to 64 elements), inline */
+static inline void FN(row_copy)(T *restrict dst, const T *restrict src, int64_t n) {
+    for (int64_t k = 0; k < n; k++) dst[k] = src[k];
+}
+
+/* im2col (below) from the planes pln of nb samples: every row of an output
+ * row's patch is one contiguous copy. */
+static void FN(im2col_planes)(T *col, int64_t ldc, const T *pln, int64_t nb,
+                              const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+    const int64_t P = pl->P, Q = pl->Q, PQ = pl->PQ, Ws = pl->Ws, Cg = pl->Cg;
+    const int64_t taps = pl->nr * pl->ns;
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t row = 0; row < pl->crs; row++) {
+        const int64_t c = row / taps, t = row % taps;
+        const int64_t off = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
+        for (int64_t nl = 0; nl < nb; nl++) {
+            const T *src = pln + (nl * Cg + c) * pl->plane_c + off;
+            T *dst = col + row * ldc + nl * PQ;
+            for (int64_t pp = 0; pp < P; pp++) FN(row_copy)(dst + pp * Q, src + pp * Ws, Q);
+        }
+    }
+}
+
+/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) through
+ * planes: each (sample, channel)'s taps are added into its zeroed phase planes
+ * (contiguous rows), which are then added into dx in one pass. */
+static void FN(col2im_planes)(T *dx, T *dpln, const T *dcol, int64_t ldc, int64_t nb,
+                              const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+    const int64_t H = p->H, W = p->W, sh = p->stride_h, sw = p->stride_w, P = pl->P;
+    const int64_t Q = pl->Q, PQ = pl->PQ, Ws = pl->Ws, HWs = pl->HWs, Cg = pl->Cg;
+    const int64_t taps = pl->nr * pl->ns, ph = p->pad_h, pw = p->pad_w;
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t nc = 0; nc < nb * Cg; nc++) {
+        const int64_t nl = nc / Cg, c = nc % Cg;
+        T *dp = dpln + nc * pl->plane_c;
+        memset(dp, 0, pl->plane_c * sizeof(T));
+        for (int64_t t = 0; t < taps; t++) {
+            T *d = dp + conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
+            const T *src = dcol + (c * taps + t) * ldc + nl * PQ;
+            for (int64_t pp = 0; pp < P; pp++) {
+                T *restrict dr = d + pp * Ws;
+                const T *restrict sr = src + pp * Q;
+                for (int64_t q = 0; q < Q; q++) dr[q] += sr[q];
+            }
+        }
+        T *dxc = dx + (nl * p->C + c) * H * W;
+        for (int64_t ih = 0; ih < H; ih++) {
+            const int64_t ihp = ih + ph;
+            const T *ra = dp + (ihp % sh) * sw * HWs + (ihp / sh) * Ws;
+            T *restrict dr = dxc + ih * W;
+            if (sw == 1) {
+                const T *restrict se = ra + pw;
+                for (int64_t iw = 0; iw < W; iw++) dr[iw] += se[iw];
+            } else if (sw == 2) {
+                /* even iw = 2m reads phase pw % 2 at m + pw / 2, odd ones the other */
+                const T *restrict se = ra + (pw % 2) * HWs + pw / 2;
+                const T *restrict so = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
+                const int64_t half = W / 2;
+                for (int64_t m = 0; m < half; m++) {
+                    dr[2 * m] += se[m];
+                    dr[2 * m + 1] += so[m];
+                }
+                if (W % 2) dr[W - 1] += se[half];
+            } else {
+                for (int64_t iw = 0; iw < W; iw++) {
+                    const int64_t iwp = iw + pw;
+                    dr[iw] += ra[(iwp % sw) * HWs + iwp / sw];
+                }
+            }
+        }
+    }
+}
+
 /* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]); one
  * (sample, channel) plane per iteration, so threads write disjoint planes. */
 static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
@@ -91,6 +202,7 @@ typedef struct {
     int64_t sn, sc, Hs, Ws, Pg, Qg, PQg, sh, sw;
     const conv_taps *tp;
     int64_t ntap;
+    int planes;     /* src: phase planes (build_planes), row i of tap t at tp->poff[t] + i*Ws */
 } FN(patches);
 
 /* dst[n_] <- columns [q, q + n_) of one output row: source row sr (NULL:
@@ -138,6 +250,13 @@ static int FN(segments)(const FN(patches) *g, int64_t j0, int64_t n, FN(seg) *sg
 static inline void FN(patch_row)(T *restrict dst, const FN(patches) *g, int64_t c, int64_t t,
                                  const FN(seg) *sg, int ns) {
     const conv_taps *tp = g->tp;
+    if (g->planes) {
+        const T *base = g->src + c * g->sc + tp->poff[t];
+        for (int u = 0; u < ns; u++)
+            FN(row_copy)(dst + sg[u].k, base + sg[u].nl * g->sn + sg[u].i * g->Ws + sg[u].q,
+                         sg[u].len);
+        return;
+    }
     const int64_t oh = tp->oh[t], lo = tp->qlo[t], hi = tp->qhi[t];
     const T *base = g->src + c * g->sc + tp->ow[t];
     for (int u = 0; u < ns; u++) {
@@ -198,7 +317,14 @@ static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
 static FN(patches) FN(patches_x)(const T *x, const fdl_conv2d_params *p, const conv_plan *pl,
                                  const conv_taps *tp) {
     FN(patches) g = {x, p->C * p->H * p->W, p->H * p->W, p->H, p->W, pl->P, pl->Q, pl->PQ,
-                     p->stride_h, p->stride_w, tp, tp->n};
+                     p->stride_h, p->stride_w, tp, tp->n, 0};
+    return g;
+}
+
+/* The same patches read from the phase planes of nb samples (build_planes). */
+static FN(patches) FN(patches_planes)(const T *pln, const conv_plan *pl, const conv_taps *tp) {
+    FN(patches) g = {pln, pl->Cg * pl->plane_c, pl->plane_c, pl->Hs, pl->Ws, pl->P, pl->Q,
+                     pl->PQ, 1, 1, tp, tp->n, 1};
     return g;
 }
 
@@ -356,19 +482,25 @@ static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x
     int err = FDL_OK;
     const int64_t n0 = ci * nb;
     T *col = rest + tid * cbuf, *tmp = col + crs * nb * PQ;
+    T *pbuf = col + (2 * crs + Kg) * nb * PQ;      /* conv_chunk_elems */
     const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
     const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
     for (int64_t g = 0; g < G; g++) {
         const T *xg = x + (n0 * p->C + g * Cg) * HW;
+        if (pl.planes) FN(build_planes)(pbuf, xg, nbc, p, &pl, ntc);
         if (pl.direct && nbc == 1) {
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, xg, ld,
                                      0, tmp, ld));
         } else if (pl.imp && crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES) {
-            const FN(patches) pt = FN(patches_x)(xg, p, &pl, tp);
+            const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
+                                             : FN(patches_x)(xg, p, &pl, tp);
             CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, ld, crs, wk + g * Kg * crs, crs,
                                          FN(patch_rows), &pt, 0, tmp, ld, 0));
         } else {
-            FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
+            if (pl.planes)
+                FN(im2col_planes)(col, ld, pbuf, nbc, p, &pl, ntc);
+            else
+                FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, col, ld,
                                      0, tmp, ld));
         }
@@ -421,7 +553,8 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
 
     if (pl.per_sample) {
         const int imp = pl.imp && crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES;
-        const int64_t panel = pl.direct || imp ? 0 : crs * PQ;
+        const int64_t cols = pl.direct || imp ? 0 : crs * PQ;
+        const int64_t panel = cols + (pl.direct ? 0 : conv_plane_elems(&pl, 1));
         int64_t nt = conv_threads(p, &pl);
         if (panel) {
             nt = FDL_MIN(nt, avail / panel);
@@ -429,9 +562,10 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
         }
         _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
         for (int64_t n = 0; n < p->N; n++) {
-            T *col = panel ? rest + thread_id() * panel : NULL;
+            T *col = panel ? rest + thread_id() * panel : NULL, *pbuf = col ? col + cols : NULL;
             for (int64_t g = 0; g < G; g++) {
                 const T *xg = x + (n * p->C + g * Cg) * HW;
+                if (pl.planes) FN(build_planes)(pbuf, xg, 1, p, &pl, 1);
                 T *og = out + (n * p->K + g * Kg) * PQ;
                 T beta = 0;
                 if (bias) {
@@ -442,13 +576,20 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
                     beta = 1;
                 }
                 if (!pl.direct && imp) {
-                    const FN(patches) pt = FN(patches_x)(xg, p, &pl, &tp);
+                    const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, &tp)
+                                                     : FN(patches_x)(xg, p, &pl, &tp);
                     CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, PQ, crs, wk + g * Kg * crs, crs,
                                                  FN(patch_rows), &pt, beta, og, PQ, relu));
                     continue;
                 }
                 const T *B = xg;
-                if (!pl.direct) { FN(im2col)(col, PQ, xg, 1, p, &pl, 1); B = col; }
+                if (pl.planes) {
+                    FN(im2col_planes)(col, PQ, pbuf, 1, p, &pl, 1);
+                    B = col;
+                } else if (!pl.direct) {
+                    FN(im2col)(col, PQ, xg, 1, p, &pl, 1);
+                    B = col;
+                }
                 CONV_NOTE(err, CONV_GEMM_EX(0, 0, Kg, PQ, crs, 1, wk + g * Kg * crs, crs, B, PQ,
                                             beta, og, PQ, NULL, act));
             }
@@ -490,7 +631,7 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
     const int64_t HW = p->H * p->W, nb = pl.nb;
     int err = FDL_OK;
     T *col = bufs + tid * cbuf, *dcol = col + crs * nb * PQ;
-    T *dg = dcol + crs * nb * PQ;
+    T *dg = dcol + crs * nb * PQ, *pbuf = dg + Kg * nb * PQ;   /* conv_chunk_elems */
     T *acc = sbuf ? slots + si * K * crs : dwk;
     for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
         const int64_t n0 = ci * nb;
@@ -512,14 +653,21 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 }
                 D = dg;
             }
+            if (dw && pl.planes)
+                FN(build_planes)(pbuf, x + (n0 * p->C + g * Cg) * HW, nbc, p, &pl, ntc);
             if (dw && pl.imp && !pl.dw_t && !(pl.direct && nbc == 1)) {
-                const FN(patches) pt = FN(patches_x)(x + (n0 * p->C + g * Cg) * HW, p, &pl, tp);
+                const FN(patches) pt =
+                    pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
+                              : FN(patches_x)(x + (n0 * p->C + g * Cg) * HW, p, &pl, tp);
                 CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, crs, ld, D, ld, FN(patch_cols), &pt, 1,
                                              acc + g * Kg * crs, crs, 0));
             } else if (dw) {
                 const T *xg = x + (n0 * p->C + g * Cg) * HW;
                 const T *B = xg;
-                if (!(pl.direct && nbc == 1)) {
+                if (pl.planes) {
+                    FN(im2col_planes)(col, ld, pbuf, nbc, p, &pl, ntc);
+                    B = col;
+                } else if (!(pl.direct && nbc == 1)) {
                     FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
                     B = col;
                 }
@@ -538,7 +686,10 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 } else {
                     CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
                                              ld));
-                    FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                    if (pl.planes)   /* the input's planes are read: pbuf is free */
+                        FN(col2im_planes)(dxg, pbuf, dcol, ld, nbc, p, &pl, ntc);
+                    else
+                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
                 }
             }
         }
