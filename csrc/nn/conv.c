@@ -44,6 +44,7 @@
 #include "runtime/internal.h"
 #include "runtime/template.h"
 #include "nn/winograd.h"
+#include "runtime/dispatch.h"
 #include "gemm/implicit.h"
 #include "gemm/config.h"
 
@@ -313,6 +314,13 @@ typedef struct {
     int64_t qlo[CONV_IMPL_MAX_TAPS], qhi[CONV_IMPL_MAX_TAPS];
     int64_t poff[CONV_IMPL_MAX_TAPS];   /* offset in a channel's phase planes */
 } conv_taps;
+
+/* The phase-plane geometry for the per-ISA loops (nn/conv_table.h). */
+static nn_conv_geom conv_geom(const fdl_conv2d_params *p, const conv_plan *pl) {
+    nn_conv_geom g = {p->H, p->W, p->stride_h, p->stride_w, p->pad_h, p->pad_w,
+                      pl->Hs, pl->Ws, pl->HWs, pl->plane_c, pl->P, pl->Q};
+    return g;
+}
 
 /* Offset in a channel's phase planes of tap (r, s)'s first element (output (0, 0)). */
 static inline int64_t conv_plane_off(int64_t r, int64_t s, const fdl_conv2d_params *p,

@@ -52,112 +52,63 @@ static void FN(im2col)(T *col, int64_t ldc, const T *x, int64_t nb, const fdl_co
 
 /* ---- padded phase planes (conv.c's conv_plan_planes) ---------------------------- */
 
-/* pln[nl][c][a][b][Hs][Ws] <- nb samples' channel group x[nb][C, H, W] (x at
- * the group's first channel): element (i, j) of phase (a, b) is the padded
- * input at row i*sh + a, column j*sw + b (zero in the padding and beyond the
- * plane). One (sample, channel) per iteration: threads write disjoint planes. */
+/* pln[nl][c] <- the phase planes (nn/conv_table.h) of nb samples' channel
+ * group x[nb][C, H, W] (x at the group's first channel); one (sample,
+ * channel) per iteration: threads write disjoint planes. */
 static void FN(build_planes)(T *pln, const T *x, int64_t nb, const fdl_conv2d_params *p,
                              const conv_plan *pl, int nt) {
-    const int64_t H = p->H, W = p->W, sh = p->stride_h, sw = p->stride_w;
-    const int64_t Hs = pl->Hs, Ws = pl->Ws, HWs = pl->HWs, Cg = pl->Cg;
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t Cg = pl->Cg;
     (void)nt;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t nc = 0; nc < nb * Cg; nc++) {
         const int64_t nl = nc / Cg, c = nc % Cg;
-        const T *xc = x + (nl * p->C + c) * H * W;
-        for (int64_t a = 0; a < sh; a++)
-            for (int64_t b = 0; b < sw; b++) {
-                T *d = pln + nc * pl->plane_c + (a * sw + b) * HWs;
-                const int64_t off = b - p->pad_w;
-                int64_t lo, hi;
-                valid_q(off, sw, W, Ws, &lo, &hi);
-                for (int64_t i = 0; i < Hs; i++) {
-                    const int64_t ih = i * sh + a - p->pad_h;
-                    T *dr = d + i * Ws;
-                    if (ih < 0 || ih >= H) {
-                        for (int64_t j = 0; j < Ws; j++) dr[j] = 0;
-                        continue;
-                    }
-                    for (int64_t j = 0; j < lo; j++) dr[j] = 0;
-                    FN(seg_copy)(dr, xc + ih * W + off, lo, hi, sw);
-                    for (int64_t j = hi; j < Ws; j++) dr[j] = 0;
-                }
-            }
+        ck->FN(planes)(pln + nc * pl->plane_c, x + (nl * p->C + c) * p->H * p->W, &cg);
     }
 }
 
-/* dst[n] = src[n]: short contiguous rows (8 to 64 elements), inline */
+/* dst[n] = src[n]: short contiguous rows (8 to 64 elements) */
 static inline void FN(row_copy)(T *restrict dst, const T *restrict src, int64_t n) {
     for (int64_t k = 0; k < n; k++) dst[k] = src[k];
 }
 
-/* im2col (below) from the planes pln of nb samples: every row of an output
- * row's patch is one contiguous copy. */
+/* im2col (below) from the planes pln of nb samples: every output row of a
+ * patch-matrix row is one contiguous copy. */
 static void FN(im2col_planes)(T *col, int64_t ldc, const T *pln, int64_t nb,
                               const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
-    const int64_t P = pl->P, Q = pl->Q, PQ = pl->PQ, Ws = pl->Ws, Cg = pl->Cg;
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t PQ = pl->PQ, Cg = pl->Cg;
     const int64_t taps = pl->nr * pl->ns;
     (void)nt;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t row = 0; row < pl->crs; row++) {
         const int64_t c = row / taps, t = row % taps;
         const int64_t off = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
-        for (int64_t nl = 0; nl < nb; nl++) {
-            const T *src = pln + (nl * Cg + c) * pl->plane_c + off;
-            T *dst = col + row * ldc + nl * PQ;
-            for (int64_t pp = 0; pp < P; pp++) FN(row_copy)(dst + pp * Q, src + pp * Ws, Q);
-        }
+        for (int64_t nl = 0; nl < nb; nl++)
+            ck->FN(rows)(col + row * ldc + nl * PQ, pln + (nl * Cg + c) * pl->plane_c + off,
+                         &cg);
     }
 }
 
 /* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) through
- * planes: each (sample, channel)'s taps are added into its zeroed phase planes
- * (contiguous rows), which are then added into dx in one pass. */
+ * planes: each (sample, channel)'s taps are added into its zeroed phase
+ * planes (contiguous rows), which are then added into dx in one pass. */
 static void FN(col2im_planes)(T *dx, T *dpln, const T *dcol, int64_t ldc, int64_t nb,
                               const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
-    const int64_t H = p->H, W = p->W, sh = p->stride_h, sw = p->stride_w, P = pl->P;
-    const int64_t Q = pl->Q, PQ = pl->PQ, Ws = pl->Ws, HWs = pl->HWs, Cg = pl->Cg;
-    const int64_t taps = pl->nr * pl->ns, ph = p->pad_h, pw = p->pad_w;
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t PQ = pl->PQ, Cg = pl->Cg, taps = pl->nr * pl->ns;
+    int64_t toff[CONV_MAX_TAPS * CONV_MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++)
+        toff[t] = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
     (void)nt;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t nc = 0; nc < nb * Cg; nc++) {
         const int64_t nl = nc / Cg, c = nc % Cg;
-        T *dp = dpln + nc * pl->plane_c;
-        memset(dp, 0, pl->plane_c * sizeof(T));
-        for (int64_t t = 0; t < taps; t++) {
-            T *d = dp + conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
-            const T *src = dcol + (c * taps + t) * ldc + nl * PQ;
-            for (int64_t pp = 0; pp < P; pp++) {
-                T *restrict dr = d + pp * Ws;
-                const T *restrict sr = src + pp * Q;
-                for (int64_t q = 0; q < Q; q++) dr[q] += sr[q];
-            }
-        }
-        T *dxc = dx + (nl * p->C + c) * H * W;
-        for (int64_t ih = 0; ih < H; ih++) {
-            const int64_t ihp = ih + ph;
-            const T *ra = dp + (ihp % sh) * sw * HWs + (ihp / sh) * Ws;
-            T *restrict dr = dxc + ih * W;
-            if (sw == 1) {
-                const T *restrict se = ra + pw;
-                for (int64_t iw = 0; iw < W; iw++) dr[iw] += se[iw];
-            } else if (sw == 2) {
-                /* even iw = 2m reads phase pw % 2 at m + pw / 2, odd ones the other */
-                const T *restrict se = ra + (pw % 2) * HWs + pw / 2;
-                const T *restrict so = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
-                const int64_t half = W / 2;
-                for (int64_t m = 0; m < half; m++) {
-                    dr[2 * m] += se[m];
-                    dr[2 * m + 1] += so[m];
-                }
-                if (W % 2) dr[W - 1] += se[half];
-            } else {
-                for (int64_t iw = 0; iw < W; iw++) {
-                    const int64_t iwp = iw + pw;
-                    dr[iw] += ra[(iwp % sw) * HWs + iwp / sw];
-                }
-            }
-        }
+        ck->FN(col2im)(dx + (nl * p->C + c) * p->H * p->W, dpln + nc * pl->plane_c,
+                       dcol + c * taps * ldc + nl * PQ, ldc, toff, taps, &cg);
     }
 }
 
@@ -287,6 +238,7 @@ static void FN(patch_rows)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
 static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, int n, int nr,
                            T *dst) {
     const FN(patches) *g = (const FN(patches) *)ctx;
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     T buf[8][CONV_SEG];
     FN(seg) sg[CONV_SEG];
     if (n < nr)
@@ -302,13 +254,7 @@ static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
                 FN(patch_row)(buf[u], g, c, t, sg, ns);
                 if (++t == g->ntap) { t = 0; c++; }
             }
-            T *d = dst + k0 * nr + j8;
-            if (m == 8)
-                for (int64_t k = 0; k < len; k++)
-                    for (int u = 0; u < 8; u++) d[k * nr + u] = buf[u][k];
-            else
-                for (int64_t k = 0; k < len; k++)
-                    for (int u = 0; u < m; u++) d[k * nr + u] = buf[u][k];
+            ck->FN(cols8)(dst + k0 * nr + j8, nr, &buf[0][0], CONV_SEG, m, len);
         }
     }
 }

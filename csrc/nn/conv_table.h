@@ -1,0 +1,46 @@
+/*
+ * conv_table.h — the per-ISA table of the convolution's phase-plane loops
+ * (conv_rows.h, compiled by conv_{generic,avx2,avx512}.c); conv_impl.h runs
+ * them one (sample, channel) plane or one patch row at a time.
+ *
+ * Phase planes (conv.c's conv_plan_planes): the input plane [H, W], padded by
+ * ph, pw and split by stride phase into sh * sw planes [Hs, Ws]: element
+ * (i, j) of phase (a, b) is the padded plane's (i*sh + a, j*sw + b), zero in
+ * the padding. Tap (r, s) of output (p, q) reads one of them at
+ * (p + r*dh/sh, q + s*dw/sw), so an output row's patch is a contiguous range.
+ */
+#ifndef FDL_NN_CONV_TABLE_H
+#define FDL_NN_CONV_TABLE_H
+
+#include <stdint.h>
+
+typedef struct {
+    int64_t H, W, sh, sw, ph, pw;   /* input plane, stride, padding */
+    int64_t Hs, Ws, HWs;            /* one phase plane: Hs x Ws = HWs elements */
+    int64_t plane_c;                /* one channel's sh * sw planes */
+    int64_t P, Q;                   /* output plane */
+} nn_conv_geom;
+
+typedef struct {
+    /* dst[sh*sw][Hs][Ws] <- the phase planes of one input plane x[H, W] */
+    void (*planes_f32)(float *dst, const float *x, const nn_conv_geom *g);
+    void (*planes_f64)(double *dst, const double *x, const nn_conv_geom *g);
+    /* dst[P][Q] <- src[P][Ws] (the first Q of each row): one patch-matrix row */
+    void (*rows_f32)(float *dst, const float *src, const nn_conv_geom *g);
+    void (*rows_f64)(double *dst, const double *src, const nn_conv_geom *g);
+    /* dx[H, W] += col2im of one (sample, channel): the taps' rows
+     * dcol[t * ldc + P*Q] are added into the zeroed planes dp at offsets
+     * toff[t], in tap order, then dp into dx */
+    void (*col2im_f32)(float *dx, float *dp, const float *dcol, int64_t ldc,
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+    void (*col2im_f64)(double *dx, double *dp, const double *dcol, int64_t ldc,
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+    /* d[k * nr + u] = rows[u * ldr + k] for u < m (<= 8), k < len: 8 gathered
+     * patch rows written as columns of a GEMM B panel */
+    void (*cols8_f32)(float *d, int64_t nr, const float *rows, int64_t ldr, int m,
+                      int64_t len);
+    void (*cols8_f64)(double *d, int64_t nr, const double *rows, int64_t ldr, int m,
+                      int64_t len);
+} nn_conv_kernels;
+
+#endif
