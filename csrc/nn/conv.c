@@ -40,6 +40,7 @@
  * identical for any thread count.
  */
 #include <string.h>
+#include <stdlib.h>
 
 #include "runtime/internal.h"
 #include "runtime/template.h"
@@ -84,6 +85,10 @@
  * (32->64 stride 2: 3.0 ms both ways; 64->64 5x5: 14.7 -> 12.5). */
 #define CONV_IMPL_MAX_TAPS 256
 #define CONV_IMPLICIT_MIN_BYTES ((int64_t)512 << 10)
+/* The weight gradient runs as dW^T = col @ dout^T on a materialized patch
+ * matrix of at most this many elements (conv_plan_make; 1 thread, Zen 5,
+ * N=128: 16->32 3x3 stride 2 on 32x32, ...). */
+#define CONV_DWT_MAX_ELEMS ((int64_t)1 << 17)
 /* Patch panels are gathered this many columns at a time: at least the
  * widest GEMM panel (NR). */
 #define CONV_SEG 64
@@ -211,12 +216,17 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
     pl->planes = pl->planes && !pl->direct && !pl->depthwise;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
     pl->imp = pl->nr * pl->ns <= CONV_IMPL_MAX_TAPS;
-    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
-     * Kg and CRS goes along N */
-    pl->dw_t = pl->crs < pl->Kg;
     int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
     int64_t nb = FDL_MIN(FDL_CDIV(CONV_CHUNK_COLS, pl->PQ), CONV_CHUNK_ELEMS / per);
     pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, nb));
+    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
+     * Kg and CRS goes along N. With phase planes the patch matrix is
+     * materialized by contiguous row copies, and the GEMM reads it in place
+     * as A when it is small enough (CONV_DWT_MAX_ELEMS): dW^T = col @ dout^T
+     * then transposes only dout's Kg rows into B panels, where
+     * dW = dout @ col^T transposes all CRS patch rows (patch_cols). */
+    pl->dw_t = pl->crs < pl->Kg ||
+               (pl->planes && pl->crs * pl->nb * pl->PQ <= CONV_DWT_MAX_ELEMS);
     pl->nchunks = p->N ? FDL_CDIV(p->N, pl->nb) : 0;
     /* weight-gradient slots: chunk c adds into slot c % ns, and the slots
      * are summed in order; ns depends on the shapes only */

@@ -68,8 +68,9 @@ static void FN(build_planes)(T *pln, const T *x, int64_t nb, const fdl_conv2d_pa
     }
 }
 
-/* dst[n] = src[n]: short contiguous rows (8 to 64 elements) */
-static inline void FN(row_copy)(T *restrict dst, const T *restrict src, int64_t n) {
+/* dst[n] = src[n]: short contiguous rows (8 to 64 elements; a memcpy call
+ * would cost more than the copy) */
+static inline __attribute__((optimize("no-tree-loop-distribute-patterns"))) void FN(row_copy)(T *restrict dst, const T *restrict src, int64_t n) {
     for (int64_t k = 0; k < n; k++) dst[k] = src[k];
 }
 
@@ -437,7 +438,7 @@ static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x
         if (pl.direct && nbc == 1) {
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, xg, ld,
                                      0, tmp, ld));
-        } else if (pl.imp && crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES) {
+        } else if (pl.imp && (crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES || (pl.planes && getenv("FDL_EXP_IMPF")))) {
             const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
                                              : FN(patches_x)(xg, p, &pl, tp);
             CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, ld, crs, wk + g * Kg * crs, crs,
@@ -498,7 +499,7 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
     if (pl.imp) conv_taps_forward(&tp, p, &pl);
 
     if (pl.per_sample) {
-        const int imp = pl.imp && crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES;
+        const int imp = pl.imp && (crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES || (pl.planes && getenv("FDL_EXP_IMPF")));
         const int64_t cols = pl.direct || imp ? 0 : crs * PQ;
         const int64_t panel = cols + (pl.direct ? 0 : conv_plane_elems(&pl, 1));
         int64_t nt = conv_threads(p, &pl);

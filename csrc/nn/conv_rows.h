@@ -3,10 +3,14 @@
  * conv_table.h and types_begin.h), compiled once per ISA by conv_<isa>.c so
  * gcc vectorizes the same plain loops at that file's vector width: rows of
  * 8 to 64 elements, where baseline SSE2 code spends more in loop overhead
- * than in moving data.
+ * than in moving data. CONV_ROWS_FN keeps gcc from turning the short row
+ * loops into memcpy/memset calls, whose call costs more than the row.
  */
+#ifndef CONV_ROWS_FN
+#define CONV_ROWS_FN static __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 
-static void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom *g) {
+CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom *g) {
     const int64_t H = g->H, W = g->W, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
     const int64_t Ws = g->Ws, HWs = g->HWs;
     memset(dst, 0, (size_t)g->plane_c * sizeof(T));
@@ -36,13 +40,13 @@ static void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom 
     }
 }
 
-static void FN(rows)(T *restrict dst, const T *restrict src, const nn_conv_geom *g) {
+CONV_ROWS_FN void FN(rows)(T *restrict dst, const T *restrict src, const nn_conv_geom *g) {
     const int64_t P = g->P, Q = g->Q, Ws = g->Ws;
     for (int64_t p = 0; p < P; p++)
         for (int64_t q = 0; q < Q; q++) dst[p * Q + q] = src[p * Ws + q];
 }
 
-static void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict dcol, int64_t ldc,
+CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict dcol, int64_t ldc,
                        const int64_t *toff, int64_t taps, const nn_conv_geom *g) {
     const int64_t H = g->H, W = g->W, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
     const int64_t P = g->P, Q = g->Q, Ws = g->Ws, HWs = g->HWs;
@@ -78,7 +82,7 @@ static void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict dcol, i
     }
 }
 
-static void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, int64_t ldr, int m,
+CONV_ROWS_FN void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, int64_t ldr, int m,
                       int64_t len) {
     if (m == 8) {
         for (int64_t k = 0; k < len; k++)
