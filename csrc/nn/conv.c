@@ -40,7 +40,6 @@
  * identical for any thread count.
  */
 #include <string.h>
-#include <stdlib.h>
 
 #include "runtime/internal.h"
 #include "runtime/template.h"

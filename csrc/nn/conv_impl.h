@@ -75,22 +75,21 @@ static inline __attribute__((optimize("no-tree-loop-distribute-patterns"))) void
 }
 
 /* im2col (below) from the planes pln of nb samples: every output row of a
- * patch-matrix row is one contiguous copy. */
+ * patch-matrix row is one contiguous copy; one channel (its taps' rows) per
+ * iteration. */
 static void FN(im2col_planes)(T *col, int64_t ldc, const T *pln, int64_t nb,
                               const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
     const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     const nn_conv_geom cg = conv_geom(p, pl);
-    const int64_t PQ = pl->PQ, Cg = pl->Cg;
-    const int64_t taps = pl->nr * pl->ns;
+    const int64_t Cg = pl->Cg, taps = pl->nr * pl->ns;
+    int64_t toff[CONV_MAX_TAPS * CONV_MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++)
+        toff[t] = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
     (void)nt;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t row = 0; row < pl->crs; row++) {
-        const int64_t c = row / taps, t = row % taps;
-        const int64_t off = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
-        for (int64_t nl = 0; nl < nb; nl++)
-            ck->FN(rows)(col + row * ldc + nl * PQ, pln + (nl * Cg + c) * pl->plane_c + off,
-                         &cg);
-    }
+    for (int64_t c = 0; c < Cg; c++)
+        ck->FN(im2col)(col + c * taps * ldc, ldc, pln + c * pl->plane_c, Cg * pl->plane_c, nb,
+                       toff, taps, &cg);
 }
 
 /* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) through
@@ -438,7 +437,7 @@ static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x
         if (pl.direct && nbc == 1) {
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, xg, ld,
                                      0, tmp, ld));
-        } else if (pl.imp && (crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES || (pl.planes && getenv("FDL_EXP_IMPF")))) {
+        } else if (pl.imp && crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES) {
             const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
                                              : FN(patches_x)(xg, p, &pl, tp);
             CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, ld, crs, wk + g * Kg * crs, crs,
@@ -499,7 +498,7 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
     if (pl.imp) conv_taps_forward(&tp, p, &pl);
 
     if (pl.per_sample) {
-        const int imp = pl.imp && (crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES || (pl.planes && getenv("FDL_EXP_IMPF")));
+        const int imp = pl.imp && crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES;
         const int64_t cols = pl.direct || imp ? 0 : crs * PQ;
         const int64_t panel = cols + (pl.direct ? 0 : conv_plane_elems(&pl, 1));
         int64_t nt = conv_threads(p, &pl);

@@ -12,5 +12,5 @@
 #include "runtime/types_end.h"
 
 const nn_conv_kernels FDL_NAME(nn_conv_kernels) = {
-    planes_f32, planes_f64, rows_f32, rows_f64, col2im_f32, col2im_f64, cols8_f32, cols8_f64,
+    planes_f32, planes_f64, im2col_f32, im2col_f64, col2im_f32, col2im_f64, cols8_f32, cols8_f64,
 };

@@ -10,6 +10,17 @@
 #define CONV_ROWS_FN static __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 
+/* Rows are moved in blocks of 8 (a constant trip count compiles to one or
+ * two vector moves at any width; rows of 8 or 16 elements, the usual Q of a
+ * stride-2 layer, leave no tail). */
+#define ROW_BLOCKS(n, body8, body1)                                                      \
+    do {                                                                                 \
+        int64_t q_ = 0;                                                                  \
+        for (; q_ + 8 <= (n); q_ += 8)                                                   \
+            for (int u_ = 0; u_ < 8; u_++) { const int64_t q = q_ + u_; body8; }         \
+        for (; q_ < (n); q_++) { const int64_t q = q_; body1; }                          \
+    } while (0)
+
 CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom *g) {
     const int64_t H = g->H, W = g->W, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
     const int64_t Ws = g->Ws, HWs = g->HWs;
@@ -20,16 +31,14 @@ CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv
         const T *restrict xr = x + ih * W;
         if (sw == 1) {
             T *restrict d = ra + pw;
-            for (int64_t iw = 0; iw < W; iw++) d[iw] = xr[iw];
+            ROW_BLOCKS(W, d[q] = xr[q], d[q] = xr[q]);
         } else if (sw == 2) {
             /* even iw = 2m goes to phase pw % 2 at m + pw / 2, odd ones to the other */
             T *restrict de = ra + (pw % 2) * HWs + pw / 2;
             T *restrict dd = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
             const int64_t half = W / 2;
-            for (int64_t m = 0; m < half; m++) {
-                de[m] = xr[2 * m];
-                dd[m] = xr[2 * m + 1];
-            }
+            ROW_BLOCKS(half, (de[q] = xr[2 * q], dd[q] = xr[2 * q + 1]),
+                       (de[q] = xr[2 * q], dd[q] = xr[2 * q + 1]));
             if (W % 2) de[half] = xr[W - 1];
         } else {
             for (int64_t iw = 0; iw < W; iw++) {
@@ -40,10 +49,20 @@ CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv
     }
 }
 
-CONV_ROWS_FN void FN(rows)(T *restrict dst, const T *restrict src, const nn_conv_geom *g) {
-    const int64_t P = g->P, Q = g->Q, Ws = g->Ws;
-    for (int64_t p = 0; p < P; p++)
-        for (int64_t q = 0; q < Q; q++) dst[p * Q + q] = src[p * Ws + q];
+CONV_ROWS_FN void FN(im2col)(T *restrict col, int64_t ldc, const T *restrict pc, int64_t sn,
+                             int64_t nb, const int64_t *toff, int64_t taps,
+                             const nn_conv_geom *g) {
+    const int64_t P = g->P, Q = g->Q, Ws = g->Ws, PQ = P * Q;
+    for (int64_t t = 0; t < taps; t++)
+        for (int64_t nl = 0; nl < nb; nl++) {
+            T *restrict dst = col + t * ldc + nl * PQ;
+            const T *restrict src = pc + nl * sn + toff[t];
+            for (int64_t p = 0; p < P; p++) {
+                T *restrict dr = dst + p * Q;
+                const T *restrict sr = src + p * Ws;
+                ROW_BLOCKS(Q, dr[q] = sr[q], dr[q] = sr[q]);
+            }
+        }
 }
 
 CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict dcol, int64_t ldc,
@@ -54,8 +73,11 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
     for (int64_t t = 0; t < taps; t++) {
         T *restrict d = dp + toff[t];
         const T *restrict src = dcol + t * ldc;
-        for (int64_t p = 0; p < P; p++)
-            for (int64_t q = 0; q < Q; q++) d[p * Ws + q] += src[p * Q + q];
+        for (int64_t p = 0; p < P; p++) {
+            T *restrict dr = d + p * Ws;
+            const T *restrict sr = src + p * Q;
+            ROW_BLOCKS(Q, dr[q] += sr[q], dr[q] += sr[q]);
+        }
     }
     for (int64_t ih = 0; ih < H; ih++) {
         const int64_t ihp = ih + ph;
@@ -63,15 +85,13 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
         T *restrict dr = dx + ih * W;
         if (sw == 1) {
             const T *restrict se = ra + pw;
-            for (int64_t iw = 0; iw < W; iw++) dr[iw] += se[iw];
+            ROW_BLOCKS(W, dr[q] += se[q], dr[q] += se[q]);
         } else if (sw == 2) {
             const T *restrict se = ra + (pw % 2) * HWs + pw / 2;
             const T *restrict so = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
             const int64_t half = W / 2;
-            for (int64_t m = 0; m < half; m++) {
-                dr[2 * m] += se[m];
-                dr[2 * m + 1] += so[m];
-            }
+            ROW_BLOCKS(half, (dr[2 * q] += se[q], dr[2 * q + 1] += so[q]),
+                       (dr[2 * q] += se[q], dr[2 * q + 1] += so[q]));
             if (W % 2) dr[W - 1] += se[half];
         } else {
             for (int64_t iw = 0; iw < W; iw++) {
@@ -92,3 +112,5 @@ CONV_ROWS_FN void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, i
             for (int u = 0; u < m; u++) d[k * nr + u] = rows[u * ldr + k];
     }
 }
+
+#undef ROW_BLOCKS

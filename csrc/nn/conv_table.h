@@ -25,9 +25,13 @@ typedef struct {
     /* dst[sh*sw][Hs][Ws] <- the phase planes of one input plane x[H, W] */
     void (*planes_f32)(float *dst, const float *x, const nn_conv_geom *g);
     void (*planes_f64)(double *dst, const double *x, const nn_conv_geom *g);
-    /* dst[P][Q] <- src[P][Ws] (the first Q of each row): one patch-matrix row */
-    void (*rows_f32)(float *dst, const float *src, const nn_conv_geom *g);
-    void (*rows_f64)(double *dst, const double *src, const nn_conv_geom *g);
+    /* the patch-matrix rows of one channel (its taps) for nb samples:
+     * col[t * ldc + nl * P*Q + p*Q + q] = pc[nl * sn + toff[t] + p*Ws + q],
+     * pc the channel's planes in the first sample */
+    void (*im2col_f32)(float *col, int64_t ldc, const float *pc, int64_t sn, int64_t nb,
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+    void (*im2col_f64)(double *col, int64_t ldc, const double *pc, int64_t sn, int64_t nb,
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
     /* dx[H, W] += col2im of one (sample, channel): the taps' rows
      * dcol[t * ldc + P*Q] are added into the zeroed planes dp at offsets
      * toff[t], in tap order, then dp into dx */
