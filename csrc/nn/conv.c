@@ -249,9 +249,11 @@ static int64_t conv_plane_elems(const conv_plan *pl, int64_t nb) {
     return pl->planes ? nb * pl->Cg * pl->plane_c : 0;
 }
 
-/* One chunk's buffers (col, dcol, dout panel, planes); the weight-gradient slots. */
+/* One chunk's buffers (col, dcol, dout panel, planes, and with planes the
+ * transposed dout panel); the weight-gradient slots. */
 static int64_t conv_chunk_elems(const conv_plan *pl) {
-    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ + conv_plane_elems(pl, pl->nb);
+    return (2 * pl->crs + pl->Kg * (pl->planes ? 2 : 1)) * pl->nb * pl->PQ +
+           conv_plane_elems(pl, pl->nb);
 }
 static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
     return pl->nslots > 1 ? pl->nslots * p->K * pl->crs : 0;

@@ -578,6 +578,8 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
     int err = FDL_OK;
     T *col = bufs + tid * cbuf, *dcol = col + crs * nb * PQ;
     T *dg = dcol + crs * nb * PQ, *pbuf = dg + Kg * nb * PQ;   /* conv_chunk_elems */
+    T *dgt = pbuf + conv_plane_elems(&pl, nb);
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     T *acc = sbuf ? slots + si * K * crs : dwk;
     for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
         const int64_t n0 = ci * nb;
@@ -586,7 +588,19 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
         for (int64_t g = 0; g < G; g++) {
             /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
             const T *D = dout + (n0 * K + g * Kg) * PQ;
-            if (nbc > 1 || y) {
+            /* dW^T = col @ dout^T on planes: dout^T[ld, Kg] is written here
+             * (read in place by the GEMM), with dout's panel for dx */
+            const int dwt = dw && pl.planes && pl.dw_t;
+            if (dwt) {
+                const int panel = dx && (nbc > 1 || y);
+                _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
+                for (int64_t nl = 0; nl < nbc; nl++) {
+                    const int64_t at = ((n0 + nl) * K + g * Kg) * PQ;
+                    ck->FN(dout_t)(dgt + nl * PQ * Kg, Kg, panel ? dg + nl * PQ : NULL, ld,
+                                   dout + at, y ? y + at : NULL, PQ, Kg, PQ);
+                }
+                if (panel) D = dg;
+            } else if (nbc > 1 || y) {
                 _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
                 for (int64_t kn = 0; kn < Kg * nbc; kn++) {
                     const int64_t k = kn / nbc, nl = kn % nbc;
@@ -617,7 +631,10 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                     FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
                     B = col;
                 }
-                if (pl.dw_t)
+                if (dwt)
+                    CONV_NOTE(err, CONV_GEMM(0, 0, crs, Kg, ld, 1, B, ld, dgt, Kg, 1,
+                                             acc + g * Kg * crs, Kg));
+                else if (pl.dw_t)
                     CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
                                              acc + g * Kg * crs, Kg));
                 else

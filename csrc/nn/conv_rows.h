@@ -102,6 +102,63 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
     }
 }
 
+#if defined(__AVX2__) && !defined(NN_F64)
+/* 8 rows of 8 floats (row stride lds) -> 8 columns (row stride ldt) */
+static inline void conv_t8x8_f32(float *dt, int64_t ldt, const __m256 *r) {
+    const __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+    const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+    const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+    const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+    _mm256_storeu_ps(dt + 0 * ldt, _mm256_permute2f128_ps(b0, b4, 0x20));
+    _mm256_storeu_ps(dt + 1 * ldt, _mm256_permute2f128_ps(b1, b5, 0x20));
+    _mm256_storeu_ps(dt + 2 * ldt, _mm256_permute2f128_ps(b2, b6, 0x20));
+    _mm256_storeu_ps(dt + 3 * ldt, _mm256_permute2f128_ps(b3, b7, 0x20));
+    _mm256_storeu_ps(dt + 4 * ldt, _mm256_permute2f128_ps(b0, b4, 0x31));
+    _mm256_storeu_ps(dt + 5 * ldt, _mm256_permute2f128_ps(b1, b5, 0x31));
+    _mm256_storeu_ps(dt + 6 * ldt, _mm256_permute2f128_ps(b2, b6, 0x31));
+    _mm256_storeu_ps(dt + 7 * ldt, _mm256_permute2f128_ps(b3, b7, 0x31));
+}
+#endif
+
+CONV_ROWS_FN void FN(dout_t)(T *restrict dt, int64_t ldt, T *restrict dc, int64_t ldc,
+                             const T *restrict d, const T *restrict y, int64_t ldd,
+                             int64_t rows, int64_t cols) {
+    int64_t r0 = 0;
+#if defined(__AVX2__) && !defined(NN_F64)
+    for (; r0 + 8 <= rows; r0 += 8) {
+        int64_t j0 = 0;
+        for (; j0 + 8 <= cols; j0 += 8) {
+            __m256 v[8];
+            for (int u = 0; u < 8; u++) {
+                const int64_t at = (r0 + u) * ldd + j0;
+                v[u] = _mm256_loadu_ps(d + at);
+                if (y)   /* blend, not a branch on the sign (see relu_mask) */
+                    v[u] = _mm256_and_ps(v[u], _mm256_cmp_ps(_mm256_loadu_ps(y + at),
+                                                             _mm256_setzero_ps(), _CMP_GT_OQ));
+                if (dc) _mm256_storeu_ps(dc + (r0 + u) * ldc + j0, v[u]);
+            }
+            conv_t8x8_f32(dt + j0 * ldt + r0, ldt, v);
+        }
+        for (int64_t r = r0; r < r0 + 8; r++)
+            for (int64_t j = j0; j < cols; j++) {
+                const T v = y ? (y[r * ldd + j] > 0 ? d[r * ldd + j] : 0) : d[r * ldd + j];
+                if (dc) dc[r * ldc + j] = v;
+                dt[j * ldt + r] = v;
+            }
+    }
+#endif
+    for (int64_t r = r0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++) {
+            const T v = y ? (y[r * ldd + j] > 0 ? d[r * ldd + j] : 0) : d[r * ldd + j];
+            if (dc) dc[r * ldc + j] = v;
+            dt[j * ldt + r] = v;
+        }
+}
+
 CONV_ROWS_FN void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, int64_t ldr, int m,
                       int64_t len) {
     if (m == 8) {

@@ -39,6 +39,13 @@ typedef struct {
                        const int64_t *toff, int64_t taps, const nn_conv_geom *g);
     void (*col2im_f64)(double *dx, double *dp, const double *dcol, int64_t ldc,
                        const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+    /* dout of one sample's channel group, masked by a fused ReLU (y > 0 when y
+     * is not NULL), transposed: v = d[r * ldd + j] for r < rows, j < cols goes
+     * to dt[j * ldt + r] and, when dc is not NULL, to dc[r * ldc + j] */
+    void (*dout_t_f32)(float *dt, int64_t ldt, float *dc, int64_t ldc, const float *d,
+                       const float *y, int64_t ldd, int64_t rows, int64_t cols);
+    void (*dout_t_f64)(double *dt, int64_t ldt, double *dc, int64_t ldc, const double *d,
+                       const double *y, int64_t ldd, int64_t rows, int64_t cols);
     /* d[k * nr + u] = rows[u * ldr + k] for u < m (<= 8), k < len: 8 gathered
      * patch rows written as columns of a GEMM B panel */
     void (*cols8_f32)(float *d, int64_t nr, const float *rows, int64_t ldr, int m,
