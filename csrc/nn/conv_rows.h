@@ -21,6 +21,95 @@
         for (; q_ < (n); q_++) { const int64_t q = q_; body1; }                          \
     } while (0)
 
+/* AVX-512 float rows: 16 lanes, the tail under a mask, so a row of any
+ * length is one straight-line pass (gcc's vectorized loops spend more in
+ * their prologue and epilogue than in rows of 8 or 16). */
+#if defined(__AVX512F__) && !defined(NN_F64) && !defined(CONV_ROWS_AVX512_DONE)
+#define CONV_ROWS_AVX512_DONE
+static inline __mmask16 conv_m16(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+/* d[0, n) = s[0, n) */
+static inline void conv_cpy_f32(float *d, const float *s, int64_t n) {
+    int64_t q = 0;
+    for (; q + 16 <= n; q += 16) _mm512_storeu_ps(d + q, _mm512_loadu_ps(s + q));
+    if (q + 8 <= n) {
+        _mm256_storeu_ps(d + q, _mm256_loadu_ps(s + q));
+        q += 8;
+    }
+    if (q < n) {
+        const __mmask16 m = conv_m16(n - q);
+        _mm512_mask_storeu_ps(d + q, m, _mm512_maskz_loadu_ps(m, s + q));
+    }
+}
+/* d[0, n) += s[0, n): no masked stores here, the rows of the next taps
+ * read them back at once, and a masked store does not forward to a load */
+static inline void conv_add_f32(float *d, const float *s, int64_t n) {
+    int64_t q = 0;
+    for (; q + 16 <= n; q += 16)
+        _mm512_storeu_ps(d + q, _mm512_add_ps(_mm512_loadu_ps(d + q), _mm512_loadu_ps(s + q)));
+    if (q + 8 <= n) {
+        _mm256_storeu_ps(d + q, _mm256_add_ps(_mm256_loadu_ps(d + q), _mm256_loadu_ps(s + q)));
+        q += 8;
+    }
+    for (; q < n; q++) d[q] += s[q];
+}
+/* de[m] = x[2m], dd[m] = x[2m + 1] for m < n */
+static inline void conv_deint_f32(float *de, float *dd, const float *x, int64_t n) {
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                         28, 30);
+    const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+    for (int64_t m = 0; m < n; m += 16) {
+        const int64_t k = FDL_MIN(n - m, (int64_t)16);
+        const __m512 lo = _mm512_maskz_loadu_ps(conv_m16(2 * k), x + 2 * m);
+        const __m512 hi = _mm512_maskz_loadu_ps(conv_m16(2 * k - 16), x + 2 * m + 16);
+        const __mmask16 mk = conv_m16(k);
+        _mm512_mask_storeu_ps(de + m, mk, _mm512_permutex2var_ps(lo, ie, hi));
+        _mm512_mask_storeu_ps(dd + m, mk, _mm512_permutex2var_ps(lo, io, hi));
+    }
+}
+/* d[2m] += se[m], d[2m + 1] += so[m] for m < n (unmasked, as conv_add_f32) */
+static inline void conv_int_add_f32(float *d, const float *se, const float *so, int64_t n) {
+    const __m512i il = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                         23);
+    const __m512i ih = _mm512_add_epi32(il, _mm512_set1_epi32(8));
+    int64_t m = 0;
+    for (; m + 16 <= n; m += 16) {
+        const __m512 e = _mm512_loadu_ps(se + m), o = _mm512_loadu_ps(so + m);
+        float *d0 = d + 2 * m;
+        _mm512_storeu_ps(d0, _mm512_add_ps(_mm512_loadu_ps(d0), _mm512_permutex2var_ps(e, il, o)));
+        _mm512_storeu_ps(d0 + 16, _mm512_add_ps(_mm512_loadu_ps(d0 + 16),
+                                                _mm512_permutex2var_ps(e, ih, o)));
+    }
+    if (m + 8 <= n) {
+        const __m512 e = _mm512_castps256_ps512(_mm256_loadu_ps(se + m));
+        const __m512 o = _mm512_castps256_ps512(_mm256_loadu_ps(so + m));
+        float *d0 = d + 2 * m;
+        _mm512_storeu_ps(d0, _mm512_add_ps(_mm512_loadu_ps(d0), _mm512_permutex2var_ps(e, il, o)));
+        m += 8;
+    }
+    for (; m < n; m++) {
+        d[2 * m] += se[m];
+        d[2 * m + 1] += so[m];
+    }
+}
+#endif
+#if defined(__AVX512F__) && !defined(NN_F64)
+#define ROW_CPY(d, s, n) conv_cpy_f32(d, s, n)
+#define ROW_ADD(d, s, n) conv_add_f32(d, s, n)
+#define ROW_DEINT(de, dd, x, n) conv_deint_f32(de, dd, x, n)
+#define ROW_INT_ADD(d, se, so, n) conv_int_add_f32(d, se, so, n)
+#else
+#define ROW_CPY(d, s, n) ROW_BLOCKS(n, (d)[q] = (s)[q], (d)[q] = (s)[q])
+#define ROW_ADD(d, s, n) ROW_BLOCKS(n, (d)[q] += (s)[q], (d)[q] += (s)[q])
+#define ROW_DEINT(de, dd, x, n)                                                          \
+    ROW_BLOCKS(n, ((de)[q] = (x)[2 * q], (dd)[q] = (x)[2 * q + 1]),                      \
+               ((de)[q] = (x)[2 * q], (dd)[q] = (x)[2 * q + 1]))
+#define ROW_INT_ADD(d, se, so, n)                                                        \
+    ROW_BLOCKS(n, ((d)[2 * q] += (se)[q], (d)[2 * q + 1] += (so)[q]),                    \
+               ((d)[2 * q] += (se)[q], (d)[2 * q + 1] += (so)[q]))
+#endif
+
 CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom *g) {
     const int64_t H = g->H, W = g->W, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
     const int64_t Ws = g->Ws, HWs = g->HWs;
@@ -31,14 +120,13 @@ CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv
         const T *restrict xr = x + ih * W;
         if (sw == 1) {
             T *restrict d = ra + pw;
-            ROW_BLOCKS(W, d[q] = xr[q], d[q] = xr[q]);
+            ROW_CPY(d, xr, W);
         } else if (sw == 2) {
             /* even iw = 2m goes to phase pw % 2 at m + pw / 2, odd ones to the other */
             T *restrict de = ra + (pw % 2) * HWs + pw / 2;
             T *restrict dd = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
             const int64_t half = W / 2;
-            ROW_BLOCKS(half, (de[q] = xr[2 * q], dd[q] = xr[2 * q + 1]),
-                       (de[q] = xr[2 * q], dd[q] = xr[2 * q + 1]));
+            ROW_DEINT(de, dd, xr, half);
             if (W % 2) de[half] = xr[W - 1];
         } else {
             for (int64_t iw = 0; iw < W; iw++) {
@@ -60,7 +148,7 @@ CONV_ROWS_FN void FN(im2col)(T *restrict col, int64_t ldc, const T *restrict pc,
             for (int64_t p = 0; p < P; p++) {
                 T *restrict dr = dst + p * Q;
                 const T *restrict sr = src + p * Ws;
-                ROW_BLOCKS(Q, dr[q] = sr[q], dr[q] = sr[q]);
+                ROW_CPY(dr, sr, Q);
             }
         }
 }
@@ -76,7 +164,7 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
         for (int64_t p = 0; p < P; p++) {
             T *restrict dr = d + p * Ws;
             const T *restrict sr = src + p * Q;
-            ROW_BLOCKS(Q, dr[q] += sr[q], dr[q] += sr[q]);
+            ROW_ADD(dr, sr, Q);
         }
     }
     for (int64_t ih = 0; ih < H; ih++) {
@@ -85,13 +173,12 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
         T *restrict dr = dx + ih * W;
         if (sw == 1) {
             const T *restrict se = ra + pw;
-            ROW_BLOCKS(W, dr[q] += se[q], dr[q] += se[q]);
+            ROW_ADD(dr, se, W);
         } else if (sw == 2) {
             const T *restrict se = ra + (pw % 2) * HWs + pw / 2;
             const T *restrict so = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
             const int64_t half = W / 2;
-            ROW_BLOCKS(half, (dr[2 * q] += se[q], dr[2 * q + 1] += so[q]),
-                       (dr[2 * q] += se[q], dr[2 * q + 1] += so[q]));
+            ROW_INT_ADD(dr, se, so, half);
             if (W % 2) dr[W - 1] += se[half];
         } else {
             for (int64_t iw = 0; iw < W; iw++) {
@@ -171,3 +258,7 @@ CONV_ROWS_FN void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, i
 }
 
 #undef ROW_BLOCKS
+#undef ROW_CPY
+#undef ROW_ADD
+#undef ROW_DEINT
+#undef ROW_INT_ADD
