@@ -26,6 +26,14 @@
  *              driver calls back (gemm/implicit.h) to gather image patches
  *              straight into its packed B panels (conv_impl.h: patch_rows,
  *              patch_cols).
+ *   planes     when every stride phase is read by some kept tap (3x3 stride
+ *              2, padded stride 1, ...; conv_plan_planes), each chunk's input
+ *              is first copied once into zero-padded planes split by stride
+ *              phase (conv_rows.h, per ISA): every patch row is then a run of
+ *              contiguous copies (im2col, implicit panels), the weight
+ *              gradient is dW^T = col @ dout^T with col read in place and
+ *              dout transposed once, and col2im adds each tap's rows into a
+ *              (sample, channel)'s planes, added into dx in one pass.
  *   per-sample forward when one sample already makes a wide GEMM
  *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
  *              thread's panel (none for 1x1 stride 1) and a GEMM writing
@@ -84,9 +92,12 @@
  * (32->64 stride 2: 3.0 ms both ways; 64->64 5x5: 14.7 -> 12.5). */
 #define CONV_IMPL_MAX_TAPS 256
 #define CONV_IMPLICIT_MIN_BYTES ((int64_t)512 << 10)
-/* The weight gradient runs as dW^T = col @ dout^T on a materialized patch
- * matrix of at most this many elements (conv_plan_make; 1 thread, Zen 5,
- * N=128: 16->32 3x3 stride 2 on 32x32, ...). */
+/* With phase planes the weight gradient runs as dW^T = col @ dout^T on the
+ * materialized patch matrix when it has at most this many elements (the
+ * GEMM then reads it in place as A; 512 KiB of floats, the GEMM's in-place
+ * limit). 1 thread, Zen 5, N=128, 16->32 3x3 stride 2 on 32x32: the
+ * transposed gather into B panels (patch_cols, cols8) took 1.8 ms per step,
+ * the patch rows plus dout's transpose 0.5 ms. */
 #define CONV_DWT_MAX_ELEMS ((int64_t)1 << 17)
 /* Patch panels are gathered this many columns at a time: at least the
  * widest GEMM panel (NR). */
