@@ -234,9 +234,12 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
      * materialized by contiguous row copies, and the GEMM reads it in place
      * as A when it is small enough (CONV_DWT_MAX_ELEMS): dW^T = col @ dout^T
      * then transposes only dout's Kg rows into B panels, where
-     * dW = dout @ col^T transposes all CRS patch rows (patch_cols). */
+     * dW = dout @ col^T transposes all CRS patch rows (patch_cols). The
+     * portable GEMM packs A (replicated) whatever its size: there the
+     * transposed gather stays. */
     pl->dw_t = pl->crs < pl->Kg ||
-               (pl->planes && pl->crs * pl->nb * pl->PQ <= CONV_DWT_MAX_ELEMS);
+               (pl->planes && pl->crs * pl->nb * pl->PQ <= CONV_DWT_MAX_ELEMS &&
+                fdl_isa_kernels()->gemm->f32.a_rep == 1);
     pl->nchunks = p->N ? FDL_CDIV(p->N, pl->nb) : 0;
     /* weight-gradient slots: chunk c adds into slot c % ns, and the slots
      * are summed in order; ns depends on the shapes only */
@@ -252,7 +255,9 @@ static int64_t conv_wbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) 
     return pl->cropped ? p->K * pl->crs : 0;
 }
 static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
-    return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
+    /* with planes whether or not dw_t (which depends on the ISA's GEMM), so
+     * the workspace size does not */
+    return pl->cropped || pl->dw_t || pl->planes ? p->K * pl->crs : 0;
 }
 
 /* One chunk's phase planes (of the input, then of dx) */
