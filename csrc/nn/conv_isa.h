@@ -15,5 +15,6 @@
 #include "runtime/types_end.h"
 
 const nn_conv_kernels FDL_NAME(nn_conv_kernels) = {
-    planes_f32, planes_f64, im2col_f32, im2col_f64, col2im_f32, col2im_f64, dout_t_f32, dout_t_f64, cols8_f32, cols8_f64,
+    planes_f32, planes_f64, im2col_f32, im2col_f64, col2im_f32, col2im_f64,
+    dout_t_f32, dout_t_f64, cols8_f32, cols8_f64,
 };

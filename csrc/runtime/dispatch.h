@@ -3,10 +3,11 @@
  *
  * Every family compiled once per ISA (core rows, activation rows, optimizer
  * loops, RNN cell rows, max-pool planes, convolution phase planes, the FMA
- * probe, the Winograd tile transforms, the GEMM's micro-kernels) registers its per-ISA table here; kernels ask
- * fdl_isa_kernels() for the active ISA's set. The GEMM entry
- * (gemm/ukernels/gemm_<isa>.c) carries tiles and fallback block sizes with
- * its micro-kernels; gemm/blocking.c sizes the blocks from the CPU's caches.
+ * probe, the Winograd tile transforms, the GEMM's micro-kernels) registers
+ * its per-ISA table here; kernels ask fdl_isa_kernels() for the active ISA's
+ * set. The GEMM entry (gemm/ukernels/gemm_<isa>.c) carries tiles and
+ * fallback block sizes with its micro-kernels; gemm/blocking.c sizes the
+ * blocks from the CPU's caches.
  */
 #ifndef FDL_DISPATCH_H
 #define FDL_DISPATCH_H
