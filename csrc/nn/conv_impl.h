@@ -70,8 +70,8 @@ static void FN(build_planes)(T *pln, const T *x, int64_t nb, const fdl_conv2d_pa
 
 /* dst[n] = src[n]: short contiguous rows (8 to 64 elements; a memcpy call
  * would cost more than the copy) */
-static inline __attribute__((optimize("no-tree-loop-distribute-patterns"))) void
-FN(row_copy)(T *restrict dst, const T *restrict src, int64_t n) {
+static inline NN_CONV_NO_LIBCALL void FN(row_copy)(T *restrict dst, const T *restrict src,
+                                                  int64_t n) {
     for (int64_t k = 0; k < n; k++) dst[k] = src[k];
 }
 

@@ -3,11 +3,10 @@
  * conv_table.h and types_begin.h), compiled once per ISA by conv_<isa>.c so
  * gcc vectorizes the same plain loops at that file's vector width: rows of
  * 8 to 64 elements, where baseline SSE2 code spends more in loop overhead
- * than in moving data. CONV_ROWS_FN keeps gcc from turning the short row
- * loops into memcpy/memset calls, whose call costs more than the row.
+ * than in moving data.
  */
 #ifndef CONV_ROWS_FN
-#define CONV_ROWS_FN static __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define CONV_ROWS_FN static NN_CONV_NO_LIBCALL
 #endif
 
 /* Rows are moved in blocks of 8 (a constant trip count compiles to one or
