@@ -196,3 +196,26 @@ def test_sum_is_bitwise_identical_for_1_and_2_threads(rng):
         fastdl.set_num_threads(old)
     np.testing.assert_array_equal(r1, r2)
     np.testing.assert_array_equal(r1, a + b)
+
+
+# ---- zeros from the block cache: large ones filled on fastdl's threads -----------------
+
+@pytest.mark.parametrize("shape,dtype", [((128, 16, 32, 32), np.float32), ((1000, 1001), np.float64),
+                                         (((1 << 20) + 3,), np.uint8), ((300001,), np.int32),
+                                         ((3, 5), np.float32), ((0, 7), np.float32)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cache_zeros_are_zero_over_stale_blocks(shape, dtype, threads):
+    from fastdl._C import _alloc
+    old = fastdl.get_num_threads()
+    fastdl.set_num_threads(threads)
+    try:
+        for _ in range(3):
+            junk = _alloc.empty(shape, dtype)       # a reused block full of set bits
+            junk.view(np.uint8)[...] = 0xFF
+            del junk
+            z = _alloc.zeros(shape, dtype)
+            assert z.shape == shape and z.dtype == dtype
+            assert not z.view(np.uint8).any()
+            del z
+    finally:
+        fastdl.set_num_threads(old)
