@@ -16,6 +16,10 @@ producer runs ``_fold_relu`` with the ReLU's gradient, the mask applied inside
 its kernel. Otherwise the ReLU's backward runs then, as it would have, and
 its result joins the other gradients. ``set_relu_fold(False)`` turns the fold off.
 
+Two gradients of one tensor (a residual block's input gets one from its
+convolution and one from its shortcut) are added by fastdl's threaded add kernel,
+over the first when nothing else holds it (``_sum``).
+
 A leaf with post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_hook``)
 gets its gradient as soon as the last node that uses it has run, and its hooks run
 then, while the walk goes on (DistributedDataParallel starts its all-reduce there).
