@@ -63,8 +63,9 @@
 #include "runtime/internal.h"
 #include "nn/winograd.h"
 
-/* Scratch per block: 36 x (C + K) x Tb floats, meant to stay in L2 (1 MiB
- * per core here) while it is transformed, multiplied and written back.
+/* Scratch per block: 36 x (Cp + Kp) x Tb floats and the strips, meant to
+ * stay in L2 (1 MiB per core here) while it is transformed, multiplied and
+ * written back.
  * Measured at C = K = 64 on 32x32 maps (1 thread, CPU time, fwd + dx + dw):
  * Tb = 32: 46.7 ms, 64: 48.5, 128: 52.7, 256: 53.1; at 32 -> 64 channels on
  * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. Re-measured with the padded planes
@@ -289,8 +290,6 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L;
     const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
     const int64_t Wp = 4 * TW + 2;
-    /* tile rows per block: the block's V and M within the cache budget, at
-     * most about an eighth of the batch's tiles (blocks spread over threads) */
     const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
     const int64_t nblk = FDL_CDIV(G, rb);
     /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
