@@ -423,29 +423,61 @@ int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double *w, con
     return conv2d_forward_f64(out, x, w, bias, act == FDL_ACT_RELU, p, ws, ws_bytes);
 }
 
+static int backward_f32(float *dx, float *dw, float *db, const float *dout, const float *y,
+                        const float *x, const float *w, const fdl_conv2d_params *p, void *ws,
+                        int64_t ws_bytes, int acc) {
+    int st;   /* Winograd reads the fused ReLU's mask (y > 0) inside its dout transforms */
+    if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, y, x, w, ws, ws_bytes, acc, &st))
+        return st;
+    return conv2d_backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes, acc);
+}
+
 int fdl_conv2d_backward_f32(float *dx, float *dw, float *db, const float *dout, const float *x,
                             const float *w, const fdl_conv2d_params *p, void *ws,
                             int64_t ws_bytes) {
-    return fdl_conv2d_backward_ex_f32(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
+    return backward_f32(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes, 1);
 }
 
 int fdl_conv2d_backward_f64(double *dx, double *dw, double *db, const double *dout,
                             const double *x, const double *w, const fdl_conv2d_params *p,
                             void *ws, int64_t ws_bytes) {
-    return conv2d_backward_f64(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes);
+    return conv2d_backward_f64(dx, dw, db, dout, NULL, x, w, p, ws, ws_bytes, 1);
 }
 
 int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
                                const float *y, const float *x, const float *w,
                                const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    int st;   /* Winograd reads the fused ReLU's mask (y > 0) inside its dout transforms */
-    if (nn_conv2d_winograd_backward_f32(p, dx, dw, db, dout, y, x, w, ws, ws_bytes, &st))
-        return st;
-    return conv2d_backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
+    return backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes, 1);
 }
 
 int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
                                const double *y, const double *x, const double *w,
                                const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
-    return conv2d_backward_f64(dx, dw, db, dout, y, x, w, p, ws, ws_bytes);
+    return conv2d_backward_f64(dx, dw, db, dout, y, x, w, p, ws, ws_bytes, 1);
+}
+
+/* The write variants: dw and db are zeroed here (small; also when N == 0,
+ * where no kernel runs), dx is written by the kernels themselves. */
+static int zero_dw_db(const fdl_conv2d_params *p, void *dw, void *db, size_t es) {
+    int64_t P, Q;
+    int st = conv_dims(p, &P, &Q);
+    if (st != FDL_OK) return st;
+    if (dw) memset(dw, 0, (size_t)(p->K * (p->C / p->groups) * p->R * p->S) * es);
+    if (db) memset(db, 0, (size_t)p->K * es);
+    return FDL_OK;
+}
+
+int fdl_conv2d_backward_write_f32(float *dx, float *dw, float *db, const float *dout,
+                                  const float *y, const float *x, const float *w,
+                                  const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    int st = zero_dw_db(p, dw, db, sizeof(float));
+    return st != FDL_OK ? st : backward_f32(dx, dw, db, dout, y, x, w, p, ws, ws_bytes, 0);
+}
+
+int fdl_conv2d_backward_write_f64(double *dx, double *dw, double *db, const double *dout,
+                                  const double *y, const double *x, const double *w,
+                                  const fdl_conv2d_params *p, void *ws, int64_t ws_bytes) {
+    int st = zero_dw_db(p, dw, db, sizeof(double));
+    return st != FDL_OK ? st
+                        : conv2d_backward_f64(dx, dw, db, dout, y, x, w, p, ws, ws_bytes, 0);
 }

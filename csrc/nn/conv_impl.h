@@ -93,11 +93,12 @@ static void FN(im2col_planes)(T *col, int64_t ldc, const T *pln, int64_t nb,
                        toff, taps, &cg);
 }
 
-/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) through
- * planes: each (sample, channel)'s taps are added into its zeroed phase
- * planes (contiguous rows), which are then added into dx in one pass. */
+/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) (acc 0:
+ * dx = col2im) through planes: each (sample, channel)'s taps are added into
+ * its zeroed phase planes (contiguous rows), which then go into dx in one pass. */
 static void FN(col2im_planes)(T *dx, T *dpln, const T *dcol, int64_t ldc, int64_t nb,
-                              const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+                              const fdl_conv2d_params *p, const conv_plan *pl, int nt,
+                              int acc) {
     const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     const nn_conv_geom cg = conv_geom(p, pl);
     const int64_t PQ = pl->PQ, Cg = pl->Cg, taps = pl->nr * pl->ns;
@@ -109,14 +110,15 @@ static void FN(col2im_planes)(T *dx, T *dpln, const T *dcol, int64_t ldc, int64_
     for (int64_t nc = 0; nc < nb * Cg; nc++) {
         const int64_t nl = nc / Cg, c = nc % Cg;
         ck->FN(col2im)(dx + (nl * p->C + c) * p->H * p->W, dpln + nc * pl->plane_c,
-                       dcol + c * taps * ldc + nl * PQ, ldc, toff, taps, &cg);
+                       dcol + c * taps * ldc + nl * PQ, ldc, toff, taps, &cg, acc);
     }
 }
 
-/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]); one
- * (sample, channel) plane per iteration, so threads write disjoint planes. */
+/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) (acc 0:
+ * the plane is zeroed first); one (sample, channel) plane per iteration, so
+ * threads write disjoint planes. */
 static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
-                       const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+                       const fdl_conv2d_params *p, const conv_plan *pl, int nt, int acc) {
     const int64_t H = p->H, W = p->W, sw = p->stride_w, P = pl->P, Q = pl->Q, PQ = pl->PQ;
     const int64_t taps = pl->nr * pl->ns, Cg = pl->Cg;
     (void)nt;
@@ -124,6 +126,7 @@ static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
     for (int64_t nc = 0; nc < nb * Cg; nc++) {
         const int64_t nl = nc / Cg, c = nc % Cg;
         T *dxc = dx + (nl * p->C + c) * H * W;
+        if (!acc) memset(dxc, 0, (size_t)(H * W) * sizeof(T));
         for (int64_t t = 0; t < taps; t++) {
             const int64_t r = tap_r(pl, t / pl->ns), s = tap_s(pl, t % pl->ns);
             const int64_t off = s * p->dil_w - p->pad_w;
@@ -369,10 +372,11 @@ static inline T FN(dot_lanes)(const T *a, const T *b, int64_t n, int64_t sb) {
     return acc;
 }
 
-/* One thread per channel c: dx planes of channel c, dw[c] and nothing else. */
+/* One thread per channel c: dx planes of channel c (zeroed first when not
+ * acc), dw[c] and nothing else. */
 static void FN(dw_backward)(T *dx, T *dw, const T *dout, const T *y, const T *x, const T *w,
                             const fdl_conv2d_params *p, const conv_plan *pl, T *bufs,
-                            int64_t nt) {
+                            int64_t nt, int acc) {
     const int64_t H = p->H, W = p->W, R = p->R, KW = conv_kw(p), sw = p->stride_w;
     const int64_t C = p->C, P = pl->P, Q = pl->Q, PQ = pl->PQ, HW = H * W;
     (void)nt;
@@ -389,6 +393,7 @@ static void FN(dw_backward)(T *dx, T *dw, const T *dout, const T *y, const T *x,
             }
             const T *xp = x ? x + (n * C + c) * HW : NULL;
             T *dxp = dx ? dx + (n * C + c) * HW : NULL;
+            if (dxp && !acc) memset(dxp, 0, (size_t)HW * sizeof(T));
             for (int64_t r = 0; r < R; r++)
                 for (int64_t s = 0; s < KW; s++) {
                     const int64_t off = s * p->dil_w - p->pad_w;
@@ -572,7 +577,7 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                              const T *dout, const T *y, const T *x, const T *wk, T *dwk,
                              T *slots, T *bufs, int64_t sbuf, int64_t cbuf,
                              const fdl_conv2d_params *p, const conv_plan *ppl,
-                             const conv_taps *tp) {
+                             const conv_taps *tp, int dx_acc) {
     const conv_plan pl = *ppl;
     const int64_t G = pl.G, Cg = pl.Cg, Kg = pl.Kg, PQ = pl.PQ, crs = pl.crs, K = p->K;
     const int64_t HW = p->H * p->W, nb = pl.nb;
@@ -646,14 +651,15 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 T *dxg = dx + (n0 * p->C + g * Cg) * HW;
                 const T *wg = wk + g * Kg * crs;
                 if (pl.direct && nbc == 1) {
-                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 1, dxg, ld));
+                    CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, dx_acc ? 1 : 0,
+                                             dxg, ld));
                 } else {
                     CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
                                              ld));
                     if (pl.planes)   /* the input's planes are read: pbuf is free */
-                        FN(col2im_planes)(dxg, pbuf, dcol, ld, nbc, p, &pl, ntc);
+                        FN(col2im_planes)(dxg, pbuf, dcol, ld, nbc, p, &pl, ntc, dx_acc);
                     else
-                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc, dx_acc);
                 }
             }
         }
@@ -661,9 +667,10 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
     return err;
 }
 
+/* dx_acc 0: dx is written, not added to (dw and db are always added to). */
 static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, const T *x,
                                const T *w, const fdl_conv2d_params *p, void *ws,
-                               int64_t ws_bytes) {
+                               int64_t ws_bytes, int dx_acc) {
     conv_plan pl;
     int st = conv_plan_make(p, &pl);
     if (st != FDL_OK) return st;
@@ -712,7 +719,7 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
             nt = FDL_MIN(nt, avail / FDL_MAX(PQ, (int64_t)1));
             if (nt < 1) return FDL_ERR_WORKSPACE;
         }
-        FN(dw_backward)(dx, dw, dout, y, x, w, p, &pl, wsT, nt);
+        FN(dw_backward)(dx, dw, dout, y, x, w, p, &pl, wsT, nt, dx_acc);
         return FDL_OK;
     }
 
@@ -737,11 +744,11 @@ static int FN(conv2d_backward)(T *dx, T *dw, T *db, const T *dout, const T *y, c
         _Pragma("omp parallel for schedule(static) num_threads(nt)")
         for (int64_t si = 0; si < ns; si++)
             CONV_NOTE(err, FN(backward_slot)(si, thread_id(), ns, nt, dx, dw, dout, y, x, wk,
-                                             dwk, slots, bufs, sbuf, cbuf, p, &pl, &tp));
+                                             dwk, slots, bufs, sbuf, cbuf, p, &pl, &tp, dx_acc));
     } else {
         for (int64_t si = 0; si < ns; si++)
             CONV_NOTE(err, FN(backward_slot)(si, 0, ns, nt, dx, dw, dout, y, x, wk, dwk,
-                                             slots, bufs, sbuf, cbuf, p, &pl, &tp));
+                                             slots, bufs, sbuf, cbuf, p, &pl, &tp, dx_acc));
     }
     if (sbuf) {
         const int64_t wsz = K * crs;

@@ -67,29 +67,34 @@ static inline void conv_deint_f32(float *de, float *dd, const float *x, int64_t 
         _mm512_mask_storeu_ps(dd + m, mk, _mm512_permutex2var_ps(lo, io, hi));
     }
 }
-/* d[2m] += se[m], d[2m + 1] += so[m] for m < n (unmasked, as conv_add_f32) */
-static inline void conv_int_add_f32(float *d, const float *se, const float *so, int64_t n) {
+/* d[2m] (+)= se[m], d[2m + 1] (+)= so[m] for m < n: added when acc, else
+ * written (unmasked, as conv_add_f32) */
+static inline void conv_int_put_f32(float *d, const float *se, const float *so, int64_t n,
+                                    int acc) {
     const __m512i il = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
                                          23);
     const __m512i ih = _mm512_add_epi32(il, _mm512_set1_epi32(8));
+    const __m512 zero = _mm512_setzero_ps();
     int64_t m = 0;
     for (; m + 16 <= n; m += 16) {
         const __m512 e = _mm512_loadu_ps(se + m), o = _mm512_loadu_ps(so + m);
         float *d0 = d + 2 * m;
-        _mm512_storeu_ps(d0, _mm512_add_ps(_mm512_loadu_ps(d0), _mm512_permutex2var_ps(e, il, o)));
-        _mm512_storeu_ps(d0 + 16, _mm512_add_ps(_mm512_loadu_ps(d0 + 16),
+        _mm512_storeu_ps(d0, _mm512_add_ps(acc ? _mm512_loadu_ps(d0) : zero,
+                                           _mm512_permutex2var_ps(e, il, o)));
+        _mm512_storeu_ps(d0 + 16, _mm512_add_ps(acc ? _mm512_loadu_ps(d0 + 16) : zero,
                                                 _mm512_permutex2var_ps(e, ih, o)));
     }
     if (m + 8 <= n) {
         const __m512 e = _mm512_castps256_ps512(_mm256_loadu_ps(se + m));
         const __m512 o = _mm512_castps256_ps512(_mm256_loadu_ps(so + m));
         float *d0 = d + 2 * m;
-        _mm512_storeu_ps(d0, _mm512_add_ps(_mm512_loadu_ps(d0), _mm512_permutex2var_ps(e, il, o)));
+        _mm512_storeu_ps(d0, _mm512_add_ps(acc ? _mm512_loadu_ps(d0) : zero,
+                                           _mm512_permutex2var_ps(e, il, o)));
         m += 8;
     }
     for (; m < n; m++) {
-        d[2 * m] += se[m];
-        d[2 * m + 1] += so[m];
+        d[2 * m] = (acc ? d[2 * m] : 0) + se[m];
+        d[2 * m + 1] = (acc ? d[2 * m + 1] : 0) + so[m];
     }
 }
 #endif
@@ -97,7 +102,7 @@ static inline void conv_int_add_f32(float *d, const float *se, const float *so, 
 #define ROW_CPY(d, s, n) conv_cpy_f32(d, s, n)
 #define ROW_ADD(d, s, n) conv_add_f32(d, s, n)
 #define ROW_DEINT(de, dd, x, n) conv_deint_f32(de, dd, x, n)
-#define ROW_INT_ADD(d, se, so, n) conv_int_add_f32(d, se, so, n)
+#define ROW_INT_PUT(d, se, so, n, acc) conv_int_put_f32(d, se, so, n, acc)
 #else
 #define ROW_CPY(d, s, n) ROW_BLOCKS(n, (d)[q] = (s)[q], (d)[q] = (s)[q])
 #define ROW_ADD(d, s, n) ROW_BLOCKS(n, (d)[q] += (s)[q], (d)[q] += (s)[q])
@@ -107,6 +112,14 @@ static inline void conv_int_add_f32(float *d, const float *se, const float *so, 
 #define ROW_INT_ADD(d, se, so, n)                                                        \
     ROW_BLOCKS(n, ((d)[2 * q] += (se)[q], (d)[2 * q + 1] += (so)[q]),                    \
                ((d)[2 * q] += (se)[q], (d)[2 * q + 1] += (so)[q]))
+#define ROW_INT_CPY(d, se, so, n)                                                        \
+    ROW_BLOCKS(n, ((d)[2 * q] = (se)[q], (d)[2 * q + 1] = (so)[q]),                      \
+               ((d)[2 * q] = (se)[q], (d)[2 * q + 1] = (so)[q]))
+#define ROW_INT_PUT(d, se, so, n, acc)                                                   \
+    do {                                                                                 \
+        if (acc) ROW_INT_ADD(d, se, so, n);                                              \
+        else ROW_INT_CPY(d, se, so, n);                                                  \
+    } while (0)
 #endif
 
 CONV_ROWS_FN void FN(planes)(T *restrict dst, const T *restrict x, const nn_conv_geom *g) {
@@ -153,7 +166,7 @@ CONV_ROWS_FN void FN(im2col)(T *restrict col, int64_t ldc, const T *restrict pc,
 }
 
 CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict dcol, int64_t ldc,
-                       const int64_t *toff, int64_t taps, const nn_conv_geom *g) {
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g, int acc) {
     const int64_t H = g->H, W = g->W, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
     const int64_t P = g->P, Q = g->Q, Ws = g->Ws, HWs = g->HWs;
     memset(dp, 0, (size_t)g->plane_c * sizeof(T));
@@ -172,17 +185,18 @@ CONV_ROWS_FN void FN(col2im)(T *restrict dx, T *restrict dp, const T *restrict d
         T *restrict dr = dx + ih * W;
         if (sw == 1) {
             const T *restrict se = ra + pw;
-            ROW_ADD(dr, se, W);
+            if (acc) ROW_ADD(dr, se, W);
+            else ROW_CPY(dr, se, W);
         } else if (sw == 2) {
             const T *restrict se = ra + (pw % 2) * HWs + pw / 2;
             const T *restrict so = ra + ((pw + 1) % 2) * HWs + (pw + 1) / 2;
             const int64_t half = W / 2;
-            ROW_INT_ADD(dr, se, so, half);
-            if (W % 2) dr[W - 1] += se[half];
+            ROW_INT_PUT(dr, se, so, half, acc);
+            if (W % 2) dr[W - 1] = (acc ? dr[W - 1] : 0) + se[half];
         } else {
             for (int64_t iw = 0; iw < W; iw++) {
                 const int64_t iwp = iw + pw;
-                dr[iw] += ra[(iwp % sw) * HWs + iwp / sw];
+                dr[iw] = (acc ? dr[iw] : 0) + ra[(iwp % sw) * HWs + iwp / sw];
             }
         }
     }
@@ -261,3 +275,5 @@ CONV_ROWS_FN void FN(cols8)(T *restrict d, int64_t nr, const T *restrict rows, i
 #undef ROW_ADD
 #undef ROW_DEINT
 #undef ROW_INT_ADD
+#undef ROW_INT_CPY
+#undef ROW_INT_PUT

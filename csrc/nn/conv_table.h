@@ -40,13 +40,13 @@ typedef struct {
                        const int64_t *toff, int64_t taps, const nn_conv_geom *g);
     void (*im2col_f64)(double *col, int64_t ldc, const double *pc, int64_t sn, int64_t nb,
                        const int64_t *toff, int64_t taps, const nn_conv_geom *g);
-    /* dx[H, W] += col2im of one (sample, channel): the taps' rows
-     * dcol[t * ldc + P*Q] are added into the zeroed planes dp at offsets
-     * toff[t], in tap order, then dp into dx */
+    /* dx[H, W] += col2im of one (sample, channel) (acc 0: dx = col2im): the
+     * taps' rows dcol[t * ldc + P*Q] are added into the zeroed planes dp at
+     * offsets toff[t], in tap order, then dp into dx */
     void (*col2im_f32)(float *dx, float *dp, const float *dcol, int64_t ldc,
-                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g, int acc);
     void (*col2im_f64)(double *dx, double *dp, const double *dcol, int64_t ldc,
-                       const int64_t *toff, int64_t taps, const nn_conv_geom *g);
+                       const int64_t *toff, int64_t taps, const nn_conv_geom *g, int acc);
     /* dout of one sample's channel group, masked by a fused ReLU (y > 0 when y
      * is not NULL), transposed: v = d[r * ldd + j] for r < rows, j < cols goes
      * to dt[j * ldt + r] and, when dc is not NULL, to dc[r * ldc + j] */

@@ -498,7 +498,7 @@ int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const
 int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
                                     float *db, const float *dout, const float *y,
                                     const float *x, const float *w, void *ws, int64_t ws_bytes,
-                                    int *status) {
+                                    int dx_acc, int *status) {
     int64_t P, Q;
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !dout ||
         (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
@@ -511,7 +511,7 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
             return 1;
         }
         filter_transform(U, w, p->C, p->K, 1);
-        st = wino_conv(dx, 1, NULL, 0, dout, y, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+        st = wino_conv(dx, dx_acc, NULL, 0, dout, y, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
                        2 - p->pad_w);
         fdl_scratch_put(U);
     }

@@ -47,13 +47,14 @@ typedef struct {
  * and the caller runs its general path. */
 /* relu: the fused ReLU after the output transform; y (backward, or NULL):
  * the output of a fused forward, dout counts only where y > 0 (read inside
- * the dout transforms, no masked copy). */
+ * the dout transforms, no masked copy); dx_acc 0: dx is written, not added
+ * to. */
 int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const float *x,
                                    const float *w, const float *bias, int relu, void *ws,
                                    int64_t ws_bytes, int *status);
 int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float *dw,
                                     float *db, const float *dout, const float *y,
                                     const float *x, const float *w, void *ws, int64_t ws_bytes,
-                                    int *status);
+                                    int dx_acc, int *status);
 
 #endif

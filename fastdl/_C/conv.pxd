@@ -23,15 +23,15 @@ cdef extern from "fastdl.h" nogil:
     int fdl_conv2d_forward_ex_f32(float *out, const float *x, const float *w,
                                   const float *bias, fdl_act act, const fdl_conv2d_params *p,
                                   void *ws, int64_t ws_bytes)
-    int fdl_conv2d_backward_ex_f32(float *dx, float *dw, float *db, const float *dout,
-                                   const float *y, const float *x, const float *w,
-                                   const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
+    int fdl_conv2d_backward_write_f32(float *dx, float *dw, float *db, const float *dout,
+                                      const float *y, const float *x, const float *w,
+                                      const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
     int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double *w,
                                   const double *bias, fdl_act act, const fdl_conv2d_params *p,
                                   void *ws, int64_t ws_bytes)
-    int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
-                                   const double *y, const double *x, const double *w,
-                                   const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
+    int fdl_conv2d_backward_write_f64(double *dx, double *dw, double *db, const double *dout,
+                                      const double *y, const double *x, const double *w,
+                                      const fdl_conv2d_params *p, void *ws, int64_t ws_bytes)
     int fdl_conv2d_forward_f64(double *out, const double *x, const double *w,
                                const double *bias, const fdl_conv2d_params *p, void *ws,
                                int64_t ws_bytes)

@@ -125,9 +125,10 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
         if y.shape != dout.shape:
             raise ValueError("conv2d_backward: output must have shape %s, got %s"
                              % (dout.shape, y.shape))
-    dx = _alloc.zeros(x.shape, x.dtype) if need_dx else None
-    dw = _alloc.zeros(w.shape, x.dtype) if need_dw else None
-    db = _alloc.zeros(p.K, x.dtype) if need_db else None
+    # written whole by the kernels (the _write variants): no zero fill
+    dx = _alloc.empty(x.shape, x.dtype) if need_dx else None
+    dw = _alloc.empty(w.shape, x.dtype) if need_dw else None
+    db = _alloc.empty(p.K, x.dtype) if need_db else None
     ws = _workspace(&p)
     cdef void *pdx = NULL if dx is None else cnp.PyArray_DATA(dx)
     cdef void *pdw = NULL if dw is None else cnp.PyArray_DATA(dw)
@@ -142,12 +143,12 @@ def backward(dout, x, w, bint need_dx, bint need_dw, bint need_db, stride, paddi
     cdef bint f32 = x.dtype == np.float32
     with nogil:
         if f32:
-            st = fdl_conv2d_backward_ex_f32(<float *>pdx, <float *>pdw, <float *>pdb,
-                                            <float *>pdo, <float *>py, <float *>px,
-                                            <float *>pw, &p, pws, nws)
+            st = fdl_conv2d_backward_write_f32(<float *>pdx, <float *>pdw, <float *>pdb,
+                                               <float *>pdo, <float *>py, <float *>px,
+                                               <float *>pw, &p, pws, nws)
         else:
-            st = fdl_conv2d_backward_ex_f64(<double *>pdx, <double *>pdw, <double *>pdb,
-                                            <double *>pdo, <double *>py, <double *>px,
-                                            <double *>pw, &p, pws, nws)
+            st = fdl_conv2d_backward_write_f64(<double *>pdx, <double *>pdw, <double *>pdb,
+                                               <double *>pdo, <double *>py, <double *>px,
+                                               <double *>pw, &p, pws, nws)
     check(st, "conv2d_backward")
     return dx, dw, db

@@ -82,6 +82,17 @@ FDL_API int fdl_conv2d_forward_ex_f64(double *out, const double *x, const double
 FDL_API int fdl_conv2d_backward_ex_f64(double *dx, double *dw, double *db, const double *dout,
                                        const double *y, const double *x, const double *w,
                                        const fdl_conv2d_params *p, void *ws, int64_t ws_bytes);
+/* As fdl_conv2d_backward_ex_*, but dx, dw and db are written (=), not added
+ * to: they need no zeroing beforehand, and the input gradient, the largest,
+ * is written once instead of zeroed, read and written. */
+FDL_API int fdl_conv2d_backward_write_f32(float *dx, float *dw, float *db, const float *dout,
+                                          const float *y, const float *x, const float *w,
+                                          const fdl_conv2d_params *p, void *ws,
+                                          int64_t ws_bytes);
+FDL_API int fdl_conv2d_backward_write_f64(double *dx, double *dw, double *db,
+                                          const double *dout, const double *y, const double *x,
+                                          const double *w, const fdl_conv2d_params *p, void *ws,
+                                          int64_t ws_bytes);
 
 #ifdef __cplusplus
 }
