@@ -137,7 +137,18 @@ static T FDL_CAT(row_sumexp, S)(int64_t n, T *e, const T *x, T m) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
         for (int l = 0; l < 16; l++) acc[l] += EXP(x[i + l] - m);
-    for (; i < n; i++) acc[i & 15] += EXP(x[i] - m);
+    if (i < n) {
+        /* the tail as one 16-lane step over a padded copy (a scalar loop indexed
+         * acc[i & 15] ran the exps one at a time: most of a 10-class cross
+         * entropy); padding lanes add +0, which leaves their sums as they were */
+        const int r = (int)(n - i);
+        T t[16];
+        for (int l = 0; l < 16; l++) t[l] = l < r ? x[i + l] : m;
+        for (int l = 0; l < 16; l++) {
+            T e = EXP(t[l] - m);
+            acc[l] += l < r ? e : (T)0;
+        }
+    }
     return FDL_CAT(lanes_sum, S)(acc);
 }
 
