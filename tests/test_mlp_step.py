@@ -1,6 +1,7 @@
-"""nn.Sequential's Linear + ReLU node (LinearReLU: bias and ReLU in the GEMM's epilogue,
-the ReLU mask applied to the incoming gradient before Linear's GEMMs) and the
-padded-tail row logsumexp under cross_entropy.
+"""The MLP training step's kernels: nn.Sequential's Linear + ReLU node (LinearReLU: bias
+and ReLU in the GEMM's epilogue, the ReLU mask applied to the incoming gradient before
+Linear's GEMMs), and cross_entropy's log-sum-exp for few classes (16 rows at once, one
+lane per row; the padded 16-lane tail of a row otherwise).
 
 Oracles: float64 NumPy formulas, finite differences, and the same Sequential run
 unfused (a forward hook on the ReLU turns the fusion off), which must agree bit for
@@ -192,24 +193,25 @@ def test_linear_relu_mlp_trains_like_the_unfused_one(rng):
         assert a.tobytes() == b.tobytes()
 
 
-# ---- cross_entropy's row logsumexp with a padded tail ---------------------------------
+# ---- cross_entropy's log-sum-exp for few classes ---------------------------------------
 
 @pytest.mark.parametrize("C", [1, 2, 10, 15, 16, 17, 33])
+@pytest.mark.parametrize("N", [9, 33])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cross_entropy_small_rows_match_float64_oracle(isa, rng, C, dtype):
-    x = (rng.standard_normal((9, C)) * 3).astype(dtype)
-    t = rng.integers(0, C, 9)
+def test_cross_entropy_small_rows_match_float64_oracle(isa, rng, C, N, dtype):
+    x = (rng.standard_normal((N, C)) * 3).astype(dtype)
+    t = rng.integers(0, C, N)
     xt = fastdl.tensor(x, requires_grad=True)
     loss = F.cross_entropy(xt, fastdl.tensor(t), reduction="none")
     x64 = x.astype(np.float64)
     m = x64.max(1, keepdims=True)
     lse = (m + np.log(np.exp(x64 - m).sum(1, keepdims=True)))[:, 0]
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(loss.detach().numpy(), lse - x64[np.arange(9), t], rtol=tol,
+    np.testing.assert_allclose(loss.detach().numpy(), lse - x64[np.arange(N), t], rtol=tol,
                                atol=tol)
     loss.sum().backward()
     p = np.exp(x64 - lse[:, None])
-    p[np.arange(9), t] -= 1
+    p[np.arange(N), t] -= 1
     np.testing.assert_allclose(xt.grad.numpy(), p, rtol=tol, atol=tol)
 
 
@@ -240,3 +242,59 @@ def test_cross_entropy_bitwise_identical_across_isas(rng):
     finally:
         _core.set_isa(prev)
     assert len(set(out)) == 1
+
+
+@pytest.mark.parametrize("C", list(range(1, 18)))
+@pytest.mark.parametrize("N", [1, 5, 16, 17, 40])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_lse_of_16_rows_is_the_per_row_lse_bit_for_bit(isa, rng, C, N, dtype):
+    """Index targets with C <= 16 take the 16-rows-at-once log-sum-exp; probability
+    targets still compute it row by row (act_rows.h row_lse): the saved lse must agree
+    bit for bit, -inf entries and all -inf rows included."""
+    from fastdl._C import nn as _nn
+    x = (rng.standard_normal((N, C)) * 4).astype(dtype)
+    if N > 3:
+        x[1, 0] = -np.inf
+        x[2, :] = -np.inf
+    t = rng.integers(0, C, N)
+    _, lse_rows16 = _nn.cross_entropy_forward(x, t, None, -100, 0.0)
+    _, lse_rowwise = _nn.cross_entropy_forward(x, np.eye(C, dtype=dtype)[t], None, -100, 0.0)
+    assert lse_rows16.tobytes() == lse_rowwise.tobytes()
+
+
+@pytest.mark.parametrize("kw", [dict(weight=True), dict(label_smoothing=0.1),
+                                dict(ignore_index=3), dict(weight=True, label_smoothing=0.2)])
+def test_cross_entropy_few_classes_options_match_float64_oracle(isa, rng, kw):
+    N, C = 37, 10
+    x = (rng.standard_normal((N, C)) * 2).astype(np.float32)
+    t = rng.integers(0, C, N)
+    w = rng.uniform(0.5, 2.0, C).astype(np.float32) if kw.get("weight") else None
+    e = kw.get("label_smoothing", 0.0)
+    ii = kw.get("ignore_index", -100)
+    loss = F.cross_entropy(fastdl.tensor(x), fastdl.tensor(t),
+                           weight=None if w is None else fastdl.tensor(w),
+                           ignore_index=ii, label_smoothing=e, reduction="none").numpy()
+    x64 = x.astype(np.float64)
+    logp = x64 - (x64.max(1, keepdims=True)
+                  + np.log(np.exp(x64 - x64.max(1, keepdims=True)).sum(1, keepdims=True)))
+    w64 = np.ones(C) if w is None else w.astype(np.float64)
+    ref = -(1 - e) * w64[t] * logp[np.arange(N), t] - e / C * (w64 * logp).sum(1)
+    ref[t == ii] = 0
+    np.testing.assert_allclose(loss, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_few_classes_bitwise_identical_for_1_and_2_threads(rng):
+    x = rng.standard_normal((4001, 10)).astype(np.float32)      # 40010 values: 2 threads
+    t = rng.integers(0, 10, 4001)
+    out = []
+    old = fastdl.get_num_threads()
+    try:
+        for n in (1, 2):
+            fastdl.set_num_threads(n)
+            xt = fastdl.tensor(x, requires_grad=True)
+            loss = F.cross_entropy(xt, fastdl.tensor(t))
+            loss.backward()
+            out.append((loss.detach().numpy().tobytes(), xt.grad.numpy().tobytes()))
+    finally:
+        fastdl.set_num_threads(old)
+    assert out[0] == out[1]
