@@ -26,6 +26,14 @@
  *              driver calls back (gemm/implicit.h) to gather image patches
  *              straight into its packed B panels (conv_impl.h: patch_rows,
  *              patch_cols).
+ *   planes     when every stride phase is read by some kept tap (3x3 stride
+ *              2, padded stride 1, ...; conv_plan_planes), each chunk's input
+ *              is first copied once into zero-padded planes split by stride
+ *              phase (conv_rows.h, per ISA): every patch row is then a run of
+ *              contiguous copies (im2col, implicit panels), the weight
+ *              gradient is dW^T = col @ dout^T with col read in place and
+ *              dout transposed once, and col2im adds each tap's rows into a
+ *              (sample, channel)'s planes, added into dx in one pass.
  *   per-sample forward when one sample already makes a wide GEMM
  *              (PQ >= CONV_SAMPLE_PQ): one sample per thread, im2col into the
  *              thread's panel (none for 1x1 stride 1) and a GEMM writing
@@ -44,6 +52,7 @@
 #include "runtime/internal.h"
 #include "runtime/template.h"
 #include "nn/winograd.h"
+#include "runtime/dispatch.h"
 #include "gemm/implicit.h"
 #include "gemm/config.h"
 
@@ -83,6 +92,13 @@
  * (32->64 stride 2: 3.0 ms both ways; 64->64 5x5: 14.7 -> 12.5). */
 #define CONV_IMPL_MAX_TAPS 256
 #define CONV_IMPLICIT_MIN_BYTES ((int64_t)512 << 10)
+/* With phase planes the weight gradient runs as dW^T = col @ dout^T on the
+ * materialized patch matrix when it has at most this many elements (the
+ * GEMM then reads it in place as A; 512 KiB of floats, the GEMM's in-place
+ * limit). 1 thread, Zen 5, N=128, 16->32 3x3 stride 2 on 32x32: the
+ * transposed gather into B panels (patch_cols, cols8) took 1.8 ms per step,
+ * the patch rows plus dout's transpose 0.5 ms. */
+#define CONV_DWT_MAX_ELEMS ((int64_t)1 << 17)
 /* Patch panels are gathered this many columns at a time: at least the
  * widest GEMM panel (NR). */
 #define CONV_SEG 64
@@ -103,7 +119,16 @@ typedef struct {
     int imp;                      /* forward and weight gradient by implicit GEMM */
     int64_t nb;                   /* samples per chunk */
     int64_t nchunks, nslots;      /* chunks of nb samples, weight-gradient slots */
+    /* padded phase planes (see conv_impl.h's build_planes): every stride
+     * phase is read by some tap, so patches are copied from planes */
+    int planes;
+    int64_t Hs, Ws, HWs;          /* one phase plane: Hs x Ws, HWs elements */
+    int64_t plane_c;              /* a channel's planes: sh * sw * HWs elements */
 } conv_plan;
+
+/* the kept taps: i-th row tap, j-th column tap */
+static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
+static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
 
 /* Can tap t (of a kernel dimension) read the input for some output index? */
 static int tap_reads_input(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in,
@@ -131,6 +156,39 @@ static int conv_dims(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
 int fdl_conv2d_output_size(const fdl_conv2d_params *p, int64_t *P, int64_t *Q) {
     if (!P || !Q) return FDL_ERR_NULL;
     return conv_dims(p, P, Q);
+}
+
+/* The phase-plane layout (conv_impl.h's build_planes): the input plane,
+ * padded, split by stride phase (row i*sh + a, column j*sw + b of the padded
+ * plane is element (i, j) of phase (a, b)), so tap (r, s) of output (p, q)
+ * reads phase ((r*dh) % sh, (s*dw) % sw) at (p + r*dh/sh, q + s*dw/sw): one
+ * output row's patch is a contiguous range, padding included. Used when
+ * every phase is read by a kept tap (a 1x1 stride-2 convolution would copy
+ * 4x the plane it reads) and the kernel is listed tap by tap; 1x1 stride 1
+ * unpadded reads the input directly; depthwise has its own kernels. */
+static void conv_plan_planes(const fdl_conv2d_params *p, conv_plan *pl) {
+    const int64_t sh = p->stride_h, sw = p->stride_w;
+    pl->planes = 0;
+    pl->Hs = FDL_CDIV(p->H + 2 * p->pad_h, sh);
+    pl->Ws = FDL_CDIV(p->W + 2 * p->pad_w, sw);
+    pl->HWs = pl->Hs * pl->Ws;
+    pl->plane_c = sh * sw * pl->HWs;
+    if (p->R > CONV_MAX_TAPS || p->S > CONV_MAX_TAPS || sh > CONV_MAX_TAPS ||
+        sw > CONV_MAX_TAPS)
+        return;
+    int seen_h[CONV_MAX_TAPS] = {0}, seen_w[CONV_MAX_TAPS] = {0};
+    int64_t nh = 0, nw = 0;
+    for (int64_t i = 0; i < pl->nr; i++) {
+        const int64_t a = (tap_r(pl, i) * p->dil_h) % sh;
+        nh += !seen_h[a];
+        seen_h[a] = 1;
+    }
+    for (int64_t j = 0; j < pl->ns; j++) {
+        const int64_t b = (tap_s(pl, j) * p->dil_w) % sw;
+        nw += !seen_w[b];
+        seen_w[b] = 1;
+    }
+    pl->planes = nh == sh && nw == sw;
 }
 
 static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
@@ -161,17 +219,27 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
         pl->ns = p->S;
     }
     pl->crs = pl->Cg * pl->nr * pl->ns;
+    conv_plan_planes(p, pl);
     pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                  p->pad_h == 0 && p->pad_w == 0;
     pl->depthwise = p->groups > 1 && p->groups == p->C && p->groups == p->K;
+    pl->planes = pl->planes && !pl->direct && !pl->depthwise;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;
     pl->imp = pl->nr * pl->ns <= CONV_IMPL_MAX_TAPS;
-    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
-     * Kg and CRS goes along N */
-    pl->dw_t = pl->crs < pl->Kg;
     int64_t per = (2 * pl->crs + pl->Kg) * pl->PQ;
     int64_t nb = FDL_MIN(FDL_CDIV(CONV_CHUNK_COLS, pl->PQ), CONV_CHUNK_ELEMS / per);
     pl->nb = FDL_MAX((int64_t)1, FDL_MIN(p->N, nb));
+    /* the GEMM's register tile is wider (NR) than tall (MR): the longer of
+     * Kg and CRS goes along N. With phase planes the patch matrix is
+     * materialized by contiguous row copies, and the GEMM reads it in place
+     * as A when it is small enough (CONV_DWT_MAX_ELEMS): dW^T = col @ dout^T
+     * then transposes only dout's Kg rows into B panels, where
+     * dW = dout @ col^T transposes all CRS patch rows (patch_cols). The
+     * portable GEMM packs A (replicated) whatever its size: there the
+     * transposed gather stays. */
+    pl->dw_t = pl->crs < pl->Kg ||
+               (pl->planes && pl->crs * pl->nb * pl->PQ <= CONV_DWT_MAX_ELEMS &&
+                fdl_isa_kernels()->gemm->f32.a_rep == 1);
     pl->nchunks = p->N ? FDL_CDIV(p->N, pl->nb) : 0;
     /* weight-gradient slots: chunk c adds into slot c % ns, and the slots
      * are summed in order; ns depends on the shapes only */
@@ -187,12 +255,21 @@ static int64_t conv_wbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) 
     return pl->cropped ? p->K * pl->crs : 0;
 }
 static int64_t conv_dwbuf_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
-    return pl->cropped || pl->dw_t ? p->K * pl->crs : 0;
+    /* with planes whether or not dw_t (which depends on the ISA's GEMM), so
+     * the workspace size does not */
+    return pl->cropped || pl->dw_t || pl->planes ? p->K * pl->crs : 0;
 }
 
-/* One chunk's buffers (col, dcol, dout panel); the weight-gradient slots. */
+/* One chunk's phase planes (of the input, then of dx) */
+static int64_t conv_plane_elems(const conv_plan *pl, int64_t nb) {
+    return pl->planes ? nb * pl->Cg * pl->plane_c : 0;
+}
+
+/* One chunk's buffers (col, dcol, dout panel, planes, and with planes the
+ * transposed dout panel); the weight-gradient slots. */
 static int64_t conv_chunk_elems(const conv_plan *pl) {
-    return (2 * pl->crs + pl->Kg) * pl->nb * pl->PQ;
+    return (2 * pl->crs + pl->Kg * (pl->planes ? 2 : 1)) * pl->nb * pl->PQ +
+           conv_plane_elems(pl, pl->nb);
 }
 static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) {
     return pl->nslots > 1 ? pl->nslots * p->K * pl->crs : 0;
@@ -204,7 +281,8 @@ static int64_t conv_slot_elems(const fdl_conv2d_params *p, const conv_plan *pl) 
 static int64_t conv_ws_elems(const fdl_conv2d_params *p, const conv_plan *pl, int64_t nt) {
     if (pl->depthwise) return nt * pl->PQ;
     int64_t wcrop = conv_wbuf_elems(p, pl) + conv_dwbuf_elems(p, pl);
-    int64_t sample = pl->per_sample && !pl->direct ? nt * pl->crs * pl->PQ : 0;
+    int64_t sample = pl->per_sample && !pl->direct
+                         ? nt * (pl->crs * pl->PQ + conv_plane_elems(pl, 1)) : 0;
     int64_t chunk = FDL_MIN(nt, FDL_MAX(pl->nchunks, (int64_t)1)) * conv_chunk_elems(pl) +
                     conv_slot_elems(p, pl);
     return wcrop + FDL_MAX(sample, chunk);
@@ -240,9 +318,6 @@ static inline void valid_q(int64_t off, int64_t sw, int64_t W, int64_t Q, int64_
     *hi = FDL_MAX(FDL_MIN(h, Q), *lo);
 }
 
-/* the kept taps: i-th row tap, j-th column tap */
-static inline int64_t tap_r(const conv_plan *pl, int64_t i) { return pl->cropped ? pl->rl[i] : i; }
-static inline int64_t tap_s(const conv_plan *pl, int64_t j) { return pl->cropped ? pl->sl[j] : j; }
 
 /* Keep the first failed GEMM status (out of scratch memory: the shapes were
  * checked); threads that fail write the same kind of value, once. */
@@ -264,7 +339,22 @@ typedef struct {
     int64_t n;
     int64_t oh[CONV_IMPL_MAX_TAPS], ow[CONV_IMPL_MAX_TAPS];
     int64_t qlo[CONV_IMPL_MAX_TAPS], qhi[CONV_IMPL_MAX_TAPS];
+    int64_t poff[CONV_IMPL_MAX_TAPS];   /* offset in a channel's phase planes */
 } conv_taps;
+
+/* The phase-plane geometry for the per-ISA loops (nn/conv_table.h). */
+static nn_conv_geom conv_geom(const fdl_conv2d_params *p, const conv_plan *pl) {
+    nn_conv_geom g = {p->H, p->W, p->stride_h, p->stride_w, p->pad_h, p->pad_w,
+                      pl->Hs, pl->Ws, pl->HWs, pl->plane_c, pl->P, pl->Q};
+    return g;
+}
+
+/* Offset in a channel's phase planes of tap (r, s)'s first element (output (0, 0)). */
+static inline int64_t conv_plane_off(int64_t r, int64_t s, const fdl_conv2d_params *p,
+                                     const conv_plan *pl) {
+    const int64_t rd = r * p->dil_h, sd = s * p->dil_w, sh = p->stride_h, sw = p->stride_w;
+    return ((rd % sh) * sw + sd % sw) * pl->HWs + (rd / sh) * pl->Ws + sd / sw;
+}
 
 /* The forward's (and weight gradient's) taps: the kept taps, in row order. */
 static void conv_taps_forward(conv_taps *tp, const fdl_conv2d_params *p, const conv_plan *pl) {
@@ -276,6 +366,7 @@ static void conv_taps_forward(conv_taps *tp, const fdl_conv2d_params *p, const c
             tp->oh[t] = r * p->dil_h - p->pad_h;
             tp->ow[t] = s * p->dil_w - p->pad_w;
             valid_q(tp->ow[t], p->stride_w, p->W, pl->Q, &tp->qlo[t], &tp->qhi[t]);
+            tp->poff[t] = conv_plane_off(r, s, p, pl);
         }
 }
 

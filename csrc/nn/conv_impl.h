@@ -50,6 +50,69 @@ static void FN(im2col)(T *col, int64_t ldc, const T *x, int64_t nb, const fdl_co
     }
 }
 
+/* ---- padded phase planes (conv.c's conv_plan_planes) ---------------------------- */
+
+/* pln[nl][c] <- the phase planes (nn/conv_table.h) of nb samples' channel
+ * group x[nb][C, H, W] (x at the group's first channel); one (sample,
+ * channel) per iteration: threads write disjoint planes. */
+static void FN(build_planes)(T *pln, const T *x, int64_t nb, const fdl_conv2d_params *p,
+                             const conv_plan *pl, int nt) {
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t Cg = pl->Cg;
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t nc = 0; nc < nb * Cg; nc++) {
+        const int64_t nl = nc / Cg, c = nc % Cg;
+        ck->FN(planes)(pln + nc * pl->plane_c, x + (nl * p->C + c) * p->H * p->W, &cg);
+    }
+}
+
+/* dst[n] = src[n]: short contiguous rows (8 to 64 elements; a memcpy call
+ * would cost more than the copy) */
+static inline NN_CONV_NO_LIBCALL void FN(row_copy)(T *restrict dst, const T *restrict src,
+                                                  int64_t n) {
+    for (int64_t k = 0; k < n; k++) dst[k] = src[k];
+}
+
+/* im2col (below) from the planes pln of nb samples: every output row of a
+ * patch-matrix row is one contiguous copy; one channel (its taps' rows) per
+ * iteration. */
+static void FN(im2col_planes)(T *col, int64_t ldc, const T *pln, int64_t nb,
+                              const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t Cg = pl->Cg, taps = pl->nr * pl->ns;
+    int64_t toff[CONV_MAX_TAPS * CONV_MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++)
+        toff[t] = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t c = 0; c < Cg; c++)
+        ck->FN(im2col)(col + c * taps * ldc, ldc, pln + c * pl->plane_c, Cg * pl->plane_c, nb,
+                       toff, taps, &cg);
+}
+
+/* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]) through
+ * planes: each (sample, channel)'s taps are added into its zeroed phase
+ * planes (contiguous rows), which are then added into dx in one pass. */
+static void FN(col2im_planes)(T *dx, T *dpln, const T *dcol, int64_t ldc, int64_t nb,
+                              const fdl_conv2d_params *p, const conv_plan *pl, int nt) {
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
+    const nn_conv_geom cg = conv_geom(p, pl);
+    const int64_t PQ = pl->PQ, Cg = pl->Cg, taps = pl->nr * pl->ns;
+    int64_t toff[CONV_MAX_TAPS * CONV_MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++)
+        toff[t] = conv_plane_off(tap_r(pl, t / pl->ns), tap_s(pl, t % pl->ns), p, pl);
+    (void)nt;
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    for (int64_t nc = 0; nc < nb * Cg; nc++) {
+        const int64_t nl = nc / Cg, c = nc % Cg;
+        ck->FN(col2im)(dx + (nl * p->C + c) * p->H * p->W, dpln + nc * pl->plane_c,
+                       dcol + c * taps * ldc + nl * PQ, ldc, toff, taps, &cg);
+    }
+}
+
 /* dx[nb][C, H, W] (channels of one group) += col2im(dcol[CRS, ldc]); one
  * (sample, channel) plane per iteration, so threads write disjoint planes. */
 static void FN(col2im)(T *dx, const T *dcol, int64_t ldc, int64_t nb,
@@ -91,6 +154,7 @@ typedef struct {
     int64_t sn, sc, Hs, Ws, Pg, Qg, PQg, sh, sw;
     const conv_taps *tp;
     int64_t ntap;
+    int planes;     /* src: phase planes (build_planes), row i of tap t at tp->poff[t] + i*Ws */
 } FN(patches);
 
 /* dst[n_] <- columns [q, q + n_) of one output row: source row sr (NULL:
@@ -138,6 +202,13 @@ static int FN(segments)(const FN(patches) *g, int64_t j0, int64_t n, FN(seg) *sg
 static inline void FN(patch_row)(T *restrict dst, const FN(patches) *g, int64_t c, int64_t t,
                                  const FN(seg) *sg, int ns) {
     const conv_taps *tp = g->tp;
+    if (g->planes) {
+        const T *base = g->src + c * g->sc + tp->poff[t];
+        for (int u = 0; u < ns; u++)
+            FN(row_copy)(dst + sg[u].k, base + sg[u].nl * g->sn + sg[u].i * g->Ws + sg[u].q,
+                         sg[u].len);
+        return;
+    }
     const int64_t oh = tp->oh[t], lo = tp->qlo[t], hi = tp->qhi[t];
     const T *base = g->src + c * g->sc + tp->ow[t];
     for (int u = 0; u < ns; u++) {
@@ -168,6 +239,7 @@ static void FN(patch_rows)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
 static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, int n, int nr,
                            T *dst) {
     const FN(patches) *g = (const FN(patches) *)ctx;
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     T buf[8][CONV_SEG];
     FN(seg) sg[CONV_SEG];
     if (n < nr)
@@ -183,13 +255,7 @@ static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
                 FN(patch_row)(buf[u], g, c, t, sg, ns);
                 if (++t == g->ntap) { t = 0; c++; }
             }
-            T *d = dst + k0 * nr + j8;
-            if (m == 8)
-                for (int64_t k = 0; k < len; k++)
-                    for (int u = 0; u < 8; u++) d[k * nr + u] = buf[u][k];
-            else
-                for (int64_t k = 0; k < len; k++)
-                    for (int u = 0; u < m; u++) d[k * nr + u] = buf[u][k];
+            ck->FN(cols8)(dst + k0 * nr + j8, nr, &buf[0][0], CONV_SEG, m, len);
         }
     }
 }
@@ -198,7 +264,14 @@ static void FN(patch_cols)(const void *ctx, int64_t pc, int64_t kc, int64_t j0, 
 static FN(patches) FN(patches_x)(const T *x, const fdl_conv2d_params *p, const conv_plan *pl,
                                  const conv_taps *tp) {
     FN(patches) g = {x, p->C * p->H * p->W, p->H * p->W, p->H, p->W, pl->P, pl->Q, pl->PQ,
-                     p->stride_h, p->stride_w, tp, tp->n};
+                     p->stride_h, p->stride_w, tp, tp->n, 0};
+    return g;
+}
+
+/* The same patches read from the phase planes of nb samples (build_planes). */
+static FN(patches) FN(patches_planes)(const T *pln, const conv_plan *pl, const conv_taps *tp) {
+    FN(patches) g = {pln, pl->Cg * pl->plane_c, pl->plane_c, pl->Hs, pl->Ws, pl->P, pl->Q,
+                     pl->PQ, 1, 1, tp, tp->n, 1};
     return g;
 }
 
@@ -356,19 +429,25 @@ static int FN(forward_chunk)(int64_t ci, int tid, int64_t nt, T *out, const T *x
     int err = FDL_OK;
     const int64_t n0 = ci * nb;
     T *col = rest + tid * cbuf, *tmp = col + crs * nb * PQ;
+    T *pbuf = col + (2 * crs + Kg) * nb * PQ;      /* conv_chunk_elems */
     const int64_t nbc = FDL_MIN(nb, p->N - n0), ld = nbc * PQ;
     const int ntc = nt > 1 ? 1 : fdl_threads_for((crs + Kg) * ld);
     for (int64_t g = 0; g < G; g++) {
         const T *xg = x + (n0 * p->C + g * Cg) * HW;
+        if (pl.planes) FN(build_planes)(pbuf, xg, nbc, p, &pl, ntc);
         if (pl.direct && nbc == 1) {
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, xg, ld,
                                      0, tmp, ld));
         } else if (pl.imp && crs * nb * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES) {
-            const FN(patches) pt = FN(patches_x)(xg, p, &pl, tp);
+            const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
+                                             : FN(patches_x)(xg, p, &pl, tp);
             CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, ld, crs, wk + g * Kg * crs, crs,
                                          FN(patch_rows), &pt, 0, tmp, ld, 0));
         } else {
-            FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
+            if (pl.planes)
+                FN(im2col_planes)(col, ld, pbuf, nbc, p, &pl, ntc);
+            else
+                FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
             CONV_NOTE(err, CONV_GEMM(0, 0, Kg, ld, crs, 1, wk + g * Kg * crs, crs, col, ld,
                                      0, tmp, ld));
         }
@@ -421,7 +500,8 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
 
     if (pl.per_sample) {
         const int imp = pl.imp && crs * PQ * (int64_t)sizeof(T) > CONV_IMPLICIT_MIN_BYTES;
-        const int64_t panel = pl.direct || imp ? 0 : crs * PQ;
+        const int64_t cols = pl.direct || imp ? 0 : crs * PQ;
+        const int64_t panel = cols + (pl.direct ? 0 : conv_plane_elems(&pl, 1));
         int64_t nt = conv_threads(p, &pl);
         if (panel) {
             nt = FDL_MIN(nt, avail / panel);
@@ -429,9 +509,10 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
         }
         _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
         for (int64_t n = 0; n < p->N; n++) {
-            T *col = panel ? rest + thread_id() * panel : NULL;
+            T *col = panel ? rest + thread_id() * panel : NULL, *pbuf = col ? col + cols : NULL;
             for (int64_t g = 0; g < G; g++) {
                 const T *xg = x + (n * p->C + g * Cg) * HW;
+                if (pl.planes) FN(build_planes)(pbuf, xg, 1, p, &pl, 1);
                 T *og = out + (n * p->K + g * Kg) * PQ;
                 T beta = 0;
                 if (bias) {
@@ -442,13 +523,20 @@ static int FN(conv2d_forward)(T *out, const T *x, const T *w, const T *bias, int
                     beta = 1;
                 }
                 if (!pl.direct && imp) {
-                    const FN(patches) pt = FN(patches_x)(xg, p, &pl, &tp);
+                    const FN(patches) pt = pl.planes ? FN(patches_planes)(pbuf, &pl, &tp)
+                                                     : FN(patches_x)(xg, p, &pl, &tp);
                     CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, PQ, crs, wk + g * Kg * crs, crs,
                                                  FN(patch_rows), &pt, beta, og, PQ, relu));
                     continue;
                 }
                 const T *B = xg;
-                if (!pl.direct) { FN(im2col)(col, PQ, xg, 1, p, &pl, 1); B = col; }
+                if (pl.planes) {
+                    FN(im2col_planes)(col, PQ, pbuf, 1, p, &pl, 1);
+                    B = col;
+                } else if (!pl.direct) {
+                    FN(im2col)(col, PQ, xg, 1, p, &pl, 1);
+                    B = col;
+                }
                 CONV_NOTE(err, CONV_GEMM_EX(0, 0, Kg, PQ, crs, 1, wk + g * Kg * crs, crs, B, PQ,
                                             beta, og, PQ, NULL, act));
             }
@@ -490,7 +578,9 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
     const int64_t HW = p->H * p->W, nb = pl.nb;
     int err = FDL_OK;
     T *col = bufs + tid * cbuf, *dcol = col + crs * nb * PQ;
-    T *dg = dcol + crs * nb * PQ;
+    T *dg = dcol + crs * nb * PQ, *pbuf = dg + Kg * nb * PQ;   /* conv_chunk_elems */
+    T *dgt = pbuf + conv_plane_elems(&pl, nb);
+    const nn_conv_kernels *ck = fdl_isa_kernels()->conv;
     T *acc = sbuf ? slots + si * K * crs : dwk;
     for (int64_t ci = si; ci < pl.nchunks; ci += ns) {
         const int64_t n0 = ci * nb;
@@ -499,7 +589,19 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
         for (int64_t g = 0; g < G; g++) {
             /* dout of the chunk's group as [Kg, nbc*PQ], masked by the ReLU */
             const T *D = dout + (n0 * K + g * Kg) * PQ;
-            if (nbc > 1 || y) {
+            /* dW^T = col @ dout^T on planes: dout^T[ld, Kg] is written here
+             * (read in place by the GEMM), with dout's panel for dx */
+            const int dwt = dw && pl.planes && pl.dw_t;
+            if (dwt) {
+                const int panel = dx && (nbc > 1 || y);
+                _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
+                for (int64_t nl = 0; nl < nbc; nl++) {
+                    const int64_t at = ((n0 + nl) * K + g * Kg) * PQ;
+                    ck->FN(dout_t)(dgt + nl * PQ * Kg, Kg, panel ? dg + nl * PQ : NULL, ld,
+                                   dout + at, y ? y + at : NULL, PQ, Kg, PQ);
+                }
+                if (panel) D = dg;
+            } else if (nbc > 1 || y) {
                 _Pragma("omp parallel for schedule(static) num_threads(ntc) if(ntc > 1)")
                 for (int64_t kn = 0; kn < Kg * nbc; kn++) {
                     const int64_t k = kn / nbc, nl = kn % nbc;
@@ -512,18 +614,28 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 }
                 D = dg;
             }
+            if (dw && pl.planes)
+                FN(build_planes)(pbuf, x + (n0 * p->C + g * Cg) * HW, nbc, p, &pl, ntc);
             if (dw && pl.imp && !pl.dw_t && !(pl.direct && nbc == 1)) {
-                const FN(patches) pt = FN(patches_x)(x + (n0 * p->C + g * Cg) * HW, p, &pl, tp);
+                const FN(patches) pt =
+                    pl.planes ? FN(patches_planes)(pbuf, &pl, tp)
+                              : FN(patches_x)(x + (n0 * p->C + g * Cg) * HW, p, &pl, tp);
                 CONV_NOTE(err, CONV_GEMM_IMP(0, Kg, crs, ld, D, ld, FN(patch_cols), &pt, 1,
                                              acc + g * Kg * crs, crs, 0));
             } else if (dw) {
                 const T *xg = x + (n0 * p->C + g * Cg) * HW;
                 const T *B = xg;
-                if (!(pl.direct && nbc == 1)) {
+                if (pl.planes) {
+                    FN(im2col_planes)(col, ld, pbuf, nbc, p, &pl, ntc);
+                    B = col;
+                } else if (!(pl.direct && nbc == 1)) {
                     FN(im2col)(col, ld, xg, nbc, p, &pl, ntc);
                     B = col;
                 }
-                if (pl.dw_t)
+                if (dwt)
+                    CONV_NOTE(err, CONV_GEMM(0, 0, crs, Kg, ld, 1, B, ld, dgt, Kg, 1,
+                                             acc + g * Kg * crs, Kg));
+                else if (pl.dw_t)
                     CONV_NOTE(err, CONV_GEMM(0, 1, crs, Kg, ld, 1, B, ld, D, ld, 1,
                                              acc + g * Kg * crs, Kg));
                 else
@@ -538,7 +650,10 @@ static int FN(backward_slot)(int64_t si, int tid, int64_t ns, int64_t nt, T *dx,
                 } else {
                     CONV_NOTE(err, CONV_GEMM(1, 0, crs, ld, Kg, 1, wg, crs, D, ld, 0, dcol,
                                              ld));
-                    FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
+                    if (pl.planes)   /* the input's planes are read: pbuf is free */
+                        FN(col2im_planes)(dxg, pbuf, dcol, ld, nbc, p, &pl, ntc);
+                    else
+                        FN(col2im)(dxg, dcol, ld, nbc, p, &pl, ntc);
                 }
             }
         }
