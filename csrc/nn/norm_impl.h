@@ -63,19 +63,33 @@ static inline norm_vd FN(norm_ld_mask)(const T *g, const T *x, T mu, T am, T bm)
 #endif
 }
 
+/* Software prefetch of the NL values pf values after p: the same offset in the
+ * channel's next segment. A channel's segments lie C * S values apart; a segment of
+ * a 32x32 map is one 4 KiB page, where the hardware prefetchers stop, so without it
+ * each segment starts on cache misses (batch_norm over 128x16x32x32 floats out of
+ * cache, 1 thread: forward 1.02 -> 0.78 ms, backward 1.39 -> 1.09 ms). A prefetch
+ * never faults, so the address may lie past the array (formed as an integer, not a
+ * pointer out of bounds). */
+static inline void FN(norm_prefetch)(const T *p, int64_t pf) {
+    uintptr_t a = (uintptr_t)p + (uintptr_t)(pf * (int64_t)sizeof(T));
+    for (size_t o = 0; o < NL * sizeof(T); o += 64) __builtin_prefetch((const void *)(a + o));
+}
+
 /* sum and sum of squares of (x[k] - shift) over one segment, added into the
  * vector accumulators s / q (four each: lane l of the NL lanes gets the k with
  * k % NL == l) and, for the last n % NL values, the scalar lanes t1 / t2. The
  * accumulators live in the caller across segments (registers, once inlined). */
 static inline void FN(seg_stats)(norm_vd *s, norm_vd *q, double *t1, double *t2, const T *x,
-                                 int64_t n, double shift) {
+                                 int64_t n, double shift, int64_t pf) {
     int64_t k = 0;
-    for (; k + NL <= n; k += NL)
+    for (; k + NL <= n; k += NL) {
+        FN(norm_prefetch)(x + k, pf);
         for (int v = 0; v < 4; v++) {
             norm_vd d = FN(norm_ld)(x + k + v * NV) - shift;
             s[v] += d;
             q[v] += d * d;
         }
+    }
     for (; k < n; k++) {
         double d = (double)x[k] - shift;
         t1[k & (NL - 1)] += d;
@@ -100,22 +114,28 @@ static inline void FN(seg_sum)(double *acc, const T *x, int64_t n, double shift,
 /* sum of g[k] and of g[k] * (x[k] - mu) over one segment (relu: only where
  * (x[k] - mu) * am + bm > 0), accumulated as in seg_stats */
 static inline void FN(seg_gsum)(norm_vd *s, norm_vd *q, double *t1, double *t2, const T *g,
-                                const T *x, int relu, int64_t n, T mu, T am, T bm) {
+                                const T *x, int relu, int64_t n, T mu, T am, T bm, int64_t pf) {
     int64_t k = 0;
     if (relu) {
-        for (; k + NL <= n; k += NL)
+        for (; k + NL <= n; k += NL) {
+            FN(norm_prefetch)(g + k, pf);
+            FN(norm_prefetch)(x + k, pf);
             for (int v = 0; v < 4; v++) {
                 norm_vd gv = FN(norm_ld_mask)(g + k + v * NV, x + k + v * NV, mu, am, bm);
                 s[v] += gv;
                 q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
             }
+        }
     } else {
-        for (; k + NL <= n; k += NL)
+        for (; k + NL <= n; k += NL) {
+            FN(norm_prefetch)(g + k, pf);
+            FN(norm_prefetch)(x + k, pf);
             for (int v = 0; v < 4; v++) {
                 norm_vd gv = FN(norm_ld)(g + k + v * NV);
                 s[v] += gv;
                 q[v] += gv * FN(norm_ld_sub)(x + k + v * NV, mu);
             }
+        }
     }
     for (; k < n; k++) {
         T gm = (!relu || (x[k] - mu) * am + bm > 0) ? g[k] : (T)0;
@@ -202,7 +222,7 @@ static inline void FN(bn_fwd_sums)(double *part, const T *x, int64_t N, int64_t 
     double t1[NL] = {0}, t2[NL] = {0};
     double shift = (double)x[c * S];
     NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                  FN(seg_stats)(vs, vq, t1, t2, x + p, len, shift))
+                  FN(seg_stats)(vs, vq, t1, t2, x + p, len, shift, C * S))
     part[0] = FN(acc_total)(vs, t1);
     part[1] = FN(acc_total)(vq, t2);
 }
@@ -310,7 +330,8 @@ static inline void FN(bn_bwd_sums)(double *part, const T *mean, const T *rstd, c
     T mu = mean[c];
     T am = rstd[c] * (weight ? weight[c] : (T)1), bm = bias ? bias[c] : (T)0;
     NORM_SEGMENTS(M * b / nb, M * (b + 1) / nb,
-                  FN(seg_gsum)(vs, vq, t1, t2, dout + p, x + p, relu, len, mu, am, bm))
+                  FN(seg_gsum)(vs, vq, t1, t2, dout + p, x + p, relu, len, mu, am, bm,
+                                C * S))
     part[0] = FN(acc_total)(vs, t1);
     part[1] = FN(acc_total)(vq, t2);
 }

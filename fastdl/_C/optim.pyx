@@ -95,6 +95,46 @@ def sgd_step(p, g, momentum_buffer, double lr, double momentum=0.0, double dampe
     check(st, "sgd_step")
 
 
+def sgd_step_many(list params, list grads, list momentum_buffers, double lr,
+                  double momentum=0.0, double dampening=0.0, double weight_decay=0.0,
+                  bint nesterov=False, bint maximize=False):
+    """sgd_step over lists of parameters in one call (a multi-tensor SGD step), none of
+    them on its first step (momentum_buffers hold the buffers when momentum != 0; pass
+    an empty list otherwise). Returns False and changes nothing when an array does not
+    fit the fused call (dtype, layout, shape, overlap, read-only): the caller then takes
+    the per-parameter path, whose checks name the problem."""
+    cdef Py_ssize_t k, n = len(params)
+    cdef bint mom = momentum != 0.0
+    if len(grads) != n or (mom and len(momentum_buffers) != n):
+        raise ValueError("sgd_step_many: the lists must have one entry per parameter")
+    cdef cnp.ndarray p
+    for k in range(n):
+        if not _f32_c(params[k], True, None):
+            return False
+        p = <cnp.ndarray>params[k]
+        if not (_f32_c(grads[k], False, p) and _apart(p, grads[k])):
+            return False
+        if mom and not (_f32_c(momentum_buffers[k], True, p) and _apart(p, momentum_buffers[k])
+                        and _apart(grads[k], momentum_buffers[k])):
+            return False
+    cdef int st = FDL_OK
+    cdef float *pp
+    cdef float *bp
+    cdef const float *gp
+    cdef int64_t m
+    for k in range(n):
+        p = <cnp.ndarray>params[k]
+        pp = <float *>cnp.PyArray_DATA(p)
+        gp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grads[k])
+        bp = <float *>cnp.PyArray_DATA(<cnp.ndarray>momentum_buffers[k]) if mom else NULL
+        m = cnp.PyArray_SIZE(p)
+        with nogil:
+            st = fdl_sgd_step_f32(pp, bp, gp, m, lr, momentum, dampening, weight_decay,
+                                  nesterov, maximize, 0)
+        check(st, "sgd_step")
+    return True
+
+
 def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, double step, double lr,
               double beta1, double beta2, double eps, double weight_decay=0.0,
               bint decoupled=False, bint amsgrad=False, bint maximize=False):

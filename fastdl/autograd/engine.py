@@ -16,6 +16,10 @@ producer runs ``_fold_relu`` with the ReLU's gradient, the mask applied inside
 its kernel. Otherwise the ReLU's backward runs then, as it would have, and
 its result joins the other gradients. ``set_relu_fold(False)`` turns the fold off.
 
+Two gradients of one tensor (a residual block's input gets one from its
+convolution and one from its shortcut) are added by fastdl's threaded add kernel,
+over the first when nothing else holds it (``_sum``).
+
 A leaf with post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_hook``)
 gets its gradient as soon as the last node that uses it has run, and its hooks run
 then, while the walk goes on (DistributedDataParallel starts its all-reduce there).
@@ -26,6 +30,7 @@ import sysconfig
 import numpy as np
 
 from fastdl._C._alloc import sole_owner
+from fastdl._C._core import add as _kadd
 from fastdl.autograd.function import _REBIND
 
 __all__ = ["run_backward"]
@@ -168,14 +173,29 @@ def _topo_nodes(roots):
     return order, retained
 
 
-def _sum(a, b):
-    # np.add of two 0-d arrays returns a NumPy scalar; keep ndarrays for the kernels
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _sum(a, b, free=False):
+    """a + b, two gradients of one tensor. Large float arrays of one dtype and shape go
+    through fastdl's add kernel (threaded; the result in a cache block), written over a
+    when free (the caller found that nothing else holds a's memory); the rest through
+    NumPy (whose add of two 0-d arrays gives a scalar: kept an ndarray for the kernels).
+    Either way each element is the one IEEE sum a[i] + b[i]."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.size >= 4096 \
+            and a.shape == b.shape and a.dtype == b.dtype and (a.dtype == _F32 or a.dtype == _F64):
+        if free and a.flags.c_contiguous and a.flags.writeable:
+            return _kadd(a, b, a)
+        return _kadd(a, b)
     return np.asarray(np.add(a, b))
 
 
-def _put(buf, node, k, g):
+def _put(buf, node, k, g, handed=None):
     """Add gradient g for output k of node. A single-output node's entry is the
-    array itself; a multi-output node's is a list with one slot per output."""
+    array itself; a multi-output node's is a list with one slot per output.
+    handed (the ids of arrays the caller still holds, see run_backward): given,
+    the sum may be written over the gradient already there when nothing else
+    holds it."""
     if node.nout == 1:
         prev = buf.get(node)
         buf[node] = g if prev is None else _sum(prev, g)
@@ -183,7 +203,14 @@ def _put(buf, node, k, g):
     slots = buf.get(node)
     if slots is None:
         slots = buf[node] = [None] * node.nout
-    slots[k] = g if slots[k] is None else _sum(slots[k], g)
+    prev = slots[k]
+    if prev is None:
+        slots[k] = g
+        return
+    # free: held only by slots and prev (and getrefcount's argument)
+    free = (handed is not None and REFCOUNTS_EXACT and _refs(prev) == 3
+            and id(prev) not in handed and sole_owner(prev))
+    slots[k] = _sum(prev, g, free)
 
 
 def _fold_target(node, retained):
@@ -217,9 +244,12 @@ def _settle(node, got, held, retain_graph):
         relu._release()
     if type(r) is not np.ndarray:
         r = np.asarray(r)
+    # r is the relu's fresh result: the sum may go over it when nothing else holds it
+    # (only r and getrefcount's argument); a + b and b + a are the same IEEE sum
+    free = REFCOUNTS_EXACT and _refs(r) == 2 and sole_owner(r)
     if single:
-        return None, _sum(got, r)
-    got[0] = _sum(g0, r)
+        return None, _sum(r, got, free)
+    got[0] = _sum(r, g0, free)
     return None, got
 
 
@@ -338,12 +368,24 @@ def run_backward(roots, grads, retain_graph=False, inputs=None, grads_given_up=F
                 if e is None:
                     leaves[id(inp)] = [inp, gi]
                 else:
-                    e[1] = _sum(e[1], gi)
+                    prev = e[1]
+                    # free: held only by e and prev (and getrefcount's argument)
+                    free = (REFCOUNTS_EXACT and _refs(prev) == 3 and id(prev) not in handed
+                            and sole_owner(prev))
+                    e[1] = _sum(prev, gi, free)
+                    prev = None
             elif p.nout == 1:
                 prev = buf.get(p)
-                buf[p] = gi if prev is None else _sum(prev, gi)
+                if prev is None:
+                    buf[p] = gi
+                else:
+                    # free: held only by buf and prev (and getrefcount's argument)
+                    free = (REFCOUNTS_EXACT and _refs(prev) == 3 and id(prev) not in handed
+                            and sole_owner(prev))
+                    buf[p] = _sum(prev, gi, free)
+                    prev = None
             else:
-                _put(buf, p, k, gi)
+                _put(buf, p, k, gi, handed)
         res = gi = None     # hold no gradient into the next node's call (see _grad_free)
         if waits is not None:
             _last_use(node, waits, leaves, handed)

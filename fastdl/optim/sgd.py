@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 import numpy as np
 
+from fastdl._C import optim as _c
 from fastdl.optim import _kernels as _k
 from fastdl.optim.optimizer import Optimizer
 
@@ -55,6 +56,31 @@ class SGD(Optimizer):
 
     def _init_state(self, p, group, state):
         pass
+
+    def _step_group(self, group):
+        # The multi-tensor step: one call updates every float32 parameter of the group
+        # once all have their momentum buffer (a first step, float64 or strided arrays
+        # take the per-parameter path).
+        mom = group["momentum"] != 0
+        ps, gs, bs = [], [], []
+        state = self.state
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            if mom:
+                s = state.get(p)
+                buf = s.get("momentum_buffer") if s else None
+                if buf is None:
+                    return Optimizer._step_group(self, group)
+                bs.append(buf)
+            else:
+                state.setdefault(p, {})     # an (empty) entry, as the per-parameter path leaves
+            ps.append(p._data)
+            gs.append(g._data)
+        if not _c.sgd_step_many(ps, gs, bs, group["lr"], group["momentum"], group["dampening"],
+                                group["weight_decay"], group["nesterov"], group["maximize"]):
+            Optimizer._step_group(self, group)
 
     def _update(self, data, grad, state, group):
         buf = None
