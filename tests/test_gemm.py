@@ -59,6 +59,8 @@ SHAPES = [  # (M, N, K)
     (40, 530, 300),                        # B too big to read in place: packed
     (9, 4100, 20),                         # N over NC: two jc panels
     (37, 45, 1100), (530, 70, 1100),       # K over every ISA's KC: several K passes
+    (40, 16, 300), (64, 8, 100), (64, 4, 100),   # N = half a panel: read in place
+    (50, 48, 70), (36, 24, 64),            # a full panel, then half a panel
 ]
 
 

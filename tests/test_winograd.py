@@ -64,7 +64,10 @@ def rel_err(a, ref):
 
 
 # (N, C, K, H, W, (pad_h, pad_w)): odd sizes, maps smaller than a tile, C and K
-# not multiples of 16, N = 1, padding 0, 1, 2 and mixed
+# not multiples of 16, N = 1, padding 0, 1, 2 and mixed; blocks of tile rows (at least
+# 32 tiles) inside an image (63x66: 2 of 16 tile rows each) and spanning images from
+# mid-image (12 images of 10x7: 3 tile rows each, 16 per block); the 32->64 14x14
+# layer (products read in place)
 SHAPES = [
     (1, 3, 5, 7, 9, (1, 1)),
     (2, 17, 19, 11, 13, (0, 0)),
@@ -75,6 +78,9 @@ SHAPES = [
     (1, 20, 3, 6, 10, (1, 0)),
     (4, 16, 16, 8, 8, (1, 1)),
     (2, 64, 64, 15, 17, (1, 1)),
+    (12, 5, 6, 10, 7, (1, 1)),
+    (1, 3, 5, 63, 66, (1, 1)),
+    (3, 32, 64, 14, 14, (1, 1)),
 ]
 
 
@@ -124,7 +130,8 @@ def test_backward_adds_into_gradients_and_skips_missing_ones(algo, rng):
     assert dw is None and rel_err(dx, rdx) < FWD_TOL
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 4, 7, 9, (1, 1)), (2, 5, 6, 6, 5, (0, 0))], ids=str)
+@pytest.mark.parametrize("shape", [(1, 3, 4, 7, 9, (1, 1)), (2, 5, 6, 6, 5, (0, 0)),
+                                   (6, 3, 4, 10, 7, (1, 1))], ids=str)
 def test_finite_differences_through_tensor_api(shape, algo, rng):
     """The loss sum(conv(x, w) * g) is linear in x and in w, so a central
     difference along a random direction equals the directional derivative up
@@ -156,11 +163,19 @@ def test_finite_differences_through_tensor_api(shape, algo, rng):
                                rtol=1e-5, atol=1e-4)
 
 
-def test_same_bits_for_one_and_two_threads(isa, algo, rng):
+# whole images per block (5 x 21x19), blocks inside images (2 x 40x37), blocks
+# spanning images (16 x 10x7)
+THREAD_SHAPES = [(5, 24, 20, 21, 19, (1, 1)), (2, 16, 16, 40, 37, (1, 1)),
+                 (16, 20, 24, 10, 7, (1, 1))]
+
+
+@pytest.mark.parametrize("shape", THREAD_SHAPES, ids=str)
+def test_same_bits_for_one_and_two_threads(shape, isa, algo, rng):
     """Large enough to run threaded and to need several tile blocks."""
     algo("winograd")
-    x, w, b, pad = data((5, 24, 20, 21, 19, (1, 1)), rng)
-    dout = rng.standard_normal((5, 20, 21, 19)).astype(np.float32)
+    x, w, b, pad = data(shape, rng)
+    P, Q = x.shape[2] + 2 * pad[0] - 2, x.shape[3] + 2 * pad[1] - 2
+    dout = rng.standard_normal((x.shape[0], w.shape[0], P, Q)).astype(np.float32)
     res = []
     for n in (1, 2):
         fastdl.set_num_threads(n)
@@ -293,6 +308,7 @@ RELU_SHAPES = [
     (3, 5, 4, 2, 2, (1, 1)),
     (2, 9, 33, 5, 6, (2, 2)),
     (1, 20, 3, 6, 10, (1, 0)),
+    (12, 5, 6, 10, 7, (1, 1)),
 ]
 
 
@@ -326,9 +342,10 @@ def test_fused_relu_forward_and_masked_backward_match_float64(shape, isa, algo, 
         assert np.array_equal(a, c)
 
 
-def test_fused_relu_same_bits_for_one_and_two_threads(isa, algo, rng):
+@pytest.mark.parametrize("shape", THREAD_SHAPES, ids=str)
+def test_fused_relu_same_bits_for_one_and_two_threads(shape, isa, algo, rng):
     algo("winograd")
-    x, w, b, pad = data((5, 24, 20, 21, 19, (1, 1)), rng)
+    x, w, b, pad = data(shape, rng)
     res = []
     for n in (1, 2):
         fastdl.set_num_threads(n)

@@ -97,6 +97,9 @@ static void FN(blocked_thread)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
     const int direct_b = !g->packb && !g->transb &&
         FDL_MIN(K, KC) * FDL_MIN(N, NC) * esz <= GEMM_DIRECT_MAX_BYTES;
     const int64_t mtiles = FDL_CDIV(M, mr);
+    /* a panel read in place: full width, or exactly the half kernel's width
+     * (N = 16 products, e.g. Winograd on 16 channels: its B was packed whole) */
+    const int half_nr = cfg->ukr_half ? nr / 2 : -1;
     T *const abuf = abufs + (size_t)tid * ABUF_ELEMS;
     int tm, tn;
     gemm_split_threads(nth, mtiles, FDL_CDIV(FDL_MIN(N, NC), nr), &tm, &tn);
@@ -125,7 +128,7 @@ static void FN(blocked_thread)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
             const int64_t pk_hi = shared ? (tid + 1) * ntiles / nth : jt_hi;
             for (int64_t jt = pk_lo; jt < pk_hi; ++jt) {
                 const int n = (int)FDL_MIN(nr, nc - jt * nr);
-                if (direct_b && n == nr) continue;
+                if (direct_b && (n == nr || n == half_nr)) continue;
                 const int64_t j = jc + jt * nr;
                 if (g->packb) {
                     g->packb(g->packb_ctx, pc, kc, j, n, nr, bbuf + jt * KC * nr);
@@ -155,7 +158,7 @@ static void FN(blocked_thread)(const FN(gemm_plan) *pl, const FN(gemm_args) *g, 
                 for (int64_t jt = jt_lo; jt < jt_hi; ++jt) {
                     const int64_t j = jc + jt * nr;
                     const int n = (int)FDL_MIN(nr, nc - jt * nr);
-                    const int db = direct_b && n == nr;
+                    const int db = direct_b && (n == nr || n == half_nr);
                     const T *b = db ? g->B + pc * g->ldb + j : bbuf + jt * KC * nr;
                     const int64_t rsb = db ? g->ldb : nr;
                     epi.bias = last && g->bias ? g->bias + j : NULL;

@@ -7,28 +7,40 @@
  * TH x TW tiles per image, T = N*TH*TW tiles in the batch, xi in [0, 36) a
  * position of the 6x6 transformed tile, Tb the tiles of one block.
  *
- *   forward  out = A^T [ U[xi] @ V[xi] ] A     U[xi] [K, C] = (G w G^T)[xi]
- *                                             V[xi] [C, Tb] = (B^T d B)[xi]
+ *   forward  out = A^T [ M[xi] ] A, M^T[xi] [Tb, K] = V^T[xi] [Tb, C] @ U[xi] [C, K]
+ *            U[xi] = (G w G^T)[xi] (stored [C, K]), V[xi] = (B^T d B)[xi]
  *   dx       the forward of dout (K channels, padding 2 - pad) with the
  *            180-degree rotated, transposed filter w'[c, k] = rot(w[k, c])
- *   dw       dU[xi] [K, C] = sum over tiles of Y[xi] [K, Tb] @ V[xi]^T,
+ *   dw       dU[xi] [K, C] = sum over tiles of (Y^T[xi] [Tb, K])^T @ V^T[xi],
  *            Y[xi] = (A g A^T)[xi] of the 4x4 dout tiles g; dw += G^T dU G
  *
- * Tiles are numbered over the whole batch (tile t of image t / (TH*TW)), so
- * small maps still give each GEMM many columns. The 36 products of a block
- * are one fdl_sgemm_strided_batched call (the packed micro-kernels; one
- * call instead of 36 measured 6.8 -> 6.0 ms on 32->64 channels, 14x14, 1
- * thread); the tile transforms are the per-ISA kernels of
- * winograd_kernels.h, taken from dispatch.c.
+ * Layout (channel lanes): a block is a run of consecutive tile rows of the
+ * batch (tile row g = n*TH + r, so small maps still give each GEMM many
+ * rows). Each image's part of it is copied channel-last into a zero-padded
+ * strip ([row][column][channel], Cp = C rounded up to 16: wino_pack, one
+ * pass over the input, the padding and the fused ReLU's mask applied
+ * there); a tile's 36 transformed values of 16 channels are then computed
+ * from plain vector loads of the strip (input_c, grad_c) into V^T[xi][t][c]
+ * and Y^T[xi][t][k], the 36 products of a block are one
+ * fdl_sgemm_strided_batched call on operands the micro-kernels read in
+ * place (M^T[xi] = V^T[xi] U[xi] forward and dx, dU[xi] += Y^T[xi]^T
+ * V^T[xi] for dw: no GEMM packing when C and K are multiples of 32), and
+ * the outputs go back through a channel-last strip (output_c) that wino_unpack
+ * moves into the planes with bias, ReLU or += applied. The earlier layout
+ * (one lane per tile, straight from the NCHW planes) paid three 16x16
+ * transposes and 48 masked loads per 16 tiles and channel on input patches
+ * that overlap 2.25x, 64 masked 4-float stores on output, and packed V for
+ * dw's GEMM. Measured (1 thread, CPU time, fwd + bwd, Zen 5, against
+ * PyTorch 2.13 in the same process): 32->64 14x14 N=64 1.30x -> 1.58x
+ * PyTorch's speed, 16->16 32x32 N=128 1.06x -> 1.34x.
  *
- * Blocks: forward and dx transform, multiply and write back one block of Tb
- * tiles at a time per thread, so V and M of a block stay in the thread's
- * cache instead of streaming 36x the input through memory. dw adds block b
- * into slot b % NS (NS <= 8 from the shapes), the slots are split over
+ * Blocks: forward and dx pack, transform, multiply and write back one block
+ * at a time per thread, so a block's strips, V and M stay in the thread's
+ * cache. dw adds block b into slot b % NS (NS <= 8 from the shapes), the slots are split over
  * threads and summed in slot order at the end; no barrier inside (a team
- * barrier per block measured 10x the CPU time on a busy machine). Tb depends
- * only on the shapes, each output element is made by one thread in a fixed
- * order: any thread count gives the same bits, with no atomics.
+ * barrier per block measured 10x the CPU time on a busy machine). Blocks
+ * depend only on the shapes, each output element is made by one thread in a
+ * fixed order: any thread count gives the same bits, with no atomics.
  *
  * Accuracy (tests/test_winograd.py, unit-scale data, float64 direct
  * convolution as the reference): max |error| / max |reference| up to 6e-6
@@ -51,16 +63,18 @@
 #include "runtime/internal.h"
 #include "nn/winograd.h"
 
-/* Scratch per block: 36 x (C + K) x Tb floats, meant to stay in L2 (1 MiB
- * per core here) while it is transformed, multiplied and written back.
+/* Scratch per block: 36 x (Cp + Kp) x Tb floats and the strips, meant to
+ * stay in L2 (1 MiB per core here) while it is transformed, multiplied and
+ * written back.
  * Measured at C = K = 64 on 32x32 maps (1 thread, CPU time, fwd + dx + dw):
  * Tb = 32: 46.7 ms, 64: 48.5, 128: 52.7, 256: 53.1; at 32 -> 64 channels on
  * 14x14 maps 7.2, 8.1, 8.4, 8.5 ms. Re-measured with the padded planes
  * (WINO_PLANE_PAD; budget 512 KiB, 1, 2, 4 MiB): 32->64 14x14 6.1, 6.0, 6.3,
  * 6.2 ms; 64->64 32x32 35.8, 36.6, 35.7, 35.8; 64->64 8x8 N=128 4.9, 4.8,
- * 5.5, 5.5: kept. */
+ * 5.5, 5.5: kept. With channel lanes (budget 384, 512, 1024, 2048 KiB,
+ * CPU time fwd + bwd): 32->64 14x14 4.55, 3.99, 4.06, 4.40 ms; 16->16
+ * 32x32 N=128 -, 10.8, 10.6, 10.2; 64->64 32x32 -, 27.8, 28.7, 28.4. */
 #define WINO_BLOCK_BYTES (512 << 10)
-#define WINO_TB_MAX 512
 /* Below this many multiply-adds (direct count) a layer runs on one thread. */
 #define WINO_PAR_MIN_MACS ((int64_t)1 << 21)
 
@@ -176,64 +190,53 @@ static void filter_tf_back(float *g9, const double u[36]) {
     }
 }
 
-/* U[xi][Ko][Ci]: forward (w as [Ko][Ci][3][3]) or, when dx, the rotated
- * transpose (w as [Ci][Ko][3][3]: U[xi][c][k] from w[k][c]) */
+/* U[xi][Ci][Ko] (the GEMM's right operand: M^T = V^T U): forward (w as
+ * [Ko][Ci][3][3]) or, when dx, the rotated transpose (w as [Ci][Ko][3][3]:
+ * U[xi][k][c] from w[k][c]) */
 static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
     int nt = fdl_threads_for(Ko * Ci * 36);
     (void)nt;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
-    for (int64_t o = 0; o < Ko; o++)
-        for (int64_t i0 = 0; i0 < Ci; i0 += 16) {
+    for (int64_t i = 0; i < Ci; i++)
+        for (int64_t o0 = 0; o0 < Ko; o0 += 16) {
             /* 16 filters at a time: U's 36 planes are 4 KiB multiples apart,
              * one store per plane per filter would keep evicting L1 sets */
             float u16[36][16];
-            const int64_t ni = FDL_MIN(16, Ci - i0);
-            for (int64_t i = 0; i < ni; i++) {
+            const int64_t no = FDL_MIN(16, Ko - o0);
+            for (int64_t o = 0; o < no; o++) {
                 double u[36];
-                filter_tf(u, w + (dx ? (i0 + i) * Ko + o : o * Ci + i0 + i) * 9, dx);
-                for (int x = 0; x < 36; x++) u16[x][i] = (float)u[x];
+                filter_tf(u, w + (dx ? i * Ko + o0 + o : (o0 + o) * Ci + i) * 9, dx);
+                for (int x = 0; x < 36; x++) u16[x][o] = (float)u[x];
             }
             for (int x = 0; x < 36; x++)
-                memcpy(U + (x * Ko + o) * Ci + i0, u16[x], (size_t)ni * sizeof(float));
+                memcpy(U + (x * Ci + i) * Ko + o0, u16[x], (size_t)no * sizeof(float));
         }
 }
 
 /* ---- tiles ------------------------------------------------------------------------- */
 
-typedef struct {
-    int64_t TH, TW, T;
-} wino_grid;
-
-/* Lanes of the 16 tiles t0.. (at most nt) in a plane of an image of `chans`
- * planes of H x W, size x size patches starting at (4*th - ph, 4*tw - pw). */
-static void lanes_of(nn_wino_lanes *L, const wino_grid *g, int64_t t0, int64_t nt,
-                     int64_t chans, int64_t H, int64_t W, int64_t ph, int64_t pw, int size) {
-    L->n = (int)FDL_MIN(nt, NN_WINO_L);
-    for (int l = 0; l < NN_WINO_L; l++) {
-        int64_t t = t0 + FDL_MIN(l, L->n - 1);
-        int64_t n = t / (g->TH * g->TW), r = t % (g->TH * g->TW);
-        int64_t h0 = 4 * (r / g->TW) - ph, w0 = 4 * (r % g->TW) - pw;
-        L->h0[l] = (int32_t)h0;
-        L->w0[l] = (int32_t)w0;
-        L->off[l] = n * chans * H * W + h0 * W + w0;
-        unsigned rm = 0, cm = 0;
-        for (int i = 0; i < size; i++) {
-            rm |= (unsigned)(h0 + i >= 0 && h0 + i < H) << i;
-            cm |= (unsigned)(w0 + i >= 0 && w0 + i < W) << i;
-        }
-        if (l >= L->n) rm = 0;
-        for (int i = 0; i < 6; i++) L->rmask[i][l] = (uint8_t)(rm >> i & 1 ? cm : 0);
-    }
-}
-
-/* Tiles per block: a multiple of 32 (the widest GEMM panel) within the cache
- * budget (at least 32), at most about an eighth of the batch's tiles so the blocks spread over
- * threads; a function of the shapes only. */
-static int64_t block_tiles(int64_t Ci, int64_t Ko, int64_t T, int64_t bytes) {
-    int64_t tb = bytes / (36 * (Ci + Ko) * (int64_t)sizeof(float));
-    tb = FDL_MIN(tb, FDL_CDIV(T, 8));
-    tb = tb / 32 * 32;
-    return FDL_MAX(32, FDL_MIN(tb, WINO_TB_MAX));
+/* Tile rows per block (TW tiles each) for G tile rows: the block's V and M
+ * (36 x chans x tiles floats) within `bytes`, at most about an eighth of
+ * the batch's T tiles so the blocks spread over threads, but at least 32
+ * tiles (the products' rows: 8 tiles per block measured 0.65x im2col's
+ * speed on 128 channels, 16x16 maps, N = 2, where 32 make 1.04x). With
+ * mult > 1, a block count that is a multiple of mult, else of 2, is
+ * preferred down to 3/4 of that size: dw's 8 slots then split evenly over
+ * 2 threads (16->16 32x32 N=128: 19 blocks gave one thread 11 of them,
+ * 43-row blocks make 24). Not for forward and dx, where the block's tile
+ * count is the products' row count: 32->64 14x14 with 8-row blocks (32
+ * tiles, an edge tile for 12-row micro-kernels) for an even count measured
+ * 5% slower on 1 thread than 9-row blocks. A function of the shapes only. */
+static int64_t block_rows(int64_t bytes, int64_t chans, int64_t T, int64_t TW, int64_t G,
+                          int64_t mult) {
+    int64_t tb = bytes / (36 * chans * (int64_t)sizeof(float));
+    tb = FDL_MAX(32, FDL_MIN(tb, FDL_CDIV(T, 8)));
+    const int64_t rb = FDL_MAX(1, tb / TW);
+    const int64_t mults[2] = {mult, 2};
+    for (int i = 0; i < 2; i++)
+        for (int64_t r = rb; 4 * r >= 3 * rb && r * TW >= FDL_MIN(32, rb * TW); r--)
+            if (FDL_CDIV(G, r) % mults[i] == 0) return r;
+    return rb;
 }
 
 /* The 36 planes of a block's V, M and Y sit one cache line more than
@@ -269,43 +272,72 @@ static inline int thread_id(void) {
 }
 
 /* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
- * the transformed filter U[36][Ko][Ci], padding (ph, pw), plus bias[Ko],
+ * the transformed filter U[36][Ci][Ko], padding (ph, pw), plus bias[Ko],
  * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
- * (a fused ReLU's backward, read inside the input transform). */
+ * (a fused ReLU's backward, read while packing).
+ *
+ * A block is rb consecutive tile rows of the batch; each image's part of it
+ * is packed into a strip of 4*rows + 2 input rows of Wp columns and Cp
+ * channels, its tiles transformed into V^T[xi][t][Ci], multiplied as
+ * M^T[xi][t][Ko] = V^T[xi] U[xi], transformed back part by part into a
+ * strip of 4*rows output rows and Wq columns, and unpacked. */
 static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
                      const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
                      int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
-    wino_grid g = {FDL_CDIV(Ho, 4), FDL_CDIV(Wo, 4), 0};
-    g.T = N * g.TH * g.TW;
-    const int64_t Tb = block_tiles(Ci, Ko, g.T, WINO_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
-    const int64_t sv = plane_stride(Ci * Tb), sm = plane_stride(Ko * Tb), per = 36 * (sv + sm);
+    const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
+    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L;
+    const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = 4 * TW + 2;
+    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
+    const int64_t nblk = FDL_CDIV(G, rb);
+    /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
+    const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
+    /* X: the input strips, later one part's output strip */
+    const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
+    const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
+    const int64_t per = sx + 36 * (sv + sm);
     const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
     float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
     if (!buf) return FDL_ERR_NOMEM;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
-        const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
-        float *V = buf + per * thread_id(), *M = V + 36 * sv;
-        nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
-        for (int64_t q = 0; q < ng; q++) {
-            int64_t tq = t0 + q * NN_WINO_L;
-            lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, Ci, Hi, Wi, ph, pw, 6);
-            lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, Ko, Ho, Wo, 0, 0, 4);
+        float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
+        const int64_t g0 = b * rb, g1 = FDL_MIN(G, g0 + rb);
+        int64_t t = 0;
+        float *Xp = X;
+        for (int64_t g = g0; g < g1;) {           /* pack and transform, part by part */
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            const int64_t nrows = 4 * (r1 - r0) + 2;
+            const int64_t io = n * Ci * Hi * Wi;
+            kr->pack(Xp, in + io, inmask ? inmask + io : NULL, Ci, Hi, Wi, 4 * r0 - ph, nrows,
+                     pw, Wp, Cp);
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
+                        kr->input_c(V + t * Cp + c0, sv, Xp + (4 * r * Wp + 4 * c) * Cp + c0,
+                                    Wp * Cp, Cp);
+            Xp += nrows * Wp * Cp;
+            g += r1 - r0;
         }
-        for (int64_t c = 0; c < Ci; c++)
-            for (int64_t q = 0; q < ng; q++)
-                kr->input(V + c * Tb + q * NN_WINO_L, sv, in + c * Hi * Wi, Hi, Wi,
-                          &Lin[q], inmask ? inmask + c * Hi * Wi : NULL);
-        const int64_t cols = ng * NN_WINO_L;
-        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, Ko, cols, Ci, 1.0f, U, Ci, Ko * Ci,
-                                                 V, Tb, sv, 0.0f, M, Tb, sm, 36));
-        for (int64_t k = 0; k < Ko; k++)
-            for (int64_t q = 0; q < ng; q++)
-                kr->output(out + k * Ho * Wo, M + k * Tb + q * NN_WINO_L, sm, Ho, Wo,
-                           &Lout[q], bias ? bias[k] : 0.0f, accumulate, relu);
+        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, t, Ko, Ci, 1.0f, V, Cp, sv, U, Ko,
+                                                 Ci * Ko, 0.0f, M, Kp, sm, 36));
+        /* transform back into a channel-last strip, part by part, and move
+         * each part's rows into the output planes */
+        t = 0;
+        for (int64_t g = g0; g < g1;) {
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
+                        kr->output_c(X + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp,
+                                     M + t * Kp + k0, sm);
+            kr->unpack(out + n * Ko * Ho * Wo, X, Ko, Ho, Wo, 4 * r0, 4 * (r1 - r0), Wq, Kp,
+                       bias, accumulate, relu);
+            g += r1 - r0;
+        }
     }
     fdl_scratch_put(buf);
     return err;
@@ -322,46 +354,65 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
 #define WINO_SLOT_ELEMS ((int64_t)1 << 24)
 
 /* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q]
- * (counted only where ymask > 0 when ymask is not NULL). */
+ * (counted only where ymask > 0 when ymask is not NULL). Blocks of tile rows
+ * as in wino_conv: x packed and transformed into V^T[xi][t][C], dout packed
+ * (4 rows a tile row, no padding) and transformed into Y^T[xi][t][K], then
+ * dU[xi] [K, C] (+)= Y^T[xi]^T V^T[xi]. */
 static int wino_dw(float *dw, const float *dout, const float *ymask, const float *x,
                    const fdl_conv2d_params *p, int64_t P, int64_t Q) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
-    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, KC36 = 36 * K * C;
-    wino_grid g = {FDL_CDIV(P, 4), FDL_CDIV(Q, 4), 0};
-    g.T = p->N * g.TH * g.TW;
-    const int64_t Tb = block_tiles(C, K, g.T, WINO_DW_BLOCK_BYTES), nblk = FDL_CDIV(g.T, Tb);
+    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, N = p->N, KC36 = 36 * K * C;
+    const int64_t TH = FDL_CDIV(P, 4), TW = FDL_CDIV(Q, 4), G = N * TH, T = G * TW;
+    const int64_t Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = 4 * TW + 2, Wq = 4 * TW;
+    const int64_t rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW, G, WINO_MAX_SLOTS);
+    const int64_t Tb = rb * TW;
+    const int64_t nblk = FDL_CDIV(G, rb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
-    const int64_t sv = plane_stride(C * Tb), sy = plane_stride(K * Tb), per = 36 * (sv + sy);
-    const int nt = threads_for_macs(p->N * K * C * 9 * P * Q, ns);
-    float *slots = fdl_scratch_get((size_t)(ns * KC36 + nt * per) * sizeof(float));
+    const int64_t sx = FDL_CDIV((4 * rb + 2 * FDL_MIN(rb, N)) * Wp * Cp, 16) * 16;
+    const int64_t sg = FDL_CDIV(4 * rb * Wq * Kp, 16) * 16;
+    const int64_t sv = plane_stride(Cp * Tb), sy = plane_stride(Kp * Tb);
+    const int64_t per = sx + sg + 36 * (sv + sy);
+    const int nt = threads_for_macs(N * K * C * 9 * P * Q, ns);
+    const int64_t sslots = FDL_CDIV(ns * KC36, 16) * 16;   /* buf stays 64-byte aligned */
+    float *slots = fdl_scratch_get((size_t)(sslots + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
-    float *buf = slots + ns * KC36;
+    float *buf = slots + sslots;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t sl = 0; sl < ns; sl++) {
-        float *V = buf + per * thread_id(), *Y = V + 36 * sv, *dU = slots + sl * KC36;
+        float *X = buf + per * thread_id(), *Gs = X + sx, *V = Gs + sg, *Y = V + 36 * sv;
+        float *dU = slots + sl * KC36;
         for (int64_t b = sl; b < nblk; b += ns) {
-            const int64_t t0 = b * Tb, nb = FDL_MIN(Tb, g.T - t0), ng = FDL_CDIV(nb, NN_WINO_L);
-            nn_wino_lanes Lin[WINO_TB_MAX / NN_WINO_L], Lout[WINO_TB_MAX / NN_WINO_L];
-            for (int64_t q = 0; q < ng; q++) {
-                const int64_t tq = t0 + q * NN_WINO_L;
-                lanes_of(&Lin[q], &g, tq, nb - q * NN_WINO_L, C, H, W, p->pad_h, p->pad_w, 6);
-                lanes_of(&Lout[q], &g, tq, nb - q * NN_WINO_L, K, P, Q, 0, 0, 4);
+            const int64_t g0 = b * rb, g1 = FDL_MIN(G, g0 + rb);
+            int64_t t = 0;
+            float *Xp = X, *Gp = Gs;
+            for (int64_t g = g0; g < g1;) {
+                const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+                const int64_t xrows = 4 * (r1 - r0) + 2, grows = 4 * (r1 - r0);
+                const int64_t go = n * K * P * Q;
+                kr->pack(Xp, x + n * C * H * W, NULL, C, H, W, 4 * r0 - p->pad_h, xrows,
+                         p->pad_w, Wp, Cp);
+                kr->pack(Gp, dout + go, ymask ? ymask + go : NULL, K, P, Q, 4 * r0, grows, 0,
+                         Wq, Kp);
+                for (int64_t r = 0; r < r1 - r0; r++)
+                    for (int64_t c = 0; c < TW; c++, t++) {
+                        for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
+                            kr->input_c(V + t * Cp + c0, sv,
+                                        Xp + (4 * r * Wp + 4 * c) * Cp + c0, Wp * Cp, Cp);
+                        for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
+                            kr->grad_c(Y + t * Kp + k0, sy,
+                                       Gp + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp);
+                    }
+                Xp += xrows * Wp * Cp;
+                Gp += grows * Wq * Kp;
+                g += r1 - r0;
             }
-            for (int64_t c = 0; c < C; c++)
-                for (int64_t q = 0; q < ng; q++)
-                    kr->input(V + c * Tb + q * NN_WINO_L, sv, x + c * H * W, H, W, &Lin[q],
-                              NULL);
-            for (int64_t k = 0; k < K; k++)
-                for (int64_t q = 0; q < ng; q++)
-                    kr->grad(Y + k * Tb + q * NN_WINO_L, sy, dout + k * P * Q, P, Q,
-                             &Lout[q], ymask ? ymask + k * P * Q : NULL);
-            const int64_t cols = ng * NN_WINO_L;
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
-            WINO_NOTE(err, fdl_sgemm_strided_batched(0, 1, K, C, cols, 1.0f, Y, Tb, sy,
-                                                     V, Tb, sv, b == sl ? 0.0f : 1.0f,
-                                                     dU, C, K * C, 36));
+            WINO_NOTE(err, fdl_sgemm_strided_batched(1, 0, K, C, t, 1.0f, Y, Kp, sy, V, Cp,
+                                                     sv, b == sl ? 0.0f : 1.0f, dU, C, K * C,
+                                                     36));
         }
     }
     /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
