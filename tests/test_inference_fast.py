@@ -49,18 +49,19 @@ def test_direct_path_skips_the_functions_only_without_grad(monkeypatch):
     x = fastdl.randn(1, 7)
     lin = _Counting(monkeypatch, _fn.Linear)
     act = _Counting(monkeypatch, _fn.Activation)
+    linrelu = _Counting(monkeypatch, _fn.LinearReLU)   # the Sequential's Linear + ReLU
     with fastdl.inference_mode():
         m(x)
-    assert (lin.n, act.n) == (0, 0)
+    assert (lin.n, act.n, linrelu.n) == (0, 0, 0)
     m(x)
-    assert (lin.n, act.n) == (4, 4)
+    assert (lin.n, act.n, linrelu.n) == (3, 3, 1)
     # inputs Linear's direct path does not take: 3-D input, another dtype (the
     # activations take any float Tensor directly), and a plain array
     with fastdl.inference_mode():
         y3 = m(fastdl.randn(2, 1, 7))
         y64 = m[0](fastdl.randn(1, 7, dtype=fastdl.float64))
         ya = m[1](np.ones((2, 3), np.float32))
-    assert lin.n == 4 + 4 + 1 and act.n == 4 + 1
+    assert lin.n == 3 + 3 + 1 and linrelu.n == 1 + 1 and act.n == 3 + 1
     assert y3.shape == (2, 1, 3) and y64.dtype == fastdl.float64 and ya.shape == (2, 3)
 
 

@@ -27,6 +27,9 @@ typedef struct {
     /* d[i] += a * exp(x[i] - shift): the softmax part of a cross-entropy gradient */
     void (*expadd_f32)(int64_t n, float *d, const float *x, float shift, float a);
     void (*expadd_f64)(int64_t n, double *d, const double *x, double shift, double a);
+    /* lse[r] = lse_f32(C, x + r C) for r < n <= 16, 1 <= C <= 16, bitwise */
+    void (*lse16_f32)(int64_t n, int64_t C, const float *x, float *lse);
+    void (*lse16_f64)(int64_t n, int64_t C, const double *x, double *lse);
 } nn_act_rows;
 
 const nn_act_rows *nn_act_rows_active(void);

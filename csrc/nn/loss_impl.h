@@ -150,27 +150,48 @@ static void FN(nn_kl_div_backward)(T *dx, const T *x, const T *y, const T *dout,
 /* loss[N] = w[t] (lse - x[t]) mixed with label smoothing; lse[N] saved.
  * Ignored rows get loss 0. Per-row losses are not divided by anything:
  * the caller applies the reduction. */
+static T FN(ce_row_loss)(T l, const T *xr, int64_t t, const T *weight, int64_t C,
+                          T label_smoothing) {
+    T wy = weight ? weight[t] : (T)1;
+    T out = wy * (l - xr[t]);
+    if (label_smoothing > 0) {
+        T sm = 0;
+        if (weight) for (int64_t c = 0; c < C; c++) sm += weight[c] * (l - xr[c]);
+        else for (int64_t c = 0; c < C; c++) sm += l - xr[c];
+        out = ((T)1 - label_smoothing) * out + label_smoothing / (T)C * sm;
+    }
+    return out;
+}
+
 static void FN(nn_cross_entropy_forward)(T *loss, T *lse, const T *x, const int64_t *target,
                                    const T *weight, int64_t N, int64_t C, int64_t ignore_index,
                                    T label_smoothing) {
     const nn_act_rows *rows = nn_act_rows_active();
     int nt_ = fdl_threads_for(N * C);
+    if (C >= 1 && C <= 16) {
+        /* few classes: the log-sum-exps of 16 rows at once, one vector lane per row
+         * (bitwise the per-row values; see act_rows.h lse16) */
+        const int64_t nb = FDL_CDIV(N, 16);
+        NN_OMP_FOR
+        for (int64_t b = 0; b < nb; b++) {
+            const int64_t i0 = b * 16, i1 = FDL_MIN(N, i0 + 16);
+            rows->FDL_CAT(lse16, S)(i1 - i0, C, x + i0 * C, lse + i0);
+            for (int64_t i = i0; i < i1; i++) {
+                int64_t t = target[i];
+                loss[i] = t == ignore_index ? (T)0
+                    : FN(ce_row_loss)(lse[i], x + i * C, t, weight, C, label_smoothing);
+            }
+        }
+        return;
+    }
     NN_OMP_FOR
     for (int64_t i = 0; i < N; i++) {
         const T *xr = x + i * C;
         T l = rows->FDL_CAT(lse, S)(C, xr);
         lse[i] = l;
         int64_t t = target[i];
-        if (t == ignore_index) { loss[i] = 0; continue; }
-        T wy = weight ? weight[t] : (T)1;
-        T out = wy * (l - xr[t]);
-        if (label_smoothing > 0) {
-            T sm = 0;
-            if (weight) for (int64_t c = 0; c < C; c++) sm += weight[c] * (l - xr[c]);
-            else for (int64_t c = 0; c < C; c++) sm += l - xr[c];
-            out = ((T)1 - label_smoothing) * out + label_smoothing / (T)C * sm;
-        }
-        loss[i] = out;
+        loss[i] = t == ignore_index ? (T)0
+            : FN(ce_row_loss)(l, xr, t, weight, C, label_smoothing);
     }
 }
 

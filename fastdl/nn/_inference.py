@@ -26,19 +26,20 @@ def direct():
     return not _mode.enabled and _KF["apply"] is _APPLY
 
 
-def linear(x, weight, bias):
-    """x @ weight.T + bias for a 2-D Tensor x of weight's dtype and width, else None."""
+def linear(x, weight, bias, relu=False):
+    """x @ weight.T + bias (then relu when relu is True) for a 2-D Tensor x of weight's
+    dtype and width, else None."""
     if type(x) is not Tensor:
         return None
     xd, wd = x._data, weight._data
     if xd.ndim != 2 or xd.dtype != wd.dtype or xd.shape[1] != wd.shape[1]:
         return None
     if bias is None:
-        return Tensor._wrap(_gemm.matmul(xd, wd, transb=True))
+        return Tensor._wrap(_gemm.matmul(xd, wd, transb=True, relu=relu))
     bd = bias._data
     if bd.dtype != wd.dtype:
         return None
-    return Tensor._wrap(_gemm.matmul(xd, wd, transb=True, bias=bd))
+    return Tensor._wrap(_gemm.matmul(xd, wd, transb=True, bias=bd, relu=relu))
 
 
 def activation(name, x):

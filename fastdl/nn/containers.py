@@ -1,9 +1,10 @@
 """Sequential, ModuleList, ModuleDict (PyTorch semantics)."""
 from collections import OrderedDict
 
-from fastdl.nn.layers import (BatchNorm1d, BatchNorm2d, Conv2d, ReLU, _bn_relu_call,
+from fastdl.nn.layers import (BatchNorm1d, BatchNorm2d, Conv2d, Linear, ReLU, _bn_relu_call,
                               _bn_relu_pair, _conv_relu_call, _conv_relu_pair,
-                              _conv_relu_pool_call, _relu_pool_call, _relu_pool_pair)
+                              _conv_relu_pool_call, _linear_relu_call, _linear_relu_pair,
+                              _relu_pool_call, _relu_pool_pair)
 from fastdl.nn.module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -72,9 +73,9 @@ class Sequential(Module):
     def forward(self, input):
         """Run the input through every module in order.
 
-        Without forward hooks on the modules involved, a Conv2d (or BatchNorm1d/2d)
-        directly followed by a ReLU runs as one fused convolution + bias + ReLU
-        (batch_norm + ReLU) node, and a ReLU directly followed by a MaxPool2d (without
+        Without forward hooks on the modules involved, a Linear, Conv2d (or
+        BatchNorm1d/2d) directly followed by a ReLU runs as one fused GEMM or
+        convolution + bias + ReLU (batch_norm + ReLU) node, and a ReLU directly followed by a MaxPool2d (without
         return_indices) as one max-pool + ReLU node on the pooled output (relu and max
         commute): Conv2d, ReLU, MaxPool2d becomes the plain convolution and that node.
         Same values and gradients, fewer passes."""
@@ -83,7 +84,10 @@ class Sequential(Module):
         while i < n:
             m = mods[i]
             tm = type(m)
-            if tm is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
+            if tm is Linear and i + 1 < n and _linear_relu_pair(m, mods[i + 1]):
+                input = _linear_relu_call(m, mods[i + 1], input)
+                i += 2
+            elif tm is Conv2d and i + 1 < n and _conv_relu_pair(m, mods[i + 1]):
                 if i + 2 < n and _relu_pool_pair(mods[i + 1], mods[i + 2]):
                     out = _conv_relu_pool_call(m, mods[i + 1], mods[i + 2], input)
                     if out is not None:

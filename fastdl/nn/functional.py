@@ -107,6 +107,12 @@ def linear(input, weight, bias=None):
         >>> y.shape
         (4, 5)
     """
+    return _linear(input, weight, bias, False)
+
+
+def _linear(input, weight, bias, relu):
+    """linear(input, weight, bias), then relu in the GEMM's epilogue when relu is True
+    (one node; nn.Sequential's Linear + ReLU)."""
     if (isinstance(input, Tensor) and isinstance(weight, Tensor)
             and input._data.dtype == weight._data.dtype
             and (bias is None or (isinstance(bias, Tensor)
@@ -128,7 +134,7 @@ def linear(input, weight, bias=None):
     if b is not None and b._data.shape != (wd.shape[0],):
         raise ValueError("linear: bias must have shape (%d,), got %s"
                          % (wd.shape[0], b._data.shape))
-    return _fn.Linear.apply(x, w, b)
+    return (_fn.LinearReLU if relu else _fn.Linear).apply(x, w, b)
 
 
 # ---- activations -------------------------------------------------------------------

@@ -120,17 +120,23 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        return self._forward(input, False)
+
+    def _forward(self, input, relu):
+        """forward(input), then relu in the GEMM's epilogue when relu is True (nn.Sequential's
+        Linear + ReLU)."""
+        ps = self._parameters       # self.weight would go through Module.__getattr__
+        w = ps.get("weight")
+        w = self.weight if w is None else w
+        b = ps["bias"] if "bias" in ps else self.bias
         if _inference.direct():         # no graph: the GEMM alone when the checks cannot fail
-            y = _inference.linear(input, self.weight, self.bias)
+            y = _inference.linear(input, w, b, relu)
             if y is not None:
                 return y
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError("Linear: expected input of shape (*, %d), got %s"
                              % (self.in_features, tuple(input.shape)))
-        ps = self._parameters       # self.weight would go through Module.__getattr__
-        w = ps.get("weight")
-        return F.linear(input, self.weight if w is None else w,
-                        ps["bias"] if "bias" in ps else self.bias)
+        return F._linear(input, w, b, relu)
 
     def extra_repr(self):
         return "in_features=%d, out_features=%d, bias=%s" % (
@@ -759,6 +765,23 @@ class Conv2d(_ConvNd):
 
 _CONV2D_FORWARD = Conv2d.forward
 _RELU_FORWARD = ReLU.forward
+_LINEAR_FORWARD = Linear.forward
+
+
+def _linear_relu_pair(a, b):
+    """Whether Linear a followed by ReLU b (in a Sequential) may run as one fused node, on
+    the same terms as _conv_relu_pair."""
+    return (type(a) is Linear and type(b) is ReLU and not a._forward_hooks
+            and not b._forward_hooks and "forward" not in a.__dict__
+            and "forward" not in b.__dict__ and Linear.forward is _LINEAR_FORWARD
+            and ReLU.forward is _RELU_FORWARD)
+
+
+def _linear_relu_call(lin, relu, input):
+    """relu(lin(input)) as one GEMM with a bias + ReLU epilogue (and one autograd node)."""
+    out = lin._forward(input, True)
+    lin.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
+    return out
 
 
 def _conv_relu_pair(a, b):

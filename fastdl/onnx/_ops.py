@@ -384,6 +384,11 @@ def _conv2d(rec, cls, args, outs):
                      dilations=list(dilation), group=int(groups))]
 
 
+def _linear_relu(rec, cls, args, outs):
+    # the fused Linear + ReLU node of a Sequential: ONNX's Gemm (or MatMul + Add), then Relu
+    return [rec.node("Relu", [_linear(rec, cls, args, outs)[0]])]
+
+
 def _conv2d_relu(rec, cls, args, outs):
     # the fused Conv2d + ReLU node of a Sequential: ONNX's Conv, then Relu
     return [rec.node("Relu", [_conv2d(rec, cls, args, outs)[0]])]
@@ -491,7 +496,7 @@ CONVERTERS = {
     "Unary": _unary, "To": _to, "Sum": _sum_mean, "Mean": _sum_mean, "Extreme": _extreme,
     "MaxMinDim": _max_min_dim, "Matmul": _matmul, "View": _view, "Permute": _permute,
     "Expand": _expand, "Index": _index, "Cat": _cat, "Split": _split,
-    "Linear": _linear, "Activation": _activation, "Softmax": _softmax,
+    "Linear": _linear, "LinearReLU": _linear_relu, "Activation": _activation, "Softmax": _softmax,
     "MaxPool2d": _max_pool, "MaxPool2dWin": _max_pool_win, "AvgPool2d": _avg_pool,
     "AdaptiveAvgPool2d": _adaptive_avg_pool,
     "BatchNorm": _batch_norm, "LayerNorm": _layer_norm, "Dropout": _dropout,

@@ -58,18 +58,47 @@ class Linear(KernelFunction):
     @staticmethod
     def backward(ctx, g):
         x2, w = ctx.saved_tensors
-        rx, rw, rb = ctx.needs_input_grad
-        gemm = _gemm_mod
-        g2 = g if g.ndim == 2 else g.reshape(x2.shape[0], w.shape[0])
-        gx = None
-        if rx:
-            gx = gemm.matmul(g2, w)
-            xs = ctx.inputs[0]._data.shape
-            if len(xs) != 2:
-                gx = gx.reshape(xs)
-        gw = gemm.matmul(g2, x2, transa=True) if rw else None
-        gb = _core.sum(g2, (0,), False) if rb else None
-        return gx, gw, gb
+        return _linear_grads(ctx, g if g.ndim == 2 else g.reshape(x2.shape[0], w.shape[0]),
+                             x2, w)
+
+
+def _linear_grads(ctx, g2, x2, w):
+    """(dx, dw, db) of y = x @ w.T + b from the row gradient g2 [M, out]."""
+    rx, rw, rb = ctx.needs_input_grad
+    gemm = _gemm_mod
+    gx = None
+    if rx:
+        gx = gemm.matmul(g2, w)
+        xs = ctx.inputs[0]._data.shape
+        if len(xs) != 2:
+            gx = gx.reshape(xs)
+    gw = gemm.matmul(g2, x2, transa=True) if rw else None
+    gb = _core.sum(g2, (0,), False) if rb else None
+    return gx, gw, gb
+
+
+class LinearReLU(KernelFunction):
+    """relu(x @ w.T + b) (nn.Sequential's Linear + ReLU): the GEMM's epilogue adds the
+    bias and clamps in the same pass; backward masks the incoming gradient by the saved
+    output (y > 0, as ReLU's backward does), over the gradient itself when nothing else
+    holds it, then runs Linear's GEMMs."""
+
+    n_inputs = 3
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+        y = _gemm_mod.matmul(x2, w, transb=True, bias=b, relu=True)
+        ctx.save_for_backward(x2, w, y)
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    @writes_over_grad
+    def backward(ctx, g):
+        x2, w, y = ctx.saved_tensors
+        g2 = _nn.relu_backward(y, g if g.ndim == 2 else g.reshape(y.shape),
+                               inplace=ctx._grad_free)
+        return _linear_grads(ctx, g2, x2, w)
 
 
 def _act_entry(name, kernel, params):
