@@ -98,6 +98,13 @@ CASES = {
     "s2_pad_only_taps": (3, 4, 1, 7, 5, 3, 5, (2, 2), (2, 2), (1, 1), 1),
     # stride 2 with dilation 2: only phase 0 is read, the gather path (no planes)
     "s2_dilation2_no_planes": (2, 4, 17, 15, 5, 3, 3, (2, 2), (2, 2), (2, 2), 1),
+    # 3x3 pad 1 on 1x1 maps keeps one tap, which reads the input in place: the
+    # direct path (no planes, no im2col), batched and grouped
+    "s1_1x1_maps_one_tap": (9, 12, 1, 1, 10, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "s1_1x1_maps_one_tap_grouped": (3, 6, 1, 1, 9, 3, 3, (1, 1), (1, 1), (1, 1), 3),
+    "s1_1x1_maps_dilated": (2, 5, 1, 1, 7, 3, 3, (1, 1), (2, 2), (2, 2), 1),
+    # one row of taps kept (H = 1), all three columns: planes
+    "s1_one_row_of_taps": (2, 5, 1, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1), 1),
 }
 
 

@@ -112,7 +112,8 @@ typedef struct {
     int64_t nr, ns, crs;          /* taps kept per dimension, GEMM depth */
     int cropped;                  /* some tap left out */
     int64_t rl[CONV_MAX_TAPS], sl[CONV_MAX_TAPS];
-    int direct;                   /* 1x1, stride 1, no padding */
+    int direct;                   /* the patch matrix is the input: one kept tap,
+                                   * stride 1, reading input (p, q) for output (p, q) */
     int depthwise;                /* groups == C == K > 1 */
     int per_sample;               /* forward by sample */
     int dw_t;                     /* weight gradient as dW^T = col @ dout^T (CRS < Kg) */
@@ -220,8 +221,12 @@ static int conv_plan_make(const fdl_conv2d_params *p, conv_plan *pl) {
     }
     pl->crs = pl->Cg * pl->nr * pl->ns;
     conv_plan_planes(p, pl);
-    pl->direct = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-                 p->pad_h == 0 && p->pad_w == 0;
+    /* 1x1 unpadded, or a kernel cropped to the one tap that reads the input
+     * in place (3x3 pad 1 on 1x1 maps: the last stage of a ResNet on small
+     * images, where planes or im2col would copy the input row by row) */
+    pl->direct = pl->nr == 1 && pl->ns == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                 pl->P == p->H && pl->Q == p->W && tap_r(pl, 0) * p->dil_h == p->pad_h &&
+                 tap_s(pl, 0) * p->dil_w == p->pad_w;
     pl->depthwise = p->groups > 1 && p->groups == p->C && p->groups == p->K;
     pl->planes = pl->planes && !pl->direct && !pl->depthwise;
     pl->per_sample = pl->PQ >= CONV_SAMPLE_PQ;

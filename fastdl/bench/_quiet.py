@@ -6,7 +6,8 @@ do the same. On a machine with few cores a fastdl GEMM started meanwhile
 shares its cores with them and runs at about half speed. The benchmarks
 therefore time fastdl first, wait for the process to go quiet before each
 fastdl timing (`wait_quiet`), interleave repeats of the frameworks they
-compare (`interleaved`) and quote medians.
+compare (`interleaved`, which also wakes each framework's own threads before
+timing it) and quote medians.
 
 The frameworks' allocators differ too: see `fair_allocator`.
 """
@@ -69,13 +70,19 @@ def wait_quiet(max_wait=2.0, interval=0.01, threshold=0.05):
     return time.perf_counter() - t0
 
 
-def interleaved(fns, repeats, quiet=(0,), clock=time.perf_counter):
-    """Median seconds of each callable in fns, timed round-robin.
+def interleaved(fns, repeats, clock=time.perf_counter):
+    """Median seconds of each callable in fns, timed round-robin, each from the same start.
 
-    One warm-up call each, then `repeats` rounds calling fns[0], fns[1], ...
-    in turn; before the callables whose index is in `quiet` (fastdl's, by
-    default the first) the process waits until the other frameworks' worker
-    threads have stopped spinning. A None entry gives nan.
+    One warm-up call each, then `repeats` rounds; in a round each callable in
+    turn waits until the process is quiet (no other framework's worker still
+    spinning on the cores), is called once untimed to wake its own thread
+    pool, and is then timed once. So every framework is timed as in a
+    training loop, with its own workers awake and nobody else's spinning: on
+    a virtual machine an idle core takes up to milliseconds to wake, and the
+    framework timed right after another one would otherwise start on cores the
+    first one just woke, while that one paid for waking them (measured on 2
+    cores: a 3.5 ms fastdl conv step took 4-12 ms after a pause). A None entry
+    gives nan.
 
     Example:
         >>> from fastdl.bench._quiet import interleaved
@@ -88,8 +95,8 @@ def interleaved(fns, repeats, quiet=(0,), clock=time.perf_counter):
     samples = {i: [] for i in live}
     for _ in range(repeats):
         for i in live:
-            if i in quiet:
-                wait_quiet(max_wait=0.5)
+            wait_quiet(max_wait=0.5)
+            fns[i]()
             t = clock()
             fns[i]()
             samples[i].append(clock() - t)

@@ -14,10 +14,12 @@ of the peak; memory-bound ops give GB/s (the minimum bytes the op must move:
 inputs and outputs of forward and backward, once) and the share of the copy
 bandwidth. The last table lists issue 13's targets with the measured ratios.
 
-Timing: fastdl and PyTorch at 2 threads alternate call by call, and before
-each fastdl call the process waits until no other thread of it is spinning
-(OpenBLAS and PyTorch's OpenMP workers spin after their calls and would halve
-fastdl's speed); medians; the same again at 1 thread. NumPy is timed afterwards.
+Timing: fastdl and PyTorch at 2 threads alternate call by call; before each
+timed call the process waits until no thread of it is spinning (OpenBLAS and
+the OpenMP workers spin after their calls and would halve the next
+framework's speed), then one untimed call wakes that framework's own threads
+(fastdl.bench._quiet.interleaved); medians; the same again at 1 thread. NumPy
+is timed afterwards.
 Options: --quick (fewer repeats), --no-conv, --no-numpy, --no-torch, --smoke
 (tiny shapes, to check that the script runs).
 """
@@ -353,7 +355,8 @@ def main(argv=None):
     print("PyTorch: %s" % ("%s, 2 threads" % torch.__version__ if torch is not None
                            else "not installed (its columns are left empty)"))
     print("forward + backward, median ms of %d runs; fastdl and torch at the same thread count "
-          "timed alternately, fastdl after the process is quiet; x = fastdl's speed / torch's"
+          "timed alternately, each after the process is quiet and one untimed call that wakes "
+          "its threads; x = fastdl's speed / torch's"
           % reps)
     ratios = {}
     try:
