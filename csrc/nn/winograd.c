@@ -291,21 +291,27 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
     const int64_t Wp = 4 * TW + 2;
     const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
-    const int64_t nblk = FDL_CDIV(G, rb);
+    /* the blocks: nblk runs of G/nblk or G/nblk + 1 tile rows (at most rb),
+     * nblk a multiple of the thread count, so each thread's contiguous share
+     * of blocks has the same number of rows to within one (G = 256, rb = 9:
+     * 29 blocks of 9 and 4 rows gave one of 2 threads 135 rows, the other
+     * 121; 30 blocks of 8 or 9 rows give both 128). Blocks write disjoint
+     * outputs: the split may depend on the thread count. */
+    const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, FDL_CDIV(G, rb));
+    const int64_t nblk = FDL_MIN(G, FDL_CDIV(FDL_CDIV(G, rb), nt) * nt);
     /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
     const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
     /* X: the input strips, later one part's output strip */
     const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
     const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
     const int64_t per = sx + 36 * (sv + sm);
-    const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, nblk);
     float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
     if (!buf) return FDL_ERR_NOMEM;
     int err = FDL_OK;
     _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
     for (int64_t b = 0; b < nblk; b++) {
         float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
-        const int64_t g0 = b * rb, g1 = FDL_MIN(G, g0 + rb);
+        const int64_t g0 = b * G / nblk, g1 = (b + 1) * G / nblk;
         int64_t t = 0;
         float *Xp = X;
         for (int64_t g = g0; g < g1;) {           /* pack and transform, part by part */
@@ -343,6 +349,45 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     return err;
 }
 
+/* acc[j] += the float64 sum of d[i] (only where y[i] > 0 when y is given)
+ * over i = j mod 8: eight independent chains in a fixed order; the masked
+ * and the unmasked sum of an already masked d give the same bits. */
+/* d where y > 0, else 0, without a branch (a ReLU mask is a coin toss for
+ * the branch predictor: the branchy loop took 6% of an MNIST CNN step) */
+static inline float keep_pos(float d, float y) {
+    uint32_t b;
+    memcpy(&b, &d, sizeof b);
+    b &= 0u - (uint32_t)(y > 0.0f);
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static inline void sum8_masked(double acc[8], const float *d, const float *y, int64_t n) {
+    int64_t i = 0;
+    if (y) {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)keep_pos(d[i + j], y[i + j]);
+        for (; i < n; i++) acc[i % 8] += (double)keep_pos(d[i], y[i]);
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)d[i + j];
+        for (; i < n; i++) acc[i % 8] += (double)d[i];
+    }
+}
+
+/* db[k] += the sum of dout[., k] (where y > 0 when y is given), in a fixed order */
+static void db_channel(float *db, const float *dout, const float *y, int64_t N, int64_t K,
+                       int64_t PQ, int64_t k) {
+    double acc[8] = {0};
+    for (int64_t n = 0; n < N; n++) {
+        const int64_t o = (n * K + k) * PQ;
+        if (y) sum8_masked(acc, dout + o, y + o, PQ);
+        else sum8_masked(acc, dout + o, NULL, PQ);
+    }
+    db[k] += (float)(((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                     ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+}
+
 /* dw's blocks: its products are K x C x Tb, so deeper blocks (Tb up to 4x
  * the forward's) amortize the update of dU; measured equal or better
  * (46.3 against 48.8 ms at C = K = 64, 32x32, 1 thread). */
@@ -358,7 +403,7 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
  * as in wino_conv: x packed and transformed into V^T[xi][t][C], dout packed
  * (4 rows a tile row, no padding) and transformed into Y^T[xi][t][K], then
  * dU[xi] [K, C] (+)= Y^T[xi]^T V^T[xi]. */
-static int wino_dw(float *dw, const float *dout, const float *ymask, const float *x,
+static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, const float *x,
                    const fdl_conv2d_params *p, int64_t P, int64_t Q) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t C = p->C, K = p->K, H = p->H, W = p->W, N = p->N, KC36 = 36 * K * C;
@@ -415,20 +460,22 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
                                                      36));
         }
     }
-    /* slot 0 += slots 1.. in slot order, then dw += G^T dU G, 16 c at a time
-     * (dU's 36 planes are 4 KiB multiples apart, see filter_transform) */
-    int ntr = fdl_threads_for(KC36 * ns);
-    (void)ntr;   /* unused in a build without OpenMP */
-    _Pragma("omp parallel for schedule(static) num_threads(ntr) if(ntr > 1)")
-    for (int64_t i0 = 0; i0 < KC36; i0 += 4096)
-        for (int64_t sl = 1; sl < ns; sl++) {
-            const float *src = slots + sl * KC36;
-            for (int64_t i = i0; i < FDL_MIN(i0 + 4096, KC36); i++) slots[i] += src[i];
-        }
-    int ntf = fdl_threads_for(KC36);
+    /* one region: per output channel k, slot 0 += slots 1.. in slot order
+     * (per element, as before), dw[k] += G^T dU[k] G 16 c at a time (dU's 36
+     * planes are 4 KiB multiples apart, see filter_transform) and db[k]: one
+     * fork and join instead of three */
+    const int64_t PQ = P * Q;
+    int ntf = fdl_threads_for(KC36 * ns + (db ? N * K * PQ : 0));
     (void)ntf;   /* unused in a build without OpenMP */
     _Pragma("omp parallel for schedule(static) num_threads(ntf) if(ntf > 1)")
-    for (int64_t k = 0; k < K; k++)
+    for (int64_t k = 0; k < K; k++) {
+        for (int xi = 0; xi < 36; xi++) {
+            float *dst = slots + (xi * K + k) * C;
+            for (int64_t sl = 1; sl < ns; sl++) {
+                const float *src = slots + sl * KC36 + (xi * K + k) * C;
+                for (int64_t c = 0; c < C; c++) dst[c] += src[c];
+            }
+        }
         for (int64_t c0 = 0; c0 < C; c0 += 16) {
             const int64_t nc = FDL_MIN(16, C - c0);
             float u16[36][16];
@@ -440,37 +487,13 @@ static int wino_dw(float *dw, const float *dout, const float *ymask, const float
                 filter_tf_back(dw + (k * C + c0 + c) * 9, u);
             }
         }
+        if (db) db_channel(db, dout, ymask, N, K, PQ, k);
+    }
     fdl_scratch_put(slots);
     return err;
 }
 
 /* ---- entry points (hooked at the top of conv.c's float32 functions) ---------------- */
-
-/* acc[j] += the float64 sum of d[i] (only where y[i] > 0 when y is given)
- * over i = j mod 8: eight independent chains in a fixed order; the masked
- * and the unmasked sum of an already masked d give the same bits. */
-/* d where y > 0, else 0, without a branch (a ReLU mask is a coin toss for
- * the branch predictor: the branchy loop took 6% of an MNIST CNN step) */
-static inline float keep_pos(float d, float y) {
-    uint32_t b;
-    memcpy(&b, &d, sizeof b);
-    b &= 0u - (uint32_t)(y > 0.0f);
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
-static inline void sum8_masked(double acc[8], const float *d, const float *y, int64_t n) {
-    int64_t i = 0;
-    if (y) {
-        for (; i + 8 <= n; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += (double)keep_pos(d[i + j], y[i + j]);
-        for (; i < n; i++) acc[i % 8] += (double)keep_pos(d[i], y[i]);
-    } else {
-        for (; i + 8 <= n; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += (double)d[i + j];
-        for (; i < n; i++) acc[i % 8] += (double)d[i];
-    }
-}
 
 static int ws_ok(const fdl_conv2d_params *p, const void *ws, int64_t ws_bytes) {
     return ws && ws_bytes >= fdl_conv2d_workspace_size(p, 1);
@@ -515,22 +538,14 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
                        2 - p->pad_w);
         fdl_scratch_put(U);
     }
-    if (dw && st == FDL_OK) st = wino_dw(dw, dout, y, x, p, P, Q);
-    if (db && st == FDL_OK) {
+    if (dw && st == FDL_OK) {
+        st = wino_dw(dw, db, dout, y, x, p, P, Q);   /* db with dw's last pass */
+    } else if (db && st == FDL_OK) {
         const int64_t PQ = P * Q;
         int ntb = fdl_threads_for(p->N * p->K * PQ);
         (void)ntb;   /* unused in a build without OpenMP */
         _Pragma("omp parallel for schedule(static) num_threads(ntb) if(ntb > 1)")
-        for (int64_t k = 0; k < p->K; k++) {
-            double acc[8] = {0};
-            for (int64_t n = 0; n < p->N; n++) {
-                const int64_t o = (n * p->K + k) * PQ;
-                if (y) sum8_masked(acc, dout + o, y + o, PQ);
-                else sum8_masked(acc, dout + o, NULL, PQ);
-            }
-            db[k] += (float)(((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                             ((acc[4] + acc[5]) + (acc[6] + acc[7])));
-        }
+        for (int64_t k = 0; k < p->K; k++) db_channel(db, dout, y, p->N, p->K, PQ, k);
     }
     *status = st;
     return 1;
