@@ -194,9 +194,9 @@ static void filter_tf_back(float *g9, const double u[36]) {
  * [Ko][Ci][3][3]) or, when dx, the rotated transpose (w as [Ci][Ko][3][3]:
  * U[xi][k][c] from w[k][c]) */
 static void filter_transform(float *U, const float *w, int64_t Ko, int64_t Ci, int dx) {
-    int nt = fdl_threads_for(Ko * Ci * 36);
-    (void)nt;   /* unused in a build without OpenMP */
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    /* called by every thread of wino_conv's team: a work-shared loop, its
+     * end a barrier (the team then reads all of U) */
+    _Pragma("omp for schedule(static)")
     for (int64_t i = 0; i < Ci; i++)
         for (int64_t o0 = 0; o0 < Ko; o0 += 16) {
             /* 16 filters at a time: U's 36 planes are 4 KiB multiples apart,
@@ -282,8 +282,8 @@ static inline int thread_id(void) {
  * M^T[xi][t][Ko] = V^T[xi] U[xi], transformed back part by part into a
  * strip of 4*rows output rows and Wq columns, and unpacked. */
 static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
-                     const float *inmask, const float *U, int64_t N, int64_t Ci, int64_t Hi,
-                     int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
+                     const float *inmask, const float *w, int wdx, int64_t N, int64_t Ci,
+                     int64_t Hi, int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
     const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
     const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
     const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
@@ -305,10 +305,17 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
     const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
     const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
     const int64_t per = sx + 36 * (sv + sm);
-    float *buf = fdl_scratch_get((size_t)per * nt * sizeof(float));
-    if (!buf) return FDL_ERR_NOMEM;
+    const int64_t su = FDL_CDIV(36 * Ci * Ko, 16) * 16;   /* buf stays 64-byte aligned */
+    float *U = fdl_scratch_get((size_t)(su + per * nt) * sizeof(float));
+    if (!U) return FDL_ERR_NOMEM;
+    float *buf = U + su;
     int err = FDL_OK;
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    /* one region: the filter transform (U[36][Ci][Ko] from w), a barrier,
+     * then the blocks (a second fork and join measured as libgomp spin) */
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
+    {
+    filter_transform(U, w, Ko, Ci, wdx);
+    _Pragma("omp for schedule(static)")
     for (int64_t b = 0; b < nblk; b++) {
         float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
         const int64_t g0 = b * G / nblk, g1 = (b + 1) * G / nblk;
@@ -345,7 +352,8 @@ static int wino_conv(float *out, int accumulate, const float *bias, int relu, co
             g += r1 - r0;
         }
     }
-    fdl_scratch_put(buf);
+    }
+    fdl_scratch_put(U);
     return err;
 }
 
@@ -506,15 +514,8 @@ int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const
     if (fdl_conv2d_output_size(p, &P, &Q) != FDL_OK || !wino_use(p) || !out || !x || !w ||
         !ws_ok(p, ws, ws_bytes))
         return 0;
-    float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
-    if (!U) {
-        *status = FDL_ERR_NOMEM;
-        return 1;
-    }
-    filter_transform(U, w, p->K, p->C, 0);
-    *status = wino_conv(out, 0, bias, relu, x, NULL, U, p->N, p->C, p->H, p->W, p->K,
+    *status = wino_conv(out, 0, bias, relu, x, NULL, w, 0, p->N, p->C, p->H, p->W, p->K,
                         p->pad_h, p->pad_w);
-    fdl_scratch_put(U);
     return 1;
 }
 
@@ -527,17 +528,9 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
         (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
         return 0;
     int st = FDL_OK;
-    if (dx) {
-        float *U = fdl_scratch_get((size_t)36 * p->K * p->C * sizeof(float));
-        if (!U) {
-            *status = FDL_ERR_NOMEM;
-            return 1;
-        }
-        filter_transform(U, w, p->C, p->K, 1);
-        st = wino_conv(dx, dx_acc, NULL, 0, dout, y, U, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
+    if (dx)
+        st = wino_conv(dx, dx_acc, NULL, 0, dout, y, w, 1, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
                        2 - p->pad_w);
-        fdl_scratch_put(U);
-    }
     if (dw && st == FDL_OK) {
         st = wino_dw(dw, db, dout, y, x, p, P, Q);   /* db with dw's last pass */
     } else if (db && st == FDL_OK) {
