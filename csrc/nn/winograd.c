@@ -468,22 +468,25 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
                                                      36));
         }
     }
-    /* one region: per output channel k, slot 0 += slots 1.. in slot order
-     * (per element, as before), dw[k] += G^T dU[k] G 16 c at a time (dU's 36
-     * planes are 4 KiB multiples apart, see filter_transform) and db[k]: one
-     * fork and join instead of three */
+    /* one region: slot 0 += slots 1.. in slot order (streaming, 4096
+     * elements at a time; done per output channel k, over its 36 rows of C
+     * in 8 slots, it measured 2.7x the time), a barrier, then per k
+     * dw[k] += G^T dU[k] G 16 c at a time (dU's 36 planes are 4 KiB
+     * multiples apart, see filter_transform) and db[k]: one fork and join
+     * instead of three */
     const int64_t PQ = P * Q;
     int ntf = fdl_threads_for(KC36 * ns + (db ? N * K * PQ : 0));
     (void)ntf;   /* unused in a build without OpenMP */
-    _Pragma("omp parallel for schedule(static) num_threads(ntf) if(ntf > 1)")
-    for (int64_t k = 0; k < K; k++) {
-        for (int xi = 0; xi < 36; xi++) {
-            float *dst = slots + (xi * K + k) * C;
-            for (int64_t sl = 1; sl < ns; sl++) {
-                const float *src = slots + sl * KC36 + (xi * K + k) * C;
-                for (int64_t c = 0; c < C; c++) dst[c] += src[c];
-            }
+    _Pragma("omp parallel num_threads(ntf) if(ntf > 1)")
+    {
+    _Pragma("omp for schedule(static)")
+    for (int64_t i0 = 0; i0 < KC36; i0 += 4096)
+        for (int64_t sl = 1; sl < ns; sl++) {
+            const float *src = slots + sl * KC36;
+            for (int64_t i = i0; i < FDL_MIN(i0 + 4096, KC36); i++) slots[i] += src[i];
         }
+    _Pragma("omp for schedule(static)")
+    for (int64_t k = 0; k < K; k++) {
         for (int64_t c0 = 0; c0 < C; c0 += 16) {
             const int64_t nc = FDL_MIN(16, C - c0);
             float u16[36][16];
@@ -496,6 +499,7 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
             }
         }
         if (db) db_channel(db, dout, ymask, N, K, PQ, k);
+    }
     }
     fdl_scratch_put(slots);
     return err;
