@@ -427,13 +427,21 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
     const int64_t sg = FDL_CDIV(4 * rb * Wq * Kp, 16) * 16;
     const int64_t sv = plane_stride(Cp * Tb), sy = plane_stride(Kp * Tb);
     const int64_t per = sx + sg + 36 * (sv + sy);
-    const int nt = threads_for_macs(N * K * C * 9 * P * Q, ns);
+    /* the slots' threads, or more when the slot sum and back transform
+     * (streaming) want them: the region's team runs both */
+    const int64_t PQ = P * Q;
+    const int nt = FDL_MAX(threads_for_macs(N * K * C * 9 * P * Q, ns),
+                           fdl_threads_for(KC36 * ns + (db ? N * K * PQ : 0)));
     const int64_t sslots = FDL_CDIV(ns * KC36, 16) * 16;   /* buf stays 64-byte aligned */
     float *slots = fdl_scratch_get((size_t)(sslots + nt * per) * sizeof(float));
     if (!slots) return FDL_ERR_NOMEM;
     float *buf = slots + sslots;
     int err = FDL_OK;
-    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")
+    /* one region for the slots, their sum and the back transform (each
+     * loop's end a barrier): one fork and join instead of three */
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
+    {
+    _Pragma("omp for schedule(static)")
     for (int64_t sl = 0; sl < ns; sl++) {
         float *X = buf + per * thread_id(), *Gs = X + sx, *V = Gs + sg, *Y = V + 36 * sv;
         float *dU = slots + sl * KC36;
@@ -468,17 +476,11 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
                                                      36));
         }
     }
-    /* one region: slot 0 += slots 1.. in slot order (streaming, 4096
-     * elements at a time; done per output channel k, over its 36 rows of C
-     * in 8 slots, it measured 2.7x the time), a barrier, then per k
-     * dw[k] += G^T dU[k] G 16 c at a time (dU's 36 planes are 4 KiB
-     * multiples apart, see filter_transform) and db[k]: one fork and join
-     * instead of three */
-    const int64_t PQ = P * Q;
-    int ntf = fdl_threads_for(KC36 * ns + (db ? N * K * PQ : 0));
-    (void)ntf;   /* unused in a build without OpenMP */
-    _Pragma("omp parallel num_threads(ntf) if(ntf > 1)")
-    {
+    /* slot 0 += slots 1.. in slot order (streaming, 4096 elements at a
+     * time; done per output channel k, over its 36 rows of C in 8 slots, it
+     * measured 2.7x the time), then per k dw[k] += G^T dU[k] G 16 c at a
+     * time (dU's 36 planes are 4 KiB multiples apart, see filter_transform)
+     * and db[k] */
     _Pragma("omp for schedule(static)")
     for (int64_t i0 = 0; i0 < KC36; i0 += 4096)
         for (int64_t sl = 1; sl < ns; sl++) {
