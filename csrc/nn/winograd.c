@@ -271,92 +271,6 @@ static inline int thread_id(void) {
 #endif
 }
 
-/* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
- * the transformed filter U[36][Ci][Ko], padding (ph, pw), plus bias[Ko],
- * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
- * (a fused ReLU's backward, read while packing).
- *
- * A block is rb consecutive tile rows of the batch; each image's part of it
- * is packed into a strip of 4*rows + 2 input rows of Wp columns and Cp
- * channels, its tiles transformed into V^T[xi][t][Ci], multiplied as
- * M^T[xi][t][Ko] = V^T[xi] U[xi], transformed back part by part into a
- * strip of 4*rows output rows and Wq columns, and unpacked. */
-static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
-                     const float *inmask, const float *w, int wdx, int64_t N, int64_t Ci,
-                     int64_t Hi, int64_t Wi, int64_t Ko, int64_t ph, int64_t pw) {
-    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
-    const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
-    const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
-    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L;
-    const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
-    const int64_t Wp = 4 * TW + 2;
-    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
-    /* the blocks: nblk runs of G/nblk or G/nblk + 1 tile rows (at most rb),
-     * nblk a multiple of the thread count, so each thread's contiguous share
-     * of blocks has the same number of rows to within one (G = 256, rb = 9:
-     * 29 blocks of 9 and 4 rows gave one of 2 threads 135 rows, the other
-     * 121; 30 blocks of 8 or 9 rows give both 128). Blocks write disjoint
-     * outputs: the split may depend on the thread count. */
-    const int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, FDL_CDIV(G, rb));
-    const int64_t nblk = FDL_MIN(G, FDL_CDIV(FDL_CDIV(G, rb), nt) * nt);
-    /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
-    const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
-    /* X: the input strips, later one part's output strip */
-    const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
-    const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
-    const int64_t per = sx + 36 * (sv + sm);
-    const int64_t su = FDL_CDIV(36 * Ci * Ko, 16) * 16;   /* buf stays 64-byte aligned */
-    float *U = fdl_scratch_get((size_t)(su + per * nt) * sizeof(float));
-    if (!U) return FDL_ERR_NOMEM;
-    float *buf = U + su;
-    int err = FDL_OK;
-    /* one region: the filter transform (U[36][Ci][Ko] from w), a barrier,
-     * then the blocks (a second fork and join measured as libgomp spin) */
-    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
-    {
-    filter_transform(U, w, Ko, Ci, wdx);
-    _Pragma("omp for schedule(static)")
-    for (int64_t b = 0; b < nblk; b++) {
-        float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
-        const int64_t g0 = b * G / nblk, g1 = (b + 1) * G / nblk;
-        int64_t t = 0;
-        float *Xp = X;
-        for (int64_t g = g0; g < g1;) {           /* pack and transform, part by part */
-            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
-            const int64_t nrows = 4 * (r1 - r0) + 2;
-            const int64_t io = n * Ci * Hi * Wi;
-            kr->pack(Xp, in + io, inmask ? inmask + io : NULL, Ci, Hi, Wi, 4 * r0 - ph, nrows,
-                     pw, Wp, Cp);
-            for (int64_t r = 0; r < r1 - r0; r++)
-                for (int64_t c = 0; c < TW; c++, t++)
-                    for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
-                        kr->input_c(V + t * Cp + c0, sv, Xp + (4 * r * Wp + 4 * c) * Cp + c0,
-                                    Wp * Cp, Cp);
-            Xp += nrows * Wp * Cp;
-            g += r1 - r0;
-        }
-        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, t, Ko, Ci, 1.0f, V, Cp, sv, U, Ko,
-                                                 Ci * Ko, 0.0f, M, Kp, sm, 36));
-        /* transform back into a channel-last strip, part by part, and move
-         * each part's rows into the output planes */
-        t = 0;
-        for (int64_t g = g0; g < g1;) {
-            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
-            for (int64_t r = 0; r < r1 - r0; r++)
-                for (int64_t c = 0; c < TW; c++, t++)
-                    for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
-                        kr->output_c(X + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp,
-                                     M + t * Kp + k0, sm);
-            kr->unpack(out + n * Ko * Ho * Wo, X, Ko, Ho, Wo, 4 * r0, 4 * (r1 - r0), Wq, Kp,
-                       bias, accumulate, relu);
-            g += r1 - r0;
-        }
-    }
-    }
-    fdl_scratch_put(U);
-    return err;
-}
-
 /* acc[j] += the float64 sum of d[i] (only where y[i] > 0 when y is given)
  * over i = j mod 8: eight independent chains in a fixed order; the masked
  * and the unmasked sum of an already masked d give the same bits. */
@@ -407,40 +321,68 @@ static void db_channel(float *db, const float *dout, const float *y, int64_t N, 
 #define WINO_SLOT_ELEMS ((int64_t)1 << 24)
 
 /* dw[K, C, 3, 3] += the weight gradient from x[N, C, H, W] and dout[N, K, P, Q]
- * (counted only where ymask > 0 when ymask is not NULL). Blocks of tile rows
- * as in wino_conv: x packed and transformed into V^T[xi][t][C], dout packed
- * (4 rows a tile row, no padding) and transformed into Y^T[xi][t][K], then
- * dU[xi] [K, C] (+)= Y^T[xi]^T V^T[xi]. */
-static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, const float *x,
-                   const fdl_conv2d_params *p, int64_t P, int64_t Q) {
-    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
-    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, N = p->N, KC36 = 36 * K * C;
-    const int64_t TH = FDL_CDIV(P, 4), TW = FDL_CDIV(Q, 4), G = N * TH, T = G * TW;
-    const int64_t Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L, Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
-    const int64_t Wp = 4 * TW + 2, Wq = 4 * TW;
-    const int64_t rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW, G, WINO_MAX_SLOTS);
+ * (counted only where ymask > 0 when ymask is not NULL), and db[K] += the sum
+ * of dout when db is not NULL. Blocks of tile rows as in wino_conv: x packed
+ * and transformed into V^T[xi][t][C], dout packed (4 rows a tile row, no
+ * padding) and transformed into Y^T[xi][t][K], then
+ * dU[xi] [K, C] (+)= Y^T[xi]^T V^T[xi].
+ *
+ * A job: dw_plan sizes it and takes its scratch (per-thread buffers for up
+ * to `team` threads), dw_run is called by every thread of a team (its own
+ * region in wino_dw, or after dx's blocks in wino_conv's region) and
+ * dw_done gives the scratch back. */
+typedef struct {
+    float *dw, *db;
+    const float *dout, *ymask, *x;
+    const fdl_conv2d_params *p;
+    int64_t P, Q, TH, TW, G, Cp, Kp, Wp, Wq, rb, nblk, ns, sx, sg, sv, sy, per;
+    int nt;                      /* threads it wants (the team may have more) */
+    float *slots, *buf;
+    int err;
+} wino_dw_job;
+
+static int dw_plan(wino_dw_job *j, float *dw, float *db, const float *dout, const float *ymask,
+                   const float *x, const fdl_conv2d_params *p, int64_t P, int64_t Q, int team) {
+    const int64_t C = p->C, K = p->K, N = p->N, KC36 = 36 * K * C;
+    j->dw = dw, j->db = db, j->dout = dout, j->ymask = ymask, j->x = x, j->p = p, j->P = P,
+    j->Q = Q;
+    const int64_t TH = j->TH = FDL_CDIV(P, 4), TW = j->TW = FDL_CDIV(Q, 4);
+    const int64_t G = j->G = N * TH, T = G * TW;
+    const int64_t Cp = j->Cp = FDL_CDIV(C, NN_WINO_L) * NN_WINO_L;
+    const int64_t Kp = j->Kp = FDL_CDIV(K, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = j->Wp = 4 * TW + 2, Wq = j->Wq = 4 * TW;
+    const int64_t rb = j->rb = block_rows(WINO_DW_BLOCK_BYTES, Cp + Kp, T, TW, G, WINO_MAX_SLOTS);
     const int64_t Tb = rb * TW;
-    const int64_t nblk = FDL_CDIV(G, rb);
+    const int64_t nblk = j->nblk = FDL_CDIV(G, rb);
     int64_t ns = FDL_MIN(nblk, WINO_MAX_SLOTS);
     while (ns > 1 && ns * KC36 > WINO_SLOT_ELEMS) ns--;
-    const int64_t sx = FDL_CDIV((4 * rb + 2 * FDL_MIN(rb, N)) * Wp * Cp, 16) * 16;
-    const int64_t sg = FDL_CDIV(4 * rb * Wq * Kp, 16) * 16;
-    const int64_t sv = plane_stride(Cp * Tb), sy = plane_stride(Kp * Tb);
-    const int64_t per = sx + sg + 36 * (sv + sy);
+    j->ns = ns;
+    const int64_t sx = j->sx = FDL_CDIV((4 * rb + 2 * FDL_MIN(rb, N)) * Wp * Cp, 16) * 16;
+    const int64_t sg = j->sg = FDL_CDIV(4 * rb * Wq * Kp, 16) * 16;
+    const int64_t sv = j->sv = plane_stride(Cp * Tb), sy = j->sy = plane_stride(Kp * Tb);
+    const int64_t per = j->per = sx + sg + 36 * (sv + sy);
     /* the slots' threads, or more when the slot sum and back transform
-     * (streaming) want them: the region's team runs both */
-    const int64_t PQ = P * Q;
-    const int nt = FDL_MAX(threads_for_macs(N * K * C * 9 * P * Q, ns),
-                           fdl_threads_for(KC36 * ns + (db ? N * K * PQ : 0)));
+     * (streaming) want them: the team runs both */
+    j->nt = FDL_MAX(threads_for_macs(N * K * C * 9 * P * Q, ns),
+                    fdl_threads_for(KC36 * ns + (db ? N * K * P * Q : 0)));
+    team = FDL_MAX(team, j->nt);
     const int64_t sslots = FDL_CDIV(ns * KC36, 16) * 16;   /* buf stays 64-byte aligned */
-    float *slots = fdl_scratch_get((size_t)(sslots + nt * per) * sizeof(float));
-    if (!slots) return FDL_ERR_NOMEM;
-    float *buf = slots + sslots;
-    int err = FDL_OK;
-    /* one region for the slots, their sum and the back transform (each
-     * loop's end a barrier): one fork and join instead of three */
-    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
-    {
+    j->slots = fdl_scratch_get((size_t)(sslots + team * per) * sizeof(float));
+    if (!j->slots) return FDL_ERR_NOMEM;
+    j->buf = j->slots + sslots;
+    j->err = FDL_OK;
+    return FDL_OK;
+}
+
+static void dw_run(wino_dw_job *j) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const fdl_conv2d_params *p = j->p;
+    const int64_t C = p->C, K = p->K, H = p->H, W = p->W, N = p->N, KC36 = 36 * K * C;
+    const int64_t P = j->P, Q = j->Q, TH = j->TH, TW = j->TW, G = j->G, Cp = j->Cp, Kp = j->Kp;
+    const int64_t Wp = j->Wp, Wq = j->Wq, rb = j->rb, nblk = j->nblk, ns = j->ns, sx = j->sx;
+    const int64_t sg = j->sg, sv = j->sv, sy = j->sy, per = j->per, PQ = P * Q;
+    const float *x = j->x, *dout = j->dout, *ymask = j->ymask;
+    float *slots = j->slots, *buf = j->buf, *dw = j->dw, *db = j->db;
     _Pragma("omp for schedule(static)")
     for (int64_t sl = 0; sl < ns; sl++) {
         float *X = buf + per * thread_id(), *Gs = X + sx, *V = Gs + sg, *Y = V + 36 * sv;
@@ -471,9 +413,9 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
                 g += r1 - r0;
             }
             /* a slot's first block writes it (ns <= nblk: every slot has one) */
-            WINO_NOTE(err, fdl_sgemm_strided_batched(1, 0, K, C, t, 1.0f, Y, Kp, sy, V, Cp,
-                                                     sv, b == sl ? 0.0f : 1.0f, dU, C, K * C,
-                                                     36));
+            WINO_NOTE(j->err, fdl_sgemm_strided_batched(1, 0, K, C, t, 1.0f, Y, Kp, sy, V, Cp,
+                                                        sv, b == sl ? 0.0f : 1.0f, dU, C,
+                                                        K * C, 36));
         }
     }
     /* slot 0 += slots 1.. in slot order (streaming, 4096 elements at a
@@ -502,8 +444,116 @@ static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, 
         }
         if (db) db_channel(db, dout, ymask, N, K, PQ, k);
     }
+}
+
+static void dw_done(wino_dw_job *j) { fdl_scratch_put(j->slots); }
+
+/* dw (and db) alone: the job in its own region (the slots, their sum and
+ * the back transform, each loop's end a barrier: one fork and join) */
+static int wino_dw(float *dw, float *db, const float *dout, const float *ymask, const float *x,
+                   const fdl_conv2d_params *p, int64_t P, int64_t Q) {
+    wino_dw_job j;
+    int st = dw_plan(&j, dw, db, dout, ymask, x, p, P, Q, 1);
+    if (st != FDL_OK) return st;
+    const int nt = j.nt;
+    (void)nt;   /* unused in a build without OpenMP */
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
+    dw_run(&j);
+    dw_done(&j);
+    return j.err;
+}
+
+/* out[N, Ko, Ho, Wo] (= or +=) the 3x3 convolution of in[N, Ci, Hi, Wi] with
+ * the transformed filter U[36][Ci][Ko], padding (ph, pw), plus bias[Ko],
+ * then max(., 0) when relu. inmask (or NULL): in counts only where inmask > 0
+ * (a fused ReLU's backward, read while packing).
+ *
+ * A block is rb consecutive tile rows of the batch; each image's part of it
+ * is packed into a strip of 4*rows + 2 input rows of Wp columns and Cp
+ * channels, its tiles transformed into V^T[xi][t][Ci], multiplied as
+ * M^T[xi][t][Ko] = V^T[xi] U[xi], transformed back part by part into a
+ * strip of 4*rows output rows and Wq columns, and unpacked.
+ *
+ * then (or NULL): a weight-gradient job (planned for up to nt threads, see
+ * dw_plan) the team runs after its blocks, without a barrier between:
+ * dx's and dw's work in one region, one thread's extra dx rows absorbed by
+ * the other's dw slots. */
+static int wino_conv(float *out, int accumulate, const float *bias, int relu, const float *in,
+                     const float *inmask, const float *w, int wdx, int64_t N, int64_t Ci,
+                     int64_t Hi, int64_t Wi, int64_t Ko, int64_t ph, int64_t pw,
+                     wino_dw_job *then) {
+    const nn_wino_kernels *kr = fdl_isa_kernels()->wino;
+    const int64_t Ho = Hi + 2 * ph - 2, Wo = Wi + 2 * pw - 2;
+    const int64_t TH = FDL_CDIV(Ho, 4), TW = FDL_CDIV(Wo, 4), G = N * TH, T = G * TW;
+    const int64_t Cp = FDL_CDIV(Ci, NN_WINO_L) * NN_WINO_L;
+    const int64_t Kp = FDL_CDIV(Ko, NN_WINO_L) * NN_WINO_L;
+    const int64_t Wp = 4 * TW + 2;
+    const int64_t rb = block_rows(WINO_BLOCK_BYTES, Cp + Kp, T, TW, G, 1), Tb = rb * TW;
+    /* the blocks: nblk runs of G/nblk or G/nblk + 1 tile rows (at most rb),
+     * nblk a multiple of the thread count, so each thread's contiguous share
+     * of blocks has the same number of rows to within one (G = 256, rb = 9:
+     * 29 blocks of 9 and 4 rows gave one of 2 threads 135 rows, the other
+     * 121; 30 blocks of 8 or 9 rows give both 128). Blocks write disjoint
+     * outputs: the split may depend on the thread count. */
+    int nt = threads_for_macs(N * Ko * Ci * 9 * Ho * Wo, FDL_CDIV(G, rb));
+    if (then) nt = FDL_MAX(nt, then->nt);
+    const int64_t nblk = FDL_MIN(G, FDL_CDIV(FDL_CDIV(G, rb), nt) * nt);
+    /* a block's parts: at most min(rb, images) of them, 2 extra rows each */
+    const int64_t Wq = 4 * TW, xrows = 4 * rb + 2 * FDL_MIN(rb, N);
+    /* X: the input strips, later one part's output strip */
+    const int64_t sx = FDL_CDIV(FDL_MAX(xrows * Wp * Cp, 4 * FDL_MIN(rb, TH) * Wq * Kp), 16) * 16;
+    const int64_t sv = plane_stride(Cp * Tb), sm = plane_stride(Kp * Tb);
+    const int64_t per = sx + 36 * (sv + sm);
+    const int64_t su = FDL_CDIV(36 * Ci * Ko, 16) * 16;   /* buf stays 64-byte aligned */
+    float *U = fdl_scratch_get((size_t)(su + per * nt) * sizeof(float));
+    if (!U) return FDL_ERR_NOMEM;
+    float *buf = U + su;
+    int err = FDL_OK;
+    /* one region: the filter transform (U[36][Ci][Ko] from w), a barrier,
+     * then the blocks (a second fork and join measured as libgomp spin) */
+    _Pragma("omp parallel num_threads(nt) if(nt > 1)")
+    {
+    filter_transform(U, w, Ko, Ci, wdx);
+    _Pragma("omp for schedule(static) nowait")
+    for (int64_t b = 0; b < nblk; b++) {
+        float *X = buf + per * thread_id(), *V = X + sx, *M = V + 36 * sv;
+        const int64_t g0 = b * G / nblk, g1 = (b + 1) * G / nblk;
+        int64_t t = 0;
+        float *Xp = X;
+        for (int64_t g = g0; g < g1;) {           /* pack and transform, part by part */
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            const int64_t nrows = 4 * (r1 - r0) + 2;
+            const int64_t io = n * Ci * Hi * Wi;
+            kr->pack(Xp, in + io, inmask ? inmask + io : NULL, Ci, Hi, Wi, 4 * r0 - ph, nrows,
+                     pw, Wp, Cp);
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t c0 = 0; c0 < Cp; c0 += NN_WINO_L)
+                        kr->input_c(V + t * Cp + c0, sv, Xp + (4 * r * Wp + 4 * c) * Cp + c0,
+                                    Wp * Cp, Cp);
+            Xp += nrows * Wp * Cp;
+            g += r1 - r0;
+        }
+        WINO_NOTE(err, fdl_sgemm_strided_batched(0, 0, t, Ko, Ci, 1.0f, V, Cp, sv, U, Ko,
+                                                 Ci * Ko, 0.0f, M, Kp, sm, 36));
+        /* transform back into a channel-last strip, part by part, and move
+         * each part's rows into the output planes */
+        t = 0;
+        for (int64_t g = g0; g < g1;) {
+            const int64_t n = g / TH, r0 = g % TH, r1 = FDL_MIN(TH, r0 + (g1 - g));
+            for (int64_t r = 0; r < r1 - r0; r++)
+                for (int64_t c = 0; c < TW; c++, t++)
+                    for (int64_t k0 = 0; k0 < Kp; k0 += NN_WINO_L)
+                        kr->output_c(X + (4 * r * Wq + 4 * c) * Kp + k0, Wq * Kp, Kp,
+                                     M + t * Kp + k0, sm);
+            kr->unpack(out + n * Ko * Ho * Wo, X, Ko, Ho, Wo, 4 * r0, 4 * (r1 - r0), Wq, Kp,
+                       bias, accumulate, relu);
+            g += r1 - r0;
+        }
     }
-    fdl_scratch_put(slots);
+    if (then) dw_run(then);
+    }
+    fdl_scratch_put(U);
     return err;
 }
 
@@ -521,7 +571,7 @@ int nn_conv2d_winograd_forward_f32(const fdl_conv2d_params *p, float *out, const
         !ws_ok(p, ws, ws_bytes))
         return 0;
     *status = wino_conv(out, 0, bias, relu, x, NULL, w, 0, p->N, p->C, p->H, p->W, p->K,
-                        p->pad_h, p->pad_w);
+                        p->pad_h, p->pad_w, NULL);
     return 1;
 }
 
@@ -534,12 +584,23 @@ int nn_conv2d_winograd_backward_f32(const fdl_conv2d_params *p, float *dx, float
         (dx && !w) || (dw && !x) || !ws_ok(p, ws, ws_bytes))
         return 0;
     int st = FDL_OK;
-    if (dx)
+    if (dx && dw) {
+        /* dx, dw and db in one region: the dw job's buffers for any team */
+        wino_dw_job j;
+        st = dw_plan(&j, dw, db, dout, y, x, p, P, Q, fdl_get_num_threads());
+        if (st == FDL_OK) {
+            st = wino_conv(dx, dx_acc, NULL, 0, dout, y, w, 1, p->N, p->K, P, Q, p->C,
+                           2 - p->pad_h, 2 - p->pad_w, &j);
+            if (st == FDL_OK) st = j.err;
+            dw_done(&j);
+        }
+    } else if (dx) {
         st = wino_conv(dx, dx_acc, NULL, 0, dout, y, w, 1, p->N, p->K, P, Q, p->C, 2 - p->pad_h,
-                       2 - p->pad_w);
-    if (dw && st == FDL_OK) {
+                       2 - p->pad_w, NULL);
+    } else if (dw) {
         st = wino_dw(dw, db, dout, y, x, p, P, Q);   /* db with dw's last pass */
-    } else if (db && st == FDL_OK) {
+    }
+    if (db && !dw && st == FDL_OK) {
         const int64_t PQ = P * Q;
         int ntb = fdl_threads_for(p->N * p->K * PQ);
         (void)ntb;   /* unused in a build without OpenMP */
