@@ -186,6 +186,30 @@ def test_same_bits_for_one_and_two_threads(shape, isa, algo, rng):
         assert np.array_equal(a, c)
 
 
+@pytest.mark.parametrize("want", [(True, False, True), (False, True, True),
+                                  (False, False, True), (True, True, False),
+                                  (True, False, False), (False, True, False)], ids=str)
+def test_gradient_subsets_same_bits_as_all_three(want, isa, algo, rng):
+    """dx, dw and db share one parallel region when asked together; asked
+    alone or in pairs (other code paths) each gradient has the same bits as
+    from the full call, on 1 and 2 threads."""
+    algo("winograd")
+    x, w, b, pad = data(THREAD_SHAPES[2], rng)
+    P, Q = x.shape[2] + 2 * pad[0] - 2, x.shape[3] + 2 * pad[1] - 2
+    dout = rng.standard_normal((x.shape[0], w.shape[0], P, Q)).astype(np.float32)
+    ymask = rng.standard_normal(dout.shape).astype(np.float32)
+    for y in (None, ymask):
+        for n in (1, 2):
+            fastdl.set_num_threads(n)
+            full = conv.backward(dout, x, w, True, True, True, (1, 1), pad, (1, 1), 1, y=y)
+            part = conv.backward(dout, x, w, *want, (1, 1), pad, (1, 1), 1, y=y)
+            for asked, f, g in zip(want, full, part):
+                if asked:
+                    assert np.array_equal(f, g)
+                else:
+                    assert g is None
+
+
 def test_auto_rule_and_layers_winograd_does_not_serve(algo):
     algo("auto")
     big = ((64, 64, 32, 32), (64, 64, 3, 3))
