@@ -711,9 +711,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     w = _class_weight(op, weight, C, x.dtype)
     if prob:
         count = rows.shape[0]
-    elif w is None and tr.size and 0 <= tr.min() and tr.max() < C and \
+    elif w is None and tr.size and tr.view(np.uint64).max() < C and \
             not 0 <= ignore_index < C:
-        count = tr.size     # every index in range and none ignored: two reductions
+        # every index in range and none ignored: one reduction (tr is int64 and contiguous;
+        # a negative index seen as unsigned is at least 2**63, out of range as well)
+        count = tr.size
     else:
         _check_classes(op, tr, C, ignore_index)
         valid = tr != ignore_index
