@@ -151,3 +151,37 @@ def test_last_output_shapes_after_a_fused_forward():
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
     assert "(None, 4)" in text and "(None, 2)" in text
+
+
+# ---- nn kernels take ready operands as they are ------------------------------------------
+
+@pytest.mark.parametrize("layout", ["ready", "swapped", "strided", "int32", "matrix"])
+def test_cross_entropy_kernel_target_layouts_agree(layout, rng):
+    from fastdl._C import nn as _nn
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    t = np.array([0, 3, 1, 2, 2, 1], dtype=np.int64)
+    tt = {"ready": t, "swapped": t.astype(">i8"), "strided": np.repeat(t, 2)[::2],
+          "int32": t.astype(np.int32), "matrix": t.reshape(6, 1)}[layout]
+    loss, lse = _nn.cross_entropy_forward(x, tt, None, -100, 0.0)
+    ref, ref_lse = _nn.cross_entropy_forward(x, t.copy(), None, -100, 0.0)
+    assert np.array_equal(loss, ref) and np.array_equal(lse, ref_lse)
+    x64 = x.astype(np.float64)
+    want = np.log(np.exp(x64).sum(1)) - x64[np.arange(6), t]
+    np.testing.assert_allclose(loss, want, rtol=1e-5)
+    g = np.ones(6, np.float32)
+    dx = _nn.cross_entropy_backward(x, lse, tt, None, g, 1.0, -100, 0.0)
+    assert np.array_equal(dx, _nn.cross_entropy_backward(x, lse, t.copy(), None, g, 1.0,
+                                                         -100, 0.0))
+
+
+def test_cross_entropy_kernel_operand_errors_kept(rng):
+    from fastdl._C import nn as _nn
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="cross_entropy: target must have 3 elements"):
+        _nn.cross_entropy_forward(x, np.zeros(2, np.int64), None, -100, 0.0)
+    with pytest.raises(TypeError, match="cross_entropy: weight must have dtype float32"):
+        _nn.cross_entropy_forward(x, np.zeros(3, np.int64), np.ones(4), -100, 0.0)
+    with pytest.raises(ValueError, match="cross_entropy: target must have 3 elements"):
+        _nn.cross_entropy_forward(x, np.array(0, np.int64), None, -100, 0.0)
+    with pytest.raises(IndexError, match="cross_entropy: target 4 is out of bounds"):
+        _nn.cross_entropy_forward(x, np.array([0, 4, 1], np.int64), None, -100, 0.0)
