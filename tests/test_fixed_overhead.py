@@ -185,3 +185,34 @@ def test_cross_entropy_kernel_operand_errors_kept(rng):
         _nn.cross_entropy_forward(x, np.array(0, np.int64), None, -100, 0.0)
     with pytest.raises(IndexError, match="cross_entropy: target 4 is out of bounds"):
         _nn.cross_entropy_forward(x, np.array([0, 4, 1], np.int64), None, -100, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 100, 5000, 100003])
+def test_flat_sum_axis_none_equals_axis_zero(isa, n, dtype):
+    # reduce_loss sums the per-row losses with axis=None: the same kernel call as axis 0
+    x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    a, b = _core.sum(x, 0, False), _core.sum(x, None, False)
+    assert a.shape == b.shape == () and a.dtype == b.dtype == dtype
+    assert np.array_equal(a, b)
+    np.testing.assert_allclose(b, x.astype(np.float64).sum(), rtol=1e-5 if dtype == np.float32
+                               else 1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 3), (2, 3, 4)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_layouts_and_reductions(shape, reduction, rng):
+    xs = rng.standard_normal(shape)
+    C = shape[1] if len(shape) > 1 else shape[0]
+    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    t = rng.integers(0, C, tshape)
+    x = fastdl.tensor(xs.astype(np.float32), requires_grad=True)
+    out = F.cross_entropy(x, fastdl.tensor(np.asarray(t)), reduction=reduction)
+    moved = np.moveaxis(xs, 1, -1).reshape(-1, C) if len(shape) > 1 else xs.reshape(1, C)
+    tt = np.asarray(t).reshape(-1)
+    per = np.log(np.exp(moved).sum(1)) - moved[np.arange(len(tt)), tt]
+    want = {"mean": per.mean(), "sum": per.sum(), "none": per.reshape(tshape)}[reduction]
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-5, atol=1e-6)
+    assert out.shape == np.shape(want)
+    out.sum().backward()
+    assert x.grad.shape == shape
