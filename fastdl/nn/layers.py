@@ -133,7 +133,9 @@ class Linear(Module):
             y = _inference.linear(input, w, b, relu)
             if y is not None:
                 return y
-        if input.ndim < 1 or input.shape[-1] != self.in_features:
+        # the array's plain shape (Tensor.shape would build a Size)
+        xs = input._data.shape if type(input) is Tensor else input.shape
+        if len(xs) < 1 or xs[-1] != self.in_features:
             raise ValueError("Linear: expected input of shape (*, %d), got %s"
                              % (self.in_features, tuple(input.shape)))
         return F._linear(input, w, b, relu)
