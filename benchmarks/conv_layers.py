@@ -28,6 +28,22 @@ LAYERS = {
 }
 
 
+def steps(lib, layer, x):
+    """(forward + backward, forward alone) of layer on x through lib (fastdl or torch:
+    the same names)."""
+    xt = lib.from_numpy(x).requires_grad_()
+
+    def both():
+        y = layer(xt)
+        y.backward(lib.ones_like(y))
+
+    def forward():
+        with lib.no_grad():
+            layer(xt)
+
+    return both, forward
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -56,32 +72,12 @@ def main():
         c, k, ks, s, h = LAYERS[name]
         x = np.random.default_rng(0).standard_normal((a.batch, c, h, h), dtype=np.float32)
         fm = fnn.Conv2d(c, k, ks, s, ks // 2, bias=False)
-        fx = fastdl.from_numpy(x).requires_grad_()
-
-        def f_all():
-            y = fm(fx)
-            y.backward(fastdl.ones_like(y))
-
-        def f_fwd():
-            with fastdl.no_grad():
-                fm(fx)
-
-        runs = {"fastdl": (f_all, f_fwd)}
+        runs = {"fastdl": steps(fastdl, fm, x)}
         if torch is not None:
             tm = torch.nn.Conv2d(c, k, ks, s, ks // 2, bias=False)
             with torch.no_grad():
                 tm.weight.copy_(torch.from_numpy(fm.weight.detach().numpy()))
-            tx = torch.from_numpy(x).requires_grad_()
-
-            def t_all():
-                y = tm(tx)
-                y.backward(torch.ones_like(y))
-
-            def t_fwd():
-                with torch.no_grad():
-                    tm(tx)
-
-            runs["torch"] = (t_all, t_fwd)
+            runs["torch"] = steps(torch, tm, x)
         for fa, ff in runs.values():
             fa(), ff()
         res = {lib: ([], []) for lib in runs}

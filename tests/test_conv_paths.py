@@ -1,6 +1,10 @@
 """conv2d's paths (batched im2col chunks, per-sample forward, 1x1, taps that read only
-padding, strided, dilated, grouped, depthwise, fused ReLU) against a float64 NumPy
-direct convolution and its adjoint, finite differences, and bitwise 1 vs 2 threads."""
+padding, strided, dilated, grouped, depthwise, fused ReLU, and the padded phase planes:
+3x3 stride 2, padded stride 1, stride 3, asymmetric strides, dilation that still meets
+every phase, groups, whose input is copied once into zero-padded planes split by stride
+phase, patch rows gathered from them as contiguous copies, dW run as dW^T = col @ dout^T
+and dx scattered back through the planes) against a float64 NumPy direct convolution
+and its adjoint, finite differences, and bitwise 1 vs 2 threads on every ISA."""
 import numpy as np
 import pytest
 
@@ -99,6 +103,39 @@ PATHS = {
     "one_channel_first_layer": (3, 1, 28, 28, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
     # more than 256 taps: the materialized im2col path
     "many_taps": (2, 2, 17, 18, 3, 17, 17, (1, 1), (8, 8), (1, 1), 1),
+    # ---- padded phase planes (csrc/nn/conv_rows.h): every stride phase read by a tap
+    # ResNet-8's stride-2 layers (per-sample forward; batched chunks), small N
+    "resnet_16_32_s2": (3, 16, 32, 32, 32, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    "resnet_32_64_s2": (6, 32, 16, 16, 64, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    "s2_odd": (3, 5, 15, 13, 7, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    "s2_odd_n1": (1, 17, 17, 11, 19, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    "s2_pad0": (2, 3, 10, 12, 5, 3, 3, (2, 2), (0, 0), (1, 1), 1),
+    "s2_5x5_pad2": (2, 6, 13, 14, 9, 5, 5, (2, 2), (2, 2), (1, 1), 1),
+    "s2_4x4_even_kernel": (2, 3, 12, 9, 4, 4, 4, (2, 2), (1, 1), (1, 1), 1),
+    "s2_pad_wider_than_kernel_half": (2, 3, 7, 8, 4, 3, 3, (2, 2), (2, 2), (1, 1), 1),
+    "s21_asymmetric": (2, 4, 11, 12, 6, 3, 3, (2, 1), (1, 1), (1, 1), 1),
+    "s12_asymmetric_pad": (2, 4, 9, 14, 6, 3, 3, (1, 2), (0, 1), (1, 1), 1),
+    "s3_pad1": (2, 5, 16, 17, 7, 3, 3, (3, 3), (1, 1), (1, 1), 1),
+    "s2_dilation3": (2, 4, 17, 15, 5, 3, 3, (2, 2), (3, 3), (3, 3), 1),
+    "s2_grouped": (2, 8, 12, 11, 12, 3, 3, (2, 2), (1, 1), (1, 1), 2),
+    "s1_padded_small_c": (2, 3, 9, 10, 20, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "s1_stem_per_sample": (2, 3, 32, 32, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "s1_one_channel": (2, 1, 28, 28, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    # the forward's patch panel above 512 KiB: gathered into GEMM panels from the planes
+    "s2_implicit_forward": (2, 64, 34, 34, 8, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    # a patch matrix too large to read in place: dW by the transposed gather
+    "s2_large_patch_matrix": (2, 40, 20, 22, 8, 5, 5, (2, 2), (2, 2), (1, 1), 1),
+    # taps that read only padding are left out of the planes' tap list
+    "s2_pad_only_taps": (3, 4, 1, 7, 5, 3, 5, (2, 2), (2, 2), (1, 1), 1),
+    # stride 2 with dilation 2: only phase 0 is read, the gather path (no planes)
+    "s2_dilation2_no_planes": (2, 4, 17, 15, 5, 3, 3, (2, 2), (2, 2), (2, 2), 1),
+    # 3x3 pad 1 on 1x1 maps keeps one tap, which reads the input in place: the
+    # direct path (no planes, no im2col), batched and grouped
+    "s1_1x1_maps_one_tap": (9, 12, 1, 1, 10, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    "s1_1x1_maps_one_tap_grouped": (3, 6, 1, 1, 9, 3, 3, (1, 1), (1, 1), (1, 1), 3),
+    "s1_1x1_maps_dilated": (2, 5, 1, 1, 7, 3, 3, (1, 1), (2, 2), (2, 2), 1),
+    # one row of taps kept (H = 1), all three columns: planes
+    "s1_one_row_of_taps": (2, 5, 1, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1), 1),
 }
 
 
@@ -143,7 +180,10 @@ def test_path_matches_float64_direct_convolution(name, dtype, relu, isa):
 @pytest.mark.parametrize("name", ["batched", "per_sample", "1x1_small_map",
                                   "pad_only_taps_gaps", "strided", "wgrad_transposed_grouped", "dilated", "grouped",
                                   "stride3_pad2", "stride3_1x1",
-                                  "depthwise_strided_dilated", "depthwise_multiplier2"])
+                                  "depthwise_strided_dilated", "depthwise_multiplier2",
+                                  "s2_odd", "s2_odd_n1", "s21_asymmetric", "s3_pad1",
+                                  "s2_dilation3", "s2_grouped", "s1_padded_small_c",
+                                  "s2_5x5_pad2", "s2_pad0", "s1_1x1_maps_one_tap_grouped"])
 def test_gradients_by_finite_differences(name):
     N, C, H, W, K, R, S, st, pd, dl, g = PATHS[name]
     N = min(N, 2)
@@ -163,10 +203,14 @@ def test_gradients_by_finite_differences(name):
                                   "stride2_pad0_odd", "stride3_pad2",
                                   "pad_only_taps_1x1_map", "strided_large", "grouped",
                                   "wgrad_transposed",
-                                  "depthwise_large"])
+                                  "depthwise_large", "resnet_16_32_s2", "resnet_32_64_s2",
+                                  "s2_odd", "s2_implicit_forward", "s2_large_patch_matrix",
+                                  "s2_grouped", "s1_stem_per_sample", "s1_1x1_maps_one_tap"])
 @pytest.mark.parametrize("relu", [False, True])
-def test_bitwise_identical_for_1_and_2_threads(name, relu):
-    x, w, b, st, pd, dl, g = _data(PATHS[name], np.float32, seed=7)
+def test_bitwise_identical_for_1_and_2_threads(name, relu, isa):
+    N, C, H, W, K, R, S, st, pd, dl, g = PATHS[name]
+    x, w, b, st, pd, dl, g = _data((max(N, 5), C, H, W, K, R, S, st, pd, dl, g), np.float32,
+                                   seed=7)
     results = []
     for t in (1, 2):
         fastdl.set_num_threads(t)
@@ -177,6 +221,18 @@ def test_bitwise_identical_for_1_and_2_threads(name, relu):
         results.append([out.copy()] + [a.copy() for a in grads])
     for a, c in zip(*results):
         assert np.array_equal(a, c)
+
+
+def test_backward_gradients_do_not_depend_on_each_other():
+    """dx, dw, db come back exactly equal whether or not the other gradients
+    are asked for (the planes buffer is shared by dW and dx)."""
+    x, w, b, st, pd, dl, g = _data(PATHS["resnet_32_64_s2"], np.float32, seed=3)
+    out = conv.forward(x, w, b, st, pd, dl, g, False)
+    dout = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv.backward(dout, x, w, True, True, True, st, pd, dl, g)
+    dx_only = conv.backward(dout, x, w, True, False, False, st, pd, dl, g)[0]
+    dw_only = conv.backward(dout, x, w, False, True, False, st, pd, dl, g)[1]
+    assert np.array_equal(dx, dx_only) and np.array_equal(dw, dw_only)
 
 
 @pytest.mark.parametrize("name", ["batched", "1x1_small_map", "depthwise", "grouped"])
