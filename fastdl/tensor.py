@@ -438,8 +438,9 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
-    def __hash__(self):
-        return id(self)
+    # identity hash, as PyTorch's (dict and set keys: optimizer state, parameter sets);
+    # object's own slot, so a lookup calls no Python function
+    __hash__ = object.__hash__
 
     # ---- autograd entry -----------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -526,6 +526,23 @@ cdef object _reduce(cnp.ndarray x, object axis, bint keepdims, str name, bint ne
             st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, 1, n, 1, po, px)
         check(st, name)
         return o
+    cdef int64_t r0
+    cdef cnp.npy_intp c0
+    if nd == 2 and not keepdims and cnp.PyArray_IS_C_CONTIGUOUS(x) and \
+            ((type(axis) is tuple and len(<tuple>axis) == 1 and type((<tuple>axis)[0]) is int
+              and (<tuple>axis)[0] == 0) or (type(axis) is int and axis == 0)) and \
+            (x.shape[0] > 0 or not needs_item):
+        # over the rows of a C-contiguous matrix (Linear's bias gradient): the shapes the
+        # general path below would compute, without its tuple work
+        r0 = x.shape[0]
+        c0 = x.shape[1]
+        o = _alloc.empty_dims(1, &c0, t)
+        po = cnp.PyArray_DATA(o)
+        px = cnp.PyArray_DATA(x)
+        with nogil:
+            st = by_dtype(t != cnp.NPY_FLOAT32, f64, f32, 1, r0, c0, po, px)
+        check(st, name)
+        return o
     axes = normalize_axes(axis, nd, name)
     shape = (<object>x).shape
     if needs_item:

@@ -33,6 +33,15 @@ cdef inline cnp.ndarray _c(object a, object dtype, str op, str what):
     """a as a C-contiguous array of dtype; TypeError when a float array has another float dtype."""
     if a is None:
         return None
+    cdef cnp.ndarray x
+    if type(a) is np.ndarray:
+        # already right: a itself, as np.ascontiguousarray(a) below would give (not for
+        # 0-d arrays, which it makes 1-d); dtype is a dtype object (an operand's) or int64
+        x = <cnp.ndarray>a
+        if cnp.PyArray_NDIM(x) >= 1 and cnp.PyArray_IS_C_CONTIGUOUS(x) and (
+                x.dtype is dtype or (dtype is np.int64 and cnp.PyArray_TYPE(x) == cnp.NPY_INT64
+                                     and cnp.PyArray_ISNOTSWAPPED(x))):
+            return x
     arr = np.asarray(a)
     if arr.dtype != dtype:
         # a gradient is converted (autograd may hand over another float dtype);

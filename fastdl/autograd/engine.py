@@ -99,10 +99,12 @@ def _accumulate(leaf, g, handed):
     # rule (not the caller's gradient), the only user of their memory (their
     # own, or a cache block's), and handed to exactly one tensor (a rule may
     # return the same array for two inputs).
-    owned = id(g) not in handed and sole_owner(g)
-    handed.add(id(g))
+    k = id(g)
+    owned = k not in handed and sole_owner(g)
+    handed.add(k)
     leaf._accumulate_grad(g, owned)
-    hooks = getattr(leaf, "_post_hooks", None)
+    # no tensor ever had a hook: skip the getattr (an unset slot costs an AttributeError)
+    hooks = getattr(leaf, "_post_hooks", None) if _n_hooked else None
     if hooks:
         for hook in list(hooks.values()):
             hook(leaf)

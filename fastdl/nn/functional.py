@@ -37,11 +37,15 @@ __all__ = [
 
 # ---- helpers -------------------------------------------------------------------
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _input(x, op, what="input"):
     """x as a float Tensor (float32 or float64)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    if x.dtype not in (np.float32, np.float64):
+    dt = x._data.dtype
+    if dt is not _F32 and dt is not _F64 and dt not in (np.float32, np.float64):
         raise TypeError("%s: expected %s of dtype float32 or float64, got %s"
                         % (op, what, x.dtype))
     return x
@@ -612,32 +616,38 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 # ---- class losses --------------------------------------------------------------------
 
+def _same(d):
+    return d
+
+
 def _class_rows(op, x, target, prob):
     """x as rows [M, C] (class dim 1 moved last) and the target flattened to match."""
-    if x.ndim == 0:
+    xs = x._data.shape          # plain tuples: Tensor.shape would build a Size per use
+    nd = len(xs)
+    if nd == 0:
         raise ValueError("%s: input must have at least 1 dim, got a 0-d tensor" % op)
     t = _arr(target)
-    if x.ndim == 1:
-        C = x.shape[0]
+    if nd == 1:
+        C = xs[0]
         rows = x._data.reshape(1, C)
         tshape = (C,) if prob else ()
         back = lambda d: d.reshape(C)  # noqa: E731
         out_shape = ()
-    elif x.ndim == 2:                 # (N, C): the rows already, no axis to move
-        C = x.shape[1]
+    elif nd == 2:                     # (N, C): the rows already, no axis to move
+        C = xs[1]
         rows = np.ascontiguousarray(x._data)
-        tshape = x.shape if prob else (x.shape[0],)
-        back = lambda d: d  # noqa: E731
-        out_shape = (x.shape[0],)
+        tshape = xs if prob else (xs[0],)
+        back = _same
+        out_shape = (xs[0],)
     else:
-        C = x.shape[1]
+        C = xs[1]
         moved = np.moveaxis(x._data, 1, -1)
         rows = np.ascontiguousarray(moved).reshape(-1, C)
-        tshape = x.shape if prob else (x.shape[0],) + x.shape[2:]
+        tshape = xs if prob else (xs[0],) + xs[2:]
         mshape = moved.shape
         back = lambda d: np.ascontiguousarray(np.moveaxis(d.reshape(mshape), -1, 1))  # noqa
-        out_shape = (x.shape[0],) + x.shape[2:]
-    if tuple(t.shape) != tuple(tshape):
+        out_shape = (xs[0],) + xs[2:]
+    if t.shape != tshape:
         raise ValueError("%s: expected target of shape %s for input of shape %s, got %s"
                          % (op, tuple(tshape), x.shape, tuple(t.shape)))
     if prob:
@@ -711,9 +721,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     w = _class_weight(op, weight, C, x.dtype)
     if prob:
         count = rows.shape[0]
-    elif w is None and tr.size and 0 <= tr.min() and tr.max() < C and \
+    elif w is None and tr.size and tr.view(np.uint64).max() < C and \
             not 0 <= ignore_index < C:
-        count = tr.size     # every index in range and none ignored: two reductions
+        # every index in range and none ignored: one reduction (tr is int64 and contiguous;
+        # a negative index seen as unsigned is at least 2**63, out of range as well)
+        count = tr.size
     else:
         _check_classes(op, tr, C, ignore_index)
         valid = tr != ignore_index

@@ -133,7 +133,9 @@ class Linear(Module):
             y = _inference.linear(input, w, b, relu)
             if y is not None:
                 return y
-        if input.ndim < 1 or input.shape[-1] != self.in_features:
+        # the array's plain shape (Tensor.shape would build a Size)
+        xs = input._data.shape if type(input) is Tensor else input.shape
+        if len(xs) < 1 or xs[-1] != self.in_features:
             raise ValueError("Linear: expected input of shape (*, %d), got %s"
                              % (self.in_features, tuple(input.shape)))
         return F._linear(input, w, b, relu)
@@ -780,7 +782,7 @@ def _linear_relu_pair(a, b):
 def _linear_relu_call(lin, relu, input):
     """relu(lin(input)) as one GEMM with a bias + ReLU epilogue (and one autograd node)."""
     out = lin._forward(input, True)
-    lin.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
+    lin.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out._data.shape
     return out
 
 
@@ -800,7 +802,7 @@ def _conv_relu_call(conv, relu, input):
     _check_ndim(conv, input, (4,), "4-D (N, C, H, W)")
     out = _conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
                   conv.groups, True)
-    conv.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
+    conv.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out._data.shape
     return out
 
 
@@ -819,7 +821,7 @@ def _bn_relu_pair(a, b):
 def _bn_relu_call(bn, relu, input):
     """relu(bn(input)) as one batch_norm + ReLU kernel pass (and one autograd node)."""
     out = bn._forward(input, True)
-    bn.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out.shape
+    bn.__dict__["_last_output_shape"] = relu.__dict__["_last_output_shape"] = out._data.shape
     return out
 
 
@@ -841,7 +843,7 @@ def _relu_pool_call(relu, pool, input):
                              pool.dilation, pool.ceil_mode)
     if out is not None:
         relu.__dict__["_last_output_shape"] = input.shape
-        pool.__dict__["_last_output_shape"] = out.shape
+        pool.__dict__["_last_output_shape"] = out._data.shape
     return out
 
 
@@ -856,7 +858,7 @@ def _conv_relu_pool_call(conv, relu, pool, input):
         return None
     y = _conv2d(input, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
                 conv.groups, False)
-    conv.__dict__["_last_output_shape"] = y.shape
+    conv.__dict__["_last_output_shape"] = y._data.shape
     return _relu_pool_call(relu, pool, y)
 
 

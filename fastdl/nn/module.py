@@ -208,9 +208,9 @@ class Module:
                     out = r
         # the last output's shape, for summary() (one dict store per call)
         if isinstance(out, Tensor):
-            self.__dict__["_last_output_shape"] = out.shape
+            self.__dict__["_last_output_shape"] = out._data.shape
         elif isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor):
-            self.__dict__["_last_output_shape"] = out[0].shape
+            self.__dict__["_last_output_shape"] = out[0]._data.shape
         return out
 
     def register_forward_hook(self, hook):

@@ -71,18 +71,20 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         ps, gs, ms, vs, xs, steps = [], [], [], [], [], []
         state = self.state
+        get = state.get
+        pa, ga, ma, va, sa = ps.append, gs.append, ms.append, vs.append, steps.append
         for p in group["params"]:
             g = p.grad
             if g is None:
                 continue
-            s = state.get(p)
+            s = get(p)
             if not s or (amsgrad and "max_exp_avg_sq" not in s):
                 return Optimizer._step_group(self, group)
-            ps.append(p._data)
-            gs.append(g._data)
-            ms.append(s["exp_avg"])
-            vs.append(s["exp_avg_sq"])
-            steps.append(s["step"])
+            pa(p._data)
+            ga(g._data)
+            ma(s["exp_avg"])
+            va(s["exp_avg_sq"])
+            sa(s["step"])
             if amsgrad:
                 xs.append(s["max_exp_avg_sq"])
         beta1, beta2 = group["betas"]

@@ -26,7 +26,8 @@ def reduce_loss(loss, reduction, count):
     if reduction == "none":
         return loss, 1.0
     flat = loss.reshape(-1)
-    total = _core.sum(flat, 0, False) if flat.size else np.zeros((), loss.dtype)
+    # axis None: the same kernel call as axis 0 of the flat array, without the axis work
+    total = _core.sum(flat, None, False) if flat.size else np.zeros((), loss.dtype)
     if reduction == "sum":
         return np.asarray(total, dtype=loss.dtype), 1.0
     if count == 0:
