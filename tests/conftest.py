@@ -73,6 +73,31 @@ def rng():
     return np.random.default_rng(12345)
 
 
+@pytest.fixture
+def step_both_paths(rng):
+    """step(opt_cls, shapes, **kw) -> ((opt, params), (twin, twin_params)): two optimizers
+    over equal float32 parameters of these shapes, given the same random gradients for 3
+    steps; opt takes its own step() (a multi-tensor call where it has one), twin the base
+    class's per-parameter loop (Optimizer._step_group)."""
+    from fastdl import optim
+
+    def step(opt_cls, shapes, **kw):
+        a = [fastdl.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+             for s in shapes]
+        b = [fastdl.tensor(p.detach().numpy().copy(), requires_grad=True) for p in a]
+        oa, ob = opt_cls(a, **kw), opt_cls(b, **kw)
+        for _ in range(3):
+            for pa, pb in zip(a, b):
+                g = rng.standard_normal(pa.shape).astype(np.float32)
+                pa.grad, pb.grad = fastdl.tensor(g), fastdl.tensor(g.copy())
+            oa.step()
+            for group in ob.param_groups:
+                optim.Optimizer._step_group(ob, group)
+        return (oa, a), (ob, b)
+
+    return step
+
+
 @pytest.fixture(params=available_isas())
 def isa(request):
     """Run the test with the kernel path forced to each ISA the CPU supports."""

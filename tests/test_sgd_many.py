@@ -63,18 +63,9 @@ def test_multi_tensor_sgd_matches_float64_reference(kw, rng, spy):
 
 
 @pytest.mark.parametrize("kw", KWS)
-def test_multi_tensor_sgd_equals_per_parameter_path(kw, rng, spy):
-    a = [fastdl.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-         for s in ((33, 17), (17,), (64, 64, 3, 3))]
-    b = [fastdl.tensor(_np(p).copy(), requires_grad=True) for p in a]
-    oa, ob = optim.SGD(a, lr=0.1, **kw), optim.SGD(b, lr=0.1, **kw)
-    for _ in range(3):
-        for pa, pb in zip(a, b):
-            g = rng.standard_normal(pa.shape).astype(np.float32)
-            pa.grad, pb.grad = fastdl.tensor(g), fastdl.tensor(g.copy())
-        oa.step()
-        for group in ob.param_groups:           # the per-parameter path of the base class
-            optim.Optimizer._step_group(ob, group)
+def test_multi_tensor_sgd_equals_per_parameter_path(kw, spy, step_both_paths):
+    (oa, a), (ob, b) = step_both_paths(optim.SGD, ((33, 17), (17,), (64, 64, 3, 3)), lr=0.1,
+                                       **kw)
     assert spy and all(spy)
     for pa, pb in zip(a, b):
         np.testing.assert_array_equal(_np(pa), _np(pb))

@@ -71,19 +71,9 @@ def test_adam_multi_tensor_matches_float64_reference(kw, rng):
         assert float(opt.state[p]["step"]) == 4
 
 
-def test_adam_multi_tensor_equals_per_parameter_path(rng):
+def test_adam_multi_tensor_equals_per_parameter_path(step_both_paths):
     """Bitwise: the fused call runs the same kernel as the per-parameter loop."""
-    a = [fastdl.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-         for s in ((33, 17), (17,))]
-    b = [fastdl.tensor(_np(p).copy(), requires_grad=True) for p in a]
-    oa, ob = optim.Adam(a, lr=0.1), optim.Adam(b, lr=0.1)
-    for _ in range(3):
-        for pa, pb in zip(a, b):
-            g = rng.standard_normal(pa.shape).astype(np.float32)
-            pa.grad, pb.grad = fastdl.tensor(g), fastdl.tensor(g.copy())
-        oa.step()
-        for group in ob.param_groups:           # the per-parameter path of the base class
-            optim.Optimizer._step_group(ob, group)
+    (oa, a), (ob, b) = step_both_paths(optim.Adam, ((33, 17), (17,)), lr=0.1)
     for pa, pb in zip(a, b):
         np.testing.assert_array_equal(_np(pa), _np(pb))
         np.testing.assert_array_equal(oa.state[pa]["exp_avg_sq"], ob.state[pb]["exp_avg_sq"])
